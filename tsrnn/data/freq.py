@@ -1,0 +1,90 @@
+"""Frequency inference, season lengths and regular time grids.
+
+A frequency is a pandas offset alias string ("h", "30min", "D", "MS", "YS", ...).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tsrnn.errors import DataError
+
+_DAY = pd.Timedelta(days=1)
+
+
+def infer_freq(ds: pd.Series | pd.DatetimeIndex | np.ndarray, where: str = "series") -> str:
+    """Infer the frequency alias of one series' sorted timestamps.
+
+    Tries pandas' calendar-aware inference first (month/quarter/year starts and ends), then the
+    most common spacing, so that a series with a few gaps still gets its true frequency.
+    """
+    idx = pd.DatetimeIndex(ds)
+    if len(idx) < 3:
+        raise DataError(f"{where}: cannot infer the frequency from {len(idx)} timestamps; pass --freq")
+    try:
+        f = pd.infer_freq(idx)
+    except (TypeError, ValueError):
+        f = None
+    if f is None:
+        # longest gap-free head: pandas needs a regular stretch; use the modal step instead
+        diffs = np.diff(idx.asi8)
+        vals, counts = np.unique(diffs, return_counts=True)
+        step = pd.Timedelta(int(vals[np.argmax(counts)]), unit="ns")
+        if step <= pd.Timedelta(0):
+            raise DataError(f"{where}: timestamps are not increasing; cannot infer the frequency")
+        # a month/quarter/year spacing varies in days; try calendar inference on a window
+        if step >= pd.Timedelta(days=28):
+            for start in range(0, max(1, len(idx) - 6), max(1, len(idx) // 8)):
+                try:
+                    f = pd.infer_freq(idx[start : start + 6])
+                except (TypeError, ValueError):
+                    f = None
+                if f is not None:
+                    break
+        if f is None:
+            f = pd.tseries.frequencies.to_offset(step).freqstr
+    return _normalise_alias(f)
+
+
+def _normalise_alias(alias: str) -> str:
+    off = pd.tseries.frequencies.to_offset(alias)
+    return off.freqstr
+
+
+def season_length(freq: str | None) -> int:
+    """Default season length for a frequency: steps per day for sub-daily data, 7 for daily,
+    52 weekly, 12 monthly, 4 quarterly, 5 business-daily, 1 yearly or unknown."""
+    if freq is None:
+        return 1
+    off = pd.tseries.frequencies.to_offset(freq)
+    name = off.name.upper()
+    if name.startswith(("Y", "A")):
+        return 1
+    if name.startswith("Q"):
+        return 4
+    if name.startswith(("M", "BM", "SM")) and name not in ("MIN",):
+        return 12
+    if name.startswith("W"):
+        return 52
+    if name in ("B", "C"):
+        return 5
+    try:
+        step = pd.Timedelta(off)
+    except (TypeError, ValueError):
+        return 1
+    if step == _DAY:
+        return 7
+    if step < _DAY and _DAY % step == pd.Timedelta(0):
+        return int(_DAY / step)
+    return 1
+
+
+def regular_grid(start: pd.Timestamp, end: pd.Timestamp, freq: str) -> pd.DatetimeIndex:
+    """All timestamps from start to end (inclusive) at the given frequency."""
+    return pd.date_range(start, end, freq=freq)
+
+
+def future_dates(last: pd.Timestamp, horizon: int, freq: str) -> pd.DatetimeIndex:
+    """The `horizon` timestamps that follow `last` at frequency `freq`."""
+    return pd.date_range(last, periods=horizon + 1, freq=freq)[1:]

@@ -1,0 +1,61 @@
+"""The forecast frame every model writes, neural or statistical.
+
+Columns: unique_id, ds, model, yhat and, for each interval level L (percent), yhat_lo_L and
+yhat_hi_L. One row per series × future step × model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from tsrnn.data.freq import future_dates
+from tsrnn.errors import ConfigError
+
+
+def forecast_frame(
+    ids: Sequence[str],
+    last_ds: Sequence,
+    freq: str,
+    model: str,
+    yhat: np.ndarray,
+    intervals: Mapping[int, tuple[np.ndarray, np.ndarray]] | None = None,
+) -> pd.DataFrame:
+    """Assemble a forecast frame.
+
+    yhat: (S, H) point forecasts for S series; intervals: {level: (lo (S, H), hi (S, H))}.
+    """
+    yhat = np.asarray(yhat, dtype=np.float64)
+    S, H = yhat.shape
+    ds = np.concatenate([future_dates(pd.Timestamp(t), H, freq).to_numpy() for t in last_ds]) if S else []
+    out = pd.DataFrame(
+        {"unique_id": np.repeat(np.asarray(ids, dtype=object), H), "ds": ds, "model": model, "yhat": yhat.ravel()}
+    )
+    for level, (lo, hi) in sorted((intervals or {}).items()):
+        out[f"yhat_lo_{level}"] = np.asarray(lo, dtype=np.float64).ravel()
+        out[f"yhat_hi_{level}"] = np.asarray(hi, dtype=np.float64).ravel()
+    return out
+
+
+def parse_levels(levels: str | Sequence[int] | None) -> list[int]:
+    """'80,95' or [80, 95] → [80, 95]; each level must be in (0, 100)."""
+    if levels is None or levels == "":
+        return []
+    items = levels.split(",") if isinstance(levels, str) else list(levels)
+    out = []
+    for it in items:
+        try:
+            v = float(it)
+        except (TypeError, ValueError):
+            raise ConfigError(f"--level '{it}' is not a number; give percentages such as 80,95") from None
+        if not 0 < v < 100 or v != int(v):
+            raise ConfigError(f"--level {it} must be a whole percentage between 1 and 99")
+        out.append(int(v))
+    return sorted(set(out))
+
+
+def interval_columns(df: pd.DataFrame) -> list[int]:
+    """Levels present in a forecast frame."""
+    return sorted(int(c.rsplit("_", 1)[1]) for c in df.columns if c.startswith("yhat_lo_"))
