@@ -1,0 +1,27 @@
+"""The `tsrnn` command. Each sub-command lives in its own module and only parses, calls the
+library and renders; importing this module must not import torch (so `tsrnn --help` is fast)."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="tsrnn",
+    help="Time-series forecasting and anomaly detection with recurrent networks.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Each module registers its command(s) on `app` when imported.
+from tsrnn_cli import backtest as _backtest  # noqa: E402,F401
+from tsrnn_cli import datasets as _datasets  # noqa: E402,F401
+from tsrnn_cli import forecast as _forecast  # noqa: E402,F401
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
