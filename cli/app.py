@@ -16,7 +16,9 @@ app = typer.Typer(
 # Each module registers its command(s) on `app` when imported.
 from tsrnn_cli import backtest as _backtest  # noqa: E402,F401
 from tsrnn_cli import datasets as _datasets  # noqa: E402,F401
+from tsrnn_cli import detect as _detect  # noqa: E402,F401
 from tsrnn_cli import forecast as _forecast  # noqa: E402,F401
+from tsrnn_cli import train as _train  # noqa: E402,F401
 
 
 def main() -> None:

@@ -5,6 +5,8 @@ A frequency is a pandas offset alias string ("h", "30min", "D", "MS", "YS", ...)
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -22,29 +24,43 @@ def infer_freq(ds: pd.Series | pd.DatetimeIndex | np.ndarray, where: str = "seri
     idx = pd.DatetimeIndex(ds)
     if len(idx) < 3:
         raise DataError(f"{where}: cannot infer the frequency from {len(idx)} timestamps; pass --freq")
-    try:
-        f = pd.infer_freq(idx)
-    except (TypeError, ValueError):
-        f = None
+    f = _pandas_infer(idx)
     if f is None:
         # longest gap-free head: pandas needs a regular stretch; use the modal step instead
-        diffs = np.diff(idx.asi8)
+        diffs = np.diff(idx.values)  # timedelta64 in the index's own unit
         vals, counts = np.unique(diffs, return_counts=True)
-        step = pd.Timedelta(int(vals[np.argmax(counts)]), unit="ns")
+        step = pd.Timedelta(vals[np.argmax(counts)])
         if step <= pd.Timedelta(0):
             raise DataError(f"{where}: timestamps are not increasing; cannot infer the frequency")
         # a month/quarter/year spacing varies in days; try calendar inference on a window
         if step >= pd.Timedelta(days=28):
             for start in range(0, max(1, len(idx) - 6), max(1, len(idx) // 8)):
-                try:
-                    f = pd.infer_freq(idx[start : start + 6])
-                except (TypeError, ValueError):
-                    f = None
+                f = _pandas_infer(idx[start : start + 6])
                 if f is not None:
                     break
         if f is None:
-            f = pd.tseries.frequencies.to_offset(step).freqstr
+            f = _step_alias(step, idx[0])
     return _normalise_alias(f)
+
+
+def _pandas_infer(idx: pd.DatetimeIndex) -> str | None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas 3 announces an offset return type
+        try:
+            f = pd.infer_freq(idx)
+        except (TypeError, ValueError):
+            return None
+    return None if f is None else getattr(f, "freqstr", f)
+
+
+def _step_alias(step: pd.Timedelta, first: pd.Timestamp) -> str:
+    """Alias of a fixed step: whole days as 'D'/'nD', 7 days as weekly anchored on `first`'s weekday."""
+    if step % _DAY == pd.Timedelta(0):
+        days = step // _DAY
+        if days == 7:
+            return "W-" + first.day_name()[:3].upper()
+        return "D" if days == 1 else f"{days}D"
+    return pd.tseries.frequencies.to_offset(step).freqstr
 
 
 def _normalise_alias(alias: str) -> str:
@@ -58,7 +74,7 @@ def season_length(freq: str | None) -> int:
     if freq is None:
         return 1
     off = pd.tseries.frequencies.to_offset(freq)
-    name = off.name.upper()
+    name = off.rule_code.split("-")[0].upper()
     if name.startswith(("Y", "A")):
         return 1
     if name.startswith("Q"):

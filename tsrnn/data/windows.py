@@ -45,6 +45,8 @@ def window_starts(
 
 def window_view(values: np.ndarray, window: int) -> np.ndarray:
     """Zero-copy view of all length-`window` windows of a stacked (N, C) array: (N-window+1, window, C)."""
+    if len(values) < window:
+        return np.empty((0, window) + values.shape[1:], dtype=values.dtype)
     v = np.lib.stride_tricks.sliding_window_view(values, window, axis=0)  # (M, C, window)
     return v.transpose(0, 2, 1)
 

@@ -1,0 +1,61 @@
+"""`tsrnn backtest`: rolling-origin backtest of several models, table sorted by MASE."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tsrnn_cli.app import app
+from tsrnn_cli.common import handle_errors, split_list
+from tsrnn_cli.options import (FileArg, FillGaps, FillNan, Force, Freq, Horizon, IdCol, Level, Quiet,
+                               SeasonLength, TargetCol, TimeCol, read)
+
+
+@app.command("backtest")
+@handle_errors
+def backtest_command(
+    file: FileArg,
+    models: Annotated[str, typer.Option("--models", help="Comma-separated model names, e.g. snaive,ets,arima,theta,lstm.")] = "naive,snaive,ets,theta",
+    windows: Annotated[int, typer.Option("--windows", min=1, help="Number of forecast origins.")] = 3,
+    horizon: Horizon = None,
+    step: Annotated[int | None, typer.Option("--step", min=1, help="Steps between origins (default: horizon).")] = None,
+    refit: Annotated[bool, typer.Option("--refit/--no-refit", help="Refit at every origin, or fit once and forecast later origins from their history.")] = True,
+    id_col: IdCol = None,
+    time_col: TimeCol = None,
+    target_col: TargetCol = None,
+    freq: Freq = None,
+    fill_gaps: FillGaps = None,
+    fill_nan: FillNan = None,
+    level: Level = None,
+    season_length: SeasonLength = None,
+    epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Training epochs (neural models).")] = None,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda (neural models).")] = "auto",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write per series × window × model metrics (.csv/.parquet).")] = None,
+    force: Force = False,
+    quiet: Quiet = False,
+) -> None:
+    """Backtest models on FILE and print mean metrics per model, best MASE first."""
+    from tsrnn.backtest import backtest
+    from tsrnn.output import check_writable, write_frame
+    from tsrnn.registry import make_estimator
+    from tsrnn_cli.forecast import default_horizon
+    from tsrnn_cli.render import err, table
+
+    check_writable(output, force, "-o")
+    df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan)
+    h = horizon or default_horizon(df.attrs["freq"])
+    ests = [make_estimator(n, h, season_length=season_length, epochs=epochs, seed=seed, device=device, quiet=True)
+            for n in split_list(models) or []]
+    if not quiet:
+        err.print(f"backtesting {', '.join(e.alias for e in ests)} on {df['unique_id'].nunique()} series, "
+                  f"{windows} window(s), horizon {h}")
+    res = backtest(df, ests, horizon=h, windows=windows, step=step, refit=refit, level=level,
+                   season_length=season_length)
+    if output is not None:
+        write_frame(res.metrics, output, force=force)
+        if not quiet:
+            err.print(f"wrote {output} ({len(res.metrics)} rows)")
+    table(res.summary(), title=f"backtest: {Path(file).name} (mean over series and windows)")

@@ -1,0 +1,195 @@
+"""`tsrnn detect`: read a file, fit a detector, score and judge every point, write scores, events
+and a plot, and — given labels — print how good the detection was. `--stream` scores values read
+from stdin one at a time after fitting on FILE."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tsrnn_cli.app import app
+from tsrnn_cli.common import handle_errors
+from tsrnn_cli.options import FileArg, FillGaps, FillNan, Force, Freq, IdCol, Quiet, TargetCol, TimeCol
+
+Method = Annotated[str, typer.Option("--method", "-m", help="autoencoder, forecast, zscore, stl or iforest.")]
+ThresholdOpt = Annotated[str, typer.Option("--threshold", "-t", help="pot[:risk], spot[:risk], dynamic[:p], quantile:Q, contamination:C, sigma:K or fixed:V.")]
+
+
+def _read_with_labels(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, label_col):
+    """read_series, keeping a 0/1 label column aside when --label-col is given."""
+    from tsrnn.data.io import read_series
+
+    if label_col is None:
+        return read_series(file, id_col=id_col, time_col=time_col, target_col=target_col, freq=freq,
+                           fill_gaps=fill_gaps, fill_nan=fill_nan), None
+    import pandas as pd
+
+    from tsrnn.data.io import ID_CANDIDATES, TIME_CANDIDATES, _load_table
+    from tsrnn.errors import DataError
+
+    head = _load_table(Path(file)).head(50)
+    cols = [str(c).strip() for c in head.columns]
+    if label_col not in cols:
+        raise DataError(f"{file}: label column '{label_col}' (given by --label-col) not found; columns are: {', '.join(cols)}")
+    if target_col is None:
+        skip = {label_col, time_col, id_col} | {c for c in cols if c.lower() in TIME_CANDIDATES + ID_CANDIDATES}
+        rest = [c for c in cols if c not in skip and pd.to_numeric(head[c], errors="coerce").notna().mean() > 0.9]
+        if len(rest) != 1:
+            raise DataError(f"{file}: cannot tell the value column apart from --label-col '{label_col}'; pass --target-col")
+        target_col = rest[0]
+    targets = [t.strip() for t in target_col.split(",") if t.strip()]
+    df = read_series(file, id_col=id_col, time_col=time_col, target_col=targets + [label_col], freq=freq,
+                     fill_gaps=fill_gaps, fill_nan=fill_nan)
+    lab = df[label_col].to_numpy()
+    bad = ~((lab == 0) | (lab == 1))
+    if bad.any():
+        i = int(bad.argmax())
+        raise DataError(f"{file}: label column '{label_col}' holds {lab[i]!r} (series '{df['unique_id'].iat[i]}', "
+                        f"{df['ds'].iat[i]}); labels must be 0 or 1")
+    attrs = dict(df.attrs)
+    df = df.drop(columns=[label_col])
+    if len(targets) == 1:
+        df = df.rename(columns={targets[0]: "y"})
+        targets = ["y"]
+    attrs["targets"] = targets
+    df.attrs.update(attrs)
+    masks = {uid: (g.to_numpy() == 1) for uid, g in pd.Series(lab, index=df["unique_id"]).groupby(level=0, sort=False)}
+    return df, masks
+
+
+def _label_masks(df, labels_path):
+    from tsrnn.anomaly.labels import label_mask, read_labels, windows_to_index
+
+    ids = list(dict.fromkeys(df["unique_id"]))
+    wins = read_labels(labels_path, ids)
+    masks = {}
+    for uid, g in df.groupby("unique_id", sort=False):
+        idx = windows_to_index(g["ds"].to_numpy(), wins.get(uid, []), where=f"{labels_path}: series '{uid}'")
+        masks[uid] = label_mask(len(g), idx)
+    return masks
+
+
+def _train_part(df, frac: float):
+    import math
+
+    parts = [g.iloc[: max(1, math.ceil(frac * len(g)))] for _, g in df.groupby("unique_id", sort=False)]
+    import pandas as pd
+
+    train = pd.concat(parts, ignore_index=True)
+    train.attrs.update(df.attrs)
+    return train
+
+
+@app.command("detect")
+@handle_errors
+def detect_command(
+    file: FileArg,
+    method: Method = "forecast",
+    threshold: ThresholdOpt = "pot",
+    id_col: IdCol = None,
+    time_col: TimeCol = None,
+    target_col: TargetCol = None,
+    freq: Freq = None,
+    fill_gaps: FillGaps = None,
+    fill_nan: FillNan = None,
+    window: Annotated[int, typer.Option("--window", min=2, help="Window / look-back length in points.")] = 32,
+    hidden: Annotated[int, typer.Option("--hidden", min=1, help="Hidden units (recurrent methods).")] = 32,
+    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Training epochs (recurrent methods).")] = 10,
+    period: Annotated[int | None, typer.Option("--period", min=2, help="STL season length (default: from the frequency).")] = None,
+    train_frac: Annotated[float, typer.Option("--train-frac", min=0.01, max=1.0, help="Fit on the first fraction of each series (1 = all of it).")] = 1.0,
+    event_gap: Annotated[int, typer.Option("--event-gap", min=0, help="Merge events separated by at most this many normal points.")] = 0,
+    min_event_length: Annotated[int, typer.Option("--min-event-length", min=1, help="Drop events shorter than this.")] = 1,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda (recurrent methods).")] = "cpu",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write per-point scores here (.csv or .parquet).")] = None,
+    events: Annotated[Path | None, typer.Option("--events", help="Write the merged events here (.csv or .parquet).")] = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Write a PNG plot here.")] = None,
+    labels: Annotated[Path | None, typer.Option("--labels", help="JSON labels: windows or timestamps per series (NAB format).")] = None,
+    label_col: Annotated[str | None, typer.Option("--label-col", help="0/1 label column of FILE.")] = None,
+    stream: Annotated[bool, typer.Option("--stream", help="Fit on FILE, then score values read from stdin, one line out per value.")] = False,
+    force: Force = False,
+    quiet: Quiet = False,
+) -> None:
+    """Find the anomalies of every series of FILE; explain the threshold; score against labels."""
+    from tsrnn.anomaly.detector import AnomalyDetector
+    from tsrnn.errors import ConfigError
+    from tsrnn.output import check_writable, write_frame
+    from tsrnn_cli.render import err, table
+
+    if labels is not None and label_col is not None:
+        raise ConfigError("give labels either as --labels FILE or as --label-col COL, not both")
+    for path, opt in ((output, "-o"), (events, "--events"), (plot, "--plot")):
+        check_writable(path, force, opt)
+    if stream and (output or events or plot or labels or label_col):
+        raise ConfigError("--stream writes one line per value to stdout; it takes no -o/--events/--plot/labels")
+    if labels is not None and not labels.exists():
+        raise ConfigError(f"{labels}: labels file not found (given by --labels)")
+
+    df, masks = _read_with_labels(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, label_col)
+    if labels is not None:
+        masks = _label_masks(df, labels)
+    det = AnomalyDetector(method=method, threshold=threshold, window=window, hidden=hidden, epochs=epochs,
+                          period=period, event_gap=event_gap, min_event_length=min_event_length, seed=seed,
+                          device=device, quiet=quiet)
+    n_series = df["unique_id"].nunique()
+    if stream and n_series != 1:
+        raise ConfigError(f"--stream scores one series; {file} holds {n_series}")
+    if not quiet:
+        err.print(f"fitting {method} on {n_series} series ({len(df)} rows, first {train_frac:.0%} of each)")
+    det.fit(_train_part(df, train_frac))
+    if stream:
+        _stream(det, df)
+        return
+    out = det.detect(df)
+    ev = det.events(out)
+    if not quiet:
+        err.print(det.explain())
+    if output is not None:
+        write_frame(out, output, force=force)
+    if events is not None:
+        write_frame(ev, events, force=force)
+    if plot is not None:
+        from tsrnn.anomaly.plot import plot_detections
+
+        plot_detections(out, plot, labels=masks, title=Path(file).name, force=force)
+    if not quiet:
+        for p in (output, events, plot):
+            if p is not None:
+                err.print(f"wrote {p}")
+    if masks is not None:
+        from tsrnn.anomaly.evaluate import evaluate_frame
+
+        m = evaluate_frame(out, masks)
+        names = {"unique_id": "series", "point_precision": "P", "point_recall": "R", "point_f1": "F1",
+                 "event_f1": "event F1", "pa_f1": "PA-F1*", "auc_pr": "AUC-PR", "nab": "NAB"}
+        shown = m[list(names)].rename(columns=names)
+        for c in list(names.values())[1:]:
+            shown[c] = shown[c].map(lambda v: "nan" if v != v else f"{v:.3g}" if c == "NAB" else f"{v:.3f}")
+        table(shown, title="detection vs labels (* point-adjusted F1: optimistic)")
+    elif not quiet or (output is None and events is None):
+        table(ev, title=f"{len(ev)} anomalous event(s)")
+
+
+def _stream(det, df) -> None:
+    from tsrnn.errors import DataError
+
+    values = df[det.targets_].to_numpy(dtype=float)
+    st = det.streamer().prime(values)
+    n_cols = len(det.targets_)
+    sys.stdout.write("value,score,threshold,is_anomaly\n")
+    for n, line in enumerate(sys.stdin, start=1):
+        text = line.strip()
+        if not text:
+            continue
+        try:
+            v = [float(t) for t in text.split(",")]
+        except ValueError:
+            raise DataError(f"stdin line {n}: '{text}' is not a number (or {n_cols} comma-separated numbers)") from None
+        if len(v) != n_cols:
+            raise DataError(f"stdin line {n}: expected {n_cols} value(s), found {len(v)}")
+        score, flag = st.update(v)
+        sys.stdout.write(f"{text},{score:.6g},{st.threshold.value_:.6g},{int(flag)}\n")
+        sys.stdout.flush()

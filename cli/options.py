@@ -1,0 +1,29 @@
+"""Option declarations shared by several commands (Annotated aliases)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+FileArg = Annotated[Path, typer.Argument(help="CSV, Parquet or .tsf file with the series.", show_default=False)]
+IdCol = Annotated[str | None, typer.Option("--id-col", help="Column naming the series (long format).")]
+TimeCol = Annotated[str | None, typer.Option("--time-col", help="Timestamp column (default: detected).")]
+TargetCol = Annotated[str | None, typer.Option("--target-col", help="Value column(s), comma-separated.")]
+Freq = Annotated[str | None, typer.Option("--freq", help="Pandas frequency alias (h, 30min, D, W, MS, QS, YS); default: inferred.")]
+FillGaps = Annotated[str | None, typer.Option("--fill-gaps", help="Fill missing timestamps: interpolate, ffill or zero (default: error).")]
+FillNan = Annotated[str | None, typer.Option("--fill-nan", help="Fill missing values: interpolate, ffill or zero (default: error).")]
+Force = Annotated[bool, typer.Option("--force", help="Overwrite existing output files.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+Horizon = Annotated[int | None, typer.Option("--horizon", min=1, help="Steps to forecast (default: one season; 6 for yearly or unknown seasons).")]
+Level = Annotated[str | None, typer.Option("--level", help="Interval levels in percent, e.g. 80,95.")]
+SeasonLength = Annotated[int | None, typer.Option("--season-length", min=1, help="Season length (default: from the frequency).")]
+
+
+def read(file: Path, id_col, time_col, target_col, freq, fill_gaps, fill_nan=None):
+    """read_series with the CLI's options."""
+    from tsrnn.data.io import read_series
+
+    return read_series(file, id_col=id_col, time_col=time_col, target_col=target_col, freq=freq,
+                       fill_gaps=fill_gaps, fill_nan=fill_nan)

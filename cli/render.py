@@ -1,0 +1,34 @@
+"""Terminal rendering with rich (stdout for results, stderr for progress)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "nan"
+        return f"{v:,.4g}" if abs(v) < 1e5 else f"{v:,.0f}"
+    if isinstance(v, pd.Timestamp):
+        return str(v)
+    return str(v)
+
+
+def table(df: pd.DataFrame, title: str | None = None, max_rows: int = 60) -> None:
+    """Print a frame as a rich table (first `max_rows` rows)."""
+    t = Table(title=title, show_lines=False, header_style="bold")
+    for c in df.columns:
+        t.add_column(str(c), justify="right" if pd.api.types.is_numeric_dtype(df[c]) else "left")
+    for row in df.head(max_rows).itertuples(index=False):
+        t.add_row(*(_fmt(v) for v in row))
+    out.print(t)
+    if len(df) > max_rows:
+        out.print(f"… {len(df) - max_rows} more rows (write them all with -o)")

@@ -1,0 +1,55 @@
+"""`tsrnn train`: read a file, train a neural forecaster, write the model file (.tsrnn)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tsrnn_cli.app import app
+from tsrnn_cli.common import handle_errors
+from tsrnn_cli.options import FileArg, FillGaps, FillNan, Force, Freq, IdCol, Quiet, TargetCol, TimeCol, read
+
+
+@app.command("train")
+@handle_errors
+def train_command(
+    file: FileArg,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Model file to write (.tsrnn).", show_default=False)],
+    horizon: Annotated[int, typer.Option("--horizon", min=1, help="Steps to forecast.")] = 24,
+    model: Annotated[str, typer.Option("--model", "-m", help="rnn, lstm, gru or seq2seq.")] = "lstm",
+    input_len: Annotated[int | None, typer.Option("--input-len", min=1, help="Input window length (default: from the season and horizon).")] = None,
+    hidden: Annotated[int, typer.Option("--hidden", min=1, help="Hidden units per layer.")] = 64,
+    layers: Annotated[int, typer.Option("--layers", min=1, help="Recurrent layers.")] = 2,
+    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Training epochs (early stopping may end sooner).")] = 30,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: same data + seed + device gives the same model.")] = 0,
+    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
+    id_col: IdCol = None,
+    time_col: TimeCol = None,
+    target_col: TargetCol = None,
+    freq: Freq = None,
+    fill_gaps: FillGaps = None,
+    fill_nan: FillNan = None,
+    force: Force = False,
+    quiet: Quiet = False,
+) -> None:
+    """Train a recurrent forecaster on every series of FILE and save it to -o."""
+    from tsrnn.output import check_writable
+
+    check_writable(output, force, "-o")  # before any work
+    df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan)
+    from tsrnn.forecaster import Forecaster
+
+    est = Forecaster(model=model, horizon=horizon, input_len=input_len, hidden=hidden, layers=layers,
+                     epochs=epochs, seed=seed, device=device, quiet=quiet)
+    if not quiet:
+        typer.echo(f"training {est.alias} on {df['unique_id'].nunique()} series ({len(df)} rows, "
+                   f"freq {df.attrs.get('freq')}), horizon {horizon}", err=True)
+    est.fit(df)
+    est.save(output)
+    if not quiet:
+        h = est.train_history_
+        best = h.val_loss[h.best_epoch] if h.val_loss else h.train_loss[h.best_epoch]
+        typer.echo(f"wrote {output} (input_len {est.config_['input_len']}, {len(h.train_loss)} epochs, "
+                   f"best loss {best:.4f} at epoch {h.best_epoch + 1}, {h.seconds:.1f} s on {est.device_})", err=True)

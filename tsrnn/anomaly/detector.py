@@ -1,0 +1,184 @@
+"""AnomalyDetector: the frame-facing estimator behind `tsrnn detect`.
+
+    det = AnomalyDetector(method="forecast", threshold="pot").fit(train_df)
+    scores = det.score(df)          # (N,) per-point scores aligned with df's rows
+    out = det.detect(df)            # unique_id, ds, <values>, score, threshold, is_anomaly
+    det.events(out)                 # unique_id, start, end, peak, peak_score, n_points
+    det.explain()                   # which threshold each series got, and why
+
+`fit` scales every series by its own statistics (SeriesScaler), fits the scorer on the scaled
+training series, scores them, divides scores by each series' mean training score (so a score reads
+as "times the typical error of this series") and fits one threshold per series on those training
+scores. `detect` scores new data of the same series (typically the full series, training part
+included) and applies each series' threshold. NaN scores (points with too little history for the
+method) are never anomalous.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tsrnn.anomaly.events import events_frame
+from tsrnn.anomaly.thresholds import parse_threshold
+from tsrnn.base import BaseEstimator
+from tsrnn.data.panel import Panel
+from tsrnn.data.scaling import SeriesScaler
+from tsrnn.errors import ConfigError, DataError
+
+__all__ = ["AnomalyDetector", "METHODS"]
+
+METHODS = ("autoencoder", "forecast", "zscore", "stl", "iforest")
+
+
+class AnomalyDetector(BaseEstimator):
+    """Per-point anomaly scores, thresholds and decisions for every series of a long frame.
+
+    method: "autoencoder" | "forecast" (recurrent, several value columns allowed) | "zscore" |
+        "stl" | "iforest" (baselines).
+    threshold: a spec for `tsrnn.anomaly.thresholds.parse_threshold` ("pot", "spot", "dynamic",
+        "quantile:0.99", "contamination:0.01", "sigma:4", "fixed:3").
+    window: autoencoder window, forecaster training chunk, z-score look-back, IsolationForest
+        feature window. period: STL season length (None: from the data's frequency).
+    hidden/layers/cell/epochs/lr/batch_size/stride/device: recurrent model and training options
+        (stride: step between training windows, and between scored windows for the autoencoder).
+    event_gap/min_event_length: how `events` merges anomalous points.
+    """
+
+    def __init__(self, method: str = "forecast", threshold: str = "pot", window: int = 32, hidden: int = 32,
+                 layers: int = 1, cell: str = "lstm", epochs: int = 10, lr: float = 1e-3, batch_size: int = 64,
+                 stride: int = 1, period: int | None = None, n_estimators: int = 100, event_gap: int = 0,
+                 min_event_length: int = 1, seed: int = 0, device: str = "cpu", quiet: bool = True):
+        self.method, self.threshold, self.window, self.hidden = method, threshold, window, hidden
+        self.layers, self.cell, self.epochs, self.lr, self.batch_size = layers, cell, epochs, lr, batch_size
+        self.stride, self.period, self.n_estimators = stride, period, n_estimators
+        self.event_gap, self.min_event_length, self.seed, self.device, self.quiet = (
+            event_gap, min_event_length, seed, device, quiet)
+
+    # -- building blocks ------------------------------------------------------------------------
+
+    def _make_scorer(self, freq: str | None):
+        m = self.method
+        if m not in METHODS:
+            raise ConfigError(f"method '{m}' is unknown; use one of {', '.join(METHODS)}")
+        if self.window < 2:
+            raise ConfigError(f"window must be >= 2 (got {self.window})")
+        if m == "zscore":
+            from tsrnn.anomaly.scorers import ZScoreScorer
+
+            return ZScoreScorer(self.window)
+        if m == "stl":
+            from tsrnn.anomaly.scorers import STLScorer
+            from tsrnn.data.freq import season_length
+
+            return STLScorer(self.period or season_length(freq))
+        if m == "iforest":
+            from tsrnn.anomaly.scorers import IForestScorer
+
+            return IForestScorer(self.window, self.n_estimators, self.seed)
+        from tsrnn.anomaly.recurrent import AutoencoderScorer, ForecastScorer
+
+        kind = AutoencoderScorer if m == "autoencoder" else ForecastScorer
+        return kind(window=self.window, hidden=self.hidden, layers=self.layers, cell=self.cell, epochs=self.epochs,
+                    lr=self.lr, batch_size=self.batch_size, stride=self.stride, seed=self.seed, device=self.device,
+                    quiet=self.quiet)
+
+    def _panel(self, df: pd.DataFrame) -> Panel:
+        if not isinstance(df, pd.DataFrame):
+            raise DataError(f"expected a long data frame (unique_id, ds, values), got {type(df).__name__}")
+        targets = df.attrs.get("targets") or ["y"]
+        if getattr(self, "fitted_", False) and list(targets) != self.targets_:
+            raise DataError(f"the data's value columns {targets} differ from those fitted ({self.targets_})")
+        if "freq" not in df.attrs:  # irregular or hand-built frames: freq only matters for STL's default period
+            df = df.copy()
+            df.attrs["freq"] = None
+            df.attrs["targets"] = list(targets)
+        p = Panel.from_frame(df, list(targets))
+        if not np.isfinite(p.values).all():
+            raise DataError(f"{df.attrs.get('source', 'data')}: the value columns hold NaN or infinite values; "
+                            "fill them first (--fill-nan)")
+        return p
+
+    def _series_index(self, ids: list[str]) -> list[int]:
+        pos = {u: i for i, u in enumerate(self.ids_)}
+        unknown = [u for u in ids if u not in pos]
+        if unknown:
+            raise DataError(f"series '{unknown[0]}' was not seen in fit; fit the detector on every series it judges")
+        return [pos[u] for u in ids]
+
+    # -- estimator surface ----------------------------------------------------------------------
+
+    def fit(self, df: pd.DataFrame) -> AnomalyDetector:
+        """Learn scaler, scorer and one threshold per series from the (training) frame."""
+        self.fitted_ = False
+        panel = self._panel(df)
+        scorer = self._make_scorer(panel.freq)
+        parse_threshold(self.threshold)  # fail early on a bad spec
+        self.scaler_ = SeriesScaler("standard").fit(panel.values, panel.offsets)
+        train = [self.scaler_.transform(panel.series(s), np.full(len(panel.series(s)), s))
+                 for s in range(panel.n_series)]
+        self.scorer_ = scorer.fit(train)
+        self.ids_, self.targets_, self.freq_ = list(panel.ids), list(panel.targets), panel.freq
+        self.score_scale_, self.thresholds_, self.train_scores_ = [], [], []
+        for x in train:
+            raw = self.scorer_.score(x)
+            fin = raw[np.isfinite(raw)]
+            scale = float(np.mean(fin)) if len(fin) and np.mean(fin) > 1e-12 else 1.0
+            self.score_scale_.append(scale)
+            s = raw / scale
+            self.train_scores_.append(s)
+            self.thresholds_.append(parse_threshold(self.threshold).fit(s))
+        self.fitted_ = True
+        return self
+
+    def _scores(self, panel: Panel) -> list[np.ndarray]:
+        idx = self._series_index(panel.ids)
+        out = []
+        for s, k in enumerate(idx):
+            x = self.scaler_.transform(panel.series(s), np.full(len(panel.series(s)), k))
+            out.append(self.scorer_.score(x) / self.score_scale_[k])
+        return out
+
+    def score(self, df: pd.DataFrame) -> np.ndarray:
+        """(N,) anomaly scores aligned with the rows of `df` (NaN: too little history for the method)."""
+        self._check_fitted()
+        return np.concatenate(self._scores(self._panel(df)))
+
+    def detect(self, df: pd.DataFrame) -> pd.DataFrame:
+        """The anomaly frame: unique_id, ds, value column(s), score, threshold, is_anomaly."""
+        self._check_fitted()
+        panel = self._panel(df)
+        scores = self._scores(panel)
+        levels, flags = [], []
+        self.explanations_ = {}
+        for s, k in zip(scores, self._series_index(panel.ids)):
+            thr = self.thresholds_[k]
+            level, flag = thr.apply(s)
+            levels.append(level)
+            flags.append(flag & np.isfinite(s))
+            self.explanations_[self.ids_[k]] = thr.explain()
+        out = pd.DataFrame({"unique_id": df["unique_id"].to_numpy(), "ds": panel.ds})
+        for c in panel.targets:
+            out[c] = df[c].to_numpy()
+        out["score"] = np.concatenate(scores)
+        out["threshold"] = np.concatenate(levels)
+        out["is_anomaly"] = np.concatenate(flags)
+        out.attrs.update({k: v for k, v in df.attrs.items() if k in ("freq", "targets", "source")})
+        return out
+
+    def events(self, detections: pd.DataFrame) -> pd.DataFrame:
+        """Events of a `detect` frame, merged with this detector's event_gap / min_event_length."""
+        return events_frame(detections, max_gap=self.event_gap, min_length=self.min_event_length)
+
+    def explain(self) -> str:
+        """One line per series: the threshold chosen and why (after detect: as applied)."""
+        self._check_fitted()
+        ex = getattr(self, "explanations_", None) or {u: t.explain() for u, t in zip(self.ids_, self.thresholds_)}
+        return "\n".join(f"{u}: {e}" for u, e in ex.items())
+
+    def streamer(self, unique_id: str | None = None):
+        """A one-point-at-a-time scorer for one fitted series; see tsrnn.anomaly.streaming."""
+        self._check_fitted()
+        from tsrnn.anomaly.streaming import make_streamer
+
+        return make_streamer(self, unique_id)

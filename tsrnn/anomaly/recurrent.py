@@ -1,0 +1,150 @@
+"""Recurrent anomaly scorers (torch): a sequence autoencoder and a one-step forecaster.
+
+Both follow the scorer surface of `tsrnn.anomaly.scorers` (fit on a list of scaled (T_s, C)
+series, score one (T, C) series) and are built on `tsrnn.nn.core.RecurrentCore`, trained by
+`tsrnn.nn.trainer.Trainer`. torch is imported when this module is.
+
+- `AutoencoderScorer`: an encoder reads a window (B, w, C) into its last hidden state, a decoder
+  fed that code at every step rebuilds the window; a point's score is the mean, over the windows
+  that cover it, of the squared reconstruction error at its position (averaged over columns).
+- `ForecastScorer`: a stateful recurrent net predicts x[t+1] from x[..t]; trained on chunks of
+  `window` steps, it runs over a whole series in one pass (state carried), so the score of x[t] is
+  mean_c |x[t] - x̂[t]| and streaming costs one recurrent step per point.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from tsrnn.data.windows import window_starts, window_view
+from tsrnn.errors import DataError
+from tsrnn.nn.core import RecurrentCore
+from tsrnn.nn.trainer import TrainConfig, Trainer
+
+__all__ = ["RecurrentAutoencoder", "OneStepNet", "AutoencoderScorer", "ForecastScorer"]
+
+
+class RecurrentAutoencoder(nn.Module):
+    """x (B, w, C) -> reconstruction (B, w, C) through a code (B, hidden)."""
+
+    def __init__(self, n_features: int, hidden: int, layers: int = 1, cell: str = "lstm"):
+        super().__init__()
+        self.encoder = RecurrentCore(n_features, hidden, layers, cell)
+        self.decoder = RecurrentCore(hidden, hidden, layers, cell)
+        self.out = nn.Linear(hidden, n_features)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        enc, _ = self.encoder(x)
+        code = self.encoder.last(enc)  # (B, hidden)
+        dec, _ = self.decoder(code.unsqueeze(1).expand(-1, x.shape[1], -1).contiguous())
+        return self.out(dec)
+
+
+class OneStepNet(nn.Module):
+    """x (B, T, C) -> predictions (B, T, C) of the next step (pred[:, t] estimates x[:, t+1]), state.
+
+    Weights: ``core.rnn.*`` (torch's RNN/LSTM/GRU layout) and ``head.weight`` (C, hidden),
+    ``head.bias`` (C,)."""
+
+    def __init__(self, n_features: int, hidden: int, layers: int = 1, cell: str = "lstm"):
+        super().__init__()
+        self.core = RecurrentCore(n_features, hidden, layers, cell)
+        self.head = nn.Linear(hidden, n_features)
+
+    def forward(self, x: torch.Tensor, state=None):
+        out, state = self.core(x, state)
+        return self.head(out), state
+
+
+class _TorchScorer:
+    def __init__(self, window: int = 32, hidden: int = 32, layers: int = 1, cell: str = "lstm", epochs: int = 10,
+                 lr: float = 1e-3, batch_size: int = 64, stride: int = 1, seed: int = 0, device: str = "cpu",
+                 quiet: bool = True):
+        self.window, self.hidden, self.layers, self.cell = window, hidden, layers, cell
+        self.epochs, self.lr, self.batch_size, self.stride = epochs, lr, batch_size, stride
+        self.seed, self.device, self.quiet = seed, device, quiet
+
+    def _train(self, model, data: torch.Tensor, loss_fn):
+        """data: (W, L, C) training sequences on the device; plain shuffled mini-batches."""
+        cfg = TrainConfig(epochs=self.epochs, lr=self.lr, patience=None, schedule="cosine", seed=self.seed,
+                          device=self.device, bf16=False, quiet=self.quiet)
+        trainer = Trainer(cfg)
+        data = data.to(trainer.device)
+        gen = torch.Generator(device="cpu").manual_seed(self.seed)
+
+        def batches(epoch):
+            perm = torch.randperm(len(data), generator=gen).to(trainer.device)
+            for i in range(0, len(data), self.batch_size):
+                yield data[perm[i : i + self.batch_size]]
+
+        self.history_ = trainer.fit(model, batches, loss_fn)
+        self.model_ = model.to(torch.device("cpu")).eval()
+        return self
+
+    def _stack(self, train: list[np.ndarray], length: int, stride: int) -> torch.Tensor:
+        values = np.concatenate(train).astype(np.float32)
+        offsets = np.concatenate([[0], np.cumsum([len(x) for x in train])])
+        starts = window_starts(offsets, length, stride)
+        if len(starts) == 0:
+            raise DataError(f"no training window of {length} points fits in the series "
+                            f"(longest has {max(len(x) for x in train)}); lower --window")
+        return torch.from_numpy(np.ascontiguousarray(window_view(values, length)[starts]))
+
+
+class AutoencoderScorer(_TorchScorer):
+    """Windowed recurrent autoencoder; see the module docstring."""
+
+    def fit(self, train: list[np.ndarray]):
+        C = train[0].shape[1]
+        model = RecurrentAutoencoder(C, self.hidden, self.layers, self.cell)
+        data = self._stack(train, self.window, max(1, self.stride))
+        return self._train(model, data, lambda m, x: torch.mean((m(x) - x) ** 2))
+
+    @torch.no_grad()
+    def score(self, x: np.ndarray, batch: int = 1024) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float32)
+        n, w = len(x), self.window
+        if n < w:
+            raise DataError(f"a series of {n} points is shorter than the autoencoder window {w}")
+        starts = window_starts(np.array([0, n]), w, max(1, self.stride))
+        views = window_view(x, w)
+        errs = []
+        for i in range(0, len(starts), batch):
+            xb = torch.from_numpy(np.ascontiguousarray(views[starts[i : i + batch]]))
+            errs.append(((self.model_(xb) - xb) ** 2).mean(dim=2).numpy())
+        from tsrnn.anomaly.scorers import cover_mean
+
+        return cover_mean(np.concatenate(errs).astype(np.float64), starts, n)
+
+
+class ForecastScorer(_TorchScorer):
+    """Stateful one-step-ahead recurrent forecaster; see the module docstring."""
+
+    def fit(self, train: list[np.ndarray]):
+        C = train[0].shape[1]
+        model = OneStepNet(C, self.hidden, self.layers, self.cell)
+        L = self.window
+        data = self._stack(train, L + 1, max(1, self.stride if self.stride > 1 else L // 2))
+        burn = min(8, L // 4)
+
+        def loss(m, x):
+            pred, _ = m(x[:, :-1])
+            return torch.mean(torch.abs(pred[:, burn:] - x[:, 1 + burn :]))
+
+        return self._train(model, data, loss)
+
+    @torch.no_grad()
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """(T, C) -> (T, C) one-step predictions; row t estimates x[t] (row 0 is NaN)."""
+        xt = torch.from_numpy(np.asarray(x, dtype=np.float32))[None]
+        pred, _ = self.model_(xt)
+        out = np.full(x.shape, np.nan)
+        out[1:] = pred[0, :-1].numpy()
+        return out
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        return np.abs(np.asarray(x, dtype=np.float64) - self.predict(x)).mean(axis=1)
+
+

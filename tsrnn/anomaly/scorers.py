@@ -1,0 +1,122 @@
+"""Statistical anomaly scorers on arrays (the baselines): rolling z-score, STL residual, IsolationForest.
+
+Every scorer has the same small surface; it works on one scaled series at a time and never sees a
+frame (the detector owns the frames):
+
+    scorer.fit(train: list[np.ndarray])   # each (T_s, C) float, scaled per series -> self
+    scorer.score(x: np.ndarray) -> (T,)    # per-point scores, NaN where the method has no opinion yet
+
+Several value columns (C > 1) are scored jointly: the largest per-column score (z-score, STL) or
+one feature vector over all columns (IsolationForest).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tsrnn.errors import ConfigError, DataError
+
+__all__ = ["ZScoreScorer", "STLScorer", "IForestScorer", "cover_mean"]
+
+
+def cover_mean(err: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
+    """Per-point mean of window errors over the windows that cover the point.
+
+    err: (W, w) error of every position of every window; starts: (W,) window start rows; n: series
+    length. Returns (n,) with NaN where no window covers the point.
+    """
+    W, w = err.shape
+    acc, cnt = np.zeros(n), np.zeros(n)
+    for k in range(w):
+        np.add.at(acc, starts + k, err[:, k])
+        np.add.at(cnt, starts + k, 1.0)
+    out = np.full(n, np.nan)
+    ok = cnt > 0
+    out[ok] = acc[ok] / cnt[ok]
+    return out
+
+
+class ZScoreScorer:
+    """|x_t - mean| / std over the `window` points before t (causal; NaN until `window`/2 points are
+    seen); std (population) floored at `min_std`."""
+
+    def __init__(self, window: int = 48, min_std: float = 1e-2):
+        if window < 2:
+            raise ConfigError(f"window must be >= 2 for the rolling z-score (got {window})")
+        self.window, self.min_std = window, min_std
+        self.min_periods = max(2, window // 2)
+
+    def fit(self, train: list[np.ndarray]) -> ZScoreScorer:
+        return self
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        import pandas as pd
+
+        f = pd.DataFrame(np.asarray(x, dtype=np.float64))
+        past = f.shift(1).rolling(self.window, min_periods=self.min_periods)
+        z = (f - past.mean()).abs() / np.maximum(past.std(ddof=0).to_numpy(), self.min_std)
+        return z.max(axis=1, skipna=False).to_numpy()
+
+
+class STLScorer:
+    """Robust STL decomposition (statsmodels) of the judged series; score = |residual - median| over
+    1.4826·MAD of the training residuals. STL is two-sided: a point's score uses later points too."""
+
+    def __init__(self, period: int = 24, robust: bool = True):
+        self.period, self.robust = period, robust
+
+    def _resid(self, x: np.ndarray) -> np.ndarray:
+        from statsmodels.tsa.seasonal import STL
+
+        if self.period < 2:
+            raise ConfigError("STL needs a season length >= 2; pass period=... (--period) for this data")
+        if len(x) < 2 * self.period + 1:
+            raise DataError(f"STL with period {self.period} needs at least {2 * self.period + 1} points, "
+                            f"a series has {len(x)}")
+        x = np.asarray(x, dtype=np.float64)
+        out = np.empty_like(x)
+        for c in range(x.shape[1]):
+            out[:, c] = STL(x[:, c], period=self.period, robust=self.robust).fit().resid
+        return out
+
+    def fit(self, train: list[np.ndarray]) -> STLScorer:
+        r = np.concatenate([self._resid(x) for x in train])
+        self.med_ = np.median(r, axis=0)
+        mad = 1.4826 * np.median(np.abs(r - self.med_), axis=0)
+        self.mad_ = np.where(mad > 1e-9, mad, np.maximum(r.std(axis=0), 1e-9))
+        return self
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        return (np.abs(self._resid(x) - self.med_) / self.mad_).max(axis=1)
+
+
+class IForestScorer:
+    """IsolationForest (scikit-learn) on window features: the `window` most recent values of every
+    column, plus their first differences; a point is scored by the window that ends at it
+    (causal), score = -score_samples (higher = more anomalous)."""
+
+    def __init__(self, window: int = 16, n_estimators: int = 100, seed: int = 0):
+        self.window, self.n_estimators, self.seed = window, n_estimators, seed
+
+    def _features(self, x: np.ndarray) -> np.ndarray:
+        from numpy.lib.stride_tricks import sliding_window_view
+
+        x = np.asarray(x, dtype=np.float64)
+        if len(x) < self.window:
+            raise DataError(f"IsolationForest with window {self.window} needs at least that many points, "
+                            f"a series has {len(x)}")
+        v = sliding_window_view(x, self.window, axis=0)  # (W, C, w)
+        d = np.diff(v, axis=2)
+        return np.concatenate([v.reshape(len(v), -1), d.reshape(len(d), -1)], axis=1)
+
+    def fit(self, train: list[np.ndarray]) -> IForestScorer:
+        from sklearn.ensemble import IsolationForest
+
+        feats = np.concatenate([self._features(x) for x in train])
+        self.model_ = IsolationForest(n_estimators=self.n_estimators, random_state=self.seed).fit(feats)
+        return self
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        out = np.full(len(x), np.nan)
+        out[self.window - 1 :] = -self.model_.score_samples(self._features(x))
+        return out

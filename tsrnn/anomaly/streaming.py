@@ -1,0 +1,145 @@
+"""Streaming detection: one value in, (score, is_anomaly) out, O(1) work per point.
+
+    st = detector.streamer("series-id")      # fitted detector, one of its series
+    st.prime(history)                         # optional: feed past values (their scores are dropped)
+    score, flag = st.update(value)            # a float, or a (C,) array for several value columns
+
+Supported methods: "forecast" (one recurrent step per point — on the numba runtime when
+`tsrnn.cpu` provides it, else torch) and "zscore" (running sums over the look-back window). The
+score is the one `detect` gives the same point when the stream starts at the series' first value,
+and the threshold is the series' fitted one (SPOT keeps updating it; "dynamic" and
+"contamination", which judge a whole batch, use the value chosen on the training scores).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections import deque
+
+import numpy as np
+
+from tsrnn.errors import ConfigError, DataError
+
+__all__ = ["make_streamer", "ForecastStreamer", "ZScoreStreamer"]
+
+
+class _Streamer:
+    def __init__(self, det, k: int):
+        self.unique_id = det.ids_[k]
+        self.loc = det.scaler_.loc_[k].astype(np.float64)
+        self.scale = det.scaler_.scale_[k].astype(np.float64)
+        self.score_scale = det.score_scale_[k]
+        self.threshold = copy.deepcopy(det.thresholds_[k])
+        self.n_features = len(det.targets_)
+
+    def _scaled(self, value) -> np.ndarray:
+        v = np.asarray(value, dtype=np.float64).reshape(-1)
+        if v.shape[0] != self.n_features:
+            raise DataError(f"stream value has {v.shape[0]} column(s), the detector was fitted on {self.n_features}")
+        return (v - self.loc) / self.scale
+
+    def update(self, value) -> tuple[float, bool]:
+        """Score one new value and judge it; NaN score (too little history yet) is never anomalous."""
+        s = self._raw(self._scaled(value)) / self.score_scale
+        if not math.isfinite(s):
+            return s, False
+        _, flag = self.threshold.update(s)
+        return s, bool(flag)
+
+    def prime(self, history) -> _Streamer:
+        """Feed past values (T,) or (T, C) without judging them (the threshold is not touched)."""
+        h = np.asarray(history, dtype=np.float64)
+        for v in h.reshape(len(h), -1):
+            self._raw(self._scaled(v))
+        return self
+
+
+class ZScoreStreamer(_Streamer):
+    """Rolling z-score with running sums over the last `window` values (O(C) per point)."""
+
+    def __init__(self, det, k):
+        super().__init__(det, k)
+        sc = det.scorer_
+        self.window, self.min_std, self.min_periods = sc.window, sc.min_std, sc.min_periods
+        self.buf: deque = deque()
+        self.s1 = np.zeros(self.n_features)
+        self.s2 = np.zeros(self.n_features)
+
+    def _raw(self, x):
+        n = len(self.buf)
+        if n >= self.min_periods:
+            m = self.s1 / n
+            sd = np.sqrt(np.maximum(self.s2 / n - m * m, 0.0))
+            z = float(np.max(np.abs(x - m) / np.maximum(sd, self.min_std)))
+        else:
+            z = float("nan")
+        self.buf.append(x)
+        self.s1 += x
+        self.s2 += x * x
+        if len(self.buf) > self.window:
+            old = self.buf.popleft()
+            self.s1 -= old
+            self.s2 -= old * old
+        return z
+
+
+class ForecastStreamer(_Streamer):
+    """One recurrent step per point; backend "numba" (tsrnn.cpu) or "torch"."""
+
+    def __init__(self, det, k, backend: str = "auto"):
+        super().__init__(det, k)
+        model = det.scorer_.model_
+        self.pred = None
+        self.backend = backend
+        if backend in ("auto", "numba"):
+            step = _numba_step(det)
+            if step is not None:
+                self._step, self.backend = step, "numba"
+            elif backend == "numba":
+                raise ConfigError("the numba runtime (tsrnn.cpu) cannot run this detector's network")
+        if self.backend in ("auto", "torch"):
+            import torch
+
+            self.backend = "torch"
+            self._torch, self._state, self._model = torch, None, model
+
+            def step(x):
+                with torch.no_grad():
+                    xt = torch.from_numpy(x.astype(np.float32)).view(1, 1, -1)
+                    y, self._state = self._model(xt, self._state)
+                return y.view(-1).numpy().astype(np.float64)
+
+            self._step = step
+
+    def _raw(self, x):
+        s = float("nan") if self.pred is None else float(np.mean(np.abs(x - self.pred)))
+        self.pred = self._step(x)
+        return s
+
+
+def _numba_step(det):
+    """A numba one-step function x (C,) -> prediction (C,) for the detector's net, or None when the
+    numba runtime does not offer a streaming network yet."""
+    try:
+        from tsrnn.anomaly.numba_stream import numba_step
+    except ImportError:
+        return None
+    return numba_step(det)
+
+
+def make_streamer(det, unique_id: str | None = None, backend: str = "auto") -> _Streamer:
+    """A streamer for one fitted series of `det` (the only one when unique_id is None)."""
+    if unique_id is None:
+        if len(det.ids_) != 1:
+            raise ConfigError(f"the detector was fitted on {len(det.ids_)} series; name one for the streamer")
+        k = 0
+    elif unique_id in det.ids_:
+        k = det.ids_.index(unique_id)
+    else:
+        raise DataError(f"series '{unique_id}' was not seen in fit")
+    if det.method == "forecast":
+        return ForecastStreamer(det, k, backend)
+    if det.method == "zscore":
+        return ZScoreStreamer(det, k)
+    raise ConfigError(f"streaming supports the methods forecast and zscore, not '{det.method}'")

@@ -1,0 +1,114 @@
+"""Benchmark methods with closed-form forecasts and normal prediction intervals.
+
+Every model works on one 1-D float array `y` (T,) and returns a `Prediction` of horizon h.
+Interval formulas follow Hyndman & Athanasopoulos, Forecasting: Principles and Practice, §5.5.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.stats import norm
+
+
+@dataclass
+class Prediction:
+    """Point forecast (h,) and intervals {level: (lo (h,), hi (h,))}."""
+
+    mean: np.ndarray
+    intervals: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+
+def normal_intervals(mean: np.ndarray, sd: np.ndarray, levels: list[int]) -> dict:
+    """Symmetric normal intervals mean ± z·sd for each level (percent)."""
+    out = {}
+    for level in levels:
+        z = norm.ppf(0.5 + level / 200.0)
+        out[level] = (mean - z * sd, mean + z * sd)
+    return out
+
+
+def _resid_sd(e: np.ndarray, n_params: int = 0) -> float:
+    e = e[np.isfinite(e)]
+    if len(e) <= n_params:
+        return float("nan")
+    return float(np.sqrt(np.sum(e**2) / (len(e) - n_params)))
+
+
+class Naive:
+    """Last value carried forward; sd_h = σ·√h."""
+
+    alias = "Naive"
+
+    def fit(self, y: np.ndarray) -> Naive:
+        self.y_ = np.asarray(y, dtype=np.float64)
+        self.sigma_ = _resid_sd(np.diff(self.y_))
+        return self
+
+    def predict(self, h: int, levels: list[int] = ()) -> Prediction:
+        mean = np.full(h, self.y_[-1])
+        sd = self.sigma_ * np.sqrt(np.arange(1, h + 1))
+        return Prediction(mean, normal_intervals(mean, sd, list(levels)))
+
+
+class SeasonalNaive:
+    """Value of the same season one cycle earlier; sd_h = σ·√(⌊(h−1)/m⌋ + 1)."""
+
+    alias = "SeasonalNaive"
+
+    def __init__(self, season_length: int):
+        self.season_length = season_length
+
+    def fit(self, y: np.ndarray) -> SeasonalNaive:
+        y = np.asarray(y, dtype=np.float64)
+        m = self.season_length if len(y) >= self.season_length else 1
+        self.m_ = m
+        self.y_ = y
+        self.sigma_ = _resid_sd(y[m:] - y[:-m])
+        return self
+
+    def predict(self, h: int, levels: list[int] = ()) -> Prediction:
+        m = self.m_
+        last = self.y_[-m:]
+        mean = np.array([last[i % m] for i in range(h)])
+        k = np.arange(h) // m
+        sd = self.sigma_ * np.sqrt(k + 1)
+        return Prediction(mean, normal_intervals(mean, sd, list(levels)))
+
+
+class Drift:
+    """Line through the first and last observation; sd_h = σ·√(h(1 + h/(T−1)))."""
+
+    alias = "Drift"
+
+    def fit(self, y: np.ndarray) -> Drift:
+        y = np.asarray(y, dtype=np.float64)
+        self.y_ = y
+        T = len(y)
+        self.slope_ = (y[-1] - y[0]) / (T - 1) if T > 1 else 0.0
+        self.sigma_ = _resid_sd(np.diff(y) - self.slope_, n_params=1)
+        return self
+
+    def predict(self, h: int, levels: list[int] = ()) -> Prediction:
+        steps = np.arange(1, h + 1)
+        mean = self.y_[-1] + self.slope_ * steps
+        T = len(self.y_)
+        sd = self.sigma_ * np.sqrt(steps * (1 + steps / max(T - 1, 1)))
+        return Prediction(mean, normal_intervals(mean, sd, list(levels)))
+
+
+class HistoricMean:
+    """Mean of the history; sd = s·√(1 + 1/T)."""
+
+    alias = "Mean"
+
+    def fit(self, y: np.ndarray) -> HistoricMean:
+        y = np.asarray(y, dtype=np.float64)
+        self.mu_ = float(y.mean())
+        self.sd_ = float(y.std(ddof=1)) * np.sqrt(1 + 1 / len(y)) if len(y) > 1 else float("nan")
+        return self
+
+    def predict(self, h: int, levels: list[int] = ()) -> Prediction:
+        mean = np.full(h, self.mu_)
+        return Prediction(mean, normal_intervals(mean, np.full(h, self.sd_), list(levels)))

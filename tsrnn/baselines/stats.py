@@ -1,0 +1,241 @@
+"""Statistical models from statsmodels with automatic model choice: ETS, ARIMA, Theta.
+
+Each works on one 1-D array `y` (T,) like the models in `simple.py`. Long histories are cut to the
+last `max_train` observations before fitting (state-space fits grow with T and old data rarely
+changes the choice); pass max_train=None to use everything.
+"""
+
+from __future__ import annotations
+
+import warnings
+from contextlib import contextmanager
+
+import numpy as np
+import pandas as pd
+
+from tsrnn.baselines.simple import Prediction, SeasonalNaive
+
+
+@contextmanager
+def _silenced():
+    """statsmodels warns freely about convergence and frequencies during model search."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _tail(y: np.ndarray, max_train: int | None) -> np.ndarray:
+    y = np.asarray(y, dtype=np.float64)
+    return y[-max_train:] if max_train and len(y) > max_train else y
+
+
+class AutoETS:
+    """ETS (statsmodels ETSModel) chosen by AICc over: additive error with trend N/A/Ad and
+    season N/A; multiplicative error with trend N/A/Ad and season N/M (positive data only).
+    Seasonal forms need at least two full seasons. Falls back to seasonal naive (noted in
+    `note_`) when no candidate can be fitted."""
+
+    alias = "ETS"
+
+    def __init__(self, season_length: int = 1, max_train: int | None = 2000):
+        self.season_length = season_length
+        self.max_train = max_train
+
+    def _candidates(self, y: np.ndarray):
+        m = self.season_length
+        seasonal_ok = m > 1 and len(y) >= 2 * m + 2
+        positive = bool(np.all(y > 0))
+        trends = [(None, False), ("add", False), ("add", True)]
+        for trend, damped in trends:
+            for seasonal in ([None, "add"] if seasonal_ok else [None]):
+                yield "add", trend, damped, seasonal
+            if positive:
+                for seasonal in ([None, "mul"] if seasonal_ok else [None]):
+                    yield "mul", trend, damped, seasonal
+
+    def fit(self, y: np.ndarray) -> AutoETS:
+        from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+        y = _tail(y, self.max_train)
+        self.n_ = len(y)
+        best, best_aicc, best_spec = None, np.inf, None
+        with _silenced():
+            for error, trend, damped, seasonal in self._candidates(y):
+                # a trend needs a few points beyond its parameters
+                if trend is not None and len(y) < 5:
+                    continue
+                try:
+                    model = ETSModel(pd.Series(y), error=error, trend=trend, damped_trend=damped, seasonal=seasonal,
+                                     seasonal_periods=self.season_length if seasonal else None)
+                    res = model.fit(disp=False, maxiter=200)
+                except (ValueError, np.linalg.LinAlgError, RuntimeError):
+                    continue
+                aicc = res.aicc
+                if np.isfinite(aicc) and aicc < best_aicc and np.all(np.isfinite(res.fittedvalues)):
+                    best, best_aicc, best_spec = res, aicc, (error, trend, damped, seasonal)
+        self.res_, self.aicc_ = best, best_aicc
+        if best is None:
+            self.fallback_ = SeasonalNaive(self.season_length).fit(y)
+            self.spec_ = "SeasonalNaive (no ETS form could be fitted)"
+        else:
+            e, t, d, s = best_spec
+            self.spec_ = f"ETS({e[0].upper()},{'N' if t is None else ('Ad' if d else 'A')},{'N' if s is None else s[0].upper()})"
+        return self
+
+    def predict(self, h: int, levels: list[int] = ()) -> Prediction:
+        if self.res_ is None:
+            return self.fallback_.predict(h, levels)
+        with _silenced():
+            pred = self.res_.get_prediction(start=self.n_, end=self.n_ + h - 1)
+            mean = np.asarray(pred.predicted_mean, dtype=np.float64)
+            intervals = {}
+            for level in levels:
+                frame = pred.summary_frame(alpha=1 - level / 100)
+                intervals[level] = (frame["pi_lower"].to_numpy(float), frame["pi_upper"].to_numpy(float))
+        return Prediction(mean, intervals)
+
+
+def _ndiffs(y: np.ndarray, max_d: int = 2) -> int:
+    """Number of first differences that make y level-stationary by the KPSS test at 5%."""
+    from statsmodels.tsa.stattools import kpss
+
+    d = 0
+    x = y
+    with _silenced():
+        while d < max_d and len(x) > 10 and np.ptp(x) > 0:
+            stat, p, *_ = kpss(x, regression="c", nlags="auto")
+            if p >= 0.05:
+                break
+            x = np.diff(x)
+            d += 1
+    return d
+
+
+def _nsdiffs(y: np.ndarray, m: int) -> int:
+    """1 when the STL seasonal strength exceeds 0.64 (the rule used by feasts' unitroot_nsdiffs)."""
+    if m <= 1 or len(y) < 2 * m + 1:
+        return 0
+    from statsmodels.tsa.seasonal import STL
+
+    with _silenced():
+        res = STL(y, period=m, robust=True).fit()
+    var_r = np.var(res.resid)
+    var_sr = np.var(res.seasonal + res.resid)
+    strength = max(0.0, 1 - var_r / var_sr) if var_sr > 0 else 0.0
+    return int(strength > 0.64)
+
+
+class AutoARIMA:
+    """(S)ARIMA chosen by AICc with a stepwise search (Hyndman–Khandakar style) over
+    p, q ≤ max_pq and, when a season m ≤ max_seasonal_m is known, P, Q ≤ 1.
+    d comes from repeated KPSS tests, D from the STL seasonal strength. A constant is included
+    when d + D ≤ 1."""
+
+    alias = "ARIMA"
+
+    def __init__(self, season_length: int = 1, max_pq: int = 2, max_seasonal_m: int = 24,
+                 max_train: int | None = 480, max_fits: int = 12):
+        self.season_length = season_length
+        self.max_pq = max_pq
+        self.max_seasonal_m = max_seasonal_m
+        self.max_train = max_train
+        self.max_fits = max_fits
+
+    def fit(self, y: np.ndarray) -> AutoARIMA:
+        from statsmodels.tsa.arima.model import ARIMA
+
+        y = _tail(y, self.max_train)
+        m = self.season_length
+        D = _nsdiffs(y, m)
+        x = y[m:] - y[:-m] if D else y
+        d = _ndiffs(x)
+        seasonal = m > 1 and m <= self.max_seasonal_m and len(y) >= 3 * m
+        trend = "c" if d + D == 0 else ("t" if d + D == 1 else "n")
+        cache: dict = {}
+
+        def score(p, q, P, Q):
+            key = (p, q, P, Q)
+            if key in cache:
+                return cache[key][0]
+            if len(cache) >= self.max_fits:
+                return np.inf
+            with _silenced():
+                try:
+                    model = ARIMA(y, order=(p, d, q), seasonal_order=(P, D, Q, m) if (D or P or Q) and m > 1 else (0, 0, 0, 0),
+                                    trend=trend, enforce_stationarity=True, enforce_invertibility=True)
+                    res = model.fit(method_kwargs={"maxiter": 50})
+                    aicc = res.aicc if np.isfinite(res.aicc) else np.inf
+                except (ValueError, np.linalg.LinAlgError, IndexError):
+                    res, aicc = None, np.inf
+            cache[key] = (aicc, res)
+            return aicc
+
+        sP = 1 if seasonal else 0
+        starts = [(2, 2, sP, sP), (0, 0, 0, 0), (1, 0, sP, 0), (0, 1, 0, sP)]
+        best = min(starts, key=lambda k: score(*k))
+        improved = True
+        while improved:
+            improved = False
+            p, q, P, Q = best
+            for dp, dq, dP, dQ in [(1, 0, 0, 0), (-1, 0, 0, 0), (0, 1, 0, 0), (0, -1, 0, 0), (1, 1, 0, 0),
+                                   (-1, -1, 0, 0), (0, 0, 1, 0), (0, 0, -1, 0), (0, 0, 0, 1), (0, 0, 0, -1)]:
+                cand = (p + dp, q + dq, P + dP, Q + dQ)
+                if min(cand) < 0 or max(cand[:2]) > self.max_pq or max(cand[2:]) > sP:
+                    continue
+                if score(*cand) < score(*best):
+                    best, improved = cand, True
+        aicc, res = cache[best]
+        self.res_ = res if np.isfinite(aicc) else None
+        self.n_ = len(y)
+        if self.res_ is None:
+            self.fallback_ = SeasonalNaive(m).fit(y)
+            self.spec_ = "SeasonalNaive (no ARIMA could be fitted)"
+        else:
+            p, q, P, Q = best
+            self.spec_ = f"ARIMA({p},{d},{q})" + (f"({P},{D},{Q})[{m}]" if (D or P or Q) and m > 1 else "")
+        return self
+
+    def predict(self, h: int, levels: list[int] = ()) -> Prediction:
+        if self.res_ is None:
+            return self.fallback_.predict(h, levels)
+        with _silenced():
+            fc = self.res_.get_forecast(h)
+            mean = np.asarray(fc.predicted_mean, dtype=np.float64)
+            intervals = {}
+            for level in levels:
+                ci = np.asarray(fc.conf_int(alpha=1 - level / 100))
+                intervals[level] = (ci[:, 0].astype(float), ci[:, 1].astype(float))
+        return Prediction(mean, intervals)
+
+
+class Theta:
+    """The Theta method (Assimakopoulos & Nikolopoulos 2000) as statsmodels' ThetaModel:
+    deseasonalised (multiplicatively for positive data) when a season is known, tested and
+    there are at least two full seasons."""
+
+    alias = "Theta"
+
+    def __init__(self, season_length: int = 1, max_train: int | None = 5000):
+        self.season_length = season_length
+        self.max_train = max_train
+
+    def fit(self, y: np.ndarray) -> Theta:
+        from statsmodels.tsa.forecasting.theta import ThetaModel
+
+        y = _tail(y, self.max_train)
+        m = self.season_length
+        deseason = m > 1 and len(y) >= 2 * m
+        method = "multiplicative" if np.all(y > 0) else "additive"
+        with _silenced():
+            self.res_ = ThetaModel(y, period=m if m > 1 else None, deseasonalize=deseason, use_test=True,
+                                   method=method).fit()
+        return self
+
+    def predict(self, h: int, levels: list[int] = ()) -> Prediction:
+        with _silenced():
+            mean = np.asarray(self.res_.forecast(h), dtype=np.float64)
+            intervals = {}
+            for level in levels:
+                pi = np.asarray(self.res_.prediction_intervals(h, alpha=1 - level / 100))
+                intervals[level] = (pi[:, 0].astype(float), pi[:, 1].astype(float))
+        return Prediction(mean, intervals)

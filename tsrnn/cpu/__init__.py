@@ -1,0 +1,28 @@
+"""The numba CPU runtime: torch-free inference and streaming for tsrnn's recurrent networks.
+
+Importing this package imports neither torch nor numba; the kernels compile on first use and are
+cached on disk (``cache=True``). Modules: kernels (the njit cells), layout (packing torch-named
+weights), rnn (NumbaRNN: a torch-like recurrent stack), net (NumbaNet: the forecaster's direct
+network, its streamer and the model-file reader).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+_LAZY = {
+    "NumbaRNN": "tsrnn.cpu.rnn",
+    "NumbaNet": "tsrnn.cpu.net",
+    "Streamer": "tsrnn.cpu.net",
+    "read_model_file": "tsrnn.cpu.modelfile",
+}
+
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'tsrnn.cpu' has no attribute {name!r}")

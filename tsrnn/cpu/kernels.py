@@ -1,0 +1,327 @@
+"""numba kernels for RNN (tanh / relu), LSTM and GRU stacks, sharing torch's semantics.
+
+Cells (torch.nn.RNN / LSTM / GRU; ``x`` the step input, ``h`` the previous hidden state):
+
+- rnn:  h' = tanh(W_ih x + b_ih + W_hh h + b_hh)       (rnn_relu: relu instead of tanh)
+- lstm: gates i, f, g, o (in that order) = W_ih x + b_ih + W_hh h + b_hh;
+        c' = σ(f) c + σ(i) tanh(g); h' = σ(o) tanh(c')
+- gru:  gates r, z, n; r = σ(W_ir x + b_ir + W_hr h + b_hr), z likewise,
+        n = tanh(W_in x + b_in + r * (W_hn h + b_hn)); h' = (1 - z) n + z h
+
+Weights come packed by `tsrnn.cpu.layout.pack_stack`: one flat array ``W`` (float32 or float64)
+holding, for every (layer, direction), W_ih transposed (I, G*H), W_hh transposed (H, G*H), b_ih
+(G*H,) and b_hh (G*H,) — the gate blocks keep torch's order, so row k of a transposed matrix is
+the contiguous gate vector that input (or hidden) unit k adds to, and the inner loop vectorises.
+``lay`` (L*D, 5) int64 gives, per (layer, direction) = l*D + d, the offsets of those four blocks
+and the block's input size.
+
+float32 uses a rational tanh (Eigen's coefficients, |error| < 3e-7) and σ(x) = (1 + tanh(x/2))/2,
+which vectorise; float64 uses libm's tanh / exp. Accumulation is in the weights' dtype.
+Every kernel is ``@njit(cache=True)``; nothing compiles until a kernel is first called.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange, types
+from numba.extending import overload
+
+RNN_TANH, RNN_RELU, LSTM, GRU = 0, 1, 2, 3
+CELL_CODES = {"rnn": RNN_TANH, "rnn_relu": RNN_RELU, "lstm": LSTM, "gru": GRU}
+GATES = {RNN_TANH: 1, RNN_RELU: 1, LSTM: 4, GRU: 3}
+
+# Sequences processed together by one thread in `run_stack`: each weight row loaded from cache
+# serves this many sequences.
+BLOCK = 8
+
+_FM = {"contract"}  # allow fused multiply-add, nothing that changes results beyond rounding
+# error_model="numpy": a float division never raises, so the loops that divide can vectorise.
+_JIT = {"cache": True, "fastmath": _FM, "error_model": "numpy"}
+
+
+def tanh_(x):  # pragma: no cover - replaced by the overload inside jitted code
+    return math.tanh(x)
+
+
+def sigmoid_(x):  # pragma: no cover - replaced by the overload inside jitted code
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+@overload(tanh_, inline="always", jit_options={"fastmath": _FM, "error_model": "numpy"})
+def _ol_tanh(x):
+    if isinstance(x, types.Float) and x.bitwidth == 32:
+
+        def impl(x):
+            # Eigen's generic_fast_tanh_float: rational approximation on the clamped range.
+            v = min(max(x, np.float32(-7.90531110763549805)), np.float32(7.90531110763549805))
+            v2 = v * v
+            p = v2 * np.float32(-2.76076847742355e-16) + np.float32(2.00018790482477e-13)
+            p = v2 * p + np.float32(-8.60467152213735e-11)
+            p = v2 * p + np.float32(5.12229709037114e-08)
+            p = v2 * p + np.float32(1.48572235717979e-05)
+            p = v2 * p + np.float32(6.37261928875436e-04)
+            p = v2 * p + np.float32(4.89352455891786e-03)
+            p = v * p
+            q = v2 * np.float32(1.19825839466702e-06) + np.float32(1.18534705686654e-04)
+            q = v2 * q + np.float32(2.26843463243900e-03)
+            q = v2 * q + np.float32(4.89352518554385e-03)
+            return p / q
+
+        return impl
+
+    def impl(x):
+        return math.tanh(x)
+
+    return impl
+
+
+@overload(sigmoid_, inline="always", jit_options={"fastmath": _FM, "error_model": "numpy"})
+def _ol_sigmoid(x):
+    if isinstance(x, types.Float) and x.bitwidth == 32:
+
+        def impl(x):
+            return np.float32(0.5) + np.float32(0.5) * tanh_(np.float32(0.5) * x)
+
+        return impl
+
+    def impl(x):
+        return 1.0 / (1.0 + math.exp(-x))
+
+    return impl
+
+
+@njit(inline="always", **_JIT)
+def _project(W, o_w, o_b, n_in, GH, src, nb, zz):
+    """zz[b, :] = b + src[b, :] @ Wᵀ for b < nb. src (nb, n_in); W block at o_w is (n_in, GH)."""
+    for b in range(nb):
+        for j in range(GH):
+            zz[b, j] = W[o_b + j]
+    for k in range(n_in):
+        o = o_w + k * GH
+        for b in range(nb):
+            v = src[b, k]
+            for j in range(GH):
+                zz[b, j] += v * W[o + j]
+
+
+@njit(inline="always", **_JIT)
+def _cell_update(cell, H, zx, zh, h, c, nb):
+    """Apply the cell's gates: zx = W_ih x + b_ih, zh = W_hh h + b_hh (nb, G*H); update h, c (nb, H)."""
+    one = h.dtype.type(1)
+    zero = h.dtype.type(0)
+    if cell == LSTM:
+        for b in range(nb):
+            for j in range(H):
+                ig = sigmoid_(zx[b, j] + zh[b, j])
+                fg = sigmoid_(zx[b, H + j] + zh[b, H + j])
+                gg = tanh_(zx[b, 2 * H + j] + zh[b, 2 * H + j])
+                og = sigmoid_(zx[b, 3 * H + j] + zh[b, 3 * H + j])
+                cn = fg * c[b, j] + ig * gg
+                c[b, j] = cn
+                h[b, j] = og * tanh_(cn)
+    elif cell == GRU:
+        for b in range(nb):
+            for j in range(H):
+                r = sigmoid_(zx[b, j] + zh[b, j])
+                z = sigmoid_(zx[b, H + j] + zh[b, H + j])
+                n = tanh_(zx[b, 2 * H + j] + r * zh[b, 2 * H + j])
+                h[b, j] = (one - z) * n + z * h[b, j]
+    elif cell == RNN_RELU:
+        for b in range(nb):
+            for j in range(H):
+                a = zx[b, j] + zh[b, j]
+                h[b, j] = a if a > 0 else zero
+    else:
+        for b in range(nb):
+            for j in range(H):
+                h[b, j] = tanh_(zx[b, j] + zh[b, j])
+
+
+@njit(**_JIT)
+def _run_block(x, b0, nb, W, lay, cell, H, L, D, G, h0, c0, out, hn, cn):
+    """Run the whole stack over sequences b0 .. b0+nb-1 of x (B, T, I0)."""
+    T = x.shape[1]
+    GH = G * H
+    dt = x.dtype
+    # ping-pong buffers for the layer outputs of this block: (nb, T, D*H)
+    bufs = (np.empty((nb, T, D * H), dt), np.empty((nb, T, D * H), dt))
+    zx = np.empty((nb, GH), dt)
+    zh = np.empty((nb, GH), dt)
+    h = np.empty((nb, H), dt)
+    c = np.empty((nb, H), dt)
+    src = np.empty((nb, max(x.shape[2], D * H)), dt)
+    for layer in range(L):
+        last = layer == L - 1
+        dst = out[b0 : b0 + nb] if last else bufs[layer % 2]
+        for d in range(D):
+            k = layer * D + d
+            o_ih, o_hh, o_bih, o_bhh, n_in = lay[k, 0], lay[k, 1], lay[k, 2], lay[k, 3], lay[k, 4]
+            for b in range(nb):
+                for j in range(H):
+                    h[b, j] = h0[k, b0 + b, j]
+                    c[b, j] = c0[k, b0 + b, j]
+            for s in range(T):
+                t = s if d == 0 else T - 1 - s
+                if layer == 0:
+                    for b in range(nb):
+                        for i in range(n_in):
+                            src[b, i] = x[b0 + b, t, i]
+                else:
+                    prev = bufs[(layer - 1) % 2]
+                    for b in range(nb):
+                        for i in range(n_in):
+                            src[b, i] = prev[b, t, i]
+                _project(W, o_ih, o_bih, n_in, GH, src, nb, zx)
+                _project(W, o_hh, o_bhh, H, GH, h, nb, zh)
+                _cell_update(cell, H, zx, zh, h, c, nb)
+                for b in range(nb):
+                    for j in range(H):
+                        dst[b, t, d * H + j] = h[b, j]
+            for b in range(nb):
+                for j in range(H):
+                    hn[k, b0 + b, j] = h[b, j]
+                    cn[k, b0 + b, j] = c[b, j]
+
+
+@njit(parallel=True, **_JIT)
+def run_stack(x, W, lay, cell, H, L, D, h0, c0, out, hn, cn):
+    """Run a packed stack over a batch of sequences, in parallel over blocks of sequences.
+
+    x: (B, T, I0); W: packed weights; lay: (L*D, 5) layout; cell: cell code; H hidden size;
+    L layers; D directions (1 or 2); h0, c0: (L*D, B, H) initial states (c0 ignored except LSTM).
+    Writes out (B, T, D*H) (last layer, direction d in columns d*H:(d+1)*H), hn and cn (L*D, B, H).
+    """
+    B = x.shape[0]
+    G = 4 if cell == LSTM else (3 if cell == GRU else 1)
+    nblocks = (B + BLOCK - 1) // BLOCK
+    for blk in prange(nblocks):
+        b0 = blk * BLOCK
+        nb = min(BLOCK, B - b0)
+        _run_block(x, b0, nb, W, lay, cell, H, L, D, G, h0, c0, out, hn, cn)
+
+
+# --- streaming -------------------------------------------------------------------------------
+# A streamer keeps everything one step needs in two arrays, so an update is a single call:
+#   meta (int64): M_* header, then lay (L, 5) flattened
+#   st (float):   h (L, H) | c (L, H) | zx (G*H) | zh (G*H) | x (I0) | feat (H) | out (n_out)
+#                 | bias0 (G*H) | loc_in, scale_in (n_y) | loc_out, scale_out (n_out)
+M_CELL, M_H, M_L, M_NY, M_NIN, M_NOUT, M_NORM, M_HEADW, M_HEADB, M_NORMW, M_NORMB = range(11)
+M_ST_H, M_ST_C, M_ST_ZX, M_ST_ZH, M_ST_X, M_ST_FEAT, M_ST_OUT, M_ST_B0 = range(11, 19)
+M_ST_LOCIN, M_ST_SCIN, M_ST_LOCOUT, M_ST_SCOUT = range(19, 23)
+M_LAY = 23  # start of the (L, 5) layout
+
+
+@njit(inline="always", **_JIT)
+def _stream_rows(W, meta, st, eps):
+    """One step of every layer from st's input x, then LayerNorm (optional) and the head."""
+    cell, H, L = meta[M_CELL], meta[M_H], meta[M_L]
+    G = 4 if cell == LSTM else (3 if cell == GRU else 1)
+    GH = G * H
+    one = st.dtype.type(1)
+    zero = st.dtype.type(0)
+    ozx, ozh = meta[M_ST_ZX], meta[M_ST_ZH]
+    for layer in range(L):
+        base = M_LAY + 5 * layer
+        o_ih, o_hh, o_bih, o_bhh, n_in = meta[base], meta[base + 1], meta[base + 2], meta[base + 3], meta[base + 4]
+        oh = meta[M_ST_H] + layer * H
+        oc = meta[M_ST_C] + layer * H
+        # layer 0 reads x with the stream's own bias (b_ih plus the folded-in embedding);
+        # deeper layers read the previous layer's new h with b_ih
+        if layer == 0:
+            ob, osrc, bsrc = meta[M_ST_B0], meta[M_ST_X], st
+        else:
+            ob, osrc, bsrc = o_bih, meta[M_ST_H] + (layer - 1) * H, W
+        for j in range(GH):
+            st[ozx + j] = bsrc[ob + j]
+        for k in range(n_in):
+            v = st[osrc + k]
+            o = o_ih + k * GH
+            for j in range(GH):
+                st[ozx + j] += v * W[o + j]
+        for j in range(GH):
+            st[ozh + j] = W[o_bhh + j]
+        for k in range(H):
+            v = st[oh + k]
+            o = o_hh + k * GH
+            for j in range(GH):
+                st[ozh + j] += v * W[o + j]
+        if cell == LSTM:
+            for j in range(H):
+                ig = sigmoid_(st[ozx + j] + st[ozh + j])
+                fg = sigmoid_(st[ozx + H + j] + st[ozh + H + j])
+                gg = tanh_(st[ozx + 2 * H + j] + st[ozh + 2 * H + j])
+                og = sigmoid_(st[ozx + 3 * H + j] + st[ozh + 3 * H + j])
+                cn = fg * st[oc + j] + ig * gg
+                st[oc + j] = cn
+                st[oh + j] = og * tanh_(cn)
+        elif cell == GRU:
+            for j in range(H):
+                r = sigmoid_(st[ozx + j] + st[ozh + j])
+                z = sigmoid_(st[ozx + H + j] + st[ozh + H + j])
+                n = tanh_(st[ozx + 2 * H + j] + r * st[ozh + 2 * H + j])
+                st[oh + j] = (one - z) * n + z * st[oh + j]
+        elif cell == RNN_RELU:
+            for j in range(H):
+                a = st[ozx + j] + st[ozh + j]
+                st[oh + j] = a if a > 0 else zero
+        else:
+            for j in range(H):
+                st[oh + j] = tanh_(st[ozx + j] + st[ozh + j])
+    # final features: last layer's h, LayerNorm'd if the network has one
+    oh = meta[M_ST_H] + (L - 1) * H
+    of = meta[M_ST_FEAT]
+    if meta[M_NORM]:
+        m = 0.0
+        for j in range(H):
+            m += st[oh + j]
+        m /= H
+        var = 0.0
+        for j in range(H):
+            dlt = st[oh + j] - m
+            var += dlt * dlt
+        inv = 1.0 / math.sqrt(var / H + eps)
+        onw, onb = meta[M_NORMW], meta[M_NORMB]
+        for j in range(H):
+            st[of + j] = (st[oh + j] - m) * inv * W[onw + j] + W[onb + j]
+    else:
+        for j in range(H):
+            st[of + j] = st[oh + j]
+    # head: out = head_w @ feat + head_b (head_w stored transposed, (H, n_out)), inverse scaling
+    n_out = meta[M_NOUT]
+    ow, ob, oo = meta[M_HEADW], meta[M_HEADB], meta[M_ST_OUT]
+    olo, osc = meta[M_ST_LOCOUT], meta[M_ST_SCOUT]
+    for r in range(n_out):
+        st[oo + r] = W[ob + r]
+    for j in range(H):
+        v = st[of + j]
+        o = ow + j * n_out
+        for r in range(n_out):
+            st[oo + r] += v * W[o + r]
+    for r in range(n_out):
+        st[oo + r] = st[oo + r] * st[osc + r] + st[olo + r]
+
+
+@njit(**_JIT)
+def stream_update(W, meta, st, y):
+    """Feed one new value y (a float) of a single-target stream; return the first forecast value.
+
+    Scales y with the stream's loc/scale, runs one step of every layer, the head and the inverse
+    scaling; the whole forecast (n_out,) is left in st at meta[M_ST_OUT].
+    """
+    ox = meta[M_ST_X]
+    st[ox] = (y - st[meta[M_ST_LOCIN]]) / st[meta[M_ST_SCIN]]
+    _stream_rows(W, meta, st, 1e-5)
+    return st[meta[M_ST_OUT]]
+
+
+@njit(**_JIT)
+def stream_update_vec(W, meta, st, y):
+    """As `stream_update` for a multi-target stream: y (n_y,) new values, one per target column."""
+    ox, ny = meta[M_ST_X], meta[M_NY]
+    oli, osi = meta[M_ST_LOCIN], meta[M_ST_SCIN]
+    for i in range(ny):
+        st[ox + i] = (y[i] - st[oli + i]) / st[osi + i]
+    _stream_rows(W, meta, st, 1e-5)
+    return st[meta[M_ST_OUT]]

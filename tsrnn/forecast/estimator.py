@@ -1,0 +1,304 @@
+"""Forecaster: one global recurrent model over all series of a panel (scikit-learn habits).
+
+Models: "rnn", "lstm", "gru" (direct multi-horizon head) and "seq2seq" (encoder–decoder with
+attention). Frames are handled here only; the networks see arrays and tensors. torch is imported
+inside methods so that importing this module (and loading a model for the numba back end) stays
+torch-free.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tsrnn.base import BaseEstimator
+from tsrnn.data.features import CALENDAR_KINDS, default_calendar, last_windows, step_inputs
+from tsrnn.data.freq import season_length
+from tsrnn.data.io import check_length
+from tsrnn.data.panel import Panel
+from tsrnn.data.scaling import SCALERS, SeriesScaler
+from tsrnn.data.windows import window_starts
+from tsrnn.errors import ConfigError, DataError, ModelFileError
+from tsrnn.forecast.inputs import Histories, decoder_inputs, encoder_inputs, series_stats
+from tsrnn.frames import forecast_frame, parse_levels
+
+MODELS = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU", "seq2seq": "Seq2Seq"}
+BACKENDS = ("torch", "numba")
+LOSSES = ("mae", "mse")
+MAX_INPUT_LEN = 512
+
+
+class Forecaster(BaseEstimator):
+    """Global recurrent forecaster.
+
+    model: "rnn" | "lstm" | "gru" (direct head) | "seq2seq" (attention encoder–decoder, cell from
+    `cell`, default lstm); horizon: steps to forecast (required); input_len: window length (default
+    max(2*season, 2*horizon), capped at 512 and by the shortest series); hidden/layers/dropout/
+    bidirectional/layer_norm: the recurrent core; attention: "bahdanau" | "luong" | "dot";
+    teacher_forcing: final teacher-forcing ratio of scheduled sampling (from 1 down to it);
+    quantiles: e.g. (0.1, 0.5, 0.9) for quantile outputs trained with pinball loss (None: point
+    forecasts with `loss` "mae" or "mse"); intervals come from those quantiles when a level
+    matches them, else from split-conformal validation residuals; embedding: size of a learned
+    per-series embedding (0 = off); calendar: add calendar features (True: by frequency, or a
+    list of kinds); exog: extra numeric columns used as past covariates; val_size: fraction (<1)
+    or number of final steps of each series held out for early stopping and conformal intervals.
+    Training: epochs, batch_size, lr, weight_decay, clip, patience, schedule, steps_per_epoch,
+    seed, device ("auto" | "cpu" | "cuda"), bf16 (autocast on CUDA), quiet.
+    """
+
+    def __init__(self, model: str = "lstm", horizon: int | None = None, input_len: int | None = None,
+                 hidden: int = 64, layers: int = 2, cell: str | None = None, dropout: float = 0.0,
+                 bidirectional: bool = False, layer_norm: bool = False, attention: str = "bahdanau",
+                 teacher_forcing: float = 0.5, quantiles: tuple | None = None, loss: str = "mae",
+                 embedding: int = 0, calendar: bool | list = True, exog: list | None = None,
+                 scaler: str = "standard", val_size: float = 0.1, epochs: int = 30, batch_size: int = 256,
+                 lr: float = 2e-3, weight_decay: float = 1e-4, clip: float = 1.0, patience: int | None = 5,
+                 schedule: str = "cosine", steps_per_epoch: int | None = None, seed: int = 0,
+                 device: str = "auto", bf16: bool = True, quiet: bool = False):
+        self.model, self.horizon, self.input_len, self.hidden, self.layers = model, horizon, input_len, hidden, layers
+        self.cell, self.dropout, self.bidirectional, self.layer_norm = cell, dropout, bidirectional, layer_norm
+        self.attention, self.teacher_forcing, self.quantiles, self.loss = attention, teacher_forcing, quantiles, loss
+        self.embedding, self.calendar, self.exog, self.scaler, self.val_size = embedding, calendar, exog, scaler, val_size
+        self.epochs, self.batch_size, self.lr, self.weight_decay, self.clip = epochs, batch_size, lr, weight_decay, clip
+        self.patience, self.schedule, self.steps_per_epoch = patience, schedule, steps_per_epoch
+        self.seed, self.device, self.bf16, self.quiet = seed, device, bf16, quiet
+
+    @property
+    def alias(self) -> str:
+        """The `model` column value of the forecast frame ("LSTM", "GRU", "RNN", "Seq2Seq")."""
+        return MODELS.get(str(self.model).lower(), str(self.model))
+
+    # -- configuration --------------------------------------------------------------------------
+
+    def _validate(self) -> None:
+        m = str(self.model).lower()
+        if m not in MODELS:
+            raise ConfigError(f"model '{self.model}' is unknown; use one of {', '.join(MODELS)}")
+        if self.horizon is None or not isinstance(self.horizon, (int, np.integer)) or self.horizon < 1:
+            raise ConfigError(f"horizon must be a positive whole number (got {self.horizon!r})")
+        if self.input_len is not None and (not isinstance(self.input_len, (int, np.integer)) or self.input_len < 1):
+            raise ConfigError(f"input_len must be a positive whole number (got {self.input_len!r})")
+        for name in ("hidden", "layers", "epochs", "batch_size"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, np.integer)) or v < 1:
+                raise ConfigError(f"{name} must be a positive whole number (got {v!r})")
+        if m != "seq2seq" and self.cell not in (None, m) and not (m == "rnn" and self.cell == "rnn_relu"):
+            raise ConfigError(f"cell '{self.cell}' contradicts model '{m}'; leave cell unset or use model='seq2seq'")
+        if self.scaler not in SCALERS:
+            raise ConfigError(f"scaler '{self.scaler}' is unknown; use one of {', '.join(SCALERS)}")
+        if not self.quantiles and self.loss not in LOSSES:
+            raise ConfigError(f"loss '{self.loss}' is unknown; use one of {', '.join(LOSSES)} (or give quantiles)")
+        if self.quantiles:
+            q = list(self.quantiles)
+            if any(not 0 < float(v) < 1 for v in q) or sorted(q) != q or len(set(q)) != len(q):
+                raise ConfigError(f"quantiles must be increasing values in (0, 1) (got {self.quantiles!r})")
+        if not 0 <= float(self.teacher_forcing) <= 1:
+            raise ConfigError(f"teacher_forcing must be in [0, 1] (got {self.teacher_forcing})")
+        if not (0 <= float(self.val_size) < 1 or float(self.val_size) == int(self.val_size) >= 1):
+            raise ConfigError(f"val_size must be a fraction in [0, 1) or a whole number of steps (got {self.val_size})")
+
+    def _cell(self) -> str:
+        m = str(self.model).lower()
+        if m == "seq2seq":
+            return self.cell or "lstm"
+        return self.cell or m
+
+    def _kinds(self, freq: str | None) -> list[str]:
+        if self.calendar is True:
+            return default_calendar(freq)
+        if not self.calendar:
+            return []
+        kinds = [self.calendar] if isinstance(self.calendar, str) else list(self.calendar)
+        bad = [k for k in kinds if k not in CALENDAR_KINDS]
+        if bad:
+            raise ConfigError(f"calendar feature '{bad[0]}' is unknown; use some of {', '.join(CALENDAR_KINDS)}")
+        return kinds
+
+    def _value_columns(self, df: pd.DataFrame) -> tuple[list[str], list[str]]:
+        targets = list(df.attrs.get("targets") or ["y"])
+        exog = [self.exog] if isinstance(self.exog, str) else list(self.exog or [])
+        missing = [c for c in targets + exog if c not in df.columns]
+        if missing:
+            src = df.attrs.get("source", "data")
+            raise DataError(f"{src}: column '{missing[0]}' not found; columns are: {', '.join(map(str, df.columns))}")
+        return targets, [c for c in exog if c not in targets]
+
+    # -- fit ------------------------------------------------------------------------------------
+
+    def fit(self, df: pd.DataFrame) -> Forecaster:
+        """Train one global model on every series of the long frame `df` (see tsrnn.read_series)."""
+        from tsrnn.forecast.fitting import fit_network
+
+        self._validate()
+        targets, exog = self._value_columns(df)
+        panel = Panel.from_frame(df, targets=targets + exog)
+        H = int(self.horizon)
+        season = season_length(panel.freq)
+        lengths = panel.lengths
+        if self.input_len is None:
+            L = min(max(2 * season, 2 * H, 4), MAX_INPUT_LEN, max(1, int(lengths.min()) - H))
+        else:
+            L = int(self.input_len)
+        check_length(df, L + H, f"model '{self.model}' with input_len {L} and horizon {H}")
+        W = L + H
+        vs = float(self.val_size)
+        val_len = np.maximum(H, np.ceil(vs * lengths)).astype(np.int64) if vs < 1 else np.full(len(lengths), int(vs))
+        val_len = np.where((vs > 0) & (lengths - val_len >= W), val_len, 0)
+        train_end = lengths - val_len
+        # the scaler sees only the training part of each series
+        rel = np.arange(len(panel.values)) - np.repeat(panel.offsets[:-1], lengths)
+        in_train = rel < np.repeat(train_end, lengths)
+        sc = SeriesScaler(self.scaler).fit(panel.values[in_train], np.concatenate([[0], np.cumsum(train_end)]))
+        sidx = panel.series_index()
+        scaled = (panel.values - sc.loc_[sidx]) / sc.scale_[sidx]
+        kinds = self._kinds(panel.freq)
+        C = len(targets)
+        inputs = step_inputs(scaled[:, :C], panel.ds, kinds, scaled[:, C:] if exog else None)
+        train_starts = window_starts(panel.offsets, W, last_end=train_end)
+        # validation windows: targets entirely in the held-out tail (none where val_len == 0)
+        val_starts = window_starts(panel.offsets, W, first=np.maximum(train_end - L, 0))
+        quantiles = [float(q) for q in self.quantiles] if self.quantiles else None
+        n_out = len(quantiles) if quantiles else 1
+        cfg = {
+            "model": str(self.model).lower(), "cell": self._cell(), "horizon": H, "input_len": L,
+            "hidden": int(self.hidden), "layers": int(self.layers), "bidirectional": bool(self.bidirectional),
+            "layer_norm": bool(self.layer_norm), "dropout": float(self.dropout), "attention": self.attention,
+            "n_outputs": n_out, "quantiles": quantiles, "embedding": int(self.embedding),
+            "n_series": panel.n_series, "n_features": int(inputs.shape[1]),
+            "input_size": int(inputs.shape[1]) + int(self.embedding), "freq": panel.freq, "season": season,
+            "n_targets": C, "n_future": 2 * len(kinds),
+        }
+        features = {"targets": targets, "exog": exog, "calendar": kinds, "n_targets": C,
+                    "columns": [*targets, *[f"{k}_{t}" for k in kinds for t in ("sin", "cos")], *exog]}
+        net, hist, conformal, device = fit_network(self, cfg, inputs, sidx, train_starts, val_starts, W)
+        self.config_, self.features_, self.scaler_, self.series_ = cfg, features, sc, list(panel.ids)
+        self.history_ = Histories(list(panel.ids), last_windows(panel.values, panel.offsets, L), panel.last_ds())
+        self.conformal_, self.train_history_, self.device_ = conformal, hist, device
+        self.net_, self.numba_net_, self.backend_ = net, None, "torch"
+        self.fitted_ = True
+        return self
+
+    # -- predict --------------------------------------------------------------------------------
+
+    def predict(self, df: pd.DataFrame | None = None, level=None) -> pd.DataFrame:
+        """Forecast `horizon` steps after the end of every series.
+
+        df=None continues the training series; a frame gives new history (known or unseen series;
+        unseen ones are scaled by their own statistics) and needs no refit. level: interval
+        levels in percent (e.g. [80, 95]) → yhat_lo_L / yhat_hi_L columns.
+        """
+        self._check_fitted()
+        levels = parse_levels(level)
+        cfg, feats = self.config_, self.features_
+        L = cfg["input_len"]
+        if df is None:
+            h, full_v, full_o = self.history_, None, None
+        else:
+            targets, exog = feats["targets"], feats["exog"]
+            missing = [c for c in ["unique_id", "ds", *targets, *exog] if c not in df.columns]
+            if missing:
+                src = df.attrs.get("source", "data")
+                raise DataError(f"{src}: column '{missing[0]}' (used by the model) not found; "
+                                f"columns are: {', '.join(map(str, df.columns))}")
+            check_length(df, L, f"forecasting with this model (input_len {L})")
+            panel = Panel.from_frame(df, targets=targets + exog)
+            h = Histories(list(panel.ids), last_windows(panel.values, panel.offsets, L), panel.last_ds())
+            full_v, full_o = panel.values, panel.offsets
+        sid, loc, scale = series_stats(h, self.scaler_, self.series_, full_v, full_o)
+        x = encoder_inputs(h, loc, scale, feats["n_targets"], feats["calendar"], cfg["freq"])
+        future = decoder_inputs(h, cfg["horizon"], feats["calendar"], cfg["freq"]) if cfg["model"] == "seq2seq" else None
+        out = self._run(x, future, sid)  # (S, H, Q) scaled
+        out = out * scale[:, :1, None] + loc[:, :1, None]
+        Q = cfg["n_outputs"]
+        yhat = out[:, :, Q // 2]
+        intervals = {lv: self._interval(lv, out, yhat, scale[:, :1]) for lv in levels}
+        return forecast_frame(h.ids, h.last_ds, cfg["freq"], self.alias, yhat, intervals)
+
+    def _interval(self, level: int, out: np.ndarray, yhat: np.ndarray, scale: np.ndarray):
+        qs = self.config_["quantiles"] or []
+        a = (1 - level / 100) / 2
+        lo_i = [i for i, q in enumerate(qs) if abs(q - a) < 1e-9]
+        hi_i = [i for i, q in enumerate(qs) if abs(q - (1 - a)) < 1e-9]
+        if lo_i and hi_i:
+            return np.minimum(out[:, :, lo_i[0]], yhat), np.maximum(out[:, :, hi_i[0]], yhat)
+        if not self.conformal_:
+            raise ConfigError(f"level {level} needs interval information this model lacks (no validation part); "
+                              f"train with val_size > 0 or quantiles containing {a:g} and {1 - a:g}")
+        half = np.asarray(self.conformal_[level - 1])[None, :] * scale
+        return yhat - half, yhat + half
+
+    def _run(self, x: np.ndarray, future: np.ndarray | None, sid: np.ndarray) -> np.ndarray:
+        """Network outputs (S, H, Q) in scaled units for step features x (S, T, F)."""
+        cfg = self.config_
+        E = cfg["embedding"]
+        if self.backend_ == "numba":
+            if E:
+                table = self.weights_["embed.weight"]
+                emb = np.where((sid >= 0)[:, None], table[np.maximum(sid, 0)], table.mean(0))
+                x = np.concatenate([x, np.broadcast_to(emb[:, None, :], (*x.shape[:2], E))], axis=-1)
+            y = self.numba_net_.forward(np.ascontiguousarray(x, dtype=np.float32))
+            return np.asarray(y, dtype=np.float64).reshape(len(x), cfg["horizon"], cfg["n_outputs"])
+        from tsrnn.forecast.fitting import torch_predict
+
+        return torch_predict(self, x, future, sid)
+
+    # -- save / load ----------------------------------------------------------------------------
+
+    def save(self, path: str | Path) -> None:
+        """Write the model file (safetensors + JSON metadata), atomically. See tsrnn.forecast.modelfile."""
+        from tsrnn.forecast.modelfile import write_model
+
+        self._check_fitted()
+        meta = {"config": {"params": self._json_params(), **self.config_}, "features": self.features_,
+                "scaler": self.scaler_.to_dict(), "series": self.series_, "history": self.history_.to_json(),
+                "conformal": self.conformal_}
+        write_model(path, self._weights(), meta)
+
+    def _json_params(self) -> dict:
+        p = self.get_params()
+        for k in ("quantiles", "exog", "calendar"):
+            if isinstance(p[k], tuple):
+                p[k] = list(p[k])
+        return p
+
+    def _weights(self) -> dict[str, np.ndarray]:
+        if self.net_ is not None:
+            return {k: v.detach().float().cpu().numpy() for k, v in self.net_.state_dict().items()}
+        return dict(self.weights_)
+
+    @classmethod
+    def load(cls, path: str | Path, backend: str = "torch", device: str = "cpu") -> Forecaster:
+        """Read a model file written by `save`. backend "torch" (device "cpu" | "cuda" | "auto") or
+        "numba" (torch-free CPU runtime; direct rnn/lstm/gru models only)."""
+        from tsrnn.forecast.modelfile import read_model
+
+        if backend not in BACKENDS:
+            raise ConfigError(f"backend '{backend}' is unknown; use one of {', '.join(BACKENDS)}")
+        weights, meta = read_model(path)
+        cfg = meta["config"]
+        try:
+            est = cls(**cfg["params"])
+            est.config_ = {k: v for k, v in cfg.items() if k != "params"}
+            est.features_, est.series_ = meta["features"], list(meta["series"])
+            est.scaler_ = SeriesScaler.from_dict(meta["scaler"])
+            est.history_ = Histories.from_json(meta["history"])
+            est.conformal_ = meta["conformal"]
+        except (KeyError, TypeError, ValueError) as e:
+            raise ModelFileError(f"{path}: model file metadata is incomplete ({type(e).__name__}: {e})") from None
+        est.weights_, est.net_, est.numba_net_, est.backend_ = weights, None, None, backend
+        est.train_history_ = None
+        if backend == "numba":
+            if est.config_["model"] == "seq2seq":
+                raise ConfigError(f"{path}: a seq2seq model has no numba back end; load it with backend='torch'")
+            from tsrnn.cpu.net import NumbaNet
+
+            core = {k: v for k, v in weights.items() if k.startswith(("core.", "head."))}
+            est.numba_net_ = NumbaNet.from_state(est.config_, core)
+        else:
+            from tsrnn.forecast.fitting import build_net_from_weights
+
+            est.net_, est.device_ = build_net_from_weights(est.config_, weights, device, path)
+        est.fitted_ = True
+        return est

@@ -1,0 +1,270 @@
+"""Training loop shared by every tsrnn network: AdamW, gradient-norm clipping, an LR schedule,
+early stopping on a validation loss, bf16 autocast on CUDA, NaN/Inf detection, progress,
+checkpoints and resume.
+
+The loop never calls ``.item()`` per step: the epoch's loss is summed on the device and read
+once per epoch (one host sync), so a GPU is never stalled by the bookkeeping.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import random
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from tsrnn.errors import ConfigError, ModelFileError, TrainingError
+
+SCHEDULES = ("cosine", "plateau", "none")
+
+
+@dataclass
+class TrainConfig:
+    """Training options. lr/weight_decay for AdamW; clip: max gradient L2 norm (0 = off);
+    patience: epochs without validation improvement before stopping (None = never stop early);
+    device: "auto" (cuda if available, else cpu), "cpu", "cuda" or "cuda:N"; bf16: autocast to
+    bfloat16 on CUDA (ignored on CPU)."""
+
+    epochs: int = 20
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    clip: float = 1.0
+    patience: int | None = 5
+    schedule: str = "cosine"
+    seed: int = 0
+    device: str = "auto"
+    bf16: bool = True
+    quiet: bool = False
+
+
+@dataclass
+class TrainHistory:
+    """Per-epoch mean training loss and validation loss (empty without a validation function),
+    the 0-based epoch whose weights were kept, and the wall time of fit in seconds."""
+
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    best_epoch: int = -1
+    seconds: float = 0.0
+
+
+def resolve_device(device: str) -> torch.device:
+    """"auto" → cuda if available else cpu; "cpu", "cuda", "cuda:N" as given.
+    Raises ConfigError for an unknown name or for cuda on a machine without CUDA."""
+    name = (device or "auto").strip().lower()
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cpu":
+        return torch.device("cpu")
+    if name == "cuda" or name.startswith("cuda:"):
+        if not torch.cuda.is_available():
+            raise ConfigError(f"device '{device}' was asked for but CUDA is not available here; use --device cpu or auto")
+        try:
+            dev = torch.device(name)
+        except RuntimeError:
+            raise ConfigError(f"device '{device}' is not a valid device name; use auto, cpu, cuda or cuda:N") from None
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ConfigError(f"device '{device}' does not exist; this machine has {torch.cuda.device_count()} GPU(s)")
+        return dev
+    raise ConfigError(f"device '{device}' is unknown; use auto, cpu, cuda or cuda:N")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's, numpy's and torch's (CPU and all CUDA devices) random generators."""
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+
+
+class Trainer:
+    """Fits a model by minimising ``loss_fn(model, batch)`` over ``batches(epoch)``.
+
+    checkpoint: optional path written after every epoch (model, optimizer, scheduler, epoch,
+    history, best weights: tensors and plain containers only, loaded with weights_only=True).
+    """
+
+    def __init__(self, config: TrainConfig, checkpoint: str | Path | None = None):
+        if config.schedule not in SCHEDULES:
+            raise ConfigError(f"schedule '{config.schedule}' is unknown; use one of {', '.join(SCHEDULES)}")
+        if config.epochs < 1:
+            raise ConfigError(f"epochs must be >= 1 (got {config.epochs})")
+        self.config = config
+        self.checkpoint = Path(checkpoint) if checkpoint is not None else None
+        self.device = resolve_device(config.device)
+
+    # -- public -------------------------------------------------------------------------------
+
+    def autocast(self):
+        """The autocast context used for forward passes (bf16 on CUDA when enabled, else off)."""
+        on = self.config.bf16 and self.device.type == "cuda"
+        return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=on)
+
+    def fit(
+        self,
+        model: nn.Module,
+        batches: Callable[[int], Iterable[Any]],
+        loss_fn: Callable[[nn.Module, Any], torch.Tensor],
+        val_loss: Callable[[nn.Module], float] | None = None,
+        resume: bool = False,
+    ) -> TrainHistory:
+        """Train `model` in place (moved to ``self.device``) and return its history.
+
+        batches(epoch) yields the batches of one epoch (already on the device); loss_fn returns a
+        scalar tensor; val_loss(model) returns the validation loss as a float (called in eval
+        mode under no_grad once per epoch). With early stopping (or a validation function) the
+        weights of the best epoch are restored at the end.
+        Raises TrainingError when an epoch's loss is NaN or infinite.
+        """
+        cfg = self.config
+        t0 = time.perf_counter()
+        seed_everything(cfg.seed)
+        model.to(self.device)
+        params = [p for p in model.parameters() if p.requires_grad]
+        opt_kw: dict[str, Any] = {"lr": cfg.lr, "weight_decay": cfg.weight_decay}
+        if self.device.type == "cuda":
+            opt_kw["fused"] = True
+        opt = torch.optim.AdamW(params, **opt_kw)
+        sched = self._scheduler(opt)
+        hist = TrainHistory()
+        best, best_state, bad, start = math.inf, None, 0, 0
+        if resume:
+            start, best, best_state, bad, hist = self._load_checkpoint(model, opt, sched)
+
+        progress = self._progress()
+        task = None
+        if progress is not None:
+            progress.start()
+            task = progress.add_task("training", total=cfg.epochs, completed=start, loss="")
+        try:
+            for epoch in range(start, cfg.epochs):
+                model.train()
+                total = torch.zeros((), device=self.device, dtype=torch.float32)
+                steps = 0
+                for batch in batches(epoch):
+                    with self.autocast():
+                        loss = loss_fn(model, batch)
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    if cfg.clip and cfg.clip > 0:
+                        nn.utils.clip_grad_norm_(params, cfg.clip)
+                    opt.step()
+                    total += loss.detach().float()
+                    steps += 1
+                if steps == 0:
+                    raise TrainingError(f"epoch {epoch + 1}: no training batches; the series are too short for the window")
+                train = float(total.item()) / steps  # the one host sync of the epoch
+                if not math.isfinite(train):
+                    raise TrainingError(
+                        f"training diverged at epoch {epoch + 1}: the loss became {train}; likely causes are a "
+                        f"learning rate too high (lr={cfg.lr}), NaN/Inf or extreme values in the data, or "
+                        f"unscaled inputs; lower lr, check the data or keep gradient clipping on"
+                    )
+                hist.train_loss.append(train)
+                monitor = train
+                if val_loss is not None:
+                    model.eval()
+                    with torch.no_grad(), self.autocast():
+                        v = float(val_loss(model))
+                    hist.val_loss.append(v)
+                    if math.isfinite(v):
+                        monitor = v
+                    else:
+                        raise TrainingError(
+                            f"validation loss became {v} at epoch {epoch + 1}; likely causes are a learning "
+                            f"rate too high (lr={cfg.lr}) or NaN/Inf values in the data"
+                        )
+                if monitor < best - 1e-12:
+                    best, bad, hist.best_epoch = monitor, 0, epoch
+                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                else:
+                    bad += 1
+                if cfg.schedule == "cosine":
+                    sched.step()
+                elif cfg.schedule == "plateau":
+                    sched.step(monitor)
+                if progress is not None:
+                    vtxt = f" val {hist.val_loss[-1]:.4f}" if hist.val_loss else ""
+                    progress.update(task, advance=1, loss=f"loss {train:.4f}{vtxt}")
+                if self.checkpoint is not None:
+                    self._save_checkpoint(model, opt, sched, epoch, best, best_state, bad, hist)
+                if val_loss is not None and cfg.patience is not None and bad >= cfg.patience:
+                    break
+        finally:
+            if progress is not None:
+                progress.stop()
+        if best_state is not None:
+            model.load_state_dict(best_state)
+        model.eval()
+        hist.seconds = time.perf_counter() - t0
+        return hist
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _scheduler(self, opt):
+        cfg = self.config
+        if cfg.schedule == "cosine":
+            return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs, eta_min=cfg.lr * 0.05)
+        if cfg.schedule == "plateau":
+            return torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=2)
+        return None
+
+    def _progress(self):
+        if self.config.quiet:
+            return None
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        return Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[loss]}"),
+            TimeElapsedColumn(),
+            console=Console(file=sys.stderr),
+            transient=False,
+        )
+
+    def _save_checkpoint(self, model, opt, sched, epoch, best, best_state, bad, hist) -> None:
+        from tsrnn.output import atomic_write
+
+        state = {
+            "model": {k: v.detach().to("cpu") for k, v in model.state_dict().items()},
+            "optimizer": opt.state_dict(),
+            "scheduler": sched.state_dict() if sched is not None else {},
+            "epoch": epoch,
+            "best": float(best),
+            "best_state": {k: v.to("cpu") for k, v in best_state.items()} if best_state is not None else {},
+            "bad": bad,
+            "history": asdict(hist),
+            "torch_rng": torch.get_rng_state(),
+        }
+        atomic_write(self.checkpoint, lambda p: torch.save(state, p))
+
+    def _load_checkpoint(self, model, opt, sched):
+        if self.checkpoint is None or not self.checkpoint.exists():
+            raise ModelFileError(f"cannot resume: checkpoint {self.checkpoint} does not exist")
+        try:
+            state = torch.load(self.checkpoint, map_location=self.device, weights_only=True)
+            model.load_state_dict(state["model"])
+            opt.load_state_dict(state["optimizer"])
+            if sched is not None and state["scheduler"]:
+                sched.load_state_dict(state["scheduler"])
+        except (RuntimeError, KeyError, OSError, EOFError, ValueError) as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise ModelFileError(f"{self.checkpoint}: not a usable tsrnn checkpoint for this model ({first})") from None
+        torch.set_rng_state(state["torch_rng"].cpu())
+        h = state["history"]
+        hist = TrainHistory(list(h["train_loss"]), list(h["val_loss"]), int(h["best_epoch"]), 0.0)
+        best_state = {k: v.to(self.device) for k, v in state["best_state"].items()} or None
+        return int(state["epoch"]) + 1, float(state["best"]), best_state, int(state["bad"]), hist

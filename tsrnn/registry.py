@@ -1,0 +1,39 @@
+"""Model names → estimators, one dict lookup (no registry magic)."""
+
+from __future__ import annotations
+
+from tsrnn.baselines.core import MODELS, ALIASES, StatsForecaster, model_key
+from tsrnn.errors import ConfigError
+
+NEURAL = ("rnn", "lstm", "gru", "seq2seq")
+
+
+def available_models() -> list[str]:
+    return [*MODELS, *NEURAL]
+
+
+def make_estimator(
+    name: str,
+    horizon: int,
+    season_length: int | None = None,
+    epochs: int | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    quiet: bool = True,
+    input_len: int | None = None,
+):
+    """Build an unfitted estimator by name: a statistical model (naive, snaive, drift, mean, ets,
+    arima, theta) or a neural forecaster (rnn, lstm, gru, seq2seq)."""
+    key = name.strip().lower()
+    if key in NEURAL:
+        from tsrnn.forecaster import Forecaster
+
+        opts = {"seed": seed, "device": device, "quiet": quiet}
+        if epochs is not None:
+            opts["epochs"] = epochs
+        if input_len is not None:
+            opts["input_len"] = input_len
+        return Forecaster(model=key, horizon=horizon, **opts)
+    if key in MODELS or key in ALIASES:
+        return StatsForecaster(model=model_key(key), horizon=horizon, season_length=season_length)
+    raise ConfigError(f"unknown model '{name}'; choose from {', '.join(available_models())}")

@@ -1,0 +1,86 @@
+"""Text model files: one safetensors file, weights under torch's state_dict names plus JSON
+metadata (`format`, `format_version`, `tsrnn_version`, `task`, `config`, `vocab`, `extra`).
+
+Data, not code: nothing is unpickled. Written atomically; an existing file is replaced only with
+force. Any unreadable, foreign or newer file raises ModelFileError naming the file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tsrnn._version import __version__
+from tsrnn.errors import ModelFileError
+from tsrnn.output import atomic_write, check_writable
+
+FORMAT = "tsrnn-text-model"
+FORMAT_VERSION = 1
+TASKS = ("classify", "generate", "tag")
+
+
+def save_text_model(path: str | Path, task: str, state_dict: dict, config: dict, vocab: dict,
+                    extra: dict | None = None, force: bool = False) -> None:
+    """Write `state_dict` (name → tensor) with its config, vocabularies (JSON-able dicts) and
+    extra facts (labels, training history) to `path`."""
+    from safetensors.torch import save_file
+
+    check_writable(path, force, option="the model path")
+    tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state_dict.items()}
+    meta = {
+        "format": FORMAT,
+        "format_version": str(FORMAT_VERSION),
+        "tsrnn_version": __version__,
+        "task": task,
+        "config": json.dumps(config),
+        "vocab": json.dumps(vocab),
+        "extra": json.dumps(extra or {}),
+    }
+    atomic_write(path, lambda t: save_file(tensors, str(t), metadata=meta))
+
+
+def load_text_model(path: str | Path, task: str) -> tuple[dict, dict, dict, dict]:
+    """Read a text model file of `task` → (state_dict of CPU tensors, config, vocab, extra)."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    p = Path(path)
+    if not p.exists():
+        raise ModelFileError(f"{p} does not exist; train a model first (tsrnn text {task} train)")
+    if p.is_dir():
+        raise ModelFileError(f"{p} is a directory, not a model file")
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(p), framework="pt") as fh:
+            meta = fh.metadata() or {}
+        tensors = load_file(str(p))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ModelFileError(f"{p} is not a readable tsrnn model file ({first})") from None
+    if meta.get("format") != FORMAT:
+        raise ModelFileError(f"{p} is not a tsrnn text model (format {meta.get('format')!r}, expected {FORMAT!r})")
+    try:
+        version = int(meta.get("format_version", ""))
+    except ValueError:
+        raise ModelFileError(f"{p}: format_version {meta.get('format_version')!r} is not a number; the file is corrupt") from None
+    if version > FORMAT_VERSION:
+        raise ModelFileError(f"{p} has format version {version}; this tsrnn reads up to {FORMAT_VERSION}; upgrade tsrnn")
+    if meta.get("task") != task:
+        raise ModelFileError(f"{p} is a '{meta.get('task')}' model, not a '{task}' model; use tsrnn text {meta.get('task')}")
+    try:
+        config = json.loads(meta["config"])
+        vocab = json.loads(meta["vocab"])
+        extra = json.loads(meta.get("extra", "{}"))
+    except (KeyError, json.JSONDecodeError) as e:
+        raise ModelFileError(f"{p}: the model's metadata is unreadable ({e}); the file is corrupt") from None
+    return tensors, config, vocab, extra
+
+
+def load_weights(net, tensors: dict, path: str | Path) -> None:
+    """Load `tensors` into `net`, turning a shape/name mismatch into ModelFileError."""
+    try:
+        net.load_state_dict(tensors, strict=True)
+    except RuntimeError as e:
+        first = str(e).strip().splitlines()[0]
+        raise ModelFileError(f"{path}: weights do not match the stored configuration ({first}); the file is corrupt") from None

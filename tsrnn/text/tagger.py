@@ -1,0 +1,293 @@
+"""Sequence tagger: BiLSTM/GRU over word embeddings + a character-level encoder, with a softmax or
+CRF output, decoded by Viterbi (tsrnn.text.crf) under BIO constraints.
+
+Each word is the concatenation of its (lower-cased) word embedding and the final states of a
+bidirectional RecurrentCore run over its characters (case kept), so words never seen in training
+still get a representation from their spelling; word dropout (`word_dropout`) replaces training
+words by `<unk>` so the model learns to lean on that. Both cores pack their inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from tsrnn.base import BaseEstimator
+from tsrnn.errors import ConfigError, DataError
+from tsrnn.text._train import check_choice, check_dropout, check_positive, make_trainer
+from tsrnn.text.vocab import UNK_ID, Vocab
+
+OUTPUTS = ("softmax", "crf")
+MAX_WORD_CHARS = 24  # longer tokens (URLs) are cut for the character encoder
+
+
+def build_net(n_words: int, n_chars: int, n_tags: int, word_embed: int, char_embed: int, char_hidden: int,
+              hidden: int, layers: int, cell: str, dropout: float, output: str):
+    import torch
+    from torch import nn
+
+    from tsrnn.nn.core import RecurrentCore
+    from tsrnn.text.crf import CRF
+
+    class TaggerNet(nn.Module):
+        """words (B, T), chars (B, T, L), char_lengths (B, T), lengths (B,) → emissions (B, T, n_tags)."""
+
+        def __init__(self):
+            super().__init__()
+            self.wemb = nn.Embedding(n_words, word_embed, padding_idx=0)
+            self.cemb = nn.Embedding(n_chars, char_embed, padding_idx=0)
+            self.char_core = RecurrentCore(char_embed, char_hidden, cell=cell, bidirectional=True)
+            self.drop = nn.Dropout(dropout)
+            self.core = RecurrentCore(word_embed + self.char_core.out_size, hidden, layers=layers, cell=cell,
+                                      bidirectional=True, dropout=dropout)
+            self.emit = nn.Linear(self.core.out_size, n_tags)
+            self.crf = CRF(n_tags) if output == "crf" else None
+
+        def forward(self, words, chars, char_lengths, lengths):
+            B, T = words.shape
+            mask = torch.arange(T, device=words.device).unsqueeze(0) < lengths.to(words.device).unsqueeze(1)
+            flat = mask.reshape(-1).nonzero().squeeze(1)  # real tokens only
+            cl = char_lengths.reshape(-1)[flat]
+            cout, _ = self.char_core(self.cemb(chars.reshape(B * T, -1)[flat]), lengths=cl)
+            cvec = words.new_zeros((B * T, self.char_core.out_size), dtype=cout.dtype)
+            cvec[flat] = self.char_core.last(cout, cl)
+            x = torch.cat([self.wemb(words), cvec.view(B, T, -1)], dim=-1)
+            out, _ = self.core(self.drop(x), lengths=lengths)
+            return self.emit(self.drop(out))
+
+    return TaggerNet()
+
+
+class Tagger(BaseEstimator):
+    """Named-entity style tagger over tokenised sentences with BIO tags.
+
+    fit(sentences, tags, val_sentences=None, val_tags=None); predict(sentences) → tag lists;
+    evaluate(sentences, tags) → entity-level P/R/F1 (CoNLL convention, tsrnn.text.metrics).
+    """
+
+    task = "tag"
+
+    def __init__(self, cell: str = "lstm", word_embed: int = 100, char_embed: int = 32, char_hidden: int = 32,
+                 hidden: int = 128, layers: int = 1, dropout: float = 0.5, output: str = "crf",
+                 min_freq: int = 1, word_dropout: float = 0.05, epochs: int = 15, batch_size: int = 16,
+                 lr: float = 3e-3, weight_decay: float = 1e-4, clip: float = 5.0, patience: int | None = 4,
+                 schedule: str = "cosine", seed: int = 0, device: str = "auto", quiet: bool = True):
+        self.cell = cell
+        self.word_embed = word_embed
+        self.char_embed = char_embed
+        self.char_hidden = char_hidden
+        self.hidden = hidden
+        self.layers = layers
+        self.dropout = dropout
+        self.output = output
+        self.min_freq = min_freq
+        self.word_dropout = word_dropout
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.clip = clip
+        self.patience = patience
+        self.schedule = schedule
+        self.seed = seed
+        self.device = device
+        self.quiet = quiet
+
+    def _validate(self):
+        check_choice("output", self.output, OUTPUTS)
+        check_positive(word_embed=self.word_embed, char_embed=self.char_embed, char_hidden=self.char_hidden,
+                       hidden=self.hidden, layers=self.layers, batch_size=self.batch_size, min_freq=self.min_freq)
+        check_dropout(self.dropout)
+        check_dropout(self.word_dropout)
+
+    def _net(self):
+        return build_net(len(self.words_), len(self.chars_), len(self.tags_), self.word_embed, self.char_embed,
+                         self.char_hidden, self.hidden, self.layers, self.cell, self.dropout, self.output)
+
+    def _constrain(self, net) -> None:
+        """BIO transition constraints (used by the CRF and by Viterbi over softmax scores)."""
+        from tsrnn.text.crf import bio_constraints
+
+        self.trans_ok_, self.start_ok_ = bio_constraints(self.tags_)
+        if net.crf is not None:
+            net.crf.constrain(self.trans_ok_, self.start_ok_)
+
+    def _encode(self, sents: Sequence[Sequence[str]]):
+        words = [self.words_.encode(s) for s in sents]
+        chars = [[self.chars_.encode(w[:MAX_WORD_CHARS]) for w in s] for s in sents]
+        return words, chars
+
+    @staticmethod
+    def _batch(words, chars, idx, tags=None):
+        """Padded tensors of the sentences `idx`: words (B, T), chars (B, T, L), char_lengths (B, T),
+        lengths (B,), tags (B, T) (0 where padded) or None."""
+        import torch
+
+        B = len(idx)
+        lengths = np.array([max(len(words[i]), 1) for i in idx], dtype=np.int64)
+        T = int(lengths.max())
+        L = max((len(c) for i in idx for c in chars[i]), default=1)
+        W = np.zeros((B, T), dtype=np.int64)
+        C = np.zeros((B, T, max(L, 1)), dtype=np.int64)
+        CL = np.ones((B, T), dtype=np.int64)
+        Y = np.zeros((B, T), dtype=np.int64) if tags is not None else None
+        for r, i in enumerate(idx):
+            W[r, : len(words[i])] = words[i]
+            for t, c in enumerate(chars[i]):
+                C[r, t, : len(c)] = c
+                CL[r, t] = max(len(c), 1)
+            if tags is not None:
+                Y[r, : len(tags[i])] = tags[i]
+        out = [torch.from_numpy(W), torch.from_numpy(C), torch.from_numpy(CL), torch.from_numpy(lengths)]
+        return out + [torch.from_numpy(Y) if Y is not None else None]
+
+    def fit(self, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]],
+            val_sentences: Sequence[Sequence[str]] | None = None, val_tags: Sequence[Sequence[str]] | None = None
+            ) -> Tagger:
+        import torch
+
+        from tsrnn.nn.trainer import seed_everything
+        from tsrnn.text.batching import bucket_batches
+        from tsrnn.text.metrics import bio_spans
+
+        self._validate()
+        if len(sentences) != len(tags) or not len(sentences):
+            raise DataError(f"{len(sentences)} sentences but {len(tags)} tag sequences (need the same, ≥ 1)")
+        for i, (s, t) in enumerate(zip(sentences, tags)):
+            if len(s) != len(t):
+                raise DataError(f"sentence {i}: {len(s)} tokens but {len(t)} tags")
+        all_tags = {t for ts in tags for t in ts}
+        for t in all_tags:
+            bio_spans([t])  # raises DataError on a tag that is not BIO
+        self.tags_ = ["O", *sorted(all_tags - {"O"})]
+        tindex = {t: i for i, t in enumerate(self.tags_)}
+        self.words_ = Vocab.build(sentences, min_freq=self.min_freq, lower=True, level="word")
+        self.chars_ = Vocab.build((c for s in sentences for c in s), min_freq=1, level="char")
+        words, chars = self._encode(sentences)
+        y = [[tindex[t] for t in ts] for ts in tags]
+
+        seed_everything(self.seed)
+        net = self._net()
+        self._constrain(net)
+        trainer = make_trainer(self)
+        dev = trainer.device
+        lengths = [len(w) for w in words]
+        wd = self.word_dropout
+
+        def batches(epoch):
+            for b in bucket_batches(lengths, self.batch_size, shuffle=True, seed=self.seed * 1000 + epoch):
+                W, C, CL, N, Y = self._batch(words, chars, b, y)
+                if wd > 0:  # word dropout: teach the model to tag from spelling alone
+                    W = W.masked_fill((torch.rand(W.shape) < wd) & (W > 0), UNK_ID)
+                yield W.to(dev), C.to(dev), CL.to(dev), N.to(dev), Y.to(dev)
+
+        def loss_fn(model, batch):
+            return self._loss(model, *batch)
+
+        val_fn = None
+        if val_sentences is not None and val_tags is not None and len(val_sentences):
+            unknown = sorted({t for ts in val_tags for t in ts} - set(self.tags_))
+            if unknown:
+                raise DataError(f"validation tags {unknown} do not occur in the training tags")
+            vw, vc = self._encode(val_sentences)
+            vy = [[tindex[t] for t in ts] for ts in val_tags]
+            vb = bucket_batches([len(w) for w in vw], 128)
+            n_tok = sum(len(w) for w in vw)
+
+            def val_fn(model):
+                tot = 0.0
+                for b in vb:
+                    batch = [t.to(dev) for t in self._batch(vw, vc, b, vy)]
+                    tot += float(self._loss(model, *batch, reduction="sum"))
+                return tot / n_tok
+
+        self.history_ = trainer.fit(net, batches, loss_fn, val_fn)
+        self.net_ = net.cpu().eval()
+        self.fitted_ = True
+        return self
+
+    @staticmethod
+    def _loss(model, W, C, CL, N, Y, reduction: str = "mean"):
+        """CRF negative log-likelihood or token cross-entropy, per token ("mean") or summed."""
+        import torch
+        import torch.nn.functional as F
+
+        em = model(W, C, CL, N)
+        if model.crf is not None:
+            nll = model.crf.nll(em.float(), Y, N).sum()
+        else:
+            T = W.shape[1]
+            mask = torch.arange(T, device=W.device).unsqueeze(0) < N.unsqueeze(1)
+            nll = F.cross_entropy(em.float()[mask], Y[mask], reduction="sum")
+        return nll / N.sum() if reduction == "mean" else nll
+
+    def predict(self, sentences: Sequence[Sequence[str]], batch_size: int = 128) -> list[list[str]]:
+        """Tag lists, one per sentence (empty sentences give empty lists)."""
+        import torch
+
+        from tsrnn.text.batching import bucket_batches
+        from tsrnn.text.crf import NEG, viterbi
+
+        self._check_fitted()
+        words, chars = self._encode(sentences)
+        out: list[list[str]] = [[] for _ in sentences]
+        net = self.net_.eval()
+        keep = [i for i, w in enumerate(words) if len(w)]
+        with torch.no_grad():
+            for b in bucket_batches([len(words[i]) for i in keep], batch_size):
+                idx = [keep[i] for i in b]
+                W, C, CL, N, _ = self._batch(words, chars, idx)
+                em = net(W, C, CL, N).float()
+                if net.crf is not None:
+                    paths = net.crf.decode(em, N)
+                else:
+                    trans = torch.where(self.trans_ok_, 0.0, NEG)
+                    start = torch.where(self.start_ok_, 0.0, NEG)
+                    paths = viterbi(torch.log_softmax(em, -1), trans, start, torch.zeros(len(self.tags_)), N)
+                for i, p in zip(idx, paths):
+                    out[i] = [self.tags_[k] for k in p]
+        return out
+
+    def evaluate(self, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]]) -> dict:
+        """Entity-level precision/recall/F1 (CoNLL convention) of predict(sentences) against tags."""
+        from tsrnn.text.metrics import span_prf
+
+        return span_prf(tags, self.predict(sentences))
+
+    # -- model files ---------------------------------------------------------------------------
+
+    def save(self, path: str | Path, force: bool = False) -> None:
+        from tsrnn.text.modelfile import save_text_model
+
+        self._check_fitted()
+        extra = {"tags": self.tags_, "history": {"train_loss": self.history_.train_loss,
+                                                 "val_loss": self.history_.val_loss,
+                                                 "best_epoch": self.history_.best_epoch}}
+        save_text_model(path, self.task, self.net_.state_dict(), self.get_params(),
+                        {"words": self.words_.to_dict(), "chars": self.chars_.to_dict()}, extra, force=force)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Tagger:
+        from tsrnn.errors import ModelFileError
+        from tsrnn.nn.trainer import TrainHistory
+        from tsrnn.text.modelfile import load_text_model, load_weights
+
+        tensors, config, vocab, extra = load_text_model(path, cls.task)
+        try:
+            est = cls(**config)
+            est.words_ = Vocab.from_dict(vocab["words"])
+            est.chars_ = Vocab.from_dict(vocab["chars"])
+            est.tags_ = list(extra["tags"])
+            h = extra.get("history", {})
+            est.history_ = TrainHistory(h.get("train_loss", []), h.get("val_loss", []), h.get("best_epoch", -1))
+            est._validate()
+            net = est._net()
+            est._constrain(net)
+        except (TypeError, KeyError, ConfigError) as e:
+            raise ModelFileError(f"{path}: the stored configuration is unusable ({e}); the file is corrupt") from None
+        load_weights(net, tensors, path)
+        est.net_ = net.eval()
+        est.fitted_ = True
+        return est
