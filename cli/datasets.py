@@ -20,5 +20,5 @@ def datasets_command() -> None:
         from tsrnn.errors import DataError
 
         raise DataError(f"no dataset catalog found at {DATASETS_DIR}/catalog.json")
-    cols = ["name", "file", "freq", "series", "length", "licence", "description"]
+    cols = ["name", "file", "freq", "series", "length", "licence"]
     table(pd.DataFrame(entries)[cols], title=f"datasets in {DATASETS_DIR}")

@@ -70,7 +70,7 @@ def main() -> None:
     gaps = int(full.isna().sum())
     full = full.interpolate()
     save("seattle_temps", pd.DataFrame({"ds": full.index.strftime("%Y-%m-%d %H:%M"), "y": full.to_numpy().round(2)}),
-         "seattle_temps_hourly.csv", "h", "MIT (vega_datasets); data drawn from public-domain NOAA records",
+         "seattle_temps_hourly.csv", "h", "MIT",
          "vega_datasets 0.9.0 seattle-temps.csv",
          f"Hourly temperature normals in Seattle (deg F), 2010, local time; {gaps} missing hour (DST) interpolated")
 

@@ -139,6 +139,9 @@ def backtest(
                        "mae": M.mae(y, yhat), "rmse": M.rmse(y, yhat), "smape": M.smape(y, yhat),
                        "mase": M.mase(y, yhat, hist[uid], m), "seconds": seconds / max(n_here, 1)}
                 for lv in levels:
+                    if f"yhat_lo_{lv}" not in g:  # a model without intervals
+                        row[f"coverage_{lv}"] = row[f"pinball_{lv}"] = float("nan")
+                        continue
                     lo, hi = g[f"yhat_lo_{lv}"].to_numpy()[: len(y)], g[f"yhat_hi_{lv}"].to_numpy()[: len(y)]
                     row[f"coverage_{lv}"] = M.coverage(y, lo, hi)
                     row[f"pinball_{lv}"] = M.interval_pinball(y, lo, hi, lv)

@@ -241,7 +241,7 @@ class DynamicThreshold(Threshold):
             return z_best, eps_best
         for z in np.arange(2.5, self.z_max, 0.5):
             eps = mean + z * sd
-            above = e >= eps
+            above = e > eps
             n_anom = int(above.sum())
             if n_anom == 0 or n_anom >= 0.5 * len(e):
                 continue
@@ -268,7 +268,7 @@ class DynamicThreshold(Threshold):
         s = np.where(np.isfinite(s), s, np.nanmax(s[np.isfinite(s)]) if np.isfinite(s).any() else 0.0)
         e = self.smooth(s)
         z, eps = self._epsilon(e)
-        above = e >= eps
+        above = e > eps
         seqs = runs(above)
         normal_max = float(e[~above].max()) if (~above).any() else 0.0
         kept = prune_sequences(e, seqs, normal_max, self.p)

@@ -95,6 +95,9 @@ def _ol_sigmoid(x):
 @njit(inline="always", **_JIT)
 def _project(W, o_w, o_b, n_in, GH, src, nb, zz):
     """zz[b, :] = b + src[b, :] @ Wᵀ for b < nb. src (nb, n_in); W block at o_w is (n_in, GH)."""
+    # offsets are >= 0; saying so lets LLVM drop numba's negative-index wraparound and vectorise
+    o_w = max(o_w, 0)
+    o_b = max(o_b, 0)
     for b in range(nb):
         for j in range(GH):
             zz[b, j] = W[o_b + j]
@@ -140,49 +143,66 @@ def _cell_update(cell, H, zx, zh, h, c, nb):
 
 
 @njit(**_JIT)
+def _run_direction(inp, W, o_ih, o_hh, o_bih, o_bhh, n_in, cell, H, G, reverse, h, c, dst, col, zx, zh, src):
+    """Run one direction of one layer over a block of nb = h.shape[0] sequences.
+
+    inp (nb, T, >= n_in) layer input; h, c (nb, H) initial state, updated in place to the final
+    state; dst (nb, T, *) receives h_t in columns col .. col+H-1. zx, zh (nb, G*H), src (nb, >= n_in)
+    are scratch.
+    """
+    nb, T = h.shape[0], inp.shape[1]
+    GH = G * H
+    for s in range(T):
+        t = T - 1 - s if reverse else s
+        for b in range(nb):
+            for i in range(n_in):
+                src[b, i] = inp[b, t, i]
+        _project(W, o_ih, o_bih, n_in, GH, src, nb, zx)
+        _project(W, o_hh, o_bhh, H, GH, h, nb, zh)
+        _cell_update(cell, H, zx, zh, h, c, nb)
+        for b in range(nb):
+            for j in range(H):
+                dst[b, t, col + j] = h[b, j]
+
+
+@njit(**_JIT)
 def _run_block(x, b0, nb, W, lay, cell, H, L, D, G, h0, c0, out, hn, cn):
     """Run the whole stack over sequences b0 .. b0+nb-1 of x (B, T, I0)."""
     T = x.shape[1]
     GH = G * H
     dt = x.dtype
-    # ping-pong buffers for the layer outputs of this block: (nb, T, D*H)
-    bufs = (np.empty((nb, T, D * H), dt), np.empty((nb, T, D * H), dt))
+    xb = np.ascontiguousarray(x[b0 : b0 + nb])
+    # the layers' outputs for this block, alternating between two buffers: (nb, T, D*H)
+    buf_a = np.empty((nb, T, D * H), dt)
+    buf_b = np.empty((nb, T, D * H), dt)
+    ob = np.empty((nb, T, D * H), dt)
     zx = np.empty((nb, GH), dt)
     zh = np.empty((nb, GH), dt)
     h = np.empty((nb, H), dt)
     c = np.empty((nb, H), dt)
     src = np.empty((nb, max(x.shape[2], D * H)), dt)
     for layer in range(L):
-        last = layer == L - 1
-        dst = out[b0 : b0 + nb] if last else bufs[layer % 2]
+        if layer == 0:
+            inp = xb
+        else:
+            inp = buf_a if layer % 2 == 1 else buf_b
+        if layer == L - 1:
+            dst = ob
+        else:
+            dst = buf_b if layer % 2 == 1 else buf_a
         for d in range(D):
             k = layer * D + d
-            o_ih, o_hh, o_bih, o_bhh, n_in = lay[k, 0], lay[k, 1], lay[k, 2], lay[k, 3], lay[k, 4]
             for b in range(nb):
                 for j in range(H):
                     h[b, j] = h0[k, b0 + b, j]
                     c[b, j] = c0[k, b0 + b, j]
-            for s in range(T):
-                t = s if d == 0 else T - 1 - s
-                if layer == 0:
-                    for b in range(nb):
-                        for i in range(n_in):
-                            src[b, i] = x[b0 + b, t, i]
-                else:
-                    prev = bufs[(layer - 1) % 2]
-                    for b in range(nb):
-                        for i in range(n_in):
-                            src[b, i] = prev[b, t, i]
-                _project(W, o_ih, o_bih, n_in, GH, src, nb, zx)
-                _project(W, o_hh, o_bhh, H, GH, h, nb, zh)
-                _cell_update(cell, H, zx, zh, h, c, nb)
-                for b in range(nb):
-                    for j in range(H):
-                        dst[b, t, d * H + j] = h[b, j]
+            _run_direction(inp, W, lay[k, 0], lay[k, 1], lay[k, 2], lay[k, 3], lay[k, 4], cell, H, G,
+                           d == 1, h, c, dst, d * H, zx, zh, src)
             for b in range(nb):
                 for j in range(H):
                     hn[k, b0 + b, j] = h[b, j]
                     cn[k, b0 + b, j] = c[b, j]
+    out[b0 : b0 + nb] = ob
 
 
 @njit(parallel=True, **_JIT)

@@ -51,7 +51,11 @@ class NumbaRNN:
         hn = np.empty((LD, B, s.hidden), self.dtype)
         cn = np.empty((LD, B, s.hidden), self.dtype)
         if B and T:
-            K.run_stack(x, self.W, self.lay, self.cell_code, s.hidden, s.layers, s.dirs, h0, c0, out, hn, cn)
+            args = (self.W, self.lay, self.cell_code, s.hidden, s.layers, s.dirs)
+            if B <= K.BLOCK:  # one block: skip the thread pool's start-up cost
+                K._run_block(x, 0, B, *args, K.GATES[self.cell_code], h0, c0, out, hn, cn)
+            else:
+                K.run_stack(x, *args, h0, c0, out, hn, cn)
         else:
             out[:] = 0
             hn[:], cn[:] = h0, c0

@@ -28,7 +28,7 @@ def default_calendar(freq: str | None) -> list[str]:
     if freq is None:
         return []
     off = pd.tseries.frequencies.to_offset(freq)
-    name = off.name.upper()
+    name = str(off.rule_code).upper()
     if name.startswith(("Y", "A")):
         return []
     if name.startswith(("Q", "BQ")):

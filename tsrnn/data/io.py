@@ -108,11 +108,11 @@ def _load_table(path: Path) -> pd.DataFrame:
         if suffix in (".csv", ".txt", ".tsv", ".gz"):
             sep = "\t" if suffix == ".tsv" else ","
             return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise DataError(f"{path}: cannot be read as a table ({first})") from None
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: the file is empty") from None
     raise DataError(f"{path}: unsupported file type '{suffix}'; use .csv, .tsv, .parquet or .tsf")
 
 

@@ -279,7 +279,10 @@ class Forecaster(BaseEstimator):
         weights, meta = read_model(path)
         cfg = meta["config"]
         try:
-            est = cls(**cfg["params"])
+            params = dict(cfg["params"])
+            if isinstance(params.get("quantiles"), list):
+                params["quantiles"] = tuple(params["quantiles"])
+            est = cls(**params)
             est.config_ = {k: v for k, v in cfg.items() if k != "params"}
             est.features_, est.series_ = meta["features"], list(meta["series"])
             est.scaler_ = SeriesScaler.from_dict(meta["scaler"])

@@ -152,6 +152,7 @@ class CharLM(BaseEstimator):
 
         self.history_ = trainer.fit(net, batches, loss_fn, val_fn)
         self.net_ = net.cpu().eval()
+        self.device_ = str(trainer.device)
         self.fitted_ = True
         return self
 

@@ -81,9 +81,9 @@ class TextClassifier(BaseEstimator):
 
     task = "classify"
 
-    def __init__(self, cell: str = "lstm", embed: int = 128, hidden: int = 128, layers: int = 1,
+    def __init__(self, cell: str = "lstm", embed: int = 200, hidden: int = 128, layers: int = 1,
                  bidirectional: bool = True, pooling: str = "max", dropout: float = 0.5,
-                 min_freq: int = 1, lower: bool = True, epochs: int = 10, batch_size: int = 32,
+                 min_freq: int = 2, lower: bool = True, epochs: int = 8, batch_size: int = 32,
                  lr: float = 2e-3, weight_decay: float = 1e-4, clip: float = 5.0, patience: int | None = 3,
                  schedule: str = "cosine", seed: int = 0, device: str = "auto", quiet: bool = True):
         self.cell = cell
@@ -179,6 +179,7 @@ class TextClassifier(BaseEstimator):
 
         self.history_ = trainer.fit(net, batches, loss_fn, val_fn)
         self.net_ = net.cpu().eval()
+        self.device_ = str(trainer.device)
         self.fitted_ = True
         return self
 

@@ -63,6 +63,11 @@ def read_labelled_text(path: str | Path) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
+def read_sentences(path: str | Path) -> list[list[str]]:
+    """One sentence a line, tokens split on whitespace (blank lines skipped)."""
+    return [ln.split() for ln in read_lines(path)]
+
+
 def read_lines(path: str | Path) -> list[str]:
     """Non-empty lines of a UTF-8 text file (for prediction input)."""
     return [ln.strip() for ln in _read_text_file(Path(path)).splitlines() if ln.strip()]
@@ -94,10 +99,11 @@ def split_by_position(text: str, train_fraction: float = 0.9) -> tuple[str, str]
     return text[:cut], text[cut:]
 
 
-def read_conll(path: str | Path) -> tuple[list[list[str]], list[list[str]]]:
+def read_conll(path: str | Path, require_tags: bool = True) -> tuple[list[list[str]], list[list[str]]]:
     """Sentences of a CoNLL file: (tokens, tags). Each line is token<TAB>tag (split on the tab
     only; a token may hold spaces); a line whose token field is empty ends a sentence (WNUT-17's
-    train file marks breaks with a lone tab as well as with blank lines)."""
+    train file marks breaks with a lone tab as well as with blank lines). With require_tags=False a
+    line may hold a token alone (its tag is then "")."""
     p = Path(path)
     sents: list[list[str]] = []
     tags: list[list[str]] = []
@@ -112,7 +118,7 @@ def read_conll(path: str | Path) -> tuple[list[list[str]], list[list[str]]]:
                 tags.append(cur_y)
                 cur_t, cur_y = [], []
             continue
-        if not sep or not tag.strip():
+        if require_tags and (not sep or not tag.strip()):
             raise DataError(f"{p}, line {lineno}: expected token<TAB>tag, got {line[:40]!r}")
         cur_t.append(token)
         cur_y.append(tag.strip())

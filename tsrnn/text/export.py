@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import io
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,7 +31,10 @@ def quantize(net, embedding: bool = False):
     spec = {nn.LSTM: default_dynamic_qconfig, nn.GRU: default_dynamic_qconfig, nn.Linear: default_dynamic_qconfig}
     if embedding:
         spec[nn.Embedding] = float_qparams_weight_only_qconfig
-    q = quantize_dynamic(copy.deepcopy(net).cpu().eval(), qconfig_spec=spec, dtype=torch.qint8)
+    with warnings.catch_warnings():  # torch.ao's dynamic quantisation warns that it is deprecated
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        q = quantize_dynamic(copy.deepcopy(net).cpu().eval(), qconfig_spec=spec, dtype=torch.qint8)
     return q.eval()
 
 

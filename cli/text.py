@@ -1,0 +1,304 @@
+"""`tsrnn text`: sentiment classification, character language model and sequence tagging.
+
+classify train|predict, generate train|sample, tag train|predict. Training goes through the same
+Trainer (progress on stderr, --quiet) and writes the same kind of model file (one safetensors
+file, refused without --force) as the forecasters. torch is imported only inside the commands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tsrnn_cli.app import app
+from tsrnn_cli.common import handle_errors
+from tsrnn_cli.options import Force, Quiet
+
+text_app = typer.Typer(help="Text tasks on the recurrent cores: classify, generate, tag.", no_args_is_help=True)
+classify_app = typer.Typer(help="Sentence classification (e.g. review polarity).", no_args_is_help=True)
+generate_app = typer.Typer(help="Character language model: train and sample.", no_args_is_help=True)
+tag_app = typer.Typer(help="Sequence tagging (BIO entities, CoNLL files).", no_args_is_help=True)
+text_app.add_typer(classify_app, name="classify")
+text_app.add_typer(generate_app, name="generate")
+text_app.add_typer(tag_app, name="tag")
+app.add_typer(text_app, name="text")
+
+ModelOut = Annotated[Path, typer.Option("--output", "-o", help="Model file to write (.tsrnn).", show_default=False)]
+ModelIn = Annotated[Path, typer.Argument(help="Model file written by the matching train command.", show_default=False)]
+Cell = Annotated[str, typer.Option("--cell", help="Recurrent cell: lstm, gru, rnn or rnn_relu.")]
+Hidden = Annotated[int, typer.Option("--hidden", min=1, help="Hidden units per direction and layer.")]
+Layers = Annotated[int, typer.Option("--layers", min=1, help="Stacked recurrent layers.")]
+Dropout = Annotated[float, typer.Option("--dropout", min=0.0, max=0.95, help="Dropout probability.")]
+Epochs = Annotated[int, typer.Option("--epochs", min=1, help="Training epochs (early stopping may end sooner).")]
+BatchSize = Annotated[int, typer.Option("--batch-size", min=1, help="Sequences per batch.")]
+Lr = Annotated[float, typer.Option("--lr", min=0.0, help="AdamW learning rate.")]
+Seed = Annotated[int, typer.Option("--seed", help="Random seed (split, initialisation, batches).")]
+Device = Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")]
+Output = Annotated[Path | None, typer.Option("--output", "-o", help="Write the result here.")]
+
+
+def _say(quiet: bool, msg: str) -> None:
+    if not quiet:
+        typer.echo(msg, err=True)
+
+
+def _threads() -> None:
+    """Respect OMP_NUM_THREADS when it is set (shared machines)."""
+    import os
+
+    import torch
+
+    n = os.environ.get("OMP_NUM_THREADS")
+    if n and n.isdigit() and int(n) > 0:
+        torch.set_num_threads(int(n))
+
+
+# -- classify ------------------------------------------------------------------------------------
+
+
+@classify_app.command("train")
+@handle_errors
+def classify_train(
+    data: Annotated[Path, typer.Argument(help="Folder of *.pos/*.neg files (one text a line) or a CSV/TSV with text,label.", show_default=False)],
+    output: ModelOut,
+    cell: Cell = "lstm",
+    embed: Annotated[int, typer.Option("--embed", min=1, help="Word embedding size.")] = 200,
+    hidden: Hidden = 128,
+    layers: Layers = 1,
+    pooling: Annotated[str, typer.Option("--pooling", help="last, max, mean or attention.")] = "max",
+    dropout: Dropout = 0.5,
+    min_freq: Annotated[int, typer.Option("--min-freq", min=1, help="Keep words seen at least this often.")] = 2,
+    epochs: Epochs = 8,
+    batch_size: BatchSize = 32,
+    lr: Lr = 2e-3,
+    seed: Seed = 0,
+    device: Device = "auto",
+    force: Force = False,
+    quiet: Quiet = False,
+) -> None:
+    """Train a classifier on DATA (seeded 80/10/10 split: train, early stopping, test) and save it to -o."""
+    from tsrnn.output import check_writable
+    from tsrnn.text.classifier import TextClassifier
+    from tsrnn.text.data import read_labelled_text, split_indices
+
+    check_writable(output, force, "-o")
+    texts, labels = read_labelled_text(data)
+    tr, va, te = split_indices(len(texts), seed=seed)
+    pick = lambda idx: ([texts[i] for i in idx], [labels[i] for i in idx])  # noqa: E731
+    _threads()
+    est = TextClassifier(cell=cell, embed=embed, hidden=hidden, layers=layers, pooling=pooling, dropout=dropout,
+                         min_freq=min_freq, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device,
+                         quiet=quiet)
+    _say(quiet, f"training a {cell} classifier on {len(tr)} texts (validation {len(va)}, test {len(te)})")
+    est.fit(*pick(tr), *pick(va))
+    acc = est.score(*pick(te)) if len(te) else float("nan")
+    est.save(output, force=force)
+    h = est.history_
+    _say(quiet, f"wrote {output} ({len(est.vocab_)} words, {len(h.train_loss)} epochs, best at epoch "
+                f"{h.best_epoch + 1}, {h.seconds:.1f} s on {est.device_})")
+    typer.echo(f"test accuracy {acc:.4f} ({len(te)} texts)")
+
+
+@classify_app.command("predict")
+@handle_errors
+def classify_predict(
+    model: ModelIn,
+    file: Annotated[Path | None, typer.Argument(help="Text file, one text a line.", show_default=False)] = None,
+    text: Annotated[list[str] | None, typer.Option("--text", "-t", help="A text to classify (repeatable).")] = None,
+    int8: Annotated[bool, typer.Option("--int8", help="Run the dynamically int8-quantised model (CPU).")] = False,
+    output: Output = None,
+    force: Force = False,
+) -> None:
+    """Label each text of FILE (or --text) with the model's classes and their probabilities."""
+    import numpy as np
+    import pandas as pd
+
+    from tsrnn.errors import DataError
+    from tsrnn.output import check_writable, write_frame
+    from tsrnn.text.classifier import TextClassifier
+    from tsrnn.text.data import read_lines
+    from tsrnn_cli.render import table
+
+    check_writable(output, force, "-o")
+    texts = list(text or []) + (read_lines(file) if file is not None else [])
+    if not texts:
+        raise DataError("nothing to classify; give a text file or --text")
+    _threads()
+    est = TextClassifier.load(model)
+    net = None
+    if int8:
+        from tsrnn.text.export import quantize
+
+        net = quantize(est.net_)
+    z = est.logits(texts, net=net)
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    df = pd.DataFrame({"text": texts, "label": [est.labels_[i] for i in p.argmax(1)], "probability": p.max(1)})
+    if output is not None:
+        write_frame(df, output, force=force)
+    else:
+        table(df, title="predictions")
+
+
+# -- generate ------------------------------------------------------------------------------------
+
+
+@generate_app.command("train")
+@handle_errors
+def generate_train(
+    file: Annotated[Path, typer.Argument(help="UTF-8 text file (split 90/10 by position).", show_default=False)],
+    output: ModelOut,
+    cell: Cell = "lstm",
+    embed: Annotated[int, typer.Option("--embed", min=1, help="Character embedding size.")] = 64,
+    hidden: Hidden = 256,
+    layers: Layers = 2,
+    dropout: Dropout = 0.1,
+    seq_len: Annotated[int, typer.Option("--seq-len", min=1, help="Truncated BPTT window (characters).")] = 128,
+    batch_size: BatchSize = 64,
+    epoch_chars: Annotated[int | None, typer.Option("--epoch-chars", min=1, help="Training characters per epoch (default: the whole text).")] = None,
+    epochs: Epochs = 10,
+    lr: Lr = 3e-3,
+    seed: Seed = 0,
+    device: Device = "auto",
+    force: Force = False,
+    quiet: Quiet = False,
+) -> None:
+    """Train a character language model on FILE with truncated BPTT and save it to -o."""
+    from tsrnn.output import check_writable
+    from tsrnn.text.charlm import LN2, CharLM
+    from tsrnn.text.data import read_text, split_by_position
+
+    check_writable(output, force, "-o")
+    train, val = split_by_position(read_text(file), 0.9)
+    _threads()
+    est = CharLM(cell=cell, embed=embed, hidden=hidden, layers=layers, dropout=dropout, seq_len=seq_len,
+                 batch_size=batch_size, epoch_chars=epoch_chars, epochs=epochs, lr=lr, seed=seed, device=device,
+                 quiet=quiet)
+    _say(quiet, f"training a {layers}-layer {hidden}-unit {cell} on {len(train):,} characters (validation {len(val):,})")
+    est.fit(train, val)
+    h = est.history_
+    v = h.val_loss[h.best_epoch]
+    est.save(output, force=force, extra={"val_nats_per_char": v})
+    _say(quiet, f"wrote {output} ({len(est.vocab_) - 2} characters, {len(h.train_loss)} epochs, {h.seconds:.1f} s on {est.device_})")
+    typer.echo(f"validation loss {v:.4f} nats/char ({v / LN2:.4f} bits/char)")
+
+
+@generate_app.command("sample")
+@handle_errors
+def generate_sample(
+    model: ModelIn,
+    length: Annotated[int, typer.Option("--length", "-n", min=1, help="Characters to generate.")] = 500,
+    prime: Annotated[str, typer.Option("--prime", help="Text to start from (escapes like \\n are read).")] = "\\n",
+    temperature: Annotated[float, typer.Option("--temperature", min=1e-6, help="Sampling temperature (< 1: safer, > 1: wilder).")] = 0.8,
+    top_k: Annotated[int | None, typer.Option("--top-k", min=1, help="Draw only from the k likeliest characters.")] = None,
+    seed: Seed = 0,
+    output: Output = None,
+    force: Force = False,
+) -> None:
+    """Generate text from a character language model."""
+    import codecs
+
+    from tsrnn.output import atomic_write, check_writable
+    from tsrnn.text.charlm import CharLM
+
+    check_writable(output, force, "-o")
+    start = codecs.decode(prime, "unicode_escape") if "\\" in prime else prime
+    _threads()
+    est = CharLM.load(model)
+    text = start + est.sample(length, prime=start, temperature=temperature, top_k=top_k, seed=seed)
+    if output is not None:
+        atomic_write(output, lambda t: Path(t).write_text(text, encoding="utf-8"))
+    else:
+        typer.echo(text)
+
+
+# -- tag -----------------------------------------------------------------------------------------
+
+
+def _report(name: str, r: dict) -> str:
+    return (f"{name}: entity precision {100 * r['precision']:.2f}, recall {100 * r['recall']:.2f}, "
+            f"F1 {100 * r['f1']:.2f} ({r['correct']} of {r['gold']} entities found, {r['predicted']} predicted)")
+
+
+@tag_app.command("train")
+@handle_errors
+def tag_train(
+    train: Annotated[Path, typer.Argument(help="CoNLL training file (token<TAB>tag, blank line between sentences).", show_default=False)],
+    output: ModelOut,
+    dev: Annotated[Path | None, typer.Option("--dev", help="CoNLL development file (early stopping).")] = None,
+    test: Annotated[Path | None, typer.Option("--test", help="CoNLL test file: report entity P/R/F1 on it.")] = None,
+    output_layer: Annotated[str, typer.Option("--output-layer", help="crf or softmax (both decoded by Viterbi).")] = "crf",
+    cell: Cell = "lstm",
+    word_embed: Annotated[int, typer.Option("--word-embed", min=1, help="Word embedding size.")] = 100,
+    char_hidden: Annotated[int, typer.Option("--char-hidden", min=1, help="Character encoder units per direction.")] = 32,
+    hidden: Hidden = 128,
+    layers: Layers = 1,
+    dropout: Dropout = 0.5,
+    epochs: Epochs = 15,
+    batch_size: BatchSize = 16,
+    lr: Lr = 3e-3,
+    seed: Seed = 0,
+    device: Device = "auto",
+    force: Force = False,
+    quiet: Quiet = False,
+) -> None:
+    """Train a BiLSTM(-CRF) tagger with a character encoder on TRAIN and save it to -o."""
+    from tsrnn.output import check_writable
+    from tsrnn.text.data import read_conll
+    from tsrnn.text.tagger import Tagger
+
+    check_writable(output, force, "-o")
+    sents, tags = read_conll(train)
+    dsents, dtags = read_conll(dev) if dev is not None else (None, None)
+    tdata = read_conll(test) if test is not None else None
+    _threads()
+    est = Tagger(cell=cell, word_embed=word_embed, char_hidden=char_hidden, hidden=hidden, layers=layers,
+                 dropout=dropout, output=output_layer, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
+                 device=device, quiet=quiet)
+    _say(quiet, f"training a {cell}-{output_layer} tagger on {len(sents)} sentences"
+                + (f" (dev {len(dsents)})" if dsents else ""))
+    est.fit(sents, tags, dsents, dtags)
+    est.save(output, force=force)
+    h = est.history_
+    _say(quiet, f"wrote {output} ({len(est.tags_)} tags, {len(h.train_loss)} epochs, {h.seconds:.1f} s on {est.device_})")
+    if dsents:
+        typer.echo(_report("dev", est.evaluate(dsents, dtags)))
+    if tdata is not None:
+        typer.echo(_report("test", est.evaluate(*tdata)))
+
+
+@tag_app.command("predict")
+@handle_errors
+def tag_predict(
+    model: ModelIn,
+    file: Annotated[Path, typer.Argument(help="CoNLL file (token, or token<TAB>tag, a line) or, with --lines, one sentence a line.", show_default=False)],
+    lines: Annotated[bool, typer.Option("--lines", help="FILE holds one sentence a line, tokens split on spaces.")] = False,
+    output: Output = None,
+    force: Force = False,
+) -> None:
+    """Tag FILE; writes token<TAB>tag lines (CoNLL). When FILE carries gold tags, reports entity P/R/F1."""
+    from tsrnn.output import atomic_write, check_writable
+    from tsrnn.text.data import read_conll, read_sentences
+    from tsrnn.text.tagger import Tagger
+
+    check_writable(output, force, "-o")
+    if lines:
+        sents, gold = read_sentences(file), None
+    else:
+        sents, gold = read_conll(file, require_tags=False)
+        if any(t == "" for ts in gold for t in ts):
+            gold = None
+    _threads()
+    est = Tagger.load(model)
+    pred = est.predict(sents)
+    body = "\n\n".join("\n".join(f"{w}\t{t}" for w, t in zip(s, p)) for s, p in zip(sents, pred)) + "\n"
+    if output is not None:
+        atomic_write(output, lambda t: Path(t).write_text(body, encoding="utf-8"))
+    else:
+        typer.echo(body, nl=False)
+    if gold is not None:
+        from tsrnn.text.metrics import span_prf
+
+        typer.echo(_report(str(file), span_prf(gold, pred)), err=True)

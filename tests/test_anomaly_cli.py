@@ -1,0 +1,124 @@
+"""`tsrnn detect` through typer's CliRunner: outputs, labels, metrics table, streaming, and exit
+status 2 with one line on bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from tsrnn_cli.app import app
+
+SPIKE = 300
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    import torch
+
+    torch.set_num_threads(1)
+
+
+@pytest.fixture
+def series_csv(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 400
+    t = np.arange(n)
+    y = 10 + np.sin(2 * np.pi * t / 24) + 0.05 * rng.normal(size=n)
+    y[SPIKE] += 5
+    ds = pd.date_range("2024-01-01", periods=n, freq="h")
+    p = tmp_path / "s.csv"
+    pd.DataFrame({"timestamp": ds, "value": y, "label": (t == SPIKE).astype(int)}).to_csv(p, index=False)
+    return p, ds
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(app, ["detect", *map(str, args)], input=input)
+
+
+def _one_error_line(r):
+    assert r.exit_code == 2, r.output
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), r.stderr
+    return lines[0]
+
+
+def test_detect_writes_outputs_and_refuses_to_clobber(series_csv, tmp_path):
+    p, ds = series_csv
+    out, ev, png = tmp_path / "scores.csv", tmp_path / "events.csv", tmp_path / "a.png"
+    r = run(p, "--target-col", "value", "-m", "zscore", "-t", "sigma:8", "-o", out, "--events", ev, "--plot", png, "-q")
+    assert r.exit_code == 0, r.output
+    scores = pd.read_csv(out)
+    assert list(scores.columns) == ["unique_id", "ds", "y", "score", "threshold", "is_anomaly"]
+    assert scores["is_anomaly"].to_numpy()[SPIKE]
+    events = pd.read_csv(ev)
+    assert pd.Timestamp(ds[SPIKE]) in set(pd.to_datetime(events["peak"]))
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    before = out.read_bytes()
+    r = run(p, "--target-col", "value", "-m", "zscore", "-o", out, "-q")
+    assert "--force" in _one_error_line(r)
+    assert out.read_bytes() == before
+    assert run(p, "--target-col", "value", "-m", "zscore", "-o", out, "-q", "--force").exit_code == 0
+
+
+def test_labels_json_prints_metrics(series_csv, tmp_path):
+    p, ds = series_csv
+    lab = tmp_path / "labels.json"
+    lab.write_text(json.dumps({"data/s.csv": [[str(ds[SPIKE - 1]), str(ds[SPIKE + 1])]]}))
+    r = run(p, "--target-col", "value", "-m", "zscore", "-t", "sigma:8", "--labels", lab, "-q")
+    assert r.exit_code == 0, r.output
+    assert "detection vs labels" in r.stdout and "event F1" in r.stdout and "NAB" in r.stdout
+    row = next(line for line in r.stdout.splitlines() if line.startswith("│ s "))
+    assert "1.000" in row  # event F1 of the one hit window
+
+
+def test_label_col(series_csv):
+    p, _ = series_csv
+    r = run(p, "--label-col", "label", "-m", "zscore", "-t", "sigma:8", "-q")
+    assert r.exit_code == 0, r.output
+    assert "event F1" in r.stdout
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{not json", "not a valid JSON"),
+    (json.dumps({"s": [["2031-01-01", "2031-01-02"]]}), "outside the series' time range"),
+    (json.dumps({"s": [["2024-01-03", "yesterday-ish"]]}), "not a timestamp"),
+    (json.dumps({"other_series": [["2024-01-03", "2024-01-04"]]}), "no key matches"),
+    (json.dumps({"s": [["2024-01-05", "2024-01-03"]]}), "ends"),
+])
+def test_bad_labels_exit_2(series_csv, tmp_path, content, message):
+    p, _ = series_csv
+    lab = tmp_path / "labels.json"
+    lab.write_text(content)
+    line = _one_error_line(run(p, "--target-col", "value", "-m", "zscore", "--labels", lab, "-q"))
+    assert message in line
+
+
+def test_bad_input_exit_2(series_csv, tmp_path):
+    p, _ = series_csv
+    assert "not found" in _one_error_line(run(p, "--target-col", "value", "--labels", tmp_path / "none.json"))
+    assert "method" in _one_error_line(run(p, "--target-col", "value", "-m", "magic"))
+    assert "threshold" in _one_error_line(run(p, "--target-col", "value", "-m", "zscore", "-t", "pot:abc"))
+    assert "not both" in _one_error_line(run(p, "--labels", p, "--label-col", "label"))
+    assert "not found" in _one_error_line(run(tmp_path / "missing.csv"))
+    bad = tmp_path / "bad_label.csv"
+    df = pd.read_csv(p)
+    df.loc[5, "label"] = 3
+    df.to_csv(bad, index=False)
+    assert "0 or 1" in _one_error_line(run(bad, "--label-col", "label", "-m", "zscore"))
+
+
+def test_stream_one_line_per_value(series_csv):
+    p, _ = series_csv
+    r = run(p, "--target-col", "value", "-m", "zscore", "-t", "sigma:8", "--stream", "-q", input="10\n10.5\n30\n\n9.8\n")
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.strip().splitlines()
+    assert lines[0] == "value,score,threshold,is_anomaly" and len(lines) == 5
+    assert [line.split(",")[-1] for line in lines[1:]] == ["0", "0", "1", "0"]
+    r = run(p, "--target-col", "value", "-m", "zscore", "--stream", "-q", input="10\nabc\n")
+    assert "stdin line 2" in _one_error_line(r)
+    r = run(p, "--target-col", "value", "-m", "stl", "--stream", "-q", input="10\n")
+    assert "streaming supports" in _one_error_line(r)

@@ -1,0 +1,120 @@
+"""Baselines: hand-computed forecasts and intervals, statsmodels agreement, the frame contract."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import norm
+
+from tsrnn.baselines.core import MODELS, StatsForecaster
+from tsrnn.baselines.simple import Drift, HistoricMean, Naive, SeasonalNaive
+from tsrnn.baselines.stats import AutoARIMA, AutoETS, Theta
+from tsrnn.errors import ConfigError, DataError, NotFittedError
+
+
+def frame(values: dict, freq="MS", start="2000-01-01") -> pd.DataFrame:
+    parts = [pd.DataFrame({"unique_id": k, "ds": pd.date_range(start, periods=len(v), freq=freq), "y": np.asarray(v, float)})
+             for k, v in values.items()]
+    df = pd.concat(parts, ignore_index=True)
+    df.attrs["freq"] = freq
+    return df
+
+
+def test_simple_models_by_hand():
+    y = np.array([1.0, 3.0, 2.0, 6.0, 5.0])
+    p = Naive().fit(y).predict(3, [95])
+    np.testing.assert_allclose(p.mean, [5, 5, 5])
+    sigma = np.sqrt(np.mean(np.diff(y) ** 2))  # residuals 2, -1, 4, -1
+    z = norm.ppf(0.975)
+    np.testing.assert_allclose(p.intervals[95][1], 5 + z * sigma * np.sqrt([1, 2, 3]))
+
+    p = SeasonalNaive(2).fit(y).predict(5, [80])
+    np.testing.assert_allclose(p.mean, [6, 5, 6, 5, 6])
+    e = y[2:] - y[:-2]
+    s = np.sqrt(np.mean(e**2))
+    np.testing.assert_allclose(p.intervals[80][1] - p.mean, norm.ppf(0.9) * s * np.sqrt([1, 1, 2, 2, 3]))
+
+    p = Drift().fit(y).predict(2, [])
+    np.testing.assert_allclose(p.mean, [6.0, 7.0])  # slope (5-1)/4 = 1
+    p = HistoricMean().fit(y).predict(2, [90])
+    np.testing.assert_allclose(p.mean, [3.4, 3.4])
+    np.testing.assert_allclose(p.intervals[90][0], 3.4 - norm.ppf(0.95) * np.std(y, ddof=1) * np.sqrt(1.2))
+
+
+def test_ets_matches_statsmodels_for_the_chosen_form(rng):
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    t = np.arange(60)
+    y = 50 + 0.5 * t + 5 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 0.5, 60)
+    ets = AutoETS(12).fit(y)
+    assert ets.spec_.endswith(",A)") or ets.spec_.endswith(",M)")  # a seasonal form is chosen
+    e, tr, s = ets.spec_[4:-1].split(",")
+    kw = dict(error={"A": "add", "M": "mul"}[e], trend=None if tr == "N" else "add", damped_trend=tr == "Ad",
+              seasonal={"A": "add", "M": "mul"}[s], seasonal_periods=12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = ETSModel(pd.Series(y), **kw).fit(disp=False, maxiter=200)
+    np.testing.assert_allclose(ets.predict(12).mean, ref.forecast(12), rtol=1e-6)
+    assert ets.aicc_ == pytest.approx(ref.aicc)
+
+
+def test_arima_recovers_an_ar1(rng):
+    e = rng.normal(size=400)
+    y = np.zeros(400)
+    for i in range(1, 400):
+        y[i] = 0.7 * y[i - 1] + e[i]
+    ar = AutoARIMA(1).fit(y)
+    assert ar.spec_.startswith("ARIMA(") and ",0," in ar.spec_  # stationary: d = 0
+    assert ar.res_.params[list(ar.res_.model.param_names).index("ar.L1")] == pytest.approx(0.7, abs=0.12) if "ar.L1" in ar.res_.model.param_names else True
+    p = ar.predict(5, [95])
+    assert np.all(p.intervals[95][0] < p.mean) and np.all(p.mean < p.intervals[95][1])
+
+
+def test_theta_matches_statsmodels(rng):
+    from statsmodels.tsa.forecasting.theta import ThetaModel
+
+    y = 100 + np.cumsum(rng.normal(1, 2, 50))
+    th = Theta(1).fit(y)
+    ref = ThetaModel(y, period=None, deseasonalize=False, use_test=True, method="multiplicative").fit()
+    np.testing.assert_allclose(th.predict(6).mean, ref.forecast(6), rtol=1e-9)
+
+
+def test_stats_forecaster_frame_contract():
+    df = frame({"a": np.arange(1, 37) % 12 + 10.0, "b": np.linspace(5, 40, 36)})
+    fc = StatsForecaster("snaive", horizon=12).fit(df).predict(level="80,95")
+    assert list(fc.columns) == ["unique_id", "ds", "model", "yhat", "yhat_lo_80", "yhat_hi_80", "yhat_lo_95", "yhat_hi_95"]
+    assert fc["model"].unique().tolist() == ["SeasonalNaive"]
+    a = fc[fc.unique_id == "a"]
+    np.testing.assert_allclose(a["yhat"], (np.arange(25, 37) % 12 + 10.0))  # monthly → season 12
+    assert a["ds"].iloc[0] == pd.Timestamp("2003-01-01")
+    assert (fc["yhat_lo_95"] <= fc["yhat_lo_80"]).all() and (fc["yhat_hi_80"] <= fc["yhat_hi_95"]).all()
+    fc2 = StatsForecaster("snaive", horizon=3, season_length=1).fit(df).predict()
+    np.testing.assert_allclose(fc2[fc2.unique_id == "a"]["yhat"], [10.0] * 3)  # season 1 → last value
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_every_baseline_follows_the_estimator_contract(name):
+    # yearly: season 1 keeps ETS/ARIMA searches small (seasonal fits are covered above)
+    df = frame({"a": 20 + np.sin(np.arange(40)) + np.arange(40) * 0.1, "b": 30 + np.cos(np.arange(40))}, freq="YS")
+    est = StatsForecaster(name, horizon=4)
+    assert est.get_params()["model"] == name
+    with pytest.raises(NotFittedError):
+        est.predict()
+    assert est.fit(df) is est
+    fc = est.predict(level=[90])
+    assert len(fc) == 8 and np.isfinite(fc["yhat"]).all()
+    assert set(fc["unique_id"]) == {"a", "b"}
+    # new history → forecasts continue from its end
+    new = frame({"c": 10 + np.arange(30) * 0.5}, freq="YS", start="1950-01-01")
+    fc_new = est.predict(df=new)
+    assert fc_new["unique_id"].unique().tolist() == ["c"] and fc_new["ds"].iloc[0] == pd.Timestamp("1980-01-01")
+
+
+def test_bad_model_and_short_series():
+    with pytest.raises(ConfigError, match="unknown statistical model 'prophet'"):
+        StatsForecaster("prophet", horizon=2).fit(frame({"a": np.arange(10.0)}))
+    with pytest.raises(DataError, match="series 'a' has 3 observations; ARIMA needs at least 6"):
+        StatsForecaster("arima", horizon=2).fit(frame({"a": [1.0, 2.0, 3.0]}))

@@ -1,0 +1,208 @@
+"""Forecaster: contract, learning, determinism, save/load, unseen series, errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from tsrnn.errors import ConfigError, DataError, ModelFileError, NotFittedError, TrainingError  # noqa: E402
+from tsrnn.forecaster import Forecaster  # noqa: E402
+
+torch.set_num_threads(1)
+TINY = dict(hidden=8, layers=1, epochs=2, batch_size=64, quiet=True)
+
+
+def sine_panel(n_series=2, length=160, freq="h", scale=1.0, names="s"):
+    t = np.arange(length)
+    rows = []
+    for k in range(n_series):
+        y = scale * (10 + k + (1 + k) * np.sin(2 * np.pi * t / 24 + k))
+        rows.append(pd.DataFrame({"unique_id": f"{names}{k}", "ds": pd.date_range("2024-01-01", periods=length, freq=freq), "y": y}))
+    df = pd.concat(rows, ignore_index=True)
+    df.attrs.update(freq=freq, targets=["y"], source="sine.csv")
+    return df
+
+
+@pytest.fixture(scope="module")
+def panel():
+    return sine_panel()
+
+
+@pytest.mark.parametrize("model", ["rnn", "lstm", "gru", "seq2seq"])
+def test_contract(panel, model):
+    est = Forecaster(model=model, horizon=5, input_len=12, **TINY)
+    with pytest.raises(NotFittedError):
+        est.predict()
+    assert est.get_params()["horizon"] == 5 and est.clone().get_params() == est.get_params()
+    assert est.fit(panel) is est
+    fc = est.predict(level=[80])
+    assert list(fc.columns) == ["unique_id", "ds", "model", "yhat", "yhat_lo_80", "yhat_hi_80"]
+    assert len(fc) == 10 and set(fc["model"]) == {est.alias}
+    assert est.alias == {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU", "seq2seq": "Seq2Seq"}[model]
+    first = fc[fc.unique_id == "s0"]["ds"].iloc[0]
+    assert first == panel["ds"].iloc[159] + pd.Timedelta(hours=1)
+    assert (fc.yhat_lo_80 <= fc.yhat).all() and (fc.yhat <= fc.yhat_hi_80).all()
+    assert np.isfinite(fc.yhat).all()
+
+
+def test_overfits_a_tiny_sine_panel(panel):
+    est = Forecaster(model="lstm", horizon=6, input_len=24, hidden=32, layers=1, epochs=30, batch_size=32,
+                     lr=1e-2, patience=None, val_size=0, quiet=True).fit(panel)
+    fc = est.predict()
+    t = np.arange(160, 166)
+    truth = np.concatenate([10 + k + (1 + k) * np.sin(2 * np.pi * t / 24 + k) for k in range(2)])
+    err = np.abs(fc["yhat"].to_numpy() - truth)
+    assert err.max() < 0.1, err.max()  # amplitude 1–2: the network has learned the pattern
+    assert est.train_history_.train_loss[-1] < 0.05 * est.train_history_.train_loss[0]
+
+
+def test_seed_determinism(panel):
+    a = Forecaster(model="gru", horizon=4, input_len=12, seed=3, dropout=0.1, **{**TINY, "layers": 2}).fit(panel).predict()
+    b = Forecaster(model="gru", horizon=4, input_len=12, seed=3, dropout=0.1, **{**TINY, "layers": 2}).fit(panel).predict()
+    c = Forecaster(model="gru", horizon=4, input_len=12, seed=4, dropout=0.1, **{**TINY, "layers": 2}).fit(panel).predict()
+    pd.testing.assert_frame_equal(a, b)
+    assert not np.allclose(a.yhat, c.yhat)
+
+
+@pytest.mark.parametrize("opts", [
+    dict(model="lstm", embedding=3, quantiles=(0.1, 0.5, 0.9), bidirectional=True, layer_norm=True),
+    dict(model="seq2seq", attention="luong", cell="gru"),
+])
+def test_save_load_identical_predictions(panel, tmp_path, opts):
+    est = Forecaster(horizon=4, input_len=12, **{**TINY, **opts}).fit(panel)
+    path = tmp_path / "m.tsrnn"
+    est.save(path)
+    loaded = Forecaster.load(path, device="cpu")
+    assert loaded.get_params() == est.get_params()
+    pd.testing.assert_frame_equal(loaded.predict(level=[80, 95]), est.predict(level=[80, 95]))
+    new = panel[panel.unique_id == "s1"].iloc[:100]
+    pd.testing.assert_frame_equal(loaded.predict(new), est.predict(new))
+    from safetensors.numpy import load_file
+
+    assert all(v.dtype == np.float32 for v in load_file(str(path)).values())
+
+
+def test_quantile_intervals_come_from_quantile_outputs(panel):
+    est = Forecaster(model="gru", horizon=4, input_len=12, quantiles=(0.1, 0.5, 0.9), **TINY).fit(panel)
+    fc = est.predict(level=[80])
+    x = est._run(*_inputs(est), np.arange(2))
+    sc = est.scaler_
+    lo = x[:, :, 0] * sc.scale_[:, :1] + sc.loc_[:, :1]
+    np.testing.assert_allclose(fc["yhat_lo_80"], np.minimum(lo, fc["yhat"].to_numpy().reshape(2, 4)).ravel())
+
+
+def _inputs(est):
+    from tsrnn.forecast.inputs import encoder_inputs, series_stats
+
+    h = est.history_
+    _, loc, scale = series_stats(h, est.scaler_, est.series_)
+    return encoder_inputs(h, loc, scale, 1, est.features_["calendar"], "h"), None
+
+
+def test_predict_new_history_known_and_unseen(panel):
+    est = Forecaster(model="lstm", horizon=4, input_len=12, **TINY).fit(panel)
+    # the training frame as new history gives the same forecast as continuing it
+    pd.testing.assert_frame_equal(est.predict(panel), est.predict())
+    # an unseen series is scaled by its own statistics: an affine copy of s0 gets the affine forecast
+    s0 = panel[panel.unique_id == "s0"]
+    base = s0.assign(unique_id="new")
+    moved = s0.assign(unique_id="new", y=s0["y"] * 100 + 5)
+    f_base, f_moved = est.predict(base), est.predict(moved)
+    assert list(f_moved.unique_id.unique()) == ["new"]
+    np.testing.assert_allclose(f_moved.yhat, f_base.yhat * 100 + 5, rtol=1e-5)
+    # known series s0 with shifted values keeps the training statistics: not affine-equivariant
+    known = s0.assign(y=s0["y"] * 100 + 5)
+    assert not np.allclose(est.predict(known).yhat, f_base.yhat * 100 + 5, rtol=1e-3)
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered")
+def test_nan_loss_stops_with_training_error():
+    df = sine_panel(scale=1e39)  # float32 overflow → infinite inputs
+    with pytest.raises(TrainingError, match="epoch 1"):
+        Forecaster(model="gru", horizon=4, input_len=12, scaler="none", **TINY).fit(df)
+
+
+def test_too_short_series_and_bad_options(panel):
+    short = pd.concat([panel, pd.DataFrame({"unique_id": "tiny", "ds": pd.date_range("2024-01-01", periods=8, freq="h"), "y": 1.0})],
+                      ignore_index=True)
+    short.attrs.update(panel.attrs)
+    with pytest.raises(DataError, match="'tiny' has 8 observations"):
+        Forecaster(model="lstm", horizon=4, input_len=12, **TINY).fit(short)
+    with pytest.raises(ConfigError, match="model 'tcn'"):
+        Forecaster(model="tcn", horizon=4).fit(panel)
+    with pytest.raises(ConfigError, match="horizon"):
+        Forecaster(model="lstm").fit(panel)
+    est = Forecaster(model="lstm", horizon=4, input_len=12, **TINY).fit(panel)
+    with pytest.raises(DataError, match="'s0' has 5 observations"):
+        est.predict(panel[panel.unique_id == "s0"].iloc[:5])
+
+
+def test_corrupt_foreign_and_future_files(panel, tmp_path):
+    from safetensors.numpy import save_file
+
+    bad = tmp_path / "bad.tsrnn"
+    bad.write_bytes(b"\x00\x01garbage" * 10)
+    with pytest.raises(ModelFileError, match="corrupt"):
+        Forecaster.load(bad)
+    foreign = tmp_path / "foreign.safetensors"
+    save_file({"w": np.zeros(3, np.float32)}, str(foreign))
+    with pytest.raises(ModelFileError, match="not a tsrnn model file"):
+        Forecaster.load(foreign)
+    with pytest.raises(ModelFileError, match="not found"):
+        Forecaster.load(tmp_path / "missing.tsrnn")
+    est = Forecaster(model="rnn", horizon=4, input_len=12, **TINY).fit(panel)
+    good = tmp_path / "good.tsrnn"
+    est.save(good)
+    truncated = tmp_path / "trunc.tsrnn"
+    truncated.write_bytes(good.read_bytes()[:-20])
+    with pytest.raises(ModelFileError):
+        Forecaster.load(truncated)
+    from safetensors import safe_open
+
+    with safe_open(str(good), framework="numpy") as f:
+        md, tensors = dict(f.metadata()), {k: f.get_tensor(k) for k in f.keys()}
+    future = tmp_path / "future.tsrnn"
+    save_file(tensors, str(future), metadata={**md, "format_version": "7"})
+    with pytest.raises(ModelFileError, match="format version 7 is not supported"):
+        Forecaster.load(future)
+    with pytest.raises(ConfigError, match="backend"):
+        Forecaster.load(good, backend="onnx")
+
+
+def test_importing_forecaster_does_not_import_torch():
+    code = "import sys, tsrnn.forecaster, tsrnn.forecast.modelfile; assert 'torch' not in sys.modules, 'torch imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_numba_backend_matches_torch(panel, tmp_path):
+    pytest.importorskip("tsrnn.cpu.net")
+    est = Forecaster(model="gru", horizon=4, input_len=12, hidden=8, layers=2, embedding=2, epochs=1, quiet=True).fit(panel)
+    path = tmp_path / "m.tsrnn"
+    est.save(path)
+    nb = Forecaster.load(path, backend="numba")
+    new = sine_panel(names="u").iloc[:100]
+    for df in (None, new):
+        a, b = est.predict(df, level=[80]), nb.predict(df, level=[80])
+        np.testing.assert_allclose(b.yhat, a.yhat, rtol=1e-4, atol=1e-4)
+    s2s = Forecaster(model="seq2seq", horizon=4, input_len=12, **TINY).fit(panel)
+    s2s.save(tmp_path / "s.tsrnn")
+    with pytest.raises(ConfigError, match="seq2seq"):
+        Forecaster.load(tmp_path / "s.tsrnn", backend="numba")
+
+
+@pytest.mark.gpu
+def test_cuda_trained_model_loads_on_cpu(panel, tmp_path):
+    est = Forecaster(model="lstm", horizon=4, input_len=12, device="cuda", **TINY).fit(panel)
+    assert est.device_.startswith("cuda")
+    path = tmp_path / "gpu.tsrnn"
+    est.save(path)
+    cpu = Forecaster.load(path, device="cpu")
+    assert next(cpu.net_.parameters()).device.type == "cpu"
+    # bf16 autocast on CUDA vs fp32 on CPU: close, not identical
+    np.testing.assert_allclose(cpu.predict().yhat, est.predict().yhat, rtol=0.05, atol=0.05)
