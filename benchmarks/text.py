@@ -48,6 +48,8 @@ def run_classify(args) -> dict:
     from tsrnn.text.export import export_onnx, onnx_parity, quantize, state_bytes
 
     texts, labels = read_labelled_text(TEXT / "sentence_polarity")
+    if args.quick:
+        texts, labels = texts[::15], labels[::15]
     tr, va, te = split_indices(len(texts), seed=0)
     pick = lambda idx: ([texts[i] for i in idx], [labels[i] for i in idx])  # noqa: E731
     clf = TextClassifier(cell=args.clf_cell, pooling=args.clf_pooling, epochs=args.clf_epochs, device=args.device,
@@ -104,6 +106,8 @@ def run_generate(args) -> dict:
     from tsrnn.text.data import read_text, split_by_position
 
     text = read_text(TEXT / "tinyshakespeare" / "input.txt")
+    if args.quick:
+        text = text[:60000]
     train, val = split_by_position(text, 0.9)
     kw = dict(cell=args.lm_cell, embed=args.lm_embed, hidden=args.lm_hidden, layers=args.lm_layers,
               dropout=args.lm_dropout, seq_len=args.lm_seq_len, batch_size=args.lm_batch, lr=args.lm_lr,
@@ -137,6 +141,8 @@ def run_tag(args) -> dict:
 
     d = TEXT / "wnut17"
     tr, dv, te = (read_conll(d / f) for f in ("wnut17train.conll", "emerging.dev.conll", "emerging.test.annotated"))
+    if args.quick:
+        tr, dv, te = ((s[:150], t[:150]) for s, t in (tr, dv, te))
     tg = Tagger(output=args.tag_output, cell=args.tag_cell, epochs=args.tag_epochs, hidden=args.tag_hidden,
                 device=args.device, seed=args.seed, quiet=False)
     tg.fit(*tr, *dv)
@@ -154,7 +160,7 @@ def render(cache: dict) -> str:
     c = cache.get("classify")
     if c:
         cfg = c["config"]
-        md += ["", "### Sentiment (sentence polarity, seeded 80/10/10 split)", "",
+        md += ["", "### Sentiment (sentence polarity, seeded 80/10/10 split)", "", f"run {c['when']}", "",
                f"{cfg['cell']} bi={cfg['bidirectional']} embed {cfg['embed']}, hidden {cfg['hidden']}, pooling "
                f"{cfg['pooling']}, dropout {cfg['dropout']}, min_freq {cfg['min_freq']} ({c['vocab']} words); "
                f"{c['epochs_run']} epochs (best {c['best_epoch']}), {c['fit_s']:.0f} s on {c['device']}.", "",
@@ -170,7 +176,7 @@ def render(cache: dict) -> str:
     g = cache.get("generate")
     if g:
         cfg = g["config"]
-        md += ["", "### Character LM (tiny Shakespeare, 90/10 split by position)", "",
+        md += ["", "### Character LM (tiny Shakespeare, 90/10 split by position)", "", f"run {g['when']}", "",
                f"{cfg['layers']}-layer {cfg['hidden']}-unit {cfg['cell']}, embed {cfg['embed']}, seq_len {cfg['seq_len']} "
                f"(truncated BPTT, state carried), batch {cfg['batch_size']}, lr {cfg['lr']}, clip {cfg['clip']}; "
                f"{g['params']:,} parameters; {g['fit_s']:.0f} s on {g['device']} ({g['torch_threads']} thread(s)), "
@@ -191,7 +197,7 @@ def render(cache: dict) -> str:
                 for s in ("dev", "test")]
         per = [{"type": k, "precision": 100 * v["precision"], "recall": 100 * v["recall"], "F1": 100 * v["f1"],
                 "entities": v["gold"]} for k, v in t["test"]["per_type"].items()]
-        md += ["", "### Tagger (WNUT-17, entity-level P/R/F1, CoNLL convention)", "",
+        md += ["", "### Tagger (WNUT-17, entity-level P/R/F1, CoNLL convention)", "", f"run {t['when']}", "",
                f"BiLSTM ({cfg['cell']}, hidden {cfg['hidden']}) over word embeddings ({cfg['word_embed']}, learnt from "
                f"the train file) + char BiLSTM ({cfg['char_hidden']}), {cfg['output']} output with Viterbi under BIO "
                f"constraints, word dropout {cfg['word_dropout']}; early stopping on dev; {t['epochs_run']} epochs "
@@ -210,6 +216,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "tsrnn_text_bench.json"))
     ap.add_argument("--no-write", action="store_true", help="print the section instead of writing RESULTS.md")
+    ap.add_argument("--quick", action="store_true", help="smoke run on small slices (implies --no-write)")
     ap.add_argument("--clf-cell", default="lstm")
     ap.add_argument("--clf-pooling", default="max")
     ap.add_argument("--clf-epochs", type=int, default=8)
@@ -228,6 +235,10 @@ def main() -> None:
     ap.add_argument("--tag-hidden", type=int, default=128)
     ap.add_argument("--tag-epochs", type=int, default=12)
     args = ap.parse_args()
+    if args.quick:
+        args.no_write = True
+        args.clf_epochs = args.tag_epochs = 1
+        args.lm_epochs, args.lm_budget = 2, 0.1
 
     import torch
 

@@ -6,11 +6,23 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
 from tsrnn_cli.app import app
 from tsrnn_cli.common import handle_errors, split_list
-from tsrnn_cli.options import (FileArg, FillGaps, FillNan, Force, Freq, Horizon, IdCol, Level, Quiet,
-                               SeasonLength, TargetCol, TimeCol, read)
+from tsrnn_cli.options import (
+    FileArg,
+    FillGaps,
+    FillNan,
+    Force,
+    Freq,
+    Horizon,
+    IdCol,
+    Level,
+    Quiet,
+    SeasonLength,
+    TargetCol,
+    TimeCol,
+    read,
+)
 
 
 @app.command("backtest")
@@ -38,11 +50,12 @@ def backtest_command(
     quiet: Quiet = False,
 ) -> None:
     """Backtest models on FILE and print mean metrics per model, best MASE first."""
+    from tsrnn_cli.forecast import default_horizon
+    from tsrnn_cli.render import err, table
+
     from tsrnn.backtest import backtest
     from tsrnn.output import check_writable, write_frame
     from tsrnn.registry import make_estimator
-    from tsrnn_cli.forecast import default_horizon
-    from tsrnn_cli.render import err, table
 
     check_writable(output, force, "-o")
     df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pandas as pd
-
 from tsrnn_cli.app import app
 from tsrnn_cli.common import handle_errors
 
@@ -12,8 +11,9 @@ from tsrnn_cli.common import handle_errors
 @handle_errors
 def datasets_command() -> None:
     """List the real datasets shipped in datasets/ (source and licence in datasets/README.md)."""
-    from tsrnn.data.shipped import DATASETS_DIR, list_datasets
     from tsrnn_cli.render import table
+
+    from tsrnn.data.shipped import DATASETS_DIR, list_datasets
 
     entries = list_datasets()
     if not entries:

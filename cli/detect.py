@@ -119,6 +119,12 @@ def detect_command(
     from tsrnn.output import check_writable, write_frame
     from tsrnn_cli.render import err, table
 
+    from tsrnn.anomaly.detector import METHODS
+    from tsrnn.anomaly.thresholds import parse_threshold
+
+    if method not in METHODS:
+        raise ConfigError(f"--method '{method}' is unknown; use one of {', '.join(METHODS)}")
+    parse_threshold(threshold)
     if labels is not None and label_col is not None:
         raise ConfigError("give labels either as --labels FILE or as --label-col COL, not both")
     for path, opt in ((output, "-o"), (events, "--events"), (plot, "--plot")):

@@ -6,11 +6,23 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
 from tsrnn_cli.app import app
 from tsrnn_cli.common import handle_errors, split_list
-from tsrnn_cli.options import (FileArg, FillGaps, FillNan, Force, Freq, Horizon, IdCol, Level, Quiet,
-                               SeasonLength, TargetCol, TimeCol, read)
+from tsrnn_cli.options import (
+    FileArg,
+    FillGaps,
+    FillNan,
+    Force,
+    Freq,
+    Horizon,
+    IdCol,
+    Level,
+    Quiet,
+    SeasonLength,
+    TargetCol,
+    TimeCol,
+    read,
+)
 
 
 def default_horizon(freq: str | None) -> int:
@@ -46,10 +58,11 @@ def forecast_command(
     quiet: Quiet = False,
 ) -> None:
     """Forecast every series of FILE HORIZON steps ahead."""
-    from tsrnn.output import check_writable, write_frame
-    from tsrnn.frames import parse_levels
-    from tsrnn.registry import make_estimator
     from tsrnn_cli.render import err, table
+
+    from tsrnn.frames import parse_levels
+    from tsrnn.output import check_writable, write_frame
+    from tsrnn.registry import make_estimator
 
     check_writable(output, force, "-o")
     check_writable(plot, force, "--plot")

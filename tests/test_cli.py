@@ -8,11 +8,9 @@ import sys
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
-
-from tsrnn_cli.app import app
-
 from conftest import DATASETS
+from tsrnn_cli.app import app
+from typer.testing import CliRunner
 
 runner = CliRunner()
 

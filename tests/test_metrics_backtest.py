@@ -10,8 +10,8 @@ from tsrnn import metrics as M
 from tsrnn.backtest import backtest
 from tsrnn.base import BaseEstimator
 from tsrnn.baselines.core import StatsForecaster
-from tsrnn.frames import forecast_frame
 from tsrnn.data.panel import Panel
+from tsrnn.frames import forecast_frame
 
 
 def test_metrics_by_hand():

@@ -9,7 +9,14 @@ from __future__ import annotations
 from importlib import import_module
 
 from tsrnn._version import __version__
-from tsrnn.errors import ConfigError, DataError, ModelFileError, NotFittedError, TrainingError, TsrnnError
+from tsrnn.errors import (
+    ConfigError,
+    DataError,
+    ModelFileError,
+    NotFittedError,
+    TrainingError,
+    TsrnnError,
+)
 
 _LAZY = {
     "read_series": "tsrnn.data.io",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tsrnn.baselines.core import MODELS, ALIASES, StatsForecaster, model_key
+from tsrnn.baselines.core import ALIASES, MODELS, StatsForecaster, model_key
 from tsrnn.errors import ConfigError
 
 NEURAL = ("rnn", "lstm", "gru", "seq2seq")
