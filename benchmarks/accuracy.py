@@ -150,7 +150,7 @@ def main() -> None:
     ap.add_argument("--models", default="lstm,gru,seq2seq")
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--no-stats", action="store_true", help="skip the statistical baselines")
     ap.add_argument("--no-record", action="store_true", help="do not write benchmarks/RESULTS.md")
     args = ap.parse_args()

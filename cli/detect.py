@@ -9,10 +9,19 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
 from tsrnn_cli.app import app
 from tsrnn_cli.common import handle_errors
-from tsrnn_cli.options import FileArg, FillGaps, FillNan, Force, Freq, IdCol, Quiet, TargetCol, TimeCol
+from tsrnn_cli.options import (
+    FileArg,
+    FillGaps,
+    FillNan,
+    Force,
+    Freq,
+    IdCol,
+    Quiet,
+    TargetCol,
+    TimeCol,
+)
 
 Method = Annotated[str, typer.Option("--method", "-m", help="autoencoder, forecast, zscore, stl or iforest.")]
 ThresholdOpt = Annotated[str, typer.Option("--threshold", "-t", help="pot[:risk], spot[:risk], dynamic[:p], quantile:Q, contamination:C, sigma:K or fixed:V.")]
@@ -114,13 +123,12 @@ def detect_command(
     quiet: Quiet = False,
 ) -> None:
     """Find the anomalies of every series of FILE; explain the threshold; score against labels."""
-    from tsrnn.anomaly.detector import AnomalyDetector
-    from tsrnn.errors import ConfigError
-    from tsrnn.output import check_writable, write_frame
     from tsrnn_cli.render import err, table
 
-    from tsrnn.anomaly.detector import METHODS
+    from tsrnn.anomaly.detector import METHODS, AnomalyDetector
     from tsrnn.anomaly.thresholds import parse_threshold
+    from tsrnn.errors import ConfigError
+    from tsrnn.output import check_writable, write_frame
 
     if method not in METHODS:
         raise ConfigError(f"--method '{method}' is unknown; use one of {', '.join(METHODS)}")
@@ -173,7 +181,8 @@ def detect_command(
                  "event_f1": "event F1", "pa_f1": "PA-F1*", "auc_pr": "AUC-PR", "nab": "NAB"}
         shown = m[list(names)].rename(columns=names)
         for c in list(names.values())[1:]:
-            shown[c] = shown[c].map(lambda v: "nan" if v != v else f"{v:.3g}" if c == "NAB" else f"{v:.3f}")
+            fmt = "{:.1f}" if c == "NAB" else "{:.3f}"
+            shown[c] = shown[c].map(lambda v, fmt=fmt: "nan" if v != v else fmt.format(v))
         table(shown, title="detection vs labels (* point-adjusted F1: optimistic)")
     elif not quiet or (output is None and events is None):
         table(ev, title=f"{len(ev)} anomalous event(s)")
@@ -196,6 +205,6 @@ def _stream(det, df) -> None:
             raise DataError(f"stdin line {n}: '{text}' is not a number (or {n_cols} comma-separated numbers)") from None
         if len(v) != n_cols:
             raise DataError(f"stdin line {n}: expected {n_cols} value(s), found {len(v)}")
-        score, flag = st.update(v)
+        score, flag = st.update(v[0] if n_cols == 1 else v)
         sys.stdout.write(f"{text},{score:.6g},{st.threshold.value_:.6g},{int(flag)}\n")
         sys.stdout.flush()

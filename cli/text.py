@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
 from tsrnn_cli.app import app
 from tsrnn_cli.common import handle_errors
 from tsrnn_cli.options import Force, Quiet
@@ -114,12 +113,12 @@ def classify_predict(
     """Label each text of FILE (or --text) with the model's classes and their probabilities."""
     import numpy as np
     import pandas as pd
+    from tsrnn_cli.render import table
 
     from tsrnn.errors import DataError
     from tsrnn.output import check_writable, write_frame
     from tsrnn.text.classifier import TextClassifier
     from tsrnn.text.data import read_lines
-    from tsrnn_cli.render import table
 
     check_writable(output, force, "-o")
     texts = list(text or []) + (read_lines(file) if file is not None else [])

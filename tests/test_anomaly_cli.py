@@ -8,9 +8,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
-
 from tsrnn_cli.app import app
+from typer.testing import CliRunner
 
 SPIKE = 300
 

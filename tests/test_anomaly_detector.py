@@ -116,16 +116,22 @@ def test_streaming_equals_batch(method):
     assert [r[1] for r in res] == out["is_anomaly"].tolist()
 
 
-def test_streaming_torch_and_numba_agree():
-    df = _frame(n=300)
-    det = AnomalyDetector(method="forecast", **FAST).fit(df)
+@pytest.mark.parametrize("columns, threshold", [(("y",), "quantile:0.99"), (("y",), "spot"), (("a", "b"), "pot")])
+def test_streaming_numba_equals_torch(columns, threshold):
+    pytest.importorskip("tsrnn.cpu.net")
     from tsrnn.anomaly.streaming import ForecastStreamer
 
+    df = _frame(n=300, columns=columns)
+    det = AnomalyDetector(method="forecast", threshold=threshold, **FAST).fit(df)
     torch_st = ForecastStreamer(det, 0, backend="torch")
-    auto_st = det.streamer()
-    a = [torch_st.update(v)[0] for v in df["y"].to_numpy()]
-    b = [auto_st.update(v)[0] for v in df["y"].to_numpy()]
-    assert np.allclose(a, b, rtol=1e-4, atol=1e-5, equal_nan=True)
+    numba_st = ForecastStreamer(det, 0, backend="numba")
+    assert numba_st.backend == "numba" and det.streamer().backend == "numba"  # auto prefers numba
+    values = df[list(columns)].to_numpy()
+    feed = [v[0] if len(columns) == 1 else v for v in values]
+    a = [torch_st.update(v) for v in feed]
+    b = [numba_st.update(v) for v in feed]
+    assert np.allclose([x[0] for x in a], [x[0] for x in b], rtol=1e-4, atol=1e-5, equal_nan=True)
+    assert [x[1] for x in a] == [x[1] for x in b]
 
 
 def test_streaming_unsupported_method():

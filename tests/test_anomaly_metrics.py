@@ -7,8 +7,15 @@ import math
 import numpy as np
 import pytest
 
-from tsrnn.anomaly.evaluate import (auc_pr, evaluate_frame, event_prf, nab_normalised, nab_score, point_adjusted_prf,
-                                    point_prf)
+from tsrnn.anomaly.evaluate import (
+    auc_pr,
+    evaluate_frame,
+    event_prf,
+    nab_normalised,
+    nab_score,
+    point_adjusted_prf,
+    point_prf,
+)
 
 
 def _b(idx, n):

@@ -7,8 +7,16 @@ import pytest
 from scipy import stats
 
 from tsrnn.anomaly.evt import fit_gpd, pot_quantile
-from tsrnn.anomaly.thresholds import (ContaminationThreshold, DynamicThreshold, POTThreshold, QuantileThreshold,
-                                      SigmaThreshold, SPOTThreshold, parse_threshold, prune_sequences)
+from tsrnn.anomaly.thresholds import (
+    ContaminationThreshold,
+    DynamicThreshold,
+    POTThreshold,
+    QuantileThreshold,
+    SigmaThreshold,
+    SPOTThreshold,
+    parse_threshold,
+    prune_sequences,
+)
 from tsrnn.errors import ConfigError, NotFittedError
 
 PLANTED = np.array([150, 600, 601, 602, 1400])

@@ -173,3 +173,21 @@ def test_onnx_export_parity(tmp_path):
     clf = TextClassifier(embed=8, hidden=8, min_freq=1, epochs=2, device="cpu", pooling="attention").fit(POS + NEG, ["p"] * 4 + ["n"] * 4)
     export_onnx(clf, tmp_path / "c.onnx")
     assert onnx_parity(clf, tmp_path / "c.onnx", POS + NEG) < 1e-5
+
+
+def test_tagger_batched_emissions_equal_each_sentence_alone():
+    from tsrnn.text.tagger import build_net
+
+    torch.manual_seed(0)
+    net = build_net(20, 12, 5, word_embed=6, char_embed=4, char_hidden=3, hidden=5, layers=2, cell="lstm",
+                    dropout=0.0, output="crf").eval()
+    words = [[2, 3, 4, 5], [6], [7, 8]]
+    chars = [[[2, 3], [4], [5, 6, 7], [8]], [[9, 10, 11]], [[2], [3, 4]]]
+    idx = list(range(3))
+    W, C, CL, N, _ = Tagger._batch(words, chars, idx)
+    with torch.no_grad():
+        em = net(W, C, CL, N)
+        for i in idx:
+            w, c, cl, n, _ = Tagger._batch(words, chars, [i])
+            alone = net(w, c, cl, n)[0]
+            assert torch.allclose(em[i, : len(words[i])], alone, atol=1e-6)

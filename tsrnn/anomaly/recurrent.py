@@ -8,8 +8,9 @@ series, score one (T, C) series) and are built on `tsrnn.nn.core.RecurrentCore`,
   fed that code at every step rebuilds the window; a point's score is the mean, over the windows
   that cover it, of the squared reconstruction error at its position (averaged over columns).
 - `ForecastScorer`: a stateful recurrent net predicts x[t+1] from x[..t]; trained on chunks of
-  `window` steps, it runs over a whole series in one pass (state carried), so the score of x[t] is
-  mean_c |x[t] - x̂[t]| and streaming costs one recurrent step per point.
+  `window` steps (stride window/2 unless `stride` > 1), it runs over a whole series in one pass
+  (state carried), so the score of x[t] is mean_c |x[t] - x̂[t]| and streaming costs one recurrent
+  step per point. The first `burn` = min(8, window/4) points (state still warming up) score NaN.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ class ForecastScorer(_TorchScorer):
         model = OneStepNet(C, self.hidden, self.layers, self.cell)
         L = self.window
         data = self._stack(train, L + 1, max(1, self.stride if self.stride > 1 else L // 2))
-        burn = min(8, L // 4)
+        burn = self.burn
 
         def loss(m, x):
             pred, _ = m(x[:, :-1])
@@ -144,7 +145,14 @@ class ForecastScorer(_TorchScorer):
         out[1:] = pred[0, :-1].numpy()
         return out
 
+    @property
+    def burn(self) -> int:
+        """Steps a zero state needs before its predictions count: skipped in the loss, NaN scores."""
+        return max(1, min(8, self.window // 4))
+
     def score(self, x: np.ndarray) -> np.ndarray:
-        return np.abs(np.asarray(x, dtype=np.float64) - self.predict(x)).mean(axis=1)
+        s = np.abs(np.asarray(x, dtype=np.float64) - self.predict(x)).mean(axis=1)
+        s[: self.burn] = np.nan
+        return s
 
 

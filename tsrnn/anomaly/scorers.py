@@ -59,9 +59,10 @@ class ZScoreScorer:
 
 
 class STLScorer:
-    """STL decomposition (statsmodels; robust=False by default: the robust fit absorbed isolated spikes
-    in our tests) of the judged series; score = |residual - median| over
-    1.4826·MAD of the training residuals. STL is two-sided: a point's score uses later points too."""
+    """STL decomposition (statsmodels) of the judged series; score = |residual - median| over
+    1.4826·MAD of the training residuals. STL is two-sided: a point's score uses later points too.
+    robust=False by default (the robust fit absorbed isolated spikes in our tests); a series shorter
+    than two seasons is decomposed with the longest period it holds."""
 
     def __init__(self, period: int = 24, robust: bool = False):
         self.period, self.robust = period, robust
@@ -71,13 +72,14 @@ class STLScorer:
 
         if self.period < 2:
             raise ConfigError("STL needs a season length >= 2; pass period=... (--period) for this data")
-        if len(x) < 2 * self.period + 1:
-            raise DataError(f"STL with period {self.period} needs at least {2 * self.period + 1} points, "
-                            f"a series has {len(x)}")
+        if len(x) < 7:
+            raise DataError(f"STL needs at least 7 points, a series has {len(x)}")
+        # a series shorter than two seasons is decomposed with the longest period it can hold
+        period = min(self.period, (len(x) - 1) // 2)
         x = np.asarray(x, dtype=np.float64)
         out = np.empty_like(x)
         for c in range(x.shape[1]):
-            out[:, c] = STL(x[:, c], period=self.period, robust=self.robust).fit().resid
+            out[:, c] = STL(x[:, c], period=period, robust=self.robust).fit().resid
         return out
 
     def fit(self, train: list[np.ndarray]) -> STLScorer:

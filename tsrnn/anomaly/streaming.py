@@ -19,6 +19,7 @@ from collections import deque
 
 import numpy as np
 
+from tsrnn.anomaly.thresholds import RTOL, Threshold
 from tsrnn.errors import ConfigError, DataError
 
 __all__ = ["make_streamer", "ForecastStreamer", "ZScoreStreamer"]
@@ -91,11 +92,14 @@ class ForecastStreamer(_Streamer):
         super().__init__(det, k)
         model = det.scorer_.model_
         self.pred = None
+        self.seen, self.burn = 0, det.scorer_.burn
         self.backend = backend
         if backend in ("auto", "numba"):
             step = _numba_step(det)
             if step is not None:
                 self._step, self.backend = step, "numba"
+                if step.scalar is not None and type(self.threshold).update is Threshold.update:
+                    self.update = self._fast_update(step.scalar)
             elif backend == "numba":
                 raise ConfigError("the numba runtime (tsrnn.cpu) cannot run this detector's network")
         if self.backend in ("auto", "torch"):
@@ -113,9 +117,38 @@ class ForecastStreamer(_Streamer):
             self._step = step
 
     def _raw(self, x):
-        s = float("nan") if self.pred is None else float(np.mean(np.abs(x - self.pred)))
+        s = float("nan") if self.seen < self.burn else float(np.mean(np.abs(x - self.pred)))
         self.pred = self._step(x)
+        self.seen += 1
         return s
+
+    def _fast_update(self, scalar_step):
+        """update(value: float) for one column, a constant threshold and the numba step: plain
+        float arithmetic around one compiled call (the same numbers as the generic path)."""
+        loc, inv_scale = float(self.loc[0]), 1.0 / float(self.scale[0])
+        inv_ss = 1.0 / self.score_scale
+        v = float(self.threshold.value_)
+        thr = v + RTOL * abs(v)
+        state = [float("nan"), self.burn]  # last prediction, points still to skip
+        nan = float("nan")
+
+        def update(value) -> tuple[float, bool]:
+            x = (float(value) - loc) * inv_scale
+            p = state[0]
+            state[0] = scalar_step(x)
+            if state[1] > 0:
+                state[1] -= 1
+                return nan, False
+            s = abs(x - p) * inv_ss
+            return s, s > thr
+
+        def prime(history):
+            for v in np.asarray(history, dtype=np.float64).reshape(-1):
+                update(v)
+            return self
+
+        self.prime = prime
+        return update
 
 
 def _numba_step(det):

@@ -12,7 +12,8 @@ of the scores being judged), ``sigma:K`` (median + K·1.4826·MAD of the trainin
 ``fixed:V``, ``dynamic[:P]`` (Hundman et al. 2018, pruning ratio P), ``pot[:Q]`` (peaks over
 threshold, risk Q, GPD fitted on the training scores; Siffer et al. 2017) and ``spot[:Q]`` (the same,
 updating the GPD with every new peak while judging). A point is anomalous when its score is
-strictly above the threshold, so a constant score never raises an alarm.
+strictly above the threshold (beyond float32 round-off, see `exceeds`), so a constant score — or
+a periodic one that repeats its training maximum — never raises an alarm.
 """
 
 from __future__ import annotations
@@ -26,6 +27,14 @@ __all__ = [
     "Threshold", "QuantileThreshold", "ContaminationThreshold", "SigmaThreshold", "FixedThreshold",
     "DynamicThreshold", "POTThreshold", "SPOTThreshold", "parse_threshold", "prune_sequences", "THRESHOLDS",
 ]
+
+
+RTOL = 1e-6  # scores within float32 round-off of the threshold are not above it
+
+
+def exceeds(scores, level):
+    """scores > level beyond round-off: s > level + RTOL·|level| (elementwise or scalar)."""
+    return scores > level + RTOL * np.abs(level)
 
 
 def _clean(scores) -> np.ndarray:
@@ -59,11 +68,11 @@ class Threshold:
         self._check()
         s = np.asarray(scores, dtype=np.float64)
         level = np.full(s.shape, self.value_)
-        return level, s > level
+        return level, exceeds(s, level)
 
     def update(self, score: float) -> tuple[float, bool]:
         """Judge one new score against the fitted threshold (O(1))."""
-        return self.value_, bool(score > self.value_)
+        return self.value_, bool(exceeds(score, self.value_))
 
     def explain(self) -> str:
         self._check()
@@ -104,7 +113,7 @@ class ContaminationThreshold(Threshold):
         self.value_ = v
         self.explanation_ = f"contamination {self.c:g}: the top {self.c:.2%} of {len(fin)} judged scores lie above {v:.4g}"
         level = np.full(s.shape, v)
-        return level, s > level
+        return level, exceeds(s, level)
 
 
 class SigmaThreshold(Threshold):
@@ -201,7 +210,7 @@ class SPOTThreshold(POTThreshold):
         z = self.value_
         if not np.isfinite(score):
             return z, False
-        if score > z:
+        if exceeds(score, z):
             return z, True
         self.n_ += 1
         if score > self.t_:
@@ -241,7 +250,7 @@ class DynamicThreshold(Threshold):
             return z_best, eps_best
         for z in np.arange(2.5, self.z_max, 0.5):
             eps = mean + z * sd
-            above = e > eps
+            above = exceeds(e, eps)
             n_anom = int(above.sum())
             if n_anom == 0 or n_anom >= 0.5 * len(e):
                 continue
@@ -268,7 +277,7 @@ class DynamicThreshold(Threshold):
         s = np.where(np.isfinite(s), s, np.nanmax(s[np.isfinite(s)]) if np.isfinite(s).any() else 0.0)
         e = self.smooth(s)
         z, eps = self._epsilon(e)
-        above = e > eps
+        above = exceeds(e, eps)
         seqs = runs(above)
         normal_max = float(e[~above].max()) if (~above).any() else 0.0
         kept = prune_sequences(e, seqs, normal_max, self.p)

@@ -49,7 +49,7 @@ def sigmoid_(x):  # pragma: no cover - replaced by the overload inside jitted co
     return 1.0 / (1.0 + math.exp(-x))
 
 
-@overload(tanh_, inline="always", jit_options={"fastmath": _FM, "error_model": "numpy"})
+@overload(tanh_, jit_options={"fastmath": _FM, "error_model": "numpy"})
 def _ol_tanh(x):
     if isinstance(x, types.Float) and x.bitwidth == 32:
 
@@ -77,7 +77,7 @@ def _ol_tanh(x):
     return impl
 
 
-@overload(sigmoid_, inline="always", jit_options={"fastmath": _FM, "error_model": "numpy"})
+@overload(sigmoid_, jit_options={"fastmath": _FM, "error_model": "numpy"})
 def _ol_sigmoid(x):
     if isinstance(x, types.Float) and x.bitwidth == 32:
 
@@ -92,7 +92,7 @@ def _ol_sigmoid(x):
     return impl
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _project(W, o_w, o_b, n_in, GH, src, nb, zz):
     """zz[b, :] = b + src[b, :] @ Wᵀ for b < nb. src (nb, n_in); W block at o_w is (n_in, GH)."""
     # offsets are >= 0; saying so lets LLVM drop numba's negative-index wraparound and vectorise
@@ -109,7 +109,7 @@ def _project(W, o_w, o_b, n_in, GH, src, nb, zz):
                 zz[b, j] += v * W[o + j]
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _cell_update(cell, H, zx, zh, h, c, nb):
     """Apply the cell's gates: zx = W_ih x + b_ih, zh = W_hh h + b_hh (nb, G*H); update h, c (nb, H)."""
     one = h.dtype.type(1)
@@ -224,35 +224,40 @@ def run_stack(x, W, lay, cell, H, L, D, h0, c0, out, hn, cn):
 
 # --- streaming -------------------------------------------------------------------------------
 # A streamer keeps everything one step needs in two arrays, so an update is a single call:
-#   meta (int64): M_* header, then lay (L, 5) flattened
+#   meta (int64): M_* header (sizes, then offsets into W and st; M_POINT: where in st the value
+#                 `update` returns lies), then lay (L, 5) flattened (layer 0's input size counts
+#                 only the features fed per step: the embedding is folded into bias0)
 #   st (float):   h (L, H) | c (L, H) | zx (G*H) | zh (G*H) | x (I0) | feat (H) | out (n_out)
 #                 | bias0 (G*H) | loc_in, scale_in (n_y) | loc_out, scale_out (n_out)
 M_CELL, M_H, M_L, M_NY, M_NIN, M_NOUT, M_NORM, M_HEADW, M_HEADB, M_NORMW, M_NORMB = range(11)
 M_ST_H, M_ST_C, M_ST_ZX, M_ST_ZH, M_ST_X, M_ST_FEAT, M_ST_OUT, M_ST_B0 = range(11, 19)
-M_ST_LOCIN, M_ST_SCIN, M_ST_LOCOUT, M_ST_SCOUT = range(19, 23)
-M_LAY = 23  # start of the (L, 5) layout
+M_ST_LOCIN, M_ST_SCIN, M_ST_LOCOUT, M_ST_SCOUT, M_POINT = range(19, 24)
+M_LAY = 24  # start of the (L, 5) layout
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _stream_rows(W, meta, st, eps):
     """One step of every layer from st's input x, then LayerNorm (optional) and the head."""
-    cell, H, L = meta[M_CELL], meta[M_H], meta[M_L]
+    # every offset is clamped at 0: knowing it is not negative lets LLVM drop numba's
+    # negative-index wraparound from the loops below, which then vectorise
+    cell, H, L = meta[M_CELL], max(meta[M_H], 0), meta[M_L]
     G = 4 if cell == LSTM else (3 if cell == GRU else 1)
     GH = G * H
     one = st.dtype.type(1)
     zero = st.dtype.type(0)
-    ozx, ozh = meta[M_ST_ZX], meta[M_ST_ZH]
+    ozx, ozh = max(meta[M_ST_ZX], 0), max(meta[M_ST_ZH], 0)
     for layer in range(L):
         base = M_LAY + 5 * layer
-        o_ih, o_hh, o_bih, o_bhh, n_in = meta[base], meta[base + 1], meta[base + 2], meta[base + 3], meta[base + 4]
-        oh = meta[M_ST_H] + layer * H
-        oc = meta[M_ST_C] + layer * H
+        o_ih, o_hh = max(meta[base], 0), max(meta[base + 1], 0)
+        o_bih, o_bhh, n_in = max(meta[base + 2], 0), max(meta[base + 3], 0), meta[base + 4]
+        oh = max(meta[M_ST_H], 0) + layer * H
+        oc = max(meta[M_ST_C], 0) + layer * H
         # layer 0 reads x with the stream's own bias (b_ih plus the folded-in embedding);
         # deeper layers read the previous layer's new h with b_ih
         if layer == 0:
-            ob, osrc, bsrc = meta[M_ST_B0], meta[M_ST_X], st
+            ob, osrc, bsrc = max(meta[M_ST_B0], 0), max(meta[M_ST_X], 0), st
         else:
-            ob, osrc, bsrc = o_bih, meta[M_ST_H] + (layer - 1) * H, W
+            ob, osrc, bsrc = o_bih, max(meta[M_ST_H], 0) + (layer - 1) * H, W
         for j in range(GH):
             st[ozx + j] = bsrc[ob + j]
         for k in range(n_in):
@@ -290,8 +295,8 @@ def _stream_rows(W, meta, st, eps):
             for j in range(H):
                 st[oh + j] = tanh_(st[ozx + j] + st[ozh + j])
     # final features: last layer's h, LayerNorm'd if the network has one
-    oh = meta[M_ST_H] + (L - 1) * H
-    of = meta[M_ST_FEAT]
+    oh = max(meta[M_ST_H], 0) + (L - 1) * H
+    of = max(meta[M_ST_FEAT], 0)
     if meta[M_NORM]:
         m = 0.0
         for j in range(H):
@@ -302,16 +307,16 @@ def _stream_rows(W, meta, st, eps):
             dlt = st[oh + j] - m
             var += dlt * dlt
         inv = 1.0 / math.sqrt(var / H + eps)
-        onw, onb = meta[M_NORMW], meta[M_NORMB]
+        onw, onb = max(meta[M_NORMW], 0), max(meta[M_NORMB], 0)
         for j in range(H):
             st[of + j] = (st[oh + j] - m) * inv * W[onw + j] + W[onb + j]
     else:
         for j in range(H):
             st[of + j] = st[oh + j]
     # head: out = head_w @ feat + head_b (head_w stored transposed, (H, n_out)), inverse scaling
-    n_out = meta[M_NOUT]
-    ow, ob, oo = meta[M_HEADW], meta[M_HEADB], meta[M_ST_OUT]
-    olo, osc = meta[M_ST_LOCOUT], meta[M_ST_SCOUT]
+    n_out = max(meta[M_NOUT], 0)
+    ow, ob, oo = max(meta[M_HEADW], 0), max(meta[M_HEADB], 0), max(meta[M_ST_OUT], 0)
+    olo, osc = max(meta[M_ST_LOCOUT], 0), max(meta[M_ST_SCOUT], 0)
     for r in range(n_out):
         st[oo + r] = W[ob + r]
     for j in range(H):
@@ -325,23 +330,14 @@ def _stream_rows(W, meta, st, eps):
 
 @njit(**_JIT)
 def stream_update(W, meta, st, y):
-    """Feed one new value y (a float) of a single-target stream; return the first forecast value.
+    """Feed one new value y (a float): the stream's (first) target.
 
-    Scales y with the stream's loc/scale, runs one step of every layer, the head and the inverse
-    scaling; the whole forecast (n_out,) is left in st at meta[M_ST_OUT].
+    Scales y with the stream's loc/scale into the step row x in st (whose other entries, if the
+    step reads more, the caller has written), runs one step of every layer, the LayerNorm
+    (optional), the head and the inverse scaling; returns st[meta[M_POINT]] (the next step's
+    forecast) and leaves the whole forecast (n_out,) in st at meta[M_ST_OUT].
     """
     ox = meta[M_ST_X]
     st[ox] = (y - st[meta[M_ST_LOCIN]]) / st[meta[M_ST_SCIN]]
     _stream_rows(W, meta, st, 1e-5)
-    return st[meta[M_ST_OUT]]
-
-
-@njit(**_JIT)
-def stream_update_vec(W, meta, st, y):
-    """As `stream_update` for a multi-target stream: y (n_y,) new values, one per target column."""
-    ox, ny = meta[M_ST_X], meta[M_NY]
-    oli, osi = meta[M_ST_LOCIN], meta[M_ST_SCIN]
-    for i in range(ny):
-        st[ox + i] = (y[i] - st[oli + i]) / st[osi + i]
-    _stream_rows(W, meta, st, 1e-5)
-    return st[meta[M_ST_OUT]]
+    return st[meta[M_POINT]]

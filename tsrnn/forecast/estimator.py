@@ -21,7 +21,7 @@ from tsrnn.data.panel import Panel
 from tsrnn.data.scaling import SCALERS, SeriesScaler
 from tsrnn.data.windows import window_starts
 from tsrnn.errors import ConfigError, DataError, ModelFileError
-from tsrnn.forecast.inputs import Histories, decoder_inputs, encoder_inputs, series_stats
+from tsrnn.forecast.inputs import Histories, decoder_inputs, encoder_inputs, point_index, series_stats
 from tsrnn.frames import forecast_frame, parse_levels
 
 MODELS = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU", "seq2seq": "Seq2Seq"}
@@ -211,8 +211,7 @@ class Forecaster(BaseEstimator):
         future = decoder_inputs(h, cfg["horizon"], feats["calendar"], cfg["freq"]) if cfg["model"] == "seq2seq" else None
         out = self._run(x, future, sid)  # (S, H, Q) scaled
         out = out * scale[:, :1, None] + loc[:, :1, None]
-        Q = cfg["n_outputs"]
-        yhat = out[:, :, Q // 2]
+        yhat = out[:, :, point_index(cfg["quantiles"])]
         intervals = {lv: self._interval(lv, out, yhat, scale[:, :1]) for lv in levels}
         return forecast_frame(h.ids, h.last_ds, cfg["freq"], self.alias, yhat, intervals)
 

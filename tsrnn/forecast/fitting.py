@@ -7,7 +7,8 @@ import numpy as np
 import torch
 
 from tsrnn.errors import ModelFileError
-from tsrnn.forecast.training import DeviceData, conformal_table, make_loss, predict_windows, run_net
+from tsrnn.forecast.training import (DeviceData, conformal_table, make_loss, point_index, predict_windows,
+                                    run_net)
 from tsrnn.nn.heads import DirectNet, Seq2SeqNet
 from tsrnn.nn.trainer import Trainer, TrainConfig, resolve_device, seed_everything
 
@@ -18,7 +19,8 @@ def build_net(cfg: dict) -> torch.nn.Module:
                   n_outputs=cfg["n_outputs"], bidirectional=cfg["bidirectional"], dropout=cfg["dropout"],
                   layer_norm=cfg["layer_norm"], n_series=cfg["n_series"], embedding=cfg["embedding"])
     if cfg["model"] == "seq2seq":
-        return Seq2SeqNet(cfg["n_features"], cfg["n_future"], attention=cfg["attention"], **common)
+        return Seq2SeqNet(cfg["n_features"], cfg["n_future"], attention=cfg["attention"],
+                          point=point_index(cfg["quantiles"]), **common)
     return DirectNet(cfg["n_features"], **common)
 
 
@@ -60,7 +62,7 @@ def fit_network(est, cfg: dict, inputs: np.ndarray, sidx: np.ndarray, train: np.
     # split-conformal half-widths from the validation windows (in-sample windows when none)
     idx = data.val if len(val) else data.train[-4096:]
     with trainer.autocast():
-        pred, y = predict_windows(net, kind, data, idx)
+        pred, y = predict_windows(net, kind, data, idx, point_index(cfg["quantiles"]))
     conformal = conformal_table(np.abs((pred - y).float().cpu().numpy()))
     return net.eval(), hist, conformal, str(device)
 

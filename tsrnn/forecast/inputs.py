@@ -37,6 +37,13 @@ class Histories:
         return cls(list(d["ids"]), vals, np.asarray(d["last_ds"], dtype="datetime64[ns]"))
 
 
+def point_index(quantiles: list[float] | None) -> int:
+    """Which network output is the point forecast: the quantile nearest 0.5, or the only output."""
+    if not quantiles:
+        return 0
+    return int(np.argmin([abs(q - 0.5) for q in quantiles]))
+
+
 def series_stats(h: Histories, scaler: SeriesScaler, known: list[str], full_values=None, full_offsets=None):
     """Per-series location/scale (S, V) for the histories and each series' index in the training
     set (-1 for unseen). Unseen series are scaled by their own statistics, computed on their full
@@ -75,4 +82,4 @@ def decoder_inputs(h: Histories, horizon: int, kinds: list[str], freq: str) -> n
     return future_calendar(h.last_ds, horizon, freq, kinds)
 
 
-__all__ = ["Histories", "series_stats", "encoder_inputs", "decoder_inputs", "calendar_features"]
+__all__ = ["Histories", "series_stats", "encoder_inputs", "decoder_inputs", "point_index", "calendar_features"]

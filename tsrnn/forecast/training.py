@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from tsrnn.data.windows import torch_window_view
+from tsrnn.forecast.inputs import point_index  # noqa: F401  (re-exported for the torch side)
 
 
 @dataclass
@@ -57,11 +58,6 @@ class DeviceData:
         return list(torch.split(idx, batch_size))
 
 
-def point_index(n_outputs: int) -> int:
-    """Which output is the point forecast: the middle one (the median of symmetric quantiles)."""
-    return n_outputs // 2
-
-
 def make_loss(loss: str, quantiles: list[float] | None, device: torch.device):
     """(pred (B, H, Q), target (B, H)) → scalar: pinball averaged over quantiles, or mae / mse."""
     if quantiles:
@@ -86,13 +82,14 @@ def run_net(net, kind: str, x: Tensor, future: Tensor, sid: Tensor | None, targe
 
 
 @torch.no_grad()
-def predict_windows(net, kind: str, data: DeviceData, idx: Tensor, chunk: int = 4096) -> tuple[Tensor, Tensor]:
+def predict_windows(net, kind: str, data: DeviceData, idx: Tensor, point: int,
+                    chunk: int = 4096) -> tuple[Tensor, Tensor]:
     """Point predictions and targets (both (W, H), scaled) of the windows starting at idx."""
     preds, ys = [], []
     for part in torch.split(idx, chunk):
         x, fut, y, sid = data.gather(part)
         out = run_net(net, kind, x, fut, sid)
-        preds.append(out[..., point_index(out.shape[-1])].float())
+        preds.append(out[..., point].float())
         ys.append(y)
     if not preds:
         empty = torch.zeros(0, data.horizon, device=idx.device)

@@ -103,7 +103,7 @@ class Seq2SeqNet(nn.Module):
 
     def __init__(self, n_features: int, n_future: int, horizon: int, hidden: int, layers: int, cell: str,
                  n_outputs: int = 1, attention: str = "bahdanau", bidirectional: bool = False, dropout: float = 0.0,
-                 layer_norm: bool = False, n_series: int = 0, embedding: int = 0):
+                 layer_norm: bool = False, n_series: int = 0, embedding: int = 0, point: int | None = None):
         super().__init__()
         self.horizon, self.n_outputs, self.embedding = horizon, n_outputs, embedding
         self.cell, self.layers, self.hidden, self.attention_kind = cell, layers, hidden, attention
@@ -119,7 +119,8 @@ class Seq2SeqNet(nn.Module):
         else:
             self.combine = nn.Linear(hidden + enc_size, hidden)
             self.out = nn.Linear(hidden, n_outputs)
-        self.point = n_outputs // 2  # the output fed back (median quantile, or the only output)
+        # the output fed back to the next step: the point forecast (the quantile nearest 0.5)
+        self.point = n_outputs // 2 if point is None else point
         self.last_attention: Tensor | None = None
 
     def _bridge(self, state):

@@ -25,7 +25,7 @@ def bio_constraints(labels: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
         if lj.startswith("I-"):
             start_ok[j] = False
             for i, li in enumerate(labels):
-                if li[2:] != lj[2:] or li == "O" or not li[:2] in ("B-", "I-"):
+                if li[2:] != lj[2:] or li == "O" or li[:2] not in ("B-", "I-"):
                     trans_ok[i, j] = False
     return trans_ok, start_ok
 

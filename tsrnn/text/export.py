@@ -26,7 +26,11 @@ def quantize(net, embedding: bool = False):
     """Dynamic int8 copy of `net` (CPU inference only)."""
     import torch
     from torch import nn
-    from torch.ao.quantization import default_dynamic_qconfig, float_qparams_weight_only_qconfig, quantize_dynamic
+    from torch.ao.quantization import (
+        default_dynamic_qconfig,
+        float_qparams_weight_only_qconfig,
+        quantize_dynamic,
+    )
 
     spec = {nn.LSTM: default_dynamic_qconfig, nn.GRU: default_dynamic_qconfig, nn.Linear: default_dynamic_qconfig}
     if embedding:

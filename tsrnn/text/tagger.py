@@ -20,6 +20,7 @@ from tsrnn.text._train import check_choice, check_dropout, check_positive, make_
 from tsrnn.text.vocab import UNK_ID, Vocab
 
 OUTPUTS = ("softmax", "crf")
+SELECT = ("f1", "loss")
 MAX_WORD_CHARS = 24  # longer tokens (URLs) are cut for the character encoder
 
 
@@ -65,13 +66,16 @@ class Tagger(BaseEstimator):
 
     fit(sentences, tags, val_sentences=None, val_tags=None); predict(sentences) → tag lists;
     evaluate(sentences, tags) → entity-level P/R/F1 (CoNLL convention, tsrnn.text.metrics).
+    With validation data the Trainer keeps the epoch with the best validation entity F1
+    (`select="f1"`, monitored as 1 − F1 + 0.001 × loss) or the lowest validation loss (`select="loss"`).
     """
 
     task = "tag"
 
     def __init__(self, cell: str = "lstm", word_embed: int = 100, char_embed: int = 32, char_hidden: int = 32,
                  hidden: int = 128, layers: int = 1, dropout: float = 0.5, output: str = "crf",
-                 min_freq: int = 1, word_dropout: float = 0.05, epochs: int = 15, batch_size: int = 16,
+                 min_freq: int = 1, word_dropout: float = 0.05, select: str = "f1", epochs: int = 15,
+                 batch_size: int = 16,
                  lr: float = 3e-3, weight_decay: float = 1e-4, clip: float = 5.0, patience: int | None = 4,
                  schedule: str = "cosine", seed: int = 0, device: str = "auto", quiet: bool = True):
         self.cell = cell
@@ -84,6 +88,7 @@ class Tagger(BaseEstimator):
         self.output = output
         self.min_freq = min_freq
         self.word_dropout = word_dropout
+        self.select = select
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -97,6 +102,7 @@ class Tagger(BaseEstimator):
 
     def _validate(self):
         check_choice("output", self.output, OUTPUTS)
+        check_choice("select", self.select, SELECT)
         check_positive(word_embed=self.word_embed, char_embed=self.char_embed, char_hidden=self.char_hidden,
                        hidden=self.hidden, layers=self.layers, batch_size=self.batch_size, min_freq=self.min_freq)
         check_dropout(self.dropout)
@@ -188,11 +194,12 @@ class Tagger(BaseEstimator):
 
         val_fn = None
         if val_sentences is not None and val_tags is not None and len(val_sentences):
-            unknown = sorted({t for ts in val_tags for t in ts} - set(self.tags_))
-            if unknown:
-                raise DataError(f"validation tags {unknown} do not occur in the training tags")
+            for i, (s, t) in enumerate(zip(val_sentences, val_tags)):
+                if len(s) != len(t):
+                    raise DataError(f"validation sentence {i}: {len(s)} tokens but {len(t)} tags")
             vw, vc = self._encode(val_sentences)
-            vy = [[tindex[t] for t in ts] for ts in val_tags]
+            # a tag the training data never shows cannot be scored: it counts as "O" in the validation loss
+            vy = [[tindex.get(t, 0) for t in ts] for ts in val_tags]
             vb = bucket_batches([len(w) for w in vw], 128)
             n_tok = sum(len(w) for w in vw)
 
@@ -201,7 +208,14 @@ class Tagger(BaseEstimator):
                 for b in vb:
                     batch = [t.to(dev) for t in self._batch(vw, vc, b, vy)]
                     tot += float(self._loss(model, *batch, reduction="sum"))
-                return tot / n_tok
+                loss = tot / n_tok
+                if self.select == "loss":
+                    return loss
+                # 1 - entity F1, minimised by the Trainer; the small loss term breaks ties (e.g. F1 = 0
+                # in the first epochs) so patience does not run out while the loss still improves
+                from tsrnn.text.metrics import span_prf
+
+                return 1.0 - span_prf(val_tags, self._decode(model, vw, vc, dev))["f1"] + 1e-3 * loss
 
         self.history_ = trainer.fit(net, batches, loss_fn, val_fn)
         self.net_ = net.cpu().eval()
@@ -228,27 +242,32 @@ class Tagger(BaseEstimator):
         """Tag lists, one per sentence (empty sentences give empty lists)."""
         import torch
 
+        self._check_fitted()
+        words, chars = self._encode(sentences)
+        with torch.no_grad():
+            return self._decode(self.net_.eval(), words, chars, "cpu", batch_size)
+
+    def _decode(self, net, words, chars, dev, batch_size: int = 128) -> list[list[str]]:
+        """Viterbi-decoded tags of encoded sentences (CRF scores, or log-softmax under BIO constraints)."""
+        import torch
+
         from tsrnn.text.batching import bucket_batches
         from tsrnn.text.crf import NEG, viterbi
 
-        self._check_fitted()
-        words, chars = self._encode(sentences)
-        out: list[list[str]] = [[] for _ in sentences]
-        net = self.net_.eval()
+        out: list[list[str]] = [[] for _ in words]
         keep = [i for i, w in enumerate(words) if len(w)]
-        with torch.no_grad():
-            for b in bucket_batches([len(words[i]) for i in keep], batch_size):
-                idx = [keep[i] for i in b]
-                W, C, CL, N, _ = self._batch(words, chars, idx)
-                em = net(W, C, CL, N).float()
-                if net.crf is not None:
-                    paths = net.crf.decode(em, N)
-                else:
-                    trans = torch.where(self.trans_ok_, 0.0, NEG)
-                    start = torch.where(self.start_ok_, 0.0, NEG)
-                    paths = viterbi(torch.log_softmax(em, -1), trans, start, torch.zeros(len(self.tags_)), N)
-                for i, p in zip(idx, paths):
-                    out[i] = [self.tags_[k] for k in p]
+        for b in bucket_batches([len(words[i]) for i in keep], batch_size):
+            idx = [keep[i] for i in b]
+            W, C, CL, N, _ = self._batch(words, chars, idx)
+            em = net(W.to(dev), C.to(dev), CL.to(dev), N.to(dev)).float()
+            if net.crf is not None:
+                paths = net.crf.decode(em, N)
+            else:
+                trans = torch.where(self.trans_ok_, 0.0, NEG).to(em.device)
+                start = torch.where(self.start_ok_, 0.0, NEG).to(em.device)
+                paths = viterbi(torch.log_softmax(em, -1), trans, start, torch.zeros_like(start), N)
+            for i, p in zip(idx, paths):
+                out[i] = [self.tags_[k] for k in p]
         return out
 
     def evaluate(self, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]]) -> dict:

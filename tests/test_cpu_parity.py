@@ -1,0 +1,196 @@
+"""The numba runtime (tsrnn.cpu) against torch: every cell, 1–3 layers, uni- and bidirectional,
+float32 and float64, whole windows and step-by-step streaming.
+
+Compile budget: the kernels are generic over cell, sizes and layers, so this module compiles one
+block kernel and one streaming kernel per dtype, plus the parallel batch kernel for float32.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from tsrnn.cpu import kernels as K  # noqa: E402
+from tsrnn.cpu.net import NumbaNet  # noqa: E402
+from tsrnn.cpu.rnn import NumbaRNN  # noqa: E402
+from tsrnn.errors import ConfigError, ModelFileError  # noqa: E402
+
+torch.set_num_threads(1)
+CELLS = ["rnn", "rnn_relu", "lstm", "gru"]
+TOL = {"float32": 1e-5, "float64": 1e-10}
+TDT = {"float32": torch.float32, "float64": torch.float64}
+
+
+def torch_rnn(cell, input_size, hidden, layers, bidirectional, dtype):
+    kw = dict(input_size=input_size, hidden_size=hidden, num_layers=layers, batch_first=True,
+              bidirectional=bidirectional)
+    if cell == "lstm":
+        m = torch.nn.LSTM(**kw)
+    elif cell == "gru":
+        m = torch.nn.GRU(**kw)
+    else:
+        m = torch.nn.RNN(nonlinearity="relu" if cell == "rnn_relu" else "tanh", **kw)
+    return m.to(TDT[dtype]).eval()
+
+
+def as_numpy(module, prefix=""):
+    return {prefix + k: v.detach().numpy() for k, v in module.state_dict().items()}
+
+
+# seeded grid of random sizes: (cell, layers, bidirectional, dtype) × sizes drawn per case
+GRID = [(c, L, bi, dt) for c in CELLS for L in (1, 2, 3) for bi in (False, True) for dt in ("float32", "float64")]
+
+
+@pytest.mark.parametrize("cell,layers,bi,dtype", GRID)
+def test_stack_matches_torch(cell, layers, bi, dtype):
+    seed = zlib.crc32(f"{cell}-{layers}-{bi}-{dtype}".encode())
+    rng = np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    I, H = int(rng.integers(1, 6)), int(rng.integers(1, 20))
+    B, T = int(rng.integers(1, K.BLOCK + 1)), int(rng.integers(1, 15))
+    m = torch_rnn(cell, I, H, layers, bi, dtype)
+    x = torch.randn(B, T, I, dtype=TDT[dtype])
+    D = 2 if bi else 1
+    h0 = torch.randn(layers * D, B, H, dtype=TDT[dtype]) * 0.5
+    state = (h0, torch.randn_like(h0) * 0.5) if cell == "lstm" else h0
+    with torch.no_grad():
+        ref, ref_state = m(x, state)
+    net = NumbaRNN(cell, as_numpy(m), dtype)
+    st_np = tuple(s.numpy() for s in state) if cell == "lstm" else state.numpy()
+    out, got_state = net.forward(x.numpy(), st_np)
+    assert out.dtype == np.dtype(dtype) and out.shape == (B, T, D * H)
+    tol = TOL[dtype]
+    np.testing.assert_allclose(out, ref.numpy(), rtol=0, atol=tol)
+    if cell == "lstm":
+        np.testing.assert_allclose(got_state[0], ref_state[0].numpy(), rtol=0, atol=tol)
+        np.testing.assert_allclose(got_state[1], ref_state[1].numpy(), rtol=0, atol=tol)
+    else:
+        np.testing.assert_allclose(got_state, ref_state.numpy(), rtol=0, atol=tol)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_parallel_batch_matches_torch(cell):
+    """B > BLOCK (not a multiple of it) goes through the prange kernel: every sequence right."""
+    torch.manual_seed(7)
+    B = 3 * K.BLOCK + 5
+    m = torch_rnn(cell, 3, 24, 2, True, "float32")
+    x = torch.randn(B, 17, 3)
+    with torch.no_grad():
+        ref, _ = m(x)
+    out, _ = NumbaRNN(cell, as_numpy(m)).forward(x.numpy())
+    np.testing.assert_allclose(out, ref.numpy(), rtol=0, atol=1e-5)
+    # a sequence's result does not depend on its neighbours in the batch
+    alone, _ = NumbaRNN(cell, as_numpy(m)).forward(x.numpy()[B - 1 : B])
+    np.testing.assert_allclose(alone[0], out[B - 1], rtol=0, atol=1e-6)
+
+
+def direct_net(cell, layers, bi, layer_norm, embedding, n_features, horizon, n_outputs, seed, dtype="float32"):
+    from tsrnn.nn.heads import DirectNet
+
+    torch.manual_seed(seed)
+    net = DirectNet(n_features, horizon=horizon, hidden=12, layers=layers, cell=cell, n_outputs=n_outputs,
+                    bidirectional=bi, layer_norm=layer_norm, n_series=5, embedding=embedding)
+    with torch.no_grad():  # move LayerNorm and biases off their 1 / 0 initial values
+        for p in net.parameters():
+            p.add_(torch.randn_like(p) * 0.2)
+    cfg = dict(cell=cell, hidden=12, layers=layers, bidirectional=bi, layer_norm=layer_norm, horizon=horizon,
+               n_outputs=n_outputs, input_size=n_features + embedding, embedding=embedding, n_targets=1)
+    return net.to(TDT[dtype]).eval(), cfg
+
+
+NETS = [
+    ("rnn", 1, False, False, 0),
+    ("rnn_relu", 2, True, True, 0),
+    ("lstm", 2, True, True, 3),
+    ("lstm", 3, False, True, 2),
+    ("gru", 1, True, False, 2),
+    ("gru", 2, False, True, 0),
+]
+
+
+@pytest.mark.parametrize("cell,layers,bi,layer_norm,embedding", NETS)
+def test_direct_network_matches_torch(cell, layers, bi, layer_norm, embedding):
+    net, cfg = direct_net(cell, layers, bi, layer_norm, embedding, n_features=3, horizon=4, n_outputs=3, seed=3)
+    x = torch.randn(6, 10, 3)
+    sid = torch.tensor([0, 1, 2, 3, 4, 0])
+    with torch.no_grad():
+        ref = net(x, sid if embedding else None).reshape(6, -1).numpy()
+    nn = NumbaNet.from_state(cfg, as_numpy(net))
+    got = nn.forward(x.numpy(), series=sid.numpy() if embedding else None)
+    assert got.shape == (6, 12)
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-5)
+    if embedding:  # the Forecaster appends the embedding itself
+        e = as_numpy(net)["embed.weight"][sid.numpy()]
+        xe = np.concatenate([x.numpy(), np.repeat(e[:, None, :], 10, axis=1)], -1)
+        np.testing.assert_allclose(nn.forward(xe), ref, rtol=0, atol=1e-5)
+
+
+STREAMS = [(c, L, dt) for c in CELLS for L in (1, 3) for dt in ("float32", "float64")]
+
+
+@pytest.mark.parametrize("cell,layers,dtype", STREAMS)
+def test_streaming_equals_full_sequence(cell, layers, dtype):
+    """Step-by-step updates give, after every step, the forward() of everything fed so far."""
+    net, cfg = direct_net(cell, layers, False, layers == 3, 0, n_features=1, horizon=3, n_outputs=1,
+                          seed=11, dtype=dtype)
+    nn = NumbaNet.from_state(cfg, as_numpy(net), dtype=dtype)
+    rng = np.random.default_rng(5)
+    loc, scale = 40.0, 7.5
+    ys = loc + scale * rng.standard_normal(25)
+    st = nn.streamer(loc=loc, scale=scale)
+    xs = ((ys - loc) / scale).astype(dtype)[None, :, None]
+    with torch.no_grad():
+        full = net(torch.from_numpy(xs)).reshape(1, -1).numpy()[0] * scale + loc
+    tol = TOL[dtype] * scale
+    for t, y in enumerate(ys):
+        first = st.update(y)
+        expect = nn.forward(xs[:, : t + 1])[0] * scale + loc
+        np.testing.assert_allclose(st.forecast().ravel(), expect, rtol=0, atol=tol)
+        assert abs(first - expect[0]) <= tol
+    np.testing.assert_allclose(st.forecast().ravel(), full, rtol=0, atol=tol)  # and torch's
+    st.reset()
+    again = st.run(ys[:5])
+    expect = [nn.forward(xs[:, : t + 1])[0, 0] * scale + loc for t in range(5)]
+    np.testing.assert_allclose(again, expect, rtol=0, atol=tol)
+
+
+def test_streaming_with_features_and_embedding():
+    """Steps that read [target, calendar/exog features] plus a per-series embedding."""
+    net, cfg = direct_net("lstm", 2, False, False, 2, n_features=3, horizon=2, n_outputs=3, seed=2)
+    nn = NumbaNet.from_state(cfg, as_numpy(net))
+    rng = np.random.default_rng(1)
+    T = 12
+    y = 5 + 2 * rng.standard_normal(T)
+    feats = rng.standard_normal((T, 2))
+    xs = np.concatenate([((y - 5) / 2)[:, None], feats], 1)[None].astype(np.float32)
+    with torch.no_grad():
+        ref = net(torch.from_numpy(xs), torch.tensor([3])).reshape(-1).numpy() * 2 + 5
+    st = nn.streamer(loc=5.0, scale=2.0, series=3)
+    outs = [st.update(y[t], feats[t]) for t in range(T)]
+    np.testing.assert_allclose(st.forecast().ravel(), ref, rtol=0, atol=1e-4)
+    assert abs(outs[-1] - ref[1]) < 1e-4  # horizon step 0, the middle of 3 outputs
+    with pytest.raises(ConfigError, match="features"):
+        st.update(1.0)
+    with pytest.raises(ConfigError, match="embedding"):
+        nn.streamer(loc=5.0, scale=2.0)
+
+
+def test_bidirectional_cannot_stream_and_bad_weights_are_named():
+    net, cfg = direct_net("gru", 1, True, False, 0, n_features=1, horizon=1, n_outputs=1, seed=0)
+    nn = NumbaNet.from_state(cfg, as_numpy(net))
+    with pytest.raises(ConfigError, match="bidirectional"):
+        nn.streamer()
+    w = as_numpy(net)
+    del w["core.rnn.bias_hh_l0_reverse"]
+    with pytest.raises(ModelFileError, match="bias_hh_l0_reverse"):
+        NumbaNet.from_state(cfg, w)
+    w = as_numpy(net)
+    w["head.weight"] = w["head.weight"][:, :3]
+    with pytest.raises(ModelFileError, match="head.weight"):
+        NumbaNet.from_state(cfg, w)
+    with pytest.raises(ConfigError, match="float32 or float64"):
+        NumbaNet.from_state(cfg, as_numpy(net), dtype="float16")

@@ -1,0 +1,322 @@
+"""NumbaNet: the forecaster's direct network (docs/ARCHITECTURE.md, "Direct network") on numba,
+and Streamer: one new value in, a forecast out, without re-running the window.
+
+    x (B, T, F) ─▶ core (rnn | rnn_relu | lstm | gru stack, torch semantics)
+      ─▶ LayerNorm over out_size at every step (optional, eps 1e-5)
+      ─▶ last: forward direction at step T-1 [+ backward direction at step 0]
+      ─▶ head Linear(out_size, horizon * n_outputs), index h * n_outputs + q
+
+torch-free: needs numpy (and safetensors for `from_file`).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+
+from tsrnn.cpu import kernels as K
+from tsrnn.cpu.layout import Packer, as_dtype, pack_stack
+from tsrnn.cpu.rnn import NumbaRNN
+from tsrnn.errors import ConfigError, ModelFileError
+
+CORE = "core.rnn."
+
+
+def _cfg(config: dict, key: str, default=None):
+    if key in config:
+        return config[key]
+    if default is None:
+        raise ConfigError(f"network config lacks '{key}'; it needs cell, hidden, layers, horizon, n_outputs")
+    return default
+
+
+class NumbaNet:
+    """The direct multi-horizon network, read from torch state_dict names.
+
+    Build with `from_state(config, weights)` or `from_file(path)`. Weights: ``core.rnn.*`` (torch
+    RNN/LSTM/GRU layout), ``core.norm.weight/bias`` when config["layer_norm"], ``head.weight``
+    (horizon*n_outputs, out_size), ``head.bias``, and optionally ``embed.weight`` (S, E).
+    Attributes: rnn (NumbaRNN), horizon, n_outputs, input_size (F + E: the caller appends the
+    embedding in `forward`), embedding (E), dtype.
+    """
+
+    def __init__(self, config: dict, weights: dict[str, np.ndarray], dtype="float32"):
+        self.config = dict(config)
+        self.dtype = as_dtype(dtype)
+        cell = _cfg(config, "cell")
+        self.rnn = NumbaRNN(cell, weights, self.dtype, prefix=CORE)
+        self._core_weights = {k: v for k, v in weights.items() if k.startswith(CORE)}
+        s = self.rnn.shape
+        self.hidden, self.layers, self.dirs = s.hidden, s.layers, s.dirs
+        for key, got in (("hidden", s.hidden), ("layers", s.layers)):
+            if key in config and int(config[key]) != got:
+                raise ModelFileError(f"config says {key}={config[key]} but the weights have {got}")
+        if "bidirectional" in config and bool(config["bidirectional"]) != (s.dirs == 2):
+            raise ModelFileError(f"config says bidirectional={config['bidirectional']} but the weights disagree")
+        self.input_size = s.input_size
+        if "input_size" in config and int(config["input_size"]) != s.input_size:
+            raise ModelFileError(f"config says input_size={config['input_size']} but weight_ih_l0 reads {s.input_size}")
+        self.horizon = int(_cfg(config, "horizon"))
+        self.n_outputs = int(config.get("n_outputs", 1))
+        self.embedding = int(config.get("embedding", 0) or 0)
+        self.n_targets = int(config.get("n_targets", 1) or 1)
+        out_size = s.hidden * s.dirs
+        n_out = self.horizon * self.n_outputs
+        get = self._getter(weights)
+        self.head_w = get("head.weight", (n_out, out_size))
+        self.head_b = get("head.bias", (n_out,))
+        self.layer_norm = bool(config.get("layer_norm", False))
+        if self.layer_norm:
+            self.norm_w = get("core.norm.weight", (out_size,))
+            self.norm_b = get("core.norm.bias", (out_size,))
+        self.embed_w = None
+        if "embed.weight" in weights:
+            self.embed_w = np.asarray(weights["embed.weight"], dtype=self.dtype)
+        self._stream_pack = None
+
+    def _getter(self, weights):
+        def get(name, shape):
+            if name not in weights:
+                raise ModelFileError(f"tensor '{name}' is missing from the network weights")
+            a = np.asarray(weights[name])
+            if a.shape != shape:
+                raise ModelFileError(f"tensor '{name}' has shape {a.shape}, expected {shape}")
+            return np.ascontiguousarray(a, dtype=self.dtype)
+
+        return get
+
+    @classmethod
+    def from_state(cls, config: dict, weights: dict[str, np.ndarray], dtype="float32") -> NumbaNet:
+        """config: cell, hidden, layers, bidirectional, layer_norm, horizon, n_outputs (and
+        optionally input_size, embedding, n_targets); weights: torch state_dict names → arrays."""
+        return cls(config, weights, dtype)
+
+    @classmethod
+    def from_file(cls, path: str | Path, dtype="float32") -> NumbaNet:
+        """Load a `.tsrnn` model file (safetensors + JSON metadata) without torch. The decoded
+        metadata is kept in `.meta` (scaler statistics, series ids, features...)."""
+        from tsrnn.forecast.modelfile import read_model
+
+        weights, meta = read_model(path)
+        cfg = meta["config"]
+        if cfg.get("model", "lstm") not in ("rnn", "lstm", "gru"):
+            raise ConfigError(f"{path}: a {cfg.get('model')} model has no numba back end")
+        net = cls(cfg, weights, dtype)
+        net.meta = meta
+        return net
+
+    @property
+    def out_size(self) -> int:
+        return self.hidden * self.dirs
+
+    # -- whole windows ----------------------------------------------------------------------
+
+    def features(self, x: np.ndarray) -> np.ndarray:
+        """Summary features (B, out_size) of x (B, T, input_size): after the optional LayerNorm,
+        the forward direction at step T-1 and the backward direction at step 0."""
+        out, _ = self.rnn.forward(x)
+        if out.ndim == 2:
+            out = out[None]
+        H = self.hidden
+        last = out[:, -1]
+        first = out[:, 0] if self.dirs == 2 else None
+        if self.layer_norm:
+            last = self._norm(last)
+            first = self._norm(first) if first is not None else None
+        if self.dirs == 1:
+            return np.ascontiguousarray(last[:, :H])
+        return np.concatenate([last[:, :H], first[:, H:]], axis=1)
+
+    def _norm(self, z: np.ndarray) -> np.ndarray:
+        m = z.mean(-1, keepdims=True)
+        v = ((z - m) ** 2).mean(-1, keepdims=True)
+        return ((z - m) / np.sqrt(v + 1e-5) * self.norm_w + self.norm_b).astype(self.dtype)
+
+    def forward(self, x: np.ndarray, series: np.ndarray | None = None) -> np.ndarray:
+        """Network output (B, horizon * n_outputs), scaled units, index h * n_outputs + q.
+
+        x: (B, T, input_size) — step features with the embedding already appended — or, when
+        `series` (B,) row numbers of embed.weight are given, (B, T, input_size - E) and the
+        embedding rows are appended here.
+        """
+        x = np.asarray(x)
+        if series is not None:
+            if self.embed_w is None:
+                raise ConfigError("series numbers were given but the network has no embed.weight")
+            e = self.embed_w[np.asarray(series, dtype=np.int64)]
+            x = np.concatenate([x, np.broadcast_to(e[:, None, :], (*x.shape[:2], e.shape[1])).astype(x.dtype)], -1)
+        z = self.features(x)
+        return z @ self.head_w.T + self.head_b
+
+    __call__ = forward
+
+    # -- streaming --------------------------------------------------------------------------
+
+    def streamer(self, loc=0.0, scale=1.0, series: int | str | None = None, embed: np.ndarray | None = None,
+                 output: int | None = None) -> Streamer:
+        """A Streamer starting from the zero state (as `forward` starts every window).
+
+        loc, scale: the series' statistics for its target column(s): scalars or (n_targets,);
+        the outputs are inverse-scaled with column 0's (as the Forecaster does). series: a row of
+        embed.weight (an int) or, for a net from `from_file`, a series id whose scaler statistics
+        and embedding row are used (loc/scale are then ignored); embed: an explicit (E,)
+        embedding. output: which of the n_outputs `update` returns (default n_outputs // 2, the
+        median quantile or the point forecast). Bidirectional networks cannot stream.
+        """
+        if self.dirs != 1:
+            raise ConfigError("a bidirectional network cannot stream (its backward direction needs the whole "
+                              "window); use forward() on windows instead")
+        E = self.embedding if self.embedding else (0 if self.embed_w is None else self.embed_w.shape[1])
+        if series is not None and isinstance(series, str):
+            meta = getattr(self, "meta", None)
+            if meta is None:
+                raise ConfigError("series ids need a net loaded with NumbaNet.from_file; pass loc/scale instead")
+            ids = list(meta["series"])
+            if series not in ids:
+                raise ConfigError(f"series '{series}' is not in the model (it knows {len(ids)} series, e.g. {ids[:3]})")
+            row = ids.index(series)
+            C = self.n_targets
+            loc = np.asarray(meta["scaler"]["loc"], dtype=np.float64)[row, :C]
+            scale = np.asarray(meta["scaler"]["scale"], dtype=np.float64)[row, :C]
+            series = row
+        if E:
+            if embed is None:
+                if series is None or self.embed_w is None:
+                    raise ConfigError("this network has a per-series embedding; pass series= (a row of embed.weight) "
+                                      "or embed= (an (E,) vector)")
+                embed = self.embed_w[int(series)]
+            embed = np.asarray(embed, dtype=np.float64).reshape(-1)
+            if embed.size != E:
+                raise ConfigError(f"embed must have {E} values (got {embed.size})")
+        else:
+            embed = np.zeros(0)
+        point = self.n_outputs // 2 if output is None else int(output)
+        if not 0 <= point < self.n_outputs:
+            raise ConfigError(f"output must be in [0, {self.n_outputs}) (got {output})")
+        return Streamer(self, loc, scale, embed, point)
+
+    def _stream_weights(self):
+        """Weights for streaming, packed once per net: (W, base meta)."""
+        if self._stream_pack is None:
+            pk = Packer(self.dtype)
+            _, lay = pack_stack(self.rnn.shape, self._core_weights, self.dtype, CORE, packer=pk)
+            head_wt = pk.add(self.head_w.T)  # (H, n_out): the head adds contiguous output vectors
+            head_b = pk.add(self.head_b)
+            nw = pk.add(self.norm_w if self.layer_norm else np.zeros(1))
+            nb = pk.add(self.norm_b if self.layer_norm else np.zeros(1))
+            self._stream_pack = (pk.finish(), lay, head_wt, head_b, nw, nb)
+        return self._stream_pack
+
+
+class Streamer:
+    """One series, one step at a time: ``yhat = stream.update(y)``.
+
+    Each update scales y with the series' loc/scale, advances every layer by one step from the
+    state the previous updates left, applies the optional LayerNorm and the head, and inverse-
+    scales; the result equals running `NumbaNet.forward` over every value fed since the streamer
+    started (or was `reset`). One compiled call per update, no allocation.
+
+    update(y) → float: the forecast for the next step (horizon step 0, output `output`).
+    For a network whose steps read more than the target (calendar features, exogenous columns,
+    several targets), use update(y, features): y the new raw target value(s) (n_targets,),
+    features the rest of the step row (input_size - E - n_targets,), as built by
+    tsrnn.data.features.step_inputs (calendar sin/cos, then scaled exogenous columns).
+    `forecast()` → (horizon, n_outputs) the whole latest forecast (a copy).
+    """
+
+    __slots__ = ("net", "update", "_W", "_meta", "_st", "_n_in", "_n_y", "_out", "_x", "_reset_state",
+                 "_locin", "_scin")
+
+    def __init__(self, net: NumbaNet, loc, scale, embed: np.ndarray, point: int):
+        self.net = net
+        W, lay, o_hw, o_hb, o_nw, o_nb = net._stream_weights()
+        dt = net.dtype
+        H, L, G = net.hidden, net.layers, net.rnn.shape.gates
+        GH = G * H
+        E = embed.size
+        n_in = net.input_size - E  # per-step features fed by the caller
+        n_y = min(net.n_targets, n_in)
+        n_out = net.horizon * net.n_outputs
+        loc = np.broadcast_to(np.asarray(loc, dtype=np.float64).reshape(-1), (n_y,))
+        scale = np.broadcast_to(np.asarray(scale, dtype=np.float64).reshape(-1), (n_y,))
+        if not np.all(np.isfinite(scale)) or np.any(scale == 0):
+            raise ConfigError("scale must be finite and non-zero")
+        sizes = {"h": L * H, "c": L * H, "zx": GH, "zh": GH, "x": n_in, "feat": H, "out": n_out, "b0": GH,
+                 "locin": n_y, "scin": n_y, "locout": n_out, "scout": n_out}
+        offs, pos = {}, 0
+        for name, size in sizes.items():
+            offs[name] = pos
+            pos += size + (-size) % 16  # keep every block 64-byte aligned
+        st = np.zeros(pos, dtype=dt)
+        # layer-0 bias: b_ih plus the embedding's constant contribution W_ih[:, n_in:] @ e
+        w0 = W[lay[0, 0] : lay[0, 0] + net.input_size * GH].reshape(net.input_size, GH).astype(np.float64)
+        b0 = W[lay[0, 2] : lay[0, 2] + GH].astype(np.float64)
+        if E:
+            b0 = b0 + embed @ w0[n_in:]
+        st[offs["b0"] : offs["b0"] + GH] = b0
+        st[offs["locin"] : offs["locin"] + n_y] = loc
+        st[offs["scin"] : offs["scin"] + n_y] = scale
+        st[offs["locout"] : offs["locout"] + n_out] = loc[0]
+        st[offs["scout"] : offs["scout"] + n_out] = scale[0]
+        meta = np.zeros(K.M_LAY + 5 * L, dtype=np.int64)
+        meta[[K.M_CELL, K.M_H, K.M_L, K.M_NY, K.M_NIN, K.M_NOUT, K.M_NORM]] = [
+            net.rnn.cell_code, H, L, n_y, n_in, n_out, int(net.layer_norm)]
+        meta[[K.M_HEADW, K.M_HEADB, K.M_NORMW, K.M_NORMB]] = [o_hw, o_hb, o_nw, o_nb]
+        meta[[K.M_ST_H, K.M_ST_C, K.M_ST_ZX, K.M_ST_ZH, K.M_ST_X, K.M_ST_FEAT, K.M_ST_OUT, K.M_ST_B0,
+              K.M_ST_LOCIN, K.M_ST_SCIN, K.M_ST_LOCOUT, K.M_ST_SCOUT]] = [
+            offs[k] for k in ("h", "c", "zx", "zh", "x", "feat", "out", "b0", "locin", "scin", "locout", "scout")]
+        meta[K.M_POINT] = offs["out"] + point
+        lay_s = lay.copy()
+        lay_s[0, 4] = n_in  # the embedding's inputs are folded into b0
+        meta[K.M_LAY :] = lay_s.ravel()
+        self._W, self._meta, self._st = W, meta, st
+        self._n_in, self._n_y = n_in, n_y
+        self._out = st[offs["out"] : offs["out"] + n_out]
+        self._reset_state = (offs["h"], offs["c"] + L * H)  # h, then c: the recurrent state
+        if n_in == 1:
+            # the fast path: a C-level partial around one compiled call
+            self.update = partial(K.stream_update, W, meta, st)
+        else:
+            self._x = st[offs["x"] : offs["x"] + n_in]
+            self._locin, self._scin = loc, scale
+            self.update = self._update_features
+
+    def _update_features(self, y, features=None) -> float:
+        # the kernel scales target 0; the other targets and the features are written here
+        x, n_y = self._x, self._n_y
+        y = np.asarray(y, dtype=np.float64).reshape(-1)
+        if y.size != n_y:
+            raise ConfigError(f"update needs {n_y} target value(s) per step (got {y.size})")
+        if n_y > 1:
+            x[1:n_y] = (y[1:] - self._locin[1:]) / self._scin[1:]
+        rest = self._n_in - n_y
+        if rest:
+            if features is None:
+                raise ConfigError(f"this network's steps read {rest} feature(s) besides the target; "
+                                  "call update(y, features)")
+            x[n_y:] = features
+        return K.stream_update(self._W, self._meta, self._st, float(y[0]))
+
+    def reset(self) -> None:
+        """Back to the zero state (as at the start of a window)."""
+        a, b = self._reset_state
+        self._st[a:b] = 0
+
+    def forecast(self) -> np.ndarray:
+        """The latest forecast (horizon, n_outputs), inverse-scaled (a copy)."""
+        return self._out.reshape(self.net.horizon, self.net.n_outputs).astype(np.float64)
+
+    def run(self, values, features=None) -> np.ndarray:
+        """Feed a sequence of values (N,) (or (N, n_targets)); returns the N one-step forecasts."""
+        values = np.asarray(values, dtype=np.float64)
+        out = np.empty(len(values))
+        upd = self.update
+        if features is None:
+            for i in range(len(values)):
+                out[i] = upd(values[i])
+        else:
+            for i in range(len(values)):
+                out[i] = upd(values[i], features[i])
+        return out
