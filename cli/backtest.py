@@ -16,6 +16,7 @@ from tsrnn_cli.options import (
     Freq,
     Horizon,
     IdCol,
+    Jobs,
     Level,
     Quiet,
     SeasonLength,
@@ -46,6 +47,7 @@ def backtest_command(
     seed: Annotated[int, typer.Option("--seed")] = 0,
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda (neural models).")] = "auto",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write per series × window × model metrics (.csv/.parquet).")] = None,
+    jobs: Jobs = 1,
     force: Force = False,
     quiet: Quiet = False,
 ) -> None:
@@ -60,7 +62,7 @@ def backtest_command(
     check_writable(output, force, "-o")
     df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan)
     h = horizon or default_horizon(df.attrs["freq"])
-    ests = [make_estimator(n, h, season_length=season_length, epochs=epochs, seed=seed, device=device, quiet=True)
+    ests = [make_estimator(n, h, season_length=season_length, epochs=epochs, seed=seed, device=device, quiet=True, n_jobs=jobs)
             for n in split_list(models) or []]
     if not quiet:
         err.print(f"backtesting {', '.join(e.alias for e in ests)} on {df['unique_id'].nunique()} series, "

@@ -16,6 +16,7 @@ from tsrnn_cli.options import (
     Freq,
     Horizon,
     IdCol,
+    Jobs,
     Level,
     Quiet,
     SeasonLength,
@@ -54,6 +55,7 @@ def forecast_command(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the forecast frame here (.csv or .parquet).")] = None,
     plot: Annotated[Path | None, typer.Option("--plot", help="Write a PNG plot here.")] = None,
     plot_series: Annotated[int, typer.Option("--plot-series", min=1, help="Series shown in the plot (the first N).")] = 6,
+    jobs: Jobs = 1,
     force: Force = False,
     quiet: Quiet = False,
 ) -> None:
@@ -87,7 +89,7 @@ def forecast_command(
         frames = []
         for name in names:
             est = make_estimator(name, h, season_length=season_length, epochs=epochs, seed=seed,
-                                 device=device, quiet=quiet)
+                                 device=device, quiet=quiet, n_jobs=jobs)
             if not quiet:
                 err.print(f"fitting {est.alias} on {df['unique_id'].nunique()} series ({len(df)} rows, freq {freq_})")
             frames.append(est.fit(df).predict(level=levels or None))

@@ -27,3 +27,4 @@ def read(file: Path, id_col, time_col, target_col, freq, fill_gaps, fill_nan=Non
 
     return read_series(file, id_col=id_col, time_col=time_col, target_col=target_col, freq=freq,
                        fill_gaps=fill_gaps, fill_nan=fill_nan)
+Jobs = Annotated[int, typer.Option("--jobs", "-j", help="Processes for per-series statistical fits (-1: all cores).")]

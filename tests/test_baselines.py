@@ -118,3 +118,23 @@ def test_bad_model_and_short_series():
         StatsForecaster("prophet", horizon=2).fit(frame({"a": np.arange(10.0)}))
     with pytest.raises(DataError, match="series 'a' has 3 observations; ARIMA needs at least 6"):
         StatsForecaster("arima", horizon=2).fit(frame({"a": [1.0, 2.0, 3.0]}))
+
+
+def test_parallel_fits_equal_serial_fits():
+    rng = np.random.default_rng(3)
+    df = frame({f"s{i}": 50 + np.cumsum(rng.normal(0, 1, 30)) for i in range(4)}, freq="YS")
+    serial = StatsForecaster("theta", horizon=3).fit(df).predict(level=[80])
+    parallel = StatsForecaster("theta", horizon=3, n_jobs=2).fit(df).predict(level=[80])
+    pd.testing.assert_frame_equal(serial, parallel)
+    with pytest.raises(ConfigError, match="n_jobs"):
+        StatsForecaster("naive", horizon=3, n_jobs=0).fit(df)
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_equals_serial():
+    pytest.importorskip("dask.distributed")
+    rng = np.random.default_rng(4)
+    df = frame({f"s{i}": 50 + np.cumsum(rng.normal(0, 1, 30)) for i in range(3)}, freq="YS")
+    serial = StatsForecaster("ets", horizon=3).fit(df).predict()
+    on_dask = StatsForecaster("ets", horizon=3, n_jobs=2, scheduler="local").fit(df).predict()
+    pd.testing.assert_frame_equal(serial, on_dask)

@@ -21,9 +21,11 @@ def make_estimator(
     device: str = "auto",
     quiet: bool = True,
     input_len: int | None = None,
+    n_jobs: int | None = 1,
 ):
     """Build an unfitted estimator by name: a statistical model (naive, snaive, drift, mean, ets,
-    arima, theta) or a neural forecaster (rnn, lstm, gru, seq2seq)."""
+    arima, theta) or a neural forecaster (rnn, lstm, gru, seq2seq). n_jobs: processes for the
+    per-series fits of statistical models."""
     key = name.strip().lower()
     if key in NEURAL:
         from tsrnn.forecaster import Forecaster
@@ -35,5 +37,5 @@ def make_estimator(
             opts["input_len"] = input_len
         return Forecaster(model=key, horizon=horizon, **opts)
     if key in MODELS or key in ALIASES:
-        return StatsForecaster(model=model_key(key), horizon=horizon, season_length=season_length)
+        return StatsForecaster(model=model_key(key), horizon=horizon, season_length=season_length, n_jobs=n_jobs)
     raise ConfigError(f"unknown model '{name}'; choose from {', '.join(available_models())}")

@@ -16,6 +16,7 @@ from tsrnn.data.freq import season_length as default_season_length
 from tsrnn.data.panel import Panel
 from tsrnn.errors import ConfigError, DataError
 from tsrnn.frames import forecast_frame, parse_levels
+from tsrnn.parallel import map_series
 
 # name → (factory(season_length), minimum observations)
 MODELS = {
@@ -28,6 +29,12 @@ MODELS = {
     "theta": (lambda m: Theta(m), 4),
 }
 ALIASES = {"seasonal_naive": "snaive", "seasonalnaive": "snaive", "autoets": "ets", "autoarima": "arima"}
+
+
+def _fit_one(job: tuple[str, int, np.ndarray]):
+    """Fit one series (module level so that worker processes can run it)."""
+    key, m, y = job
+    return MODELS[key][0](m).fit(y)
 
 
 def model_key(name: str) -> str:
@@ -46,14 +53,18 @@ class StatsForecaster(BaseEstimator):
     horizon: steps to forecast. season_length: overrides the one inferred from the frequency
     (hourly 24, daily 7, weekly 52, monthly 12, quarterly 4, yearly 1).
     alias: the `model` column value (default: the model's own name, e.g. 'ETS').
+    n_jobs: processes fitting series in parallel (-1: all cores); scheduler: a Dask scheduler
+    address (or "local") to fan the series out on instead.
     """
 
     def __init__(self, model: str = "ets", horizon: int = 1, season_length: int | None = None,
-                 alias: str | None = None):
+                 alias: str | None = None, n_jobs: int | None = 1, scheduler: str | None = None):
         self.model = model
         self.horizon = horizon
         self.season_length = season_length
         self.alias = alias
+        self.n_jobs = n_jobs
+        self.scheduler = scheduler
 
     @property
     def alias(self) -> str:
@@ -73,8 +84,8 @@ class StatsForecaster(BaseEstimator):
             raise ConfigError(f"horizon must be a positive whole number, got {self.horizon!r}")
         panel = Panel.from_frame(df, targets=["y"])
         m = self.season_length or default_season_length(panel.freq)
-        factory, min_obs = MODELS[key]
-        models = []
+        min_obs = MODELS[key][1]
+        jobs = []
         for s in range(panel.n_series):
             y = panel.series(s)[:, 0]
             if len(y) < min_obs:
@@ -82,7 +93,8 @@ class StatsForecaster(BaseEstimator):
                     f"{df.attrs.get('source', 'data')}: series '{panel.ids[s]}' has {len(y)} observations; "
                     f"{self.alias} needs at least {min_obs}"
                 )
-            models.append(factory(m).fit(y))
+            jobs.append((key, m, y))
+        models = map_series(_fit_one, jobs, n_jobs=self.n_jobs, scheduler=self.scheduler)
         self.models_, self.ids_, self.last_ds_, self.freq_ = models, panel.ids, panel.last_ds(), panel.freq
         self.season_length_ = m
         self.fitted_ = True

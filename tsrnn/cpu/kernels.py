@@ -94,19 +94,51 @@ def _ol_sigmoid(x):
 
 @njit(**_JIT)
 def _project(W, o_w, o_b, n_in, GH, src, nb, zz):
-    """zz[b, :] = b + src[b, :] @ Wᵀ for b < nb. src (nb, n_in); W block at o_w is (n_in, GH)."""
+    """zz[b, :] = b + src[b, :] @ Wᵀ for b < nb. src (nb, n_in); W block at o_w is (n_in, GH).
+
+    Four input rows per pass: each load and store of zz serves four multiply-adds.
+    """
     # offsets are >= 0; saying so lets LLVM drop numba's negative-index wraparound and vectorise
     o_w = max(o_w, 0)
     o_b = max(o_b, 0)
     for b in range(nb):
         for j in range(GH):
             zz[b, j] = W[o_b + j]
-    for k in range(n_in):
+    k4 = n_in - n_in % 4
+    for k in range(0, k4, 4):
+        o0 = o_w + k * GH
+        o1, o2, o3 = o0 + GH, o0 + 2 * GH, o0 + 3 * GH
+        for b in range(nb):
+            v0, v1, v2, v3 = src[b, k], src[b, k + 1], src[b, k + 2], src[b, k + 3]
+            for j in range(GH):
+                zz[b, j] += v0 * W[o0 + j] + v1 * W[o1 + j] + v2 * W[o2 + j] + v3 * W[o3 + j]
+    for k in range(k4, n_in):
         o = o_w + k * GH
         for b in range(nb):
             v = src[b, k]
             for j in range(GH):
                 zz[b, j] += v * W[o + j]
+
+
+@njit(**_JIT)
+def _project_flat(W, o_w, bias, o_b, src, o_s, n_in, GH, zz, o_z):
+    """zz[o_z : o_z+GH] = bias[o_b : o_b+GH] + src[o_s : o_s+n_in] @ Wᵀ (W block at o_w: (n_in, GH)).
+    All 1-D arrays of one dtype (the streaming state and the weights)."""
+    o_w, o_b, o_s, o_z = max(o_w, 0), max(o_b, 0), max(o_s, 0), max(o_z, 0)
+    for j in range(GH):
+        zz[o_z + j] = bias[o_b + j]
+    k4 = n_in - n_in % 4
+    for k in range(0, k4, 4):
+        o0 = o_w + k * GH
+        o1, o2, o3 = o0 + GH, o0 + 2 * GH, o0 + 3 * GH
+        v0, v1, v2, v3 = src[o_s + k], src[o_s + k + 1], src[o_s + k + 2], src[o_s + k + 3]
+        for j in range(GH):
+            zz[o_z + j] += v0 * W[o0 + j] + v1 * W[o1 + j] + v2 * W[o2 + j] + v3 * W[o3 + j]
+    for k in range(k4, n_in):
+        o = o_w + k * GH
+        v = src[o_s + k]
+        for j in range(GH):
+            zz[o_z + j] += v * W[o + j]
 
 
 @njit(**_JIT)
@@ -255,23 +287,10 @@ def _stream_rows(W, meta, st, eps):
         # layer 0 reads x with the stream's own bias (b_ih plus the folded-in embedding);
         # deeper layers read the previous layer's new h with b_ih
         if layer == 0:
-            ob, osrc, bsrc = max(meta[M_ST_B0], 0), max(meta[M_ST_X], 0), st
+            _project_flat(W, o_ih, st, meta[M_ST_B0], st, meta[M_ST_X], n_in, GH, st, ozx)
         else:
-            ob, osrc, bsrc = o_bih, max(meta[M_ST_H], 0) + (layer - 1) * H, W
-        for j in range(GH):
-            st[ozx + j] = bsrc[ob + j]
-        for k in range(n_in):
-            v = st[osrc + k]
-            o = o_ih + k * GH
-            for j in range(GH):
-                st[ozx + j] += v * W[o + j]
-        for j in range(GH):
-            st[ozh + j] = W[o_bhh + j]
-        for k in range(H):
-            v = st[oh + k]
-            o = o_hh + k * GH
-            for j in range(GH):
-                st[ozh + j] += v * W[o + j]
+            _project_flat(W, o_ih, W, o_bih, st, oh - H, n_in, GH, st, ozx)
+        _project_flat(W, o_hh, W, o_bhh, st, oh, H, GH, st, ozh)
         if cell == LSTM:
             for j in range(H):
                 ig = sigmoid_(st[ozx + j] + st[ozh + j])
