@@ -8,12 +8,17 @@ refit on each history by design. MASE uses the daily season (48) on the history 
 M1 yearly (Monash .tsf): one holdout of the last 6 years per series; neural models fitted on the
 training parts of all series, baselines per series; mean MASE (season 1) and sMAPE.
 
-    python benchmarks/accuracy.py [--only nyc|m1] [--models lstm,gru,seq2seq] [--epochs 40] [--threads 2]
+Rows are cached in benchmarks/accuracy_rows.json as they finish (so the neural and statistical
+halves can run as two processes, and an interrupted run keeps what it measured); every finished
+row re-renders the "Neural accuracy" section of RESULTS.md from the cache.
+
+    python benchmarks/accuracy.py [--part neural|stats|all] [--only nyc|m1] [--epochs 30] [--fresh]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -28,147 +33,173 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 SHARED = ROOT.parent / "shared" / "data"
 NYC = SHARED / "anomaly" / "nab" / "data" / "realKnownCause" / "nyc_taxi.csv"
 M1 = SHARED / "series" / "m1_yearly" / "m1_yearly_dataset.tsf"
+CACHE = ROOT / "benchmarks" / "accuracy_rows.json"
 
-NEURAL_DEFAULTS = {
-    # hidden/layers/input_len chosen once, before looking at the December test period
+NEURAL = {  # settings fixed before looking at the December test period: the Forecaster defaults
     "lstm": dict(model="lstm"),
     "gru": dict(model="gru"),
     "seq2seq": dict(model="seq2seq", attention="bahdanau"),
 }
+NYC_STATS = [("SeasonalNaive(daily)", "snaive", 48), ("SeasonalNaive(weekly)", "snaive", 336),
+             ("Theta", "theta", 48), ("ARIMA", "arima", 48), ("ETS", "ets", 48)]
+M1_STATS = [("Naive", "naive"), ("Theta", "theta"), ("ETS", "ets"), ("ARIMA", "arima")]
+NOTES = {
+    "nyc": ("NYC taxi: fit on the half-hours before 2014-12-01 (7344 rows), 14 daily origins 2014-12-01…"
+            "2014-12-14, horizon 48; neural models predict from the true history without refitting, "
+            "statistical ones refit per origin (their refits are in 'predict s'). MASE scale: seasonal (48) "
+            "naive MAE of each origin's history."),
+    "m1": ("M1 yearly: all 181 series, last 6 years held out, one origin; neural models use the default "
+           "input_len = min(12, shortest training series − 6) = 3 and val_size 0; MASE season 1."),
+}
 
 
-def neural(name: str, horizon: int, epochs: int, seed: int, **extra):
-    from tsrnn.forecaster import Forecaster
-
-    return Forecaster(horizon=horizon, epochs=epochs, seed=seed, quiet=True, **{**NEURAL_DEFAULTS[name], **extra})
+def load_cache() -> dict:
+    return json.loads(CACHE.read_text()) if CACHE.exists() else {}
 
 
-def baselines(horizon: int, season: int) -> dict:
-    from tsrnn.baselines.core import StatsForecaster
-
-    return {
-        "SeasonalNaive(daily)": StatsForecaster(model="snaive", horizon=horizon, season_length=season),
-        "SeasonalNaive(weekly)": StatsForecaster(model="snaive", horizon=horizon, season_length=7 * season),
-        "ETS": StatsForecaster(model="ets", horizon=horizon, season_length=season),
-        "ARIMA": StatsForecaster(model="arima", horizon=horizon, season_length=season),
-        "Theta": StatsForecaster(model="theta", horizon=horizon, season_length=season),
-    }
+def save_row(key: str, row: dict) -> None:
+    cache = load_cache()  # re-read: another process may have added rows
+    cache[key] = row
+    CACHE.write_text(json.dumps(cache, indent=1))
 
 
-def nyc(models: list[str], epochs: int, seed: int, stats: bool) -> tuple[list[dict], str]:
+def render(record: bool) -> None:
+    from _results import markdown_table, update_section
+
+    cache = load_cache()
+    parts = []
+    for ds in ("nyc", "m1"):
+        rows = [r for k, r in cache.items() if k.startswith(ds + "/")]
+        if rows:
+            rows.sort(key=lambda r: r["mean MASE"])
+            parts.append(NOTES[ds] + "\n\n" + markdown_table(rows))
+    if record and parts:
+        update_section("Neural accuracy", "\n".join(parts))
+
+
+def nyc_data():
     from tsrnn.data.io import read_series
-    from tsrnn.metrics import mase, smape
 
     df = read_series(NYC)
-    H, m = 48, 48
     cutoff = pd.Timestamp("2014-12-01")
     origins = pd.date_range(cutoff, periods=14, freq="D")
     train = df[df.ds < cutoff].copy()
     train.attrs.update(df.attrs)
-    hist = [(o, df[df.ds < o].copy()) for o in origins]
-    for _, h in hist:
+    hist = []
+    for o in origins:
+        h = df[df.ds < o].copy()
         h.attrs.update(df.attrs)
-    truth = [df[(df.ds >= o) & (df.ds < o + pd.Timedelta(minutes=30 * H))]["y"].to_numpy() for o in origins]
+        hist.append(h)
+    truth = [df[(df.ds >= o) & (df.ds < o + pd.Timedelta(minutes=30 * 48))]["y"].to_numpy() for o in origins]
+    return train, hist, truth
 
-    rows = []
 
-    def score(name, preds, fit_s, pred_s):
-        ma = [mase(t, p, h["y"].to_numpy(), m) for t, p, (_, h) in zip(truth, preds, hist, strict=True)]
-        sm = [smape(t, p) for t, p in zip(truth, preds, strict=True)]
-        rows.append({"model": name, "mean MASE": float(np.mean(ma)), "sMAPE %": float(np.mean(sm)),
-                     "fit s": fit_s, "predict s (14 origins)": pred_s})
-        print(f"  {name:24s} MASE {np.mean(ma):.3f}  sMAPE {np.mean(sm):.2f}  fit {fit_s:.1f}s", flush=True)
+def nyc_row(name, preds, hist, truth, fit_s, pred_s, extra=""):
+    from tsrnn.metrics import mase, smape
 
-    for name in models:
-        est = neural(name, H, epochs, seed)
+    ma = [mase(t, p, h["y"].to_numpy(), 48) for t, p, h in zip(truth, preds, hist, strict=True)]
+    sm = [smape(t, p) for t, p in zip(truth, preds, strict=True)]
+    row = {"model": name, "mean MASE": float(np.mean(ma)), "sMAPE %": float(np.mean(sm)),
+           "fit s": round(fit_s, 1), "predict s": round(pred_s, 1), "notes": extra}
+    print(f"  nyc {name:24s} MASE {row['mean MASE']:.3f}  sMAPE {row['sMAPE %']:.2f}  fit {fit_s:.0f}s", flush=True)
+    return row
+
+
+def m1_data():
+    from tsrnn.data.io import read_series
+
+    df = read_series(M1)
+    pos = df.groupby("unique_id", sort=False).cumcount()
+    size = df.groupby("unique_id", sort=False)["y"].transform("size")
+    train = df[pos < size - 6].copy()
+    train.attrs.update(df.attrs)
+    test = df[pos >= size - 6]
+    truth = {u: g["y"].to_numpy() for u, g in test.groupby("unique_id", sort=False)}
+    ytr = {u: g["y"].to_numpy() for u, g in train.groupby("unique_id", sort=False)}
+    return train, truth, ytr
+
+
+def m1_row(name, fc, truth, ytr, fit_s, extra=""):
+    from tsrnn.metrics import mase, smape
+
+    ma, sm = [], []
+    for u, g in fc.groupby("unique_id", sort=False):
+        ma.append(mase(truth[u], g["yhat"].to_numpy(), ytr[u], 1))
+        sm.append(smape(truth[u], g["yhat"].to_numpy()))
+    row = {"model": name, "mean MASE": float(np.nanmean(ma)), "sMAPE %": float(np.mean(sm)),
+           "fit s": round(fit_s, 1), "notes": extra}
+    print(f"  m1  {name:24s} MASE {row['mean MASE']:.3f}  sMAPE {row['sMAPE %']:.2f}  fit {fit_s:.0f}s", flush=True)
+    return row
+
+
+def run_neural(ds: str, name: str, epochs: int, seed: int) -> dict:
+    from tsrnn.forecaster import Forecaster
+
+    if ds == "nyc":
+        train, hist, truth = nyc_data()
+        est = Forecaster(horizon=48, epochs=epochs, seed=seed, quiet=True, **NEURAL[name])
         t0 = time.perf_counter()
         est.fit(train)
         t1 = time.perf_counter()
-        preds = [est.predict(h)["yhat"].to_numpy() for _, h in hist]
-        score(f"{est.alias} (no refit)", preds, t1 - t0, time.perf_counter() - t1)
-        hs = est.train_history_
-        print(f"    epochs {len(hs.train_loss)} best {hs.best_epoch + 1} input_len {est.config_['input_len']}", flush=True)
-    if stats:
-        for name, est in baselines(H, m).items():
-            t0 = time.perf_counter()
-            preds = [est.clone().fit(h).predict()["yhat"].to_numpy() for _, h in hist]
-            score(name, preds, 0.0, time.perf_counter() - t0)
-    note = (f"NYC taxi: fit on {len(train)} half-hours before {cutoff.date()}, 14 daily origins "
-            f"{origins[0].date()}…{origins[-1].date()}, horizon {H}; neural models predict from the true "
-            f"history without refitting, statistical ones refit per origin (their 'fit s' is 0 and the refits "
-            f"are in the predict time). MASE scale: seasonal (48) naive MAE of each origin's history.")
-    return rows, note
+        preds = [est.predict(h)["yhat"].to_numpy() for h in hist]
+        h = est.train_history_
+        extra = (f"input_len {est.config_['input_len']}, {len(h.train_loss)} epochs (best {h.best_epoch + 1}), "
+                 f"seed {seed}")
+        return nyc_row(f"{est.alias} (no refit)", preds, hist, truth, t1 - t0, time.perf_counter() - t1, extra)
+    train, truth, ytr = m1_data()
+    est = Forecaster(horizon=6, epochs=epochs, seed=seed, quiet=True, hidden=32, val_size=0, **NEURAL[name])
+    t0 = time.perf_counter()
+    fc = est.fit(train).predict()
+    return m1_row(est.alias, fc, truth, ytr, time.perf_counter() - t0,
+                  f"input_len {est.config_['input_len']}, hidden 32, {epochs} epochs")
 
 
-def m1(models: list[str], epochs: int, seed: int, stats: bool) -> tuple[list[dict], str]:
-    from tsrnn.data.io import read_series
-    from tsrnn.metrics import mase, smape
+def run_stats(ds: str, alias: str) -> dict:
+    from tsrnn.baselines.core import StatsForecaster
 
-    df = read_series(M1)
-    H = 6
-    n = df.groupby("unique_id", sort=False).size()
-    keep = n[n >= H + 3].index
-    df = df[df.unique_id.isin(keep)].copy()
-    df.attrs.update(read_series(M1).attrs)
-    pos = df.groupby("unique_id", sort=False).cumcount()
-    size = df.groupby("unique_id", sort=False)["y"].transform("size")
-    train = df[pos < size - H].copy()
-    train.attrs.update(df.attrs)
-    test = df[pos >= size - H]
-    truth = {u: g["y"].to_numpy() for u, g in test.groupby("unique_id", sort=False)}
-    ytr = {u: g["y"].to_numpy() for u, g in train.groupby("unique_id", sort=False)}
-    rows = []
-
-    def score(name, fc, fit_s):
-        ma, sm = [], []
-        for u, g in fc.groupby("unique_id", sort=False):
-            ma.append(mase(truth[u], g["yhat"].to_numpy(), ytr[u], 1))
-            sm.append(smape(truth[u], g["yhat"].to_numpy()))
-        rows.append({"model": name, "mean MASE": float(np.nanmean(ma)), "sMAPE %": float(np.mean(sm)), "fit s": fit_s})
-        print(f"  {name:24s} MASE {np.nanmean(ma):.3f}  sMAPE {np.mean(sm):.2f}  fit {fit_s:.1f}s", flush=True)
-
-    for name in models:
-        est = neural(name, H, epochs, seed, hidden=32, val_size=0)
+    if ds == "nyc":
+        key, m = {a: (k, m) for a, k, m in NYC_STATS}[alias]
+        train, hist, truth = nyc_data()
+        est = StatsForecaster(model=key, horizon=48, season_length=m)
         t0 = time.perf_counter()
-        fc = est.fit(train).predict()
-        score(est.alias, fc, time.perf_counter() - t0)
-    if stats:
-        from tsrnn.baselines.core import StatsForecaster
-
-        for key, alias in [("naive", "Naive"), ("ets", "ETS"), ("arima", "ARIMA"), ("theta", "Theta")]:
-            t0 = time.perf_counter()
-            fc = StatsForecaster(model=key, horizon=H, season_length=1).fit(train).predict()
-            score(alias, fc, time.perf_counter() - t0)
-    note = (f"M1 yearly: {train.unique_id.nunique()} series with ≥ {H + 3} observations, last {H} years held "
-            f"out, one origin; neural input_len = min(12, shortest training series − {H}); MASE season 1.")
-    return rows, note
+        preds = [est.clone().fit(h).predict()["yhat"].to_numpy() for h in hist]
+        return nyc_row(alias, preds, hist, truth, 0.0, time.perf_counter() - t0, f"season {m}, refit per origin")
+    key = {a: k for a, k in M1_STATS}[alias]
+    train, truth, ytr = m1_data()
+    t0 = time.perf_counter()
+    fc = StatsForecaster(model=key, horizon=6, season_length=1).fit(train).predict()
+    return m1_row(alias, fc, truth, ytr, time.perf_counter() - t0)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--part", choices=["neural", "stats", "all"], default="all")
     ap.add_argument("--only", choices=["nyc", "m1"], default=None)
-    ap.add_argument("--models", default="lstm,gru,seq2seq")
-    ap.add_argument("--epochs", type=int, default=40)
+    ap.add_argument("--models", default="lstm,gru,seq2seq", help="neural models")
+    ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--no-stats", action="store_true", help="skip the statistical baselines")
+    ap.add_argument("--fresh", action="store_true", help="recompute rows already in the cache")
     ap.add_argument("--no-record", action="store_true", help="do not write benchmarks/RESULTS.md")
     args = ap.parse_args()
     import torch
 
     torch.set_num_threads(args.threads)
-    from _results import markdown_table, update_section
-
-    models = [m for m in args.models.split(",") if m]
-    parts = []
-    for key, fn in (("nyc", nyc), ("m1", m1)):
-        if args.only not in (None, key):
+    datasets = [d for d in ("nyc", "m1") if args.only in (None, d)]
+    tasks = []
+    if args.part in ("neural", "all"):
+        tasks += [(d, "neural", m) for d in datasets for m in args.models.split(",") if m]
+    if args.part in ("stats", "all"):
+        for d in datasets:
+            tasks += [(d, "stats", a) for a, *_ in (NYC_STATS if d == "nyc" else M1_STATS)]
+    for ds, kind, name in tasks:
+        key = f"{ds}/{kind}/{name}" + (f"/e{args.epochs}/s{args.seed}" if kind == "neural" else "")
+        if key in load_cache() and not args.fresh:
+            print(f"  {key}: cached", flush=True)
             continue
-        print(f"== {key}", flush=True)
-        rows, note = fn(models, args.epochs, args.seed, not args.no_stats)
-        parts.append(f"{note}\n\n" + markdown_table(rows))
-    if not args.no_record:
-        update_section("Neural accuracy", "\n".join(parts))
+        row = run_neural(ds, name, args.epochs, args.seed) if kind == "neural" else run_stats(ds, name)
+        save_row(key, row)
+        render(not args.no_record)
 
 
 if __name__ == "__main__":

@@ -84,9 +84,9 @@ def main() -> None:
         if backend == "torch":
             xt = torch.from_numpy(x)
             with torch.no_grad():
-                net_ms, _ = timed(lambda: model.net_(xt), args.calls)
+                net_ms, _ = timed(lambda m=model, a=xt: m.net_(a), args.calls)
         else:
-            net_ms, _ = timed(lambda: model.numba_net_.forward(x), args.calls)
+            net_ms, _ = timed(lambda m=model, a=x: m.numba_net_.forward(a), args.calls)
         rows.append({"back end": backend, "load ms": load_ms, "1 series predict(df) median ms": med1,
                      "p90 ms": p90, "network only ms": net_ms, "1000 series predict(df) ms": medb})
         print(rows[-1], flush=True)

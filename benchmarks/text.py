@@ -172,6 +172,7 @@ def run_tag(args) -> dict:
     if args.quick:
         tr, dv, te = ((s[:150], t[:150]) for s, t in (tr, dv, te))
     tg = Tagger(output=args.tag_output, cell=args.tag_cell, epochs=args.tag_epochs, hidden=args.tag_hidden,
+                min_freq=args.tag_min_freq, word_dropout=args.tag_word_dropout, char_hidden=args.tag_char_hidden,
                 device=args.device, seed=args.seed, quiet=False)
     tg.fit(*tr, *dv)
     dev_r, test_r = tg.evaluate(*dv), tg.evaluate(*te)
@@ -180,15 +181,22 @@ def run_tag(args) -> dict:
             "dev": {k: v for k, v in dev_r.items() if k != "per_type"}, "test": test_r}
 
 
+def _run_line(res: dict, task: str) -> str:
+    cmd = res.get("command", f"python benchmarks/text.py --tasks {task}")
+    return f"run {res['when']}: `{cmd}`"
+
+
 def render(cache: dict) -> str:
     from _results import markdown_table
 
     md = ["Protocols and the exact options are in `benchmarks/text.py`'s docstring; every model is trained "
-          "from scratch with tsrnn's `RecurrentCore` and `Trainer` (no pretrained embeddings)."]
+          "from scratch with tsrnn's `RecurrentCore` and `Trainer` (no pretrained embeddings). These runs shared the "
+          "2-core machine with other jobs (load average 5–7), so times and latencies are rough; accuracies and "
+          "losses are reproducible (seeded)."]
     c = cache.get("classify")
     if c:
         cfg = c["config"]
-        md += ["", "### Sentiment (sentence polarity, seeded 80/10/10 split)", "", f"run {c['when']}", "",
+        md += ["", "### Sentiment (sentence polarity, seeded 80/10/10 split)", "", _run_line(c, "classify"), "",
                f"{cfg['cell']} bi={cfg['bidirectional']} embed {cfg['embed']}, hidden {cfg['hidden']}, pooling "
                f"{cfg['pooling']}, dropout {cfg['dropout']}, min_freq {cfg['min_freq']} ({c['vocab']} words); "
                f"{c['epochs_run']} epochs (best {c['best_epoch']}), {c['fit_s']:.0f} s on {c['device']}.", "",
@@ -204,10 +212,11 @@ def render(cache: dict) -> str:
     g = cache.get("generate")
     if g:
         cfg = g["config"]
-        md += ["", "### Character LM (tiny Shakespeare, 90/10 split by position)", "", f"run {g['when']}", "",
+        md += ["", "### Character LM (tiny Shakespeare, 90/10 split by position)", "", _run_line(g, "generate"), "",
                f"{cfg['layers']}-layer {cfg['hidden']}-unit {cfg['cell']}, embed {cfg['embed']}, seq_len {cfg['seq_len']} "
                f"(truncated BPTT, state carried), batch {cfg['batch_size']}, lr {cfg['lr']}, clip {cfg['clip']}; "
-               f"{g['params']:,} parameters; {g['fit_s']:.0f} s on {g['device']} ({g['torch_threads']} thread(s)), "
+               f"{g['params']:,} parameters; training {g['fit_s']:.0f} s ({g['fit_s'] / 60:.1f} min) on {g['device']} "
+               f"({g['torch_threads']} thread(s)), "
                f"{g['train_passes']:.2f} passes over the training text.", "",
                f"**Validation loss {g['val_nats']:.4f} nats/char = {g['val_bits']:.4f} bits/char** "
                f"({g['val_chars']:,} characters).", "",
@@ -225,10 +234,11 @@ def render(cache: dict) -> str:
                 for s in ("dev", "test")]
         per = [{"type": k, "precision": 100 * v["precision"], "recall": 100 * v["recall"], "F1": 100 * v["f1"],
                 "entities": v["gold"]} for k, v in t["test"]["per_type"].items()]
-        md += ["", "### Tagger (WNUT-17, entity-level P/R/F1, CoNLL convention)", "", f"run {t['when']}", "",
+        md += ["", "### Tagger (WNUT-17, entity-level P/R/F1, CoNLL convention)", "", _run_line(t, "tag"), "",
                f"BiLSTM ({cfg['cell']}, hidden {cfg['hidden']}) over word embeddings ({cfg['word_embed']}, learnt from "
-               f"the train file) + char BiLSTM ({cfg['char_hidden']}), {cfg['output']} output with Viterbi under BIO "
-               f"constraints, word dropout {cfg['word_dropout']}; early stopping on dev; {t['epochs_run']} epochs "
+               f"the train file, min_freq {cfg['min_freq']}) + char BiLSTM ({cfg['char_hidden']}), {cfg['output']} output with Viterbi under BIO "
+               f"constraints, word dropout {cfg['word_dropout']}; early stopping and choice of epoch on dev "
+               f"({'entity F1' if cfg.get('select', 'loss') == 'f1' else 'loss'}); {t['epochs_run']} epochs "
                f"(best {t['best_epoch']}), {t['fit_s']:.0f} s on {t['device']}. No pretrained embeddings, gazetteers or "
                "other external resources (the 2017 best system, 41.9 F1, used them).", "",
                f"**Test entity F1 {100 * t['test']['f1']:.2f}**", "",
@@ -244,6 +254,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "tsrnn_text_bench.json"))
     ap.add_argument("--no-write", action="store_true", help="print the section instead of writing RESULTS.md")
+    ap.add_argument("--merge", default=None, help="copy the task results of another cache file into --cache first")
     ap.add_argument("--quick", action="store_true", help="smoke run on small slices (implies --no-write)")
     ap.add_argument("--clf-cell", default="lstm")
     ap.add_argument("--clf-pooling", default="max")
@@ -257,11 +268,14 @@ def main() -> None:
     ap.add_argument("--lm-batch", type=int, default=64)
     ap.add_argument("--lm-lr", type=float, default=3e-3)
     ap.add_argument("--lm-epochs", type=int, default=10)
-    ap.add_argument("--lm-budget", type=float, default=7.5, help="minutes of training (0 = full epochs)")
+    ap.add_argument("--lm-budget", type=float, default=6.5, help="minutes of training (0 = full epochs)")
     ap.add_argument("--tag-output", default="crf")
     ap.add_argument("--tag-cell", default="lstm")
     ap.add_argument("--tag-hidden", type=int, default=128)
     ap.add_argument("--tag-epochs", type=int, default=12)
+    ap.add_argument("--tag-min-freq", type=int, default=1)
+    ap.add_argument("--tag-word-dropout", type=float, default=0.05)
+    ap.add_argument("--tag-char-hidden", type=int, default=32)
     args = ap.parse_args()
     if args.quick:
         args.no_write = True
@@ -273,11 +287,15 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     cache_path = Path(args.cache)
     cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
+    if args.merge:
+        cache.update(json.loads(Path(args.merge).read_text()))
+        cache_path.write_text(json.dumps(cache, indent=1))
     runners = {"classify": run_classify, "generate": run_generate, "tag": run_tag}
     for task in [t.strip() for t in args.tasks.split(",") if t.strip()]:
         print(f"== {task}", file=sys.stderr)
         res = runners[task](args)
         res["when"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        res["command"] = "python " + " ".join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:])
         cache[task] = res
         cache_path.write_text(json.dumps(cache, indent=1, default=lambda o: None if isinstance(o, float) and math.isnan(o) else str(o)))
         print(json.dumps({k: v for k, v in res.items() if k not in ("sample", "variants", "config")}, default=str), file=sys.stderr)

@@ -40,12 +40,11 @@ def sync(device):
 
 def forecaster_step_rate(B, T, Hd, steps, device, bf16):
     """Windows/s of Trainer.fit on a DeviceData panel with enough windows for `steps` batches."""
-    import torch
 
     from tsrnn.data.windows import window_starts
     from tsrnn.forecast.training import DeviceData, make_loss
     from tsrnn.nn.heads import DirectNet
-    from tsrnn.nn.trainer import Trainer, TrainConfig
+    from tsrnn.nn.trainer import TrainConfig, Trainer
 
     W = T + HORIZON
     n_series = 8
@@ -116,18 +115,18 @@ def memory_figure(device, windows=1_000_000, T=168):
     from tsrnn.data.windows import window_starts
     from tsrnn.forecast.training import DeviceData, make_loss
     from tsrnn.nn.heads import DirectNet
-    from tsrnn.nn.trainer import Trainer, TrainConfig
+    from tsrnn.nn.trainer import TrainConfig, Trainer
 
     W = T + HORIZON
     n_series = 100
     length = windows // n_series + W - 1
     N = n_series * length
     raw_bytes = N * 8
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # run first, before anything big
     rng = np.random.default_rng(0)
     inputs = rng.normal(size=(N, F)).astype(np.float32)
     offsets = np.arange(n_series + 1) * length
     starts = window_starts(offsets, W)
-    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
         base = torch.cuda.memory_allocated()
@@ -148,7 +147,7 @@ def memory_figure(device, windows=1_000_000, T=168):
         where = "CUDA max_memory_allocated"
     else:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - rss0
-        where = "process max RSS growth"
+        where = "process max RSS growth, incl. the host copy"
     materialised = len(starts) * W * F * 4
     return {"windows": len(starts), "raw series (float64)": f"{raw_bytes / 2**20:.1f} MiB",
             "training data on device": f"{data_bytes / 2**20:.1f} MiB ({data_bytes / raw_bytes:.1f}× raw)",
@@ -173,8 +172,10 @@ def main() -> None:
 
     device = resolve_device(args.device)
     shapes = (args.shapes.split(",") if args.shapes else SHAPES[device.type])
-    steps = args.steps or (50 if device.type == "cuda" else 5)
+    steps = args.steps or (50 if device.type == "cuda" else 10)
     precisions = [False, True] if device.type == "cuda" else [False]
+    mem = memory_figure(device)  # first: the RSS peak must not include the speed runs
+    print(mem, flush=True)
     rows = []
     for s in shapes:
         B, T, Hd = (int(v) for v in s.split("x"))
@@ -184,8 +185,6 @@ def main() -> None:
             rows.append({"B×T×H": s, "precision": "bf16" if bf16 else "fp32", "bare nn.LSTM windows/s": round(bare),
                          "Forecaster step windows/s": round(ours), "ratio": ours / bare})
             print(rows[-1], flush=True)
-    mem = memory_figure(device)
-    print(mem, flush=True)
     body = (f"Device {device}; {LAYERS} layers, horizon {HORIZON}, F = {F} input features, {steps} timed steps after "
             f"2 warm-up steps, torch threads {args.threads}.\n\n" + markdown_table(rows)
             + "\n1M-window panel memory (input_len 168):\n\n" + markdown_table([mem]))

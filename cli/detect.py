@@ -109,10 +109,11 @@ def detect_command(
     epochs: Annotated[int, typer.Option("--epochs", min=1, help="Training epochs (recurrent methods).")] = 10,
     period: Annotated[int | None, typer.Option("--period", min=2, help="STL season length (default: from the frequency).")] = None,
     train_frac: Annotated[float, typer.Option("--train-frac", min=0.01, max=1.0, help="Fit on the first fraction of each series (1 = all of it).")] = 1.0,
+    calibration: Annotated[float, typer.Option("--calibration", min=0.0, max=0.9, help="Share of the training part held out from the model's fit; thresholds then see out-of-sample scores.")] = 0.0,
     event_gap: Annotated[int, typer.Option("--event-gap", min=0, help="Merge events separated by at most this many normal points.")] = 0,
     min_event_length: Annotated[int, typer.Option("--min-event-length", min=1, help="Drop events shorter than this.")] = 1,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
-    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda (recurrent methods).")] = "cpu",
+    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda (recurrent methods).")] = "auto",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write per-point scores here (.csv or .parquet).")] = None,
     events: Annotated[Path | None, typer.Option("--events", help="Write the merged events here (.csv or .parquet).")] = None,
     plot: Annotated[Path | None, typer.Option("--plot", help="Write a PNG plot here.")] = None,
@@ -146,7 +147,7 @@ def detect_command(
     if labels is not None:
         masks = _label_masks(df, labels)
     det = AnomalyDetector(method=method, threshold=threshold, window=window, hidden=hidden, epochs=epochs,
-                          period=period, event_gap=event_gap, min_event_length=min_event_length, seed=seed,
+                          period=period, calibration=calibration, event_gap=event_gap, min_event_length=min_event_length, seed=seed,
                           device=device, quiet=quiet)
     n_series = df["unique_id"].nunique()
     if stream and n_series != 1:
@@ -194,7 +195,8 @@ def _stream(det, df) -> None:
     values = df[det.targets_].to_numpy(dtype=float)
     st = det.streamer().prime(values)
     n_cols = len(det.targets_)
-    sys.stdout.write("value,score,threshold,is_anomaly\n")
+    names = ["value"] if n_cols == 1 else det.targets_
+    sys.stdout.write(",".join(names) + ",score,threshold,is_anomaly\n")
     for n, line in enumerate(sys.stdin, start=1):
         text = line.strip()
         if not text:

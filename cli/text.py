@@ -189,21 +189,19 @@ def generate_train(
 def generate_sample(
     model: ModelIn,
     length: Annotated[int, typer.Option("--length", "-n", min=1, help="Characters to generate.")] = 500,
-    prime: Annotated[str, typer.Option("--prime", help="Text to start from (escapes like \\n are read).")] = "\\n",
+    prime: Annotated[str, typer.Option("--prime", help="Text to start from (\\n and \\t are read as newline and tab).")] = "\\n",
     temperature: Annotated[float, typer.Option("--temperature", min=1e-6, help="Sampling temperature (< 1: safer, > 1: wilder).")] = 0.8,
     top_k: Annotated[int | None, typer.Option("--top-k", min=1, help="Draw only from the k likeliest characters.")] = None,
-    seed: Seed = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Sampling seed: the same seed gives the same text.")] = 0,
     output: Output = None,
     force: Force = False,
 ) -> None:
     """Generate text from a character language model."""
-    import codecs
-
     from tsrnn.output import atomic_write, check_writable
     from tsrnn.text.charlm import CharLM
 
     check_writable(output, force, "-o")
-    start = codecs.decode(prime, "unicode_escape") if "\\" in prime else prime
+    start = prime.replace("\\n", "\n").replace("\\t", "\t")
     _threads()
     est = CharLM.load(model)
     text = start + est.sample(length, prime=start, temperature=temperature, top_k=top_k, seed=seed)

@@ -6,10 +6,20 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
 from tsrnn_cli.app import app
 from tsrnn_cli.common import handle_errors
-from tsrnn_cli.options import FileArg, FillGaps, FillNan, Force, Freq, IdCol, Quiet, TargetCol, TimeCol, read
+from tsrnn_cli.options import (
+    FileArg,
+    FillGaps,
+    FillNan,
+    Force,
+    Freq,
+    IdCol,
+    Quiet,
+    TargetCol,
+    TimeCol,
+    read,
+)
 
 
 @app.command("train")

@@ -96,6 +96,33 @@ def test_per_series_thresholds_and_unknown_series():
         det.detect(other)
 
 
+def test_detect_is_repeatable_with_spot():
+    df = _frame()
+    det = AnomalyDetector(method="zscore", threshold="spot").fit(_head(df, 300))
+    a, b = det.detect(df), det.detect(df)
+    pd.testing.assert_frame_equal(a, b)
+    assert a["threshold"].nunique() > 1  # SPOT moved while judging
+
+
+def test_calibration_holds_out_the_tail():
+    df = _frame(n=300, spike=False)
+    seen = []
+
+    from tsrnn.anomaly.scorers import ZScoreScorer
+
+    class Spy(ZScoreScorer):
+        def fit(self, train):
+            seen.append([len(x) for x in train])
+            return self
+
+    det = AnomalyDetector(method="zscore", calibration=0.25)
+    det._make_scorer = lambda freq: Spy(24)
+    det.fit(df)
+    assert seen == [[225]] and len(det.train_scores_[0]) == 300  # thresholds see every training point
+    with pytest.raises(ConfigError, match="calibration"):
+        AnomalyDetector(method="zscore", calibration=1.0).fit(df)
+
+
 def test_bad_options():
     df = _frame(n=100, spike=False)
     with pytest.raises(ConfigError, match="method 'nope'"):

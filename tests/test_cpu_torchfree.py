@@ -120,5 +120,5 @@ def test_forecaster_numba_backend_without_torch(tmp_path):
     )
     err = json.loads(out.strip().splitlines()[-1])
     assert err["n"] == [8, 4]
-    # series values are ~10: 1e-5 in scaled units is ~2e-5 here
-    assert err["train"] < 1e-4 and err["new"] < 1e-4
+    # the series' scales are ~0.7 and ~1.4: 1e-5 in scaled units is < 2e-5 here (slack for float32 I/O)
+    assert err["train"] < 5e-5 and err["new"] < 5e-5

@@ -206,3 +206,16 @@ def test_cuda_trained_model_loads_on_cpu(panel, tmp_path):
     assert next(cpu.net_.parameters()).device.type == "cpu"
     # bf16 autocast on CUDA vs fp32 on CPU: close, not identical
     np.testing.assert_allclose(cpu.predict().yhat, est.predict().yhat, rtol=0.05, atol=0.05)
+
+
+def test_exogenous_columns_are_inputs(panel):
+    df = panel.assign(temp=np.cos(np.arange(len(panel)) / 7.0))
+    df.attrs.update(panel.attrs)
+    est = Forecaster(model="gru", horizon=4, input_len=12, exog=["temp"], **TINY).fit(df)
+    assert est.features_["columns"] == ["y", "tod_sin", "tod_cos", "dow_sin", "dow_cos", "temp"]
+    assert est.net_.core.input_size == 6
+    a = est.predict(df)
+    b = est.predict(df.assign(temp=df["temp"] * 3))  # the covariate changes the forecast
+    assert not np.allclose(a.yhat, b.yhat)
+    with pytest.raises(DataError, match="'temp'"):
+        est.predict(panel)

@@ -6,8 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tsrnn.data.features import (calendar_features, default_calendar, future_calendar, last_windows, past_dates,
-                                 step_inputs)
+from tsrnn.data.features import (
+    calendar_features,
+    default_calendar,
+    future_calendar,
+    last_windows,
+    past_dates,
+    step_inputs,
+)
 from tsrnn.data.freq import future_dates
 from tsrnn.errors import ConfigError
 

@@ -138,3 +138,12 @@ def test_losses_and_conformal_table():
     assert tab.shape == (99, 2)
     assert tab[79, 0] == 81.0 and tab[49, 1] == 51.0  # ceil((n+1)·L)/n quantile
     assert (np.diff(tab[:, 0]) >= 0).all()
+
+
+@pytest.mark.gpu
+def test_cuda_gather_matches_cpu():
+    _, _, _, cpu = _data("cpu")
+    _, _, _, gpu = _data("cuda")
+    idx = cpu.train[:7]
+    for a, b in zip(cpu.gather(idx), gpu.gather(idx.cuda()), strict=True):
+        torch.testing.assert_close(a, b.cpu())

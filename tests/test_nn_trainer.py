@@ -7,7 +7,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from tsrnn.errors import ConfigError, TrainingError  # noqa: E402
-from tsrnn.nn.trainer import Trainer, TrainConfig, resolve_device  # noqa: E402
+from tsrnn.nn.trainer import TrainConfig, Trainer, resolve_device  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -105,3 +105,22 @@ def test_resolve_device():
     if not torch.cuda.is_available():
         with pytest.raises(ConfigError, match="CUDA is not available"):
             resolve_device("cuda")
+
+
+@pytest.mark.gpu
+def test_cuda_bf16_training_learns_and_checkpoint_loads_on_cpu(tmp_path):
+    model, batches, _, _ = _problem()
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(256, 4, generator=g).cuda()
+    y = X @ torch.tensor([1.0, -2.0, 0.5, 3.0], device="cuda")
+
+    def loss_fn(m, idx):
+        return torch.nn.functional.mse_loss(m(X[idx.cuda()]).squeeze(-1).float(), y[idx.cuda()])
+
+    ck = tmp_path / "ck.pt"
+    hist = Trainer(TrainConfig(epochs=30, lr=0.05, device="cuda", bf16=True, quiet=True, patience=None),
+                   checkpoint=ck).fit(model, batches, loss_fn)
+    assert next(model.parameters()).device.type == "cuda"
+    assert hist.train_loss[-1] < 0.05 * hist.train_loss[0]
+    state = torch.load(ck, map_location="cpu", weights_only=True)  # a CUDA checkpoint read on CPU
+    assert state["model"]["weight"].device.type == "cpu"

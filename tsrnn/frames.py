@@ -29,7 +29,12 @@ def forecast_frame(
     """
     yhat = np.asarray(yhat, dtype=np.float64)
     S, H = yhat.shape
-    ds = np.concatenate([future_dates(pd.Timestamp(t), H, freq).to_numpy() for t in last_ds]) if S else []
+    off = pd.tseries.frequencies.to_offset(freq)
+    if S and isinstance(off, pd.offsets.Tick):  # fixed-width steps: one vectorised grid for all series
+        step = np.timedelta64(pd.Timedelta(off).value, "ns")
+        ds = (np.asarray(last_ds, dtype="datetime64[ns]")[:, None] + np.arange(1, H + 1) * step).ravel()
+    else:
+        ds = np.concatenate([future_dates(pd.Timestamp(t), H, freq).to_numpy() for t in last_ds]) if S else []
     out = pd.DataFrame(
         {"unique_id": np.repeat(np.asarray(ids, dtype=object), H), "ds": ds, "model": model, "yhat": yhat.ravel()}
     )

@@ -16,6 +16,8 @@ method) are never anomalous.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 
@@ -43,17 +45,22 @@ class AnomalyDetector(BaseEstimator):
     hidden/layers/cell/epochs/lr/batch_size/stride/device: recurrent model and training options
         (stride: step between training windows, and between scored windows for the autoencoder).
     event_gap/min_event_length: how `events` merges anomalous points.
+    calibration: share of each training series (its tail) held out from the scorer's fit; the
+        thresholds are still fitted on the scores of the whole training series, so that part of
+        them is out of sample (0: the scorer sees everything).
     """
 
     def __init__(self, method: str = "forecast", threshold: str = "pot", window: int = 32, hidden: int = 32,
                  layers: int = 1, cell: str = "lstm", epochs: int = 10, lr: float = 1e-3, batch_size: int = 64,
                  stride: int = 1, period: int | None = None, n_estimators: int = 100, event_gap: int = 0,
-                 min_event_length: int = 1, seed: int = 0, device: str = "cpu", quiet: bool = True):
+                 min_event_length: int = 1, calibration: float = 0.0, seed: int = 0, device: str = "cpu",
+                 quiet: bool = True):
         self.method, self.threshold, self.window, self.hidden = method, threshold, window, hidden
         self.layers, self.cell, self.epochs, self.lr, self.batch_size = layers, cell, epochs, lr, batch_size
         self.stride, self.period, self.n_estimators = stride, period, n_estimators
         self.event_gap, self.min_event_length, self.seed, self.device, self.quiet = (
             event_gap, min_event_length, seed, device, quiet)
+        self.calibration = calibration
 
     # -- building blocks ------------------------------------------------------------------------
 
@@ -117,7 +124,11 @@ class AnomalyDetector(BaseEstimator):
         self.scaler_ = SeriesScaler("standard").fit(panel.values, panel.offsets)
         train = [self.scaler_.transform(panel.series(s), np.full(len(panel.series(s)), s))
                  for s in range(panel.n_series)]
-        self.scorer_ = scorer.fit(train)
+        if not 0.0 <= self.calibration < 1.0:
+            raise ConfigError(f"calibration must be in [0, 1) (got {self.calibration})")
+        # the scorer learns from the head of each series; the held-out tail gives out-of-sample scores
+        keep = [x[: max(1, int(round(len(x) * (1.0 - self.calibration))))] for x in train]
+        self.scorer_ = scorer.fit(keep)
         self.ids_, self.targets_, self.freq_ = list(panel.ids), list(panel.targets), panel.freq
         self.score_scale_, self.thresholds_, self.train_scores_ = [], [], []
         for x in train:
@@ -152,7 +163,7 @@ class AnomalyDetector(BaseEstimator):
         levels, flags = [], []
         self.explanations_ = {}
         for s, k in zip(scores, self._series_index(panel.ids)):
-            thr = self.thresholds_[k]
+            thr = copy.deepcopy(self.thresholds_[k])  # judging never changes the fitted state (SPOT)
             level, flag = thr.apply(s)
             levels.append(level)
             flags.append(flag & np.isfinite(s))

@@ -8,7 +8,7 @@ series, score one (T, C) series) and are built on `tsrnn.nn.core.RecurrentCore`,
   fed that code at every step rebuilds the window; a point's score is the mean, over the windows
   that cover it, of the squared reconstruction error at its position (averaged over columns).
 - `ForecastScorer`: a stateful recurrent net predicts x[t+1] from x[..t]; trained on chunks of
-  `window` steps (stride window/2 unless `stride` > 1), it runs over a whole series in one pass
+  `window` steps (stride window/8 unless `stride` > 1), it runs over a whole series in one pass
   (state carried), so the score of x[t] is mean_c |x[t] - x̂[t]| and streaming costs one recurrent
   step per point. The first `burn` = min(8, window/4) points (state still warming up) score NaN.
 """
@@ -127,7 +127,7 @@ class ForecastScorer(_TorchScorer):
         C = train[0].shape[1]
         model = OneStepNet(C, self.hidden, self.layers, self.cell)
         L = self.window
-        data = self._stack(train, L + 1, max(1, self.stride if self.stride > 1 else L // 2))
+        data = self._stack(train, L + 1, self.stride if self.stride > 1 else max(1, L // 8))
         burn = self.burn
 
         def loss(m, x):

@@ -178,7 +178,9 @@ class POTThreshold(Threshold):
         return (f"POT: t={self.t_:.4g} ({self.level:g}-quantile of {self.n_} scores), "
                 f"{len(self.peaks_)} excesses fitted by a generalized Pareto (γ={self.gamma_:.3g}, "
                 f"σ={self.sigma_:.3g}, maximum likelihood) → score exceeded with probability "
-                f"{self.risk:g}: z_q={self.value_ if hasattr(self, 'value_') else self._z():.4g}")
+                f"{self.risk:g}: z_q={self.value_ if hasattr(self, 'value_') else self._z():.4g}"
+                + (" (γ < -0.5: a short, bounded tail; z_q sits near the largest score seen)"
+                   if self.gamma_ < -0.5 else ""))
 
     def _z(self):
         return pot_quantile(self.t_, self.gamma_, self.sigma_, self.risk, self.n_, len(self.peaks_))

@@ -3,7 +3,7 @@
 Importing this package imports neither torch nor numba; the kernels compile on first use and are
 cached on disk (``cache=True``). Modules: kernels (the njit cells), layout (packing torch-named
 weights), rnn (NumbaRNN: a torch-like recurrent stack), net (NumbaNet: the forecaster's direct
-network, its streamer and the model-file reader).
+network, read from a state dict or a model file, and its Streamer).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ _LAZY = {
     "NumbaRNN": "tsrnn.cpu.rnn",
     "NumbaNet": "tsrnn.cpu.net",
     "Streamer": "tsrnn.cpu.net",
-    "read_model_file": "tsrnn.cpu.modelfile",
 }
 
 __all__ = list(_LAZY)

@@ -175,12 +175,13 @@ def _cell_update(cell, H, zx, zh, h, c, nb):
 
 
 @njit(**_JIT)
-def _run_direction(inp, W, o_ih, o_hh, o_bih, o_bhh, n_in, cell, H, G, reverse, h, c, dst, col, zx, zh, src):
+def _run_direction(inp, b_in, W, o_ih, o_hh, o_bih, o_bhh, n_in, cell, H, G, reverse, h, c, dst, b_dst, col,
+                   zx, zh, src):
     """Run one direction of one layer over a block of nb = h.shape[0] sequences.
 
-    inp (nb, T, >= n_in) layer input; h, c (nb, H) initial state, updated in place to the final
-    state; dst (nb, T, *) receives h_t in columns col .. col+H-1. zx, zh (nb, G*H), src (nb, >= n_in)
-    are scratch.
+    inp[b_in + b, t, :n_in] is sequence b's input at step t; h, c (nb, H): initial state, updated
+    in place to the final one; h_t goes to dst[b_dst + b, t, col : col+H]. zx, zh (nb, G*H) and
+    src (nb, >= n_in) are scratch.
     """
     nb, T = h.shape[0], inp.shape[1]
     GH = G * H
@@ -188,13 +189,13 @@ def _run_direction(inp, W, o_ih, o_hh, o_bih, o_bhh, n_in, cell, H, G, reverse, 
         t = T - 1 - s if reverse else s
         for b in range(nb):
             for i in range(n_in):
-                src[b, i] = inp[b, t, i]
+                src[b, i] = inp[b_in + b, t, i]
         _project(W, o_ih, o_bih, n_in, GH, src, nb, zx)
         _project(W, o_hh, o_bhh, H, GH, h, nb, zh)
         _cell_update(cell, H, zx, zh, h, c, nb)
         for b in range(nb):
             for j in range(H):
-                dst[b, t, col + j] = h[b, j]
+                dst[b_dst + b, t, col + j] = h[b, j]
 
 
 @njit(**_JIT)
@@ -203,38 +204,33 @@ def _run_block(x, b0, nb, W, lay, cell, H, L, D, G, h0, c0, out, hn, cn):
     T = x.shape[1]
     GH = G * H
     dt = x.dtype
-    xb = np.ascontiguousarray(x[b0 : b0 + nb])
-    # the layers' outputs for this block, alternating between two buffers: (nb, T, D*H)
-    buf_a = np.empty((nb, T, D * H), dt)
-    buf_b = np.empty((nb, T, D * H), dt)
-    ob = np.empty((nb, T, D * H), dt)
+    # the inner layers' outputs for this block, alternating between two buffers: (nb, T, D*H)
+    bufs = np.empty((2, nb, T, D * H), dt)
     zx = np.empty((nb, GH), dt)
     zh = np.empty((nb, GH), dt)
     h = np.empty((nb, H), dt)
     c = np.empty((nb, H), dt)
     src = np.empty((nb, max(x.shape[2], D * H)), dt)
     for layer in range(L):
-        if layer == 0:
-            inp = xb
-        else:
-            inp = buf_a if layer % 2 == 1 else buf_b
-        if layer == L - 1:
-            dst = ob
-        else:
-            dst = buf_b if layer % 2 == 1 else buf_a
         for d in range(D):
             k = layer * D + d
             for b in range(nb):
                 for j in range(H):
                     h[b, j] = h0[k, b0 + b, j]
                     c[b, j] = c0[k, b0 + b, j]
-            _run_direction(inp, W, lay[k, 0], lay[k, 1], lay[k, 2], lay[k, 3], lay[k, 4], cell, H, G,
-                           d == 1, h, c, dst, d * H, zx, zh, src)
+            a = (lay[k, 0], lay[k, 1], lay[k, 2], lay[k, 3], lay[k, 4], cell, H, G, d == 1, h, c)
+            if layer == 0 and layer == L - 1:
+                _run_direction(x, b0, W, *a, out, b0, d * H, zx, zh, src)
+            elif layer == 0:
+                _run_direction(x, b0, W, *a, bufs[0], 0, d * H, zx, zh, src)
+            elif layer == L - 1:
+                _run_direction(bufs[(layer - 1) % 2], 0, W, *a, out, b0, d * H, zx, zh, src)
+            else:
+                _run_direction(bufs[(layer - 1) % 2], 0, W, *a, bufs[layer % 2], 0, d * H, zx, zh, src)
             for b in range(nb):
                 for j in range(H):
                     hn[k, b0 + b, j] = h[b, j]
                     cn[k, b0 + b, j] = c[b, j]
-    out[b0 : b0 + nb] = ob
 
 
 @njit(parallel=True, **_JIT)
@@ -255,7 +251,8 @@ def run_stack(x, W, lay, cell, H, L, D, h0, c0, out, hn, cn):
 
 
 # --- streaming -------------------------------------------------------------------------------
-# A streamer keeps everything one step needs in two arrays, so an update is a single call:
+# A streamer keeps everything one step needs in three arrays (W, shared by every streamer of a
+# net, meta and st), so an update is a single call:
 #   meta (int64): M_* header (sizes, then offsets into W and st; M_POINT: where in st the value
 #                 `update` returns lies), then lay (L, 5) flattened (layer 0's input size counts
 #                 only the features fed per step: the embedding is folded into bias0)

@@ -198,7 +198,8 @@ class NumbaNet:
         return Streamer(self, loc, scale, embed, point)
 
     def _stream_weights(self):
-        """Weights for streaming, packed once per net: (W, base meta)."""
+        """Weights for streaming, packed once per net: W (stack, head_wᵀ, head_b, norm w/b), lay and
+        the offsets of the head and norm blocks in W."""
         if self._stream_pack is None:
             pk = Packer(self.dtype)
             _, lay = pack_stack(self.rnn.shape, self._core_weights, self.dtype, CORE, packer=pk)

@@ -44,6 +44,8 @@ class NumbaRNN:
         if x.ndim != 3 or x.shape[2] != s.input_size:
             raise ConfigError(f"input must have shape (B, T, {s.input_size}) (got {np.shape(x)})")
         x = np.ascontiguousarray(x, dtype=self.dtype)
+        if not x.flags.writeable:  # read-only arrays are another numba type: copy rather than recompile
+            x = x.copy()
         B, T = x.shape[0], x.shape[1]
         LD = s.layers * s.dirs
         h0, c0 = self._initial(state, LD, B)
@@ -74,7 +76,10 @@ class NumbaRNN:
             h0, c0 = state
         else:
             h0, c0 = state, None
-        h0 = np.ascontiguousarray(np.broadcast_to(np.asarray(h0, dtype=self.dtype).reshape(-1, B, self.shape.hidden), shp))
-        c0 = np.zeros(shp, self.dtype) if c0 is None else np.ascontiguousarray(
-            np.broadcast_to(np.asarray(c0, dtype=self.dtype).reshape(-1, B, self.shape.hidden), shp))
+        # fresh writable C arrays: a read-only view would make numba compile another signature
+        h0 = np.array(np.broadcast_to(np.asarray(h0, dtype=self.dtype).reshape(-1, B, self.shape.hidden), shp))
+        if c0 is None:
+            c0 = np.zeros(shp, self.dtype)
+        else:
+            c0 = np.array(np.broadcast_to(np.asarray(c0, dtype=self.dtype).reshape(-1, B, self.shape.hidden), shp))
         return h0, c0

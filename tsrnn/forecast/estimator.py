@@ -21,7 +21,13 @@ from tsrnn.data.panel import Panel
 from tsrnn.data.scaling import SCALERS, SeriesScaler
 from tsrnn.data.windows import window_starts
 from tsrnn.errors import ConfigError, DataError, ModelFileError
-from tsrnn.forecast.inputs import Histories, decoder_inputs, encoder_inputs, point_index, series_stats
+from tsrnn.forecast.inputs import (
+    Histories,
+    decoder_inputs,
+    encoder_inputs,
+    point_index,
+    series_stats,
+)
 from tsrnn.frames import forecast_frame, parse_levels
 
 MODELS = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU", "seq2seq": "Seq2Seq"}
@@ -46,6 +52,9 @@ class Forecaster(BaseEstimator):
     or number of final steps of each series held out for early stopping and conformal intervals.
     Training: epochs, batch_size, lr, weight_decay, clip, patience, schedule, steps_per_epoch,
     seed, device ("auto" | "cpu" | "cuda"), bf16 (autocast on CUDA), quiet.
+
+    With several target columns (read_series target_col="a,b") the first is forecast and the
+    others are past inputs, like `exog`.
     """
 
     def __init__(self, model: str = "lstm", horizon: int | None = None, input_len: int | None = None,
@@ -202,8 +211,9 @@ class Forecaster(BaseEstimator):
                 src = df.attrs.get("source", "data")
                 raise DataError(f"{src}: column '{missing[0]}' (used by the model) not found; "
                                 f"columns are: {', '.join(map(str, df.columns))}")
-            check_length(df, L, f"forecasting with this model (input_len {L})")
             panel = Panel.from_frame(df, targets=targets + exog)
+            if len(panel.lengths) and panel.lengths.min() < L:  # the shared check names the series
+                check_length(df, L, f"forecasting with this model (input_len {L})")
             h = Histories(list(panel.ids), last_windows(panel.values, panel.offsets, L), panel.last_ds())
             full_v, full_o = panel.values, panel.offsets
         sid, loc, scale = series_stats(h, self.scaler_, self.series_, full_v, full_o)

@@ -7,10 +7,16 @@ import numpy as np
 import torch
 
 from tsrnn.errors import ModelFileError
-from tsrnn.forecast.training import (DeviceData, conformal_table, make_loss, point_index, predict_windows,
-                                    run_net)
+from tsrnn.forecast.training import (
+    DeviceData,
+    conformal_table,
+    make_loss,
+    point_index,
+    predict_windows,
+    run_net,
+)
 from tsrnn.nn.heads import DirectNet, Seq2SeqNet
-from tsrnn.nn.trainer import Trainer, TrainConfig, resolve_device, seed_everything
+from tsrnn.nn.trainer import TrainConfig, Trainer, resolve_device, seed_everything
 
 
 def build_net(cfg: dict) -> torch.nn.Module:

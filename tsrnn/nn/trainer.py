@@ -8,7 +8,6 @@ once per epoch (one host sync), so a GPU is never stalled by the bookkeeping.
 
 from __future__ import annotations
 
-import copy
 import math
 import random
 import sys
@@ -223,7 +222,13 @@ class Trainer:
         if self.config.quiet:
             return None
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         return Progress(
             TextColumn("[bold]{task.description}"),
