@@ -32,14 +32,16 @@ def _tail(y: np.ndarray, max_train: int | None) -> np.ndarray:
 class AutoETS:
     """ETS (statsmodels ETSModel) chosen by AICc over: additive error with trend N/A/Ad and
     season N/A; multiplicative error with trend N/A/Ad and season N/M (positive data only).
-    Seasonal forms need at least two full seasons. Falls back to seasonal naive (noted in
-    `note_`) when no candidate can be fitted."""
+    Seasonal forms need at least two full seasons. Seasonal data are fitted on the last
+    `max_seasons` seasons (and at most `max_train` points). Falls back to seasonal naive (noted in
+    `spec_`) when no candidate can be fitted."""
 
     alias = "ETS"
 
-    def __init__(self, season_length: int = 1, max_train: int | None = 2000):
+    def __init__(self, season_length: int = 1, max_train: int | None = 2000, max_seasons: int | None = 20):
         self.season_length = season_length
         self.max_train = max_train
+        self.max_seasons = max_seasons
 
     def _candidates(self, y: np.ndarray):
         m = self.season_length
@@ -56,7 +58,11 @@ class AutoETS:
     def fit(self, y: np.ndarray) -> AutoETS:
         from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
-        y = _tail(y, self.max_train)
+        limit = self.max_train
+        if self.max_seasons and self.season_length > 1:
+            # a seasonal state vector of m entries makes each fit O(T·m); 20 seasons suffice to choose
+            limit = min(limit or np.inf, self.max_seasons * self.season_length)
+        y = _tail(y, None if limit in (None, np.inf) else int(limit))
         self.n_ = len(y)
         best, best_aicc, best_spec = None, np.inf, None
         with _silenced():
