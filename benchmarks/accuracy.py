@@ -74,7 +74,10 @@ def render(record: bool) -> None:
             rows.sort(key=lambda r: r["mean MASE"])
             parts.append(NOTES[ds] + "\n\n" + markdown_table(rows))
     if record and parts:
-        update_section("Neural accuracy", "\n".join(parts))
+        import os
+
+        load = f"Load average when rendered: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (fit times are wall clock on a shared machine).\n\n"
+        update_section("Neural accuracy", load + "\n".join(parts))
 
 
 def nyc_data():
@@ -176,12 +179,17 @@ def main() -> None:
     ap.add_argument("--part", choices=["neural", "stats", "all"], default="all")
     ap.add_argument("--only", choices=["nyc", "m1"], default=None)
     ap.add_argument("--models", default="lstm,gru,seq2seq", help="neural models")
+    ap.add_argument("--baselines", default=None, help="only these statistical rows, e.g. ETS,ARIMA")
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--fresh", action="store_true", help="recompute rows already in the cache")
     ap.add_argument("--no-record", action="store_true", help="do not write benchmarks/RESULTS.md")
+    ap.add_argument("--render-only", action="store_true", help="rewrite RESULTS.md from the cached rows only")
     args = ap.parse_args()
+    if args.render_only:
+        render(True)
+        return
     import torch
 
     torch.set_num_threads(args.threads)
@@ -191,7 +199,8 @@ def main() -> None:
         tasks += [(d, "neural", m) for d in datasets for m in args.models.split(",") if m]
     if args.part in ("stats", "all"):
         for d in datasets:
-            tasks += [(d, "stats", a) for a, *_ in (NYC_STATS if d == "nyc" else M1_STATS)]
+            keep = args.baselines.split(",") if args.baselines else None
+            tasks += [(d, "stats", a) for a, *_ in (NYC_STATS if d == "nyc" else M1_STATS) if keep is None or a in keep]
     for ds, kind, name in tasks:
         key = f"{ds}/{kind}/{name}" + (f"/e{args.epochs}/s{args.seed}" if kind == "neural" else "")
         if key in load_cache() and not args.fresh:

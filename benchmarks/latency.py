@@ -90,7 +90,11 @@ def main() -> None:
         rows.append({"back end": backend, "load ms": load_ms, "1 series predict(df) median ms": med1,
                      "p90 ms": p90, "network only ms": net_ms, "1000 series predict(df) ms": medb})
         print(rows[-1], flush=True)
-    body = (f"LSTM, {LAYERS} layers × {HIDDEN} hidden, input_len {L}, horizon {H}, hourly data (F = 5 features); "
+    import os
+
+    load = os.getloadavg()[0]
+    body = (f"Load average when measured: {load:.1f} on {os.cpu_count()} cores (a shared machine inflates the "
+            f"pandas-side times most). LSTM, {LAYERS} layers × {HIDDEN} hidden, input_len {L}, horizon {H}, hourly data (F = 5 features); "
             f"Forecaster.predict(df) from a model file loaded on CPU (frame in → forecast frame out, scaling, "
             f"calendar features included); median of {args.calls} calls after one warm-up call; torch threads "
             f"{args.threads}. Target: ≤ 5 ms for one series.\n\n" + markdown_table(rows, floatfmt="{:.2f}"))
