@@ -138,3 +138,15 @@ def test_dask_local_cluster_equals_serial():
     serial = StatsForecaster("ets", horizon=3).fit(df).predict()
     on_dask = StatsForecaster("ets", horizon=3, n_jobs=2, scheduler="local").fit(df).predict()
     pd.testing.assert_frame_equal(serial, on_dask)
+
+
+def test_long_seasons_use_stl_then_ets(rng):
+    m = 48
+    t = np.arange(12 * m)
+    y = 100 + 20 * np.sin(2 * np.pi * t / m) + rng.normal(0, 1, len(t))
+    ets = AutoETS(m).fit(y)
+    assert ets.spec_.startswith("STL[48]+ETS(")
+    truth = 100 + 20 * np.sin(2 * np.pi * np.arange(len(t), len(t) + m) / m)
+    pred = ets.predict(m, [80])
+    assert np.max(np.abs(pred.mean - truth)) < 4  # the cycle is carried into the forecast
+    assert np.all(pred.intervals[80][0] < pred.mean) and np.all(pred.mean < pred.intervals[80][1])

@@ -32,16 +32,19 @@ def _tail(y: np.ndarray, max_train: int | None) -> np.ndarray:
 class AutoETS:
     """ETS (statsmodels ETSModel) chosen by AICc over: additive error with trend N/A/Ad and
     season N/A; multiplicative error with trend N/A/Ad and season N/M (positive data only).
-    Seasonal forms need at least two full seasons. Seasonal data are fitted on the last
+    Seasonal forms need at least two full seasons; seasons longer than `max_seasonal_m` are handled
+    by STL decomposition + non-seasonal ETS (as forecast::stlf). Seasonal data are fitted on the last
     `max_seasons` seasons (and at most `max_train` points). Falls back to seasonal naive (noted in
     `spec_`) when no candidate can be fitted."""
 
     alias = "ETS"
 
-    def __init__(self, season_length: int = 1, max_train: int | None = 2000, max_seasons: int | None = 20):
+    def __init__(self, season_length: int = 1, max_train: int | None = 2000, max_seasons: int | None = 20,
+                 max_seasonal_m: int = 24):
         self.season_length = season_length
         self.max_train = max_train
         self.max_seasons = max_seasons
+        self.max_seasonal_m = max_seasonal_m
 
     def _candidates(self, y: np.ndarray):
         m = self.season_length
@@ -64,9 +67,24 @@ class AutoETS:
             limit = min(limit or np.inf, self.max_seasons * self.season_length)
         y = _tail(y, None if limit in (None, np.inf) else int(limit))
         self.n_ = len(y)
+        m = self.season_length
+        self.stl_seasonal_ = None
+        candidates = list(self._candidates(y))
+        if m > self.max_seasonal_m and len(y) >= 2 * m:
+            # Long seasons: ETS with m seasonal states optimises poorly and AICc (one-step errors)
+            # then prefers non-seasonal forms that forecast badly. As forecast::stlf does, remove an
+            # STL seasonal component, fit a non-seasonal ETS, and add the last cycle back.
+            from statsmodels.tsa.seasonal import STL
+
+            with _silenced():
+                seasonal = np.asarray(STL(y, period=m, robust=True).fit().seasonal)
+            self.stl_seasonal_ = seasonal[-m:]
+            y = y - seasonal
+            candidates = [c for c in self._candidates(y) if c[3] is None] if np.all(y > 0) else \
+                [c for c in candidates if c[3] is None and c[0] == "add"]
         best, best_aicc, best_spec = None, np.inf, None
         with _silenced():
-            for error, trend, damped, seasonal in self._candidates(y):
+            for error, trend, damped, seasonal in candidates:
                 # a trend needs a few points beyond its parameters
                 if trend is not None and len(y) < 5:
                     continue
@@ -86,11 +104,19 @@ class AutoETS:
         else:
             e, t, d, s = best_spec
             self.spec_ = f"ETS({e[0].upper()},{'N' if t is None else ('Ad' if d else 'A')},{'N' if s is None else s[0].upper()})"
+            if self.stl_seasonal_ is not None:
+                self.spec_ = f"STL[{m}]+{self.spec_}"
         return self
+
+    def _reseason(self, pred: Prediction) -> Prediction:
+        if self.stl_seasonal_ is None:
+            return pred
+        s = self.stl_seasonal_[np.arange(len(pred.mean)) % len(self.stl_seasonal_)]
+        return Prediction(pred.mean + s, {lv: (lo + s, hi + s) for lv, (lo, hi) in pred.intervals.items()})
 
     def predict(self, h: int, levels: list[int] = ()) -> Prediction:
         if self.res_ is None:
-            return self.fallback_.predict(h, levels)
+            return self._reseason(self.fallback_.predict(h, levels))
         with _silenced():
             pred = self.res_.get_prediction(start=self.n_, end=self.n_ + h - 1)
             mean = np.asarray(pred.predicted_mean, dtype=np.float64)
@@ -98,7 +124,7 @@ class AutoETS:
             for level in levels:
                 frame = pred.summary_frame(alpha=1 - level / 100)
                 intervals[level] = (frame["pi_lower"].to_numpy(float), frame["pi_upper"].to_numpy(float))
-        return Prediction(mean, intervals)
+        return self._reseason(Prediction(mean, intervals))
 
 
 def _ndiffs(y: np.ndarray, max_d: int = 2) -> int:
