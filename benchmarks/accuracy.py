@@ -76,7 +76,10 @@ def render(record: bool) -> None:
     if record and parts:
         import os
 
-        load = f"Load average when rendered: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (fit times are wall clock on a shared machine).\n\n"
+        load = (f"Load average when rendered: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (fit times are wall clock on a shared machine).\n\n"
+                "Rows are cached in benchmarks/accuracy_rows.json as each finishes; the command above is the last run that "
+                "rendered this section, and rows it did not compute come from earlier `python benchmarks/accuracy.py "
+                "--part neural|stats [--only nyc|m1]` runs (use `--fresh` to recompute).\n\n")
         update_section("Neural accuracy", load + "\n".join(parts))
 
 

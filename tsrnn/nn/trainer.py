@@ -55,6 +55,15 @@ class TrainHistory:
     best_epoch: int = -1
     seconds: float = 0.0
 
+    def to_dict(self) -> dict:
+        """JSON-ready losses and best epoch (for model files)."""
+        return {"train_loss": list(self.train_loss), "val_loss": list(self.val_loss), "best_epoch": self.best_epoch}
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> TrainHistory:
+        d = d or {}
+        return cls(list(d.get("train_loss", [])), list(d.get("val_loss", [])), int(d.get("best_epoch", -1)))
+
 
 def resolve_device(device: str) -> torch.device:
     """"auto" → cuda if available else cpu; "cpu", "cuda", "cuda:N" as given.

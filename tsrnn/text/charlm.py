@@ -224,8 +224,7 @@ class CharLM(BaseEstimator):
         from tsrnn.text.modelfile import save_text_model
 
         self._check_fitted()
-        ex = {"history": {"train_loss": self.history_.train_loss, "val_loss": self.history_.val_loss,
-                          "best_epoch": self.history_.best_epoch}, **(extra or {})}
+        ex = {"history": self.history_.to_dict(), **(extra or {})}
         save_text_model(path, self.task, self.net_.state_dict(), self.get_params(), {"chars": self.vocab_.to_dict()},
                         ex, force=force)
 
@@ -239,8 +238,7 @@ class CharLM(BaseEstimator):
         try:
             est = cls(**config)
             est.vocab_ = Vocab.from_dict(vocab["chars"])
-            h = extra.get("history", {})
-            est.history_ = TrainHistory(h.get("train_loss", []), h.get("val_loss", []), h.get("best_epoch", -1))
+            est.history_ = TrainHistory.from_dict(extra.get("history"))
             est._validate()
             net = est._net()
         except (TypeError, KeyError, ConfigError) as e:

@@ -220,9 +220,7 @@ class TextClassifier(BaseEstimator):
         from tsrnn.text.modelfile import save_text_model
 
         self._check_fitted()
-        extra = {"labels": self.labels_, "history": {"train_loss": self.history_.train_loss,
-                                                     "val_loss": self.history_.val_loss,
-                                                     "best_epoch": self.history_.best_epoch}}
+        extra = {"labels": self.labels_, "history": self.history_.to_dict()}
         save_text_model(path, self.task, self.net_.state_dict(), self.get_params(), {"words": self.vocab_.to_dict()},
                         extra, force=force)
 
@@ -237,8 +235,7 @@ class TextClassifier(BaseEstimator):
             est = cls(**config)
             est.vocab_ = Vocab.from_dict(vocab["words"])
             est.labels_ = list(extra["labels"])
-            h = extra.get("history", {})
-            est.history_ = TrainHistory(h.get("train_loss", []), h.get("val_loss", []), h.get("best_epoch", -1))
+            est.history_ = TrainHistory.from_dict(extra.get("history"))
             est._validate()
             net = est._net()
         except (TypeError, KeyError, ConfigError) as e:

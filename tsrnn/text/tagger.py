@@ -282,9 +282,7 @@ class Tagger(BaseEstimator):
         from tsrnn.text.modelfile import save_text_model
 
         self._check_fitted()
-        extra = {"tags": self.tags_, "history": {"train_loss": self.history_.train_loss,
-                                                 "val_loss": self.history_.val_loss,
-                                                 "best_epoch": self.history_.best_epoch}}
+        extra = {"tags": self.tags_, "history": self.history_.to_dict()}
         save_text_model(path, self.task, self.net_.state_dict(), self.get_params(),
                         {"words": self.words_.to_dict(), "chars": self.chars_.to_dict()}, extra, force=force)
 
@@ -300,8 +298,7 @@ class Tagger(BaseEstimator):
             est.words_ = Vocab.from_dict(vocab["words"])
             est.chars_ = Vocab.from_dict(vocab["chars"])
             est.tags_ = list(extra["tags"])
-            h = extra.get("history", {})
-            est.history_ = TrainHistory(h.get("train_loss", []), h.get("val_loss", []), h.get("best_epoch", -1))
+            est.history_ = TrainHistory.from_dict(extra.get("history"))
             est._validate()
             net = est._net()
             est._constrain(net)
