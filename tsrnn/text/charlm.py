@@ -230,20 +230,8 @@ class CharLM(BaseEstimator):
 
     @classmethod
     def load(cls, path: str | Path) -> CharLM:
-        from tsrnn.errors import ModelFileError
-        from tsrnn.nn.trainer import TrainHistory
-        from tsrnn.text.modelfile import load_text_model, load_weights
+        from tsrnn.text.modelfile import restore_estimator
 
-        tensors, config, vocab, extra = load_text_model(path, cls.task)
-        try:
-            est = cls(**config)
+        def setup(est, vocab, extra):
             est.vocab_ = Vocab.from_dict(vocab["chars"])
-            est.history_ = TrainHistory.from_dict(extra.get("history"))
-            est._validate()
-            net = est._net()
-        except (TypeError, KeyError, ConfigError) as e:
-            raise ModelFileError(f"{path}: the stored configuration is unusable ({e}); the file is corrupt") from None
-        load_weights(net, tensors, path)
-        est.net_ = net.eval()
-        est.fitted_ = True
-        return est
+        return restore_estimator(cls, path, setup)

@@ -84,3 +84,25 @@ def load_weights(net, tensors: dict, path: str | Path) -> None:
     except RuntimeError as e:
         first = str(e).strip().splitlines()[0]
         raise ModelFileError(f"{path}: weights do not match the stored configuration ({first}); the file is corrupt") from None
+
+
+def restore_estimator(cls, path: str | Path, setup):
+    """Rebuild a fitted text estimator of class `cls` (with a `task`) from `path`: the constructor
+    from the stored config, `setup(est, vocab, extra)` restores vocabularies and labels, then the
+    training history, the network and its weights. An unusable file raises ModelFileError."""
+    from tsrnn.errors import ConfigError
+    from tsrnn.nn.trainer import TrainHistory
+
+    tensors, config, vocab, extra = load_text_model(path, cls.task)
+    try:
+        est = cls(**config)
+        setup(est, vocab, extra)
+        est.history_ = TrainHistory.from_dict(extra.get("history"))
+        est._validate()
+        net = est._net()
+    except (TypeError, KeyError, ConfigError) as e:
+        raise ModelFileError(f"{path}: the stored configuration is unusable ({e}); the file is corrupt") from None
+    load_weights(net, tensors, path)
+    est.net_ = net.eval()
+    est.fitted_ = True
+    return est

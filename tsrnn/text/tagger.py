@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from tsrnn.base import BaseEstimator
-from tsrnn.errors import ConfigError, DataError
+from tsrnn.errors import DataError
 from tsrnn.text._train import check_choice, check_dropout, check_positive, make_trainer
 from tsrnn.text.vocab import UNK_ID, Vocab
 
@@ -109,8 +109,11 @@ class Tagger(BaseEstimator):
         check_dropout(self.word_dropout)
 
     def _net(self):
-        return build_net(len(self.words_), len(self.chars_), len(self.tags_), self.word_embed, self.char_embed,
-                         self.char_hidden, self.hidden, self.layers, self.cell, self.dropout, self.output)
+        """The network with its BIO transition constraints in place."""
+        net = build_net(len(self.words_), len(self.chars_), len(self.tags_), self.word_embed, self.char_embed,
+                        self.char_hidden, self.hidden, self.layers, self.cell, self.dropout, self.output)
+        self._constrain(net)
+        return net
 
     def _constrain(self, net) -> None:
         """BIO transition constraints (used by the CRF and by Viterbi over softmax scores)."""
@@ -176,7 +179,6 @@ class Tagger(BaseEstimator):
 
         seed_everything(self.seed)
         net = self._net()
-        self._constrain(net)
         trainer = make_trainer(self)
         dev = trainer.device
         lengths = [len(w) for w in words]
@@ -288,23 +290,10 @@ class Tagger(BaseEstimator):
 
     @classmethod
     def load(cls, path: str | Path) -> Tagger:
-        from tsrnn.errors import ModelFileError
-        from tsrnn.nn.trainer import TrainHistory
-        from tsrnn.text.modelfile import load_text_model, load_weights
+        from tsrnn.text.modelfile import restore_estimator
 
-        tensors, config, vocab, extra = load_text_model(path, cls.task)
-        try:
-            est = cls(**config)
+        def setup(est, vocab, extra):
             est.words_ = Vocab.from_dict(vocab["words"])
             est.chars_ = Vocab.from_dict(vocab["chars"])
             est.tags_ = list(extra["tags"])
-            est.history_ = TrainHistory.from_dict(extra.get("history"))
-            est._validate()
-            net = est._net()
-            est._constrain(net)
-        except (TypeError, KeyError, ConfigError) as e:
-            raise ModelFileError(f"{path}: the stored configuration is unusable ({e}); the file is corrupt") from None
-        load_weights(net, tensors, path)
-        est.net_ = net.eval()
-        est.fitted_ = True
-        return est
+        return restore_estimator(cls, path, setup)
