@@ -6,8 +6,7 @@ Public names are resolved lazily on first access.
 
 from __future__ import annotations
 
-from importlib import import_module
-
+from tsrnn._lazy import lazy_getattr
 from tsrnn._version import __version__
 from tsrnn.errors import (
     ConfigError,
@@ -41,9 +40,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'tsrnn' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())

@@ -8,7 +8,7 @@ network, read from a state dict or a model file, and its Streamer).
 
 from __future__ import annotations
 
-from importlib import import_module
+from tsrnn._lazy import lazy_getattr
 
 _LAZY = {
     "NumbaRNN": "tsrnn.cpu.rnn",
@@ -19,9 +19,4 @@ _LAZY = {
 __all__ = list(_LAZY)
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'tsrnn.cpu' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())

@@ -6,7 +6,7 @@ Importing this package is cheap (no torch); the models import torch when they ar
 
 from __future__ import annotations
 
-from importlib import import_module
+from tsrnn._lazy import lazy_getattr
 
 _LAZY = {
     "Vocab": "tsrnn.text.vocab",
@@ -23,9 +23,4 @@ _LAZY = {
 __all__ = list(_LAZY)
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'tsrnn.text' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())
