@@ -44,10 +44,6 @@ class BacktestResult:
         return out.sort_values("mase", na_position="last").reset_index()
 
 
-def _label(est) -> str:
-    return est.alias
-
-
 def _positions(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     g = df.groupby("unique_id", sort=False)
     return g.cumcount().to_numpy(), g["ds"].transform("size").to_numpy()
@@ -83,7 +79,7 @@ def backtest(
     m = season_length or default_season_length(panel_freq)
     ests = [make_estimator(x, horizon, season_length) if isinstance(x, str) else x.clone().set_params(horizon=horizon)
             for x in models]
-    labels = [_label(e) for e in ests]
+    labels = [e.alias for e in ests]
     if len(set(labels)) != len(labels):
         raise ConfigError(f"two models share a name in {labels}; give them distinct aliases")
 

@@ -61,7 +61,7 @@ def read_series(
         raise DataError(f"{where}: the file holds no rows")
     raw.columns = [str(c).strip() for c in raw.columns]
     tcol = _pick_time_col(raw, time_col, where)
-    icol = _pick_col(raw, id_col, ID_CANDIDATES, where, "--id-col") if id_col else _find(raw, ID_CANDIDATES)
+    icol = _pick_col(raw, id_col, where, "--id-col") if id_col else _find(raw, ID_CANDIDATES)
     if icol == tcol:
         icol = None
     targets = _pick_targets(raw, target_col, tcol, icol, where)
@@ -124,7 +124,7 @@ def _find(raw: pd.DataFrame, candidates: Sequence[str]) -> str | None:
     return None
 
 
-def _pick_col(raw: pd.DataFrame, name: str, candidates, where: str, option: str) -> str:
+def _pick_col(raw: pd.DataFrame, name: str, where: str, option: str) -> str:
     if name in raw.columns:
         return name
     raise DataError(
@@ -134,7 +134,7 @@ def _pick_col(raw: pd.DataFrame, name: str, candidates, where: str, option: str)
 
 def _pick_time_col(raw: pd.DataFrame, time_col: str | None, where: str) -> str:
     if time_col:
-        return _pick_col(raw, time_col, TIME_CANDIDATES, where, "--time-col")
+        return _pick_col(raw, time_col, where, "--time-col")
     found = _find(raw, TIME_CANDIDATES)
     if found is not None:
         return found
@@ -154,7 +154,7 @@ def _pick_targets(raw, target_col, tcol, icol, where) -> list[str] | None:
         names = target_col.split(",") if isinstance(target_col, str) else list(target_col)
         names = [n.strip() for n in names if n.strip()]
         for n in names:
-            _pick_col(raw, n, (), where, "--target-col")
+            _pick_col(raw, n, where, "--target-col")
         return names
     found = _find(raw, TARGET_CANDIDATES)
     if found is not None and found not in (tcol, icol):
