@@ -36,6 +36,14 @@ def handle_errors(fn):
     return wrapper
 
 
+def set_threads(threads: int | None) -> None:
+    """torch.set_num_threads(threads) when given (imports torch only then)."""
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
 def split_list(text: str | None) -> list[str] | None:
     if text is None:
         return None

@@ -10,8 +10,9 @@ from typing import Annotated
 
 import typer
 from tsrnn_cli.app import app
-from tsrnn_cli.common import handle_errors
+from tsrnn_cli.common import handle_errors, set_threads
 from tsrnn_cli.options import (
+    Duplicates,
     FileArg,
     FillGaps,
     FillNan,
@@ -20,6 +21,7 @@ from tsrnn_cli.options import (
     IdCol,
     Quiet,
     TargetCol,
+    Threads,
     TimeCol,
 )
 
@@ -27,31 +29,32 @@ Method = Annotated[str, typer.Option("--method", "-m", help="autoencoder, foreca
 ThresholdOpt = Annotated[str, typer.Option("--threshold", "-t", help="pot[:risk], spot[:risk], dynamic[:p], quantile:Q, contamination:C, sigma:K or fixed:V.")]
 
 
-def _read_with_labels(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, label_col):
+def _read_with_labels(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, label_col, duplicates="error",
+                      regular=True):
     """read_series, keeping a 0/1 label column aside when --label-col is given."""
     from tsrnn.data.io import read_series
 
+    opts = dict(id_col=id_col, time_col=time_col, freq=freq, fill_gaps=fill_gaps, fill_nan=fill_nan,
+                duplicates=duplicates, regular=regular)
     if label_col is None:
-        return read_series(file, id_col=id_col, time_col=time_col, target_col=target_col, freq=freq,
-                           fill_gaps=fill_gaps, fill_nan=fill_nan), None
+        return read_series(file, target_col=target_col, **opts), None
     import pandas as pd
 
-    from tsrnn.data.io import ID_CANDIDATES, TIME_CANDIDATES, _load_table
+    from tsrnn.data.io import ID_CANDIDATES, TIME_CANDIDATES, read_columns, read_head
     from tsrnn.errors import DataError
 
-    head = _load_table(Path(file)).head(50)
-    cols = [str(c).strip() for c in head.columns]
+    cols = read_columns(file)
     if label_col not in cols:
         raise DataError(f"{file}: label column '{label_col}' (given by --label-col) not found; columns are: {', '.join(cols)}")
     if target_col is None:
+        head = read_head(file, rows=50)
         skip = {label_col, time_col, id_col} | {c for c in cols if c.lower() in TIME_CANDIDATES + ID_CANDIDATES}
         rest = [c for c in cols if c not in skip and pd.to_numeric(head[c], errors="coerce").notna().mean() > 0.9]
         if len(rest) != 1:
             raise DataError(f"{file}: cannot tell the value column apart from --label-col '{label_col}'; pass --target-col")
         target_col = rest[0]
     targets = [t.strip() for t in target_col.split(",") if t.strip()]
-    df = read_series(file, id_col=id_col, time_col=time_col, target_col=targets + [label_col], freq=freq,
-                     fill_gaps=fill_gaps, fill_nan=fill_nan)
+    df = read_series(file, target_col=targets + [label_col], **opts)
     lab = df[label_col].to_numpy()
     bad = ~((lab == 0) | (lab == 1))
     if bad.any():
@@ -104,12 +107,15 @@ def detect_command(
     freq: Freq = None,
     fill_gaps: FillGaps = None,
     fill_nan: FillNan = None,
+    duplicates: Duplicates = "error",
+    irregular: Annotated[bool, typer.Option("--irregular", help="Keep the timestamps as given: gaps and off-grid times allowed, nothing filled.")] = False,
     window: Annotated[int, typer.Option("--window", min=2, help="Window / look-back length in points.")] = 32,
     hidden: Annotated[int, typer.Option("--hidden", min=1, help="Hidden units (recurrent methods).")] = 32,
     epochs: Annotated[int, typer.Option("--epochs", min=1, help="Training epochs (recurrent methods).")] = 10,
     period: Annotated[int | None, typer.Option("--period", min=2, help="STL season length (default: from the frequency).")] = None,
     train_frac: Annotated[float, typer.Option("--train-frac", min=0.01, max=1.0, help="Fit on the first fraction of each series (1 = all of it).")] = 1.0,
     calibration: Annotated[float, typer.Option("--calibration", min=0.0, max=0.9, help="Share of the training part held out from the model's fit; thresholds then see out-of-sample scores.")] = 0.0,
+    local_norm: Annotated[int, typer.Option("--local-norm", min=0, help="Divide each score by the mean of the N scores before it (surprise relative to the recent error level; 0: off).")] = 0,
     event_gap: Annotated[int, typer.Option("--event-gap", min=0, help="Merge events separated by at most this many normal points.")] = 0,
     min_event_length: Annotated[int, typer.Option("--min-event-length", min=1, help="Drop events shorter than this.")] = 1,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
@@ -120,6 +126,7 @@ def detect_command(
     labels: Annotated[Path | None, typer.Option("--labels", help="JSON labels: windows or timestamps per series (NAB format).")] = None,
     label_col: Annotated[str | None, typer.Option("--label-col", help="0/1 label column of FILE.")] = None,
     stream: Annotated[bool, typer.Option("--stream", help="Fit on FILE, then score values read from stdin, one line out per value.")] = False,
+    threads: Threads = None,
     force: Force = False,
     quiet: Quiet = False,
 ) -> None:
@@ -143,11 +150,13 @@ def detect_command(
     if labels is not None and not labels.exists():
         raise ConfigError(f"{labels}: labels file not found (given by --labels)")
 
-    df, masks = _read_with_labels(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, label_col)
+    set_threads(threads)
+    df, masks = _read_with_labels(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, label_col,
+                                  duplicates, regular=not irregular)
     if labels is not None:
         masks = _label_masks(df, labels)
     det = AnomalyDetector(method=method, threshold=threshold, window=window, hidden=hidden, epochs=epochs,
-                          period=period, calibration=calibration, event_gap=event_gap, min_event_length=min_event_length, seed=seed,
+                          period=period, calibration=calibration, local_norm=local_norm, event_gap=event_gap, min_event_length=min_event_length, seed=seed,
                           device=device, quiet=quiet)
     n_series = df["unique_id"].nunique()
     if stream and n_series != 1:

@@ -14,6 +14,8 @@ TargetCol = Annotated[str | None, typer.Option("--target-col", help="Value colum
 Freq = Annotated[str | None, typer.Option("--freq", help="Pandas frequency alias (h, 30min, D, W, MS, QS, YS); default: inferred.")]
 FillGaps = Annotated[str | None, typer.Option("--fill-gaps", help="Fill missing timestamps: interpolate, ffill or zero (default: error).")]
 FillNan = Annotated[str | None, typer.Option("--fill-nan", help="Fill missing values: interpolate, ffill or zero (default: error).")]
+Duplicates = Annotated[str, typer.Option("--duplicates", help="Rows of one series at the same timestamp: error, first, last or mean.")]
+Threads = Annotated[int | None, typer.Option("--threads", min=1, help="CPU threads for torch (default: torch's own choice).")]
 Force = Annotated[bool, typer.Option("--force", help="Overwrite existing output files.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
 Horizon = Annotated[int | None, typer.Option("--horizon", min=1, help="Steps to forecast (default: one season; 6 for yearly or unknown seasons).")]
@@ -21,10 +23,11 @@ Level = Annotated[str | None, typer.Option("--level", help="Interval levels in p
 SeasonLength = Annotated[int | None, typer.Option("--season-length", min=1, help="Season length (default: from the frequency).")]
 
 
-def read(file: Path, id_col, time_col, target_col, freq, fill_gaps, fill_nan=None):
+def read(file: Path, id_col, time_col, target_col, freq, fill_gaps, fill_nan=None, duplicates="error"):
     """read_series with the CLI's options."""
     from tsrnn.data.io import read_series
 
     return read_series(file, id_col=id_col, time_col=time_col, target_col=target_col, freq=freq,
-                       fill_gaps=fill_gaps, fill_nan=fill_nan)
+                       fill_gaps=fill_gaps, fill_nan=fill_nan, duplicates=duplicates)
+
 Jobs = Annotated[int, typer.Option("--jobs", "-j", help="Processes for per-series statistical fits (-1: all cores).")]

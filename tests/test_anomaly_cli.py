@@ -121,3 +121,33 @@ def test_stream_one_line_per_value(series_csv):
     assert "stdin line 2" in _one_error_line(r)
     r = run(p, "--target-col", "value", "-m", "stl", "--stream", "-q", input="10\n")
     assert "streaming supports" in _one_error_line(r)
+
+
+def test_duplicates_irregular_threads_and_local_norm(tmp_path):
+    import torch
+
+    n = 300
+    ds = pd.date_range("2024-01-01", periods=n, freq="5min").to_series()
+    y = 10 + np.sin(np.arange(n) / 8.0)
+    y[250] += 6
+    frame = pd.DataFrame({"timestamp": ds.to_numpy(), "value": y})
+    frame = frame.drop(index=[100, 101])  # a gap
+    frame.loc[len(frame) + 10] = [ds.iloc[50], 11.0]  # a duplicate timestamp, last in the file
+    frame.loc[len(frame) + 10] = [ds.iloc[200] + pd.Timedelta("1min"), 10.0]  # off the 5-minute grid
+    p = tmp_path / "nab_like.csv"
+    frame.to_csv(p, index=False)
+    base = [p, "-m", "zscore", "--window", "24", "-t", "sigma:6", "-q"]
+    assert "duplicate timestamp" in _one_error_line(run(*base))
+    assert "off the '5min' grid" in _one_error_line(run(*base, "--duplicates", "first"))
+    assert "duplicates policy" in _one_error_line(run(*base, "--duplicates", "max"))
+    assert "local_norm" in _one_error_line(run(*base, "--duplicates", "mean", "--irregular", "--local-norm", "1"))
+    torch.set_num_threads(2)
+    out = tmp_path / "scores.csv"
+    r = run(*base, "--duplicates", "mean", "--irregular", "--local-norm", "16", "--threads", "1", "-o", out)
+    assert r.exit_code == 0, r.output
+    assert torch.get_num_threads() == 1
+    scores = pd.read_csv(out, parse_dates=["ds"])
+    assert len(scores) == n - 2 + 1  # the gap stays a gap, the duplicate is merged, the off-grid row kept
+    assert scores.loc[scores["ds"] == ds.iloc[50], "y"].item() == pytest.approx((y[50] + 11.0) / 2)
+    flagged = scores.loc[scores["is_anomaly"], "ds"].tolist()
+    assert ds.iloc[250] in flagged

@@ -131,10 +131,42 @@ def test_bad_options():
         AnomalyDetector(method="zscore", threshold="quantile:7").fit(df)
 
 
-@pytest.mark.parametrize("method", ["forecast", "zscore"])
-def test_streaming_equals_batch(method):
+def test_local_ratio_known_answer():
+    from tsrnn.anomaly.scorers import local_ratio
+
+    s = np.array([1.0, 3.0, np.nan, 2.0, 8.0, 0.01, 0.02])
+    out = local_ratio(s, window=2)  # needs 1 finite score among the 2 before
+    expected = [np.nan, 3.0 / 1.0, np.nan, 2.0 / 3.0, 8.0 / 2.0, 0.01 / 5.0, 0.02 / max(4.005, 0.1)]
+    assert np.allclose(out, expected, equal_nan=True)
+    flat = local_ratio(np.full(6, 0.01), window=2)
+    assert np.allclose(flat[1:], 0.1)  # the floor (a tenth of the typical score) caps the amplification
+
+
+def test_local_norm_divides_by_the_recent_score_level():
+    df = _frame(n=400, spike=False)
+    y = df["y"].to_numpy().copy()
+    y[300:310] += np.array([4.0, -4.0] * 5)  # a burst of large errors
+    df["y"] = y
+    plain = AnomalyDetector(method="zscore", window=24, threshold="quantile:0.99").fit(_head(df, 250))
+    local = AnomalyDetector(method="zscore", window=24, threshold="quantile:0.99", local_norm=16).fit(_head(df, 250))
+    from tsrnn.anomaly.scorers import local_ratio
+
+    s0, s1 = plain.score(df), local.score(df)
+    assert np.allclose(s1, local_ratio(s0, 16), equal_nan=True)
+    assert np.isnan(s1[: 24 // 2 + 8]).all() and np.isfinite(s1[40:]).all()
+    # the training scores behind the thresholds are normalised the same way
+    assert np.allclose(local.train_scores_[0], s1[:250], equal_nan=True)
+    # the burst alarms at its start; later points of the burst are judged against the raised level
+    assert plain.detect(df)["is_anomaly"].to_numpy()[300:310].sum() > local.detect(df)["is_anomaly"].to_numpy()[300:310].sum() >= 1
+    with pytest.raises(ConfigError, match="local_norm must be 0"):
+        AnomalyDetector(method="zscore", local_norm=1).fit(df)
+
+
+@pytest.mark.parametrize("method, local_norm", [("forecast", 0), ("zscore", 0), ("forecast", 16), ("zscore", 16)])
+def test_streaming_equals_batch(method, local_norm):
     df = _frame(n=400)
-    det = AnomalyDetector(method=method, threshold="quantile:0.995", **FAST).fit(_head(df, 300))
+    det = AnomalyDetector(method=method, threshold="quantile:0.995", local_norm=local_norm,
+                          **FAST).fit(_head(df, 300))
     out = det.detect(df)
     st = det.streamer()
     res = [st.update(v) for v in df["y"].to_numpy()]

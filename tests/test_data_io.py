@@ -114,3 +114,49 @@ def test_freq_inference_and_season_lengths():
     assert infer_freq(pd.date_range("2020", periods=10, freq="MS")) == "MS"
     assert infer_freq(pd.date_range("2020", periods=10, freq="QS")).startswith("QS")
     assert [season_length(f) for f in ["h", "30min", "D", "W-SUN", "MS", "QS", "YS", None]] == [24, 48, 7, 52, 12, 4, 1, 1]
+
+
+def test_duplicates_policy(tmp_path):
+    p = write(tmp_path, "unique_id,ds,y\na,2020-01-01,1\na,2020-01-02,2\na,2020-01-02,4\nb,2020-01-01,7\n"
+                        "a,2020-01-03,5\nb,2020-01-02,8\na,2020-01-02,\n")
+    with pytest.raises(DataError, match=r"series 'a' has duplicate timestamp 2020-01-02 00:00:00 \(lines 3, 4, 8\)"):
+        read_series(p, fill_nan="zero")
+    first = read_series(p, duplicates="first")
+    assert first.loc[first.unique_id == "a", "y"].tolist() == [1, 2, 5]  # file order decides
+    last = read_series(p, duplicates="last", fill_nan="zero")
+    assert last.loc[last.unique_id == "a", "y"].tolist() == [1, 0, 5]  # the last row is empty, filled after merging
+    mean = read_series(p, duplicates="mean")
+    assert mean.loc[mean.unique_id == "a", "y"].tolist() == [1, 3, 5]  # NaN ignored in the mean
+    assert mean.loc[mean.unique_id == "b", "y"].tolist() == [7, 8]  # other series untouched
+    assert mean.attrs["freq"] == "D" and len(mean) == 5
+    with pytest.raises(ConfigError, match="duplicates='max' is not a duplicates policy"):
+        read_series(p, duplicates="max")
+
+
+def test_irregular_keeps_timestamps_as_given(tmp_path):
+    # a gap (00:10 missing), an off-grid time (00:17) and a duplicate: NAB-like data
+    text = "timestamp,value\n2020-01-01 00:00,1\n2020-01-01 00:05,2\n2020-01-01 00:15,3\n2020-01-01 00:17,4\n" \
+           "2020-01-01 00:17,6\n2020-01-01 00:20,7\n"
+    p = write(tmp_path, text)
+    with pytest.raises(DataError, match="duplicate timestamp"):
+        read_series(p, regular=False)
+    df = read_series(p, regular=False, duplicates="mean")
+    assert df["ds"].dt.strftime("%H:%M").tolist() == ["00:00", "00:05", "00:15", "00:17", "00:20"]
+    assert df["y"].tolist() == [1, 2, 3, 5, 7] and df.attrs["freq"] is None
+    with pytest.raises(DataError):  # the regular reader still rejects the off-grid time
+        read_series(p, duplicates="mean")
+    with pytest.raises(ConfigError, match="cannot be combined with regular=False"):
+        read_series(p, regular=False, fill_gaps="ffill")
+
+
+def test_read_columns_and_head(tmp_path):
+    from tsrnn.data.io import read_columns, read_head
+
+    p = write(tmp_path, " ds , y,label\n2020-01-01,1,0\n2020-01-02,2,1\n")
+    assert read_columns(p) == ["ds", "y", "label"]
+    assert read_head(p, rows=1)["y"].tolist() == ["1"]
+    q = tmp_path / "f.parquet"
+    pd.DataFrame({"ds": pd.date_range("2020-01-01", periods=3), "v": [1.0, 2, 3]}).to_parquet(q)
+    assert read_columns(q) == ["ds", "v"]
+    with pytest.raises(DataError, match="file not found"):
+        read_columns(tmp_path / "nope.csv")

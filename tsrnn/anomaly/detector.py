@@ -9,7 +9,8 @@
 `fit` scales every series by its own statistics (SeriesScaler), fits the scorer on the scaled
 training series, scores them, divides scores by each series' mean training score (so a score reads
 as "times the typical error of this series") and fits one threshold per series on those training
-scores. `detect` scores new data of the same series (typically the full series, training part
+scores (with `local_norm` = W > 0, each score is then divided by the mean of the W scores before
+it: "surprise relative to the recent score level", see scorers.local_ratio). `detect` scores new data of the same series (typically the full series, training part
 included) and applies each series' threshold. NaN scores (points with too little history for the
 method) are never anomalous.
 """
@@ -48,19 +49,23 @@ class AnomalyDetector(BaseEstimator):
     calibration: share of each training series (its tail) held out from the scorer's fit; the
         thresholds are still fitted on the scores of the whole training series, so that part of
         them is out of sample (0: the scorer sees everything).
+    local_norm: 0 (off) or a window W: every score (after division by the series' mean training
+        score) is divided by the mean of the W scores before it, floored at 0.1 (causal; the first
+        W/2 scores are NaN); a burst of large errors in a noisy stretch then alarms once, not at
+        every point. Meant for the recurrent methods' error scores; works for every method.
     """
 
     def __init__(self, method: str = "forecast", threshold: str = "pot", window: int = 32, hidden: int = 32,
                  layers: int = 1, cell: str = "lstm", epochs: int = 10, lr: float = 1e-3, batch_size: int = 64,
                  stride: int = 1, period: int | None = None, n_estimators: int = 100, event_gap: int = 0,
-                 min_event_length: int = 1, calibration: float = 0.0, seed: int = 0, device: str = "cpu",
-                 quiet: bool = True):
+                 min_event_length: int = 1, calibration: float = 0.0, local_norm: int = 0, seed: int = 0,
+                 device: str = "cpu", quiet: bool = True):
         self.method, self.threshold, self.window, self.hidden = method, threshold, window, hidden
         self.layers, self.cell, self.epochs, self.lr, self.batch_size = layers, cell, epochs, lr, batch_size
         self.stride, self.period, self.n_estimators = stride, period, n_estimators
         self.event_gap, self.min_event_length, self.seed, self.device, self.quiet = (
             event_gap, min_event_length, seed, device, quiet)
-        self.calibration = calibration
+        self.calibration, self.local_norm = calibration, local_norm
 
     # -- building blocks ------------------------------------------------------------------------
 
@@ -126,6 +131,8 @@ class AnomalyDetector(BaseEstimator):
                  for s in range(panel.n_series)]
         if not 0.0 <= self.calibration < 1.0:
             raise ConfigError(f"calibration must be in [0, 1) (got {self.calibration})")
+        if self.local_norm != 0 and self.local_norm < 2:
+            raise ConfigError(f"local_norm must be 0 (off) or a window >= 2 (got {self.local_norm})")
         # the scorer learns from the head of each series; the held-out tail gives out-of-sample scores
         keep = [x[: max(1, int(round(len(x) * (1.0 - self.calibration))))] for x in train]
         self.scorer_ = scorer.fit(keep)
@@ -136,7 +143,7 @@ class AnomalyDetector(BaseEstimator):
             fin = raw[np.isfinite(raw)]
             scale = float(np.mean(fin)) if len(fin) and np.mean(fin) > 1e-12 else 1.0
             self.score_scale_.append(scale)
-            s = raw / scale
+            s = self._local(raw / scale)
             self.train_scores_.append(s)
             self.thresholds_.append(parse_threshold(self.threshold).fit(s))
         self.fitted_ = True
@@ -147,8 +154,15 @@ class AnomalyDetector(BaseEstimator):
         out = []
         for s, k in enumerate(idx):
             x = self.scaler_.transform(panel.series(s), np.full(len(panel.series(s)), k))
-            out.append(self.scorer_.score(x) / self.score_scale_[k])
+            out.append(self._local(self.scorer_.score(x) / self.score_scale_[k]))
         return out
+
+    def _local(self, s: np.ndarray) -> np.ndarray:
+        if not self.local_norm:
+            return s
+        from tsrnn.anomaly.scorers import local_ratio
+
+        return local_ratio(s, self.local_norm)
 
     def score(self, df: pd.DataFrame) -> np.ndarray:
         """(N,) anomaly scores aligned with the rows of `df` (NaN: too little history for the method)."""

@@ -16,7 +16,20 @@ import numpy as np
 
 from tsrnn.errors import ConfigError, DataError
 
-__all__ = ["ZScoreScorer", "STLScorer", "IForestScorer", "cover_mean"]
+__all__ = ["ZScoreScorer", "STLScorer", "IForestScorer", "cover_mean", "local_ratio", "LOCAL_FLOOR"]
+
+LOCAL_FLOOR = 0.1  # local_ratio's denominator never drops below a tenth of the typical training score
+
+
+def local_ratio(s: np.ndarray, window: int, floor: float = LOCAL_FLOOR) -> np.ndarray:
+    """Surprise relative to the recent score level: s[t] / max(mean of the finite scores among
+    s[t-window..t-1], floor). Causal; NaN until `window` // 2 past scores are finite. `s` (T,) is
+    in units of the series' mean training score, so `floor` is a share of that typical score."""
+    import pandas as pd
+
+    s = np.asarray(s, dtype=np.float64)
+    past = pd.Series(s).shift(1).rolling(window, min_periods=max(1, window // 2)).mean().to_numpy()
+    return s / np.maximum(past, floor)
 
 
 def cover_mean(err: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:

@@ -7,7 +7,7 @@
 Supported methods: "forecast" (one recurrent step per point — on the numba runtime when
 `tsrnn.cpu` provides it, else torch) and "zscore" (running sums over the look-back window). The
 score is the one `detect` gives the same point when the stream starts at the series' first value,
-and the threshold is the series' fitted one (SPOT keeps updating it; "dynamic" and
+with the detector's `local_norm` applied by a running window, and the threshold is the series' fitted one (SPOT keeps updating it; "dynamic" and
 "contamination", which judge a whole batch, use the value chosen on the training scores).
 """
 
@@ -33,6 +33,7 @@ class _Streamer:
         self.score_scale = det.score_scale_[k]
         self.threshold = copy.deepcopy(det.thresholds_[k])
         self.n_features = len(det.targets_)
+        self.local = _LocalRatio(det.local_norm) if det.local_norm else None
 
     def _scaled(self, value) -> np.ndarray:
         v = np.asarray(value, dtype=np.float64).reshape(-1)
@@ -40,9 +41,13 @@ class _Streamer:
             raise DataError(f"stream value has {v.shape[0]} column(s), the detector was fitted on {self.n_features}")
         return (v - self.loc) / self.scale
 
+    def _score(self, value) -> float:
+        s = self._raw(self._scaled(value)) / self.score_scale
+        return s if self.local is None else self.local(s)
+
     def update(self, value) -> tuple[float, bool]:
         """Score one new value and judge it; NaN score (too little history yet) is never anomalous."""
-        s = self._raw(self._scaled(value)) / self.score_scale
+        s = self._score(value)
         if not math.isfinite(s):
             return s, False
         _, flag = self.threshold.update(s)
@@ -52,8 +57,33 @@ class _Streamer:
         """Feed past values (T,) or (T, C) without judging them (the threshold is not touched)."""
         h = np.asarray(history, dtype=np.float64)
         for v in h.reshape(len(h), -1):
-            self._raw(self._scaled(v))
+            self._score(v)
         return self
+
+
+class _LocalRatio:
+    """scorers.local_ratio one score at a time: s / max(mean of the finite scores among the last
+    `window`, LOCAL_FLOOR), NaN until window // 2 of them are finite (O(1) per point)."""
+
+    def __init__(self, window: int):
+        self.window, self.min_periods = window, max(1, window // 2)
+        self.buf: deque = deque()
+        self.total, self.count = 0.0, 0
+
+    def __call__(self, s: float) -> float:
+        from tsrnn.anomaly.scorers import LOCAL_FLOOR
+
+        out = s / max(self.total / self.count, LOCAL_FLOOR) if self.count >= self.min_periods else float("nan")
+        self.buf.append(s)
+        if math.isfinite(s):
+            self.total += s
+            self.count += 1
+        if len(self.buf) > self.window:
+            old = self.buf.popleft()
+            if math.isfinite(old):
+                self.total -= old
+                self.count -= 1
+        return out
 
 
 class ZScoreStreamer(_Streamer):
@@ -98,7 +128,8 @@ class ForecastStreamer(_Streamer):
             step = _numba_step(det)
             if step is not None:
                 self._step, self.backend = step, "numba"
-                if step.scalar is not None and type(self.threshold).update is Threshold.update:
+                if (step.scalar is not None and type(self.threshold).update is Threshold.update
+                        and self.local is None):
                     self.update = self._fast_update(step.scalar)
             elif backend == "numba":
                 raise ConfigError("the numba runtime (tsrnn.cpu) cannot run this detector's network")

@@ -22,6 +22,7 @@ TIME_CANDIDATES = ("ds", "timestamp", "datetime", "date", "time", "month", "peri
 ID_CANDIDATES = ("unique_id", "series_id", "series", "id", "item_id")
 TARGET_CANDIDATES = ("y", "value", "target")
 FILL_METHODS = ("interpolate", "ffill", "zero")
+DUPLICATE_POLICIES = ("error", "first", "last", "mean")
 
 
 def read_series(
@@ -32,6 +33,8 @@ def read_series(
     freq: str | None = None,
     fill_gaps: str | None = None,
     fill_nan: str | None = None,
+    duplicates: str = "error",
+    regular: bool = True,
 ) -> pd.DataFrame:
     """Read and validate time series from a CSV/Parquet/.tsf file or a DataFrame.
 
@@ -43,11 +46,25 @@ def read_series(
     ``fill_gaps`` / ``fill_nan`` ∈ {"interpolate", "ffill", "zero"}: without them a missing
     timestamp or a NaN target is an error naming the series and the first offending time.
 
+    ``duplicates``: what to do with several rows of one series at the same timestamp — "error"
+    (default: a DataError naming the lines), "first" / "last" (keep that row, in file order) or
+    "mean" (average the values; NaN values are ignored unless all are NaN).
+
+    ``regular=False`` keeps the timestamps as given: gaps and off-grid times are allowed, nothing
+    is filled or resampled (``fill_gaps`` must then be None), and ``attrs["freq"]`` is None (a
+    detector judges the points in order; forecasters need a regular grid). Rows are still sorted
+    by (unique_id, ds) and duplicates still follow ``duplicates``.
+
     Raises DataError with a one-sentence message naming the file, column and line.
     """
     for name, opt in (("fill_gaps", fill_gaps), ("fill_nan", fill_nan)):
         if opt is not None and opt not in FILL_METHODS:
             raise ConfigError(f"{name}={opt!r} is not a fill method; use one of {', '.join(FILL_METHODS)}")
+    if duplicates not in DUPLICATE_POLICIES:
+        raise ConfigError(f"duplicates={duplicates!r} is not a duplicates policy; use one of {', '.join(DUPLICATE_POLICIES)}")
+    if not regular and fill_gaps is not None:
+        raise ConfigError("fill_gaps needs a regular grid; it cannot be combined with regular=False (timestamps as given)")
+    opts = {"duplicates": duplicates, "regular": regular}
     if isinstance(source, pd.DataFrame):
         where, raw, line_offset = "data frame", source.reset_index(drop=True), 1
     else:
@@ -55,7 +72,7 @@ def read_series(
         where = str(source)
         if path.suffix.lower() == ".tsf":
             df = read_tsf(path)
-            return _finish(df, where, freq or df.attrs.get("freq"), fill_gaps, fill_nan, ["y"])
+            return _finish(df, where, freq or df.attrs.get("freq"), fill_gaps, fill_nan, ["y"], **opts)
         raw, line_offset = _load_table(path), 2  # header is line 1
     if raw.empty:
         raise DataError(f"{where}: the file holds no rows")
@@ -89,14 +106,37 @@ def read_series(
                 df[c] = _to_float(raw[c], c, where, line_offset)
             names = list(targets)
     shown = {"y": targets[0]} if targets and len(targets) == 1 else {}
-    return _finish(df, where, freq, fill_gaps, fill_nan, names, shown)
+    return _finish(df, where, freq, fill_gaps, fill_nan, names, shown, **opts)
 
 
 def _default_id(where: str) -> str:
     return Path(where).stem if where != "data frame" else "series"
 
 
-def _load_table(path: Path) -> pd.DataFrame:
+def read_columns(path: str | Path) -> list[str]:
+    """The column names of a CSV/TSV/Parquet file, stripped as read_series sees them; reads the
+    header only (Parquet: the schema). Raises DataError for a missing or unreadable file."""
+    path = Path(path)
+    if path.suffix.lower() in (".parquet", ".pq") and path.is_file():
+        import pyarrow.parquet as pq
+
+        try:
+            names = pq.read_schema(path).names
+        except (OSError, ValueError) as e:
+            raise DataError(f"{path}: cannot be read as a table ({str(e).strip().splitlines()[0]})") from None
+        return [str(c).strip() for c in names if not str(c).startswith("__index_level_")]
+    return list(read_head(path, rows=0).columns)
+
+
+def read_head(path: str | Path, rows: int = 50) -> pd.DataFrame:
+    """The first `rows` rows of a CSV/TSV/Parquet file (CSV values as strings), column names
+    stripped; the same errors as read_series."""
+    head = _load_table(Path(path), nrows=rows)
+    head.columns = [str(c).strip() for c in head.columns]
+    return head
+
+
+def _load_table(path: Path, nrows: int | None = None) -> pd.DataFrame:
     if not path.exists():
         raise DataError(f"{path}: file not found")
     if path.is_dir():
@@ -104,10 +144,11 @@ def _load_table(path: Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):
-            return pd.read_parquet(path)
+            table = pd.read_parquet(path)
+            return table if nrows is None else table.head(nrows)
         if suffix in (".csv", ".txt", ".tsv", ".gz"):
             sep = "\t" if suffix == ".tsv" else ","
-            return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True)
+            return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True, nrows=nrows)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as e:
@@ -225,13 +266,15 @@ def _parse_time(col: pd.Series, name: str, where: str, line_offset: int) -> np.n
     return parsed.to_numpy(dtype="datetime64[ns]")
 
 
-def _finish(df, where, freq, fill_gaps, fill_nan, names, shown=None) -> pd.DataFrame:
+def _finish(df, where, freq, fill_gaps, fill_nan, names, shown=None, duplicates="error", regular=True) -> pd.DataFrame:
     shown = shown or {}
     df = df.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
     if "_line" not in df:
         df["_line"] = np.arange(len(df)) + 1
     dup = df.duplicated(["unique_id", "ds"], keep=False).to_numpy()
-    if dup.any():
+    if dup.any() and duplicates != "error":
+        df = _merge_duplicates(df, names, duplicates)
+    elif dup.any():
         i = int(np.flatnonzero(dup)[0])
         uid, t = df["unique_id"].iat[i], df["ds"].iat[i]
         lines = df.loc[dup & (df["unique_id"] == uid).to_numpy() & (df["ds"] == t).to_numpy(), "_line"].tolist()
@@ -247,6 +290,13 @@ def _finish(df, where, freq, fill_gaps, fill_nan, names, shown=None) -> pd.DataF
                 f"{df['_line'].iat[i]} (series '{df['unique_id'].iat[i]}', {df['ds'].iat[i]}); "
                 "fill them with --fill-nan interpolate|ffill|zero or remove those rows"
             )
+    if not regular:
+        for c in names:
+            if fill_nan is not None and np.isnan(df[c].to_numpy()).any():
+                df[c] = _fill(df, c, fill_nan)
+        df = df.drop(columns=["_line"])
+        df.attrs.update({"freq": None, "targets": list(names), "source": where})
+        return df
     if freq is None:
         lens = df.groupby("unique_id", sort=False).size()
         longest = lens.idxmax()
@@ -263,6 +313,17 @@ def _finish(df, where, freq, fill_gaps, fill_nan, names, shown=None) -> pd.DataF
     df = df.drop(columns=["_line"])
     df.attrs.update({"freq": freq, "targets": list(names), "source": where})
     return df
+
+
+def _merge_duplicates(df: pd.DataFrame, names: list[str], policy: str) -> pd.DataFrame:
+    """One row per (unique_id, ds) of a sorted frame: the first or last row in file order, or the
+    mean of the value columns (NaN ignored unless all are NaN); `_line` is the first row's."""
+    keys = ["unique_id", "ds"]
+    if policy in ("first", "last"):
+        return df.drop_duplicates(keys, keep=policy).reset_index(drop=True)
+    g = df.groupby(keys, sort=False)
+    out = g.agg({"_line": "first", **{c: "mean" for c in names}}).reset_index()
+    return out[df.columns].reset_index(drop=True)
 
 
 def _regularise(df, where, freq, fill_gaps, names) -> pd.DataFrame:
