@@ -9,6 +9,7 @@ import typer
 from tsrnn_cli.app import app
 from tsrnn_cli.common import handle_errors, split_list
 from tsrnn_cli.options import (
+    Duplicates,
     FileArg,
     FillGaps,
     FillNan,
@@ -41,6 +42,7 @@ def backtest_command(
     freq: Freq = None,
     fill_gaps: FillGaps = None,
     fill_nan: FillNan = None,
+    duplicates: Duplicates = "error",
     level: Level = None,
     season_length: SeasonLength = None,
     epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Training epochs (neural models).")] = None,
@@ -60,7 +62,7 @@ def backtest_command(
     from tsrnn.registry import make_estimator
 
     check_writable(output, force, "-o")
-    df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan)
+    df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates)
     h = horizon or default_horizon(df.attrs["freq"])
     ests = [make_estimator(n, h, season_length=season_length, epochs=epochs, seed=seed, device=device, quiet=True, n_jobs=jobs)
             for n in split_list(models) or []]

@@ -9,6 +9,7 @@ import typer
 from tsrnn_cli.app import app
 from tsrnn_cli.common import handle_errors, split_list
 from tsrnn_cli.options import (
+    Duplicates,
     FileArg,
     FillGaps,
     FillNan,
@@ -47,6 +48,7 @@ def forecast_command(
     freq: Freq = None,
     fill_gaps: FillGaps = None,
     fill_nan: FillNan = None,
+    duplicates: Duplicates = "error",
     level: Level = None,
     season_length: SeasonLength = None,
     epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Training epochs (neural models).")] = None,
@@ -69,7 +71,7 @@ def forecast_command(
     check_writable(output, force, "-o")
     check_writable(plot, force, "--plot")
     levels = parse_levels(level)
-    df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan)
+    df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates)
     freq_ = df.attrs["freq"]
     if model_file is not None:
         from tsrnn.forecaster import Forecaster

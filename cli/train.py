@@ -9,6 +9,7 @@ import typer
 from tsrnn_cli.app import app
 from tsrnn_cli.common import handle_errors
 from tsrnn_cli.options import (
+    Duplicates,
     FileArg,
     FillGaps,
     FillNan,
@@ -33,6 +34,9 @@ def train_command(
     hidden: Annotated[int, typer.Option("--hidden", min=1, help="Hidden units per layer.")] = 64,
     layers: Annotated[int, typer.Option("--layers", min=1, help="Recurrent layers.")] = 2,
     epochs: Annotated[int, typer.Option("--epochs", min=1, help="Training epochs (early stopping may end sooner).")] = 30,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Windows per training step.")] = 256,
+    scaler: Annotated[str, typer.Option("--scaler", help="Per-series scaling: standard, minmax, robust, diff (naive-MAE units) or none.")] = "standard",
+    window_norm: Annotated[str | None, typer.Option("--window-norm", help="Take each window relative to its 'last' or 'mean' value (trending, short series).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: same data + seed + device gives the same model.")] = 0,
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
     id_col: IdCol = None,
@@ -41,6 +45,7 @@ def train_command(
     freq: Freq = None,
     fill_gaps: FillGaps = None,
     fill_nan: FillNan = None,
+    duplicates: Duplicates = "error",
     force: Force = False,
     quiet: Quiet = False,
 ) -> None:
@@ -48,11 +53,12 @@ def train_command(
     from tsrnn.output import check_writable
 
     check_writable(output, force, "-o")  # before any work
-    df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan)
+    df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates)
     from tsrnn.forecaster import Forecaster
 
     est = Forecaster(model=model, horizon=horizon, input_len=input_len, hidden=hidden, layers=layers,
-                     epochs=epochs, seed=seed, device=device, quiet=quiet)
+                     epochs=epochs, batch_size=batch_size, scaler=scaler, window_norm=window_norm, seed=seed,
+                     device=device, quiet=quiet)
     if not quiet:
         typer.echo(f"training {est.alias} on {df['unique_id'].nunique()} series ({len(df)} rows, "
                    f"freq {df.attrs.get('freq')}), horizon {horizon}", err=True)

@@ -103,6 +103,15 @@ def test_forecast_bad_input_exits_2_with_one_line(tmp_path, text, extra, fragmen
     assert_bad_input(r, *fragments)
 
 
+def test_forecast_duplicates_policy(tmp_path):
+    p = write(tmp_path, "ds,y\n" + "".join(f"2020-01-{d:02d},{d}\n" for d in range(1, 11)) + "2020-01-10,20\n")
+    assert_bad_input(run("forecast", p, "--horizon", 2, "--model", "naive"), "duplicate timestamp")
+    r = run("forecast", p, "--horizon", 2, "--model", "naive", "--duplicates", "mean", "-o", tmp_path / "f.csv")
+    assert r.exit_code == 0, r.output
+    assert pd.read_csv(tmp_path / "f.csv")["yhat"].tolist() == [15.0, 15.0]  # mean of 10 and 20
+    assert_bad_input(run("forecast", p, "--horizon", 2, "--duplicates", "sum"), "duplicates")
+
+
 def test_backtest_too_short_and_unknown_option(tmp_path):
     p = write(tmp_path, "ds,y\n" + "".join(f"2020-01-{d:02d},{d}\n" for d in range(1, 11)))
     assert_bad_input(run("backtest", p, "--horizon", 5, "--windows", 3), "needs at least")

@@ -133,7 +133,16 @@ def test_too_short_series_and_bad_options(panel):
                       ignore_index=True)
     short.attrs.update(panel.attrs)
     with pytest.raises(DataError, match="'tiny' has 8 observations"):
-        Forecaster(model="lstm", horizon=4, input_len=12, **TINY).fit(short)
+        Forecaster(model="lstm", horizon=4, input_len=12, pad=False, **TINY).fit(short)
+    one = pd.concat([panel, pd.DataFrame({"unique_id": "one", "ds": pd.date_range("2024-01-01", periods=1, freq="h"), "y": 1.0})],
+                    ignore_index=True)
+    one.attrs.update(panel.attrs)
+    with pytest.raises(DataError, match="'one' has 1 observations.*at least 2"):
+        Forecaster(model="lstm", horizon=4, input_len=12, **TINY).fit(one)
+    with pytest.raises(DataError, match="longest series has 4 observations.*at least 5"):
+        Forecaster(model="lstm", horizon=4, input_len=12, **TINY).fit(short[short.unique_id == "tiny"].iloc[:4])
+    with pytest.raises(ConfigError, match="window_norm 'median'"):
+        Forecaster(model="lstm", horizon=4, window_norm="median").fit(panel)
     with pytest.raises(ConfigError, match="model 'tcn'"):
         Forecaster(model="tcn", horizon=4).fit(panel)
     with pytest.raises(ConfigError, match="horizon"):
@@ -194,6 +203,56 @@ def test_numba_backend_matches_torch(panel, tmp_path):
     s2s.save(tmp_path / "s.tsrnn")
     with pytest.raises(ConfigError, match="seq2seq"):
         Forecaster.load(tmp_path / "s.tsrnn", backend="numba")
+
+
+def short_panel():
+    """Two long sine series and two short ones (shorter than input_len + horizon)."""
+    long = sine_panel(n_series=2, length=120)
+    short = sine_panel(n_series=2, length=14, names="t")
+    df = pd.concat([long, short], ignore_index=True)
+    df.attrs.update(long.attrs)
+    return df
+
+
+def test_left_padding_forecasts_short_series_and_round_trips(tmp_path):
+    df = short_panel()
+    est = Forecaster(model="gru", horizon=6, input_len=24, hidden=8, layers=1, epochs=2, quiet=True,
+                     window_norm="mean").fit(df)
+    assert est.config_["pad"] == 23 and est.features_["columns"][-1] == "observed"
+    fc = est.predict(level=[80])
+    assert set(fc.unique_id) == {"s0", "s1", "t0", "t1"} and np.isfinite(fc.yhat).all()
+    # new history shorter than input_len, for a known and an unseen series
+    new = pd.concat([df[df.unique_id == "t0"].iloc[:5], sine_panel(n_series=1, length=3, names="u")], ignore_index=True)
+    new.attrs.update(df.attrs)
+    assert len(est.predict(new)) == 12
+    path = tmp_path / "pad.tsrnn"
+    est.save(path)
+    for backend in ("torch", "numba"):
+        back = Forecaster.load(path, backend=backend)
+        for d in (None, new):
+            np.testing.assert_allclose(back.predict(d).yhat, est.predict(d).yhat, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("norm", ["last", "mean"])
+def test_window_norm_is_level_invariant(norm):
+    df = short_panel()
+    est = Forecaster(model="lstm", horizon=6, input_len=24, hidden=8, layers=1, epochs=2, quiet=True, scaler="none",
+                     window_norm=norm).fit(df)
+    shifted = df.assign(y=df.y + 1000.0)
+    a, b = est.predict(df), est.predict(shifted)
+    np.testing.assert_allclose(b.yhat.to_numpy() - 1000.0, a.yhat.to_numpy(), atol=2e-3)
+    plain = Forecaster(model="lstm", horizon=6, input_len=24, hidden=8, layers=1, epochs=2, quiet=True,
+                       scaler="none").fit(df)
+    assert np.abs(plain.predict(shifted).yhat.to_numpy() - 1000.0 - plain.predict(df).yhat.to_numpy()).max() > 1.0
+
+
+def test_window_norm_model_still_overfits_a_sine_panel():
+    panel = sine_panel()
+    est = Forecaster(model="gru", horizon=6, input_len=24, hidden=32, layers=1, epochs=30, batch_size=32, lr=1e-2,
+                     patience=None, val_size=0, quiet=True, window_norm="mean", scaler="diff").fit(panel)
+    t = np.arange(160, 166)
+    truth = np.concatenate([10 + k + (1 + k) * np.sin(2 * np.pi * t / 24 + k) for k in range(2)])
+    assert np.abs(est.predict()["yhat"].to_numpy() - truth).max() < 0.2
 
 
 @pytest.mark.gpu

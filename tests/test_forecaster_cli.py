@@ -65,3 +65,23 @@ def test_train_bad_option_is_one_line(csv, tmp_path):
     r = CliRunner().invoke(app, ["train", str(csv), "--model", "tcn", "--horizon", "6", "-o", str(tmp_path / "m.tsrnn"), "-q"])
     assert r.exit_code == 2
     assert "model 'tcn' is unknown" in r.output and "Traceback" not in r.output
+
+
+def test_train_short_series_options_reach_the_model(tmp_path):
+    app = _app()
+    rows = [pd.DataFrame({"unique_id": u, "ds": pd.date_range("2000-01-01", periods=n, freq="YS"), "y": 10.0 + np.arange(n) * k})
+            for u, n, k in (("a", 30, 1.0), ("b", 9, 2.0))]
+    p = tmp_path / "yearly.csv"
+    pd.concat(rows).to_csv(p, index=False)
+    out = tmp_path / "y.tsrnn"
+    r = CliRunner().invoke(app, ["train", str(p), "--model", "lstm", "--horizon", "6", "--hidden", "8", "--layers", "1",
+                                 "--epochs", "1", "--scaler", "diff", "--window-norm", "mean", "--batch-size", "8",
+                                 "-o", str(out), "-q"])
+    assert r.exit_code == 0, r.output
+    from tsrnn.forecaster import Forecaster
+
+    est = Forecaster.load(out)
+    assert est.config_["pad"] == 11 and est.config_["window_norm"] == "mean" and est.scaler_.method == "diff"
+    assert set(est.predict().unique_id) == {"a", "b"}  # the 9-point series is padded, not refused
+    r = CliRunner().invoke(app, ["train", str(p), "--horizon", "6", "--window-norm", "median", "-o", str(tmp_path / "z.tsrnn"), "-q"])
+    assert r.exit_code == 2 and "window_norm 'median' is unknown" in r.output and "Traceback" not in r.output

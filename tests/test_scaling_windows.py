@@ -40,6 +40,9 @@ def test_scaler_statistics_and_fit_on_train_only(rng):
     np.testing.assert_allclose(mm.transform(np.array([1.0, 3.0, 5.0]), np.array([0, 0, 0]), column=0), [0, 1, 2])
     rb = SeriesScaler("robust").fit(np.array([[1.0], [2.0], [3.0], [4.0], [100.0]]), np.array([0, 5]))
     assert rb.loc_[0, 0] == 3.0 and rb.scale_[0, 0] == 2.0
+    df = SeriesScaler("diff").fit(np.array([[1.0], [3.0], [2.0], [6.0], [5.0], [5.0]]), np.array([0, 4, 6]))
+    np.testing.assert_allclose(df.loc_[:, 0], [3.0, 5.0])
+    np.testing.assert_allclose(df.scale_[:, 0], [(2 + 1 + 4) / 3, 1.0])  # naive MAE; no change → 1
 
 
 @settings(max_examples=25, deadline=None)

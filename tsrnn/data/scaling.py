@@ -9,12 +9,14 @@ import numpy as np
 
 from tsrnn.errors import ConfigError, NotFittedError
 
-SCALERS = ("standard", "minmax", "robust", "none")
+SCALERS = ("standard", "minmax", "robust", "diff", "none")
 
 
 class SeriesScaler:
     """Scale each series by its own statistics: standard (mean/std), minmax (min/range),
-    robust (median/IQR) or none. A zero spread is replaced by 1 so constant series stay finite.
+    robust (median/IQR), diff (mean / mean absolute one-step change, the naive forecast's
+    in-sample MAE: errors in these units are MASE-like) or none. A zero spread is replaced by 1
+    so constant series stay finite.
     """
 
     def __init__(self, method: str = "standard"):
@@ -35,6 +37,9 @@ class SeriesScaler:
                 continue
             if self.method == "standard":
                 loc[s], scale[s] = x.mean(0), x.std(0)
+            elif self.method == "diff":
+                loc[s] = x.mean(0)
+                scale[s] = np.abs(np.diff(x, axis=0)).mean(0) if len(x) > 1 else 0.0
             elif self.method == "minmax":
                 loc[s], scale[s] = x.min(0), x.max(0) - x.min(0)
             else:

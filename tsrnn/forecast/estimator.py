@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from tsrnn.base import BaseEstimator
-from tsrnn.data.features import CALENDAR_KINDS, default_calendar, last_windows, step_inputs
+from tsrnn.data.features import CALENDAR_KINDS, default_calendar, step_inputs
 from tsrnn.data.freq import season_length
 from tsrnn.data.io import check_length
 from tsrnn.data.panel import Panel
@@ -25,14 +25,17 @@ from tsrnn.forecast.inputs import (
     Histories,
     decoder_inputs,
     encoder_inputs,
+    pad_panel,
     point_index,
     series_stats,
+    window_ref,
 )
 from tsrnn.frames import forecast_frame, parse_levels
 
 MODELS = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU", "seq2seq": "Seq2Seq"}
 BACKENDS = ("torch", "numba")
 LOSSES = ("mae", "mse")
+WINDOW_NORMS = (None, "last", "mean")
 MAX_INPUT_LEN = 512
 
 
@@ -50,6 +53,12 @@ class Forecaster(BaseEstimator):
     per-series embedding (0 = off); calendar: add calendar features (True: by frequency, or a
     list of kinds); exog: extra numeric columns used as past covariates; val_size: fraction (<1)
     or number of final steps of each series held out for early stopping and conformal intervals.
+    pad: "auto" (left-pad series shorter than input_len + horizon, with an "observed" input
+    feature, so short series still give windows and can be forecast), True, or False (series
+    must be long enough; the default input_len then shrinks to the shortest series);
+    window_norm: None | "last" | "mean" — subtract each input window's last (or mean observed)
+    scaled target value from its inputs and targets and add it back to the outputs, so the model
+    learns shapes relative to the current level (useful for trending, short series).
     Training: epochs, batch_size, lr, weight_decay, clip, patience, schedule, steps_per_epoch,
     seed, device ("auto" | "cpu" | "cuda"), bf16 (autocast on CUDA), quiet.
 
@@ -62,7 +71,8 @@ class Forecaster(BaseEstimator):
                  bidirectional: bool = False, layer_norm: bool = False, attention: str = "bahdanau",
                  teacher_forcing: float = 0.5, quantiles: tuple | None = None, loss: str = "mae",
                  embedding: int = 0, calendar: bool | list = True, exog: list | None = None,
-                 scaler: str = "standard", val_size: float = 0.1, epochs: int = 30, batch_size: int = 256,
+                 scaler: str = "standard", val_size: float = 0.1, pad: bool | str = "auto",
+                 window_norm: str | None = None, epochs: int = 30, batch_size: int = 256,
                  lr: float = 2e-3, weight_decay: float = 1e-4, clip: float = 1.0, patience: int | None = 5,
                  schedule: str = "cosine", steps_per_epoch: int | None = None, seed: int = 0,
                  device: str = "auto", bf16: bool = True, quiet: bool = False):
@@ -70,6 +80,7 @@ class Forecaster(BaseEstimator):
         self.cell, self.dropout, self.bidirectional, self.layer_norm = cell, dropout, bidirectional, layer_norm
         self.attention, self.teacher_forcing, self.quantiles, self.loss = attention, teacher_forcing, quantiles, loss
         self.embedding, self.calendar, self.exog, self.scaler, self.val_size = embedding, calendar, exog, scaler, val_size
+        self.pad, self.window_norm = pad, window_norm
         self.epochs, self.batch_size, self.lr, self.weight_decay, self.clip = epochs, batch_size, lr, weight_decay, clip
         self.patience, self.schedule, self.steps_per_epoch = patience, schedule, steps_per_epoch
         self.seed, self.device, self.bf16, self.quiet = seed, device, bf16, quiet
@@ -103,6 +114,10 @@ class Forecaster(BaseEstimator):
             q = list(self.quantiles)
             if any(not 0 < float(v) < 1 for v in q) or sorted(q) != q or len(set(q)) != len(q):
                 raise ConfigError(f"quantiles must be increasing values in (0, 1) (got {self.quantiles!r})")
+        if self.pad not in (True, False, "auto"):
+            raise ConfigError(f"pad must be 'auto', True or False (got {self.pad!r})")
+        if self.window_norm not in WINDOW_NORMS:
+            raise ConfigError(f"window_norm '{self.window_norm}' is unknown; use one of None, 'last', 'mean'")
         if not 0 <= float(self.teacher_forcing) <= 1:
             raise ConfigError(f"teacher_forcing must be in [0, 1] (got {self.teacher_forcing})")
         if not (0 <= float(self.val_size) < 1 or float(self.val_size) == int(self.val_size) >= 1):
@@ -146,15 +161,24 @@ class Forecaster(BaseEstimator):
         H = int(self.horizon)
         season = season_length(panel.freq)
         lengths = panel.lengths
+        shortest = int(lengths.min())
         if self.input_len is None:
-            L = min(max(2 * season, 2 * H, 4), MAX_INPUT_LEN, max(1, int(lengths.min()) - H))
+            L = min(max(2 * season, 2 * H, 4), MAX_INPUT_LEN)
+            if self.pad is False:
+                L = min(L, max(1, shortest - H))
         else:
             L = int(self.input_len)
-        check_length(df, L + H, f"model '{self.model}' with input_len {L} and horizon {H}")
         W = L + H
+        # left padding: windows may start up to P rows before a series (at least one observed input)
+        P = L - 1 if self.pad is True or (self.pad == "auto" and shortest < W) else 0
+        # padded models forecast every series but learn only from those with a full target window
+        check_length(df, 2 if P else W, f"model '{self.model}' with input_len {L} and horizon {H}")
+        if P and lengths.max() < W - P:
+            raise DataError(f"{df.attrs.get('source', 'data')}: the longest series has {int(lengths.max())} "
+                            f"observations; model '{self.model}' with horizon {H} needs at least {W - P} to learn from")
         vs = float(self.val_size)
         val_len = np.maximum(H, np.ceil(vs * lengths)).astype(np.int64) if vs < 1 else np.full(len(lengths), int(vs))
-        val_len = np.where((vs > 0) & (lengths - val_len >= W), val_len, 0)
+        val_len = np.where((vs > 0) & (lengths - val_len >= W - P), val_len, 0)
         train_end = lengths - val_len
         # the scaler sees only the training part of each series
         rel = np.arange(len(panel.values)) - np.repeat(panel.offsets[:-1], lengths)
@@ -165,9 +189,12 @@ class Forecaster(BaseEstimator):
         kinds = self._kinds(panel.freq)
         C = len(targets)
         inputs = step_inputs(scaled[:, :C], panel.ds, kinds, scaled[:, C:] if exog else None)
-        train_starts = window_starts(panel.offsets, W, last_end=train_end)
+        offsets = panel.offsets
+        if P:
+            inputs, sidx, offsets = pad_panel(inputs, sidx, offsets, P, C, len(exog))
+        train_starts = window_starts(offsets, W, last_end=train_end + P)
         # validation windows: targets entirely in the held-out tail (none where val_len == 0)
-        val_starts = window_starts(panel.offsets, W, first=np.maximum(train_end - L, 0))
+        val_starts = window_starts(offsets, W, first=np.maximum(train_end + P - L, 0))
         quantiles = [float(q) for q in self.quantiles] if self.quantiles else None
         n_out = len(quantiles) if quantiles else 1
         cfg = {
@@ -177,13 +204,14 @@ class Forecaster(BaseEstimator):
             "n_outputs": n_out, "quantiles": quantiles, "embedding": int(self.embedding),
             "n_series": panel.n_series, "n_features": int(inputs.shape[1]),
             "input_size": int(inputs.shape[1]) + int(self.embedding), "freq": panel.freq, "season": season,
-            "n_targets": C, "n_future": 2 * len(kinds),
+            "n_targets": C, "n_future": 2 * len(kinds), "pad": int(P), "window_norm": self.window_norm,
         }
         features = {"targets": targets, "exog": exog, "calendar": kinds, "n_targets": C,
-                    "columns": [*targets, *[f"{k}_{t}" for k in kinds for t in ("sin", "cos")], *exog]}
+                    "columns": [*targets, *[f"{k}_{t}" for k in kinds for t in ("sin", "cos")], *exog,
+                                *(["observed"] if P else [])]}
         net, hist, conformal, device = fit_network(self, cfg, inputs, sidx, train_starts, val_starts, W)
         self.config_, self.features_, self.scaler_, self.series_ = cfg, features, sc, list(panel.ids)
-        self.history_ = Histories(list(panel.ids), last_windows(panel.values, panel.offsets, L), panel.last_ds())
+        self.history_ = Histories.last(panel, L)
         self.conformal_, self.train_history_, self.device_ = conformal, hist, device
         self.net_, self.numba_net_, self.backend_ = net, None, "torch"
         self.fitted_ = True
@@ -212,14 +240,21 @@ class Forecaster(BaseEstimator):
                 raise DataError(f"{src}: column '{missing[0]}' (used by the model) not found; "
                                 f"columns are: {', '.join(map(str, df.columns))}")
             panel = Panel.from_frame(df, targets=targets + exog)
-            if len(panel.lengths) and panel.lengths.min() < L:  # the shared check names the series
-                check_length(df, L, f"forecasting with this model (input_len {L})")
-            h = Histories(list(panel.ids), last_windows(panel.values, panel.offsets, L), panel.last_ds())
+            need = 1 if cfg.get("pad") else L
+            if len(panel.lengths) and panel.lengths.min() < need:  # the shared check names the series
+                check_length(df, need, f"forecasting with this model (input_len {L})")
+            h = Histories.last(panel, L)
             full_v, full_o = panel.values, panel.offsets
         sid, loc, scale = series_stats(h, self.scaler_, self.series_, full_v, full_o)
-        x = encoder_inputs(h, loc, scale, feats["n_targets"], feats["calendar"], cfg["freq"])
+        pad = bool(cfg.get("pad"))
+        x = encoder_inputs(h, loc, scale, feats["n_targets"], feats["calendar"], cfg["freq"], pad)
+        ref = window_ref(x, feats["n_targets"], cfg.get("window_norm"), pad)
+        if ref is not None:
+            x[:, :, : feats["n_targets"]] -= ref[:, None, :].astype(np.float32)
         future = decoder_inputs(h, cfg["horizon"], feats["calendar"], cfg["freq"]) if cfg["model"] == "seq2seq" else None
         out = self._run(x, future, sid)  # (S, H, Q) scaled
+        if ref is not None:
+            out = out + ref[:, :1, None]
         out = out * scale[:, :1, None] + loc[:, :1, None]
         yhat = out[:, :, point_index(cfg["quantiles"])]
         intervals = {lv: self._interval(lv, out, yhat, scale[:, :1]) for lv in levels}

@@ -40,7 +40,8 @@ def fit_network(est, cfg: dict, inputs: np.ndarray, sidx: np.ndarray, train: np.
     device = trainer.device
     n_cal = cfg["n_future"]
     n_t = cfg["n_targets"]
-    data = DeviceData.build(inputs, sidx, train, val, cfg["input_len"], cfg["horizon"], slice(n_t, n_t + n_cal), device)
+    data = DeviceData.build(inputs, sidx, train, val, cfg["input_len"], cfg["horizon"], slice(n_t, n_t + n_cal), device,
+                            n_targets=n_t, norm=cfg.get("window_norm"), observed=bool(cfg.get("pad")))
     seed_everything(int(est.seed))
     net = build_net(cfg)
     loss = make_loss(est.loss, cfg["quantiles"], device)

@@ -17,24 +17,43 @@ class Histories:
     """The recent past of S series.
 
     ids: S names; values: (S, T, V) raw value columns (targets then exogenous), T = input_len;
-    last_ds: (S,) datetime64[ns] timestamp of each series' last row.
+    last_ds: (S,) datetime64[ns] timestamp of each series' last row; n_obs: (S,) how many of the
+    T rows are observed (series shorter than T are left-padded with their first row).
     """
 
     ids: list[str]
     values: np.ndarray
     last_ds: np.ndarray
+    n_obs: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.n_obs is None:
+            self.n_obs = np.full(len(self.ids), self.values.shape[1], dtype=np.int64)
+
+    @classmethod
+    def last(cls, panel, input_len: int) -> Histories:
+        """The last input_len rows of every series of a Panel, left-padded where shorter."""
+        lengths = panel.lengths
+        n_obs = np.minimum(lengths, input_len).astype(np.int64)
+        ends = panel.offsets[1:]
+        # row k of series s: ends - n_obs + max(k - (T - n_obs), 0)  (edge padding on the left)
+        k = np.arange(input_len)[None, :] - (input_len - n_obs)[:, None]
+        rows = (ends - n_obs)[:, None] + np.maximum(k, 0)
+        return cls(list(panel.ids), panel.values[rows], panel.last_ds(), n_obs)
 
     def to_json(self) -> dict:
         return {
             "ids": list(self.ids),
             "values": self.values.tolist(),
             "last_ds": [str(np.datetime64(t, "ns")) for t in self.last_ds],
+            "n_obs": self.n_obs.tolist(),
         }
 
     @classmethod
     def from_json(cls, d: dict) -> Histories:
         vals = np.asarray(d["values"], dtype=np.float64)
-        return cls(list(d["ids"]), vals, np.asarray(d["last_ds"], dtype="datetime64[ns]"))
+        n_obs = np.asarray(d["n_obs"], dtype=np.int64) if "n_obs" in d else None
+        return cls(list(d["ids"]), vals, np.asarray(d["last_ds"], dtype="datetime64[ns]"), n_obs)
 
 
 def point_index(quantiles: list[float] | None) -> int:
@@ -68,13 +87,53 @@ def series_stats(h: Histories, scaler: SeriesScaler, known: list[str], full_valu
 
 
 def encoder_inputs(h: Histories, loc: np.ndarray, scale: np.ndarray, n_targets: int, kinds: list[str],
-                   freq: str) -> np.ndarray:
-    """(S, T, F) float32 step features of the histories (layout of tsrnn.data.features.step_inputs)."""
+                   freq: str, pad: bool = False) -> np.ndarray:
+    """(S, T, F) float32 step features of the histories (layout of tsrnn.data.features.step_inputs;
+    with `pad`, padded rows get zero calendar features and a last "observed" column is added, as
+    in pad_panel)."""
     S, T, V = h.values.shape
     scaled = ((h.values - loc[:, None, :]) / scale[:, None, :]).reshape(S * T, V)
     ds = past_dates(h.last_ds, T, freq)
     x = step_inputs(scaled[:, :n_targets], ds, kinds, scaled[:, n_targets:] if V > n_targets else None)
-    return x.reshape(S, T, -1)
+    x = x.reshape(S, T, -1)
+    if not pad:
+        return x
+    observed = np.arange(T)[None, :] >= (T - h.n_obs)[:, None]  # (S, T)
+    x[:, :, n_targets : n_targets + 2 * len(kinds)] *= observed[:, :, None]
+    return np.concatenate([x, observed[:, :, None].astype(np.float32)], axis=2)
+
+
+def pad_panel(inputs: np.ndarray, sidx: np.ndarray, offsets: np.ndarray, P: int, n_targets: int,
+              n_exog: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Left-pad every series of stacked step features (N, F) with P rows and add an "observed"
+    column: padded rows repeat the series' first targets and exogenous values, have zero calendar
+    features and observed 0. Returns (inputs (N + S*P, F + 1), series numbers, new offsets)."""
+    offsets = np.asarray(offsets, dtype=np.int64)
+    S = len(offsets) - 1
+    N, F = inputs.shape
+    new_off = offsets + P * np.arange(S + 1)
+    out = np.zeros((N + S * P, F + 1), dtype=np.float32)
+    real = np.arange(N) + P * np.repeat(np.arange(S), np.diff(offsets))
+    out[real, :F] = inputs
+    out[real, F] = 1.0
+    pad_rows = (new_off[:-1, None] + np.arange(P)[None, :]).ravel()
+    first = np.repeat(offsets[:-1], P)
+    value_cols = [*range(n_targets), *range(F - n_exog, F)]
+    out[pad_rows[:, None], value_cols] = inputs[first[:, None], value_cols]
+    new_sidx = np.repeat(np.arange(S), np.diff(new_off)) if sidx is None else np.repeat(
+        sidx[offsets[:-1]], np.diff(new_off))
+    return out, new_sidx.astype(np.int64), new_off
+
+
+def window_ref(x: np.ndarray, n_targets: int, kind: str | None, pad: bool) -> np.ndarray | None:
+    """The per-window reference level of window_norm (S, C) from encoder inputs x (S, T, F): the
+    last step's targets ("last") or the mean over observed steps ("mean"); None when off."""
+    if kind is None:
+        return None
+    if kind == "last":
+        return x[:, -1, :n_targets].astype(np.float64)
+    w = x[:, :, -1:].astype(np.float64) if pad else np.ones((*x.shape[:2], 1))
+    return (x[:, :, :n_targets] * w).sum(1) / w.sum(1)
 
 
 def decoder_inputs(h: Histories, horizon: int, kinds: list[str], freq: str) -> np.ndarray:
@@ -82,4 +141,5 @@ def decoder_inputs(h: Histories, horizon: int, kinds: list[str], freq: str) -> n
     return future_calendar(h.last_ds, horizon, freq, kinds)
 
 
-__all__ = ["Histories", "series_stats", "encoder_inputs", "decoder_inputs", "point_index", "calendar_features"]
+__all__ = ["Histories", "series_stats", "encoder_inputs", "decoder_inputs", "point_index", "calendar_features",
+           "pad_panel", "window_ref"]

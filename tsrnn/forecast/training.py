@@ -22,7 +22,9 @@ class DeviceData:
 
     panel: (N, F) float32 step features of all series stacked; sid: (N,) int64 series number of
     every row; train/val: (W,) int64 global start rows of the training / validation windows;
-    input_len, horizon; n_targets C; cal: slice of the calendar columns (for seq2seq decoders).
+    input_len, horizon; cal: slice of the calendar columns (for seq2seq decoders); n_targets C;
+    norm: the Forecaster's window_norm (None | "last" | "mean"); observed: whether the last
+    column is the "observed" flag of a left-padded panel.
     """
 
     panel: Tensor
@@ -32,20 +34,34 @@ class DeviceData:
     input_len: int
     horizon: int
     cal: slice
+    n_targets: int = 1
+    norm: str | None = None
+    observed: bool = False
 
     @classmethod
     def build(cls, inputs: np.ndarray, sid: np.ndarray, train: np.ndarray, val: np.ndarray, input_len: int,
-              horizon: int, cal: slice, device: torch.device) -> DeviceData:
+              horizon: int, cal: slice, device: torch.device, n_targets: int = 1, norm: str | None = None,
+              observed: bool = False) -> DeviceData:
         to = lambda a, dt: torch.as_tensor(np.ascontiguousarray(a), dtype=dt).to(device)  # noqa: E731
         return cls(to(inputs, torch.float32), to(sid, torch.int64), to(train, torch.int64), to(val, torch.int64),
-                   input_len, horizon, cal)
+                   input_len, horizon, cal, n_targets, norm, observed)
 
     def gather(self, idx: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """idx (B,) window starts → x (B, input_len, F), future calendar (B, horizon, K),
-        target (B, horizon) scaled, series numbers (B,). One gather on the device."""
+        target (B, horizon) scaled, series numbers (B,). One gather on the device; with window_norm
+        the targets of x and the target are taken relative to the window's reference level."""
         w = torch_window_view(self.panel, self.input_len + self.horizon)[idx]  # (B, L+H, F)
-        L = self.input_len
-        return w[:, :L], w[:, L:, self.cal], w[:, L:, 0], self.sid[idx]
+        L, C = self.input_len, self.n_targets
+        x, y = w[:, :L], w[:, L:, 0]
+        if self.norm is not None:
+            if self.norm == "last":
+                ref = x[:, -1, :C]
+            else:
+                m = x[:, :, -1:] if self.observed else torch.ones_like(x[:, :, :1])
+                ref = (x[:, :, :C] * m).sum(1) / m.sum(1)
+            x = torch.cat([x[:, :, :C] - ref[:, None, :], x[:, :, C:]], dim=2)
+            y = y - ref[:, :1]
+        return x, w[:, L:, self.cal], y, self.sid[idx]
 
     def batches(self, epoch: int, batch_size: int, seed: int, steps: int | None = None) -> list[Tensor]:
         """The index batches of one epoch: a permutation of the training windows drawn from a
