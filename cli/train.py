@@ -36,7 +36,7 @@ def train_command(
     epochs: Annotated[int, typer.Option("--epochs", min=1, help="Training epochs (early stopping may end sooner).")] = 30,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Windows per training step.")] = 256,
     scaler: Annotated[str, typer.Option("--scaler", help="Per-series scaling: standard, minmax, robust, diff (naive-MAE units) or none.")] = "standard",
-    window_norm: Annotated[str | None, typer.Option("--window-norm", help="Take each window relative to its 'last' or 'mean' value (trending, short series).")] = None,
+    window_norm: Annotated[str, typer.Option("--window-norm", help="Take each window relative to its 'mean' or 'last' value, or 'none'.")] = "mean",
     seed: Annotated[int, typer.Option("--seed", help="Random seed: same data + seed + device gives the same model.")] = 0,
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
     id_col: IdCol = None,
@@ -57,7 +57,7 @@ def train_command(
     from tsrnn.forecaster import Forecaster
 
     est = Forecaster(model=model, horizon=horizon, input_len=input_len, hidden=hidden, layers=layers,
-                     epochs=epochs, batch_size=batch_size, scaler=scaler, window_norm=window_norm, seed=seed,
+                     epochs=epochs, batch_size=batch_size, scaler=scaler, window_norm=None if window_norm == "none" else window_norm, seed=seed,
                      device=device, quiet=quiet)
     if not quiet:
         typer.echo(f"training {est.alias} on {df['unique_id'].nunique()} series ({len(df)} rows, "

@@ -91,18 +91,23 @@ def test_save_load_identical_predictions(panel, tmp_path, opts):
 def test_quantile_intervals_come_from_quantile_outputs(panel):
     est = Forecaster(model="gru", horizon=4, input_len=12, quantiles=(0.1, 0.5, 0.9), **TINY).fit(panel)
     fc = est.predict(level=[80])
-    x = est._run(*_inputs(est), np.arange(2))
+    x_in, ref = _inputs(est)
+    x = est._run(x_in, None, np.arange(2)) + ref[:, :1, None]
     sc = est.scaler_
     lo = x[:, :, 0] * sc.scale_[:, :1] + sc.loc_[:, :1]
     np.testing.assert_allclose(fc["yhat_lo_80"], np.minimum(lo, fc["yhat"].to_numpy().reshape(2, 4)).ravel())
 
 
 def _inputs(est):
-    from tsrnn.forecast.inputs import encoder_inputs, series_stats
+    """Encoder inputs of the training histories, taken relative to their window reference."""
+    from tsrnn.forecast.inputs import encoder_inputs, series_stats, window_ref
 
     h = est.history_
     _, loc, scale = series_stats(h, est.scaler_, est.series_)
-    return encoder_inputs(h, loc, scale, 1, est.features_["calendar"], "h"), None
+    x = encoder_inputs(h, loc, scale, 1, est.features_["calendar"], "h")
+    ref = window_ref(x, 1, est.config_["window_norm"], False)
+    x[:, :, :1] -= ref[:, None, :].astype(np.float32)
+    return x, ref
 
 
 def test_predict_new_history_known_and_unseen(panel):
@@ -242,7 +247,7 @@ def test_window_norm_is_level_invariant(norm):
     a, b = est.predict(df), est.predict(shifted)
     np.testing.assert_allclose(b.yhat.to_numpy() - 1000.0, a.yhat.to_numpy(), atol=2e-3)
     plain = Forecaster(model="lstm", horizon=6, input_len=24, hidden=8, layers=1, epochs=2, quiet=True,
-                       scaler="none").fit(df)
+                       scaler="none", window_norm=None).fit(df)
     assert np.abs(plain.predict(shifted).yhat.to_numpy() - 1000.0 - plain.predict(df).yhat.to_numpy()).max() > 1.0
 
 

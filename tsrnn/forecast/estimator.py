@@ -56,9 +56,10 @@ class Forecaster(BaseEstimator):
     pad: "auto" (left-pad series shorter than input_len + horizon, with an "observed" input
     feature, so short series still give windows and can be forecast), True, or False (series
     must be long enough; the default input_len then shrinks to the shortest series);
-    window_norm: None | "last" | "mean" — subtract each input window's last (or mean observed)
-    scaled target value from its inputs and targets and add it back to the outputs, so the model
-    learns shapes relative to the current level (useful for trending, short series).
+    window_norm: "mean" (default) | "last" | None — subtract each input window's mean observed (or
+    last) scaled target value from its inputs and targets and add it back to the outputs, so the
+    model learns shapes relative to the current level and can forecast levels it never saw in
+    training (trends); None feeds the per-series scaled values as they are.
     Training: epochs, batch_size, lr, weight_decay, clip, patience, schedule, steps_per_epoch,
     seed, device ("auto" | "cpu" | "cuda"), bf16 (autocast on CUDA), quiet.
 
@@ -72,7 +73,7 @@ class Forecaster(BaseEstimator):
                  teacher_forcing: float = 0.5, quantiles: tuple | None = None, loss: str = "mae",
                  embedding: int = 0, calendar: bool | list = True, exog: list | None = None,
                  scaler: str = "standard", val_size: float = 0.1, pad: bool | str = "auto",
-                 window_norm: str | None = None, epochs: int = 30, batch_size: int = 256,
+                 window_norm: str | None = "mean", epochs: int = 30, batch_size: int = 256,
                  lr: float = 2e-3, weight_decay: float = 1e-4, clip: float = 1.0, patience: int | None = 5,
                  schedule: str = "cosine", steps_per_epoch: int | None = None, seed: int = 0,
                  device: str = "auto", bf16: bool = True, quiet: bool = False):
