@@ -2,7 +2,8 @@
 same run; plus device memory of the training data vs the raw series.
 
 The Forecaster step = sampling a batch of window starts, gathering the windows from the
-device-resident panel (torch_window_view[idx]), DirectNet forward, loss, backward, gradient
+device-resident panel (torch_window_view[idx]) and taking each relative to its mean (window_norm
+"mean", the default), DirectNet forward, loss, backward, gradient
 clipping and AdamW — i.e. tsrnn.nn.trainer.Trainer.fit over tsrnn.forecast.training.DeviceData.
 The bare loop runs nn.LSTM + the same Linear head on pre-built (B, T, F) tensors with the same
 loss, clipping and optimizer.
@@ -54,7 +55,8 @@ def forecaster_step_rate(B, T, Hd, steps, device, bf16):
     offsets = np.arange(n_series + 1) * length
     sid = np.repeat(np.arange(n_series), length)
     starts = window_starts(offsets, W)
-    data = DeviceData.build(inputs, sid, starts, starts[:0], T, HORIZON, slice(1, 5), device)
+    # window_norm "mean", as the Forecaster does by default
+    data = DeviceData.build(inputs, sid, starts, starts[:0], T, HORIZON, slice(1, 5), device, norm="mean")
     net = DirectNet(F, HORIZON, Hd, LAYERS, "lstm")
     loss = make_loss("mae", None, device)
 
@@ -131,7 +133,7 @@ def memory_figure(device, windows=1_000_000, T=168):
         torch.cuda.reset_peak_memory_stats()
         base = torch.cuda.memory_allocated()
     data = DeviceData.build(inputs, np.repeat(np.arange(n_series), length), starts, starts[:0], T, HORIZON,
-                            slice(1, 5), device)
+                            slice(1, 5), device, norm="mean")
     data_bytes = sum(t.numel() * t.element_size() for t in (data.panel, data.sid, data.train))
     net = DirectNet(F, HORIZON, 64, LAYERS, "lstm")
     loss = make_loss("mae", None, device)
