@@ -17,6 +17,7 @@ app = typer.Typer(
 from tsrnn_cli import backtest as _backtest  # noqa: E402,F401
 from tsrnn_cli import datasets as _datasets  # noqa: E402,F401
 from tsrnn_cli import detect as _detect  # noqa: E402,F401
+from tsrnn_cli import export as _export  # noqa: E402,F401
 from tsrnn_cli import forecast as _forecast  # noqa: E402,F401
 from tsrnn_cli import text as _text  # noqa: E402,F401
 from tsrnn_cli import train as _train  # noqa: E402,F401

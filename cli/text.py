@@ -1,8 +1,9 @@
 """`tsrnn text`: sentiment classification, character language model and sequence tagging.
 
-classify train|predict, generate train|sample, tag train|predict. Training goes through the same
-Trainer (progress on stderr, --quiet) and writes the same kind of model file (one safetensors
-file, refused without --force) as the forecasters. torch is imported only inside the commands.
+classify train|predict|quantize|export, generate train|sample, tag train|predict. Training goes
+through the same Trainer (progress on stderr, --quiet) and writes the same kind of model file (one
+safetensors file, refused without --force) as the forecasters. torch is imported only inside the
+commands.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def classify_predict(
     _threads()
     est = TextClassifier.load(model)
     net = None
-    if int8:
+    if int8 and est.int8_ is None:  # a model saved as int8 runs as int8 already
         from tsrnn.text.export import quantize
 
         net = quantize(est.net_)
@@ -139,6 +140,54 @@ def classify_predict(
         write_frame(df, output, force=force)
     else:
         table(df, title="predictions")
+
+
+@classify_app.command("quantize")
+@handle_errors
+def classify_quantize(
+    model: ModelIn,
+    output: ModelOut,
+    embedding: Annotated[bool, typer.Option("--embedding", help="Quantise the word embedding too (8-bit, per row).")] = False,
+    force: Force = False,
+) -> None:
+    """Save a dynamically int8-quantised copy of MODEL (int8 weights in the file; CPU inference)."""
+    from tsrnn.output import check_writable
+    from tsrnn.text.classifier import TextClassifier
+
+    check_writable(output, force, "-o")
+    _threads()
+    est = TextClassifier.load(model)
+    est.quantized(embedding=embedding).save(output, force=force)
+    typer.echo(f"wrote {output} ({output.stat().st_size:,} bytes; {Path(model).stat().st_size:,} before)")
+
+
+@classify_app.command("export")
+@handle_errors
+def classify_export(
+    model: ModelIn,
+    output: Annotated[Path, typer.Option("--output", "-o", help="ONNX file to write (.onnx).", show_default=False)],
+    force: Force = False,
+) -> None:
+    """Export MODEL (a float classifier) as ONNX: input ids (batch, length) int64 → logits; checks parity
+    with onnxruntime when it is installed."""
+    from tsrnn.errors import ConfigError
+    from tsrnn.output import atomic_write, check_writable
+    from tsrnn.text.classifier import TextClassifier
+    from tsrnn.text.export import export_onnx, onnx_parity
+
+    check_writable(output, force, "-o")
+    _threads()
+    est = TextClassifier.load(model)
+    if est.int8_ is not None:
+        raise ConfigError(f"{model} holds int8 weights, which ONNX export does not take; export the float model")
+    atomic_write(output, lambda tmp: export_onnx(est, tmp))
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        typer.echo(f"wrote {output}; parity not checked: onnxruntime is not installed", err=True)
+        return
+    diff = onnx_parity(est, output, ["a fine film", "not good at all", "an utterly forgettable , dull story"])
+    typer.echo(f"wrote {output}; onnxruntime parity: max |logit difference| {diff:.2e}")
 
 
 # -- generate ------------------------------------------------------------------------------------
@@ -229,11 +278,15 @@ def tag_train(
     output_layer: Annotated[str, typer.Option("--output-layer", help="crf or softmax (both decoded by Viterbi).")] = "crf",
     cell: Cell = "lstm",
     word_embed: Annotated[int, typer.Option("--word-embed", min=1, help="Word embedding size.")] = 100,
-    char_hidden: Annotated[int, typer.Option("--char-hidden", min=1, help="Character encoder units per direction.")] = 32,
+    char_hidden: Annotated[int, typer.Option("--char-hidden", min=1, help="Character encoder units per direction.")] = 50,
+    shape_embed: Annotated[int, typer.Option("--shape-embed", min=0, help="Word-shape embedding size (0: none).")] = 16,
+    min_freq: Annotated[int, typer.Option("--min-freq", min=1, help="Words seen fewer times are <unk>.")] = 2,
+    word_dropout: Annotated[float, typer.Option("--word-dropout", min=0.0, max=0.95, help="Share of training words replaced by <unk>.")] = 0.5,
+    calibrate: Annotated[bool, typer.Option("--calibrate/--no-calibrate", help="Choose the O-score shift on --dev (entity F1).")] = True,
     hidden: Hidden = 128,
     layers: Layers = 1,
     dropout: Dropout = 0.5,
-    epochs: Epochs = 15,
+    epochs: Epochs = 20,
     batch_size: BatchSize = 16,
     lr: Lr = 3e-3,
     seed: Seed = 0,
@@ -251,7 +304,8 @@ def tag_train(
     dsents, dtags = read_conll(dev) if dev is not None else (None, None)
     tdata = read_conll(test) if test is not None else None
     _threads()
-    est = Tagger(cell=cell, word_embed=word_embed, char_hidden=char_hidden, hidden=hidden, layers=layers,
+    est = Tagger(cell=cell, word_embed=word_embed, char_hidden=char_hidden, shape_embed=shape_embed,
+                 min_freq=min_freq, word_dropout=word_dropout, calibrate=calibrate, hidden=hidden, layers=layers,
                  dropout=dropout, output=output_layer, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
                  device=device, quiet=quiet)
     _say(quiet, f"training a {cell}-{output_layer} tagger on {len(sents)} sentences"

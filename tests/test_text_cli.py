@@ -43,6 +43,25 @@ def test_classify_train_predict(tmp_path):
     r = runner.invoke(app, ["text", "generate", "sample", str(model)])  # wrong kind of model
     assert r.exit_code == 2 and "'classify' model" in r.output
 
+    q = tmp_path / "clf-int8.tsrnn"
+    r = runner.invoke(app, ["text", "classify", "quantize", str(model), "-o", str(q), "--embedding"])
+    assert r.exit_code == 0, r.output
+    assert q.stat().st_size < model.stat().st_size
+    out8 = tmp_path / "pred8.csv"
+    r = runner.invoke(app, ["text", "classify", "predict", str(q), "-t", "great fun", "-t", "dull mess", "-o", str(out8)])
+    assert r.exit_code == 0, r.output
+    assert pd.read_csv(out8)["label"].tolist() == ["pos", "neg"]
+    r = runner.invoke(app, ["text", "classify", "quantize", str(model), "-o", str(q)])  # exists
+    assert r.exit_code == 2 and "--force" in r.output
+
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    r = runner.invoke(app, ["text", "classify", "export", str(model), "-o", str(tmp_path / "c.onnx")])
+    assert r.exit_code == 0, r.output
+    assert float(r.output.split()[-1]) < 1e-5
+    r = runner.invoke(app, ["text", "classify", "export", str(q), "-o", str(tmp_path / "q.onnx")])
+    assert r.exit_code == 2 and r.output.startswith("error:") and "int8" in r.output
+
 
 def test_generate_train_sample(tmp_path):
     f = tmp_path / "t.txt"

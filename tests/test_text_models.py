@@ -3,6 +3,7 @@ int8 quantisation and ONNX parity."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -165,6 +166,40 @@ def test_int8_quantised_classifier_agrees():
     assert state_bytes(quantize(clf.net_, embedding=True)) < 0.5 * state_bytes(clf.net_)
 
 
+def test_int8_classifier_saved_as_int8_loads_unchanged(tmp_path):
+    """The int8 file stores int8 weights and scales; loading gives bit-identical outputs (no new quantisation)."""
+    from safetensors.numpy import load_file
+
+    texts, labels = POS + NEG, ["pos"] * 4 + ["neg"] * 4
+    clf = TextClassifier(embed=16, hidden=8, layers=2, min_freq=1, epochs=3, pooling="attention", device="cpu",
+                         seed=1).fit(texts, labels)
+    clf.save(tmp_path / "f.tsrnn")
+    for embedding in (False, True):
+        q = clf.quantized(embedding=embedding)
+        assert clf.int8_ is None and type(clf.net_.core.rnn).__name__ == "LSTM"  # the float estimator is untouched
+        assert type(clf.net_.core.rnn).__module__.startswith("torch.nn")
+        q.save(tmp_path / "q.tsrnn", force=True)
+        stored = load_file(tmp_path / "q.tsrnn")
+        assert stored["core.rnn.weight_ih_l1_reverse"].dtype == np.int8 and stored["out.weight"].dtype == np.int8
+        assert stored["embed.weight"].dtype == (np.uint8 if embedding else np.float32)
+        back = TextClassifier.load(tmp_path / "q.tsrnn")
+        assert back.int8_ == {"embedding": embedding}
+        assert type(back.net_.core.rnn).__module__.startswith("torch.ao.nn.quantized.dynamic")
+        assert np.array_equal(back.logits(texts), q.logits(texts))
+        assert (tmp_path / "q.tsrnn").stat().st_size < (tmp_path / "f.tsrnn").stat().st_size
+    with pytest.raises(ConfigError, match="already int8"):
+        back.quantized()
+    stored["out.weight"] = stored["out.weight"][:1]  # a corrupt int8 file is a ModelFileError
+    from safetensors import safe_open
+    from safetensors.numpy import save_file
+
+    with safe_open(str(tmp_path / "q.tsrnn"), framework="np") as fh:
+        meta = fh.metadata()
+    save_file(stored, str(tmp_path / "bad.tsrnn"), metadata=meta)
+    with pytest.raises(ModelFileError, match="int8 weights do not match"):
+        TextClassifier.load(tmp_path / "bad.tsrnn")
+
+
 def test_onnx_export_parity(tmp_path):
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnx")
@@ -180,14 +215,67 @@ def test_tagger_batched_emissions_equal_each_sentence_alone():
 
     torch.manual_seed(0)
     net = build_net(20, 12, 5, word_embed=6, char_embed=4, char_hidden=3, hidden=5, layers=2, cell="lstm",
-                    dropout=0.0, output="crf").eval()
+                    dropout=0.0, output="crf", shape_embed=3).eval()
     words = [[2, 3, 4, 5], [6], [7, 8]]
     chars = [[[2, 3], [4], [5, 6, 7], [8]], [[9, 10, 11]], [[2], [3, 4]]]
+    shapes = [[1, 3, 2, 10], [7], [9, 1]]
+    enc = (words, chars, shapes)
     idx = list(range(3))
-    W, C, CL, N, _ = Tagger._batch(words, chars, idx)
+    inputs, _ = Tagger._batch(enc, idx)
     with torch.no_grad():
-        em = net(W, C, CL, N)
+        em = net(*inputs)
         for i in idx:
-            w, c, cl, n, _ = Tagger._batch(words, chars, [i])
-            alone = net(w, c, cl, n)[0]
+            alone = net(*Tagger._batch(enc, [i])[0])[0]
             assert torch.allclose(em[i, : len(words[i])], alone, atol=1e-6)
+
+
+def test_word_shapes():
+    from tsrnn.text.tagger import SHAPES, word_shape
+
+    got = {t: SHAPES[word_shape(t)] for t in ["paris", "NASA", "Paris", "iPhone", "2017", "3.5", "R2D2", "@bob",
+                                             "#nlp", "https://t.co/x", ",", "…", "I", "é"]}
+    assert got == {"paris": "lower", "NASA": "upper", "Paris": "title", "iPhone": "mixed", "2017": "number",
+                   "3.5": "number", "R2D2": "alnum", "@bob": "mention", "#nlp": "hashtag", "https://t.co/x": "url",
+                   ",": "punct", "…": "punct", "I": "title", "é": "lower"}
+
+
+def test_tagger_calibration_shift_raises_recall():
+    """A larger O shift never predicts fewer entities, and the chosen shift is the best on the data."""
+    from tsrnn.text.metrics import span_prf
+    from tsrnn.text.tagger import O_SHIFTS
+
+    tg = Tagger(word_embed=8, char_embed=4, char_hidden=4, hidden=8, dropout=0.0, word_dropout=0.0, epochs=3,
+                lr=1e-2, batch_size=3, patience=None, device="cpu", seed=0)
+    tg.fit(SENTS, TAGS, SENTS, TAGS)
+    enc = tg._encode(SENTS)
+    with torch.no_grad():
+        ems = tg._emissions(tg.net_, enc, "cpu")
+    preds = [tg._paths(tg.net_.crf, ems, len(SENTS), s) for s in O_SHIFTS]
+    n_pred = [span_prf(TAGS, p)["predicted"] for p in preds]
+    f1 = [span_prf(TAGS, p)["f1"] for p in preds]
+    assert n_pred[-1] >= n_pred[0]
+    assert tg.o_shift_ == O_SHIFTS[f1.index(max(f1))]
+    assert tg.predict(SENTS) == preds[O_SHIFTS.index(tg.o_shift_)]
+
+
+def test_tagger_file_from_before_word_shapes_loads(tmp_path):
+    """A tagger file whose config lacks shape_embed / calibrate (and extra lacks o_shift) still loads."""
+    import json
+
+    from safetensors import safe_open
+    from safetensors.numpy import load_file, save_file
+
+    tg = Tagger(word_embed=8, char_embed=4, char_hidden=4, hidden=8, shape_embed=0, calibrate=False, epochs=2,
+                device="cpu").fit(SENTS, TAGS)
+    tg.save(tmp_path / "new.tsrnn")
+    with safe_open(str(tmp_path / "new.tsrnn"), framework="np") as fh:
+        meta = fh.metadata()
+    cfg, extra = json.loads(meta["config"]), json.loads(meta["extra"])
+    for k in ("shape_embed", "calibrate"):
+        cfg.pop(k)
+    extra.pop("o_shift")
+    meta |= {"config": json.dumps(cfg), "extra": json.dumps(extra)}
+    save_file(load_file(tmp_path / "new.tsrnn"), str(tmp_path / "old.tsrnn"), metadata=meta)
+    old = Tagger.load(tmp_path / "old.tsrnn")
+    assert old.shape_embed == 0 and old.o_shift_ == 0.0
+    assert old.predict(SENTS) == tg.predict(SENTS)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from tsrnn.base import BaseEstimator
-from tsrnn.errors import DataError
+from tsrnn.errors import ConfigError, DataError
 from tsrnn.text._train import check_choice, check_dropout, check_positive, make_trainer
 from tsrnn.text.vocab import Vocab, tokenize
 
@@ -179,6 +179,7 @@ class TextClassifier(BaseEstimator):
 
         self.history_ = trainer.fit(net, batches, loss_fn, val_fn)
         self.net_ = net.cpu().eval()
+        self.int8_ = None  # {"embedding": bool} once quantized()
         self.device_ = str(trainer.device)
         self.fitted_ = True
         return self
@@ -216,12 +217,35 @@ class TextClassifier(BaseEstimator):
 
     # -- model files ---------------------------------------------------------------------------
 
+    def quantized(self, embedding: bool = False) -> TextClassifier:
+        """A copy whose network runs with dynamic int8 weights (LSTM/GRU and Linear; the embedding too
+        when `embedding`), CPU only. Its `save` writes the int8 weights; `load` restores them as they are."""
+        import copy
+
+        from tsrnn.text.export import quantize
+
+        self._check_fitted()
+        if self.int8_ is not None:
+            raise ConfigError("this classifier is already int8; quantise the float model")
+        est = copy.copy(self)
+        est.net_ = quantize(self.net_, embedding=embedding)
+        est.int8_ = {"embedding": bool(embedding)}
+        return est
+
     def save(self, path: str | Path, force: bool = False) -> None:
+        """Write the model file; an int8 classifier (from `quantized`) keeps its int8 weights
+        (tsrnn.text.int8) and records `int8` in the file's extra metadata."""
         from tsrnn.text.modelfile import save_text_model
 
         self._check_fitted()
         extra = {"labels": self.labels_, "history": self.history_.to_dict()}
-        save_text_model(path, self.task, self.net_.state_dict(), self.get_params(), {"words": self.vocab_.to_dict()},
+        state = self.net_.state_dict()
+        if self.int8_ is not None:
+            from tsrnn.text.int8 import int8_tensors
+
+            state, spec = int8_tensors(self.net_)
+            extra["int8"] = {**self.int8_, "spec": spec}
+        save_text_model(path, self.task, state, self.get_params(), {"words": self.vocab_.to_dict()},
                         extra, force=force)
 
     @classmethod
@@ -231,4 +255,5 @@ class TextClassifier(BaseEstimator):
         def setup(est, vocab, extra):
             est.vocab_ = Vocab.from_dict(vocab["words"])
             est.labels_ = list(extra["labels"])
+            est.int8_ = {"embedding": bool(extra["int8"]["embedding"])} if extra.get("int8") else None
         return restore_estimator(cls, path, setup)

@@ -3,6 +3,7 @@
 - `quantize(net)`: a copy whose LSTM/GRU and Linear layers run with int8 weights
   (torch.ao.quantization.quantize_dynamic; activations stay float and are quantised on the fly).
   The embedding stays fp32 unless `embedding=True` (8-bit weight-only, per-row scale).
+  `TextClassifier.quantized()` wraps it; such a classifier saves its int8 weights (tsrnn.text.int8).
 - `export_onnx(est, path)`: the classifier as an ONNX graph with input `ids` (B, T) int64 and
   output `logits` (B, n_labels); batch and length are dynamic. ONNX has no packed sequences, so
   every row of one call must be unpadded (one sentence per call, or sentences of equal length).
@@ -68,8 +69,11 @@ def export_onnx(est, path: str | Path, opset: int = 17) -> None:
 
     model = Unpacked(copy.deepcopy(est.net_).cpu().eval()).eval()
     example = torch.tensor([est.vocab_.encode(["a", "fine", "film", "."])], dtype=torch.int64)
-    torch.onnx.export(model, (example,), str(path), dynamo=False, input_names=["ids"], output_names=["logits"],
-                      dynamic_axes={"ids": {0: "batch", 1: "length"}, "logits": {0: "batch"}}, opset_version=opset)
+    with warnings.catch_warnings():  # the tracer's notes on shape checks inside torch.nn.LSTM/GRU
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (example,), str(path), dynamo=False, input_names=["ids"], output_names=["logits"],
+                          dynamic_axes={"ids": {0: "batch", 1: "length"}, "logits": {0: "batch"}},
+                          opset_version=opset)
 
 
 def onnx_parity(est, path: str | Path, texts: Sequence[str]) -> float:

@@ -2,7 +2,9 @@
 metadata (`format`, `format_version`, `tsrnn_version`, `task`, `config`, `vocab`, `extra`).
 
 Data, not code: nothing is unpickled. Written atomically; an existing file is replaced only with
-force. Any unreadable, foreign or newer file raises ModelFileError naming the file.
+force. Any unreadable, foreign or newer file raises ModelFileError naming the file. A classifier
+saved after `quantized()` stores int8 weights with their scales (tsrnn.text.int8; `extra["int8"]`
+describes them) and loads them without quantising again.
 """
 
 from __future__ import annotations
@@ -86,14 +88,16 @@ def load_weights(net, tensors: dict, path: str | Path) -> None:
         raise ModelFileError(f"{path}: weights do not match the stored configuration ({first}); the file is corrupt") from None
 
 
-def restore_estimator(cls, path: str | Path, setup):
+def restore_estimator(cls, path: str | Path, setup, defaults: dict | None = None):
     """Rebuild a fitted text estimator of class `cls` (with a `task`) from `path`: the constructor
-    from the stored config, `setup(est, vocab, extra)` restores vocabularies and labels, then the
+    from the stored config (parameters it lacks, from files written before they existed, take their
+    value from `defaults`), `setup(est, vocab, extra)` restores vocabularies and labels, then the
     training history, the network and its weights. An unusable file raises ModelFileError."""
     from tsrnn.errors import ConfigError
     from tsrnn.nn.trainer import TrainHistory
 
     tensors, config, vocab, extra = load_text_model(path, cls.task)
+    config = {**(defaults or {}), **config}
     try:
         est = cls(**config)
         setup(est, vocab, extra)
@@ -102,7 +106,16 @@ def restore_estimator(cls, path: str | Path, setup):
         net = est._net()
     except (TypeError, KeyError, ConfigError) as e:
         raise ModelFileError(f"{path}: the stored configuration is unusable ({e}); the file is corrupt") from None
-    load_weights(net, tensors, path)
+    if extra.get("int8"):  # stored int8 weights: rebuild the quantised modules, do not quantise again
+        from tsrnn.text.int8 import int8_restore
+
+        try:
+            spec, embedding = extra["int8"]["spec"], bool(extra["int8"]["embedding"])
+        except (KeyError, TypeError):
+            raise ModelFileError(f"{path}: the int8 description is unreadable; the file is corrupt") from None
+        net = int8_restore(net, tensors, spec, embedding, path)
+    else:
+        load_weights(net, tensors, path)
     est.net_ = net.eval()
     est.fitted_ = True
     return est

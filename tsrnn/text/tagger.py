@@ -1,10 +1,16 @@
 """Sequence tagger: BiLSTM/GRU over word embeddings + a character-level encoder, with a softmax or
 CRF output, decoded by Viterbi (tsrnn.text.crf) under BIO constraints.
 
-Each word is the concatenation of its (lower-cased) word embedding and the final states of a
-bidirectional RecurrentCore run over its characters (case kept), so words never seen in training
-still get a representation from their spelling; word dropout (`word_dropout`) replaces training
-words by `<unk>` so the model learns to lean on that. Both cores pack their inputs.
+Each word is the concatenation of its (lower-cased) word embedding, an embedding of its shape
+(`word_shape`: capitalisation pattern, digits, @mention, #hashtag, URL, punctuation; `shape_embed`
+> 0) and the final states of a bidirectional RecurrentCore run over its characters (case kept), so
+words never seen in training still get a representation from their spelling; word dropout
+(`word_dropout`) replaces training words by `<unk>` so the model learns to lean on that. Both cores
+pack their inputs.
+
+After training with validation data, `calibrate=True` picks one shift subtracted from the "O"
+emission score (`o_shift_`, from a fixed grid) that maximises validation entity F1: a model that
+finds too few entities trades some precision for recall there.
 """
 
 from __future__ import annotations
@@ -15,17 +21,46 @@ from pathlib import Path
 import numpy as np
 
 from tsrnn.base import BaseEstimator
-from tsrnn.errors import DataError
+from tsrnn.errors import ConfigError, DataError
 from tsrnn.text._train import check_choice, check_dropout, check_positive, make_trainer
 from tsrnn.text.vocab import UNK_ID, Vocab
 
 OUTPUTS = ("softmax", "crf")
 SELECT = ("f1", "loss")
 MAX_WORD_CHARS = 24  # longer tokens (URLs) are cut for the character encoder
+SHAPES = ("<pad>", "lower", "upper", "title", "mixed", "number", "alnum", "mention", "hashtag", "url", "punct",
+          "other")
+O_SHIFTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0)  # calibration grid (emission units)
+
+
+def word_shape(token: str) -> int:
+    """Shape id of a token (index into SHAPES): capitalisation pattern, numbers, mentions, hashtags,
+    URLs and punctuation; 0 is reserved for padding."""
+    if token.startswith("@") and len(token) > 1:
+        return 7
+    if token.startswith("#") and len(token) > 1:
+        return 8
+    low = token.lower()
+    if low.startswith(("http:", "https:", "www.")):
+        return 9
+    letters = [c for c in token if c.isalpha()]
+    if not letters:
+        if any(c.isdigit() for c in token):
+            return 5
+        return 10 if token and all(not c.isalnum() for c in token) else 11
+    if any(c.isdigit() for c in token):
+        return 6
+    if all(c.islower() for c in letters):
+        return 1
+    if all(c.isupper() for c in letters):
+        return 2 if len(letters) > 1 else 3
+    if letters[0].isupper() and all(c.islower() for c in letters[1:]):
+        return 3
+    return 4
 
 
 def build_net(n_words: int, n_chars: int, n_tags: int, word_embed: int, char_embed: int, char_hidden: int,
-              hidden: int, layers: int, cell: str, dropout: float, output: str):
+              hidden: int, layers: int, cell: str, dropout: float, output: str, shape_embed: int = 0):
     import torch
     from torch import nn
 
@@ -33,20 +68,22 @@ def build_net(n_words: int, n_chars: int, n_tags: int, word_embed: int, char_emb
     from tsrnn.text.crf import CRF
 
     class TaggerNet(nn.Module):
-        """words (B, T), chars (B, T, L), char_lengths (B, T), lengths (B,) → emissions (B, T, n_tags)."""
+        """words (B, T), chars (B, T, L), char_lengths (B, T), lengths (B,)[, shapes (B, T) when
+        shape_embed > 0] → emissions (B, T, n_tags)."""
 
         def __init__(self):
             super().__init__()
             self.wemb = nn.Embedding(n_words, word_embed, padding_idx=0)
             self.cemb = nn.Embedding(n_chars, char_embed, padding_idx=0)
             self.char_core = RecurrentCore(char_embed, char_hidden, cell=cell, bidirectional=True)
+            self.semb = nn.Embedding(len(SHAPES), shape_embed, padding_idx=0) if shape_embed else None
             self.drop = nn.Dropout(dropout)
-            self.core = RecurrentCore(word_embed + self.char_core.out_size, hidden, layers=layers, cell=cell,
-                                      bidirectional=True, dropout=dropout)
+            self.core = RecurrentCore(word_embed + shape_embed + self.char_core.out_size, hidden, layers=layers,
+                                      cell=cell, bidirectional=True, dropout=dropout)
             self.emit = nn.Linear(self.core.out_size, n_tags)
             self.crf = CRF(n_tags) if output == "crf" else None
 
-        def forward(self, words, chars, char_lengths, lengths):
+        def forward(self, words, chars, char_lengths, lengths, shapes=None):
             B, T = words.shape
             mask = torch.arange(T, device=words.device).unsqueeze(0) < lengths.to(words.device).unsqueeze(1)
             flat = mask.reshape(-1).nonzero().squeeze(1)  # real tokens only
@@ -54,7 +91,10 @@ def build_net(n_words: int, n_chars: int, n_tags: int, word_embed: int, char_emb
             cout, _ = self.char_core(self.cemb(chars.reshape(B * T, -1)[flat]), lengths=cl)
             cvec = words.new_zeros((B * T, self.char_core.out_size), dtype=cout.dtype)
             cvec[flat] = self.char_core.last(cout, cl)
-            x = torch.cat([self.wemb(words), cvec.view(B, T, -1)], dim=-1)
+            parts = [self.wemb(words), cvec.view(B, T, -1)]
+            if self.semb is not None:
+                parts.append(self.semb(shapes))
+            x = torch.cat(parts, dim=-1)
             out, _ = self.core(self.drop(x), lengths=lengths)
             return self.emit(self.drop(out))
 
@@ -67,16 +107,17 @@ class Tagger(BaseEstimator):
     fit(sentences, tags, val_sentences=None, val_tags=None); predict(sentences) → tag lists;
     evaluate(sentences, tags) → entity-level P/R/F1 (CoNLL convention, tsrnn.text.metrics).
     With validation data the Trainer keeps the epoch with the best validation entity F1
-    (`select="f1"`, monitored as 1 − F1 + 0.001 × loss) or the lowest validation loss (`select="loss"`).
+    (`select="f1"`, monitored as 1 − F1 + 0.001 × loss) or the lowest validation loss (`select="loss"`),
+    and `calibrate` then sets `o_shift_` (see the module docstring; 0 without validation data).
     """
 
     task = "tag"
 
-    def __init__(self, cell: str = "lstm", word_embed: int = 100, char_embed: int = 32, char_hidden: int = 32,
+    def __init__(self, cell: str = "lstm", word_embed: int = 100, char_embed: int = 32, char_hidden: int = 50,
                  hidden: int = 128, layers: int = 1, dropout: float = 0.5, output: str = "crf",
-                 min_freq: int = 1, word_dropout: float = 0.05, select: str = "f1", epochs: int = 15,
-                 batch_size: int = 16,
-                 lr: float = 3e-3, weight_decay: float = 1e-4, clip: float = 5.0, patience: int | None = 4,
+                 shape_embed: int = 16, min_freq: int = 2, word_dropout: float = 0.5, select: str = "f1",
+                 calibrate: bool = True, epochs: int = 20, batch_size: int = 16,
+                 lr: float = 3e-3, weight_decay: float = 1e-4, clip: float = 5.0, patience: int | None = 5,
                  schedule: str = "cosine", seed: int = 0, device: str = "auto", quiet: bool = True):
         self.cell = cell
         self.word_embed = word_embed
@@ -86,9 +127,11 @@ class Tagger(BaseEstimator):
         self.layers = layers
         self.dropout = dropout
         self.output = output
+        self.shape_embed = shape_embed
         self.min_freq = min_freq
         self.word_dropout = word_dropout
         self.select = select
+        self.calibrate = calibrate
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -107,11 +150,14 @@ class Tagger(BaseEstimator):
                        hidden=self.hidden, layers=self.layers, batch_size=self.batch_size, min_freq=self.min_freq)
         check_dropout(self.dropout)
         check_dropout(self.word_dropout)
+        if self.shape_embed is None or self.shape_embed < 0:
+            raise ConfigError(f"shape_embed must be ≥ 0 (got {self.shape_embed})")
 
     def _net(self):
         """The network with its BIO transition constraints in place."""
         net = build_net(len(self.words_), len(self.chars_), len(self.tags_), self.word_embed, self.char_embed,
-                        self.char_hidden, self.hidden, self.layers, self.cell, self.dropout, self.output)
+                        self.char_hidden, self.hidden, self.layers, self.cell, self.dropout, self.output,
+                        self.shape_embed)
         self._constrain(net)
         return net
 
@@ -124,16 +170,19 @@ class Tagger(BaseEstimator):
             net.crf.constrain(self.trans_ok_, self.start_ok_)
 
     def _encode(self, sents: Sequence[Sequence[str]]):
+        """Id lists of sentences: (words, chars, shapes), one entry per sentence."""
         words = [self.words_.encode(s) for s in sents]
         chars = [[self.chars_.encode(w[:MAX_WORD_CHARS]) for w in s] for s in sents]
-        return words, chars
+        shapes = [[word_shape(w) for w in s] for s in sents]
+        return words, chars, shapes
 
     @staticmethod
-    def _batch(words, chars, idx, tags=None):
-        """Padded tensors of the sentences `idx`: words (B, T), chars (B, T, L), char_lengths (B, T),
-        lengths (B,), tags (B, T) (0 where padded) or None."""
+    def _batch(enc, idx, tags=None):
+        """Padded tensors of the encoded sentences `idx`: inputs (words (B, T), chars (B, T, L),
+        char_lengths (B, T), lengths (B,), shapes (B, T)) and tags (B, T) (0 where padded) or None."""
         import torch
 
+        words, chars, shapes = enc
         B = len(idx)
         lengths = np.array([max(len(words[i]), 1) for i in idx], dtype=np.int64)
         T = int(lengths.max())
@@ -141,16 +190,18 @@ class Tagger(BaseEstimator):
         W = np.zeros((B, T), dtype=np.int64)
         C = np.zeros((B, T, max(L, 1)), dtype=np.int64)
         CL = np.ones((B, T), dtype=np.int64)
+        S = np.zeros((B, T), dtype=np.int64)
         Y = np.zeros((B, T), dtype=np.int64) if tags is not None else None
         for r, i in enumerate(idx):
             W[r, : len(words[i])] = words[i]
+            S[r, : len(shapes[i])] = shapes[i]
             for t, c in enumerate(chars[i]):
                 C[r, t, : len(c)] = c
                 CL[r, t] = max(len(c), 1)
             if tags is not None:
                 Y[r, : len(tags[i])] = tags[i]
-        out = [torch.from_numpy(W), torch.from_numpy(C), torch.from_numpy(CL), torch.from_numpy(lengths)]
-        return out + [torch.from_numpy(Y) if Y is not None else None]
+        inputs = tuple(torch.from_numpy(a) for a in (W, C, CL, lengths, S))
+        return inputs, (torch.from_numpy(Y) if Y is not None else None)
 
     def fit(self, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]],
             val_sentences: Sequence[Sequence[str]] | None = None, val_tags: Sequence[Sequence[str]] | None = None
@@ -174,22 +225,23 @@ class Tagger(BaseEstimator):
         tindex = {t: i for i, t in enumerate(self.tags_)}
         self.words_ = Vocab.build(sentences, min_freq=self.min_freq, lower=True, level="word")
         self.chars_ = Vocab.build((c for s in sentences for c in s), min_freq=1, level="char")
-        words, chars = self._encode(sentences)
+        enc = self._encode(sentences)
         y = [[tindex[t] for t in ts] for ts in tags]
+        self.o_shift_ = 0.0
 
         seed_everything(self.seed)
         net = self._net()
         trainer = make_trainer(self)
         dev = trainer.device
-        lengths = [len(w) for w in words]
+        lengths = [len(w) for w in enc[0]]
         wd = self.word_dropout
 
         def batches(epoch):
             for b in bucket_batches(lengths, self.batch_size, shuffle=True, seed=self.seed * 1000 + epoch):
-                W, C, CL, N, Y = self._batch(words, chars, b, y)
+                (W, *rest), Y = self._batch(enc, b, y)
                 if wd > 0:  # word dropout: teach the model to tag from spelling alone
                     W = W.masked_fill((torch.rand(W.shape) < wd) & (W > 0), UNK_ID)
-                yield W.to(dev), C.to(dev), CL.to(dev), N.to(dev), Y.to(dev)
+                yield tuple(t.to(dev) for t in (W, *rest)), Y.to(dev)
 
         def loss_fn(model, batch):
             return self._loss(model, *batch)
@@ -199,17 +251,17 @@ class Tagger(BaseEstimator):
             for i, (s, t) in enumerate(zip(val_sentences, val_tags)):
                 if len(s) != len(t):
                     raise DataError(f"validation sentence {i}: {len(s)} tokens but {len(t)} tags")
-            vw, vc = self._encode(val_sentences)
+            venc = self._encode(val_sentences)
             # a tag the training data never shows cannot be scored: it counts as "O" in the validation loss
             vy = [[tindex.get(t, 0) for t in ts] for ts in val_tags]
-            vb = bucket_batches([len(w) for w in vw], 128)
-            n_tok = sum(len(w) for w in vw)
+            vb = bucket_batches([len(w) for w in venc[0]], 128)
+            n_tok = sum(len(w) for w in venc[0])
 
             def val_fn(model):
                 tot = 0.0
                 for b in vb:
-                    batch = [t.to(dev) for t in self._batch(vw, vc, b, vy)]
-                    tot += float(self._loss(model, *batch, reduction="sum"))
+                    inputs, Y = self._batch(venc, b, vy)
+                    tot += float(self._loss(model, tuple(t.to(dev) for t in inputs), Y.to(dev), reduction="sum"))
                 loss = tot / n_tok
                 if self.select == "loss":
                     return loss
@@ -217,21 +269,37 @@ class Tagger(BaseEstimator):
                 # in the first epochs) so patience does not run out while the loss still improves
                 from tsrnn.text.metrics import span_prf
 
-                return 1.0 - span_prf(val_tags, self._decode(model, vw, vc, dev))["f1"] + 1e-3 * loss
+                return 1.0 - span_prf(val_tags, self._decode(model, venc, dev))["f1"] + 1e-3 * loss
 
         self.history_ = trainer.fit(net, batches, loss_fn, val_fn)
         self.net_ = net.cpu().eval()
         self.device_ = str(trainer.device)
         self.fitted_ = True
+        if val_fn is not None and self.calibrate:
+            self.o_shift_ = self._calibrate(val_sentences, val_tags)
         return self
 
+    def _calibrate(self, sentences, tags) -> float:
+        """The O-emission shift from O_SHIFTS with the best entity F1 on (sentences, tags) (the
+        smallest such shift on ties)."""
+        import torch
+
+        from tsrnn.text.metrics import span_prf
+
+        enc = self._encode(sentences)
+        with torch.no_grad():
+            ems = self._emissions(self.net_.eval(), enc, "cpu", 128)
+        f1 = [span_prf(tags, self._paths(self.net_.crf, ems, len(enc[0]), s))["f1"] for s in O_SHIFTS]
+        return float(O_SHIFTS[int(np.argmax(f1))])
+
     @staticmethod
-    def _loss(model, W, C, CL, N, Y, reduction: str = "mean"):
+    def _loss(model, inputs, Y, reduction: str = "mean"):
         """CRF negative log-likelihood or token cross-entropy, per token ("mean") or summed."""
         import torch
         import torch.nn.functional as F
 
-        em = model(W, C, CL, N)
+        em = model(*inputs)
+        W, N = inputs[0], inputs[3]
         if model.crf is not None:
             nll = model.crf.nll(em.float(), Y, N).sum()
         else:
@@ -245,32 +313,52 @@ class Tagger(BaseEstimator):
         import torch
 
         self._check_fitted()
-        words, chars = self._encode(sentences)
+        enc = self._encode(sentences)
         with torch.no_grad():
-            return self._decode(self.net_.eval(), words, chars, "cpu", batch_size)
+            return self._decode(self.net_.eval(), enc, "cpu", batch_size, self.o_shift_)
 
-    def _decode(self, net, words, chars, dev, batch_size: int = 128) -> list[list[str]]:
-        """Viterbi-decoded tags of encoded sentences (CRF scores, or log-softmax under BIO constraints)."""
+    def _emissions(self, net, enc, dev, batch_size: int = 128) -> list:
+        """(sentence indices, emission scores (B, T, K) float32, lengths (B,)) per length bucket of
+        the non-empty encoded sentences; softmax outputs give log-probabilities."""
         import torch
 
         from tsrnn.text.batching import bucket_batches
-        from tsrnn.text.crf import NEG, viterbi
 
-        out: list[list[str]] = [[] for _ in words]
+        words = enc[0]
         keep = [i for i, w in enumerate(words) if len(w)]
+        out = []
         for b in bucket_batches([len(words[i]) for i in keep], batch_size):
             idx = [keep[i] for i in b]
-            W, C, CL, N, _ = self._batch(words, chars, idx)
-            em = net(W.to(dev), C.to(dev), CL.to(dev), N.to(dev)).float()
-            if net.crf is not None:
-                paths = net.crf.decode(em, N)
+            inputs, _ = self._batch(enc, idx)
+            em = net(*(t.to(dev) for t in inputs)).float()
+            out.append((idx, em if net.crf is not None else torch.log_softmax(em, -1), inputs[3]))
+        return out
+
+    def _paths(self, crf, ems, n: int, o_shift: float = 0.0) -> list[list[str]]:
+        """Viterbi tag lists of `n` sentences from `_emissions` output (under `crf`'s transitions, or
+        the BIO constraints alone when crf is None), the O score lowered by o_shift."""
+        import torch
+
+        from tsrnn.text.crf import NEG, viterbi
+
+        out: list[list[str]] = [[] for _ in range(n)]
+        for idx, em, N in ems:
+            if o_shift:
+                em = em.clone()
+                em[..., 0] -= o_shift  # tags_[0] is "O"
+            if crf is not None:
+                paths = crf.decode(em, N)
             else:
                 trans = torch.where(self.trans_ok_, 0.0, NEG).to(em.device)
                 start = torch.where(self.start_ok_, 0.0, NEG).to(em.device)
-                paths = viterbi(torch.log_softmax(em, -1), trans, start, torch.zeros_like(start), N)
+                paths = viterbi(em, trans, start, torch.zeros_like(start), N)
             for i, p in zip(idx, paths):
                 out[i] = [self.tags_[k] for k in p]
         return out
+
+    def _decode(self, net, enc, dev, batch_size: int = 128, o_shift: float = 0.0) -> list[list[str]]:
+        """Viterbi-decoded tags of encoded sentences (CRF scores, or log-softmax under BIO constraints)."""
+        return self._paths(net.crf, self._emissions(net, enc, dev, batch_size), len(enc[0]), o_shift)
 
     def evaluate(self, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]]) -> dict:
         """Entity-level precision/recall/F1 (CoNLL convention) of predict(sentences) against tags."""
@@ -284,7 +372,7 @@ class Tagger(BaseEstimator):
         from tsrnn.text.modelfile import save_text_model
 
         self._check_fitted()
-        extra = {"tags": self.tags_, "history": self.history_.to_dict()}
+        extra = {"tags": self.tags_, "o_shift": self.o_shift_, "history": self.history_.to_dict()}
         save_text_model(path, self.task, self.net_.state_dict(), self.get_params(),
                         {"words": self.words_.to_dict(), "chars": self.chars_.to_dict()}, extra, force=force)
 
@@ -296,4 +384,6 @@ class Tagger(BaseEstimator):
             est.words_ = Vocab.from_dict(vocab["words"])
             est.chars_ = Vocab.from_dict(vocab["chars"])
             est.tags_ = list(extra["tags"])
-        return restore_estimator(cls, path, setup)
+            est.o_shift_ = float(extra.get("o_shift", 0.0))
+        # files from before word shapes and calibration existed
+        return restore_estimator(cls, path, setup, defaults={"shape_embed": 0, "calibrate": False})
