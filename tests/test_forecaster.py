@@ -204,6 +204,10 @@ def test_numba_backend_matches_torch(panel, tmp_path):
     for df in (None, new):
         a, b = est.predict(df, level=[80]), nb.predict(df, level=[80])
         np.testing.assert_allclose(b.yhat, a.yhat, rtol=1e-4, atol=1e-4)
+    from tsrnn.cpu.net import NumbaNet
+
+    with pytest.raises(ConfigError, match="window_norm='mean'.*no state can be carried"):
+        NumbaNet.from_file(path).streamer(series="s0")
     s2s = Forecaster(model="seq2seq", horizon=4, input_len=12, **TINY).fit(panel)
     s2s.save(tmp_path / "s.tsrnn")
     with pytest.raises(ConfigError, match="seq2seq"):

@@ -168,6 +168,10 @@ class NumbaNet:
         if self.dirs != 1:
             raise ConfigError("a bidirectional network cannot stream (its backward direction needs the whole "
                               "window); use forward() on windows instead")
+        if self.config.get("window_norm") or self.config.get("pad"):
+            raise ConfigError(f"a forecaster trained with window_norm={self.config.get('window_norm')!r} or left padding "
+                              "sees every window relative to its own level, so no state can be carried from point "
+                              "to point; use forward() on windows, or train with window_norm=None and pad=False")
         E = self.embedding if self.embedding else (0 if self.embed_w is None else self.embed_w.shape[1])
         if series is not None and isinstance(series, str):
             meta = getattr(self, "meta", None)
