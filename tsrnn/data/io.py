@@ -291,12 +291,7 @@ def _finish(df, where, freq, fill_gaps, fill_nan, names, shown=None, duplicates=
                 "fill them with --fill-nan interpolate|ffill|zero or remove those rows"
             )
     if not regular:
-        for c in names:
-            if fill_nan is not None and np.isnan(df[c].to_numpy()).any():
-                df[c] = _fill(df, c, fill_nan)
-        df = df.drop(columns=["_line"])
-        df.attrs.update({"freq": None, "targets": list(names), "source": where})
-        return df
+        return _complete(df, names, fill_nan, None, where)
     if freq is None:
         lens = df.groupby("unique_id", sort=False).size()
         longest = lens.idxmax()
@@ -306,7 +301,11 @@ def _finish(df, where, freq, fill_gaps, fill_nan, names, shown=None, duplicates=
             freq = pd.tseries.frequencies.to_offset(freq).freqstr
         except (ValueError, TypeError):
             raise ConfigError(f"--freq '{freq}' is not a pandas frequency alias (e.g. h, 30min, D, W, MS, QS, YS)") from None
-    df = _regularise(df, where, freq, fill_gaps, names)
+    return _complete(_regularise(df, where, freq, fill_gaps, names), names, fill_nan, freq, where)
+
+
+def _complete(df: pd.DataFrame, names: list[str], fill_nan: str | None, freq: str | None, where: str) -> pd.DataFrame:
+    """Fill NaN values if asked, drop the line numbers and set the frame's attrs."""
     for c in names:
         if fill_nan is not None and np.isnan(df[c].to_numpy()).any():
             df[c] = _fill(df, c, fill_nan)
