@@ -156,11 +156,11 @@ def run_shipped(entry: dict, kind: str, name: str, epochs: int, seed: int) -> di
     if kind == "neural":
         model = Forecaster(horizon=h, epochs=epochs, seed=seed, quiet=True, **NEURAL[name])
         res = backtest(df, [model], horizon=h, windows=3, refit=False)
-    else:
-        model = dict(SHIPPED_STATS)[name]
+    else:  # statistical baselines and the statsforecast peer refit at every origin
+        model = _PeerETS(h, m) if kind == "peer" else dict(SHIPPED_STATS)[name]
         res = backtest(df, [model], horizon=h, windows=3)
     s = res.summary().iloc[0]
-    secs = float(res.metrics["seconds"].sum() * 1.0)
+    secs = float(res.metrics["seconds"].sum())
     row = {"dataset": entry["name"], "kind": kind, "model": str(s["model"]), "mean MASE": float(s["mase"]),
            "sMAPE %": float(s["smape"]), "seconds": round(secs, 1),
            "notes": (f"seed {seed}, {epochs} epochs max" if kind == "neural" else "refit per origin"),
@@ -268,7 +268,8 @@ def sf_autoets(history: pd.DataFrame, horizon: int, season: int) -> pd.DataFrame
 
 
 def run_peer(ds: str) -> dict:
-    """The optional peer row (statsforecast AutoETS) on the same splits; needs the bench extra."""
+    """The optional NYC / M1 peer row (statsforecast AutoETS) on the same splits; needs the bench
+    extra. Shipped datasets: run_shipped with kind "peer"."""
     if ds == "nyc":
         train, hist, truth = nyc_data()
         t0 = time.perf_counter()
@@ -280,22 +281,7 @@ def run_peer(ds: str) -> dict:
         t0 = time.perf_counter()
         fc = sf_autoets(train, 6, 1)
         return m1_row("statsforecast AutoETS", fc, truth, ytr, time.perf_counter() - t0)
-    from tsrnn.backtest import backtest
-    from tsrnn.data.freq import season_length
-    from tsrnn.data.io import read_series
-    from tsrnn.data.shipped import list_datasets
-
-    entry = {e["name"]: e for e in list_datasets()}[ds.split("/")[1]]
-    df = read_series(entry["path"])
-    m = season_length(df.attrs["freq"])
-    h = m if m > 1 else 6
-    res = backtest(df, [_PeerETS(h, m)], horizon=h, windows=3)
-    r = res.summary().iloc[0]
-    secs = float(res.metrics["seconds"].sum())
-    print(f"  {entry['name']:10s} statsforecast AutoETS MASE {float(r['mase']):.3f}  {secs:.0f}s", flush=True)
-    return {"dataset": entry["name"], "kind": "peer", "model": "statsforecast AutoETS", "mean MASE": float(r["mase"]),
-            "sMAPE %": float(r["smape"]), "seconds": round(secs, 1), "notes": "refit per origin",
-            "info": f"{entry['freq']}, {df['unique_id'].nunique()} series, horizon {h}"}
+    raise ValueError(f"no peer row for '{ds}' (shipped datasets go through run_shipped)")
 
 
 class _PeerETS:
@@ -399,10 +385,10 @@ def main() -> None:
         if key in load_cache() and not args.fresh:
             print(f"  {key}: cached", flush=True)
             continue
-        if kind == "peer":
-            row = run_peer(ds)
-        elif ds.startswith("shipped/"):
+        if ds.startswith("shipped/"):
             row = run_shipped(by_name[ds.split("/")[1]], kind, name, args.epochs, args.seed)
+        elif kind == "peer":
+            row = run_peer(ds)
         else:
             extra = {"window_norm": args.nyc_window_norm} if args.nyc_window_norm != "none" else {}
             row = run_neural(ds, name, args.epochs, args.seed, seeds, extra) if kind == "neural" else run_stats(ds, name)
