@@ -105,7 +105,7 @@ def _inputs(est):
     h = est.history_
     _, loc, scale = series_stats(h, est.scaler_, est.series_)
     x = encoder_inputs(h, loc, scale, 1, est.features_["calendar"], "h")
-    ref = window_ref(x, 1, est.config_["window_norm"], False)
+    ref = window_ref(x.astype(np.float64), 1, est.config_["window_norm"], False)
     x[:, :, :1] -= ref[:, None, :].astype(np.float32)
     return x, ref
 

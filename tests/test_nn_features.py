@@ -47,6 +47,8 @@ def test_step_inputs_layout_and_last_windows():
     np.testing.assert_array_equal(x[:, 3], -np.arange(10))
     w = last_windows(x, np.array([0, 4, 10]), 3)
     np.testing.assert_array_equal(w[:, :, 0], [[1, 2, 3], [7, 8, 9]])
+    short = last_windows(x, np.array([0, 2, 10]), 4)  # a 2-row series: left-padded with its first row
+    np.testing.assert_array_equal(short[:, :, 0], [[0, 0, 0, 1], [6, 7, 8, 9]])
 
 
 @pytest.mark.parametrize("freq", ["30min", "h", "D", "MS", "YS"])

@@ -88,10 +88,12 @@ def step_inputs(targets: np.ndarray, ds: np.ndarray, kinds: list[str], exog: np.
 
 def last_windows(inputs: np.ndarray, offsets: np.ndarray, input_len: int) -> np.ndarray:
     """The last `input_len` rows of every series: inputs (N, F), offsets (S+1,) → (S, input_len, F).
-    Every series must hold at least input_len rows."""
-    ends = np.asarray(offsets[1:], dtype=np.int64)
-    rows = ends[:, None] - input_len + np.arange(input_len)[None, :]
-    return inputs[rows]
+    A series shorter than input_len is left-padded with copies of its first row."""
+    offsets = np.asarray(offsets, dtype=np.int64)
+    n_obs = np.minimum(np.diff(offsets), input_len)
+    # row k of series s: its end - n_obs + max(k - (input_len - n_obs), 0)
+    k = np.arange(input_len)[None, :] - (input_len - n_obs)[:, None]
+    return inputs[(offsets[1:] - n_obs)[:, None] + np.maximum(k, 0)]
 
 
 def _dates(last_ds: np.ndarray, steps: np.ndarray, freq: str) -> np.ndarray:

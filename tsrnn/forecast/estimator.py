@@ -192,7 +192,7 @@ class Forecaster(BaseEstimator):
         inputs = step_inputs(scaled[:, :C], panel.ds, kinds, scaled[:, C:] if exog else None)
         offsets = panel.offsets
         if P:
-            inputs, sidx, offsets = pad_panel(inputs, sidx, offsets, P, C, len(exog))
+            inputs, sidx, offsets = pad_panel(inputs, offsets, P, C, len(exog))
         train_starts = window_starts(offsets, W, last_end=train_end + P)
         # validation windows: targets entirely in the held-out tail (none where val_len == 0)
         val_starts = window_starts(offsets, W, first=np.maximum(train_end + P - L, 0))
@@ -249,7 +249,7 @@ class Forecaster(BaseEstimator):
         sid, loc, scale = series_stats(h, self.scaler_, self.series_, full_v, full_o)
         pad = bool(cfg.get("pad"))
         x = encoder_inputs(h, loc, scale, feats["n_targets"], feats["calendar"], cfg["freq"], pad)
-        ref = window_ref(x, feats["n_targets"], cfg.get("window_norm"), pad)
+        ref = window_ref(x.astype(np.float64), feats["n_targets"], cfg.get("window_norm"), pad)
         if ref is not None:
             x[:, :, : feats["n_targets"]] -= ref[:, None, :].astype(np.float32)
         future = decoder_inputs(h, cfg["horizon"], feats["calendar"], cfg["freq"]) if cfg["model"] == "seq2seq" else None

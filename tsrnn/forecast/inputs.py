@@ -8,7 +8,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tsrnn.data.features import calendar_features, future_calendar, past_dates, step_inputs
+from tsrnn.data.features import (
+    calendar_features,
+    future_calendar,
+    last_windows,
+    past_dates,
+    step_inputs,
+)
 from tsrnn.data.scaling import SeriesScaler
 
 
@@ -33,13 +39,8 @@ class Histories:
     @classmethod
     def last(cls, panel, input_len: int) -> Histories:
         """The last input_len rows of every series of a Panel, left-padded where shorter."""
-        lengths = panel.lengths
-        n_obs = np.minimum(lengths, input_len).astype(np.int64)
-        ends = panel.offsets[1:]
-        # row k of series s: ends - n_obs + max(k - (T - n_obs), 0)  (edge padding on the left)
-        k = np.arange(input_len)[None, :] - (input_len - n_obs)[:, None]
-        rows = (ends - n_obs)[:, None] + np.maximum(k, 0)
-        return cls(list(panel.ids), panel.values[rows], panel.last_ds(), n_obs)
+        n_obs = np.minimum(panel.lengths, input_len).astype(np.int64)
+        return cls(list(panel.ids), last_windows(panel.values, panel.offsets, input_len), panel.last_ds(), n_obs)
 
     def to_json(self) -> dict:
         return {
@@ -103,7 +104,7 @@ def encoder_inputs(h: Histories, loc: np.ndarray, scale: np.ndarray, n_targets: 
     return np.concatenate([x, observed[:, :, None].astype(np.float32)], axis=2)
 
 
-def pad_panel(inputs: np.ndarray, sidx: np.ndarray, offsets: np.ndarray, P: int, n_targets: int,
+def pad_panel(inputs: np.ndarray, offsets: np.ndarray, P: int, n_targets: int,
               n_exog: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Left-pad every series of stacked step features (N, F) with P rows and add an "observed"
     column: padded rows repeat the series' first targets and exogenous values, have zero calendar
@@ -120,20 +121,22 @@ def pad_panel(inputs: np.ndarray, sidx: np.ndarray, offsets: np.ndarray, P: int,
     first = np.repeat(offsets[:-1], P)
     value_cols = [*range(n_targets), *range(F - n_exog, F)]
     out[pad_rows[:, None], value_cols] = inputs[first[:, None], value_cols]
-    new_sidx = np.repeat(np.arange(S), np.diff(new_off)) if sidx is None else np.repeat(
-        sidx[offsets[:-1]], np.diff(new_off))
-    return out, new_sidx.astype(np.int64), new_off
+    return out, np.repeat(np.arange(S, dtype=np.int64), np.diff(new_off)), new_off
 
 
-def window_ref(x: np.ndarray, n_targets: int, kind: str | None, pad: bool) -> np.ndarray | None:
-    """The per-window reference level of window_norm (S, C) from encoder inputs x (S, T, F): the
-    last step's targets ("last") or the mean over observed steps ("mean"); None when off."""
+def window_ref(x, n_targets: int, kind: str | None, observed: bool):
+    """The per-window reference level of window_norm (S, C) from step features x (S, T, F), numpy
+    or torch (prediction and the training gather share it): the last step's targets ("last") or
+    their mean over observed steps ("mean"; `observed`: the last column is the padding flag);
+    None when off."""
     if kind is None:
         return None
     if kind == "last":
-        return x[:, -1, :n_targets].astype(np.float64)
-    w = x[:, :, -1:].astype(np.float64) if pad else np.ones((*x.shape[:2], 1))
-    return (x[:, :, :n_targets] * w).sum(1) / w.sum(1)
+        return x[:, -1, :n_targets]
+    if not observed:
+        return x[:, :, :n_targets].mean(1)
+    m = x[:, :, -1:]
+    return (x[:, :, :n_targets] * m).sum(1) / m.sum(1)
 
 
 def decoder_inputs(h: Histories, horizon: int, kinds: list[str], freq: str) -> np.ndarray:

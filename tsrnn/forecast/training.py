@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 
 from tsrnn.data.windows import torch_window_view
-from tsrnn.forecast.inputs import point_index  # noqa: F401  (re-exported for the torch side)
+from tsrnn.forecast.inputs import point_index, window_ref  # noqa: F401  (point_index re-exported for the torch side)
 
 
 @dataclass
@@ -53,12 +53,8 @@ class DeviceData:
         w = torch_window_view(self.panel, self.input_len + self.horizon)[idx]  # (B, L+H, F)
         L, C = self.input_len, self.n_targets
         x, y = w[:, :L], w[:, L:, 0]
-        if self.norm is not None:
-            if self.norm == "last":
-                ref = x[:, -1, :C]
-            else:
-                m = x[:, :, -1:] if self.observed else torch.ones_like(x[:, :, :1])
-                ref = (x[:, :, :C] * m).sum(1) / m.sum(1)
+        ref = window_ref(x, C, self.norm, self.observed)
+        if ref is not None:
             x = torch.cat([x[:, :, :C] - ref[:, None, :], x[:, :, C:]], dim=2)
             y = y - ref[:, :1]
         return x, w[:, L:, self.cal], y, self.sid[idx]
