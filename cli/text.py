@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 from tsrnn_cli.app import app
-from tsrnn_cli.common import handle_errors
+from tsrnn_cli.common import handle_errors, set_threads
 from tsrnn_cli.options import Force, Quiet
 
 text_app = typer.Typer(help="Text tasks on the recurrent cores: classify, generate, tag.", no_args_is_help=True)
@@ -48,11 +48,8 @@ def _threads() -> None:
     """Respect OMP_NUM_THREADS when it is set (shared machines)."""
     import os
 
-    import torch
-
-    n = os.environ.get("OMP_NUM_THREADS")
-    if n and n.isdigit() and int(n) > 0:
-        torch.set_num_threads(int(n))
+    n = os.environ.get("OMP_NUM_THREADS", "")
+    set_threads(int(n) if n.isdigit() and int(n) > 0 else None)
 
 
 # -- classify ------------------------------------------------------------------------------------
