@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import copy
 import json
-import warnings
 from pathlib import Path
 
 import numpy as np
 
+from tsrnn._onnx import ort_session, trace_to_file
 from tsrnn.errors import ConfigError, NotFittedError
 
 
@@ -87,10 +87,7 @@ def export_onnx(forecaster, path: str | Path, opset: int = 17) -> None:
     names = onnx_input_names(cfg)
     ex = tuple(torch.from_numpy(a) for a in example_inputs(cfg, batch=2).values())
     axes = {n: {0: "batch"} for n in names} | {"y": {0: "batch"}}
-    with warnings.catch_warnings():  # the tracer's notes on shape checks inside torch.nn.LSTM/GRU
-        warnings.simplefilter("ignore")
-        torch.onnx.export(model, ex, str(path), dynamo=False, input_names=names, output_names=["y"],
-                          dynamic_axes=axes, opset_version=opset)
+    trace_to_file(model, ex, path, names, ["y"], axes, opset)
     proto = onnx.load(str(path))
     for key, value in (("tsrnn_config", json.dumps(cfg)), ("tsrnn_inputs", json.dumps(names))):
         entry = proto.metadata_props.add()
@@ -112,11 +109,7 @@ def torch_outputs(forecaster, inputs: dict[str, np.ndarray]) -> np.ndarray:
 def onnx_parity(forecaster, path: str | Path, batches: tuple[int, ...] = (1, 3, 17), seed: int = 0) -> float:
     """Largest |difference| between torch's and onnxruntime's outputs over random inputs of each
     batch size in `batches`. Raises ConfigError when onnxruntime is not installed."""
-    try:
-        import onnxruntime as ort
-    except ImportError:
-        raise ConfigError("onnxruntime is not installed; pip install 'tsrnn[onnx]' for the parity check") from None
-    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    sess = ort_session(path)
     worst = 0.0
     for i, b in enumerate(batches):
         inputs = example_inputs(forecaster.config_, batch=b, seed=seed + i)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tsrnn.errors import ConfigError
+from tsrnn._onnx import ort_session, trace_to_file
 
 
 def quantize(net, embedding: bool = False):
@@ -69,23 +69,16 @@ def export_onnx(est, path: str | Path, opset: int = 17) -> None:
 
     model = Unpacked(copy.deepcopy(est.net_).cpu().eval()).eval()
     example = torch.tensor([est.vocab_.encode(["a", "fine", "film", "."])], dtype=torch.int64)
-    with warnings.catch_warnings():  # the tracer's notes on shape checks inside torch.nn.LSTM/GRU
-        warnings.simplefilter("ignore")
-        torch.onnx.export(model, (example,), str(path), dynamo=False, input_names=["ids"], output_names=["logits"],
-                          dynamic_axes={"ids": {0: "batch", 1: "length"}, "logits": {0: "batch"}},
-                          opset_version=opset)
+    trace_to_file(model, (example,), path, ["ids"], ["logits"],
+                  {"ids": {0: "batch", 1: "length"}, "logits": {0: "batch"}}, opset)
 
 
 def onnx_parity(est, path: str | Path, texts: Sequence[str]) -> float:
     """Largest absolute difference between torch's and onnxruntime's logits over `texts`, each run
     alone (no padding). Raises ConfigError when onnxruntime is not installed."""
-    try:
-        import onnxruntime as ort
-    except ImportError:
-        raise ConfigError("onnxruntime is not installed; pip install 'tsrnn[onnx]' for the parity check") from None
+    sess = ort_session(path)
     import torch
 
-    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     worst = 0.0
     with torch.no_grad():
         for ids in est._encode(texts):
