@@ -116,6 +116,8 @@ def detect_command(
     train_frac: Annotated[float, typer.Option("--train-frac", min=0.01, max=1.0, help="Fit on the first fraction of each series (1 = all of it).")] = 1.0,
     calibration: Annotated[float, typer.Option("--calibration", min=0.0, max=0.9, help="Share of the training part held out from the model's fit; thresholds then see out-of-sample scores.")] = 0.0,
     local_norm: Annotated[int, typer.Option("--local-norm", min=0, help="Divide each score by the mean of the N scores before it (surprise relative to the recent error level; 0: off).")] = 0,
+    input_norm: Annotated[int, typer.Option("--input-norm", min=0, help="forecast method: the network sees each value standardised by the mean and std of the N values before it, so level and scale drift stop mattering (0: off).")] = 0,
+    error: Annotated[str, typer.Option("--error", help="forecast method: abs (|x - prediction|) or scaled (divided by the error scale the network predicts for that point).")] = "abs",
     event_gap: Annotated[int, typer.Option("--event-gap", min=0, help="Merge events separated by at most this many normal points.")] = 0,
     min_event_length: Annotated[int, typer.Option("--min-event-length", min=1, help="Drop events shorter than this.")] = 1,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
@@ -156,7 +158,7 @@ def detect_command(
     if labels is not None:
         masks = _label_masks(df, labels)
     det = AnomalyDetector(method=method, threshold=threshold, window=window, hidden=hidden, epochs=epochs,
-                          period=period, calibration=calibration, local_norm=local_norm, event_gap=event_gap, min_event_length=min_event_length, seed=seed,
+                          period=period, calibration=calibration, local_norm=local_norm, input_norm=input_norm, error=error, event_gap=event_gap, min_event_length=min_event_length, seed=seed,
                           device=device, quiet=quiet)
     n_series = df["unique_id"].nunique()
     if stream and n_series != 1:

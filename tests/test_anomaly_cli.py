@@ -141,6 +141,8 @@ def test_duplicates_irregular_threads_and_local_norm(tmp_path):
     assert "off the '5min' grid" in _one_error_line(run(*base, "--duplicates", "first"))
     assert "duplicates policy" in _one_error_line(run(*base, "--duplicates", "max"))
     assert "local_norm" in _one_error_line(run(*base, "--duplicates", "mean", "--irregular", "--local-norm", "1"))
+    assert "only the forecast method" in _one_error_line(run(*base, "--duplicates", "mean", "--irregular", "--input-norm", "16"))
+    assert "'scaled'" in _one_error_line(run(*base, "--duplicates", "mean", "--irregular", "--error", "scaled"))
     torch.set_num_threads(2)
     out = tmp_path / "scores.csv"
     r = run(*base, "--duplicates", "mean", "--irregular", "--local-norm", "16", "--threads", "1", "-o", out)
@@ -151,3 +153,8 @@ def test_duplicates_irregular_threads_and_local_norm(tmp_path):
     assert scores.loc[scores["ds"] == ds.iloc[50], "y"].item() == pytest.approx((y[50] + 11.0) / 2)
     flagged = scores.loc[scores["is_anomaly"], "ds"].tolist()
     assert ds.iloc[250] in flagged
+    r = run(p, "--target-col", "value", "-m", "forecast", "--window", "24", "--hidden", "4", "--epochs", "1",
+            "--input-norm", "24", "--error", "scaled", "--duplicates", "mean", "--irregular", "-t", "sigma:6", "-q", "-o", out, "--force")
+    assert r.exit_code == 0, r.output
+    scores = pd.read_csv(out)
+    assert scores["score"].iloc[:12].isna().all() and scores["score"].iloc[30:].notna().all()

@@ -162,11 +162,13 @@ def test_local_norm_divides_by_the_recent_score_level():
         AnomalyDetector(method="zscore", local_norm=1).fit(df)
 
 
-@pytest.mark.parametrize("method, local_norm", [("forecast", 0), ("zscore", 0), ("forecast", 16), ("zscore", 16)])
-def test_streaming_equals_batch(method, local_norm):
+@pytest.mark.parametrize("method, local_norm, input_norm, error", [
+    ("forecast", 0, 0, "abs"), ("zscore", 0, 0, "abs"), ("forecast", 16, 0, "abs"), ("zscore", 16, 0, "abs"),
+    ("forecast", 0, 24, "abs"), ("forecast", 16, 24, "abs"), ("forecast", 0, 0, "scaled"), ("forecast", 0, 24, "scaled")])
+def test_streaming_equals_batch(method, local_norm, input_norm, error):
     df = _frame(n=400)
-    det = AnomalyDetector(method=method, threshold="quantile:0.995", local_norm=local_norm,
-                          **FAST).fit(_head(df, 300))
+    det = AnomalyDetector(method=method, threshold="quantile:0.995", local_norm=local_norm, input_norm=input_norm,
+                          error=error, **FAST).fit(_head(df, 300))
     out = det.detect(df)
     st = det.streamer()
     res = [st.update(v) for v in df["y"].to_numpy()]
@@ -175,13 +177,17 @@ def test_streaming_equals_batch(method, local_norm):
     assert [r[1] for r in res] == out["is_anomaly"].tolist()
 
 
-@pytest.mark.parametrize("columns, threshold", [(("y",), "quantile:0.99"), (("y",), "spot"), (("a", "b"), "pot")])
-def test_streaming_numba_equals_torch(columns, threshold):
+@pytest.mark.parametrize("columns, threshold, input_norm, error", [
+    (("y",), "quantile:0.99", 0, "abs"), (("y",), "spot", 0, "abs"), (("a", "b"), "pot", 0, "abs"),
+    (("y",), "pot", 24, "abs"), (("a", "b"), "quantile:0.99", 24, "abs"), (("y",), "pot", 24, "scaled"),
+    (("a", "b"), "quantile:0.99", 0, "scaled")])
+def test_streaming_numba_equals_torch(columns, threshold, input_norm, error):
     pytest.importorskip("tsrnn.cpu.net")
     from tsrnn.anomaly.streaming import ForecastStreamer
 
     df = _frame(n=300, columns=columns)
-    det = AnomalyDetector(method="forecast", threshold=threshold, **FAST).fit(df)
+    det = AnomalyDetector(method="forecast", threshold=threshold, input_norm=input_norm, error=error,
+                          **FAST).fit(df)
     torch_st = ForecastStreamer(det, 0, backend="torch")
     numba_st = ForecastStreamer(det, 0, backend="numba")
     assert numba_st.backend == "numba" and det.streamer().backend == "numba"  # auto prefers numba
@@ -197,3 +203,115 @@ def test_streaming_unsupported_method():
     det = AnomalyDetector(method="stl", period=24).fit(_frame(n=200, spike=False))
     with pytest.raises(ConfigError, match="streaming supports"):
         det.streamer()
+
+
+def _level_shift(n=900, shift_at=500, seed=1):
+    """A noisy daily sine whose level jumps by 8 (about 11 standard deviations) at `shift_at` and stays."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    y = np.sin(2 * np.pi * t / 24) + 0.1 * rng.normal(size=n)
+    y[shift_at:] += 8.0
+    df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=n, freq="h"), "y": y})
+    df.attrs.update(freq="h", targets=["y"])
+    return df
+
+
+def test_input_norm_alarms_once_on_a_level_shift():
+    """Without input_norm the net, trained before the shift, is wrong for every point after it; with
+    input_norm it flags the jump and goes quiet once the look-back has passed it."""
+    df = _level_shift()
+    opts = dict(method="forecast", threshold="sigma:6", window=48, hidden=16, epochs=8, lr=3e-3, seed=0)
+    plain = AnomalyDetector(**opts).fit(_head(df, 400)).detect(df)["is_anomaly"].to_numpy()
+    normed = AnomalyDetector(**opts, input_norm=48).fit(_head(df, 400)).detect(df)["is_anomaly"].to_numpy()
+    after = slice(500 + 2 * 48, None)
+    assert plain[after].mean() > 0.5
+    assert normed[500:503].any()
+    assert normed[after].mean() < 0.02
+
+
+def test_input_norm_score_is_the_rolling_zscore_for_a_silent_net():
+    """With the net's head zeroed (it predicts 0 in z units) the score is the rolling z-score itself."""
+    import torch
+
+    df = _frame(n=300)
+    det = AnomalyDetector(method="forecast", threshold="sigma:4", input_norm=24, **FAST).fit(df)
+    z = AnomalyDetector(method="zscore", threshold="sigma:4", window=24).fit(df)
+    with torch.no_grad():
+        det.scorer_.model_.head.weight.zero_()
+        det.scorer_.model_.head.bias.zero_()
+    raw = det.scorer_.score(det.scaler_.transform(df[["y"]].to_numpy(), np.zeros(len(df), dtype=int)))
+    ref = z.scorer_.score(z.scaler_.transform(df[["y"]].to_numpy(), np.zeros(len(df), dtype=int)))
+    ok = np.isfinite(raw)
+    assert ok.sum() > 250 and np.isfinite(ref[ok]).all()
+    assert np.allclose(raw[ok], ref[ok])
+
+
+def test_error_option():
+    with pytest.raises(ConfigError, match="only the forecast method takes 'scaled'"):
+        AnomalyDetector(method="zscore", error="scaled").fit(_frame(n=200))
+    with pytest.raises(ConfigError, match="error must be"):
+        AnomalyDetector(method="forecast", error="squared", **FAST).fit(_frame(n=200))
+
+
+def test_input_norm_options():
+    df = _frame(n=200)
+    with pytest.raises(ConfigError, match="only the forecast method"):
+        AnomalyDetector(method="autoencoder", input_norm=16, **FAST).fit(df)
+    with pytest.raises(ConfigError, match="input_norm must be 0"):
+        AnomalyDetector(method="forecast", input_norm=1, **FAST).fit(df)
+    with pytest.raises(DataError, match="training points"):
+        AnomalyDetector(method="forecast", input_norm=400, **FAST).fit(df)
+
+
+def test_refit_threshold_equals_a_fresh_fit():
+    df = _frame(n=400)
+    det = AnomalyDetector(method="forecast", threshold="pot", **FAST).fit(_head(df, 300))
+    first = det.detect(df)
+    fresh = AnomalyDetector(method="forecast", threshold="sigma:3", **FAST).fit(_head(df, 300)).detect(df)
+    again = det.refit_threshold("sigma:3").detect(df)
+    assert det.threshold == "sigma:3"
+    pd.testing.assert_frame_equal(again, fresh)
+    assert not again["threshold"].equals(first["threshold"])
+    with pytest.raises(ConfigError):
+        det.refit_threshold("bogus:1")
+    with pytest.raises(NotFittedError):
+        AnomalyDetector().refit_threshold("pot")
+
+
+def test_forecast_error_known_answer():
+    from tsrnn.anomaly.scorers import SCALE_FLOOR, forecast_error
+
+    x = np.array([[1.0, 2.0], [0.0, -1.0]])
+    pred = np.array([[0.5, 2.5], [1.0, 1.0]])
+    assert np.allclose(forecast_error(x, pred, False), [0.5, 1.5])
+    r = np.array([[0.0, np.log(np.e - 1)], [np.log(np.e ** 2 - 1), 0.0]])  # softplus: log 2, 1; 2, log 2
+    sig = np.array([[np.log(2), 1.0], [2.0, np.log(2)]]) + SCALE_FLOOR
+    want = (np.abs(x - pred) / sig).mean(axis=1)
+    assert np.allclose(forecast_error(x, np.concatenate([pred, r], axis=1), True), want)
+
+
+def test_scaled_error_learns_where_the_series_is_noisy():
+    """Noise 0.05 in the first half of every 48-point cycle and 0.5 in the second: the predicted
+    scale follows it, so the same absolute error scores about ten times higher in the quiet half,
+    and a spike planted there is the top score while the plain error ranks it among the noise."""
+    rng = np.random.default_rng(0)
+    n = 1200
+    t = np.arange(n)
+    loud = (t % 48) >= 24
+    y = np.sin(2 * np.pi * t / 48) + np.where(loud, 0.5, 0.05) * rng.normal(size=n)
+    spike = next(i for i in range(1000, 1100) if i % 48 == 12)  # the middle of a quiet half
+    y[spike] += 0.8
+    df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=n, freq="h"), "y": y})
+    df.attrs.update(freq="h", targets=["y"])
+    opts = dict(method="forecast", threshold="sigma:4", window=48, hidden=16, epochs=20, lr=5e-3, batch_size=16,
+                seed=0)
+    det = AnomalyDetector(**opts, error="scaled").fit(_head(df, 900))
+    x = det.scaler_.transform(df[["y"]].to_numpy(), np.zeros(n, dtype=int))
+    out = det.scorer_.predict(x)
+    sigma = np.log1p(np.exp(out[1:, 1]))
+    quiet_s, loud_s = np.median(sigma[~loud[1:]]), np.median(sigma[loud[1:]])
+    assert loud_s > 3 * quiet_s
+    scaled = det.score(df)
+    plain = AnomalyDetector(**opts).fit(_head(df, 900)).score(df)
+    assert np.nanargmax(scaled[900:]) + 900 == spike
+    assert (plain[900:] > plain[spike]).sum() > 5

@@ -53,19 +53,26 @@ class AnomalyDetector(BaseEstimator):
         score) is divided by the mean of the W scores before it, floored at 0.1 (causal; the first
         W/2 scores are NaN); a burst of large errors in a noisy stretch then alarms once, not at
         every point. Meant for the recurrent methods' error scores; works for every method.
+    input_norm: 0 (off) or a window W, forecast method only: the network sees each value
+        standardised by the mean and std of the W values before it (the rolling z-score's
+        statistics) and predicts the next such value; the score is the prediction error in those
+        units. A drift in level or scale away from the training part then stops mattering once
+        the look-back has passed it (see tsrnn.anomaly.recurrent).
+    error: "abs" (|x - x̂|) or "scaled", forecast method only: the network also predicts the scale
+        of its error at each point (Laplace likelihood) and the score is |x - x̂| divided by it.
     """
 
     def __init__(self, method: str = "forecast", threshold: str = "pot", window: int = 32, hidden: int = 32,
                  layers: int = 1, cell: str = "lstm", epochs: int = 10, lr: float = 1e-3, batch_size: int = 64,
                  stride: int = 1, period: int | None = None, n_estimators: int = 100, event_gap: int = 0,
-                 min_event_length: int = 1, calibration: float = 0.0, local_norm: int = 0, seed: int = 0,
-                 device: str = "cpu", quiet: bool = True):
+                 min_event_length: int = 1, calibration: float = 0.0, local_norm: int = 0, input_norm: int = 0,
+                 error: str = "abs", seed: int = 0, device: str = "cpu", quiet: bool = True):
         self.method, self.threshold, self.window, self.hidden = method, threshold, window, hidden
         self.layers, self.cell, self.epochs, self.lr, self.batch_size = layers, cell, epochs, lr, batch_size
         self.stride, self.period, self.n_estimators = stride, period, n_estimators
         self.event_gap, self.min_event_length, self.seed, self.device, self.quiet = (
             event_gap, min_event_length, seed, device, quiet)
-        self.calibration, self.local_norm = calibration, local_norm
+        self.calibration, self.local_norm, self.input_norm, self.error = calibration, local_norm, input_norm, error
 
     # -- building blocks ------------------------------------------------------------------------
 
@@ -75,6 +82,12 @@ class AnomalyDetector(BaseEstimator):
             raise ConfigError(f"method '{m}' is unknown; use one of {', '.join(METHODS)}")
         if self.window < 2:
             raise ConfigError(f"window must be >= 2 (got {self.window})")
+        if self.input_norm and (m != "forecast" or self.input_norm < 2):
+            raise ConfigError(f"input_norm must be 0 (off) or a window >= 2, and only the forecast method takes it "
+                              f"(got {self.input_norm} with method {m})")
+        if self.error not in ("abs", "scaled") or (self.error == "scaled" and m != "forecast"):
+            raise ConfigError(f"error must be 'abs' or 'scaled', and only the forecast method takes 'scaled' "
+                              f"(got '{self.error}' with method {m})")
         if m == "zscore":
             from tsrnn.anomaly.scorers import ZScoreScorer
 
@@ -90,10 +103,12 @@ class AnomalyDetector(BaseEstimator):
             return IForestScorer(self.window, self.n_estimators, self.seed)
         from tsrnn.anomaly.recurrent import AutoencoderScorer, ForecastScorer
 
-        kind = AutoencoderScorer if m == "autoencoder" else ForecastScorer
-        return kind(window=self.window, hidden=self.hidden, layers=self.layers, cell=self.cell, epochs=self.epochs,
+        opts = dict(window=self.window, hidden=self.hidden, layers=self.layers, cell=self.cell, epochs=self.epochs,
                     lr=self.lr, batch_size=self.batch_size, stride=self.stride, seed=self.seed, device=self.device,
                     quiet=self.quiet)
+        if m == "autoencoder":
+            return AutoencoderScorer(**opts)
+        return ForecastScorer(**opts, input_norm=self.input_norm, error=self.error)
 
     def _panel(self, df: pd.DataFrame) -> Panel:
         if not isinstance(df, pd.DataFrame):
@@ -137,16 +152,28 @@ class AnomalyDetector(BaseEstimator):
         keep = [x[: max(1, int(round(len(x) * (1.0 - self.calibration))))] for x in train]
         self.scorer_ = scorer.fit(keep)
         self.ids_, self.targets_, self.freq_ = list(panel.ids), list(panel.targets), panel.freq
-        self.score_scale_, self.thresholds_, self.train_scores_ = [], [], []
+        self.score_scale_, self.train_scores_ = [], []
         for x in train:
             raw = self.scorer_.score(x)
             fin = raw[np.isfinite(raw)]
             scale = float(np.mean(fin)) if len(fin) and np.mean(fin) > 1e-12 else 1.0
             self.score_scale_.append(scale)
-            s = self._local(raw / scale)
-            self.train_scores_.append(s)
-            self.thresholds_.append(parse_threshold(self.threshold).fit(s))
+            self.train_scores_.append(self._local(raw / scale))
+        self._fit_thresholds()
         self.fitted_ = True
+        return self
+
+    def _fit_thresholds(self) -> None:
+        self.thresholds_ = [parse_threshold(self.threshold).fit(s) for s in self.train_scores_]
+        self.explanations_ = None
+
+    def refit_threshold(self, threshold: str) -> AnomalyDetector:
+        """Switch to another threshold spec without retraining: the per-series thresholds are
+        fitted again on the stored training scores (the same as fit(..., threshold=...) would)."""
+        self._check_fitted()
+        parse_threshold(threshold)
+        self.threshold = threshold
+        self._fit_thresholds()
         return self
 
     def _scores(self, panel: Panel) -> list[np.ndarray]:

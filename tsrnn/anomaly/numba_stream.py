@@ -1,7 +1,8 @@
 """The forecast detector's network on the numba runtime (tsrnn.cpu.net.NumbaNet) for streaming.
 
-`OneStepNet` keeps the forecaster's weight names (``core.rnn.*``, ``head.weight`` (C, hidden),
-``head.bias``), so NumbaNet reads it as a direct network with horizon 1 and C outputs. The stream
+`OneStepNet` keeps the forecaster's weight names (``core.rnn.*``, ``head.weight`` (n_outputs,
+hidden), ``head.bias``), so NumbaNet reads it as a direct network with horizon 1 and n_outputs
+outputs (C, or 2C for error="scaled"). The stream
 is fed scaled values (loc 0, scale 1: the detector scales with the series' own statistics), in
 float32 (the runtime's rational tanh: |error| < 3e-7 against libm).
 """
@@ -14,7 +15,7 @@ __all__ = ["numba_step"]
 
 
 def numba_step(det):
-    """x (C,) scaled -> next-step prediction (C,) scaled, one numba call per point; None when the
+    """x (C,) scaled -> the net's outputs (n_outputs,) for the next step, one numba call per point; None when the
     numba runtime is missing or cannot hold this network."""
     try:
         from tsrnn.cpu.net import NumbaNet
@@ -22,21 +23,24 @@ def numba_step(det):
         return None
     model = det.scorer_.model_
     C = len(det.targets_)
+    n_out = model.head.out_features
     weights = {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}
     config = {"cell": model.core.cell, "hidden": model.core.hidden, "layers": model.core.layers,
-              "horizon": 1, "n_outputs": C, "n_targets": C, "input_size": C}
+              "horizon": 1, "n_outputs": n_out, "n_targets": C, "input_size": C}
     net = NumbaNet.from_state(config, weights, dtype="float32")
     st = net.streamer(loc=np.zeros(C), scale=np.ones(C))
-    if C == 1:
+    if C == 1 and n_out == 1:
         upd = st.update
 
         def step(x):
             return np.array([upd(float(x[0]))])
     else:
+        upd = st.update
+
         def step(x):
-            st.update(x)
+            upd(float(x[0])) if C == 1 else upd(x)
             return st.forecast()[0]
 
     step.backend = "numba"
-    step.scalar = st.update if C == 1 else None  # float -> float, for the streamer's fast path
+    step.scalar = st.update if C == 1 and n_out == 1 else None  # float -> float, for the streamer's fast path
     return step

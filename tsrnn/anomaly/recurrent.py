@@ -19,8 +19,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from tsrnn.anomaly.scorers import INPUT_CLIP, SCALE_FLOOR, forecast_error, rolling_standardise
 from tsrnn.data.windows import window_starts, window_view
-from tsrnn.errors import DataError
+from tsrnn.errors import ConfigError, DataError
 from tsrnn.nn.core import RecurrentCore
 from tsrnn.nn.trainer import TrainConfig, Trainer
 
@@ -44,15 +45,17 @@ class RecurrentAutoencoder(nn.Module):
 
 
 class OneStepNet(nn.Module):
-    """x (B, T, C) -> predictions (B, T, C) of the next step (pred[:, t] estimates x[:, t+1]), state.
+    """x (B, T, C) -> outputs (B, T, n_outputs) for the next step (out[:, t] is about x[:, t+1]), state.
 
-    Weights: ``core.rnn.*`` (torch's RNN/LSTM/GRU layout) and ``head.weight`` (C, hidden),
-    ``head.bias`` (C,)."""
+    n_outputs: C (the prediction, default) or 2C (prediction, then scale logits: error="scaled").
+    Weights: ``core.rnn.*`` (torch's RNN/LSTM/GRU layout) and ``head.weight`` (n_outputs, hidden),
+    ``head.bias`` (n_outputs,)."""
 
-    def __init__(self, n_features: int, hidden: int, layers: int = 1, cell: str = "lstm"):
+    def __init__(self, n_features: int, hidden: int, layers: int = 1, cell: str = "lstm",
+                 n_outputs: int | None = None):
         super().__init__()
         self.core = RecurrentCore(n_features, hidden, layers, cell)
-        self.head = nn.Linear(hidden, n_features)
+        self.head = nn.Linear(hidden, n_outputs or n_features)
 
     def forward(self, x: torch.Tensor, state=None):
         out, state = self.core(x, state)
@@ -123,25 +126,46 @@ class AutoencoderScorer(_TorchScorer):
 class ForecastScorer(_TorchScorer):
     """Stateful one-step-ahead recurrent forecaster; see the module docstring."""
 
+    def __init__(self, *args, input_norm: int = 0, error: str = "abs", **kwargs):
+        super().__init__(*args, **kwargs)
+        if error not in ("abs", "scaled"):
+            raise ConfigError(f"error must be 'abs' or 'scaled' (got '{error}')")
+        self.input_norm, self.error = input_norm, error
+
+    def _standardise(self, x: np.ndarray) -> np.ndarray:
+        """input_norm's rolling z (T, C); rows without enough history are 0 (their scores are NaN)."""
+        return np.nan_to_num(rolling_standardise(x, self.input_norm), nan=0.0)
+
     def fit(self, train: list[np.ndarray]):
+        if self.input_norm:
+            lead = max(2, self.input_norm // 2)  # rows before the look-back holds enough points
+            train = [np.clip(self._standardise(x)[lead:], -INPUT_CLIP, INPUT_CLIP) for x in train]
+            if not all(len(x) for x in train):
+                raise DataError(f"input_norm {self.input_norm} needs more than {lead} training points per series")
         C = train[0].shape[1]
-        model = OneStepNet(C, self.hidden, self.layers, self.cell)
+        scaled = self.error == "scaled"
+        model = OneStepNet(C, self.hidden, self.layers, self.cell, n_outputs=2 * C if scaled else C)
         L = self.window
         data = self._stack(train, L + 1, self.stride if self.stride > 1 else max(1, L // 8))
         burn = self.burn
 
         def loss(m, x):
-            pred, _ = m(x[:, :-1])
-            return torch.mean(torch.abs(pred[:, burn:] - x[:, 1 + burn :]))
+            out, _ = m(x[:, :-1])
+            err = torch.abs(out[:, burn:, :C] - x[:, 1 + burn :])
+            if not scaled:
+                return torch.mean(err)
+            sigma = nn.functional.softplus(out[:, burn:, C:]) + SCALE_FLOOR
+            return torch.mean(torch.log(sigma) + err / sigma)  # Laplace negative log-likelihood
 
         return self._train(model, data, loss)
 
     @torch.no_grad()
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """(T, C) -> (T, C) one-step predictions; row t estimates x[t] (row 0 is NaN)."""
+        """(T, C) -> (T, n_outputs) the net's outputs about each row from the rows before it: the
+        one-step prediction (then, for error="scaled", the scale logits); row 0 is NaN."""
         xt = torch.from_numpy(np.asarray(x, dtype=np.float32))[None]
         pred, _ = self.model_(xt)
-        out = np.full(x.shape, np.nan)
+        out = np.full((len(x), pred.shape[-1]), np.nan)
         out[1:] = pred[0, :-1].numpy()
         return out
 
@@ -150,9 +174,20 @@ class ForecastScorer(_TorchScorer):
         """Steps a zero state needs before its predictions count: skipped in the loss, NaN scores."""
         return max(1, min(8, self.window // 4))
 
+    @property
+    def lead(self) -> int:
+        """Leading points that score NaN: the burn-in, and with input_norm the look-back's first half."""
+        return max(self.burn, max(2, self.input_norm // 2)) if self.input_norm else self.burn
+
     def score(self, x: np.ndarray) -> np.ndarray:
-        s = np.abs(np.asarray(x, dtype=np.float64) - self.predict(x)).mean(axis=1)
-        s[: self.burn] = np.nan
+        x = np.asarray(x, dtype=np.float64)
+        if self.input_norm:
+            x = self._standardise(x)
+            pred = self.predict(np.clip(x, -INPUT_CLIP, INPUT_CLIP))
+        else:
+            pred = self.predict(x)
+        s = forecast_error(x, pred, self.error == "scaled")
+        s[: self.lead] = np.nan
         return s
 
 

@@ -16,9 +16,27 @@ import numpy as np
 
 from tsrnn.errors import ConfigError, DataError
 
-__all__ = ["ZScoreScorer", "STLScorer", "IForestScorer", "cover_mean", "local_ratio", "LOCAL_FLOOR"]
+__all__ = ["ZScoreScorer", "STLScorer", "IForestScorer", "cover_mean", "local_ratio", "rolling_standardise",
+           "forecast_error", "LOCAL_FLOOR", "INPUT_CLIP", "SCALE_FLOOR"]
 
 LOCAL_FLOOR = 0.1  # local_ratio's denominator never drops below a tenth of the typical training score
+INPUT_CLIP = 10.0  # the forecast detector's input_norm clips the net's inputs here (a spike's z can be huge)
+SCALE_FLOOR = 0.05  # error="scaled": the predicted error scale never drops below this (scaled units)
+
+
+def forecast_error(x: np.ndarray, out: np.ndarray, scaled: bool) -> np.ndarray:
+    """The forecast detector's score from the values x (..., C) and the net's outputs for them:
+    mean_c |x - x̂| (out = x̂, (..., C)), or with `scaled` mean_c |x - μ| / σ where out = (μ, r)
+    (..., 2C) and σ = softplus(r) + SCALE_FLOOR, the scale of a Laplace prediction (the net is
+    trained by its negative log-likelihood, so σ is its expected |error| at that point)."""
+    x = np.asarray(x, dtype=np.float64)
+    out = np.asarray(out, dtype=np.float64)
+    C = x.shape[-1]
+    err = np.abs(x - out[..., :C])
+    if scaled:
+        with np.errstate(invalid="ignore"):  # NaN outputs (no history yet) stay NaN
+            err = err / (np.logaddexp(0.0, out[..., C:]) + SCALE_FLOOR)
+    return err.mean(axis=-1)
 
 
 def local_ratio(s: np.ndarray, window: int, floor: float = LOCAL_FLOOR) -> np.ndarray:
@@ -30,6 +48,17 @@ def local_ratio(s: np.ndarray, window: int, floor: float = LOCAL_FLOOR) -> np.nd
     s = np.asarray(s, dtype=np.float64)
     past = pd.Series(s).shift(1).rolling(window, min_periods=max(1, window // 2)).mean().to_numpy()
     return s / np.maximum(past, floor)
+
+
+def rolling_standardise(x: np.ndarray, window: int, min_std: float = 1e-2) -> np.ndarray:
+    """(x[t] - mean) / std, both over the `window` rows before t (causal, population std floored at
+    `min_std`), per column; NaN until max(2, window // 2) rows are seen. x: (T, C) -> (T, C).
+    The rolling z-score is |.| of this; the forecast detector's `input_norm` feeds it to the net."""
+    import pandas as pd
+
+    f = pd.DataFrame(np.asarray(x, dtype=np.float64))
+    past = f.shift(1).rolling(window, min_periods=max(2, window // 2))
+    return ((f - past.mean()) / np.maximum(past.std(ddof=0).to_numpy(), min_std)).to_numpy()
 
 
 def cover_mean(err: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
@@ -63,12 +92,7 @@ class ZScoreScorer:
         return self
 
     def score(self, x: np.ndarray) -> np.ndarray:
-        import pandas as pd
-
-        f = pd.DataFrame(np.asarray(x, dtype=np.float64))
-        past = f.shift(1).rolling(self.window, min_periods=self.min_periods)
-        z = (f - past.mean()).abs() / np.maximum(past.std(ddof=0).to_numpy(), self.min_std)
-        return z.max(axis=1, skipna=False).to_numpy()
+        return np.abs(rolling_standardise(x, self.window, self.min_std)).max(axis=1)
 
 
 class STLScorer:

@@ -7,7 +7,7 @@
 Supported methods: "forecast" (one recurrent step per point — on the numba runtime when
 `tsrnn.cpu` provides it, else torch) and "zscore" (running sums over the look-back window). The
 score is the one `detect` gives the same point when the stream starts at the series' first value,
-with the detector's `local_norm` applied by a running window, and the threshold is the series' fitted one (SPOT keeps updating it; "dynamic" and
+with the detector's `local_norm` and `input_norm` applied by running windows, and the threshold is the series' fitted one (SPOT keeps updating it; "dynamic" and
 "contamination", which judge a whole batch, use the value chosen on the training scores).
 """
 
@@ -19,6 +19,7 @@ from collections import deque
 
 import numpy as np
 
+from tsrnn.anomaly.scorers import INPUT_CLIP, forecast_error
 from tsrnn.anomaly.thresholds import RTOL, Threshold
 from tsrnn.errors import ConfigError, DataError
 
@@ -86,25 +87,24 @@ class _LocalRatio:
         return out
 
 
-class ZScoreStreamer(_Streamer):
-    """Rolling z-score with running sums over the last `window` values (O(C) per point)."""
+class _RollingZ:
+    """scorers.rolling_standardise one row at a time: (x - mean) / max(std, min_std) over the last
+    `window` rows, NaN until max(2, window // 2) are seen; running sums, O(C) per point."""
 
-    def __init__(self, det, k):
-        super().__init__(det, k)
-        sc = det.scorer_
-        self.window, self.min_std, self.min_periods = sc.window, sc.min_std, sc.min_periods
+    def __init__(self, window: int, n_features: int, min_std: float = 1e-2):
+        self.window, self.min_std, self.min_periods = window, min_std, max(2, window // 2)
         self.buf: deque = deque()
-        self.s1 = np.zeros(self.n_features)
-        self.s2 = np.zeros(self.n_features)
+        self.s1 = np.zeros(n_features)
+        self.s2 = np.zeros(n_features)
 
-    def _raw(self, x):
+    def __call__(self, x: np.ndarray) -> np.ndarray:
         n = len(self.buf)
         if n >= self.min_periods:
             m = self.s1 / n
             sd = np.sqrt(np.maximum(self.s2 / n - m * m, 0.0))
-            z = float(np.max(np.abs(x - m) / np.maximum(sd, self.min_std)))
+            z = (x - m) / np.maximum(sd, self.min_std)
         else:
-            z = float("nan")
+            z = np.full(len(x), np.nan)
         self.buf.append(x)
         self.s1 += x
         self.s2 += x * x
@@ -115,6 +115,18 @@ class ZScoreStreamer(_Streamer):
         return z
 
 
+class ZScoreStreamer(_Streamer):
+    """Rolling z-score with running sums over the last `window` values (O(C) per point)."""
+
+    def __init__(self, det, k):
+        super().__init__(det, k)
+        sc = det.scorer_
+        self.rolling = _RollingZ(sc.window, self.n_features, sc.min_std)
+
+    def _raw(self, x):
+        return float(np.max(np.abs(self.rolling(x))))
+
+
 class ForecastStreamer(_Streamer):
     """One recurrent step per point; backend "numba" (tsrnn.cpu) or "torch"."""
 
@@ -122,14 +134,16 @@ class ForecastStreamer(_Streamer):
         super().__init__(det, k)
         model = det.scorer_.model_
         self.pred = None
-        self.seen, self.burn = 0, det.scorer_.burn
+        self.seen, self.lead = 0, det.scorer_.lead
+        self.rolling = _RollingZ(det.input_norm, self.n_features) if det.input_norm else None
+        self.scaled = det.scorer_.error == "scaled"
         self.backend = backend
         if backend in ("auto", "numba"):
             step = _numba_step(det)
             if step is not None:
                 self._step, self.backend = step, "numba"
                 if (step.scalar is not None and type(self.threshold).update is Threshold.update
-                        and self.local is None):
+                        and self.local is None and self.rolling is None and not self.scaled):
                     self.update = self._fast_update(step.scalar)
             elif backend == "numba":
                 raise ConfigError("the numba runtime (tsrnn.cpu) cannot run this detector's network")
@@ -148,8 +162,10 @@ class ForecastStreamer(_Streamer):
             self._step = step
 
     def _raw(self, x):
-        s = float("nan") if self.seen < self.burn else float(np.mean(np.abs(x - self.pred)))
-        self.pred = self._step(x)
+        if self.rolling is not None:  # input_norm: the net works on the rolling z (see recurrent.py)
+            x = np.nan_to_num(self.rolling(x), nan=0.0)
+        s = float("nan") if self.seen < self.lead else float(forecast_error(x, self.pred, self.scaled))
+        self.pred = self._step(x if self.rolling is None else np.clip(x, -INPUT_CLIP, INPUT_CLIP))
         self.seen += 1
         return s
 
@@ -160,7 +176,7 @@ class ForecastStreamer(_Streamer):
         inv_ss = 1.0 / self.score_scale
         v = float(self.threshold.value_)
         thr = v + RTOL * abs(v)
-        state = [float("nan"), self.burn]  # last prediction, points still to skip
+        state = [float("nan"), self.lead]  # last prediction, points still to skip
         nan = float("nan")
 
         def update(value) -> tuple[float, bool]:
@@ -183,7 +199,7 @@ class ForecastStreamer(_Streamer):
 
 
 def _numba_step(det):
-    """A numba one-step function x (C,) -> prediction (C,) for the detector's net, or None when the
+    """A numba one-step function x (C,) -> the net's outputs (n_outputs,) for the detector's net, or None when the
     numba runtime does not offer a streaming network yet."""
     try:
         from tsrnn.anomaly.numba_stream import numba_step
