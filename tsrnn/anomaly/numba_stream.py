@@ -42,5 +42,7 @@ def numba_step(det):
             return st.forecast()[0]
 
     step.backend = "numba"
-    step.scalar = st.update if C == 1 and n_out == 1 else None  # float -> float, for the streamer's fast path
+    # float -> float (output n_out // 2) and a view of every output after the call: the streamer's fast path
+    step.scalar = st.update if C == 1 and st._n_in == 1 else None
+    step.outputs = st._out
     return step

@@ -19,7 +19,7 @@ from collections import deque
 
 import numpy as np
 
-from tsrnn.anomaly.scorers import INPUT_CLIP, forecast_error
+from tsrnn.anomaly.scorers import INPUT_CLIP, SCALE_FLOOR, forecast_error
 from tsrnn.anomaly.thresholds import RTOL, Threshold
 from tsrnn.errors import ConfigError, DataError
 
@@ -143,8 +143,8 @@ class ForecastStreamer(_Streamer):
             if step is not None:
                 self._step, self.backend = step, "numba"
                 if (step.scalar is not None and type(self.threshold).update is Threshold.update
-                        and self.local is None and self.rolling is None and not self.scaled):
-                    self.update = self._fast_update(step.scalar)
+                        and self.local is None):
+                    self.update = self._fast_update(step.scalar, step.outputs)
             elif backend == "numba":
                 raise ConfigError("the numba runtime (tsrnn.cpu) cannot run this detector's network")
         if self.backend in ("auto", "torch"):
@@ -169,24 +169,55 @@ class ForecastStreamer(_Streamer):
         self.seen += 1
         return s
 
-    def _fast_update(self, scalar_step):
+    def _fast_update(self, scalar_step, outputs):
         """update(value: float) for one column, a constant threshold and the numba step: plain
-        float arithmetic around one compiled call (the same numbers as the generic path)."""
+        float arithmetic around one compiled call (the same numbers as the generic path), input_norm's
+        running sums and the scaled error's second output included. outputs: the step's output
+        vector (a view, read after each call)."""
         loc, inv_scale = float(self.loc[0]), 1.0 / float(self.scale[0])
         inv_ss = 1.0 / self.score_scale
         v = float(self.threshold.value_)
         thr = v + RTOL * abs(v)
-        state = [float("nan"), self.lead]  # last prediction, points still to skip
-        nan = float("nan")
+        scaled = self.scaled
+        W = self.rolling.window if self.rolling is not None else 0
+        min_periods, min_std = (self.rolling.min_periods, self.rolling.min_std) if W else (0, 0.0)
+        buf: deque = deque()
+        # last prediction, its error scale, points still to skip, running sum and sum of squares
+        state = [float("nan"), 1.0, self.lead, 0.0, 0.0]
+        nan, exp, log1p, sqrt = float("nan"), math.exp, math.log1p, math.sqrt
 
         def update(value) -> tuple[float, bool]:
             x = (float(value) - loc) * inv_scale
-            p = state[0]
-            state[0] = scalar_step(x)
-            if state[1] > 0:
-                state[1] -= 1
+            if W:  # the rolling z of x (0 while the look-back is too short), then the clipped input
+                n = len(buf)
+                if n >= min_periods:
+                    m = state[3] / n
+                    var = state[4] / n - m * m
+                    z = (x - m) / max(sqrt(var) if var > 0.0 else 0.0, min_std)
+                else:
+                    z = 0.0
+                buf.append(x)
+                state[3] += x
+                state[4] += x * x
+                if n + 1 > W:
+                    old = buf.popleft()
+                    state[3] -= old
+                    state[4] -= old * old
+                x = z
+                xin = INPUT_CLIP if z > INPUT_CLIP else (-INPUT_CLIP if z < -INPUT_CLIP else z)
+            else:
+                xin = x
+            p, sig = state[0], state[1]
+            y = scalar_step(xin)
+            if scaled:
+                r = float(outputs[1])
+                state[0], state[1] = float(outputs[0]), (r if r > 30.0 else log1p(exp(r))) + SCALE_FLOOR
+            else:
+                state[0] = y
+            if state[2] > 0:
+                state[2] -= 1
                 return nan, False
-            s = abs(x - p) * inv_ss
+            s = abs(x - p) / sig * inv_ss
             return s, s > thr
 
         def prime(history):
