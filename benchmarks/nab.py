@@ -162,15 +162,13 @@ def verdict(per_seed: pd.DataFrame) -> str:
             best = max(rec, key=lambda m: g.loc[m, col])
             rival = max(base, key=lambda m: g.loc[m, col])
             won = g.loc[best, col] > g.loc[rival, col]
-            mine = o[o["method"] == best].set_index("seed")[col]
-            rivals = o[o["method"].isin(base)]
-            seeds_won = sum(
-                v > max(float(r[r["seed"] == s][col].iloc[0]) if (r["seed"] == s).any() else float(r[col].iloc[0])
-                        for _, r in rivals.groupby("method"))
-                for s, v in mine.items())
+            by_seed = {m: o[o["method"] == m].set_index("seed")[col] for m in [best, *base]}
+            # a deterministic baseline ran once: its one value stands for every seed
+            seeds_won = sum(v > max(float(by_seed[m].get(s, by_seed[m].iloc[0])) for m in base)
+                            for s, v in by_seed[best].items())
             parts.append(f"{col}: best recurrent {best} {g.loc[best, col]:.3f} vs best baseline {rival} "
                          f"{g.loc[rival, col]:.3f} → {'beats' if won else 'does NOT beat'} "
-                         f"(ahead of both baselines in {seeds_won} of {len(mine)} seeds)")
+                         f"(ahead of both baselines in {seeds_won} of {len(by_seed[best])} seeds)")
         lines.append(f"- `{thr}`: " + "; ".join(parts))
     return ("Target check (best recurrent vs rolling z-score and IsolationForest; the best of the recurrent rows "
             "above by the mean over seeds, chosen per metric and threshold):\n\n") + "\n".join(lines) + "\n"

@@ -43,6 +43,6 @@ def numba_step(det):
 
     step.backend = "numba"
     # float -> float (output n_out // 2) and a view of every output after the call: the streamer's fast path
-    step.scalar = st.update if C == 1 and st._n_in == 1 else None
-    step.outputs = st._out
+    step.scalar = st.update if C == 1 else None
+    step.outputs = st.outputs
     return step

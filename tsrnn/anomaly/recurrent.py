@@ -19,7 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from tsrnn.anomaly.scorers import INPUT_CLIP, SCALE_FLOOR, forecast_error, rolling_standardise
+from tsrnn.anomaly.scorers import (INPUT_CLIP, SCALE_FLOOR, forecast_error, rolling_min_periods,
+                                   rolling_standardise)
 from tsrnn.data.windows import window_starts, window_view
 from tsrnn.errors import ConfigError, DataError
 from tsrnn.nn.core import RecurrentCore
@@ -138,7 +139,7 @@ class ForecastScorer(_TorchScorer):
 
     def fit(self, train: list[np.ndarray]):
         if self.input_norm:
-            lead = max(2, self.input_norm // 2)  # rows before the look-back holds enough points
+            lead = rolling_min_periods(self.input_norm)  # rows before the look-back holds enough points
             train = [np.clip(self._standardise(x)[lead:], -INPUT_CLIP, INPUT_CLIP) for x in train]
             if not all(len(x) for x in train):
                 raise DataError(f"input_norm {self.input_norm} needs more than {lead} training points per series")
@@ -177,7 +178,7 @@ class ForecastScorer(_TorchScorer):
     @property
     def lead(self) -> int:
         """Leading points that score NaN: the burn-in, and with input_norm the look-back's first half."""
-        return max(self.burn, max(2, self.input_norm // 2)) if self.input_norm else self.burn
+        return max(self.burn, rolling_min_periods(self.input_norm)) if self.input_norm else self.burn
 
     def score(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)

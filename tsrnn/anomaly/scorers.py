@@ -17,10 +17,11 @@ import numpy as np
 from tsrnn.errors import ConfigError, DataError
 
 __all__ = ["ZScoreScorer", "STLScorer", "IForestScorer", "cover_mean", "local_ratio", "rolling_standardise",
-           "forecast_error", "LOCAL_FLOOR", "INPUT_CLIP", "SCALE_FLOOR"]
+           "rolling_min_periods", "forecast_error", "LOCAL_FLOOR", "INPUT_CLIP", "SCALE_FLOOR"]
 
 LOCAL_FLOOR = 0.1  # local_ratio's denominator never drops below a tenth of the typical training score
 INPUT_CLIP = 10.0  # the forecast detector's input_norm clips the net's inputs here (a spike's z can be huge)
+ROLLING_MIN_STD = 1e-2  # the rolling z-score's std floor (scaled units), batch and stream
 SCALE_FLOOR = 0.05  # error="scaled": the predicted error scale never drops below this (scaled units)
 
 
@@ -50,14 +51,19 @@ def local_ratio(s: np.ndarray, window: int, floor: float = LOCAL_FLOOR) -> np.nd
     return s / np.maximum(past, floor)
 
 
-def rolling_standardise(x: np.ndarray, window: int, min_std: float = 1e-2) -> np.ndarray:
+def rolling_min_periods(window: int) -> int:
+    """Rows a rolling look-back of `window` needs before it gives a mean and std (batch and stream)."""
+    return max(2, window // 2)
+
+
+def rolling_standardise(x: np.ndarray, window: int, min_std: float = ROLLING_MIN_STD) -> np.ndarray:
     """(x[t] - mean) / std, both over the `window` rows before t (causal, population std floored at
-    `min_std`), per column; NaN until max(2, window // 2) rows are seen. x: (T, C) -> (T, C).
+    `min_std`), per column; NaN until rolling_min_periods(window) rows are seen. x: (T, C) -> (T, C).
     The rolling z-score is |.| of this; the forecast detector's `input_norm` feeds it to the net."""
     import pandas as pd
 
     f = pd.DataFrame(np.asarray(x, dtype=np.float64))
-    past = f.shift(1).rolling(window, min_periods=max(2, window // 2))
+    past = f.shift(1).rolling(window, min_periods=rolling_min_periods(window))
     return ((f - past.mean()) / np.maximum(past.std(ddof=0).to_numpy(), min_std)).to_numpy()
 
 
@@ -82,11 +88,10 @@ class ZScoreScorer:
     """|x_t - mean| / std over the `window` points before t (causal; NaN until `window`/2 points are
     seen); std (population) floored at `min_std`."""
 
-    def __init__(self, window: int = 48, min_std: float = 1e-2):
+    def __init__(self, window: int = 48, min_std: float = ROLLING_MIN_STD):
         if window < 2:
             raise ConfigError(f"window must be >= 2 for the rolling z-score (got {window})")
         self.window, self.min_std = window, min_std
-        self.min_periods = max(2, window // 2)
 
     def fit(self, train: list[np.ndarray]) -> ZScoreScorer:
         return self

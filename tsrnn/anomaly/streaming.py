@@ -19,7 +19,7 @@ from collections import deque
 
 import numpy as np
 
-from tsrnn.anomaly.scorers import INPUT_CLIP, SCALE_FLOOR, forecast_error
+from tsrnn.anomaly.scorers import INPUT_CLIP, ROLLING_MIN_STD, SCALE_FLOOR, forecast_error, rolling_min_periods
 from tsrnn.anomaly.thresholds import RTOL, Threshold
 from tsrnn.errors import ConfigError, DataError
 
@@ -89,10 +89,10 @@ class _LocalRatio:
 
 class _RollingZ:
     """scorers.rolling_standardise one row at a time: (x - mean) / max(std, min_std) over the last
-    `window` rows, NaN until max(2, window // 2) are seen; running sums, O(C) per point."""
+    `window` rows, NaN until rolling_min_periods(window) are seen; running sums, O(C) per point."""
 
-    def __init__(self, window: int, n_features: int, min_std: float = 1e-2):
-        self.window, self.min_std, self.min_periods = window, min_std, max(2, window // 2)
+    def __init__(self, window: int, n_features: int, min_std: float = ROLLING_MIN_STD):
+        self.window, self.min_std, self.min_periods = window, min_std, rolling_min_periods(window)
         self.buf: deque = deque()
         self.s1 = np.zeros(n_features)
         self.s2 = np.zeros(n_features)

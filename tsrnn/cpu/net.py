@@ -309,6 +309,14 @@ class Streamer:
         a, b = self._reset_state
         self._st[a:b] = 0
 
+    @property
+    def outputs(self) -> np.ndarray:
+        """The latest outputs (horizon * n_outputs,), inverse-scaled: a live read-only view that the
+        next update overwrites (no copy; for callers reading several outputs per step)."""
+        v = self._out.view()
+        v.flags.writeable = False
+        return v
+
     def forecast(self) -> np.ndarray:
         """The latest forecast (horizon, n_outputs), inverse-scaled (a copy)."""
         return self._out.reshape(self.net.horizon, self.net.n_outputs).astype(np.float64)
