@@ -104,6 +104,26 @@ def test_detect_is_repeatable_with_spot():
     assert a["threshold"].nunique() > 1  # SPOT moved while judging
 
 
+@pytest.mark.parametrize("method", ["forecast", "autoencoder"])
+def test_same_seed_same_model_whatever_ran_before(method):
+    """The seed fixes the initial weights too: drawing from torch's global generator between two
+    fits (as any earlier fit or user code does) must not change the fitted model or its scores."""
+    import torch
+
+    df = _frame(300, spike=False)
+    opts = dict(method=method, seed=3, **FAST)
+    torch.manual_seed(123)
+    a = AnomalyDetector(**opts).fit(df)
+    torch.rand(1000)
+    b = AnomalyDetector(**opts).fit(df)
+    for (name, pa), pb in zip(a.scorer_.model_.state_dict().items(), b.scorer_.model_.state_dict().values()):
+        assert torch.equal(pa, pb), name
+    np.testing.assert_array_equal(a.score(df), b.score(df))
+    c = AnomalyDetector(**{**opts, "seed": 4}).fit(df)
+    assert not torch.equal(a.scorer_.model_.state_dict()["out.weight" if method == "autoencoder" else "head.weight"],
+                           c.scorer_.model_.state_dict()["out.weight" if method == "autoencoder" else "head.weight"])
+
+
 def test_calibration_holds_out_the_tail():
     df = _frame(n=300, spike=False)
     seen = []

@@ -24,7 +24,7 @@ from tsrnn.anomaly.scorers import (INPUT_CLIP, SCALE_FLOOR, forecast_error, roll
 from tsrnn.data.windows import window_starts, window_view
 from tsrnn.errors import ConfigError, DataError
 from tsrnn.nn.core import RecurrentCore
-from tsrnn.nn.trainer import TrainConfig, Trainer
+from tsrnn.nn.trainer import TrainConfig, Trainer, seed_everything
 
 __all__ = ["RecurrentAutoencoder", "OneStepNet", "AutoencoderScorer", "ForecastScorer"]
 
@@ -103,6 +103,7 @@ class AutoencoderScorer(_TorchScorer):
 
     def fit(self, train: list[np.ndarray]):
         C = train[0].shape[1]
+        seed_everything(self.seed)  # the initial weights come from the seed, not from whatever ran before
         model = RecurrentAutoencoder(C, self.hidden, self.layers, self.cell)
         data = self._stack(train, self.window, max(1, self.stride))
         return self._train(model, data, lambda m, x: torch.mean((m(x) - x) ** 2))
@@ -145,6 +146,7 @@ class ForecastScorer(_TorchScorer):
                 raise DataError(f"input_norm {self.input_norm} needs more than {lead} training points per series")
         C = train[0].shape[1]
         scaled = self.error == "scaled"
+        seed_everything(self.seed)  # the initial weights come from the seed, not from whatever ran before
         model = OneStepNet(C, self.hidden, self.layers, self.cell, n_outputs=2 * C if scaled else C)
         L = self.window
         data = self._stack(train, L + 1, self.stride if self.stride > 1 else max(1, L // 8))
