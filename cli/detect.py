@@ -118,6 +118,8 @@ def detect_command(
     local_norm: Annotated[int, typer.Option("--local-norm", min=0, help="Divide each score by the mean of the N scores before it (surprise relative to the recent error level; 0: off).")] = 0,
     input_norm: Annotated[int, typer.Option("--input-norm", min=0, help="forecast method: the network sees each value standardised by the mean and std of the N values before it, so level and scale drift stop mattering (0: off).")] = 0,
     error: Annotated[str, typer.Option("--error", help="forecast method: abs (|x - prediction|) or scaled (divided by the error scale the network predicts for that point).")] = "abs",
+    refit_every: Annotated[int, typer.Option("--refit-every", min=0, help="Online adaptation: after the training part, refit the detector every N points on the series so far; each refit judges the next N points (0: off).")] = 0,
+    refit_history: Annotated[int, typer.Option("--refit-history", min=0, help="With --refit-every: refit on the last N points only (0: all of the series so far).")] = 0,
     event_gap: Annotated[int, typer.Option("--event-gap", min=0, help="Merge events separated by at most this many normal points.")] = 0,
     min_event_length: Annotated[int, typer.Option("--min-event-length", min=1, help="Drop events shorter than this.")] = 1,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
@@ -158,7 +160,8 @@ def detect_command(
     if labels is not None:
         masks = _label_masks(df, labels)
     det = AnomalyDetector(method=method, threshold=threshold, window=window, hidden=hidden, epochs=epochs,
-                          period=period, calibration=calibration, local_norm=local_norm, input_norm=input_norm, error=error, event_gap=event_gap, min_event_length=min_event_length, seed=seed,
+                          period=period, calibration=calibration, local_norm=local_norm, input_norm=input_norm, error=error,
+                          refit_every=refit_every, refit_history=refit_history, event_gap=event_gap, min_event_length=min_event_length, seed=seed,
                           device=device, quiet=quiet)
     n_series = df["unique_id"].nunique()
     if stream and n_series != 1:

@@ -158,3 +158,18 @@ def test_duplicates_irregular_threads_and_local_norm(tmp_path):
     assert r.exit_code == 0, r.output
     scores = pd.read_csv(out)
     assert scores["score"].iloc[:12].isna().all() and scores["score"].iloc[30:].notna().all()
+
+
+def test_refit_every_cli(series_csv, tmp_path):
+    p, ds = series_csv
+    out = tmp_path / "scores.csv"
+    base = [p, "--target-col", "value", "-m", "zscore", "--window", "24", "-t", "pot:1e-3", "--train-frac", "0.5"]
+    r = run(*base, "--refit-every", "50", "-o", out)
+    assert r.exit_code == 0, r.output
+    assert "refit 3 time(s), every 50 points" in r.stderr  # 200 training points, refits at 250, 300, 350
+    scores = pd.read_csv(out, parse_dates=["ds"])
+    assert scores.loc[scores["is_anomaly"], "ds"].tolist() == [ds[SPIKE]]
+    assert scores["threshold"].iloc[:250].nunique() == 1 and scores["threshold"].iloc[250:].nunique() > 1
+    assert "refit_history" in _one_error_line(run(*base, "--refit-history", "100", "-q"))
+    r = run(*base, "--refit-every", "50", "--stream", "-q", input="10\n10.5\n")
+    assert r.exit_code == 0 and len(r.stdout.strip().splitlines()) == 3, r.output

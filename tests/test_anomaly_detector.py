@@ -335,3 +335,80 @@ def test_scaled_error_learns_where_the_series_is_noisy():
     plain = AnomalyDetector(**opts).fit(_head(df, 900)).score(df)
     assert np.nanargmax(scaled[900:]) + 900 == spike
     assert (plain[900:] > plain[spike]).sum() > 5
+
+
+def _regime_change(n=800, train=300, change=400, spike=720, seed=2):
+    """A daily sine whose level steps up by 3 at `change` (after the training part), one spike later."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    y = np.sin(2 * np.pi * t / 24) + 0.05 * rng.normal(size=n) + 3.0 * (t >= change)
+    if spike < n:
+        y[spike] += 2.5
+    df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=n, freq="h"), "y": y})
+    df.attrs.update(freq="h", targets=["y"])
+    return df, _head(df, train)
+
+
+def test_refit_points_known_answer():
+    det = AnomalyDetector(method="zscore", refit_every=100)
+    assert det.refit_points(720, 300) == [(0, 400, 500), (0, 500, 600), (0, 600, 700), (0, 700, 720)]
+    det.refit_history = 250
+    assert det.refit_points(720, 300)[:2] == [(150, 400, 500), (250, 500, 600)]
+    assert det.refit_points(390, 300) == []
+
+
+def test_refit_every_adapts_to_a_new_regime():
+    """A plain forecast detector fitted before a level change flags point after point once the
+    level has moved; refitted every 100 points it learns the new level and is quiet again, and
+    still flags the spike planted there. The blocks before the first refit are judged alike."""
+    df, train = _regime_change()
+    opts = dict(method="forecast", threshold="pot:1e-3", window=48, hidden=16, epochs=8, lr=3e-3, seed=0)
+    fixed = AnomalyDetector(**opts).fit(train).detect(df)
+    online_det = AnomalyDetector(**opts, refit_every=100).fit(train)
+    online = online_det.detect(df)
+    pd.testing.assert_frame_equal(fixed.iloc[:400], online.iloc[:400])
+    late = slice(600, 800)
+    assert fixed["is_anomaly"].iloc[late].sum() > 10
+    flagged = np.flatnonzero(online["is_anomaly"].to_numpy()[late]) + 600
+    assert 720 in flagged and len(flagged) <= 3, flagged
+    assert np.allclose(online_det.score(df), online["score"].to_numpy(), equal_nan=True)
+
+
+def test_refit_every_detect_is_repeatable_and_refit_threshold_is_a_fresh_fit():
+    df, train = _regime_change(n=600)
+    opts = dict(method="forecast", window=24, hidden=8, epochs=2, seed=1, refit_every=100, refit_history=200)
+    det = AnomalyDetector(threshold="pot:1e-3", **opts).fit(train)
+    a = det.detect(df)
+    state = {k: v.clone() for k, v in det.scorer_.model_.state_dict().items()}
+    pd.testing.assert_frame_equal(a, det.detect(df))  # detect keeps the fitted model as it was
+    for k, v in det.scorer_.model_.state_dict().items():
+        assert np.array_equal(v.numpy(), state[k].numpy())
+    switched = det.refit_threshold("quantile:0.99").detect(df)
+    fresh = AnomalyDetector(threshold="quantile:0.99", **opts).fit(train).detect(df)
+    pd.testing.assert_frame_equal(switched, fresh)
+    assert not a["threshold"].equals(switched["threshold"])
+
+
+@pytest.mark.parametrize("method,threshold,kw", [
+    ("forecast", "pot:1e-3", dict(input_norm=24, error="scaled")),
+    ("forecast", "spot:1e-3", {}),
+    ("zscore", "spot:1e-3", {}),
+])
+def test_streaming_with_refits_equals_batch(method, threshold, kw):
+    df, train = _regime_change(n=600)
+    det = AnomalyDetector(method=method, threshold=threshold, window=24, hidden=8, epochs=2, seed=0, refit_every=100,
+                          refit_history=250, **kw).fit(train)
+    out = det.detect(df)
+    values = df["y"].to_numpy()
+    st = det.streamer().prime(values[:150])
+    got = [st.update(v) for v in values[150:]]
+    assert st.refits == 2  # at 400 and 500
+    np.testing.assert_allclose([s for s, _ in got], out["score"].to_numpy()[150:], rtol=1e-5, atol=1e-6)
+    assert [f for _, f in got] == out["is_anomaly"].tolist()[150:]
+
+
+def test_refit_options():
+    with pytest.raises(ConfigError, match="refit_history"):
+        AnomalyDetector(method="zscore", refit_history=50).fit(_frame(200))
+    with pytest.raises(ConfigError, match="refit_every"):
+        AnomalyDetector(method="zscore", refit_every=-1).fit(_frame(200))

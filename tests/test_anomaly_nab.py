@@ -54,3 +54,39 @@ def test_zscore_finds_the_jump_on_nab(nab):
     assert m["event_f1"] == 1.0 and m["windows_hit"] == 1
     assert m["nab"] > 80  # detected early in the window, no false positive
     assert np.isfinite(m["auc_pr"])
+
+
+def _nab_module():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "nab.py"
+    spec = importlib.util.spec_from_file_location("nab_benchmark", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_nab_verdict_compares_means_per_threshold_and_best_rows():
+    """The benchmark's target line is computed from the table: per threshold, and each side at its
+    best threshold (a recurrent row that wins at one threshold but stays below the baseline's best
+    row elsewhere does not count as beating it)."""
+    nab = _nab_module()
+    rows = []
+    for thr, vals in {"pot:1e-3": {"zscore": 44.0, "forecast-zs": 43.0, "forecast-zs-online": 46.0},
+                      "pot:1e-4": {"zscore": 33.0, "forecast-zs": 35.0, "forecast-zs-online": 34.0}}.items():
+        for method, nab_score in vals.items():
+            for seed in ((0,) if method == "zscore" else (0, 1)):
+                rows.append({"threshold": thr, "method": method, "seed": seed, "category": "overall",
+                             "series": 24, "pooled event F1": 0.0, "AUC-PR": 0.0, "NAB raw": 0.0, "events": 0,
+                             "seconds": 0.0, "mean event F1": 0.4 if method == "zscore" else 0.3 + 0.1 * seed, "NAB": nab_score + seed})
+    text = nab.verdict(pd.DataFrame(rows))
+    lines = text.strip().splitlines()[2:]
+    assert lines[0].startswith("- `pot:1e-3`") and "NAB: best recurrent forecast-zs-online 46.500" in lines[0]
+    assert "→ beats (ahead of both baselines in 2 of 2 seeds)" in lines[0]
+    assert "mean event F1: best recurrent forecast-zs 0.350 vs best baseline zscore 0.400 → does NOT beat " \
+           "(ahead of both baselines in 0 of 2 seeds)" in lines[0]
+    assert "best row over all thresholds, NAB: recurrent forecast-zs-online at `pot:1e-3` 46.500 vs baseline " \
+           "zscore at `pot:1e-3` 44.000 → beats" in text
+    assert "best row over all thresholds, mean event F1: recurrent forecast-zs at `pot:1e-3` 0.350 vs baseline " \
+           "zscore at `pot:1e-3` 0.400 → does NOT beat" in text

@@ -60,19 +60,30 @@ class AnomalyDetector(BaseEstimator):
         the look-back has passed it (see tsrnn.anomaly.recurrent).
     error: "abs" (|x - x̂|) or "scaled", forecast method only: the network also predicts the scale
         of its error at each point (Laplace likelihood) and the score is |x - x̂| divided by it.
+    refit_every: 0 (off) or N, online adaptation while judging. The points after the end of a
+        series' training part are judged in blocks of N: the first block by the fitted detector,
+        every later block by a detector fitted again (same settings and seed) on the series up to
+        that block, whose model and thresholds then judge it. Each series adapts on its own.
+        `detect` leaves the fitted detector unchanged; the streamer refits at the same points.
+    refit_history: the points a refit learns from: the last `refit_history` before the block
+        (0: all of the series so far). A refit runs about as many optimisation steps as the
+        first fit: its epochs are scaled by (points of the first fit / points of the refit),
+        rounded, at least 1.
     """
 
     def __init__(self, method: str = "forecast", threshold: str = "pot", window: int = 32, hidden: int = 32,
                  layers: int = 1, cell: str = "lstm", epochs: int = 10, lr: float = 1e-3, batch_size: int = 64,
                  stride: int = 1, period: int | None = None, n_estimators: int = 100, event_gap: int = 0,
                  min_event_length: int = 1, calibration: float = 0.0, local_norm: int = 0, input_norm: int = 0,
-                 error: str = "abs", seed: int = 0, device: str = "cpu", quiet: bool = True):
+                 error: str = "abs", refit_every: int = 0, refit_history: int = 0, seed: int = 0,
+                 device: str = "cpu", quiet: bool = True):
         self.method, self.threshold, self.window, self.hidden = method, threshold, window, hidden
         self.layers, self.cell, self.epochs, self.lr, self.batch_size = layers, cell, epochs, lr, batch_size
         self.stride, self.period, self.n_estimators = stride, period, n_estimators
         self.event_gap, self.min_event_length, self.seed, self.device, self.quiet = (
             event_gap, min_event_length, seed, device, quiet)
         self.calibration, self.local_norm, self.input_norm, self.error = calibration, local_norm, input_norm, error
+        self.refit_every, self.refit_history = refit_every, refit_history
 
     # -- building blocks ------------------------------------------------------------------------
 
@@ -148,10 +159,17 @@ class AnomalyDetector(BaseEstimator):
             raise ConfigError(f"calibration must be in [0, 1) (got {self.calibration})")
         if self.local_norm != 0 and self.local_norm < 2:
             raise ConfigError(f"local_norm must be 0 (off) or a window >= 2 (got {self.local_norm})")
+        if self.refit_every < 0 or self.refit_history < 0 or (self.refit_history and not self.refit_every):
+            raise ConfigError(f"refit_every must be 0 (off) or a number of points, and refit_history 0 (all) or a "
+                              f"number of points used only with refit_every (got refit_every={self.refit_every}, "
+                              f"refit_history={self.refit_history})")
         # the scorer learns from the head of each series; the held-out tail gives out-of-sample scores
         keep = [x[: max(1, int(round(len(x) * (1.0 - self.calibration))))] for x in train]
         self.scorer_ = scorer.fit(keep)
         self.ids_, self.targets_, self.freq_ = list(panel.ids), list(panel.targets), panel.freq
+        self.fit_lengths_ = [int(n) for n in panel.lengths]
+        self.fit_end_ = list(panel.last_ds())
+        self._refits_ = {}
         self.score_scale_, self.train_scores_ = [], []
         for x in train:
             raw = self.scorer_.score(x)
@@ -192,8 +210,11 @@ class AnomalyDetector(BaseEstimator):
         return local_ratio(s, self.local_norm)
 
     def score(self, df: pd.DataFrame) -> np.ndarray:
-        """(N,) anomaly scores aligned with the rows of `df` (NaN: too little history for the method)."""
+        """(N,) anomaly scores aligned with the rows of `df` (NaN: too little history for the method);
+        with refit_every, those of the refitted detectors, as in `detect`."""
         self._check_fitted()
+        if self.refit_every:
+            return self.detect(df)["score"].to_numpy()
         return np.concatenate(self._scores(self._panel(df)))
 
     def detect(self, df: pd.DataFrame) -> pd.DataFrame:
@@ -203,12 +224,16 @@ class AnomalyDetector(BaseEstimator):
         scores = self._scores(panel)
         levels, flags = [], []
         self.explanations_ = {}
-        for s, k in zip(scores, self._series_index(panel.ids)):
+        used: dict = {}
+        for i, (s, k) in enumerate(zip(scores, self._series_index(panel.ids))):
             thr = copy.deepcopy(self.thresholds_[k])  # judging never changes the fitted state (SPOT)
             level, flag = thr.apply(s)
-            levels.append(level)
-            flags.append(flag & np.isfinite(s))
+            flag = flag & np.isfinite(s)
             self.explanations_[self.ids_[k]] = thr.explain()
+            if self.refit_every:
+                self._adapt(panel, i, k, s, level, flag, used)
+            levels.append(level)
+            flags.append(flag)
         out = pd.DataFrame({"unique_id": df["unique_id"].to_numpy(), "ds": panel.ds})
         for c in panel.targets:
             out[c] = df[c].to_numpy()
@@ -216,7 +241,54 @@ class AnomalyDetector(BaseEstimator):
         out["threshold"] = np.concatenate(levels)
         out["is_anomaly"] = np.concatenate(flags)
         out.attrs.update({k: v for k, v in df.attrs.items() if k in ("freq", "targets", "source")})
+        self._refits_ = used
         return out
+
+    # -- online adaptation (refit_every) ----------------------------------------------------------
+
+    def refit_points(self, n: int, start: int) -> list[tuple[int, int, int]]:
+        """(lo, b, e) for every refit over a series of n points whose training part ends before row
+        `start`: fit on rows lo:b, judge rows b:e."""
+        N, H = self.refit_every, self.refit_history
+        return [(max(0, b - H) if H else 0, b, min(b + N, n)) for b in range(start + N, n, N)]
+
+    def refitted(self, k: int, frame: pd.DataFrame) -> AnomalyDetector:
+        """A detector like this one (without adaptation) fitted on `frame`, one stretch of series k,
+        with its epochs scaled so that it runs about as many steps as the first fit."""
+        epochs = max(1, int(round(self.epochs * self.fit_lengths_[k] / max(1, len(frame)))))
+        return self.clone().set_params(refit_every=0, refit_history=0, epochs=epochs, quiet=True).fit(frame)
+
+    def _series_frame(self, panel: Panel, s: int, lo: int, hi: int) -> pd.DataFrame:
+        o = int(panel.offsets[s])
+        f = pd.DataFrame({"unique_id": panel.ids[s], "ds": panel.ds[o + lo : o + hi]})
+        for j, c in enumerate(panel.targets):
+            f[c] = panel.values[o + lo : o + hi, j]
+        f.attrs.update(freq=panel.freq, targets=list(panel.targets))
+        return f
+
+    def _adapt(self, panel: Panel, s: int, k: int, score, level, flag, used: dict) -> None:
+        """Overwrite, block by block, the judgement of series s (fitted series k) by refitted detectors."""
+        n = int(panel.lengths[s])
+        ds = panel.ds[panel.offsets[s] : panel.offsets[s + 1]]
+        start = int(np.searchsorted(ds, np.datetime64(self.fit_end_[k], "ns"), side="right"))
+        refits = self.refit_points(n, start)
+        for lo, b, e in refits:
+            # a refit depends on its data and the settings only: kept between detect calls (a new
+            # threshold spec is applied to it by refit_threshold)
+            o = int(panel.offsets[s])
+            key = (k, lo, b, hash(panel.values[o + lo : o + b].tobytes()))
+            sub = self._refits_.get(key)
+            if sub is None:
+                sub = self.refitted(k, self._series_frame(panel, s, lo, b))
+            elif sub.threshold != self.threshold:
+                sub.refit_threshold(self.threshold)
+            used[key] = sub
+            out = sub.detect(self._series_frame(panel, s, lo, e))
+            score[b:e] = out["score"].to_numpy()[b - lo :]
+            level[b:e] = out["threshold"].to_numpy()[b - lo :]
+            flag[b:e] = out["is_anomaly"].to_numpy()[b - lo :]
+            self.explanations_[self.ids_[k]] = (f"{sub.explanations_[self.ids_[k]]} (refit {len(refits)} time(s), "
+                                                f"every {self.refit_every} points; this is the last)")
 
     def events(self, detections: pd.DataFrame) -> pd.DataFrame:
         """Events of a `detect` frame, merged with this detector's event_gap / min_event_length."""

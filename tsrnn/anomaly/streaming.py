@@ -23,7 +23,7 @@ from tsrnn.anomaly.scorers import INPUT_CLIP, ROLLING_MIN_STD, SCALE_FLOOR, fore
 from tsrnn.anomaly.thresholds import RTOL, Threshold
 from tsrnn.errors import ConfigError, DataError
 
-__all__ = ["make_streamer", "ForecastStreamer", "ZScoreStreamer"]
+__all__ = ["make_streamer", "ForecastStreamer", "ZScoreStreamer", "AdaptiveStreamer"]
 
 
 class _Streamer:
@@ -239,7 +239,7 @@ def _numba_step(det):
     return numba_step(det)
 
 
-def make_streamer(det, unique_id: str | None = None, backend: str = "auto") -> _Streamer:
+def make_streamer(det, unique_id: str | None = None, backend: str = "auto"):
     """A streamer for one fitted series of `det` (the only one when unique_id is None)."""
     if unique_id is None:
         if len(det.ids_) != 1:
@@ -249,8 +249,82 @@ def make_streamer(det, unique_id: str | None = None, backend: str = "auto") -> _
         k = det.ids_.index(unique_id)
     else:
         raise DataError(f"series '{unique_id}' was not seen in fit")
+    if getattr(det, "refit_every", 0):
+        return AdaptiveStreamer(det, k, backend)
+    return _fixed_streamer(det, k, backend)
+
+
+def _fixed_streamer(det, k: int, backend: str) -> _Streamer:
     if det.method == "forecast":
         return ForecastStreamer(det, k, backend)
     if det.method == "zscore":
         return ZScoreStreamer(det, k)
     raise ConfigError(f"streaming supports the methods forecast and zscore, not '{det.method}'")
+
+
+class AdaptiveStreamer:
+    """The streamer of a detector with refit_every = N: a fixed-model streamer that is replaced,
+    every N points after the training part, by one of a detector refitted on the values seen so far
+    (the last refit_history of them; 0: all), warmed up by running it over those values. Positions
+    count from the series' first value (prime() with the training values, or the stream itself,
+    must start there), so the refits fall where `detect` makes them and the scores are the same.
+    Work: O(1) per point between refits, one fit per N points; memory: the kept history."""
+
+    def __init__(self, det, k: int, backend: str = "auto"):
+        self.det, self.k, self.requested = det, k, backend
+        self.unique_id, self.n_features = det.ids_[k], len(det.targets_)
+        self.inner = _fixed_streamer(det, k, backend)
+        self.history: deque = deque(maxlen=det.refit_history or None)
+        self.pos, self.refits = 0, 0
+        self.next_refit = det.fit_lengths_[k] + det.refit_every
+
+    @property
+    def threshold(self) -> Threshold:
+        return self.inner.threshold
+
+    @property
+    def backend(self) -> str:
+        return getattr(self.inner, "backend", "python")
+
+    def _row(self, value) -> np.ndarray:
+        v = np.asarray(value, dtype=np.float64).reshape(-1)
+        if v.shape[0] != self.n_features:
+            raise DataError(f"stream value has {v.shape[0]} column(s), the detector was fitted on {self.n_features}")
+        return v
+
+    def _advance(self) -> None:
+        if self.pos == self.next_refit:
+            import pandas as pd
+
+            values = np.array(self.history)
+            frame = pd.DataFrame({"unique_id": self.unique_id,
+                                  "ds": pd.date_range("2000-01-01", periods=len(values), freq="s")})
+            for j, c in enumerate(self.det.targets_):
+                frame[c] = values[:, j]
+            frame.attrs.update(freq=self.det.freq_, targets=list(self.det.targets_))
+            sub = self.det.refitted(self.k, frame)
+            self.inner = _fixed_streamer(sub, 0, self.requested)
+            for v in values:  # the state, and a SPOT threshold, as detect leaves them at this point
+                self.inner.update(v if self.n_features > 1 else v[0])
+            self.refits += 1
+            self.next_refit += self.det.refit_every
+
+    def update(self, value) -> tuple[float, bool]:
+        """Score one new value and judge it (refitting first when a block starts here)."""
+        v = self._row(value)
+        self._advance()
+        out = self.inner.update(v if self.n_features > 1 else v[0])
+        self.history.append(v)
+        self.pos += 1
+        return out
+
+    def prime(self, history) -> AdaptiveStreamer:
+        """Feed past values (T,) or (T, C) without judging them; refits still happen on schedule."""
+        h = np.asarray(history, dtype=np.float64)
+        for v in h.reshape(len(h), -1):
+            v = self._row(v)
+            self._advance()
+            self.inner.prime(v.reshape(1, -1))
+            self.history.append(v)
+            self.pos += 1
+        return self
