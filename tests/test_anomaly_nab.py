@@ -83,9 +83,11 @@ def test_nab_verdict_compares_means_per_threshold_and_best_rows():
     text = nab.verdict(pd.DataFrame(rows))
     lines = text.strip().splitlines()[2:]
     assert lines[0].startswith("- `pot:1e-3`") and "NAB: best recurrent forecast-zs-online 46.500" in lines[0]
-    assert "→ beats (ahead of both baselines in 2 of 2 seeds)" in lines[0]
+    assert "→ beats (ahead of both baselines in 2 of 2 seeds; margin +2.500, beyond the seed-to-seed std of " \
+           "forecast-zs-online (0.707))" in lines[0]
     assert "mean event F1: best recurrent forecast-zs 0.350 vs best baseline zscore 0.400 → does NOT beat " \
-           "(ahead of both baselines in 0 of 2 seeds)" in lines[0]
+           "(ahead of both baselines in 0 of 2 seeds; margin -0.050, within the seed-to-seed std of forecast-zs " \
+           "(0.071))" in lines[0]
     assert "best row over all thresholds, NAB: recurrent forecast-zs-online at `pot:1e-3` 46.500 vs baseline " \
            "zscore at `pot:1e-3` 44.000 → beats" in text
     assert "best row over all thresholds, mean event F1: recurrent forecast-zs at `pot:1e-3` 0.350 vs baseline " \

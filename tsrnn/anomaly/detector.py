@@ -18,6 +18,7 @@ method) are never anomalous.
 from __future__ import annotations
 
 import copy
+import hashlib
 
 import numpy as np
 import pandas as pd
@@ -276,7 +277,7 @@ class AnomalyDetector(BaseEstimator):
             # a refit depends on its data and the settings only: kept between detect calls (a new
             # threshold spec is applied to it by refit_threshold)
             o = int(panel.offsets[s])
-            key = (k, lo, b, hash(panel.values[o + lo : o + b].tobytes()))
+            key = (k, lo, b, hashlib.blake2b(panel.values[o + lo : o + b].tobytes(), digest_size=16).hexdigest())
             sub = self._refits_.get(key)
             if sub is None:
                 sub = self.refitted(k, self._series_frame(panel, s, lo, b))
