@@ -92,3 +92,8 @@ def test_nab_verdict_compares_means_per_threshold_and_best_rows():
            "zscore at `pot:1e-3` 44.000 → beats" in text
     assert "best row over all thresholds, mean event F1: recurrent forecast-zs at `pot:1e-3` 0.350 vs baseline " \
            "zscore at `pot:1e-3` 0.400 → does NOT beat" in text
+    # forecast-zs-online at pot:1e-3 has NAB 46.5 but F1 0.35 < 0.4: no row wins both
+    assert "on both metrics at once (F1 > 0.400 and NAB > 44.000): none" in text
+    df = pd.DataFrame(rows)
+    df.loc[(df["method"] == "forecast-zs-online") & (df["threshold"] == "pot:1e-3"), "mean event F1"] = 0.45
+    assert "at once (F1 > 0.400 and NAB > 44.000): forecast-zs-online at `pot:1e-3` (0.450, 46.500)" in nab.verdict(df)
