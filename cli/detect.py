@@ -26,7 +26,7 @@ from tsrnn_cli.options import (
 )
 
 Method = Annotated[str, typer.Option("--method", "-m", help="autoencoder, forecast, zscore, stl or iforest.")]
-ThresholdOpt = Annotated[str, typer.Option("--threshold", "-t", help="pot[:risk], spot[:risk], dynamic[:p], quantile:Q, contamination:C, sigma:K or fixed:V.")]
+ThresholdOpt = Annotated[str | None, typer.Option("--threshold", "-t", help="pot[:risk], spot[:risk], dynamic[:p], quantile:Q, contamination:C, sigma:K or fixed:V (default: pot; with --model-file, the saved detector's).", show_default=False)]
 
 
 def _read_with_labels(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, label_col, duplicates="error",
@@ -100,7 +100,7 @@ def _train_part(df, frac: float):
 def detect_command(
     file: FileArg,
     method: Method = "forecast",
-    threshold: ThresholdOpt = "pot",
+    threshold: ThresholdOpt = None,
     id_col: IdCol = None,
     time_col: TimeCol = None,
     target_col: TargetCol = None,
@@ -129,7 +129,9 @@ def detect_command(
     plot: Annotated[Path | None, typer.Option("--plot", help="Write a PNG plot here.")] = None,
     labels: Annotated[Path | None, typer.Option("--labels", help="JSON labels: windows or timestamps per series (NAB format).")] = None,
     label_col: Annotated[str | None, typer.Option("--label-col", help="0/1 label column of FILE.")] = None,
-    stream: Annotated[bool, typer.Option("--stream", help="Fit on FILE, then score values read from stdin, one line out per value.")] = False,
+    stream: Annotated[bool, typer.Option("--stream", help="Fit on FILE (or load --model-file) and run through its values, then score values read from stdin, one line out per value.")] = False,
+    model_file: Annotated[Path | None, typer.Option("--model-file", help="Judge with a detector saved by --save-model instead of fitting one (the fitting options are then not used).")] = None,
+    save_model: Annotated[Path | None, typer.Option("--save-model", help="Write the fitted detector here (safetensors + JSON; not for --method iforest).")] = None,
     threads: Threads = None,
     force: Force = False,
     quiet: Quiet = False,
@@ -144,11 +146,17 @@ def detect_command(
 
     if method not in METHODS:
         raise ConfigError(f"--method '{method}' is unknown; use one of {', '.join(METHODS)}")
-    parse_threshold(threshold)
+    if threshold is not None:
+        parse_threshold(threshold)
     if labels is not None and label_col is not None:
         raise ConfigError("give labels either as --labels FILE or as --label-col COL, not both")
-    for path, opt in ((output, "-o"), (events, "--events"), (plot, "--plot")):
+    for path, opt in ((output, "-o"), (events, "--events"), (plot, "--plot"), (save_model, "--save-model")):
         check_writable(path, force, opt)
+    if model_file is not None and save_model is not None:
+        raise ConfigError("--model-file judges with a saved detector and fits nothing; --save-model has nothing to write")
+    if save_model is not None and method == "iforest":
+        raise ConfigError("an IsolationForest detector cannot be saved (--save-model); use another --method or "
+                          "fit it where it is needed")
     if stream and (output or events or plot or labels or label_col):
         raise ConfigError("--stream writes one line per value to stdout; it takes no -o/--events/--plot/labels")
     if labels is not None and not labels.exists():
@@ -159,16 +167,28 @@ def detect_command(
                                   duplicates, regular=not irregular)
     if labels is not None:
         masks = _label_masks(df, labels)
-    det = AnomalyDetector(method=method, threshold=threshold, window=window, hidden=hidden, epochs=epochs,
-                          period=period, calibration=calibration, local_norm=local_norm, input_norm=input_norm, error=error,
-                          refit_every=refit_every, refit_history=refit_history, event_gap=event_gap, min_event_length=min_event_length, seed=seed,
-                          device=device, quiet=quiet)
     n_series = df["unique_id"].nunique()
     if stream and n_series != 1:
         raise ConfigError(f"--stream scores one series; {file} holds {n_series}")
-    if not quiet:
-        err.print(f"fitting {method} on {n_series} series ({len(df)} rows, first {train_frac:.0%} of each)")
-    det.fit(_train_part(df, train_frac))
+    if model_file is not None:
+        det = AnomalyDetector.load(model_file)
+        det.quiet = quiet
+        if threshold is not None and threshold != det.threshold:
+            det.refit_threshold(threshold)  # fitted again on the saved training scores
+        if not quiet:
+            err.print(f"judging {n_series} series ({len(df)} rows) with the {det.method} detector in {model_file}")
+    else:
+        det = AnomalyDetector(method=method, threshold=threshold or "pot", window=window, hidden=hidden, epochs=epochs,
+                              period=period, calibration=calibration, local_norm=local_norm, input_norm=input_norm,
+                              error=error, refit_every=refit_every, refit_history=refit_history, event_gap=event_gap,
+                              min_event_length=min_event_length, seed=seed, device=device, quiet=quiet)
+        if not quiet:
+            err.print(f"fitting {method} on {n_series} series ({len(df)} rows, first {train_frac:.0%} of each)")
+        det.fit(_train_part(df, train_frac))
+        if save_model is not None:
+            det.save(save_model, force=force)
+            if not quiet:
+                err.print(f"wrote {save_model}")
     if stream:
         _stream(det, df)
         return

@@ -173,3 +173,49 @@ def test_refit_every_cli(series_csv, tmp_path):
     assert "refit_history" in _one_error_line(run(*base, "--refit-history", "100", "-q"))
     r = run(*base, "--refit-every", "50", "--stream", "-q", input="10\n10.5\n")
     assert r.exit_code == 0 and len(r.stdout.strip().splitlines()) == 3, r.output
+
+
+def test_save_model_then_model_file(series_csv, tmp_path):
+    p, ds = series_csv
+    det, out1, out2 = tmp_path / "det.tsrnn", tmp_path / "fit.csv", tmp_path / "loaded.csv"
+    base = [p, "--target-col", "value", "--window", "24", "--hidden", "8", "--epochs", "2", "--train-frac", "0.5"]
+    r = run(*base, "--save-model", det, "-o", out1)
+    assert r.exit_code == 0, r.output
+    assert f"wrote {det}" in r.stderr
+    r = run(p, "--target-col", "value", "--model-file", det, "-o", out2)
+    assert r.exit_code == 0, r.output
+    assert "with the forecast detector in" in r.stderr
+    a, b = pd.read_csv(out1), pd.read_csv(out2)
+    pd.testing.assert_frame_equal(a, b)
+    # another threshold on the saved detector: fitted again on its training scores, model unchanged
+    out3 = tmp_path / "sigma.csv"
+    assert run(p, "--target-col", "value", "--model-file", det, "-t", "sigma:3", "-o", out3, "-q").exit_code == 0
+    c = pd.read_csv(out3)
+    np.testing.assert_array_equal(c["score"], a["score"])
+    assert not np.allclose(c["threshold"], a["threshold"])
+    # streaming from the saved detector prints what streaming from the freshly fitted one prints
+    r = run(p, "--target-col", "value", "--model-file", det, "--stream", "-q", input="10\n10.4\n16\n")
+    assert r.exit_code == 0 and len(r.stdout.strip().splitlines()) == 4, r.output
+    fresh = run(*base, "--stream", "-q", input="10\n10.4\n16\n")
+    assert fresh.exit_code == 0 and fresh.stdout == r.stdout
+
+
+def test_save_and_model_file_errors(series_csv, tmp_path):
+    p, _ = series_csv
+    det = tmp_path / "det.tsrnn"
+    det.write_text("not a detector")
+    r = run(p, "--target-col", "value", "-m", "zscore", "--save-model", det, "-q")
+    assert "--force" in _one_error_line(r)
+    assert det.read_text() == "not a detector"
+    assert "corrupt" in _one_error_line(run(p, "--target-col", "value", "--model-file", det, "-q"))
+    assert "not found" in _one_error_line(run(p, "--target-col", "value", "--model-file", tmp_path / "no.tsrnn", "-q"))
+    r = run(p, "--target-col", "value", "-m", "iforest", "--save-model", tmp_path / "i.tsrnn", "-q")
+    assert "IsolationForest" in _one_error_line(r)
+    r = run(p, "--target-col", "value", "--model-file", det, "--save-model", tmp_path / "x.tsrnn", "-q")
+    assert "fits nothing" in _one_error_line(r)
+    good = tmp_path / "z.tsrnn"
+    assert run(p, "--target-col", "value", "-m", "zscore", "--save-model", good, "-q").exit_code == 0
+    other = tmp_path / "other.csv"
+    pd.read_csv(p).assign(unique_id="b").to_csv(other, index=False)
+    r = run(other, "--target-col", "value", "--id-col", "unique_id", "--model-file", good, "-q")
+    assert "not seen in fit" in _one_error_line(r)

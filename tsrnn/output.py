@@ -25,13 +25,26 @@ def check_writable(path: str | Path | None, force: bool, option: str = "-o") -> 
         raise ConfigError(f"{p.parent} does not exist; create it or choose another path for {option}")
 
 
+def _new_file_mode(p: Path) -> int:
+    """The permissions `p` gets: those it has when it exists, else what open() would give (0o666
+    less the umask). mkstemp's temporary file is private (0o600), which a rename would keep."""
+    try:
+        return p.stat().st_mode & 0o7777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
 def atomic_write(path: str | Path, writer: Callable[[Path], None]) -> None:
-    """Call writer(tmp_path) on a temporary file beside `path`, then rename it over `path`."""
+    """Call writer(tmp_path) on a temporary file beside `path`, then rename it over `path` (with
+    the permissions `path` has, or an ordinary new file's)."""
     p = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=p.suffix or ".tmp", dir=p.parent)
     os.close(fd)
     try:
         writer(Path(tmp))
+        os.chmod(tmp, _new_file_mode(p))
         os.replace(tmp, p)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -307,3 +307,80 @@ class AnomalyDetector(BaseEstimator):
         from tsrnn.anomaly.streaming import make_streamer
 
         return make_streamer(self, unique_id)
+
+    # -- save / load ----------------------------------------------------------------------------
+
+    def save(self, path, force: bool = False) -> None:
+        """Write the fitted detector to `path` (safetensors + JSON, no pickle; see
+        tsrnn.anomaly.modelfile), atomically; an existing file is replaced only with force.
+        IsolationForest detectors cannot be saved (their trees have no data-only format here)."""
+        self._check_fitted()
+        from tsrnn.anomaly.modelfile import write_detector
+        from tsrnn.output import check_writable
+
+        if self.method == "iforest":
+            raise ConfigError("an IsolationForest detector cannot be saved (its trees have no data-only file "
+                              "format in tsrnn); fit it again where it is needed")
+        check_writable(path, force, "the detector path")
+        tensors = {f"train_scores.{i}": np.asarray(s, dtype=np.float64) for i, s in enumerate(self.train_scores_)}
+        scorer: dict = {}
+        if self.method in ("forecast", "autoencoder"):
+            model = self.scorer_.model_
+            tensors.update({f"net.{k}": v.detach().float().cpu().numpy() for k, v in model.state_dict().items()})
+            scorer["n_features"] = len(self.targets_)
+            if self.method == "forecast":
+                scorer["n_outputs"] = int(model.head.out_features)
+        elif self.method == "stl":
+            tensors["stl.med"] = np.asarray(self.scorer_.med_, dtype=np.float64)
+            tensors["stl.mad"] = np.asarray(self.scorer_.mad_, dtype=np.float64)
+            scorer["period"] = int(self.scorer_.period)
+        write_detector(path, tensors, {
+            "params": self.get_params(), "ids": [str(u) for u in self.ids_], "targets": list(self.targets_),
+            "freq": self.freq_, "fit_lengths": self.fit_lengths_,
+            "fit_end": [str(np.datetime64(t, "ns")) for t in self.fit_end_],
+            "score_scale": [float(v) for v in self.score_scale_], "scaler": self.scaler_.to_dict(), "scorer": scorer})
+
+    @classmethod
+    def load(cls, path) -> AnomalyDetector:
+        """Read a detector written by `save`; its thresholds are fitted again on the stored training
+        scores (the same as the saved ones). A missing, corrupt or foreign file raises ModelFileError."""
+        from tsrnn.anomaly.modelfile import read_detector
+        from tsrnn.errors import ModelFileError
+
+        tensors, d = read_detector(path)
+        try:
+            det = cls(**d["params"])
+            det.ids_, det.targets_, det.freq_ = list(d["ids"]), list(d["targets"]), d["freq"]
+            det.fit_lengths_ = [int(n) for n in d["fit_lengths"]]
+            det.fit_end_ = [np.datetime64(t, "ns") for t in d["fit_end"]]
+            det.score_scale_ = [float(v) for v in d["score_scale"]]
+            det.scaler_ = SeriesScaler.from_dict(d["scaler"])
+            n = len(det.ids_)
+            if not (len(det.fit_lengths_) == len(det.fit_end_) == len(det.score_scale_) == len(det.scaler_.loc_) == n):
+                raise ValueError(f"per-series entries do not all have {n} items")
+            det.train_scores_ = [np.asarray(tensors[f"train_scores.{i}"], dtype=np.float64) for i in range(n)]
+            scorer, info = det._make_scorer(det.freq_), d["scorer"]
+            if det.method in ("forecast", "autoencoder"):
+                import torch
+
+                from tsrnn.anomaly.recurrent import OneStepNet, RecurrentAutoencoder
+
+                C = int(info["n_features"])
+                net = (OneStepNet(C, det.hidden, det.layers, det.cell, n_outputs=int(info["n_outputs"]))
+                       if det.method == "forecast" else RecurrentAutoencoder(C, det.hidden, det.layers, det.cell))
+                net.load_state_dict({k[4:]: torch.from_numpy(np.array(v, dtype=np.float32))
+                                     for k, v in tensors.items() if k.startswith("net.")}, strict=True)
+                scorer.model_ = net.eval()
+            elif det.method == "stl":
+                scorer.period = int(info["period"])
+                scorer.med_, scorer.mad_ = np.asarray(tensors["stl.med"]), np.asarray(tensors["stl.mad"])
+            elif det.method != "zscore":
+                raise ValueError(f"method '{det.method}' cannot be loaded")
+        except (KeyError, TypeError, ValueError, RuntimeError, ConfigError) as e:
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            raise ModelFileError(f"{path}: the detector file does not hold a usable detector ({type(e).__name__}: "
+                                 f"{first})") from None
+        det.scorer_, det._refits_ = scorer, {}
+        det._fit_thresholds()
+        det.fitted_ = True
+        return det

@@ -19,8 +19,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from tsrnn.anomaly.scorers import (INPUT_CLIP, SCALE_FLOOR, forecast_error, rolling_min_periods,
-                                   rolling_standardise)
+from tsrnn.anomaly.scorers import (
+    INPUT_CLIP,
+    SCALE_FLOOR,
+    forecast_error,
+    rolling_min_periods,
+    rolling_standardise,
+)
 from tsrnn.data.windows import window_starts, window_view
 from tsrnn.errors import ConfigError, DataError
 from tsrnn.nn.core import RecurrentCore

@@ -19,7 +19,13 @@ from collections import deque
 
 import numpy as np
 
-from tsrnn.anomaly.scorers import INPUT_CLIP, ROLLING_MIN_STD, SCALE_FLOOR, forecast_error, rolling_min_periods
+from tsrnn.anomaly.scorers import (
+    INPUT_CLIP,
+    ROLLING_MIN_STD,
+    SCALE_FLOOR,
+    forecast_error,
+    rolling_min_periods,
+)
 from tsrnn.anomaly.thresholds import RTOL, Threshold
 from tsrnn.errors import ConfigError, DataError
 

@@ -1,0 +1,150 @@
+"""AnomalyDetector.save / load: a data-only file (safetensors + JSON) that gives back the same
+scores, thresholds, decisions and streams; clear errors for files that are not detectors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsrnn.anomaly.detector import AnomalyDetector
+from tsrnn.errors import ConfigError, ModelFileError
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    import torch
+
+    torch.set_num_threads(1)
+
+
+FAST = dict(epochs=2, hidden=8, window=24, period=24, n_estimators=20)
+
+
+def _frame(n=400, columns=("y",), ids=("a",)):
+    """Daily-cycle hourly series with a spike at 320 in the last column."""
+    rng = np.random.default_rng(0)
+    parts = []
+    for uid in ids:
+        d = {"unique_id": uid, "ds": pd.date_range("2024-01-01", periods=n, freq="h")}
+        for j, c in enumerate(columns):
+            d[c] = np.sin(2 * np.pi * np.arange(n) / 24 + j) + 0.05 * rng.normal(size=n)
+        d[columns[-1]][320 % n] += 4.0
+        parts.append(pd.DataFrame(d))
+    df = pd.concat(parts, ignore_index=True)
+    df.attrs.update(freq="h", targets=list(columns))
+    return df
+
+
+def _head(df, n):
+    out = df.groupby("unique_id", sort=False).head(n).reset_index(drop=True)
+    out.attrs.update(df.attrs)
+    return out
+
+
+CASES = [
+    ("forecast", {}, ("y",)),
+    ("forecast", {}, ("a", "b")),
+    ("forecast", {"input_norm": 24, "error": "scaled", "local_norm": 16}, ("y",)),
+    ("forecast", {"input_norm": 24, "error": "scaled"}, ("a", "b")),
+    ("autoencoder", {"stride": 2}, ("y",)),
+    ("autoencoder", {"stride": 2}, ("a", "b")),
+    ("zscore", {}, ("a", "b")),
+    ("stl", {}, ("y",)),
+]
+
+
+@pytest.mark.parametrize("method,kw,columns", CASES)
+def test_round_trip_gives_the_same_detections(tmp_path, method, kw, columns):
+    df = _frame(n=400, columns=columns, ids=("s1", "s2"))
+    det = AnomalyDetector(method=method, threshold="pot:1e-3", **{**FAST, **kw}).fit(_head(df, 250))
+    path = tmp_path / "det.tsrnn"
+    det.save(path)
+    back = AnomalyDetector.load(path)
+    assert back.get_params() == det.get_params()
+    a, b = det.detect(df), back.detect(df)
+    np.testing.assert_array_equal(a["score"].to_numpy(), b["score"].to_numpy())
+    np.testing.assert_array_equal(a["threshold"].to_numpy(), b["threshold"].to_numpy())
+    np.testing.assert_array_equal(a["is_anomaly"].to_numpy(), b["is_anomaly"].to_numpy())
+    assert back.explain() == det.explain()
+
+
+def test_loaded_detector_streams_and_keeps_adapting(tmp_path):
+    df = _frame(n=500, ids=("s",))
+    det = AnomalyDetector(method="forecast", threshold="pot:1e-3", refit_every=100, **FAST).fit(_head(df, 200))
+    det.save(tmp_path / "d.tsrnn")
+    back = AnomalyDetector.load(tmp_path / "d.tsrnn")
+    batch = det.detect(df)
+    values = df["y"].to_numpy()
+    st = back.streamer().prime(values[:200])
+    streamed = np.array([st.update(v)[0] for v in values[200:]])
+    np.testing.assert_allclose(streamed, batch["score"].to_numpy()[200:], rtol=1e-5, atol=1e-6)
+    assert st.refits == 2  # at 300 and 400
+    np.testing.assert_array_equal(back.detect(df)["is_anomaly"], batch["is_anomaly"])
+
+
+def test_refit_threshold_after_load_and_save_records_the_current_threshold(tmp_path):
+    df = _frame(n=400)
+    det = AnomalyDetector(method="zscore", threshold="pot", window=24).fit(_head(df, 250))
+    det.refit_threshold("sigma:4")
+    det.save(tmp_path / "z.tsrnn")
+    back = AnomalyDetector.load(tmp_path / "z.tsrnn")
+    assert back.threshold == "sigma:4"
+    np.testing.assert_array_equal(back.detect(df)["threshold"], det.detect(df)["threshold"])
+
+
+def test_save_refuses_to_overwrite_and_iforest(tmp_path):
+    df = _frame(n=300)
+    path = tmp_path / "d.tsrnn"
+    path.write_text("keep me")
+    det = AnomalyDetector(method="zscore", window=24).fit(df)
+    with pytest.raises(ConfigError, match="already exists"):
+        det.save(path)
+    assert path.read_text() == "keep me"
+    det.save(path, force=True)
+    assert AnomalyDetector.load(path).method == "zscore"
+    with pytest.raises(ConfigError, match="IsolationForest"):
+        AnomalyDetector(method="iforest", **FAST).fit(df).save(tmp_path / "i.tsrnn")
+    assert not (tmp_path / "i.tsrnn").exists()
+    with pytest.raises(Exception, match="not fitted"):
+        AnomalyDetector().save(tmp_path / "n.tsrnn")
+
+
+def test_bad_files_raise_model_file_error(tmp_path):
+    from safetensors.numpy import save_file
+
+    with pytest.raises(ModelFileError, match="not found"):
+        AnomalyDetector.load(tmp_path / "missing.tsrnn")
+    junk = tmp_path / "junk.tsrnn"
+    junk.write_bytes(b"\x00\x01 not a safetensors file")
+    with pytest.raises(ModelFileError, match="corrupt"):
+        AnomalyDetector.load(junk)
+    plain = tmp_path / "plain.safetensors"
+    save_file({"w": np.zeros(3, dtype=np.float32)}, str(plain))
+    with pytest.raises(ModelFileError, match="without tsrnn metadata"):
+        AnomalyDetector.load(plain)
+    foreign = tmp_path / "forecaster.tsrnn"
+    save_file({"w": np.zeros(3, dtype=np.float32)}, str(foreign), metadata={"format": "tsrnn-model"})
+    with pytest.raises(ModelFileError, match="'tsrnn-model' file"):
+        AnomalyDetector.load(foreign)
+    # a detector file whose network does not match its description
+    det = AnomalyDetector(method="forecast", **FAST).fit(_frame(n=200))
+    good = tmp_path / "good.tsrnn"
+    det.save(good)
+    from safetensors import safe_open
+
+    with safe_open(str(good), framework="numpy") as f:
+        meta = f.metadata()
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    d = json.loads(meta["detector"])
+    d["params"]["hidden"] = 9
+    bad = tmp_path / "bad.tsrnn"
+    save_file(tensors, str(bad), metadata={**meta, "detector": json.dumps(d)})
+    with pytest.raises(ModelFileError, match="bad.tsrnn: the detector file does not hold a usable detector"):
+        AnomalyDetector.load(bad)
+    newer = tmp_path / "newer.tsrnn"
+    save_file(tensors, str(newer), metadata={**meta, "format_version": "99"})
+    with pytest.raises(ModelFileError, match="version 99"):
+        AnomalyDetector.load(newer)

@@ -1,0 +1,73 @@
+"""The anomaly detector's model file: one safetensors file that describes itself.
+
+Tensors: the recurrent scorer's network under ``net.<torch state_dict name>`` (float32), the
+training scores every threshold is fitted on under ``train_scores.<series index>`` (float64) and,
+for STL, the residual statistics ``stl.med`` / ``stl.mad`` (float64). Metadata (str → str):
+``format`` = "tsrnn-anomaly-model", ``format_version``, ``tsrnn_version`` and ``detector``, a JSON
+document with the constructor parameters and the fitted state (series ids, value columns,
+frequency, training lengths and last timestamps, score scales, the SeriesScaler's statistics and,
+for recurrent scorers, the network's shape).
+
+Data, not code: nothing is unpickled. Thresholds are not stored as such: `load` fits them again on
+the stored training scores, as `refit_threshold` does (the same numbers as the saved detector).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from tsrnn.errors import ModelFileError
+
+FORMAT = "tsrnn-anomaly-model"
+FORMAT_VERSION = 1
+
+
+def write_detector(path: str | Path, tensors: dict[str, np.ndarray], detector: dict) -> None:
+    """Write tensors (kept in their dtype) and the detector's JSON description atomically."""
+    from safetensors.numpy import save_file
+
+    from tsrnn._version import __version__
+    from tsrnn.output import atomic_write
+
+    md = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "tsrnn_version": __version__,
+          "detector": json.dumps(detector)}
+    arrays = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
+    atomic_write(path, lambda p: save_file(arrays, str(p), metadata=md))
+
+
+def read_detector(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
+    """→ (tensors, the detector's description). ModelFileError (one sentence naming the file) for a
+    missing, unreadable, foreign or newer file."""
+    from safetensors import SafetensorError, safe_open
+
+    p = Path(path)
+    if not p.exists():
+        raise ModelFileError(f"{p}: detector file not found")
+    if p.is_dir():
+        raise ModelFileError(f"{p}: is a directory, not a detector file")
+    try:
+        with safe_open(str(p), framework="numpy") as f:
+            md = f.metadata() or {}
+            if md.get("format") != FORMAT:
+                kind = f"a {md['format']!r} file" if md.get("format") else "a safetensors file without tsrnn metadata"
+                raise ModelFileError(f"{p}: not a tsrnn anomaly detector file ({kind})")
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except ModelFileError:
+        raise
+    except (SafetensorError, OSError, ValueError, RuntimeError, UnicodeDecodeError):
+        raise ModelFileError(f"{p}: not a tsrnn detector file or it is corrupt (cannot be read as safetensors)") from None
+    try:
+        version = int(md.get("format_version", ""))
+    except ValueError:
+        raise ModelFileError(f"{p}: detector file has an invalid format_version {md.get('format_version')!r}") from None
+    if not 1 <= version <= FORMAT_VERSION:
+        raise ModelFileError(f"{p}: detector file format version {version} is not supported by this tsrnn (reads "
+                             f"version {FORMAT_VERSION}); upgrade tsrnn or fit the detector again")
+    try:
+        detector = json.loads(md["detector"])
+    except (KeyError, json.JSONDecodeError) as e:
+        raise ModelFileError(f"{p}: detector file metadata is incomplete or corrupt ({type(e).__name__})") from None
+    return tensors, detector
