@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
+from test_anomaly_detector import FAST, _frame, _head  # pytest puts tests/ on sys.path
 
 from tsrnn.anomaly.detector import AnomalyDetector
 from tsrnn.errors import ConfigError, ModelFileError
@@ -18,30 +18,6 @@ def _one_thread():
     import torch
 
     torch.set_num_threads(1)
-
-
-FAST = dict(epochs=2, hidden=8, window=24, period=24, n_estimators=20)
-
-
-def _frame(n=400, columns=("y",), ids=("a",)):
-    """Daily-cycle hourly series with a spike at 320 in the last column."""
-    rng = np.random.default_rng(0)
-    parts = []
-    for uid in ids:
-        d = {"unique_id": uid, "ds": pd.date_range("2024-01-01", periods=n, freq="h")}
-        for j, c in enumerate(columns):
-            d[c] = np.sin(2 * np.pi * np.arange(n) / 24 + j) + 0.05 * rng.normal(size=n)
-        d[columns[-1]][320 % n] += 4.0
-        parts.append(pd.DataFrame(d))
-    df = pd.concat(parts, ignore_index=True)
-    df.attrs.update(freq="h", targets=list(columns))
-    return df
-
-
-def _head(df, n):
-    out = df.groupby("unique_id", sort=False).head(n).reset_index(drop=True)
-    out.attrs.update(df.attrs)
-    return out
 
 
 CASES = [

@@ -41,33 +41,11 @@ def write_detector(path: str | Path, tensors: dict[str, np.ndarray], detector: d
 def read_detector(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
     """→ (tensors, the detector's description). ModelFileError (one sentence naming the file) for a
     missing, unreadable, foreign or newer file."""
-    from safetensors import SafetensorError, safe_open
+    from tsrnn._container import read_container
 
-    p = Path(path)
-    if not p.exists():
-        raise ModelFileError(f"{p}: detector file not found")
-    if p.is_dir():
-        raise ModelFileError(f"{p}: is a directory, not a detector file")
-    try:
-        with safe_open(str(p), framework="numpy") as f:
-            md = f.metadata() or {}
-            if md.get("format") != FORMAT:
-                kind = f"a {md['format']!r} file" if md.get("format") else "a safetensors file without tsrnn metadata"
-                raise ModelFileError(f"{p}: not a tsrnn anomaly detector file ({kind})")
-            tensors = {k: f.get_tensor(k) for k in f.keys()}
-    except ModelFileError:
-        raise
-    except (SafetensorError, OSError, ValueError, RuntimeError, UnicodeDecodeError):
-        raise ModelFileError(f"{p}: not a tsrnn detector file or it is corrupt (cannot be read as safetensors)") from None
-    try:
-        version = int(md.get("format_version", ""))
-    except ValueError:
-        raise ModelFileError(f"{p}: detector file has an invalid format_version {md.get('format_version')!r}") from None
-    if not 1 <= version <= FORMAT_VERSION:
-        raise ModelFileError(f"{p}: detector file format version {version} is not supported by this tsrnn (reads "
-                             f"version {FORMAT_VERSION}); upgrade tsrnn or fit the detector again")
+    tensors, md, _ = read_container(path, FORMAT, FORMAT_VERSION, noun="detector file", refit="fit the detector again")
     try:
         detector = json.loads(md["detector"])
     except (KeyError, json.JSONDecodeError) as e:
-        raise ModelFileError(f"{p}: detector file metadata is incomplete or corrupt ({type(e).__name__})") from None
+        raise ModelFileError(f"{Path(path)}: detector file metadata is incomplete or corrupt ({type(e).__name__})") from None
     return tensors, detector

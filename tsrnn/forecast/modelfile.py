@@ -43,32 +43,10 @@ def read_model(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
 
     Raises ModelFileError (one sentence) for a missing, corrupt, foreign or newer-format file.
     """
-    from safetensors import SafetensorError, safe_open
+    from tsrnn._container import read_container
 
     p = Path(path)
-    if not p.exists():
-        raise ModelFileError(f"{p}: model file not found")
-    if p.is_dir():
-        raise ModelFileError(f"{p}: is a directory, not a model file")
-    try:
-        with safe_open(str(p), framework="numpy") as f:
-            md = f.metadata() or {}
-            if md.get("format") != FORMAT:
-                raise ModelFileError(f"{p}: not a tsrnn model file (a safetensors file without tsrnn metadata)")
-            tensors = {k: f.get_tensor(k) for k in f.keys()}
-    except ModelFileError:
-        raise
-    except (SafetensorError, OSError, ValueError, RuntimeError, UnicodeDecodeError):
-        raise ModelFileError(f"{p}: not a tsrnn model file or it is corrupt (cannot be read as safetensors)") from None
-    try:
-        version = int(md.get("format_version", ""))
-    except ValueError:
-        raise ModelFileError(f"{p}: model file has an invalid format_version {md.get('format_version')!r}") from None
-    if version > FORMAT_VERSION or version < 1:
-        raise ModelFileError(
-            f"{p}: model file format version {version} is not supported by this tsrnn (reads version "
-            f"{FORMAT_VERSION}); upgrade tsrnn or re-train the model"
-        )
+    tensors, md, version = read_container(p, FORMAT, FORMAT_VERSION)
     out = {"format": md["format"], "format_version": version, "tsrnn_version": md.get("tsrnn_version", "?")}
     try:
         for k in _META_KEYS:
