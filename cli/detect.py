@@ -25,7 +25,7 @@ from tsrnn_cli.options import (
     TimeCol,
 )
 
-Method = Annotated[str, typer.Option("--method", "-m", help="autoencoder, forecast, zscore, stl or iforest.")]
+Method = Annotated[str | None, typer.Option("--method", "-m", help="autoencoder, forecast, zscore, stl or iforest (default: forecast; with --model-file, the saved detector's).", show_default=False)]
 ThresholdOpt = Annotated[str | None, typer.Option("--threshold", "-t", help="pot[:risk], spot[:risk], dynamic[:p], quantile:Q, contamination:C, sigma:K or fixed:V (default: pot; with --model-file, the saved detector's).", show_default=False)]
 
 
@@ -99,7 +99,7 @@ def _train_part(df, frac: float):
 @handle_errors
 def detect_command(
     file: FileArg,
-    method: Method = "forecast",
+    method: Method = None,
     threshold: ThresholdOpt = None,
     id_col: IdCol = None,
     time_col: TimeCol = None,
@@ -144,7 +144,7 @@ def detect_command(
     from tsrnn.errors import ConfigError
     from tsrnn.output import check_writable, write_frame
 
-    if method not in METHODS:
+    if method is not None and method not in METHODS:
         raise ConfigError(f"--method '{method}' is unknown; use one of {', '.join(METHODS)}")
     if threshold is not None:
         parse_threshold(threshold)
@@ -172,12 +172,16 @@ def detect_command(
         raise ConfigError(f"--stream scores one series; {file} holds {n_series}")
     if model_file is not None:
         det = AnomalyDetector.load(model_file)
+        if method is not None and method != det.method:
+            raise ConfigError(f"{model_file} holds a {det.method} detector, not {method}; drop --method to use it, "
+                              "or fit a new detector without --model-file")
         det.quiet = quiet
         if threshold is not None and threshold != det.threshold:
             det.refit_threshold(threshold)  # fitted again on the saved training scores
         if not quiet:
             err.print(f"judging {n_series} series ({len(df)} rows) with the {det.method} detector in {model_file}")
     else:
+        method = method or "forecast"
         det = AnomalyDetector(method=method, threshold=threshold or "pot", window=window, hidden=hidden, epochs=epochs,
                               period=period, calibration=calibration, local_norm=local_norm, input_norm=input_norm,
                               error=error, refit_every=refit_every, refit_history=refit_history, event_gap=event_gap,

@@ -219,3 +219,6 @@ def test_save_and_model_file_errors(series_csv, tmp_path):
     pd.read_csv(p).assign(unique_id="b").to_csv(other, index=False)
     r = run(other, "--target-col", "value", "--id-col", "unique_id", "--model-file", good, "-q")
     assert "not seen in fit" in _one_error_line(r)
+    r = run(p, "--target-col", "value", "-m", "forecast", "--model-file", good, "-q")
+    assert "holds a zscore detector, not forecast" in _one_error_line(r)
+    assert run(p, "--target-col", "value", "-m", "zscore", "--model-file", good, "-q").exit_code == 0

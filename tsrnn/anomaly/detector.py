@@ -301,12 +301,14 @@ class AnomalyDetector(BaseEstimator):
         ex = getattr(self, "explanations_", None) or {u: t.explain() for u, t in zip(self.ids_, self.thresholds_)}
         return "\n".join(f"{u}: {e}" for u, e in ex.items())
 
-    def streamer(self, unique_id: str | None = None):
-        """A one-point-at-a-time scorer for one fitted series; see tsrnn.anomaly.streaming."""
+    def streamer(self, unique_id: str | None = None, backend: str = "auto"):
+        """A one-point-at-a-time scorer for one fitted series; backend "auto" (numba where it can
+        run the network, else torch), "numba" or "torch" for the forecast method; see
+        tsrnn.anomaly.streaming."""
         self._check_fitted()
         from tsrnn.anomaly.streaming import make_streamer
 
-        return make_streamer(self, unique_id)
+        return make_streamer(self, unique_id, backend)
 
     # -- save / load ----------------------------------------------------------------------------
 
