@@ -131,7 +131,7 @@ def detect_command(
     label_col: Annotated[str | None, typer.Option("--label-col", help="0/1 label column of FILE.")] = None,
     stream: Annotated[bool, typer.Option("--stream", help="Fit on FILE (or load --model-file) and run through its values, then score values read from stdin, one line out per value.")] = False,
     model_file: Annotated[Path | None, typer.Option("--model-file", help="Judge with a detector saved by --save-model instead of fitting one (the fitting options are then not used).")] = None,
-    save_model: Annotated[Path | None, typer.Option("--save-model", help="Write the fitted detector here (safetensors + JSON; not for --method iforest).")] = None,
+    save_model: Annotated[Path | None, typer.Option("--save-model", help="Write the fitted detector here (safetensors + JSON).")] = None,
     threads: Threads = None,
     force: Force = False,
     quiet: Quiet = False,
@@ -154,9 +154,6 @@ def detect_command(
         check_writable(path, force, opt)
     if model_file is not None and save_model is not None:
         raise ConfigError("--model-file judges with a saved detector and fits nothing; --save-model has nothing to write")
-    if save_model is not None and method == "iforest":
-        raise ConfigError("an IsolationForest detector cannot be saved (--save-model); use another --method or "
-                          "fit it where it is needed")
     if stream and (output or events or plot or labels or label_col):
         raise ConfigError("--stream writes one line per value to stdout; it takes no -o/--events/--plot/labels")
     if labels is not None and not labels.exists():

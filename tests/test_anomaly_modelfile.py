@@ -29,6 +29,7 @@ CASES = [
     ("autoencoder", {"stride": 2}, ("a", "b")),
     ("zscore", {}, ("a", "b")),
     ("stl", {}, ("y",)),
+    ("iforest", {}, ("a", "b")),
 ]
 
 
@@ -71,7 +72,7 @@ def test_refit_threshold_after_load_and_save_records_the_current_threshold(tmp_p
     np.testing.assert_array_equal(back.detect(df)["threshold"], det.detect(df)["threshold"])
 
 
-def test_save_refuses_to_overwrite_and_iforest(tmp_path):
+def test_save_refuses_to_overwrite(tmp_path):
     df = _frame(n=300)
     path = tmp_path / "d.tsrnn"
     path.write_text("keep me")
@@ -81,9 +82,6 @@ def test_save_refuses_to_overwrite_and_iforest(tmp_path):
     assert path.read_text() == "keep me"
     det.save(path, force=True)
     assert AnomalyDetector.load(path).method == "zscore"
-    with pytest.raises(ConfigError, match="IsolationForest"):
-        AnomalyDetector(method="iforest", **FAST).fit(df).save(tmp_path / "i.tsrnn")
-    assert not (tmp_path / "i.tsrnn").exists()
     with pytest.raises(Exception, match="not fitted"):
         AnomalyDetector().save(tmp_path / "n.tsrnn")
 

@@ -315,14 +315,12 @@ class AnomalyDetector(BaseEstimator):
     def save(self, path, force: bool = False) -> None:
         """Write the fitted detector to `path` (safetensors + JSON, no pickle; see
         tsrnn.anomaly.modelfile), atomically; an existing file is replaced only with force.
-        IsolationForest detectors cannot be saved (their trees have no data-only format here)."""
+        An IsolationForest detector is stored as the (scaled) series its forest learned from, and
+        load fits the seeded forest on them again."""
         self._check_fitted()
         from tsrnn.anomaly.modelfile import write_detector
         from tsrnn.output import check_writable
 
-        if self.method == "iforest":
-            raise ConfigError("an IsolationForest detector cannot be saved (its trees have no data-only file "
-                              "format in tsrnn); fit it again where it is needed")
         check_writable(path, force, "the detector path")
         tensors = {f"train_scores.{i}": np.asarray(s, dtype=np.float64) for i, s in enumerate(self.train_scores_)}
         scorer: dict = {}
@@ -336,6 +334,9 @@ class AnomalyDetector(BaseEstimator):
             tensors["stl.med"] = np.asarray(self.scorer_.med_, dtype=np.float64)
             tensors["stl.mad"] = np.asarray(self.scorer_.mad_, dtype=np.float64)
             scorer["period"] = int(self.scorer_.period)
+        elif self.method == "iforest":
+            tensors.update({f"iforest.train.{i}": x for i, x in enumerate(self.scorer_.train_)})
+            scorer["n_train"] = len(self.scorer_.train_)
         write_detector(path, tensors, {
             "params": self.get_params(), "ids": [str(u) for u in self.ids_], "targets": list(self.targets_),
             "freq": self.freq_, "fit_lengths": self.fit_lengths_,
@@ -376,8 +377,8 @@ class AnomalyDetector(BaseEstimator):
             elif det.method == "stl":
                 scorer.period = int(info["period"])
                 scorer.med_, scorer.mad_ = np.asarray(tensors["stl.med"]), np.asarray(tensors["stl.mad"])
-            elif det.method != "zscore":
-                raise ValueError(f"method '{det.method}' cannot be loaded")
+            elif det.method == "iforest":
+                scorer.fit([np.asarray(tensors[f"iforest.train.{i}"]) for i in range(int(info["n_train"]))])
         except (KeyError, TypeError, ValueError, RuntimeError, ConfigError) as e:
             first = (str(e).strip().splitlines() or [type(e).__name__])[0]
             raise ModelFileError(f"{path}: the detector file does not hold a usable detector ({type(e).__name__}: "

@@ -2,7 +2,8 @@
 
 Tensors: the recurrent scorer's network under ``net.<torch state_dict name>`` (float32), the
 training scores every threshold is fitted on under ``train_scores.<series index>`` (float64) and,
-for STL, the residual statistics ``stl.med`` / ``stl.mad`` (float64). Metadata (str → str):
+for STL, the residual statistics ``stl.med`` / ``stl.mad`` (float64) and, for IsolationForest,
+the scaled training series ``iforest.train.<i>`` (float64) the seeded forest is fitted on again. Metadata (str → str):
 ``format`` = "tsrnn-anomaly-model", ``format_version``, ``tsrnn_version`` and ``detector``, a JSON
 document with the constructor parameters and the fitted state (series ids, value columns,
 frequency, training lengths and last timestamps, score scales, the SeriesScaler's statistics and,

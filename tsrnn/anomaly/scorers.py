@@ -139,7 +139,9 @@ class IForestScorer:
     """IsolationForest (scikit-learn) on window features: for the `window` most recent values of
     every column, the last value, its first difference, the window's mean, std, min, max and the
     last value minus the mean. A point is scored by the window that ends at it (causal),
-    score = -score_samples (higher = more anomalous)."""
+    score = -score_samples (higher = more anomalous). `train_` keeps the series it learned from:
+    a saved detector stores them and fits the forest again on load (the same trees: the forest is
+    seeded), since sklearn's trees have no data-only format."""
 
     def __init__(self, window: int = 16, n_estimators: int = 100, seed: int = 0):
         self.window, self.n_estimators, self.seed = window, n_estimators, seed
@@ -159,7 +161,8 @@ class IForestScorer:
     def fit(self, train: list[np.ndarray]) -> IForestScorer:
         from sklearn.ensemble import IsolationForest
 
-        feats = np.concatenate([self._features(x) for x in train])
+        self.train_ = [np.asarray(x, dtype=np.float64) for x in train]
+        feats = np.concatenate([self._features(x) for x in self.train_])
         self.model_ = IsolationForest(n_estimators=self.n_estimators, random_state=self.seed).fit(feats)
         return self
 
