@@ -30,9 +30,18 @@ from tsrnn.data.panel import Panel
 from tsrnn.data.scaling import SeriesScaler
 from tsrnn.errors import ConfigError, DataError
 
-__all__ = ["AnomalyDetector", "METHODS"]
+__all__ = ["AnomalyDetector", "METHODS", "series_frame"]
 
 METHODS = ("autoencoder", "forecast", "zscore", "stl", "iforest")
+
+
+def series_frame(unique_id: str, ds, values: np.ndarray, targets, freq) -> pd.DataFrame:
+    """The long frame of one series: unique_id, ds, one column per target from values (T, C)."""
+    f = pd.DataFrame({"unique_id": unique_id, "ds": ds})
+    for j, c in enumerate(targets):
+        f[c] = values[:, j]
+    f.attrs.update(freq=freq, targets=list(targets))
+    return f
 
 
 class AnomalyDetector(BaseEstimator):
@@ -261,11 +270,8 @@ class AnomalyDetector(BaseEstimator):
 
     def _series_frame(self, panel: Panel, s: int, lo: int, hi: int) -> pd.DataFrame:
         o = int(panel.offsets[s])
-        f = pd.DataFrame({"unique_id": panel.ids[s], "ds": panel.ds[o + lo : o + hi]})
-        for j, c in enumerate(panel.targets):
-            f[c] = panel.values[o + lo : o + hi, j]
-        f.attrs.update(freq=panel.freq, targets=list(panel.targets))
-        return f
+        return series_frame(panel.ids[s], panel.ds[o + lo : o + hi], panel.values[o + lo : o + hi],
+                            panel.targets, panel.freq)
 
     def _adapt(self, panel: Panel, s: int, k: int, score, level, flag, used: dict) -> None:
         """Overwrite, block by block, the judgement of series s (fitted series k) by refitted detectors."""
@@ -273,10 +279,10 @@ class AnomalyDetector(BaseEstimator):
         ds = panel.ds[panel.offsets[s] : panel.offsets[s + 1]]
         start = int(np.searchsorted(ds, np.datetime64(self.fit_end_[k], "ns"), side="right"))
         refits = self.refit_points(n, start)
+        o = int(panel.offsets[s])
         for lo, b, e in refits:
             # a refit depends on its data and the settings only: kept between detect calls (a new
             # threshold spec is applied to it by refit_threshold)
-            o = int(panel.offsets[s])
             key = (k, lo, b, hashlib.blake2b(panel.values[o + lo : o + b].tobytes(), digest_size=16).hexdigest())
             sub = self._refits_.get(key)
             if sub is None:
@@ -288,6 +294,7 @@ class AnomalyDetector(BaseEstimator):
             score[b:e] = out["score"].to_numpy()[b - lo :]
             level[b:e] = out["threshold"].to_numpy()[b - lo :]
             flag[b:e] = out["is_anomaly"].to_numpy()[b - lo :]
+        if refits:
             self.explanations_[self.ids_[k]] = (f"{sub.explanations_[self.ids_[k]]} (refit {len(refits)} time(s), "
                                                 f"every {self.refit_every} points; this is the last)")
 
@@ -327,7 +334,6 @@ class AnomalyDetector(BaseEstimator):
         if self.method in ("forecast", "autoencoder"):
             model = self.scorer_.model_
             tensors.update({f"net.{k}": v.detach().float().cpu().numpy() for k, v in model.state_dict().items()})
-            scorer["n_features"] = len(self.targets_)
             if self.method == "forecast":
                 scorer["n_outputs"] = int(model.head.out_features)
         elif self.method == "stl":
@@ -335,8 +341,7 @@ class AnomalyDetector(BaseEstimator):
             tensors["stl.mad"] = np.asarray(self.scorer_.mad_, dtype=np.float64)
             scorer["period"] = int(self.scorer_.period)
         elif self.method == "iforest":
-            tensors.update({f"iforest.train.{i}": x for i, x in enumerate(self.scorer_.train_)})
-            scorer["n_train"] = len(self.scorer_.train_)
+            tensors.update({f"iforest.train.{i}": x for i, x in enumerate(self.scorer_.train_)})  # one per series
         write_detector(path, tensors, {
             "params": self.get_params(), "ids": [str(u) for u in self.ids_], "targets": list(self.targets_),
             "freq": self.freq_, "fit_lengths": self.fit_lengths_,
@@ -368,7 +373,7 @@ class AnomalyDetector(BaseEstimator):
 
                 from tsrnn.anomaly.recurrent import OneStepNet, RecurrentAutoencoder
 
-                C = int(info["n_features"])
+                C = len(det.targets_)
                 net = (OneStepNet(C, det.hidden, det.layers, det.cell, n_outputs=int(info["n_outputs"]))
                        if det.method == "forecast" else RecurrentAutoencoder(C, det.hidden, det.layers, det.cell))
                 net.load_state_dict({k[4:]: torch.from_numpy(np.array(v, dtype=np.float32))
@@ -378,7 +383,7 @@ class AnomalyDetector(BaseEstimator):
                 scorer.period = int(info["period"])
                 scorer.med_, scorer.mad_ = np.asarray(tensors["stl.med"]), np.asarray(tensors["stl.mad"])
             elif det.method == "iforest":
-                scorer.fit([np.asarray(tensors[f"iforest.train.{i}"]) for i in range(int(info["n_train"]))])
+                scorer.fit([np.asarray(tensors[f"iforest.train.{i}"]) for i in range(n)])
         except (KeyError, TypeError, ValueError, RuntimeError, ConfigError) as e:
             first = (str(e).strip().splitlines() or [type(e).__name__])[0]
             raise ModelFileError(f"{path}: the detector file does not hold a usable detector ({type(e).__name__}: "

@@ -7,7 +7,7 @@ the scaled training series ``iforest.train.<i>`` (float64) the seeded forest is 
 ``format`` = "tsrnn-anomaly-model", ``format_version``, ``tsrnn_version`` and ``detector``, a JSON
 document with the constructor parameters and the fitted state (series ids, value columns,
 frequency, training lengths and last timestamps, score scales, the SeriesScaler's statistics and,
-for recurrent scorers, the network's shape).
+for the forecast method, the number of network outputs).
 
 Data, not code: nothing is unpickled. Thresholds are not stored as such: `load` fits them again on
 the stored training scores, as `refit_threshold` does (the same numbers as the saved detector).

@@ -302,13 +302,12 @@ class AdaptiveStreamer:
         if self.pos == self.next_refit:
             import pandas as pd
 
+            from tsrnn.anomaly.detector import series_frame
+
             values = np.array(self.history)
-            frame = pd.DataFrame({"unique_id": self.unique_id,
-                                  "ds": pd.date_range("2000-01-01", periods=len(values), freq="s")})
-            for j, c in enumerate(self.det.targets_):
-                frame[c] = values[:, j]
-            frame.attrs.update(freq=self.det.freq_, targets=list(self.det.targets_))
-            sub = self.det.refitted(self.k, frame)
+            ds = pd.date_range("2000-01-01", periods=len(values), freq="s")  # only the order matters to a fit
+            sub = self.det.refitted(self.k, series_frame(self.unique_id, ds, values, self.det.targets_,
+                                                         self.det.freq_))
             self.inner = _fixed_streamer(sub, 0, self.requested)
             for v in values:  # the state, and a SPOT threshold, as detect leaves them at this point
                 self.inner.update(v if self.n_features > 1 else v[0])
