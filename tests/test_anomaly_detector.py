@@ -389,13 +389,27 @@ def test_refit_every_detect_is_repeatable_and_refit_threshold_is_a_fresh_fit():
     assert not a["threshold"].equals(switched["threshold"])
 
 
-@pytest.mark.parametrize("method,threshold,kw", [
-    ("forecast", "pot:1e-3", dict(input_norm=24, error="scaled")),
-    ("forecast", "spot:1e-3", {}),
-    ("zscore", "spot:1e-3", {}),
+def _two_spikes(n=700, big=350, small=550, seed=0):
+    """A daily sine; a spike of +8 at `big` (judged before the first refit at 400), +3 at `small`."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    y = np.sin(2 * np.pi * t / 24) + 0.1 * rng.normal(size=n)
+    y[big] += 8.0
+    if small < n:
+        y[small] += 3.0
+    df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=n, freq="h"), "y": y})
+    df.attrs.update(freq="h", targets=["y"])
+    return df, _head(df, 300)
+
+
+@pytest.mark.parametrize("method,threshold,kw,data", [
+    ("forecast", "pot:1e-3", dict(input_norm=24, error="scaled"), _regime_change),
+    ("forecast", "spot:1e-3", {}, _regime_change),
+    ("zscore", "spot:1e-3", {}, _regime_change),
+    ("zscore", "pot:1e-3", {}, _two_spikes),  # a flagged point left out of a refit's calibration
 ])
-def test_streaming_with_refits_equals_batch(method, threshold, kw):
-    df, train = _regime_change(n=600)
+def test_streaming_with_refits_equals_batch(method, threshold, kw, data):
+    df, train = data(n=600)
     det = AnomalyDetector(method=method, threshold=threshold, window=24, hidden=8, epochs=2, seed=0, refit_every=100,
                           refit_history=250, **kw).fit(train)
     out = det.detect(df)
@@ -405,6 +419,38 @@ def test_streaming_with_refits_equals_batch(method, threshold, kw):
     assert st.refits == 2  # at 400 and 500
     np.testing.assert_allclose([s for s, _ in got], out["score"].to_numpy()[150:], rtol=1e-5, atol=1e-6)
     assert [f for _, f in got] == out["is_anomaly"].tolist()[150:]
+
+
+def test_a_refit_threshold_leaves_out_the_anomalies_already_flagged(monkeypatch):
+    """The +8 spike is flagged in the first block; the refits at 400, 500, 600 learn from it but,
+    as in SPOT, do not calibrate their threshold on it, so it stays near the first one and the
+    later +3 spike is flagged (in the streaming test too, which then sees the rule's effect). Calibrated on it (the rule switched off), the POT threshold more
+    than doubles and the +3 spike is missed."""
+    import tsrnn.anomaly.detector as detector_module
+
+    df, train = _two_spikes()
+    det = AnomalyDetector(method="zscore", threshold="pot:1e-3", window=24, refit_every=100).fit(train)
+    out = det.detect(df)
+    level = out["threshold"].to_numpy()
+    assert {350, 550} <= set(np.flatnonzero(out["is_anomaly"].to_numpy()))
+    assert abs(level[450] / level[399] - 1) < 0.1 and abs(level[650] / level[399] - 1) < 0.1
+    assert "refit 3 time(s)" in det.explain() and "without the 2 point(s) flagged before it" in det.explain()
+
+    monkeypatch.setattr(detector_module, "judged_flags", lambda flags, lo, start: np.zeros(len(flags), dtype=bool))
+    calibrated_on_it = det.detect(df)
+    assert calibrated_on_it["threshold"].iloc[450] > 2 * level[399]
+    assert not calibrated_on_it["is_anomaly"].iloc[550]
+
+
+def test_judged_flags_leaves_out_rare_flags_only():
+    from tsrnn.anomaly.detector import judged_flags
+
+    flags = np.zeros(400, dtype=bool)
+    flags[[10, 350]] = True  # row 10 lies in the training part (start=300): not a judgement
+    assert np.flatnonzero(judged_flags(flags, 0, 300)).tolist() == [350]
+    assert np.flatnonzero(judged_flags(flags[100:], 100, 300)).tolist() == [250]  # indices within the slice
+    flags[300:310] = True  # 10 of 100 judged rows: a change of regime, nothing is left out
+    assert not judged_flags(flags, 0, 300).any()
 
 
 def test_refit_options():

@@ -44,6 +44,20 @@ def series_frame(unique_id: str, ds, values: np.ndarray, targets, freq) -> pd.Da
     return f
 
 
+RARE = 0.01  # at most this share of judged points flagged: anomalies; more: a change of regime
+
+
+def judged_flags(flags: np.ndarray, lo: int, start: int) -> np.ndarray:
+    """The rows among lo, lo+1, ... that a refit leaves out of its threshold calibration: those
+    judged anomalous after the training part (row >= start; a training row's flag is not a
+    judgement), provided they are rare (at most RARE of the judged rows, or one). Anomalies are
+    rare by definition: many flags mean the series has moved to a new regime, which the refit
+    must learn as normal, so then nothing is left out."""
+    judged = np.arange(lo, lo + len(flags)) >= start
+    out = np.asarray(flags, dtype=bool) & judged
+    return out if out.sum() <= max(1.0, RARE * judged.sum()) else np.zeros_like(out)
+
+
 class AnomalyDetector(BaseEstimator):
     """Per-point anomaly scores, thresholds and decisions for every series of a long frame.
 
@@ -74,7 +88,11 @@ class AnomalyDetector(BaseEstimator):
         series' training part are judged in blocks of N: the first block by the fitted detector,
         every later block by a detector fitted again (same settings and seed) on the series up to
         that block, whose model and thresholds then judge it. Each series adapts on its own.
-        `detect` leaves the fitted detector unchanged; the streamer refits at the same points.
+        As in SPOT, the points already flagged are left out of a refit's threshold calibration
+        (its model still learns from them), so one past anomaly does not raise every later
+        threshold; when more than 1% of the judged points were flagged, the flags are taken for a
+        change of regime and every point calibrates (`judged_flags`). `detect` leaves the fitted
+        detector unchanged; the streamer refits at the same points.
     refit_history: the points a refit learns from: the last `refit_history` before the block
         (0: all of the series so far). A refit runs about as many optimisation steps as the
         first fit: its epochs are scaled by (points of the first fit / points of the refit),
@@ -191,8 +209,13 @@ class AnomalyDetector(BaseEstimator):
         self.fitted_ = True
         return self
 
-    def _fit_thresholds(self) -> None:
-        self.thresholds_ = [parse_threshold(self.threshold).fit(s) for s in self.train_scores_]
+    def _fit_thresholds(self, exclude: list[np.ndarray] | None = None) -> None:
+        """One threshold per series from its training scores; `exclude` (one boolean mask per series,
+        aligned with them) leaves points out of the calibration."""
+        scores = self.train_scores_
+        if exclude is not None:
+            scores = [np.where(m, np.nan, s) for s, m in zip(scores, exclude)]
+        self.thresholds_ = [parse_threshold(self.threshold).fit(s) for s in scores]
         self.explanations_ = None
 
     def refit_threshold(self, threshold: str) -> AnomalyDetector:
@@ -287,16 +310,20 @@ class AnomalyDetector(BaseEstimator):
             sub = self._refits_.get(key)
             if sub is None:
                 sub = self.refitted(k, self._series_frame(panel, s, lo, b))
-            elif sub.threshold != self.threshold:
-                sub.refit_threshold(self.threshold)
+            # as in SPOT, a point judged anomalous does not calibrate a later threshold: the flags
+            # depend on the threshold spec, so the cached refit is re-thresholded every time
+            sub.threshold = self.threshold
+            sub._fit_thresholds([judged_flags(flag[lo:b], lo, start)])
             used[key] = sub
             out = sub.detect(self._series_frame(panel, s, lo, e))
             score[b:e] = out["score"].to_numpy()[b - lo :]
             level[b:e] = out["threshold"].to_numpy()[b - lo :]
             flag[b:e] = out["is_anomaly"].to_numpy()[b - lo :]
         if refits:
+            left_out = int(judged_flags(flag[lo:b], lo, start).sum())
             self.explanations_[self.ids_[k]] = (f"{sub.explanations_[self.ids_[k]]} (refit {len(refits)} time(s), "
-                                                f"every {self.refit_every} points; this is the last)")
+                                                f"every {self.refit_every} points; this is the last, calibrated "
+                                                f"without the {left_out} point(s) flagged before it)")
 
     def events(self, detections: pd.DataFrame) -> pd.DataFrame:
         """Events of a `detect` frame, merged with this detector's event_gap / min_event_length."""

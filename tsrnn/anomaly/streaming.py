@@ -281,6 +281,7 @@ class AdaptiveStreamer:
         self.unique_id, self.n_features = det.ids_[k], len(det.targets_)
         self.inner = _fixed_streamer(det, k, backend)
         self.history: deque = deque(maxlen=det.refit_history or None)
+        self.flagged: deque = deque(maxlen=det.refit_history or None)  # judged anomalous, per kept value
         self.pos, self.refits = 0, 0
         self.next_refit = det.fit_lengths_[k] + det.refit_every
 
@@ -302,12 +303,15 @@ class AdaptiveStreamer:
         if self.pos == self.next_refit:
             import pandas as pd
 
-            from tsrnn.anomaly.detector import series_frame
+            from tsrnn.anomaly.detector import judged_flags, series_frame
 
             values = np.array(self.history)
             ds = pd.date_range("2000-01-01", periods=len(values), freq="s")  # only the order matters to a fit
             sub = self.det.refitted(self.k, series_frame(self.unique_id, ds, values, self.det.targets_,
                                                          self.det.freq_))
+            # as detect does: rare flagged points are left out of the threshold calibration
+            sub._fit_thresholds([judged_flags(np.array(self.flagged, dtype=bool), self.pos - len(values),
+                                              self.det.fit_lengths_[self.k])])
             self.inner = _fixed_streamer(sub, 0, self.requested)
             for v in values:  # the state, and a SPOT threshold, as detect leaves them at this point
                 self.inner.update(v if self.n_features > 1 else v[0])
@@ -320,16 +324,19 @@ class AdaptiveStreamer:
         self._advance()
         out = self.inner.update(v if self.n_features > 1 else v[0])
         self.history.append(v)
+        self.flagged.append(bool(out[1]))
         self.pos += 1
         return out
 
     def prime(self, history) -> AdaptiveStreamer:
-        """Feed past values (T,) or (T, C) without judging them; refits still happen on schedule."""
+        """Feed past values (T,) or (T, C) without judging them; refits still happen on schedule (a
+        primed value counts as not flagged in their threshold calibration)."""
         h = np.asarray(history, dtype=np.float64)
         for v in h.reshape(len(h), -1):
             v = self._row(v)
             self._advance()
             self.inner.prime(v.reshape(1, -1))
             self.history.append(v)
+            self.flagged.append(False)  # not judged
             self.pos += 1
         return self
