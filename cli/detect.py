@@ -95,9 +95,21 @@ def _train_part(df, frac: float):
     return train
 
 
+# options that shape the fit; a saved detector (--model-file) was fitted with its own
+FIT_OPTIONS = ("window", "hidden", "epochs", "period", "train_frac", "calibration", "local_norm", "input_norm", "error",
+               "refit_every", "refit_history", "seed")
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    """Whether the option `name` was set on the command line (or by an environment variable)."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
+
+
 @app.command("detect")
 @handle_errors
 def detect_command(
+    ctx: typer.Context,
     file: FileArg,
     method: Method = None,
     threshold: ThresholdOpt = None,
@@ -130,7 +142,7 @@ def detect_command(
     labels: Annotated[Path | None, typer.Option("--labels", help="JSON labels: windows or timestamps per series (NAB format).")] = None,
     label_col: Annotated[str | None, typer.Option("--label-col", help="0/1 label column of FILE.")] = None,
     stream: Annotated[bool, typer.Option("--stream", help="Fit on FILE (or load --model-file) and run through its values, then score values read from stdin, one line out per value.")] = False,
-    model_file: Annotated[Path | None, typer.Option("--model-file", help="Judge with a detector saved by --save-model instead of fitting one (the fitting options are then not used).")] = None,
+    model_file: Annotated[Path | None, typer.Option("--model-file", help="Judge with a detector saved by --save-model instead of fitting one (fitting options are then an error; -t re-thresholds, --event-gap/--min-event-length/--device apply).")] = None,
     save_model: Annotated[Path | None, typer.Option("--save-model", help="Write the fitted detector here (safetensors + JSON).")] = None,
     threads: Threads = None,
     force: Force = False,
@@ -168,7 +180,15 @@ def detect_command(
     if stream and n_series != 1:
         raise ConfigError(f"--stream scores one series; {file} holds {n_series}")
     if model_file is not None:
+        fitting = [f"--{n.replace('_', '-')}" for n in FIT_OPTIONS if _given(ctx, n)]
+        if fitting:
+            raise ConfigError(f"{', '.join(fitting)} {'is a fitting option' if len(fitting) == 1 else 'are fitting options'}"
+                              f"; {model_file} judges as it was fitted: drop {'it' if len(fitting) == 1 else 'them'}, "
+                              "or fit a new detector without --model-file")
         det = AnomalyDetector.load(model_file)
+        for name, value in (("event_gap", event_gap), ("min_event_length", min_event_length), ("device", device)):
+            if _given(ctx, name):
+                setattr(det, name, value)  # how events are merged, where online refits train
         if method is not None and method != det.method:
             raise ConfigError(f"{model_file} holds a {det.method} detector, not {method}; drop --method to use it, "
                               "or fit a new detector without --model-file")

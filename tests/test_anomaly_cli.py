@@ -225,3 +225,24 @@ def test_save_and_model_file_errors(series_csv, tmp_path):
     r = run(p, "--target-col", "value", "-m", "forecast", "--model-file", good, "-q")
     assert "holds a zscore detector, not forecast" in _one_error_line(r)
     assert run(p, "--target-col", "value", "-m", "zscore", "--model-file", good, "-q").exit_code == 0
+    # a fitting option would be silently ignored by a saved detector: it is an error instead
+    r = run(p, "--target-col", "value", "--model-file", good, "--window", "16", "--seed", "3", "-q")
+    assert "--window, --seed are fitting options" in _one_error_line(r)
+    assert "--train-frac is a fitting option" in _one_error_line(
+        run(p, "--target-col", "value", "--model-file", good, "--train-frac", "0.5", "-q"))
+
+
+def test_model_file_takes_the_event_options(series_csv, tmp_path):
+    """--event-gap / --min-event-length shape the events of a saved detector as of a fitted one."""
+    p, _ = series_csv
+    det, e1, e2 = tmp_path / "z.tsrnn", tmp_path / "e1.csv", tmp_path / "e2.csv"
+    opts = ["--target-col", "value", "-t", "quantile:0.9"]
+    assert run(p, *opts, "-m", "zscore", "--save-model", det, "-q").exit_code == 0
+    assert run(p, *opts, "--model-file", det, "--events", e1, "-q").exit_code == 0
+    r = run(p, *opts, "--model-file", det, "--events", e2, "--min-event-length", "3", "-q")
+    assert r.exit_code == 0, r.output
+    fitted = tmp_path / "e3.csv"
+    assert run(p, *opts, "-m", "zscore", "--events", fitted, "--min-event-length", "3", "-q").exit_code == 0
+    a, b = pd.read_csv(e1), pd.read_csv(e2)
+    assert len(b) < len(a)
+    pd.testing.assert_frame_equal(b, pd.read_csv(fitted))
