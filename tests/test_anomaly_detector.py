@@ -453,6 +453,13 @@ def test_judged_flags_leaves_out_rare_flags_only():
     assert not judged_flags(flags, 0, 300).any()
 
 
+def test_too_short_training_series_and_refit_history_name_the_problem():
+    with pytest.raises(DataError, match="series 'a': its 40 training points give no zscore score.*window=100"):
+        AnomalyDetector(method="zscore", window=100).fit(_frame(40))
+    with pytest.raises(ConfigError, match=r"refit_history \(20\) must exceed the window \(24\)"):
+        AnomalyDetector(method="zscore", window=24, refit_every=50, refit_history=20).fit(_frame(200))
+
+
 def test_refit_options():
     with pytest.raises(ConfigError, match="refit_history"):
         AnomalyDetector(method="zscore", refit_history=50).fit(_frame(200))

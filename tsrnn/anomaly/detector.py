@@ -187,6 +187,9 @@ class AnomalyDetector(BaseEstimator):
             raise ConfigError(f"calibration must be in [0, 1) (got {self.calibration})")
         if self.local_norm != 0 and self.local_norm < 2:
             raise ConfigError(f"local_norm must be 0 (off) or a window >= 2 (got {self.local_norm})")
+        if self.refit_history and self.refit_history <= self.window:
+            raise ConfigError(f"refit_history ({self.refit_history}) must exceed the window ({self.window}): a refit "
+                              "learns from at least one window")
         if self.refit_every < 0 or self.refit_history < 0 or (self.refit_history and not self.refit_every):
             raise ConfigError(f"refit_every must be 0 (off) or a number of points, and refit_history 0 (all) or a "
                               f"number of points used only with refit_every (got refit_every={self.refit_every}, "
@@ -199,9 +202,12 @@ class AnomalyDetector(BaseEstimator):
         self.fit_end_ = list(panel.last_ds())
         self._refits_ = {}
         self.score_scale_, self.train_scores_ = [], []
-        for x in train:
+        for uid, x in zip(panel.ids, train):
             raw = self.scorer_.score(x)
             fin = raw[np.isfinite(raw)]
+            if not len(fin):
+                raise DataError(f"series '{uid}': its {len(x)} training points give no {self.method} score (too few for "
+                                f"the look-back of window={self.window}); lower the window or train on more points")
             scale = float(np.mean(fin)) if len(fin) and np.mean(fin) > 1e-12 else 1.0
             self.score_scale_.append(scale)
             self.train_scores_.append(self._local(raw / scale))
