@@ -97,4 +97,4 @@ def test_tag_train_predict(tmp_path):
     bad = tmp_path / "bad.tsrnn"
     bad.write_text("garbage")
     r = runner.invoke(app, ["text", "tag", "predict", str(bad), str(sents), "--lines"])
-    assert r.exit_code == 2 and "not a readable tsrnn model file" in r.output
+    assert r.exit_code == 2 and "not a tsrnn text model file or it is corrupt" in r.output

@@ -68,7 +68,7 @@ def test_classifier_learns_tiny_slice_and_round_trips(tmp_path):
 def test_model_file_errors(tmp_path):
     bad = tmp_path / "bad.tsrnn"
     bad.write_bytes(b"\x00\x01 not a safetensors file")
-    with pytest.raises(ModelFileError, match="not a readable"):
+    with pytest.raises(ModelFileError, match="not a tsrnn text model file or it is corrupt"):
         TextClassifier.load(bad)
     with pytest.raises(ModelFileError, match="does not exist"):
         TextClassifier.load(tmp_path / "missing.tsrnn")
@@ -76,6 +76,19 @@ def test_model_file_errors(tmp_path):
     lm.save(tmp_path / "lm.tsrnn")
     with pytest.raises(ModelFileError, match="'generate' model"):
         TextClassifier.load(tmp_path / "lm.tsrnn")
+    # a safetensors file that is not ours, and one of ours from a newer tsrnn
+    import numpy as np
+    from safetensors import safe_open
+    from safetensors.numpy import save_file
+
+    save_file({"w": np.zeros(2, dtype=np.float32)}, str(tmp_path / "plain.st"))
+    with pytest.raises(ModelFileError, match="without tsrnn metadata"):
+        CharLM.load(tmp_path / "plain.st")
+    with safe_open(str(tmp_path / "lm.tsrnn"), framework="numpy") as f:
+        meta, arrays = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}
+    save_file(arrays, str(tmp_path / "new.tsrnn"), metadata={**meta, "format_version": "99"})
+    with pytest.raises(ModelFileError, match="format version 99 is not supported.*tsrnn text generate train"):
+        CharLM.load(tmp_path / "new.tsrnn")
     # truncated file
     data = (tmp_path / "lm.tsrnn").read_bytes()
     (tmp_path / "cut.tsrnn").write_bytes(data[: len(data) // 2])

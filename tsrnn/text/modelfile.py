@@ -43,31 +43,15 @@ def save_text_model(path: str | Path, task: str, state_dict: dict, config: dict,
 
 def load_text_model(path: str | Path, task: str) -> tuple[dict, dict, dict, dict]:
     """Read a text model file of `task` → (state_dict of CPU tensors, config, vocab, extra)."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
+    import torch
+
+    from tsrnn._container import read_container
 
     p = Path(path)
     if not p.exists():
         raise ModelFileError(f"{p} does not exist; train a model first (tsrnn text {task} train)")
-    if p.is_dir():
-        raise ModelFileError(f"{p} is a directory, not a model file")
-    try:
-        from safetensors import safe_open
-
-        with safe_open(str(p), framework="pt") as fh:
-            meta = fh.metadata() or {}
-        tensors = load_file(str(p))
-    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ModelFileError(f"{p} is not a readable tsrnn model file ({first})") from None
-    if meta.get("format") != FORMAT:
-        raise ModelFileError(f"{p} is not a tsrnn text model (format {meta.get('format')!r}, expected {FORMAT!r})")
-    try:
-        version = int(meta.get("format_version", ""))
-    except ValueError:
-        raise ModelFileError(f"{p}: format_version {meta.get('format_version')!r} is not a number; the file is corrupt") from None
-    if version > FORMAT_VERSION:
-        raise ModelFileError(f"{p} has format version {version}; this tsrnn reads up to {FORMAT_VERSION}; upgrade tsrnn")
+    arrays, meta, _ = read_container(p, FORMAT, FORMAT_VERSION, noun="text model file",
+                                     refit=f"train it again (tsrnn text {task} train)")
     if meta.get("task") != task:
         raise ModelFileError(f"{p} is a '{meta.get('task')}' model, not a '{task}' model; use tsrnn text {meta.get('task')}")
     try:
@@ -76,7 +60,7 @@ def load_text_model(path: str | Path, task: str) -> tuple[dict, dict, dict, dict
         extra = json.loads(meta.get("extra", "{}"))
     except (KeyError, json.JSONDecodeError) as e:
         raise ModelFileError(f"{p}: the model's metadata is unreadable ({e}); the file is corrupt") from None
-    return tensors, config, vocab, extra
+    return {k: torch.from_numpy(v) for k, v in arrays.items()}, config, vocab, extra
 
 
 def load_weights(net, tensors: dict, path: str | Path) -> None:
