@@ -1,5 +1,5 @@
-"""The checks every tsrnn safetensors file goes through on reading (forecaster and anomaly detector
-files): it exists, is a file, reads as safetensors, carries our `format` and a `format_version` this
+"""The checks every tsrnn safetensors file goes through on reading (forecaster, anomaly detector
+and text model files): it exists, is a file, reads as safetensors, carries our `format` and a `format_version` this
 tsrnn reads. Numpy only (no torch), so the numba back end can use it. Each failure is one
 ModelFileError sentence naming the file."""
 
