@@ -97,3 +97,34 @@ def test_nab_verdict_compares_means_per_threshold_and_best_rows():
     df = pd.DataFrame(rows)
     df.loc[(df["method"] == "forecast-zs-online") & (df["threshold"] == "pot:1e-3"), "mean event F1"] = 0.45
     assert "at once (F1 > 0.400 and NAB > 44.000): forecast-zs-online at `pot:1e-3` (0.450, 46.500)" in nab.verdict(df)
+
+
+def test_nab_cross_selected_check_judges_each_half_by_the_other_halfs_choice():
+    """Two recurrent variants, each perfect on one half of the series and useless on the other:
+    chosen on the other half, each judges the half where it fails, so the check reports 0 where
+    picking the best variant per half by its own labels would report a win."""
+    nab = _nab_module()
+    names = ["c/s1", "c/s2", "c/s3", "c/s4"]  # halves: s1, s3 → 0; s2, s4 → 1
+    assert nab.halves(names) == {"c/s1": 0, "c/s2": 1, "c/s3": 0, "c/s4": 1}
+
+    def rows(score):  # score(method, half) -> (event F1, NAB raw)
+        out = []
+        for method, seeds in (("zscore", (0,)), ("forecast-a", (0, 1)), ("forecast-b", (0, 1))):
+            for seed in seeds:
+                for i, name in enumerate(names):
+                    f1, raw = score(method, i % 2)
+                    out.append({"method": method, "threshold": "pot:1e-3", "seed": seed, "series": name,
+                                "event_f1": f1, "nab_raw": raw, "nab_null": -1.0, "nab_perfect": 1.0})
+        return pd.DataFrame(out)
+
+    split = {"zscore": ((0.5, 0.0), (0.5, 0.0)), "forecast-a": ((1.0, 1.0), (0.0, -1.0)),
+             "forecast-b": ((0.0, -1.0), (0.8, 0.6))}
+    text = nab.cross_selected(rows(lambda m, h: split[m][h]))
+    assert ("- mean event F1: recurrent 0.000 (half 1 by forecast-b `pot:1e-3`, half 2 by forecast-a `pot:1e-3`) "
+            "vs baselines 0.500 (half 1 by zscore `pot:1e-3`, half 2 by zscore `pot:1e-3`) → does NOT beat "
+            "(ahead in 0 of 2 seeds)") in text
+    assert "- NAB: recurrent 0.000 (" in text and "vs baselines 50.000" in text
+    good = {"zscore": (0.5, 0.0), "forecast-a": (0.9, 0.8), "forecast-b": (0.1, -0.5)}
+    text = nab.cross_selected(rows(lambda m, h: good[m]))
+    assert "- mean event F1: recurrent 0.900 (half 1 by forecast-a" in text and "→ beats (ahead in 2 of 2 seeds)" in text
+    assert "- NAB: recurrent 90.000" in text
