@@ -13,6 +13,23 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+def _print_version(value: bool) -> None:
+    if value:
+        from tsrnn._version import __version__
+
+        typer.echo(f"tsrnn {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Print tsrnn's version and exit."),
+) -> None:
+    """Time-series forecasting and anomaly detection with recurrent networks."""
+
+
 # Each module registers its command(s) on `app` when imported.
 from tsrnn_cli import backtest as _backtest  # noqa: E402,F401
 from tsrnn_cli import datasets as _datasets  # noqa: E402,F401

@@ -130,3 +130,10 @@ def test_help_does_not_import_torch():
     assert out == "False"
     r = subprocess.run([sys.executable, "-m", "tsrnn_cli", "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and "forecast" in r.stdout
+
+
+def test_version_option_prints_the_package_version():
+    from tsrnn import __version__
+
+    r = run("--version")
+    assert r.exit_code == 0 and r.output == f"tsrnn {__version__}\n"
