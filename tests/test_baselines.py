@@ -73,6 +73,34 @@ def test_arima_recovers_an_ar1(rng):
     assert np.all(p.intervals[95][0] < p.mean) and np.all(p.mean < p.intervals[95][1])
 
 
+def test_arima_with_a_long_season_is_an_arma_of_the_seasonal_differences(rng):
+    """The search fits ARMA models of the differenced series (R's way, fast for long seasons); the
+    final model carries the differencing in its state, so its forecast h <= m steps ahead is the
+    ARMA forecast of the differences plus the value one season earlier."""
+    import warnings
+
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    m, n = 48, 480
+    e = rng.normal(size=n)
+    noise = np.zeros(n)
+    for i in range(1, n):
+        noise[i] = 0.6 * noise[i - 1] + e[i]
+    y = 50 + 10 * np.sin(2 * np.pi * np.arange(n) / m) + noise
+    ar = AutoARIMA(m).fit(y)
+    assert ar.spec_.endswith("(0,1,0)[48]"), ar.spec_  # D = 1 from the seasonal strength, no seasonal ARMA above 24
+    p, d, q = (int(v) for v in ar.spec_[6:ar.spec_.index(")")].split(","))
+    assert d == 0  # the seasonal differences of a season plus AR(1) noise are stationary
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        diffs = SARIMAX(y, order=(p, 0, q), seasonal_order=(0, 1, 0, m), trend="c",
+                        simple_differencing=True).filter(ar.res_.params)
+    expected = diffs.forecast(m) + y[n - m:]
+    np.testing.assert_allclose(ar.predict(m).mean, expected, rtol=1e-6)
+    lo, hi = ar.predict(2 * m, [95]).intervals[95]
+    assert np.all(np.diff(hi - lo)[m - 2 : m + 2] >= -1e-9) and (hi - lo)[-1] > (hi - lo)[m - 1]  # wider past a season
+
+
 def test_theta_matches_statsmodels(rng):
     from statsmodels.tsa.forecasting.theta import ThetaModel
 

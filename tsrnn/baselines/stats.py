@@ -174,7 +174,7 @@ class AutoARIMA:
         self.max_fits = max_fits
 
     def fit(self, y: np.ndarray) -> AutoARIMA:
-        from statsmodels.tsa.arima.model import ARIMA
+        from statsmodels.tsa.statespace.sarimax import SARIMAX
 
         y = _tail(y, self.max_train)
         m = self.season_length
@@ -182,10 +182,20 @@ class AutoARIMA:
         x = y[m:] - y[:-m] if D else y
         d = _ndiffs(x)
         seasonal = m > 1 and m <= self.max_seasonal_m and len(y) >= 3 * m
-        trend = "c" if d + D == 0 else ("t" if d + D == 1 else "n")
+        # SARIMAX's trend is that of the differenced series: a constant there is a mean (d + D = 0)
+        # or a drift (d + D = 1); none after two differences
+        trend = "c" if d + D <= 1 else "n"
         cache: dict = {}
 
+        def spec(p, q, P, Q, simple):
+            return SARIMAX(y, order=(p, d, q), seasonal_order=(P, D, Q, m) if (D or P or Q) and m > 1 else (0, 0, 0, 0),
+                           trend=trend, enforce_stationarity=True, enforce_invertibility=True,
+                           simple_differencing=simple)
+
         def score(p, q, P, Q):
+            # the candidates are fitted as ARMA models of the differenced series (as R's arima
+            # does; all candidates share d and D, so their AICc compare): a state of a few
+            # entries instead of one per season step, tens of times faster for long seasons
             key = (p, q, P, Q)
             if key in cache:
                 return cache[key][0]
@@ -193,9 +203,7 @@ class AutoARIMA:
                 return np.inf
             with _silenced():
                 try:
-                    model = ARIMA(y, order=(p, d, q), seasonal_order=(P, D, Q, m) if (D or P or Q) and m > 1 else (0, 0, 0, 0),
-                                    trend=trend, enforce_stationarity=True, enforce_invertibility=True)
-                    res = model.fit(method_kwargs={"maxiter": 50})
+                    res = spec(p, q, P, Q, simple=True).fit(disp=False, maxiter=50)
                     aicc = res.aicc if np.isfinite(res.aicc) else np.inf
                 except (ValueError, np.linalg.LinAlgError, IndexError):
                     res, aicc = None, np.inf
@@ -203,8 +211,8 @@ class AutoARIMA:
             return aicc
 
         sP = 1 if seasonal else 0
-        # Hyndman–Khandakar also start from (2,2)(1,1); with statsmodels' seasonal state space
-        # that single fit costs more than the whole search, so the search climbs there instead.
+        # Hyndman–Khandakar also start from (2,2)(1,1); the search climbs there from the simpler
+        # starts instead, within max_fits fits
         starts = [(0, 0, 0, 0), (1, 0, sP, 0), (0, 1, 0, sP), (1, 1, 0, 0)]
         best = min(starts, key=lambda k: score(*k))
         improved = True
@@ -219,7 +227,15 @@ class AutoARIMA:
                 if score(*cand) < score(*best):
                     best, improved = cand, True
         aicc, res = cache[best]
-        self.res_ = res if np.isfinite(aicc) else None
+        self.res_ = None
+        if np.isfinite(aicc):
+            # the chosen parameters in the model of y itself (differencing inside the state), so
+            # that forecasts and their intervals come out in y's units, past the season too
+            with _silenced():
+                try:
+                    self.res_ = spec(*best, simple=False).filter(res.params)
+                except (ValueError, np.linalg.LinAlgError, IndexError):
+                    self.res_ = None
         self.n_ = len(y)
         if self.res_ is None:
             self.fallback_ = SeasonalNaive(m).fit(y)
@@ -227,6 +243,7 @@ class AutoARIMA:
         else:
             p, q, P, Q = best
             self.spec_ = f"ARIMA({p},{d},{q})" + (f"({P},{D},{Q})[{m}]" if (D or P or Q) and m > 1 else "")
+            self.aicc_ = float(aicc)
         return self
 
     def predict(self, h: int, levels: list[int] = ()) -> Prediction:
