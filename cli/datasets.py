@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 from tsrnn_cli.app import app
 from tsrnn_cli.common import handle_errors
 
@@ -11,7 +10,7 @@ from tsrnn_cli.common import handle_errors
 @handle_errors
 def datasets_command() -> None:
     """List the real datasets shipped in datasets/ (source and licence in datasets/README.md)."""
-    from tsrnn_cli.render import table
+    from tsrnn_cli.render import out
 
     from tsrnn.data.shipped import DATASETS_DIR, list_datasets
 
@@ -20,5 +19,12 @@ def datasets_command() -> None:
         from tsrnn.errors import DataError
 
         raise DataError(f"no dataset catalog found at {DATASETS_DIR}/catalog.json")
-    cols = ["name", "file", "freq", "series", "length", "licence"]
-    table(pd.DataFrame(entries)[cols], title=f"datasets in {DATASETS_DIR}")
+    # one line per dataset, the file name whole (it is what a command takes), then its shape
+    out.print(f"datasets in {DATASETS_DIR}", markup=False, highlight=False)
+    width = max(len(e["file"]) for e in entries)
+    for e in entries:
+        line = (f"  {e['file']:<{width}}  {e['name']:<14} {e['freq']:<6} {e['series']} × {e['length']:<6} "
+                f"{e['licence']}")
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
+        if e.get("labels"):
+            out.print(f"  {'':<{width}}  labels: {e['labels']}", markup=False, highlight=False, soft_wrap=True)

@@ -26,7 +26,8 @@ def table(df: pd.DataFrame, title: str | None = None, max_rows: int = 60) -> Non
     """Print a frame as a rich table (first `max_rows` rows)."""
     t = Table(title=title, show_lines=False, header_style="bold")
     for c in df.columns:
-        t.add_column(str(c), justify="right" if pd.api.types.is_numeric_dtype(df[c]) else "left")
+        numeric = pd.api.types.is_numeric_dtype(df[c])
+        t.add_column(str(c), justify="right" if numeric else "left", overflow="ellipsis" if numeric else "fold")
     for row in df.head(max_rows).itertuples(index=False):
         t.add_row(*(_fmt(v) for v in row))
     out.print(t)

@@ -1,5 +1,6 @@
-"""Rebuild the shipped CSV files from their sources (statsmodels' bundled public-domain data and
-vega_datasets' Seattle temperatures in ../shared/data). Run from the repository root:
+"""Rebuild the shipped CSV files from their sources (statsmodels' bundled public-domain data,
+vega_datasets' Seattle temperatures and NAB's NYC taxi series with its labels, both in
+../shared/data). Run from the repository root:
 
     python datasets/build.py
 
@@ -17,17 +18,19 @@ import statsmodels.api as sm
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared" / "data" / "series" / "vega_weather"
+NAB = HERE.parent.parent / "shared" / "data" / "anomaly" / "nab"
 
 
 def main() -> None:
     catalog = []
 
-    def save(name, df, file, freq, licence, source, description):
+    def save(name, df, file, freq, licence, source, description, labels=None):
         df.to_csv(HERE / file, index=False)
         n_series = df["unique_id"].nunique() if "unique_id" in df else len(df.columns) - 1
         length = int(df.groupby("unique_id").size().max()) if "unique_id" in df else len(df)
         catalog.append({"name": name, "file": file, "freq": freq, "series": int(n_series), "length": length,
-                        "licence": licence, "source": source, "description": description})
+                        "licence": licence, "source": source, "description": description,
+                        **({"labels": labels} if labels else {})})
 
     s = sm.datasets.sunspots.load_pandas().data
     save("sunspots", pd.DataFrame({"ds": s["YEAR"].astype(int).astype(str), "y": s["SUNACTIVITY"]}),
@@ -73,6 +76,17 @@ def main() -> None:
          "seattle_temps_hourly.csv", "h", "MIT",
          "vega_datasets 0.9.0 seattle-temps.csv",
          f"Hourly temperature normals in Seattle (deg F), 2010, local time; {gaps} missing hour (DST) interpolated")
+
+    taxi = pd.read_csv(NAB / "data" / "realKnownCause" / "nyc_taxi.csv")
+    windows = json.loads((NAB / "labels" / "combined_windows.json").read_text())["realKnownCause/nyc_taxi.csv"]
+    # the series id of a single-series file is its stem; the labels file is keyed by it
+    rows = ",\n".join(f"  {json.dumps([str(pd.Timestamp(a)), str(pd.Timestamp(b))])}" for a, b in windows)
+    (HERE / "nyc_taxi_halfhourly_labels.json").write_text('{"nyc_taxi_halfhourly": [\n' + rows + "\n]}\n")
+    (HERE / "LICENSE-NAB.txt").write_text((NAB / "LICENSE.txt").read_text())
+    save("nyc_taxi", pd.DataFrame({"ds": taxi["timestamp"], "y": taxi["value"]}), "nyc_taxi_halfhourly.csv", "30min",
+         "MIT", "Numenta Anomaly Benchmark (NAB) realKnownCause/nyc_taxi.csv, commit ea702d7 (licence: LICENSE-NAB.txt)",
+         "Half-hourly NYC taxi passenger counts, 2014-07-01 to 2015-01-31, with NAB's 5 labelled anomaly windows "
+         "(marathon, Thanksgiving, Christmas, New Year, blizzard)", labels="nyc_taxi_halfhourly_labels.json")
 
     (HERE / "catalog.json").write_text(json.dumps(catalog, indent=2) + "\n")
     print(json.dumps(catalog, indent=2))

@@ -128,3 +128,26 @@ def test_nab_cross_selected_check_judges_each_half_by_the_other_halfs_choice():
     text = nab.cross_selected(rows(lambda m, h: good[m]))
     assert "- mean event F1: recurrent 0.900 (half 1 by forecast-a" in text and "→ beats (ahead in 2 of 2 seeds)" in text
     assert "- NAB: recurrent 90.000" in text
+
+
+def test_the_shipped_nyc_taxi_labels_are_nabs_windows_on_the_shipped_series(shared_data):
+    """datasets/ ships NAB's nyc_taxi series with its 5 windows keyed by the file's series id; both
+    map onto the series, and they equal NAB's own files where those are present."""
+    from conftest import DATASETS
+
+    from tsrnn.data.io import read_series
+    from tsrnn.data.shipped import list_datasets
+
+    entry = next(e for e in list_datasets() if e["name"] == "nyc_taxi")
+    df = read_series(entry["path"])
+    assert df.attrs["freq"] == "30min" and len(df) == 10320 and df["unique_id"].iat[0] == "nyc_taxi_halfhourly"
+    wins = read_labels(entry["labels_path"], ["nyc_taxi_halfhourly"])["nyc_taxi_halfhourly"]
+    assert len(wins) == 5 and wins[0] == (pd.Timestamp("2014-10-30 15:30"), pd.Timestamp("2014-11-03 22:30"))
+    idx = windows_to_index(df["ds"].to_numpy(), wins)
+    assert all(df["ds"].iat[a] == w[0] and df["ds"].iat[b] == w[1] for (a, b), w in zip(idx, wins))
+    root = shared_data / "anomaly" / "nab"
+    if root.exists():
+        raw = pd.read_csv(root / "data" / "realKnownCause" / "nyc_taxi.csv")
+        np.testing.assert_array_equal(df["y"].to_numpy(), raw["value"].to_numpy())
+        assert wins == read_labels(root / "labels" / "combined_windows.json", ["nyc_taxi"])["nyc_taxi"]
+    assert (DATASETS / "LICENSE-NAB.txt").read_text().startswith(("The MIT License", "MIT License", "Copyright"))

@@ -68,7 +68,7 @@ def test_backtest_prints_table_sorted_by_mase_and_writes_csv(tmp_path):
 def test_datasets_lists_the_catalog():
     r = run("datasets")
     assert r.exit_code == 0
-    for name in ["seattle_temps", "co2", "elnino", "us_macro", "sunspots", "nile"]:
+    for name in ["seattle_temps", "co2", "elnino", "us_macro", "sunspots", "nile", "nyc_taxi"]:
         assert name in r.stdout
 
 
