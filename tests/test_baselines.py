@@ -101,6 +101,31 @@ def test_arima_with_a_long_season_is_an_arma_of_the_seasonal_differences(rng):
     assert np.all(np.diff(hi - lo)[m - 2 : m + 2] >= -1e-9) and (hi - lo)[-1] > (hi - lo)[m - 1]  # wider past a season
 
 
+def test_arima_models_a_long_season_left_undifferenced_by_fourier_terms():
+    """A season of 48 too weak for a seasonal difference (STL strength below 0.64) and too long for
+    seasonal AR/MA terms: Fourier regressors with ARIMA errors follow it, where an ARIMA without
+    them forecasts a flat line."""
+    from tsrnn.baselines.stats import _nsdiffs
+
+    rng = np.random.default_rng(0)
+    m, n = 48, 480
+    t = np.arange(n + m)
+    e, u = rng.normal(size=n + m), np.zeros(n + m)
+    for i in range(1, n + m):
+        u[i] = 0.5 * u[i - 1] + e[i]
+    signal = 10 + 1.2 * np.sin(2 * np.pi * t / m)
+    y = signal + u
+    assert _nsdiffs(y[:n], m) == 0
+    ar = AutoARIMA(m).fit(y[:n])
+    assert "Fourier(K=" in ar.spec_ and ar.fourier_k_ >= 1
+    err = np.mean(np.abs(ar.predict(m).mean - signal[n:]))
+    flat = AutoARIMA(m, max_fourier=0).fit(y[:n])
+    assert "Fourier" not in flat.spec_
+    assert err < 0.5 * np.mean(np.abs(flat.predict(m).mean - signal[n:]))
+    p = ar.predict(2 * m, [80])
+    assert np.all(p.intervals[80][0] < p.mean) and np.all(p.mean < p.intervals[80][1])
+
+
 def test_theta_matches_statsmodels(rng):
     from statsmodels.tsa.forecasting.theta import ThetaModel
 

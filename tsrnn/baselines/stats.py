@@ -157,21 +157,30 @@ def _nsdiffs(y: np.ndarray, m: int) -> int:
     return int(strength > 0.64)
 
 
+def _fourier(t: np.ndarray, m: int, k: int) -> np.ndarray:
+    """(len(t), 2k): sin and cos of the first k harmonics of a season of m steps at times t."""
+    a = 2 * np.pi * np.outer(np.asarray(t, dtype=np.float64), np.arange(1, k + 1)) / m
+    return np.column_stack([np.sin(a), np.cos(a)])
+
+
 class AutoARIMA:
     """(S)ARIMA chosen by AICc with a stepwise search (Hyndman–Khandakar style, at most `max_fits` fits) over
     p, q ≤ max_pq and, when a season m ≤ max_seasonal_m is known, P, Q ≤ 1.
     d comes from repeated KPSS tests, D from the STL seasonal strength. A constant is included
-    when d + D ≤ 1."""
+    when d + D ≤ 1. A longer season that is not differenced away (D = 0) is modelled by K pairs
+    of Fourier terms as regressors with ARIMA errors (dynamic harmonic regression, FPP §10.5),
+    K ≤ max_fourier chosen by AICc; without them such a season would not be modelled at all."""
 
     alias = "ARIMA"
 
     def __init__(self, season_length: int = 1, max_pq: int = 2, max_seasonal_m: int = 24,
-                 max_train: int | None = 480, max_fits: int = 10):
+                 max_train: int | None = 480, max_fits: int = 10, max_fourier: int = 5):
         self.season_length = season_length
         self.max_pq = max_pq
         self.max_seasonal_m = max_seasonal_m
         self.max_train = max_train
         self.max_fits = max_fits
+        self.max_fourier = max_fourier
 
     def fit(self, y: np.ndarray) -> AutoARIMA:
         from statsmodels.tsa.statespace.sarimax import SARIMAX
@@ -180,17 +189,36 @@ class AutoARIMA:
         m = self.season_length
         D = _nsdiffs(y, m)
         x = y[m:] - y[:-m] if D else y
-        d = _ndiffs(x)
         seasonal = m > 1 and m <= self.max_seasonal_m and len(y) >= 3 * m
+        self.n_, self.fourier_k_ = len(y), 0
+        harmonic = not D and m > self.max_seasonal_m and len(y) >= 2 * m and min(self.max_fourier, (m - 1) // 2) >= 1
+        if harmonic:  # d from the series less its seasonal regression (the ARIMA errors')
+            X = _fourier(np.arange(len(y)), m, min(self.max_fourier, (m - 1) // 2))
+            A = np.column_stack([np.ones(len(y)), X])
+            x = y - A @ np.linalg.lstsq(A, y, rcond=None)[0]
+        d = _ndiffs(x)
         # SARIMAX's trend is that of the differenced series: a constant there is a mean (d + D = 0)
         # or a drift (d + D = 1); none after two differences
         trend = "c" if d + D <= 1 else "n"
         cache: dict = {}
 
-        def spec(p, q, P, Q, simple):
-            return SARIMAX(y, order=(p, d, q), seasonal_order=(P, D, Q, m) if (D or P or Q) and m > 1 else (0, 0, 0, 0),
+        def spec(p, q, P, Q, simple, k=None):
+            k = self.fourier_k_ if k is None else k
+            return SARIMAX(y, exog=_fourier(np.arange(len(y)), m, k) if k else None, order=(p, d, q),
+                           seasonal_order=(P, D, Q, m) if (D or P or Q) and m > 1 else (0, 0, 0, 0),
                            trend=trend, enforce_stationarity=True, enforce_invertibility=True,
                            simple_differencing=simple)
+
+        if harmonic:  # K by AICc on an AR(1) error model, before the search over the errors' orders
+            aiccs = {}
+            for k in range(1, min(self.max_fourier, (m - 1) // 2) + 1):
+                with _silenced():
+                    try:
+                        aiccs[k] = spec(1, 0, 0, 0, simple=True, k=k).fit(disp=False, maxiter=50).aicc
+                    except (ValueError, np.linalg.LinAlgError, IndexError):
+                        continue
+            finite = {k: a for k, a in aiccs.items() if np.isfinite(a)}
+            self.fourier_k_ = min(finite, key=finite.get) if finite else 0
 
         def score(p, q, P, Q):
             # the candidates are fitted as ARMA models of the differenced series (as R's arima
@@ -236,21 +264,22 @@ class AutoARIMA:
                     self.res_ = spec(*best, simple=False).filter(res.params)
                 except (ValueError, np.linalg.LinAlgError, IndexError):
                     self.res_ = None
-        self.n_ = len(y)
         if self.res_ is None:
             self.fallback_ = SeasonalNaive(m).fit(y)
             self.spec_ = "SeasonalNaive (no ARIMA could be fitted)"
         else:
             p, q, P, Q = best
-            self.spec_ = f"ARIMA({p},{d},{q})" + (f"({P},{D},{Q})[{m}]" if (D or P or Q) and m > 1 else "")
+            self.spec_ = (f"ARIMA({p},{d},{q})" + (f"({P},{D},{Q})[{m}]" if (D or P or Q) and m > 1 else "")
+                          + (f" + Fourier(K={self.fourier_k_})[{m}]" if self.fourier_k_ else ""))
             self.aicc_ = float(aicc)
         return self
 
     def predict(self, h: int, levels: list[int] = ()) -> Prediction:
         if self.res_ is None:
             return self.fallback_.predict(h, levels)
+        exog = _fourier(self.n_ + np.arange(h), self.season_length, self.fourier_k_) if self.fourier_k_ else None
         with _silenced():
-            fc = self.res_.get_forecast(h)
+            fc = self.res_.get_forecast(h, exog=exog)
             mean = np.asarray(fc.predicted_mean, dtype=np.float64)
             intervals = {}
             for level in levels:
