@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import DATASETS
 from scipy.stats import norm
 
 from tsrnn.baselines.core import MODELS, StatsForecaster
@@ -59,6 +60,17 @@ def test_ets_matches_statsmodels_for_the_chosen_form(rng):
         ref = ETSModel(pd.Series(y), **kw).fit(disp=False, maxiter=200)
     np.testing.assert_allclose(ets.predict(12).mean, ref.forecast(12), rtol=1e-6)
     assert ets.aicc_ == pytest.approx(ref.aicc)
+
+
+def test_ets_simulated_intervals_are_reproducible():
+    """A multiplicative-error ETS has simulated intervals; two predictions of one fit, and two fits,
+    give the same numbers (the simulation draws from a fixed stream)."""
+    co2 = pd.read_csv(DATASETS / "co2_weekly.csv")["y"].to_numpy(float)[:-52]
+    a, b = AutoETS(52).fit(co2), AutoETS(52).fit(co2)
+    assert "ETS(M," in a.spec_, a.spec_  # the simulated case
+    first, again, other = a.predict(26, [80]), a.predict(26, [80]), b.predict(26, [80])
+    np.testing.assert_array_equal(first.intervals[80][0], again.intervals[80][0])
+    np.testing.assert_array_equal(first.intervals[80][1], other.intervals[80][1])
 
 
 def test_arima_recovers_an_ar1(rng):
