@@ -118,7 +118,8 @@ class AutoETS:
         if self.res_ is None:
             return self._reseason(self.fallback_.predict(h, levels))
         with _silenced():
-            pred = self.res_.get_prediction(start=self.n_, end=self.n_ + h - 1)
+            # multiplicative models' intervals are simulated: a fixed stream keeps them reproducible
+            pred = self.res_.get_prediction(start=self.n_, end=self.n_ + h - 1, rng=np.random.default_rng(0))
             mean = np.asarray(pred.predicted_mean, dtype=np.float64)
             intervals = {}
             for level in levels:
