@@ -242,6 +242,8 @@ def cross_selected(rows: pd.DataFrame) -> str:
     the other half (by the mean over seeds), for the recurrent family and for the baselines alike;
     both halves together then give one score per seed. Computed from the per-series rows."""
     rows = rows.assign(half=rows["series"].map(halves(rows["series"].unique())))
+    if rows["half"].nunique() < 2:
+        return "Selection-honest check: not made (it needs at least two series of one category).\n"
     seeds = sorted(int(s) for s in rows["seed"].unique())
     by = {key: g for key, g in rows.groupby(["method", "threshold", "seed"], sort=False)}
 

@@ -128,6 +128,9 @@ def test_nab_cross_selected_check_judges_each_half_by_the_other_halfs_choice():
     text = nab.cross_selected(rows(lambda m, h: good[m]))
     assert "- mean event F1: recurrent 0.900 (half 1 by forecast-a" in text and "→ beats (ahead in 2 of 2 seeds)" in text
     assert "- NAB: recurrent 90.000" in text
+    one_each = rows(lambda m, h: good[m]).query("series in ['c/s1', 'c/s3']").assign(
+        series=lambda d: d["series"].map({"c/s1": "a/s1", "c/s3": "b/s3"}))  # both first of their category
+    assert "not made" in nab.cross_selected(one_each)
 
 
 def test_the_shipped_nyc_taxi_labels_are_nabs_windows_on_the_shipped_series(shared_data):
