@@ -34,7 +34,7 @@ def train_command(
     hidden: Annotated[int, typer.Option("--hidden", min=1, help="Hidden units per layer.")] = 64,
     layers: Annotated[int, typer.Option("--layers", min=1, help="Recurrent layers.")] = 2,
     epochs: Annotated[int, typer.Option("--epochs", min=1, help="Training epochs (early stopping may end sooner).")] = 30,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Windows per training step.")] = 256,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Windows per training step (per process under torchrun).")] = 256,
     scaler: Annotated[str, typer.Option("--scaler", help="Per-series scaling: standard, minmax, robust, diff (naive-MAE units) or none.")] = "standard",
     window_norm: Annotated[str, typer.Option("--window-norm", help="Take each window relative to its 'mean' or 'last' value, or 'none'.")] = "mean",
     seed: Annotated[int, typer.Option("--seed", help="Random seed: same data + seed + device gives the same model.")] = 0,
@@ -50,9 +50,11 @@ def train_command(
     quiet: Quiet = False,
 ) -> None:
     """Train a recurrent forecaster on every series of FILE and save it to -o."""
+    from tsrnn.nn.distributed import is_main, teardown
     from tsrnn.output import check_writable
 
     check_writable(output, force, "-o")  # before any work
+    quiet = quiet or not is_main()  # under torchrun, process 0 alone reports
     df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates)
     from tsrnn.forecaster import Forecaster
 
@@ -62,8 +64,11 @@ def train_command(
     if not quiet:
         typer.echo(f"training {est.alias} on {df['unique_id'].nunique()} series ({len(df)} rows, "
                    f"freq {df.attrs.get('freq')}), horizon {horizon}", err=True)
-    est.fit(df)
-    est.save(output)
+    try:
+        est.fit(df)
+    finally:
+        teardown()  # the other processes are no longer needed once the weights are trained
+    est.save(output)  # process 0 only
     if not quiet:
         h = est.train_history_
         best = h.val_loss[h.best_epoch] if h.val_loss else h.train_loss[h.best_epoch]

@@ -292,10 +292,14 @@ class Forecaster(BaseEstimator):
     # -- save / load ----------------------------------------------------------------------------
 
     def save(self, path: str | Path) -> None:
-        """Write the model file (safetensors + JSON metadata), atomically. See tsrnn.forecast.modelfile."""
+        """Write the model file (safetensors + JSON metadata), atomically. See tsrnn.forecast.modelfile.
+        Under torchrun only process 0 writes (every process holds the same model)."""
         from tsrnn.forecast.modelfile import write_model
+        from tsrnn.nn.distributed import is_main
 
         self._check_fitted()
+        if not is_main():
+            return
         meta = {"config": {"params": self._json_params(), **self.config_}, "features": self.features_,
                 "scaler": self.scaler_.to_dict(), "series": self.series_, "history": self.history_.to_json(),
                 "conformal": self.conformal_}

@@ -61,13 +61,18 @@ class DeviceData:
 
     def batches(self, epoch: int, batch_size: int, seed: int, steps: int | None = None) -> list[Tensor]:
         """The index batches of one epoch: a permutation of the training windows drawn from a
-        generator seeded by (seed, epoch) — the same on every device and after a resume."""
+        generator seeded by (seed, epoch) — the same on every device, in every process and after
+        a resume. Under torchrun with P processes the permutation is cut into global batches of
+        batch_size × P and this process takes its share of each (tsrnn.nn.distributed.shard)."""
+        from tsrnn.nn.distributed import rank_and_size, shard
+
+        size = batch_size * rank_and_size()[1]
         g = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
         perm = torch.randperm(len(self.train), generator=g).to(self.train.device)
         if steps is not None:
-            perm = perm[: steps * batch_size]
+            perm = perm[: steps * size]
         idx = self.train[perm]
-        return list(torch.split(idx, batch_size))
+        return shard(list(torch.split(idx, size)), batch_size)
 
 
 def make_loss(loss: str, quantiles: list[float] | None, device: torch.device):

@@ -1,6 +1,7 @@
 """Training loop shared by every tsrnn network: AdamW, gradient-norm clipping, an LR schedule,
 early stopping on a validation loss, bf16 autocast on CUDA, NaN/Inf detection, progress,
-checkpoints and resume.
+checkpoints and resume; data-parallel over several processes when started by torchrun
+(tsrnn.nn.distributed).
 
 The loop never calls ``.item()`` per step: the epoch's loss is summed on the device and read
 once per epoch (one host sync), so a GPU is never stalled by the bookkeeping.
@@ -22,6 +23,7 @@ import torch
 from torch import nn
 
 from tsrnn.errors import ConfigError, ModelFileError, TrainingError
+from tsrnn.nn import distributed
 
 SCHEDULES = ("cosine", "plateau", "none")
 
@@ -109,7 +111,8 @@ class Trainer:
             raise ConfigError(f"epochs must be >= 1 (got {config.epochs})")
         self.config = config
         self.checkpoint = Path(checkpoint) if checkpoint is not None else None
-        self.device = resolve_device(config.device)
+        # under torchrun: join the process group; one GPU per process (LOCAL_RANK)
+        self.device = distributed.setup(resolve_device(config.device))
 
     # -- public -------------------------------------------------------------------------------
 
@@ -148,8 +151,10 @@ class Trainer:
         best, best_state, bad, start = math.inf, None, 0, 0
         if resume:
             start, best, best_state, bad, hist = self._load_checkpoint(model, opt, sched)
+        # several processes: DDP averages the gradients; validation and the saved state use `model`
+        stepped = distributed.wrap(model, self.device)
 
-        progress = self._progress()
+        progress = self._progress() if distributed.is_main() else None
         task = None
         if progress is not None:
             progress.start()
@@ -161,7 +166,7 @@ class Trainer:
                 steps = 0
                 for batch in batches(epoch):
                     with self.autocast():
-                        loss = loss_fn(model, batch)
+                        loss = loss_fn(stepped, batch)
                     opt.zero_grad(set_to_none=True)
                     loss.backward()
                     if cfg.clip and cfg.clip > 0:
@@ -171,7 +176,9 @@ class Trainer:
                     steps += 1
                 if steps == 0:
                     raise TrainingError(f"epoch {epoch + 1}: no training batches; the series are too short for the window")
-                train = float(total.item()) / steps  # the one host sync of the epoch
+                # the one host sync of the epoch (several processes: the mean of their sums; they
+                # all take the same number of steps)
+                train = float(distributed.mean_over_processes(total).item()) / steps
                 if not math.isfinite(train):
                     raise TrainingError(
                         f"training diverged at epoch {epoch + 1}: the loss became {train}; likely causes are a "
@@ -204,7 +211,7 @@ class Trainer:
                 if progress is not None:
                     vtxt = f" val {hist.val_loss[-1]:.4f}" if hist.val_loss else ""
                     progress.update(task, advance=1, loss=f"loss {train:.4f}{vtxt}")
-                if self.checkpoint is not None:
+                if self.checkpoint is not None and distributed.is_main():
                     self._save_checkpoint(model, opt, sched, epoch, best, best_state, bad, hist)
                 if val_loss is not None and cfg.patience is not None and bad >= cfg.patience:
                     break
