@@ -17,7 +17,6 @@ from tsrnn_cli.options import (
     Freq,
     Horizon,
     IdCol,
-    Jobs,
     Level,
     Quiet,
     SeasonLength,
@@ -49,7 +48,7 @@ def backtest_command(
     seed: Annotated[int, typer.Option("--seed")] = 0,
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda (neural models).")] = "auto",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write per series × window × model metrics (.csv/.parquet).")] = None,
-    jobs: Jobs = 1,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes (-1: all cores): with --refit, the fits of every window and model in parallel; with --no-refit, the series of each statistical fit.")] = 1,
     force: Force = False,
     quiet: Quiet = False,
 ) -> None:
@@ -70,7 +69,7 @@ def backtest_command(
         err.print(f"backtesting {', '.join(e.alias for e in ests)} on {df['unique_id'].nunique()} series, "
                   f"{windows} window(s), horizon {h}")
     res = backtest(df, ests, horizon=h, windows=windows, step=step, refit=refit, level=level,
-                   season_length=season_length)
+                   season_length=season_length, n_jobs=jobs)
     if output is not None:
         write_frame(res.metrics, output, force=force)
         if not quiet:

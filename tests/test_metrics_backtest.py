@@ -111,3 +111,35 @@ def test_backtest_too_short_is_a_clear_error():
 
     with pytest.raises(DataError, match=r"series 'b' has 20 observations; a backtest with horizon 5, 4 window\(s\) and step 5 needs at least 22"):
         backtest(panel(), ["naive"], horizon=5, windows=4)
+
+
+def test_backtest_fits_in_parallel_equal_the_serial_run():
+    """With refit, the (window, model) fits spread over processes give the serial run's metrics and
+    forecasts exactly (seconds aside), for statistical and neural models alike."""
+    from tsrnn.forecaster import Forecaster
+
+    rng = np.random.default_rng(0)
+    t = np.arange(120)
+    df = pd.concat([pd.DataFrame({"unique_id": u, "ds": pd.date_range("2020-01-01", periods=len(t), freq="D"),
+                                  "y": 10 + np.sin(2 * np.pi * t / 7 + k) + 0.1 * rng.normal(size=len(t))})
+                    for k, u in enumerate("ab")], ignore_index=True)
+    df.attrs["freq"] = "D"
+    models = [StatsForecaster("ets"), StatsForecaster("theta", n_jobs=2),
+              Forecaster(model="gru", hidden=4, layers=1, epochs=1, input_len=14, device="cpu", quiet=True)]
+    serial = backtest(df, models, horizon=7, windows=2, level=[80])
+    parallel = backtest(df, models, horizon=7, windows=2, level=[80], n_jobs=2)
+    pd.testing.assert_frame_equal(serial.metrics.drop(columns="seconds"), parallel.metrics.drop(columns="seconds"))
+    pd.testing.assert_frame_equal(serial.forecasts, parallel.forecasts)
+    assert set(serial.metrics["model"]) == {"ETS", "Theta", "GRU"}
+
+
+def test_process_pool_workers_run_blas_on_one_thread():
+    from tsrnn.parallel import map_series
+
+    assert map_series(_blas_threads, [0, 1], n_jobs=2) == [1, 1]
+
+
+def _blas_threads(_):
+    from threadpoolctl import threadpool_info
+
+    return max([p["num_threads"] for p in threadpool_info()] or [1])

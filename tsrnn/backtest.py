@@ -21,6 +21,7 @@ from tsrnn.data.freq import season_length as default_season_length
 from tsrnn.data.panel import Panel
 from tsrnn.errors import ConfigError, DataError
 from tsrnn.frames import parse_levels
+from tsrnn.parallel import map_series, n_workers
 
 METRIC_COLUMNS = ("mae", "rmse", "smape", "mase")
 
@@ -44,6 +45,29 @@ class BacktestResult:
         return out.sort_values("mase", na_position="last").reset_index()
 
 
+def _one_process(est):
+    """A clone of `est` that fits in the calling process alone (n_jobs 1 where it has one)."""
+    c = est.clone()
+    if "n_jobs" in c.get_params():
+        c.set_params(n_jobs=1)
+    return c
+
+
+def _fit_predict(job) -> tuple[pd.DataFrame, float]:
+    """(estimator, training frame, levels) → (its forecast frame, seconds): one backtest fit,
+    run in a worker process (one torch thread, so that parallel fits do not oversubscribe)."""
+    est, train, levels = job
+    from tsrnn.forecast.estimator import Forecaster
+
+    if isinstance(est, Forecaster):
+        import torch
+
+        torch.set_num_threads(1)
+    t0 = time.perf_counter()
+    pred = est.clone().fit(train).predict(level=levels or None)
+    return pred, time.perf_counter() - t0
+
+
 def _positions(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     g = df.groupby("unique_id", sort=False)
     return g.cumcount().to_numpy(), g["ds"].transform("size").to_numpy()
@@ -59,6 +83,7 @@ def backtest(
     level: Sequence[int] | str | None = None,
     season_length: int | None = None,
     cutoffs: Sequence | None = None,
+    n_jobs: int | None = 1,
 ) -> BacktestResult:
     """Rolling-origin backtest.
 
@@ -68,6 +93,10 @@ def backtest(
     (`predict(df=history)`); an int n = refit every n windows. level: interval levels to score.
     season_length: for MASE's scale (default: from the frequency). cutoffs: explicit origin
     timestamps instead of counting back from the end (then `windows`/`step` are ignored).
+    n_jobs: with refit=True every (window, model) fit is independent, and they are spread over
+    this many processes (-1: all cores); each fit then runs in one process (its own n_jobs set to
+    1, one torch thread). The results equal the serial run's, `seconds` aside. With refit
+    False or n the windows depend on each other and run in order.
     """
     from tsrnn.registry import make_estimator
 
@@ -106,7 +135,7 @@ def backtest(
 
     metric_rows, frames = [], []
     base = df.attrs.copy()
-    fitted: dict[int, object] = {}
+    splits = []
     for k in range(n_windows):
         origin = origin_rows[k]
         train = df[pos < origin]
@@ -114,18 +143,29 @@ def backtest(
         train.attrs.update(base)
         if train.empty or test.empty:
             raise DataError(f"backtest window {k}: no training or test data at this origin")
+        splits.append((train, test))
+    fanned = None
+    if refit is True and n_workers(n_jobs) > 1 and n_windows * len(ests) > 1:
+        # independent fits: (window, model) jobs over processes, each fit on one core
+        jobs = [(_one_process(est), train) for train, _ in splits for est in ests]
+        fanned = iter(map_series(_fit_predict, [(e, t, levels) for e, t in jobs], n_jobs=n_jobs))
+    fitted: dict[int, object] = {}
+    for k, (train, test) in enumerate(splits):
         truth = {uid: g["y"].to_numpy() for uid, g in test.groupby("unique_id", sort=False)}
         hist = {uid: g["y"].to_numpy() for uid, g in train.groupby("unique_id", sort=False)}
         cutoff_ds = train.groupby("unique_id", sort=False)["ds"].last()
         for i, est in enumerate(ests):
-            t0 = time.perf_counter()
-            do_fit = refit is True or i not in fitted or (not isinstance(refit, bool) and k % int(refit) == 0)
-            if do_fit:
-                fitted[i] = est.clone().fit(train)
-                pred = fitted[i].predict(level=levels or None)
+            if fanned is not None:
+                pred, seconds = next(fanned)
             else:
-                pred = fitted[i].predict(df=train, level=levels or None)
-            seconds = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                do_fit = refit is True or i not in fitted or (not isinstance(refit, bool) and k % int(refit) == 0)
+                if do_fit:
+                    fitted[i] = est.clone().fit(train)
+                    pred = fitted[i].predict(level=levels or None)
+                else:
+                    pred = fitted[i].predict(df=train, level=levels or None)
+                seconds = time.perf_counter() - t0
             pred = pred[pred["unique_id"].isin(truth)]
             n_here = pred["unique_id"].nunique()
             for uid, g in pred.groupby("unique_id", sort=False):
