@@ -83,3 +83,13 @@ def test_the_cli_trains_under_torchrun_and_writes_one_file(tmp_path):
     fc = _alone("-m", "tsrnn_cli", "forecast", csv, "--model-file", out, "-o", tmp_path / "f.csv", "-q")
     assert fc.returncode == 0, fc.stderr
     assert len(pd.read_csv(tmp_path / "f.csv")) == 3 * 4
+
+
+def test_shard_takes_every_pth_row_and_drops_a_batch_too_small_to_share(monkeypatch):
+    import tsrnn.nn.distributed as D
+
+    batches = [torch.arange(0, 6), torch.arange(6, 11), torch.arange(11, 12)]
+    assert D.shard(batches, 3) is batches and D.is_main()  # one process: unchanged
+    monkeypatch.setattr(D, "rank_and_size", lambda: (1, 2))
+    assert [b.tolist() for b in D.shard(batches, 3)] == [[1, 3, 5], [7, 9]]  # [11] alone cannot be shared
+    assert not D.is_main()

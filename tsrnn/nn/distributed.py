@@ -56,10 +56,12 @@ def rank_and_size() -> tuple[int, int]:
 
 
 def is_main() -> bool:
-    """True in the process that reports and writes (rank 0, or the only process)."""
-    if launched():
-        return int(os.environ.get("RANK", "0")) == 0
-    return True
+    """True in the process that reports and writes: rank 0 of the process group (torchrun's, or
+    one the caller opened), else RANK 0 of a torchrun launch, else the only process."""
+    rank, size = rank_and_size()
+    if size > 1:
+        return rank == 0
+    return int(os.environ.get("RANK", "0")) == 0 if launched() else True
 
 
 def mean_over_processes(value: torch.Tensor) -> torch.Tensor:
