@@ -54,8 +54,9 @@ def _one_process(est):
 
 
 def _fit_predict(job) -> tuple[pd.DataFrame, float]:
-    """(estimator, training frame, levels) → (its forecast frame, seconds): one backtest fit,
-    run in a worker process (one torch thread, so that parallel fits do not oversubscribe)."""
+    """(unfitted estimator of its own, training frame, levels) → (its forecast frame, seconds): one
+    backtest fit, run in a worker process (one torch thread, so that parallel fits do not
+    oversubscribe)."""
     est, train, levels = job
     from tsrnn.forecast.estimator import Forecaster
 
@@ -64,7 +65,7 @@ def _fit_predict(job) -> tuple[pd.DataFrame, float]:
 
         torch.set_num_threads(1)
     t0 = time.perf_counter()
-    pred = est.clone().fit(train).predict(level=levels or None)
+    pred = est.fit(train).predict(level=levels or None)
     return pred, time.perf_counter() - t0
 
 
@@ -147,8 +148,8 @@ def backtest(
     fanned = None
     if refit is True and n_workers(n_jobs) > 1 and n_windows * len(ests) > 1:
         # independent fits: (window, model) jobs over processes, each fit on one core
-        jobs = [(_one_process(est), train) for train, _ in splits for est in ests]
-        fanned = iter(map_series(_fit_predict, [(e, t, levels) for e, t in jobs], n_jobs=n_jobs))
+        jobs = [(_one_process(est), train, levels) for train, _ in splits for est in ests]
+        fanned = iter(map_series(_fit_predict, jobs, n_jobs=n_jobs))
     fitted: dict[int, object] = {}
     for k, (train, test) in enumerate(splits):
         truth = {uid: g["y"].to_numpy() for uid, g in test.groupby("unique_id", sort=False)}

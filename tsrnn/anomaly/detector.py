@@ -208,7 +208,7 @@ class AnomalyDetector(BaseEstimator):
             if not len(fin):
                 raise DataError(f"series '{uid}': its {len(x)} training points give no {self.method} score (too few for "
                                 f"the look-back of window={self.window}); lower the window or train on more points")
-            scale = float(np.mean(fin)) if len(fin) and np.mean(fin) > 1e-12 else 1.0
+            scale = float(np.mean(fin)) if np.mean(fin) > 1e-12 else 1.0
             self.score_scale_.append(scale)
             self.train_scores_.append(self._local(raw / scale))
         self._fit_thresholds()
@@ -319,17 +319,17 @@ class AnomalyDetector(BaseEstimator):
             # as in SPOT, a point judged anomalous does not calibrate a later threshold: the flags
             # depend on the threshold spec, so the cached refit is re-thresholded every time
             sub.threshold = self.threshold
-            sub._fit_thresholds([judged_flags(flag[lo:b], lo, start)])
+            left_out = judged_flags(flag[lo:b], lo, start)
+            sub._fit_thresholds([left_out])
             used[key] = sub
             out = sub.detect(self._series_frame(panel, s, lo, e))
             score[b:e] = out["score"].to_numpy()[b - lo :]
             level[b:e] = out["threshold"].to_numpy()[b - lo :]
             flag[b:e] = out["is_anomaly"].to_numpy()[b - lo :]
         if refits:
-            left_out = int(judged_flags(flag[lo:b], lo, start).sum())
             self.explanations_[self.ids_[k]] = (f"{sub.explanations_[self.ids_[k]]} (refit {len(refits)} time(s), "
                                                 f"every {self.refit_every} points; this is the last, calibrated "
-                                                f"without the {left_out} point(s) flagged before it)")
+                                                f"without the {int(left_out.sum())} point(s) flagged before it)")
 
     def events(self, detections: pd.DataFrame) -> pd.DataFrame:
         """Events of a `detect` frame, merged with this detector's event_gap / min_event_length."""

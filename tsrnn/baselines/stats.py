@@ -192,9 +192,10 @@ class AutoARIMA:
         x = y[m:] - y[:-m] if D else y
         seasonal = m > 1 and m <= self.max_seasonal_m and len(y) >= 3 * m
         self.n_, self.fourier_k_ = len(y), 0
-        harmonic = not D and m > self.max_seasonal_m and len(y) >= 2 * m and min(self.max_fourier, (m - 1) // 2) >= 1
+        max_k = min(self.max_fourier, (m - 1) // 2)  # Fourier pairs below the Nyquist frequency
+        harmonic = not D and m > self.max_seasonal_m and len(y) >= 2 * m and max_k >= 1
         if harmonic:  # d from the series less its seasonal regression (the ARIMA errors')
-            X = _fourier(np.arange(len(y)), m, min(self.max_fourier, (m - 1) // 2))
+            X = _fourier(np.arange(len(y)), m, max_k)
             A = np.column_stack([np.ones(len(y)), X])
             x = y - A @ np.linalg.lstsq(A, y, rcond=None)[0]
         d = _ndiffs(x)
@@ -212,7 +213,7 @@ class AutoARIMA:
 
         if harmonic:  # K by AICc on an AR(1) error model, before the search over the errors' orders
             aiccs = {}
-            for k in range(1, min(self.max_fourier, (m - 1) // 2) + 1):
+            for k in range(1, max_k + 1):
                 with _silenced():
                     try:
                         aiccs[k] = spec(1, 0, 0, 0, simple=True, k=k).fit(disp=False, maxiter=50).aicc
