@@ -32,6 +32,14 @@ from tsrnn.errors import ConfigError, DataError
 __all__ = ["make_streamer", "ForecastStreamer", "ZScoreStreamer", "AdaptiveStreamer"]
 
 
+def _row(value, n_features: int) -> np.ndarray:
+    """One stream value as a (C,) float64 row; DataError when it has the wrong number of columns."""
+    v = np.asarray(value, dtype=np.float64).reshape(-1)
+    if v.shape[0] != n_features:
+        raise DataError(f"stream value has {v.shape[0]} column(s), the detector was fitted on {n_features}")
+    return v
+
+
 class _Streamer:
     def __init__(self, det, k: int):
         self.unique_id = det.ids_[k]
@@ -43,10 +51,7 @@ class _Streamer:
         self.local = _LocalRatio(det.local_norm) if det.local_norm else None
 
     def _scaled(self, value) -> np.ndarray:
-        v = np.asarray(value, dtype=np.float64).reshape(-1)
-        if v.shape[0] != self.n_features:
-            raise DataError(f"stream value has {v.shape[0]} column(s), the detector was fitted on {self.n_features}")
-        return (v - self.loc) / self.scale
+        return (_row(value, self.n_features) - self.loc) / self.scale
 
     def _score(self, value) -> float:
         s = self._raw(self._scaled(value)) / self.score_scale
@@ -293,12 +298,6 @@ class AdaptiveStreamer:
     def backend(self) -> str:
         return getattr(self.inner, "backend", "python")
 
-    def _row(self, value) -> np.ndarray:
-        v = np.asarray(value, dtype=np.float64).reshape(-1)
-        if v.shape[0] != self.n_features:
-            raise DataError(f"stream value has {v.shape[0]} column(s), the detector was fitted on {self.n_features}")
-        return v
-
     def _advance(self) -> None:
         if self.pos == self.next_refit:
             import pandas as pd
@@ -320,7 +319,7 @@ class AdaptiveStreamer:
 
     def update(self, value) -> tuple[float, bool]:
         """Score one new value and judge it (refitting first when a block starts here)."""
-        v = self._row(value)
+        v = _row(value, self.n_features)
         self._advance()
         out = self.inner.update(v if self.n_features > 1 else v[0])
         self.history.append(v)
@@ -333,7 +332,7 @@ class AdaptiveStreamer:
         primed value counts as not flagged in their threshold calibration)."""
         h = np.asarray(history, dtype=np.float64)
         for v in h.reshape(len(h), -1):
-            v = self._row(v)
+            v = _row(v, self.n_features)
             self._advance()
             self.inner.prime(v.reshape(1, -1))
             self.history.append(v)
