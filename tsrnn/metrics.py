@@ -2,7 +2,8 @@
 
 All take y (H,) true values and yhat (H,) forecasts (or broadcastable arrays) and return floats.
 sMAPE is in percent (0–200) with 0/0 counted as 0, as in the Monash archive; MASE divides MAE by
-the in-sample MAE of the seasonal naive forecast on the training part.
+the in-sample MAE of the seasonal naive forecast on the training part. `owa` is the M4
+competition's overall weighted average of sMAPE and MASE relative to a reference (Naive2).
 """
 
 from __future__ import annotations
@@ -58,3 +59,12 @@ def interval_pinball(y, lo, hi, level: int) -> float:
     """Mean of the pinball losses of an interval's two bounds, read as the (1−L)/2 and (1+L)/2 quantiles."""
     a = (1 - level / 100) / 2
     return 0.5 * (pinball(y, lo, a) + pinball(y, hi, 1 - a))
+
+
+def owa(smape_value: float, mase_value: float, smape_ref: float, mase_ref: float) -> float:
+    """M4's overall weighted average: (sMAPE / sMAPE_ref + MASE / MASE_ref) / 2, where the
+    references are the Naive2 benchmark's sMAPE and MASE on the same series (OWA 1 = Naive2).
+    Each argument is already averaged over the series."""
+    if not (smape_ref > 0 and mase_ref > 0):
+        return float("nan")
+    return 0.5 * (smape_value / smape_ref + mase_value / mase_ref)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from tsrnn.base import BaseEstimator
+from tsrnn.baselines.seasonal import Naive2
 from tsrnn.baselines.simple import Drift, HistoricMean, Naive, SeasonalNaive
 from tsrnn.baselines.stats import AutoARIMA, AutoETS, Theta
 from tsrnn.data.freq import season_length as default_season_length
@@ -21,6 +22,7 @@ from tsrnn.parallel import map_series
 # name → (factory(season_length), minimum observations)
 MODELS = {
     "naive": (lambda m: Naive(), 2),
+    "naive2": (lambda m: Naive2(m), 2),
     "snaive": (lambda m: SeasonalNaive(m), 2),
     "drift": (lambda m: Drift(), 2),
     "mean": (lambda m: HistoricMean(), 2),
@@ -49,7 +51,7 @@ def model_key(name: str) -> str:
 class StatsForecaster(BaseEstimator):
     """A statistical model fitted per series of a panel.
 
-    model: one of naive, snaive, drift, mean, ets, arima, theta.
+    model: one of naive, naive2 (M4's benchmark), snaive, drift, mean, ets, arima, theta.
     horizon: steps to forecast. season_length: overrides the one inferred from the frequency
     (hourly 24, daily 7, weekly 52, monthly 12, quarterly 4, yearly 1).
     alias: the `model` column value (default: the model's own name, e.g. 'ETS').
