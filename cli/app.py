@@ -4,8 +4,10 @@ library and renders; importing this module must not import torch (so `tsrnn --he
 from __future__ import annotations
 
 import typer
+from tsrnn_cli.common import OneLineErrors
 
 app = typer.Typer(
+    cls=OneLineErrors,  # option errors: one line and exit 2, like tsrnn's own errors
     name="tsrnn",
     help="Time-series forecasting and anomaly detection with recurrent networks.",
     no_args_is_help=True,

@@ -50,17 +50,18 @@ def train_command(
     quiet: Quiet = False,
 ) -> None:
     """Train a recurrent forecaster on every series of FILE and save it to -o."""
-    from tsrnn.nn.distributed import is_main, teardown
-    from tsrnn.output import check_writable
-
-    check_writable(output, force, "-o")  # before any work
-    quiet = quiet or not is_main()  # under torchrun, process 0 alone reports
-    df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates)
     from tsrnn.forecaster import Forecaster
+    from tsrnn.nn.distributed import is_main, teardown
+    from tsrnn.output import Outputs
 
+    quiet = quiet or not is_main()  # under torchrun, process 0 alone reports
     est = Forecaster(model=model, horizon=horizon, input_len=input_len, hidden=hidden, layers=layers,
                      epochs=epochs, batch_size=batch_size, scaler=scaler, window_norm=None if window_norm == "none" else window_norm, seed=seed,
                      device=device, quiet=quiet)
+    est._validate()  # every option is checked before the data is read or anything is trained
+    outs = Outputs(force)
+    outs.add(output, "-o")
+    df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates)
     if not quiet:
         typer.echo(f"training {est.alias} on {df['unique_id'].nunique()} series ({len(df)} rows, "
                    f"freq {df.attrs.get('freq')}), horizon {horizon}", err=True)
@@ -68,7 +69,10 @@ def train_command(
         est.fit(df)
     finally:
         teardown()  # the other processes are no longer needed once the weights are trained
-    est.save(output)  # process 0 only
+    if is_main():  # process 0 alone writes (the others hold the same model)
+        with outs:
+            outs.stage(output, est.save)
+            outs.commit()  # refused if -o appeared meanwhile (another run), unless --force
     if not quiet:
         h = est.train_history_
         best = h.val_loss[h.best_epoch] if h.val_loss else h.train_loss[h.best_epoch]
