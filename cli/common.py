@@ -62,6 +62,8 @@ def handle_errors(fn):
             fail(str(e).splitlines()[0] if str(e) else type(e).__name__)
         except PermissionError as e:
             fail(f"{e.filename}: permission denied")
+        except BrokenPipeError:  # the reader of stdout went away (`| head`): typer ends quietly
+            raise
         except OSError as e:
             where = f"{e.filename}: " if e.filename else ""
             fail(f"{where}{e.strerror or e}")

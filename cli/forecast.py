@@ -85,6 +85,8 @@ def forecast_command(
             refuse_given(ctx, ("epochs", "seed", "device"), f"to the statistical models of --model {model}")
         if all(is_neural(k) for k in keys):
             refuse_given(ctx, ("season_length", "jobs"), f"to the neural models of --model {model}")
+    if plot is None:
+        refuse_given(ctx, ("plot_series",), "without --plot")
     levels = parse_levels(level)
     outs = Outputs(force)
     outs.add(output, "-o", "frame")
