@@ -192,6 +192,7 @@ def detect_command(
                             (save_model, "--save-model", "file")):
         outs.add(path, opt, kind)
 
+    set_threads(threads)
     df, masks = _read_with_labels(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, label_col,
                                   duplicates, regular=not irregular)
     if labels is not None:
@@ -206,7 +207,6 @@ def detect_command(
                               "or fit a new detector without --model-file")
         if det.method not in RECURRENT:
             refuse_given(ctx, ("device",), f"to the {det.method} detector in {model_file}")
-        set_threads(threads)
         for name, value in (("event_gap", event_gap), ("min_event_length", min_event_length), ("device", device)):
             if given(ctx, name):
                 setattr(det, name, value)  # how events are merged, where online refits train
@@ -216,7 +216,6 @@ def detect_command(
         if not quiet:
             err.print(f"judging {n_series} series ({len(df)} rows) with the {det.method} detector in {model_file}")
     else:
-        set_threads(threads)
         method = method or "forecast"
         det = AnomalyDetector(method=method, threshold=threshold or "pot", window=window, hidden=hidden, epochs=epochs,
                               period=period, calibration=calibration, local_norm=local_norm, input_norm=input_norm,

@@ -87,10 +87,10 @@ def forecast_command(
             refuse_given(ctx, ("season_length", "jobs"), f"to the neural models of --model {model}")
     if plot is None:
         refuse_given(ctx, ("plot_series",), "without --plot")
-    levels = parse_levels(level)
     outs = Outputs(force)
     outs.add(output, "-o", "frame")
     outs.add(plot, "--plot", "plot")
+    levels = parse_levels(level)
     df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates)
     freq_ = df.attrs["freq"]
     if model_file is not None:

@@ -23,6 +23,13 @@ from tsrnn_cli.options import (
 )
 
 
+def _check_params(params: dict) -> None:
+    """ConfigError for the first invalid option, as Forecaster.fit would raise it (no data needed)."""
+    from tsrnn.forecaster import Forecaster
+
+    Forecaster(**params)._validate()
+
+
 @app.command("train")
 @handle_errors
 def train_command(
@@ -50,18 +57,20 @@ def train_command(
     quiet: Quiet = False,
 ) -> None:
     """Train a recurrent forecaster on every series of FILE and save it to -o."""
-    from tsrnn.forecaster import Forecaster
     from tsrnn.nn.distributed import is_main, teardown
     from tsrnn.output import Outputs
 
-    quiet = quiet or not is_main()  # under torchrun, process 0 alone reports
-    est = Forecaster(model=model, horizon=horizon, input_len=input_len, hidden=hidden, layers=layers,
-                     epochs=epochs, batch_size=batch_size, scaler=scaler, window_norm=None if window_norm == "none" else window_norm, seed=seed,
-                     device=device, quiet=quiet)
-    est._validate()  # every option is checked before the data is read or anything is trained
+    params = dict(model=model, horizon=horizon, input_len=input_len, hidden=hidden, layers=layers, epochs=epochs,
+                  batch_size=batch_size, scaler=scaler, window_norm=None if window_norm == "none" else window_norm,
+                  seed=seed, device=device)
+    _check_params(params)  # every option, then the output, before any work
     outs = Outputs(force)
     outs.add(output, "-o")
+    quiet = quiet or not is_main()  # under torchrun, process 0 alone reports
     df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates)
+    from tsrnn.forecaster import Forecaster
+
+    est = Forecaster(**params, quiet=quiet)
     if not quiet:
         typer.echo(f"training {est.alias} on {df['unique_id'].nunique()} series ({len(df)} rows, "
                    f"freq {df.attrs.get('freq')}), horizon {horizon}", err=True)

@@ -312,3 +312,17 @@ def test_a_killed_runs_temporary_file_is_removed_by_the_next_run(tmp_path):
     r = run("forecast", NILE, "-m", "naive", "--horizon", 2, "-o", out, "-q")
     assert r.exit_code == 0, r.output
     assert not stale.exists() and temps(tmp_path) == [] and len(pd.read_csv(out)) == 2
+
+
+def test_a_full_disk_while_saving_a_model_is_one_sentence(small_csv, tmp_path, monkeypatch):
+    import safetensors.numpy
+
+    def full(*a, **k):  # the error safetensors raised on a full tmpfs
+        raise RuntimeError("Error while serializing: I/O error: No space left on device (os error 28)")
+
+    monkeypatch.setattr(safetensors.numpy, "save_file", full)
+    out = tmp_path / "m.tsrnn"
+    r = run("train", small_csv, "--model", "gru", "--horizon", 6, "--input-len", 12, "--hidden", 4, "--layers", 1,
+            "--epochs", 1, "--device", "cpu", "-o", out, "-q")
+    one_error(r, f"cannot write {out} (given by -o): no space is left on the device; nothing was written")
+    assert not out.exists() and temps(tmp_path) == []

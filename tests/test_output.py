@@ -243,3 +243,32 @@ def test_only_temporary_files_of_dead_processes_are_removed(tmp_path):
         f.write_text("x")
     check_writable(p, False, "-o")
     assert not dead.exists() and alive.exists() and other.exists()
+
+
+def test_a_native_writers_disk_error_is_one_sentence_too(tmp_path):
+    """safetensors (Rust) reports a full disk as a SafetensorError quoting the OS error; the text
+    below is what it raised on a full 64 KiB tmpfs."""
+    p = tmp_path / "m.tsrnn"
+
+    def rust_writer(t):
+        raise RuntimeError("Error while serializing: I/O error: No space left on device (os error 28)")
+
+    with pytest.raises(OutputError, match=r"m\.tsrnn: no space is left on the device; nothing was written"):
+        atomic_write(p, rust_writer)
+    with pytest.raises(RuntimeError, match="shape mismatch"):  # other errors pass through unchanged
+        atomic_write(p, lambda t: (_ for _ in ()).throw(RuntimeError("shape mismatch")))
+    assert _temps(tmp_path) == []
+
+
+def test_a_disk_error_of_a_nested_write_names_the_output_not_a_temporary(tmp_path):
+    p = tmp_path / "m.tsrnn"
+    outs = Outputs()
+    outs.add(p, "-o")
+
+    def save(t):  # a library writer that itself writes atomically (Forecaster.save, plots)
+        atomic_write(t, lambda u: (_ for _ in ()).throw(OSError(errno.ENOSPC, "No space left on device")))
+
+    with outs, pytest.raises(OutputError) as e:
+        outs.stage(p, save)
+    assert str(e.value) == f"cannot write {p} (given by -o): no space is left on the device; nothing was written"
+    assert _temps(tmp_path) == [] and not p.exists()

@@ -56,6 +56,18 @@ def disk_error(path: str | Path, option: str | None, e: OSError) -> OutputError:
     return err
 
 
+def _raise_disk_error(path: Path, option: str | None, e: Exception) -> None:
+    """Raise the OutputError naming `path` when `e` is a disk failure: an OSError (or an error of
+    ours about the temporary file) with an errno of DISK_ERRORS, or an error of a native writer
+    quoting one, as safetensors' 'I/O error: No space left on device (os error 28)'."""
+    code = getattr(e, "errno", None) if isinstance(e, OSError) else None
+    if code is None:
+        m = re.search(r"\(os error (\d+)\)", str(e))
+        code = int(m.group(1)) if m else None
+    if code in DISK_ERRORS:
+        raise disk_error(path, option, OSError(code, os.strerror(code))) from None
+
+
 def frame_format(path: str | Path, option: str | None = "-o") -> str:
     """'csv' or 'parquet' by the suffix of `path`; ConfigError for any other suffix."""
     suffix = Path(path).suffix.lower()
@@ -223,9 +235,8 @@ def atomic_write(path: str | Path, writer: Callable[[Path], None], force: bool =
         writer(tmp)
         os.chmod(tmp, _new_file_mode(p))
         _move_into_place(tmp, p, force, option)
-    except OSError as e:
-        if e.errno in DISK_ERRORS and not isinstance(e, OutputError):
-            raise disk_error(p, option, e) from None
+    except Exception as e:
+        _raise_disk_error(p, option, e)
         raise
     finally:
         if tmp is not None:
@@ -303,9 +314,8 @@ class Outputs:
             self._staged[p] = tmp
             writer(tmp)
             os.chmod(tmp, _new_file_mode(p))
-        except OSError as e:
-            if e.errno in DISK_ERRORS and not isinstance(e, OutputError):
-                raise disk_error(p, option, e) from None
+        except Exception as e:
+            _raise_disk_error(p, option, e)
             raise
 
     def commit(self) -> list[Path]:
@@ -318,9 +328,8 @@ class Outputs:
             for p, tmp in list(self._staged.items()):
                 try:
                     _move_into_place(tmp, p, self.force, self._options[p])
-                except OSError as e:
-                    if e.errno in DISK_ERRORS and not isinstance(e, OutputError):
-                        raise disk_error(p, self._options[p], e) from None
+                except Exception as e:
+                    _raise_disk_error(p, self._options[p], e)
                     raise
                 del self._staged[p]
                 done.append(p)
