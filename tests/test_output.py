@@ -272,3 +272,32 @@ def test_a_disk_error_of_a_nested_write_names_the_output_not_a_temporary(tmp_pat
         outs.stage(p, save)
     assert str(e.value) == f"cannot write {p} (given by -o): no space is left on the device; nothing was written"
     assert _temps(tmp_path) == [] and not p.exists()
+
+
+def test_a_failed_commit_with_force_puts_the_replaced_files_back(tmp_path, monkeypatch):
+    a, b, c = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"
+    a.write_text("old a")
+    (tmp_path / "x.csv").write_text("x")
+    b.symlink_to(tmp_path / "x.csv")
+
+    def read_only_at_c(target):
+        if target == c:
+            raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(tsrnn.output, "_before_rename", read_only_at_c)
+    outs = Outputs(force=True)
+    for p, opt in ((a, "-o"), (b, "--events"), (c, "--plot")):
+        outs.add(p, opt)
+    with outs, pytest.raises(OutputError, match=r"cannot write .*c\.csv \(given by --plot\): the file system is read-only"):
+        for p in (a, b, c):
+            outs.stage(p, lambda t, p=p: t.write_text(f"new {p.name}"))
+        outs.commit()
+    assert a.read_text() == "old a" and b.is_symlink() and b.read_text() == "x" and not c.exists()
+    assert _temps(tmp_path) == []
+    monkeypatch.setattr(tsrnn.output, "_before_rename", lambda target: None)
+    with outs:
+        for p in (a, b, c):
+            outs.stage(p, lambda t, p=p: t.write_text(f"new {p.name}"))
+        assert outs.commit() == [a, b, c]
+    assert [p.read_text() for p in (a, b, c)] == ["new a.csv", "new b.csv", "new c.csv"]
+    assert not b.is_symlink() and (tmp_path / "x.csv").read_text() == "x" and _temps(tmp_path) == []

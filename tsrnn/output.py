@@ -8,7 +8,8 @@
   `.{name}.{pid}.{token}.tsrnn-tmp{suffix}`, then moved into place. Without force the move is a
   hard link, which fails when the target exists, so a file that appeared while the command ran
   (another run, another program) is never replaced. `Outputs.commit` moves all staged files or,
-  when one move fails, none (the files it already moved are removed again).
+  when one move fails, none: the files it already moved are removed again, or (with force) the
+  files they replaced are put back from hard links kept until the end.
 - A full, over-quota or read-only disk while writing is one `OutputError` naming the output.
 - Temporary files left by a killed run (their process is gone) are removed by the next check or
   write of the same target.
@@ -148,6 +149,38 @@ def _new_file_mode(p: Path) -> int:
         mask = os.umask(0)
         os.umask(mask)
         return 0o666 & ~mask
+
+
+def _backup(p: Path) -> Callable[[], None] | None:
+    """Keep the existing `p` so that it can be put back: a hard link to a file under a temporary
+    name, or the target of a symbolic link. Returns restore(keep): keep=True puts the old `p`
+    back, keep=False drops the backup; None where the file system has no hard links."""
+    def temp_name() -> Path:
+        return p.parent / f".{p.name}.{os.getpid()}.{secrets.token_hex(4)}{TMP_TAG}{p.suffix}"
+
+    if p.is_symlink():
+        target = os.readlink(p)
+
+        def restore_link(keep: bool = True) -> None:
+            if keep:
+                t = temp_name()
+                os.symlink(target, t)
+                os.replace(t, p)
+
+        return restore_link
+    backup = temp_name()
+    try:
+        os.link(p, backup)
+    except OSError:
+        return None
+
+    def restore_file(keep: bool = True) -> None:
+        if keep:
+            os.replace(backup, p)
+        else:
+            backup.unlink(missing_ok=True)
+
+    return restore_file
 
 
 def _before_rename(target: Path) -> None:
@@ -319,13 +352,17 @@ class Outputs:
             raise
 
     def commit(self) -> list[Path]:
-        """Move every staged file into place (in the order staged) and return their paths; when
-        one cannot be moved (it appeared meanwhile without force, or the disk failed), the rest
-        are discarded and the error raised; without force the ones already moved (new files) are
-        removed again, so that none of the outputs exists."""
+        """Move every staged file into place (in the order staged) and return their paths. When
+        one cannot be moved (it appeared meanwhile without force, or the disk failed), every
+        output is put back as it was before commit (a file that did not exist is removed again; a
+        file replaced with force is restored from a hard link kept until the end), the rest are
+        discarded and the error raised."""
         done: list[Path] = []
+        backups: dict[Path, Callable | None] = {}  # only the outputs that existed before
         try:
             for p, tmp in list(self._staged.items()):
+                if self.force and os.path.lexists(p):
+                    backups[p] = _backup(p)
                 try:
                     _move_into_place(tmp, p, self.force, self._options[p])
                 except Exception as e:
@@ -334,11 +371,18 @@ class Outputs:
                 del self._staged[p]
                 done.append(p)
         except BaseException:
-            if not self.force:  # what was moved did not exist before: remove it again
-                for p in done:
+            for p in done:
+                if p not in backups:  # it did not exist before
                     p.unlink(missing_ok=True)
+                elif backups[p] is not None:
+                    backups.pop(p)(keep=True)
+                # else: replaced where no backup could be kept; the new file stays, not nothing
             self.discard()
             raise
+        finally:
+            for restore in backups.values():
+                if restore is not None:
+                    restore(keep=False)
         return done
 
     def discard(self) -> None:
