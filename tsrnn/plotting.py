@@ -15,6 +15,9 @@ def plot_forecast(history: pd.DataFrame, forecast: pd.DataFrame, path: str | Pat
                   history_points: int | None = None, title: str | None = None) -> None:
     """Write a PNG with one panel per series (the first `max_series`): the last `history_points`
     observations (default: 4 × horizon, at least 48), each model's forecast and its interval bands."""
+    from tsrnn._cache import matplotlib_config
+
+    matplotlib_config()  # its font cache in tsrnn's user cache folder unless MPLCONFIGDIR is set
     import matplotlib
 
     matplotlib.use("Agg")

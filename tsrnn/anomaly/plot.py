@@ -25,6 +25,9 @@ def _shade(ax, ds: np.ndarray, mask: np.ndarray, color: str, label: str) -> None
 def plot_detections(out: pd.DataFrame, path: str | Path, labels: dict[str, np.ndarray] | None = None,
                     max_series: int = 4, title: str | None = None, force: bool = False) -> None:
     """Write a PNG of a detect frame; labels: optional per-series (T,) bool masks. Atomic, no clobber."""
+    from tsrnn._cache import matplotlib_config
+
+    matplotlib_config()  # its font cache in tsrnn's user cache folder unless MPLCONFIGDIR is set
     import matplotlib
 
     matplotlib.use("Agg")
