@@ -51,7 +51,7 @@ def tensor_digest(tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> s
         h.update(struct.pack("<Q", len(head)))
         h.update(head)
         h.update(struct.pack("<Q", a.nbytes))
-        h.update(memoryview(a).cast("B"))
+        h.update(a.reshape(-1).view(np.uint8))
     return f"{DIGEST_ALGO}:{h.hexdigest()}"
 
 
@@ -150,8 +150,7 @@ class Fields:
         self.obj = obj
 
     def fail(self, what: str):
-        raise ModelFileError(f"{self.path}: {what} in the model file's metadata; the file is corrupt or "
-                             "was edited")
+        raise ModelFileError(f"{self.path}: {what}; the file is corrupt or was edited")
 
     def _get(self, key: str):
         if key not in self.obj:
@@ -241,6 +240,29 @@ def check_stack(f: Fields, tensors: dict[str, np.ndarray], prefix: str, cell: st
         if a is None or a.shape != shape:
             f.fail(f"{f.where} (cell {cell}, hidden {hidden}) needs {prefix}{key} of shape {shape}, the tensors "
                    f"hold {None if a is None else a.shape}")
+
+
+_SIMPLE = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,), "None": (type(None),)}
+
+
+def check_params(f: Fields, cls) -> None:
+    """Each entry of `f` whose name is a parameter of `cls.__init__` annotated with simple types
+    (int, float, bool, str, None and unions of them) has one of those types (a bool is not an int,
+    floats are finite). Entries with other annotations are left to the estimator's own checks."""
+    import inspect
+
+    for name, prm in inspect.signature(cls.__init__).parameters.items():
+        if name not in f.obj or not isinstance(prm.annotation, str):
+            continue
+        parts = [t.strip() for t in prm.annotation.split("|")]
+        if not all(t in _SIMPLE for t in parts):
+            continue
+        v = f.obj[name]
+        ok = any(isinstance(v, _SIMPLE[t]) and not (t in ("int", "float") and isinstance(v, bool)) for t in parts)
+        if ok and isinstance(v, float) and not np.isfinite(v):
+            ok = False
+        if not ok:
+            f.fail(f"{f.where} '{name}' is {_kind(v)}, not {' or '.join(parts)}")
 
 
 def _kind(v) -> str:

@@ -72,12 +72,29 @@ def read_detector(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
 def check_detector(p: Path, tensors: dict[str, np.ndarray], d) -> None:
     """Every field and tensor a detector is rebuilt from: types, bounds, per-series counts and the
     networks' shapes. ModelFileError, one sentence naming the file and the field."""
-    from tsrnn._container import Fields, check_freq, check_stack
+    from tsrnn._container import Fields, check_freq, check_params, check_stack
+    from tsrnn.anomaly.detector import AnomalyDetector
+    from tsrnn.anomaly.thresholds import parse_threshold
     from tsrnn.data.scaling import SCALERS
+    from tsrnn.errors import ConfigError
 
     top = Fields(p, d, "detector")
     prm = Fields(p, top.obj.get("params"), "detector params")
+    check_params(prm, AnomalyDetector)
     method = prm.name("method", METHODS)
+    try:
+        parse_threshold(prm.obj.get("threshold"))
+    except ConfigError as e:
+        prm.fail(f"detector params 'threshold' is unusable ({e})")
+    for key, lo, hi in (("stride", 1, MAX_WINDOW), ("batch_size", 1, MAX_WINDOW), ("local_norm", 0, MAX_WINDOW),
+                        ("input_norm", 0, MAX_WINDOW), ("refit_every", 0, 10**12), ("refit_history", 0, 10**12),
+                        ("event_gap", 0, 10**12), ("min_event_length", 1, 10**12)):
+        if key in prm.obj:
+            prm.integer(key, lo, hi)
+    if "calibration" in prm.obj:
+        prm.number("calibration", 0.0, 0.99)
+    if "error" in prm.obj:
+        prm.name("error", ("abs", "scaled"))
     cell = prm.name("cell", ("rnn", "lstm", "gru"))
     hidden = prm.integer("hidden", 1, MAX_HIDDEN)
     layers = prm.integer("layers", 1, MAX_LAYERS)

@@ -52,7 +52,7 @@ class _UnitScaled:
         mag = float(np.max(np.abs(y))) if len(y) else 0.0
         self.unit_ = mag if mag > 0 and not PLAIN_RANGE[0] <= mag <= PLAIN_RANGE[1] else 1.0
         self.constant_ = None
-        if len(y) and float(np.ptp(y)) <= CONSTANT_REL * mag:
+        if len(y) and float(np.ptp(y / mag if mag > 0 else y)) <= CONSTANT_REL:
             self.constant_ = float(y[-1])
             self.spec_ = "constant"
             return self

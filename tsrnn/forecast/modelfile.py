@@ -33,6 +33,7 @@ MAX_LAYERS = 64
 MAX_OUTPUTS = 1_000
 MAX_FEATURES = 100_000
 MAX_SERIES = 100_000_000
+MAX_SCALED = 1e30  # stored history values, in scaled units: finite in the float32 network
 GATES = {"rnn": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 
 FORMAT = "tsrnn-model"
@@ -133,25 +134,39 @@ def check_model(p: Path, tensors: dict[str, np.ndarray], meta: dict) -> None:
     f = Fields(p, meta["features"], "features")
     targets = f.names("targets", n_targets, unique=True)
     exog = f.names("exog")
-    f.names("calendar")
-    f.names("columns")
+    from tsrnn.data.features import CALENDAR_KINDS
+
+    calendar = f.names("calendar", unique=True)
+    if not set(calendar) <= set(CALENDAR_KINDS):
+        f.fail(f"features 'calendar' holds {sorted(set(calendar) - set(CALENDAR_KINDS))[0]!r}, not one of "
+               f"{', '.join(CALENDAR_KINDS)}")
+    pad = int(c.obj["pad"] > 0)
+    f.names("columns", n_features)
+    if n_features != n_targets + 2 * len(calendar) + len(exog) + pad:
+        f.fail(f"config 'n_features' = {n_features} is not targets + 2 × calendar + exog"
+               f"{' + 1 (padding)' if pad else ''} = {n_targets + 2 * len(calendar) + len(exog) + pad}")
     if f.integer("n_targets", 1, MAX_FEATURES) != n_targets:
         f.fail(f"features 'n_targets' disagrees with config 'n_targets' = {n_targets}")
     V = len(targets) + len(exog)
 
     series = Fields(p, {"series": meta["series"]}, "the model").names("series", n_series, unique=True)
-    del series
     sc = Fields(p, meta["scaler"], "scaler")
     from tsrnn.data.scaling import SCALERS
 
     sc.name("method", SCALERS)
-    sc.array("loc", 2, (n_series, V))
-    sc.array("scale", 2, (n_series, V), positive=True)
+    loc = sc.array("loc", 2, (n_series, V))
+    scale = sc.array("scale", 2, (n_series, V), positive=True)
 
     h = Fields(p, meta["history"], "history")
     ids = h.names("ids", unique=True)
+    if ids != series:
+        h.fail("history 'ids' are not the model's series")
     S = len(ids)
-    h.array("values", 3, (S, input_len, V))
+    values = h.array("values", 3, (S, input_len, V))
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = (values - loc[:, None, :]) / scale[:, None, :]
+    if not np.all(np.abs(scaled) < MAX_SCALED):
+        h.fail(f"history 'values' lie beyond {MAX_SCALED:g} of their series' scale from its location")
     h.names("last_ds", S)
     try:
         np.asarray(h.obj["last_ds"], dtype="datetime64[ns]")

@@ -131,8 +131,11 @@ def restore_estimator(cls, path: str | Path, setup, defaults: dict | None = None
     from tsrnn.errors import ConfigError
     from tsrnn.nn.trainer import TrainHistory
 
+    from tsrnn._container import Fields, check_params
+
     tensors, config, vocab, extra = load_text_model(path, cls.task)
     config = {**(defaults or {}), **config}
+    check_params(Fields(path, config, "config"), cls)
     try:
         est = cls(**config)
         setup(est, vocab, extra)
@@ -144,8 +147,11 @@ def restore_estimator(cls, path: str | Path, setup, defaults: dict | None = None
             check_shapes(shell, tensors, path)
         del shell
         net = est._net()
-    except (TypeError, KeyError, ValueError, ConfigError) as e:
-        raise ModelFileError(f"{path}: the stored configuration is unusable ({e}); the file is corrupt") from None
+    except (TypeError, KeyError, ValueError, AttributeError, IndexError, ConfigError) as e:
+        # the setup callbacks and TrainHistory read vocabularies and extra facts of any JSON shape
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise ModelFileError(f"{path}: the stored configuration is unusable ({type(e).__name__}: {first}); "
+                             "the file is corrupt") from None
     if extra.get("int8"):  # stored int8 weights: rebuild the quantised modules, do not quantise again
         from tsrnn.text.int8 import int8_restore
 
