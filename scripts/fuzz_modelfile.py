@@ -33,8 +33,33 @@ from pathlib import Path
 
 import numpy as np
 
-HOSTILE = [None, 0, -1, 1, 2, 1e9, 10**9, 2**63, -(2**63), 1e308, float("nan"), float("inf"), 0.5, True, False,
-           "", "bogus", "h", "x" * 300, [], [0], [[1.0]], {}, {"a": 1}, [[[[[[[]]]]]]]]
+HOSTILE = [
+    None,
+    0,
+    -1,
+    1,
+    2,
+    1e9,
+    10**9,
+    2**63,
+    -(2**63),
+    1e308,
+    float("nan"),
+    float("inf"),
+    0.5,
+    True,
+    False,
+    "",
+    "bogus",
+    "h",
+    "x" * 300,
+    [],
+    [0],
+    [[1.0]],
+    {},
+    {"a": 1},
+    [[[[[[[]]]]]]],
+]
 SENTINEL = "TSRNN_FUZZ_PAYLOAD_RAN"
 
 
@@ -48,7 +73,7 @@ class Payload:
         return (open, (self.path, "w"))
 
 
-# -- base files -------------------------------------------------------------------------------------
+# -- base files --
 
 
 def make_bases(folder: Path) -> dict[str, Path]:
@@ -61,26 +86,43 @@ def make_bases(folder: Path) -> dict[str, Path]:
 
     folder.mkdir(parents=True, exist_ok=True)
     t = np.arange(120)
-    df = pd.DataFrame({"unique_id": np.repeat(["a", "b"], 120),
-                       "ds": np.tile(pd.date_range("2024-01-01", periods=120, freq="h"), 2),
-                       "y": np.concatenate([10 + np.sin(2 * np.pi * t / 24), 3 + np.cos(2 * np.pi * t / 24)])})
-    out = {"forecaster": folder / "forecaster.tsrnn", "detector": folder / "detector.tsrnn",
-           "text": folder / "text.tsrnn"}
-    Forecaster(model="lstm", horizon=2, input_len=12, hidden=4, layers=1, epochs=1, quiet=True, device="cpu",
-               embedding=1).fit(df).save(out["forecaster"])
+    df = pd.DataFrame(
+        {
+            "unique_id": np.repeat(["a", "b"], 120),
+            "ds": np.tile(pd.date_range("2024-01-01", periods=120, freq="h"), 2),
+            "y": np.concatenate([10 + np.sin(2 * np.pi * t / 24), 3 + np.cos(2 * np.pi * t / 24)]),
+        }
+    )
+    out = {
+        "forecaster": folder / "forecaster.tsrnn",
+        "detector": folder / "detector.tsrnn",
+        "text": folder / "text.tsrnn",
+    }
+    Forecaster(
+        model="lstm",
+        horizon=2,
+        input_len=12,
+        hidden=4,
+        layers=1,
+        epochs=1,
+        quiet=True,
+        device="cpu",
+        embedding=1,
+    ).fit(df).save(out["forecaster"])
     AnomalyDetector(method="forecast", epochs=1, hidden=4, window=8).fit(df).save(out["detector"])
     texts = ["a great film", "great fun", "a dull mess", "boring and dull"]
     TextClassifier(embed=4, hidden=3, epochs=1, min_freq=1, device="cpu").fit(
-        texts, ["pos", "pos", "neg", "neg"]).save(out["text"])
+        texts, ["pos", "pos", "neg", "neg"]
+    ).save(out["text"])
     return out
 
 
-# -- loading: the oracle ----------------------------------------------------------------------------
+# -- loading: the oracle --
 
 
 def load_and_use(kind: str, path: Path) -> str:
-    """'refused' (ModelFileError), 'loaded' (and used without error), or 'project-error' (a TsrnnError
-    other than ModelFileError while using a loaded model). Anything else propagates."""
+    """'refused' (ModelFileError), 'loaded' (and used without error), or 'project-error' (a
+    TsrnnError other than ModelFileError while using a loaded model). Anything else propagates."""
     import pandas as pd
 
     from tsrnn.errors import ModelFileError, TsrnnError
@@ -96,14 +138,21 @@ def load_and_use(kind: str, path: Path) -> str:
                 except TsrnnError:
                     return "project-error"
                 if not np.all(np.isfinite(y)):
-                    raise AssertionError(f"a loaded forecaster predicted non-finite values ({backend})")
+                    raise AssertionError(
+                        f"a loaded forecaster predicted non-finite values ({backend})"
+                    )
         elif kind == "detector":
             from tsrnn.anomaly.detector import AnomalyDetector
 
             det = AnomalyDetector.load(path)
             t = np.arange(60)
-            df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01-06", periods=60, freq="h"),
-                               "y": 10 + np.sin(2 * np.pi * t / 24)})
+            df = pd.DataFrame(
+                {
+                    "unique_id": "a",
+                    "ds": pd.date_range("2024-01-06", periods=60, freq="h"),
+                    "y": 10 + np.sin(2 * np.pi * t / 24),
+                }
+            )
             try:
                 s = det.score(df)
             except TsrnnError:
@@ -125,7 +174,7 @@ def load_and_use(kind: str, path: Path) -> str:
     return "loaded"
 
 
-# -- mutations --------------------------------------------------------------------------------------
+# -- mutations --
 
 
 def _split(raw: bytes) -> tuple[int, dict, bytes]:
@@ -197,7 +246,11 @@ def mutate(raw: bytes, base: Path, rng: np.random.Generator, scratch: Path) -> t
         return f"flip {k} bit(s) {where} at {sorted(int(p) for p in pos)}", bytes(b)
     tensors, md = _read(base)
     if op in (4, 5, 6):  # a metadata leaf → a hostile value, digest recomputed
-        keys = [k for k in md if k not in ("format", "format_version", "digest", "tsrnn_version", "task")]
+        keys = [
+            k
+            for k in md
+            if k not in ("format", "format_version", "digest", "tsrnn_version", "task")
+        ]
         key = keys[int(rng.integers(len(keys)))]
         doc = json.loads(md[key])
         leaves = list(_leaves(doc))
@@ -205,7 +258,9 @@ def mutate(raw: bytes, base: Path, rng: np.random.Generator, scratch: Path) -> t
         value = HOSTILE[int(rng.integers(len(HOSTILE)))]
         doc = _set(doc, path, value)
         md[key] = json.dumps(doc)
-        return f"metadata {key}{list(path)} = {value!r:.40}", _write(tensors, _redigest(tensors, md))
+        return f"metadata {key}{list(path)} = {value!r:.40}", _write(
+            tensors, _redigest(tensors, md)
+        )
     if op == 7:  # tensors: drop / add / reshape / retype, digest recomputed
         names = sorted(tensors)
         name = names[int(rng.integers(len(names)))]
@@ -258,10 +313,12 @@ def mutate(raw: bytes, base: Path, rng: np.random.Generator, scratch: Path) -> t
     return "torch.save file", buf.getvalue()
 
 
-# -- the run --------------------------------------------------------------------------------------
+# -- the run --
 
 
-def run(examples: int, seed: int, out: Path | None, work: Path, max_rss_mb: float, quiet: bool = False) -> dict:
+def run(
+    examples: int, seed: int, out: Path | None, work: Path, max_rss_mb: float, quiet: bool = False
+) -> dict:
     """Fuzz `examples` mutations (spread over the three kinds); returns counts and failures."""
     bases = make_bases(work / "bases")
     raws = {k: p.read_bytes() for k, p in bases.items()}
@@ -279,8 +336,15 @@ def run(examples: int, seed: int, out: Path | None, work: Path, max_rss_mb: floa
             result = load_and_use(kind, path)
         except Exception as e:  # noqa: BLE001 - the fuzzer's job is to catch anything
             result = "FAIL"
-            failures.append({"i": i, "kind": kind, "mutation": what, "error": f"{type(e).__name__}: {e}"[:500],
-                             "trace": traceback.format_exc()[-1500:]})
+            failures.append(
+                {
+                    "i": i,
+                    "kind": kind,
+                    "mutation": what,
+                    "error": f"{type(e).__name__}: {e}"[:500],
+                    "trace": traceback.format_exc()[-1500:],
+                }
+            )
             if out is not None:
                 out.mkdir(parents=True, exist_ok=True)
                 (out / f"{kind}-{seed}-{i}.tsrnn").write_bytes(data)
@@ -290,21 +354,36 @@ def run(examples: int, seed: int, out: Path | None, work: Path, max_rss_mb: floa
         counts[result] = counts.get(result, 0) + 1
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         if rss > max_rss_mb:
-            raise SystemExit(f"example {i} ({kind}: {what}): peak memory {rss:.0f} MB > {max_rss_mb:.0f} MB")
+            raise SystemExit(
+                f"example {i} ({kind}: {what}): peak memory {rss:.0f} MB > {max_rss_mb:.0f} MB"
+            )
         if not quiet and (i + 1) % 200 == 0:
-            print(f"{i + 1} examples, {time.time() - t0:.0f} s, {counts}, peak {rss:.0f} MB", flush=True)
-    return {"examples": examples, "seed": seed, "counts": counts, "failures": failures,
-            "seconds": round(time.time() - t0, 1),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+            print(
+                f"{i + 1} examples, {time.time() - t0:.0f} s, {counts}, peak {rss:.0f} MB",
+                flush=True,
+            )
+    return {
+        "examples": examples,
+        "seed": seed,
+        "counts": counts,
+        "failures": failures,
+        "seconds": round(time.time() - t0, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--examples", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "tests" / "fuzz_corpus"
-                    / "modelfile" / "new")
-    ap.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=Path(__file__).resolve().parents[1] / "tests" / "fuzz_corpus" / "modelfile" / "new",
+    )
+    ap.add_argument(
+        "--work", type=Path, default=None, help="scratch folder (default: a temporary one)"
+    )
     ap.add_argument("--max-rss-mb", type=float, default=3000)
     args = ap.parse_args(argv)
     import tempfile

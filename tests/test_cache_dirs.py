@@ -18,7 +18,8 @@ RUN_KERNEL = (
     "import numpy as np, tsrnn.cpu.kernels as K\n"
     "from tsrnn.cpu.rnn import NumbaRNN\n"
     "rng = np.random.default_rng(0)\n"
-    "w = {'weight_ih_l0': rng.standard_normal((8, 1)), 'weight_hh_l0': rng.standard_normal((8, 2)),\n"
+    "w = {'weight_ih_l0': rng.standard_normal((8, 1)),\n"
+    "     'weight_hh_l0': rng.standard_normal((8, 2)),\n"
     "     'bias_ih_l0': np.zeros(8), 'bias_hh_l0': np.zeros(8)}\n"
     "out, _ = NumbaRNN('lstm', w).forward(np.ones((1, 3, 1)))\n"
     "assert np.all(np.isfinite(out))\n"
@@ -33,10 +34,19 @@ def _in_tree() -> dict[str, float]:
 
 
 def _run(code: str, env: dict[str, str]) -> str:
-    base = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "MPLCONFIGDIR", "XDG_CACHE_HOME",
-                                                             "TSRNN_CACHE_DIR")}
-    res = subprocess.run([sys.executable, "-c", code], env={**base, **env}, capture_output=True, text=True,
-                         cwd=ROOT, timeout=300)
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("NUMBA_CACHE_DIR", "MPLCONFIGDIR", "XDG_CACHE_HOME", "TSRNN_CACHE_DIR")
+    }
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     return res.stdout
 
@@ -45,7 +55,9 @@ def test_numba_cache_goes_to_the_user_cache_folder(tmp_path):
     before = _in_tree()
     out = _run(RUN_KERNEL, {"XDG_CACHE_HOME": str(tmp_path / "xdg")})
     assert "CACHE True" in out
-    assert list((tmp_path / "xdg" / "tsrnn" / "numba").rglob("*.nbi")), "no index in the user cache folder"
+    assert list((tmp_path / "xdg" / "tsrnn" / "numba").rglob("*.nbi")), (
+        "no index in the user cache folder"
+    )
     assert _in_tree() == before  # nothing written into the package
 
 
@@ -67,7 +79,9 @@ def test_numba_cache_choice(tmp_path, monkeypatch):
     monkeypatch.delenv("NUMBA_CACHE_DIR")
     monkeypatch.delenv("TSRNN_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    if "numba" in sys.modules:  # numba_cache updates an imported numba's config: restore it afterwards
+    if (
+        "numba" in sys.modules
+    ):  # numba_cache updates an imported numba's config: restore it afterwards
         from numba.core import config
 
         monkeypatch.setattr(config, "CACHE_DIR", config.CACHE_DIR)
@@ -82,7 +96,9 @@ def test_numba_cache_choice(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_a_users_numba_cache_dir_is_respected_and_an_unwritable_one_turns_caching_off(tmp_path):
     own = tmp_path / "mine"
-    assert "CACHE True" in _run(RUN_KERNEL, {"NUMBA_CACHE_DIR": str(own), "XDG_CACHE_HOME": str(tmp_path / "x")})
+    assert "CACHE True" in _run(
+        RUN_KERNEL, {"NUMBA_CACHE_DIR": str(own), "XDG_CACHE_HOME": str(tmp_path / "x")}
+    )
     assert list(own.rglob("*.nbi")) and not (tmp_path / "x").exists()
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
@@ -94,30 +110,52 @@ def test_a_users_numba_cache_dir_is_respected_and_an_unwritable_one_turns_cachin
 
 def test_matplotlib_cache_goes_to_the_user_cache_folder(tmp_path):
     pytest.importorskip("matplotlib")
-    code = ("import numpy as np, pandas as pd, sys\n"
-            "from tsrnn.plotting import plot_forecast\n"
-            "ds = pd.date_range('2024-01-01', periods=30, freq='D')\n"
-            "h = pd.DataFrame({'unique_id': 'a', 'ds': ds, 'y': np.arange(30.0)})\n"
-            "f = pd.DataFrame({'unique_id': 'a', 'ds': pd.date_range('2024-01-31', periods=3, freq='D'),\n"
-            "                  'model': 'Naive', 'yhat': 29.0})\n"
-            "plot_forecast(h, f, 'p.png')\n"
-            "import matplotlib; print('DIR', matplotlib.get_cachedir())\n")
+    code = (
+        "import numpy as np, pandas as pd, sys\n"
+        "from tsrnn.plotting import plot_forecast\n"
+        "ds = pd.date_range('2024-01-01', periods=30, freq='D')\n"
+        "h = pd.DataFrame({'unique_id': 'a', 'ds': ds, 'y': np.arange(30.0)})\n"
+        "f = pd.DataFrame({'unique_id': 'a',\n"
+        "                  'ds': pd.date_range('2024-01-31', periods=3, freq='D'),\n"
+        "                  'model': 'Naive', 'yhat': 29.0})\n"
+        "plot_forecast(h, f, 'p.png')\n"
+        "import matplotlib; print('DIR', matplotlib.get_cachedir())\n"
+    )
     home = tmp_path / "home"
     home.mkdir()
     work = tmp_path / "work"
     work.mkdir()
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=work, timeout=300,
-                         env={**{k: v for k, v in os.environ.items() if k not in ("MPLCONFIGDIR", "XDG_CACHE_HOME")},
-                              "HOME": str(home), "XDG_CACHE_HOME": str(tmp_path / "xdg"),
-                              "PYTHONPATH": str(ROOT)})
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=work,
+        timeout=300,
+        env={
+            **{k: v for k, v in os.environ.items() if k not in ("MPLCONFIGDIR", "XDG_CACHE_HOME")},
+            "HOME": str(home),
+            "XDG_CACHE_HOME": str(tmp_path / "xdg"),
+            "PYTHONPATH": str(ROOT),
+        },
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     assert f"DIR {tmp_path / 'xdg' / 'tsrnn' / 'matplotlib'}" in res.stdout
     assert (work / "p.png").stat().st_size > 0
     assert not (home / ".cache" / "matplotlib").exists() and not (home / ".matplotlib").exists()
     # a user's MPLCONFIGDIR wins
     mine = tmp_path / "mpl"
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=work, timeout=300,
-                         env={**os.environ, "MPLCONFIGDIR": str(mine), "XDG_CACHE_HOME": str(tmp_path / "xdg2"),
-                              "PYTHONPATH": str(ROOT)})
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=work,
+        timeout=300,
+        env={
+            **os.environ,
+            "MPLCONFIGDIR": str(mine),
+            "XDG_CACHE_HOME": str(tmp_path / "xdg2"),
+            "PYTHONPATH": str(ROOT),
+        },
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     assert f"DIR {mine}" in res.stdout and not (tmp_path / "xdg2").exists()

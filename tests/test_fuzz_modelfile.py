@@ -26,7 +26,9 @@ CORPUS = ROOT / "tests" / "fuzz_corpus" / "modelfile"
 
 
 def _fuzz():
-    spec = importlib.util.spec_from_file_location("fuzz_modelfile", ROOT / "scripts" / "fuzz_modelfile.py")
+    spec = importlib.util.spec_from_file_location(
+        "fuzz_modelfile", ROOT / "scripts" / "fuzz_modelfile.py"
+    )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -66,9 +68,11 @@ def _absurd(fz, raw: bytes) -> dict[str, bytes]:
     n, header, data = fz._split(raw)
     name = next(k for k in header if k != "__metadata__")
     out = {"header length 2**60": struct.pack("<Q", 2**60) + raw[8:]}
-    for what, change in {"shape 1e6 x 1e6": {"shape": [10**6, 10**6]},
-                         "offsets to 2**40": {"data_offsets": [0, 2**40]},
-                         "shape 1e12": {"shape": [10**12]}}.items():
+    for what, change in {
+        "shape 1e6 x 1e6": {"shape": [10**6, 10**6]},
+        "offsets to 2**40": {"data_offsets": [0, 2**40]},
+        "shape 1e12": {"shape": [10**12]},
+    }.items():
         h = json.loads(json.dumps(header))
         h[name].update(change)
         out[what] = fz._join(h, data)
@@ -89,11 +93,18 @@ def test_absurd_sizes_are_refused_without_allocating(fz, bases, tmp_path):
         tensors, md = {k: f.get_tensor(k) for k in f.keys()}, dict(f.metadata())
     from safetensors.numpy import save
 
-    for key, value in {"hidden": 30000, "horizon": 10**9, "layers": 10**6, "input_len": 10**9}.items():
+    for key, value in {
+        "hidden": 30000,
+        "horizon": 10**9,
+        "layers": 10**6,
+        "input_len": 10**9,
+    }.items():
         cfg = json.loads(md["config"])
         cfg[key] = value
-        cases[f"forecaster: config {key}={value}"] = ("forecaster", save(tensors, metadata=with_digest(
-            tensors, {**md, "config": json.dumps(cfg)})))
+        cases[f"forecaster: config {key}={value}"] = (
+            "forecaster",
+            save(tensors, metadata=with_digest(tensors, {**md, "config": json.dumps(cfg)})),
+        )
     for what, (kind, data) in cases.items():
         p = tmp_path / "absurd.tsrnn"
         p.write_bytes(data)
@@ -148,7 +159,11 @@ def test_digest_of_zero_size_and_non_native_tensors():
     b = tensor_digest({"w": np.zeros((3, 0), dtype=np.float32)}, {"k": "v"})
     assert a != b and a.startswith("blake2b-256:")
     le = np.arange(6, dtype="<f4").reshape(2, 3)
-    assert tensor_digest({"w": le}, {}) == tensor_digest({"w": le.astype(">f4")}, {})  # byte order does not matter
+    assert tensor_digest({"w": le}, {}) == tensor_digest(
+        {"w": le.astype(">f4")}, {}
+    )  # byte order does not matter
     assert tensor_digest({"w": le}, {}) != tensor_digest({"w": le.T.copy()}, {})
     assert tensor_digest({"w": le}, {"a": "1"}) != tensor_digest({"w": le}, {"a": "2"})
-    assert tensor_digest({"w": le}, {"a": "1", "digest": "x"}) == tensor_digest({"w": le}, {"a": "1"})
+    assert tensor_digest({"w": le}, {"a": "1", "digest": "x"}) == tensor_digest(
+        {"w": le}, {"a": "1"}
+    )

@@ -1,8 +1,8 @@
 """Finite, correct numbers at extreme scales and for constant series.
 
 - every statistical model and the LSTM forecaster forecast a constant series as that constant;
-- a series at 1e-40 (or 1e-300) forecasts as 1e-40 × the forecast of its unit-scale twin (within the
-  optimisers' tolerance), and at 1e300 finitely and likewise;
+- a series at 1e-40 (or 1e-300) forecasts as 1e-40 × the forecast of its unit-scale twin (within
+  the optimisers' tolerance), and at 1e300 finitely and likewise;
 - a single 1e300 point in a sine series is the highest-scoring point for every detector.
 """
 
@@ -19,7 +19,9 @@ from tsrnn.data.scaling import SCALERS, SeriesScaler
 
 
 def _frame(y, freq="h") -> pd.DataFrame:
-    return pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=len(y), freq=freq), "y": y})
+    return pd.DataFrame(
+        {"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=len(y), freq=freq), "y": y}
+    )
 
 
 def _seasonal(n=120, seed=0) -> np.ndarray:
@@ -30,7 +32,11 @@ def _seasonal(n=120, seed=0) -> np.ndarray:
 
 @pytest.mark.parametrize("model", list(MODELS))
 def test_a_constant_series_forecasts_its_constant(model):
-    pred = StatsForecaster(model=model, horizon=5).fit(_frame(np.full(200, 5.0))).predict(level=[80, 95])
+    pred = (
+        StatsForecaster(model=model, horizon=5)
+        .fit(_frame(np.full(200, 5.0)))
+        .predict(level=[80, 95])
+    )
     np.testing.assert_array_equal(pred["yhat"].to_numpy(), 5.0)
     for lv in (80, 95):
         np.testing.assert_allclose(pred[f"yhat_lo_{lv}"].to_numpy(), 5.0, rtol=0, atol=1e-12)
@@ -58,7 +64,12 @@ def test_arima_on_extreme_series_does_not_fail():
     t = np.arange(150)
     spike = np.sin(t / 3.0)
     spike[100] = 1e300
-    for y in (spike, np.where(t % 2 == 0, 1e308, -1e308), np.r_[np.zeros(149), 1e-300], np.full(150, -1e300)):
+    for y in (
+        spike,
+        np.where(t % 2 == 0, 1e308, -1e308),
+        np.r_[np.zeros(149), 1e-300],
+        np.full(150, -1e300),
+    ):
         pred = StatsForecaster(model="arima", horizon=4).fit(_frame(y)).predict(level=[90])
         assert np.all(np.isfinite(pred["yhat"].to_numpy())), y[:3]
 
@@ -84,7 +95,9 @@ def test_scaler_with_one_huge_point_stays_finite():
     for method in ("standard", "minmax", "robust", "diff"):
         sc = SeriesScaler(method).fit(x, np.array([0, 100]))
         z = sc.transform(x, np.zeros(100, dtype=int))
-        assert np.all(np.isfinite(sc.scale_)) and np.all(sc.scale_ > 0) and np.all(np.isfinite(z)), method
+        assert (
+            np.all(np.isfinite(sc.scale_)) and np.all(sc.scale_ > 0) and np.all(np.isfinite(z))
+        ), method
         assert np.argmax(np.abs(z[:, 0])) == 60
     robust = SeriesScaler("robust").fit(x, np.array([0, 100]))
     assert 0.5 < robust.scale_[0, 0] < 3  # the outlier does not set a robust scale
@@ -94,7 +107,9 @@ def test_scaler_with_one_huge_point_stays_finite():
 
 torch = pytest.importorskip("torch")
 
-FAST = dict(model="lstm", horizon=3, input_len=24, hidden=8, epochs=2, quiet=True, device="cpu", seed=0)
+FAST = dict(
+    model="lstm", horizon=3, input_len=24, hidden=8, epochs=2, quiet=True, device="cpu", seed=0
+)
 
 
 def _lstm(y):
@@ -157,10 +172,15 @@ def test_a_1e300_spike_after_a_clean_fit_is_flagged_with_finite_scores(method):
     from tsrnn.anomaly.detector import AnomalyDetector
 
     y = _spiked()
-    det = AnomalyDetector(method=method, epochs=2, hidden=8, threshold="quantile:0.99").fit(_frame(y[:250]))
+    det = AnomalyDetector(method=method, epochs=2, hidden=8, threshold="quantile:0.99").fit(
+        _frame(y[:250])
+    )
     s = det.score(_frame(y))
     assert not np.any(np.isinf(s))
-    assert np.isnan(s).sum() == np.isnan(det.score(_frame(np.sin(2 * np.pi * np.arange(400) / 24)))).sum()
+    assert (
+        np.isnan(s).sum()
+        == np.isnan(det.score(_frame(np.sin(2 * np.pi * np.arange(400) / 24)))).sum()
+    )
     if method != "iforest":
         assert np.nanargmax(s) == 300
     assert det.detect(_frame(y))["is_anomaly"].to_numpy()[300]

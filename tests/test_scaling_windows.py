@@ -44,7 +44,8 @@ def test_scaler_statistics_and_fit_on_train_only(rng):
     assert rb.loc_[0, 0] == 3.0 and rb.scale_[0, 0] == 2.0
     df = SeriesScaler("diff").fit(np.array([[1.0], [3.0], [2.0], [6.0], [5.0], [5.0]]), np.array([0, 4, 6]))
     np.testing.assert_allclose(df.loc_[:, 0], [3.0, 5.0])
-    np.testing.assert_allclose(df.scale_[:, 0], [(2 + 1 + 4) / 3, 5.0 * CONSTANT_REL])  # naive MAE; no change
+    # naive MAE; a series without change is constant
+    np.testing.assert_allclose(df.scale_[:, 0], [(2 + 1 + 4) / 3, 5.0 * CONSTANT_REL])
 
 
 @settings(max_examples=25, deadline=None)

@@ -292,7 +292,8 @@ def test_tagger_file_from_before_word_shapes_loads(tmp_path):
     for k in ("shape_embed", "calibrate"):
         cfg.pop(k)
     extra.pop("o_shift")
-    meta |= {"config": json.dumps(cfg), "extra": json.dumps(extra), "format_version": "1"}  # before digests
+    # a format-1 file: written before digests
+    meta |= {"config": json.dumps(cfg), "extra": json.dumps(extra), "format_version": "1"}
     meta.pop("digest")
     save_file(load_file(tmp_path / "new.tsrnn"), str(tmp_path / "old.tsrnn"), metadata=meta)
     old = Tagger.load(tmp_path / "old.tsrnn")

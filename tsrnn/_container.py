@@ -69,10 +69,16 @@ def _header_size(p: Path) -> int:
     return struct.unpack("<Q", head)[0] if len(head) == 8 else -1
 
 
-def read_container(path: str | Path, fmt: str, max_version: int, noun: str = "model file",
-                   refit: str = "re-train the model", digest_since: int | None = None,
-                   dtypes: tuple[str, ...] = FLOAT_DTYPES, finite: bool = True,
-                   ) -> tuple[dict[str, np.ndarray], dict[str, str], int]:
+def read_container(
+    path: str | Path,
+    fmt: str,
+    max_version: int,
+    noun: str = "model file",
+    refit: str = "re-train the model",
+    digest_since: int | None = None,
+    dtypes: tuple[str, ...] = FLOAT_DTYPES,
+    finite: bool = True,
+) -> tuple[dict[str, np.ndarray], dict[str, str], int]:
     """→ (tensors as stored, the raw str → str metadata, format version). `noun` names the kind of
     file in messages; `refit` says what to do about a file from a newer tsrnn; `digest_since`: the
     first format version whose files carry a digest (None: the kind has none); `dtypes`: the tensor
@@ -93,34 +99,59 @@ def read_container(path: str | Path, fmt: str, max_version: int, noun: str = "mo
         with safe_open(str(p), framework="numpy") as f:
             md = f.metadata() or {}
             if md.get("format") != fmt:
-                kind = f"a {md['format']!r} file" if md.get("format") else "a safetensors file without tsrnn metadata"
+                kind = (
+                    f"a {md['format']!r} file"
+                    if md.get("format")
+                    else "a safetensors file without tsrnn metadata"
+                )
                 raise ModelFileError(f"{p}: not a tsrnn {noun} ({kind})")
             version = _version(p, md, noun, max_version, refit)
             names = list(f.keys())
             if len(names) > MAX_TENSORS:
-                raise ModelFileError(f"{p}: {noun} holds {len(names)} tensors (at most {MAX_TENSORS} are read); "
-                                     "the file is corrupt")
+                raise ModelFileError(
+                    f"{p}: {noun} holds {len(names)} tensors (at most {MAX_TENSORS} are read); "
+                    "the file is corrupt"
+                )
             tensors = {k: f.get_tensor(k) for k in names}
     except ModelFileError:
         raise
-    except (SafetensorError, OSError, ValueError, RuntimeError, UnicodeDecodeError, OverflowError, TypeError):
+    except (
+        SafetensorError,
+        OSError,
+        ValueError,
+        RuntimeError,
+        UnicodeDecodeError,
+        OverflowError,
+        TypeError,
+    ):
         raise ModelFileError(corrupt) from None
     if digest_since is not None and version >= digest_since:
         stored = md.get(DIGEST_KEY)
         if not stored:
-            raise ModelFileError(f"{p}: {noun} (format version {version}) has no digest of its content; "
-                                 "the file is corrupt or was not written by tsrnn")
+            raise ModelFileError(
+                f"{p}: {noun} (format version {version}) has no digest of its content; "
+                "the file is corrupt or was not written by tsrnn"
+            )
         if stored != tensor_digest(tensors, md):
-            raise ModelFileError(f"{p}: {noun} content does not match its digest (the file was changed or "
-                                 f"damaged after it was written); {refit}")
+            raise ModelFileError(
+                f"{p}: {noun} content does not match its digest (the file was changed or "
+                f"damaged after it was written); {refit}"
+            )
     for k, a in tensors.items():
         if a.dtype.name not in dtypes:
-            raise ModelFileError(f"{p}: tensor '{k}' has dtype {a.dtype.name}; a {noun} holds "
-                                 f"{', '.join(dtypes)} tensors only")
+            raise ModelFileError(
+                f"{p}: tensor '{k}' has dtype {a.dtype.name}; a {noun} holds "
+                f"{', '.join(dtypes)} tensors only"
+            )
         if a.ndim > MAX_NDIM:
-            raise ModelFileError(f"{p}: tensor '{k}' has {a.ndim} dimensions (at most {MAX_NDIM}); the file is corrupt")
+            raise ModelFileError(
+                f"{p}: tensor '{k}' has {a.ndim} dimensions (at most {MAX_NDIM}); "
+                "the file is corrupt"
+            )
         if finite and a.dtype.kind == "f" and not np.all(np.isfinite(a)):
-            raise ModelFileError(f"{p}: tensor '{k}' holds NaN or infinite values; the file is corrupt")
+            raise ModelFileError(
+                f"{p}: tensor '{k}' holds NaN or infinite values; the file is corrupt"
+            )
     return tensors, md, version
 
 
@@ -128,10 +159,14 @@ def _version(p: Path, md: dict, noun: str, max_version: int, refit: str) -> int:
     try:
         version = int(md.get("format_version", ""))
     except ValueError:
-        raise ModelFileError(f"{p}: {noun} has an invalid format_version {md.get('format_version')!r}") from None
+        raise ModelFileError(
+            f"{p}: {noun} has an invalid format_version {md.get('format_version')!r}"
+        ) from None
     if not 1 <= version <= max_version:
-        raise ModelFileError(f"{p}: {noun} format version {version} is not supported by this tsrnn (reads versions "
-                             f"1 to {max_version}); upgrade tsrnn or {refit}")
+        raise ModelFileError(
+            f"{p}: {noun} format version {version} is not supported by this tsrnn (reads versions "
+            f"1 to {max_version}); upgrade tsrnn or {refit}"
+        )
     return version
 
 
@@ -173,11 +208,18 @@ class Fields:
 
     def number(self, key: str, lo: float, hi: float, default=None) -> float:
         v = self.obj.get(key, default) if default is not None else self._get(key)
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or not lo <= v <= hi:
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, (int, float))
+            or not np.isfinite(v)
+            or not lo <= v <= hi
+        ):
             self.fail(f"{self.where} '{key}' is {_kind(v)}, not a number in [{lo}, {hi}]")
         return float(v)
 
-    def name(self, key: str, choices: tuple[str, ...] | None = None, optional: bool = False) -> str | None:
+    def name(
+        self, key: str, choices: tuple[str, ...] | None = None, optional: bool = False
+    ) -> str | None:
         v = self.obj.get(key) if optional else self._get(key)
         if v is None and optional:
             return None
@@ -197,8 +239,14 @@ class Fields:
             self.fail(f"{self.where} '{key}' repeats a name")
         return v
 
-    def array(self, key: str, ndim: int, shape: tuple | None = None, positive: bool = False,
-              finite: bool = True) -> np.ndarray:
+    def array(
+        self,
+        key: str,
+        ndim: int,
+        shape: tuple | None = None,
+        positive: bool = False,
+        finite: bool = True,
+    ) -> np.ndarray:
         """A numeric (nested) list as a float64 array of `ndim` dimensions; `shape` entries that are
         not None must match."""
         v = self._get(key)
@@ -206,7 +254,9 @@ class Fields:
             a = np.asarray(v, dtype=np.float64)
         except (ValueError, TypeError):
             self.fail(f"{self.where} '{key}' is not a regular array of numbers")
-        if a.ndim != ndim or (shape is not None and any(s is not None and s != g for s, g in zip(shape, a.shape))):
+        if a.ndim != ndim or (
+            shape is not None and any(s is not None and s != g for s, g in zip(shape, a.shape))
+        ):
             want = "×".join("?" if s is None else str(s) for s in shape) if shape else f"{ndim}-D"
             self.fail(f"{self.where} '{key}' has shape {a.shape}, expected {want}")
         if finite and not np.all(np.isfinite(a)):
@@ -216,8 +266,16 @@ class Fields:
         return a
 
 
-def check_stack(f: Fields, tensors: dict[str, np.ndarray], prefix: str, cell: str, hidden: int, layers: int,
-                n_in: int | None, bidirectional: bool | None = False) -> None:
+def check_stack(
+    f: Fields,
+    tensors: dict[str, np.ndarray],
+    prefix: str,
+    cell: str,
+    hidden: int,
+    layers: int,
+    n_in: int | None,
+    bidirectional: bool | None = False,
+) -> None:
     """A torch RNN/LSTM/GRU stack's tensors under `prefix` (``weight_ih_l0`` ...) agree with the
     configuration: layer count, directions, weight_hh_l0 (G·hidden, hidden) and, when `n_in` is
     given, weight_ih_l0 (G·hidden, n_in). G: 1 (rnn), 3 (gru), 4 (lstm)."""
@@ -228,21 +286,36 @@ def check_stack(f: Fields, tensors: dict[str, np.ndarray], prefix: str, cell: st
     while prefix + f"weight_ih_l{n}" in tensors:
         n += 1
     if n != layers:
-        f.fail(f"{f.where} says layers = {layers} but the tensors hold {n} layer(s) under '{prefix}'")
+        f.fail(
+            f"{f.where} says layers = {layers} but the tensors hold {n} layer(s) under '{prefix}'"
+        )
     rev = prefix + "weight_ih_l0_reverse" in tensors
     if bidirectional is not None and rev != bidirectional:
-        f.fail(f"{f.where} says bidirectional = {str(bidirectional).lower()} but the tensors "
-               f"{'hold' if rev else 'lack'} a backward direction under '{prefix}'")
-    for key, shape in (("weight_hh_l0", (G * hidden, hidden)), ("weight_ih_l0", (G * hidden, n_in))):
+        f.fail(
+            f"{f.where} says bidirectional = {str(bidirectional).lower()} but the tensors "
+            f"{'hold' if rev else 'lack'} a backward direction under '{prefix}'"
+        )
+    for key, shape in (
+        ("weight_hh_l0", (G * hidden, hidden)),
+        ("weight_ih_l0", (G * hidden, n_in)),
+    ):
         a = tensors.get(prefix + key)
         if key == "weight_ih_l0" and n_in is None:
             shape = (G * hidden, None if a is None else a.shape[-1])
         if a is None or a.shape != shape:
-            f.fail(f"{f.where} (cell {cell}, hidden {hidden}) needs {prefix}{key} of shape {shape}, the tensors "
-                   f"hold {None if a is None else a.shape}")
+            f.fail(
+                f"{f.where} (cell {cell}, hidden {hidden}) needs {prefix}{key} of shape {shape}, "
+                f"the tensors hold {None if a is None else a.shape}"
+            )
 
 
-_SIMPLE = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,), "None": (type(None),)}
+_SIMPLE = {
+    "int": (int,),
+    "float": (int, float),
+    "bool": (bool,),
+    "str": (str,),
+    "None": (type(None),),
+}
 
 
 def check_params(f: Fields, cls) -> None:
@@ -258,7 +331,10 @@ def check_params(f: Fields, cls) -> None:
         if not all(t in _SIMPLE for t in parts):
             continue
         v = f.obj[name]
-        ok = any(isinstance(v, _SIMPLE[t]) and not (t in ("int", "float") and isinstance(v, bool)) for t in parts)
+        ok = any(
+            isinstance(v, _SIMPLE[t]) and not (t in ("int", "float") and isinstance(v, bool))
+            for t in parts
+        )
         if ok and isinstance(v, float) and not np.isfinite(v):
             ok = False
         if not ok:

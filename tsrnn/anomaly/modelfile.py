@@ -59,8 +59,9 @@ def read_detector(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
     missing, unreadable, foreign or newer file."""
     from tsrnn._container import read_container
 
-    tensors, md, _ = read_container(path, FORMAT, FORMAT_VERSION, noun="detector file", refit="fit the detector again",
-                                    digest_since=DIGEST_SINCE, finite=False)
+    tensors, md, _ = read_container(path, FORMAT, FORMAT_VERSION, noun="detector file",
+                                    refit="fit the detector again", digest_since=DIGEST_SINCE,
+                                    finite=False)
     try:
         detector = json.loads(md["detector"])
     except (KeyError, json.JSONDecodeError, RecursionError) as e:
@@ -86,8 +87,9 @@ def check_detector(p: Path, tensors: dict[str, np.ndarray], d) -> None:
         parse_threshold(prm.obj.get("threshold"))
     except ConfigError as e:
         prm.fail(f"detector params 'threshold' is unusable ({e})")
-    for key, lo, hi in (("stride", 1, MAX_WINDOW), ("batch_size", 1, MAX_WINDOW), ("local_norm", 0, MAX_WINDOW),
-                        ("input_norm", 0, MAX_WINDOW), ("refit_every", 0, 10**12), ("refit_history", 0, 10**12),
+    for key, lo, hi in (("stride", 1, MAX_WINDOW), ("batch_size", 1, MAX_WINDOW),
+                        ("local_norm", 0, MAX_WINDOW), ("input_norm", 0, MAX_WINDOW),
+                        ("refit_every", 0, 10**12), ("refit_history", 0, 10**12),
                         ("event_gap", 0, 10**12), ("min_event_length", 1, 10**12)):
         if key in prm.obj:
             prm.integer(key, lo, hi)
@@ -132,9 +134,10 @@ def check_detector(p: Path, tensors: dict[str, np.ndarray], d) -> None:
         if a is None:
             top.fail(f"the tensors lack '{name}'")
         if a.ndim != len(shape) or any(s is not None and s != g for s, g in zip(shape, a.shape)):
-            top.fail(f"tensor '{name}' has shape {a.shape}, expected {tuple('?' if s is None else s for s in shape)}")
+            want = tuple("?" if s is None else s for s in shape)
+            top.fail(f"tensor '{name}' has shape {a.shape}, expected {want}")
         if np.any(np.isinf(a)) or (finite and np.any(np.isnan(a))):
-            top.fail(f"tensor '{name}' holds {'infinite' if not finite else 'NaN or infinite'} values")
+            top.fail(f"tensor '{name}' holds {'NaN or infinite' if finite else 'infinite'} values")
         return a
 
     for i in range(n):

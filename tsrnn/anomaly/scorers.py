@@ -17,8 +17,8 @@ import numpy as np
 from tsrnn.errors import ConfigError, DataError
 
 __all__ = ["ZScoreScorer", "STLScorer", "IForestScorer", "cover_mean", "local_ratio", "rolling_standardise",
-           "rolling_min_periods", "forecast_error", "LOCAL_FLOOR", "INPUT_CLIP", "SCALE_FLOOR", "VALUE_CLIP",
-           "NET_CLIP", "clip_values"]
+           "rolling_min_periods", "forecast_error", "LOCAL_FLOOR", "INPUT_CLIP", "SCALE_FLOOR",
+           "VALUE_CLIP", "NET_CLIP", "clip_values"]
 
 LOCAL_FLOOR = 0.1  # local_ratio's denominator never drops below a tenth of the typical training score
 INPUT_CLIP = 10.0  # the forecast detector's input_norm clips the net's inputs here (a spike's z can be huge)

@@ -118,7 +118,8 @@ class HistoricMean:
         y = np.asarray(y, dtype=np.float64)
         u = _unit(y)
         self.mu_ = float((y / u).mean() * u)
-        self.sd_ = float((y / u).std(ddof=1) * u) * np.sqrt(1 + 1 / len(y)) if len(y) > 1 else float("nan")
+        sd = float((y / u).std(ddof=1) * u) if len(y) > 1 else float("nan")
+        self.sd_ = sd * np.sqrt(1 + 1 / len(y))
         return self
 
     def predict(self, h: int, levels: list[int] = ()) -> Prediction:

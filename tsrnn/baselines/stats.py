@@ -57,7 +57,8 @@ class _UnitScaled:
             self.spec_ = "constant"
             return self
         self._fit(y / self.unit_)
-        if self.unit_ != 1.0 and getattr(self, "aicc_", None) is not None and np.isfinite(self.aicc_):
+        aicc = getattr(self, "aicc_", None)
+        if self.unit_ != 1.0 and aicc is not None and np.isfinite(aicc):
             self.aicc_ = float(self.aicc_) + 2 * len(y) * np.log(self.unit_)  # y's likelihood
         return self
 
@@ -70,7 +71,8 @@ class _UnitScaled:
             return Prediction(mean, {lv: (mean.copy(), mean.copy()) for lv in levels})
         pred = self._predict(h, levels)
         u = self.unit_
-        return Prediction(pred.mean * u, {lv: (lo * u, hi * u) for lv, (lo, hi) in pred.intervals.items()})
+        intervals = {lv: (lo * u, hi * u) for lv, (lo, hi) in pred.intervals.items()}
+        return Prediction(pred.mean * u, intervals)
 
 
 class AutoETS(_UnitScaled):

@@ -47,15 +47,16 @@ class SeriesScaler:
             if len(x) == 0 or self.method == "none":
                 continue
             mag = np.max(np.abs(x), axis=0)  # (C,)
-            # beyond SAFE_RANGE, divide first so that squares and differences neither overflow nor underflow
-            unit = np.where((mag > 0) & ~((mag >= SAFE_RANGE[0]) & (mag <= SAFE_RANGE[1])), mag, 1.0)
+            # beyond SAFE_RANGE, divide first: no square or difference overflows or underflows
+            safe = (mag >= SAFE_RANGE[0]) & (mag <= SAFE_RANGE[1])
+            unit = np.where((mag > 0) & ~safe, mag, 1.0)
             xu = x / unit if np.any(unit != 1.0) else x
             loc_u, spread = self._stats(xu)
-            # "no spread" relative to the series' typical size (not its largest value, which may be an outlier)
+            # "no spread" relative to the series' typical size (not its largest value: an outlier?)
             ref = np.maximum(np.abs(loc_u), np.median(np.abs(xu), axis=0))
             ptp = np.ptp(xu, axis=0)
             constant = ~(ptp > CONSTANT_REL * np.max(np.abs(xu), axis=0))
-            spread = np.where(spread > CONSTANT_REL * ref, spread, ptp)  # e.g. a zero IQR: the range
+            spread = np.where(spread > CONSTANT_REL * ref, spread, ptp)  # a zero IQR: the range
             loc[s] = loc_u * unit
             scale[s] = np.where(constant, CONSTANT_REL * np.where(mag > 0, mag, 1.0), spread * unit)
         self.loc_, self.scale_ = loc, scale
@@ -66,7 +67,8 @@ class SeriesScaler:
         if self.method == "standard":
             return x.mean(0), x.std(0)
         if self.method == "diff":
-            return x.mean(0), (np.abs(np.diff(x, axis=0)).mean(0) if len(x) > 1 else np.zeros(x.shape[1]))
+            mad = np.abs(np.diff(x, axis=0)).mean(0) if len(x) > 1 else np.zeros(x.shape[1])
+            return x.mean(0), mad
         if self.method == "minmax":
             return x.min(0), x.max(0) - x.min(0)
         q1, med, q3 = np.percentile(x, [25, 50, 75], axis=0)

@@ -121,11 +121,13 @@ def build_net_from_weights(cfg: dict, weights: dict[str, np.ndarray], device: st
     extra = sorted(set(weights) - set(want))
     if missing or extra:
         what = f"lack {missing[0]!r}" if missing else f"hold an unexpected {extra[0]!r}"
-        raise ModelFileError(f"{path}: weights do not match the model's configuration (the tensors {what})")
+        raise ModelFileError(f"{path}: weights do not match the model's configuration "
+                             f"(the tensors {what})")
     for k, shape in want.items():
         if tuple(weights[k].shape) != shape:
-            raise ModelFileError(f"{path}: weights do not match the model's configuration ({k} has shape "
-                                 f"{tuple(weights[k].shape)}, the configuration needs {shape})")
+            raise ModelFileError(f"{path}: weights do not match the model's configuration ({k} has "
+                                 f"shape {tuple(weights[k].shape)}, the configuration needs "
+                                 f"{shape})")
     del shell
     net = build_net(cfg)
     state = {k: torch.from_numpy(np.array(v, dtype=np.float32)) for k, v in weights.items()}

@@ -75,8 +75,8 @@ def read_model(path: str | Path, forecaster: bool = True) -> tuple[dict[str, np.
         for k in _META_KEYS:
             out[k] = json.loads(md[k])
     except (KeyError, json.JSONDecodeError, RecursionError) as e:
-        raise ModelFileError(f"{p}: model file metadata is incomplete or corrupt ({type(e).__name__}: "
-                             f"{str(e)[:200]})") from None
+        raise ModelFileError(f"{p}: model file metadata is incomplete or corrupt "
+                             f"({type(e).__name__}: {str(e)[:200]})") from None
     if forecaster:
         check_model(p, tensors, out)
     else:
@@ -91,7 +91,8 @@ def check_network_fields(p: Path, config) -> None:
     if "cell" in c.obj:
         c.name("cell", tuple(GATES))
     for key, hi in (("hidden", MAX_HIDDEN), ("layers", MAX_LAYERS), ("horizon", MAX_HORIZON),
-                    ("n_outputs", MAX_OUTPUTS), ("input_size", MAX_FEATURES + MAX_HIDDEN), ("n_targets", MAX_FEATURES)):
+                    ("n_outputs", MAX_OUTPUTS), ("input_size", MAX_FEATURES + MAX_HIDDEN),
+                    ("n_targets", MAX_FEATURES)):
         if key in c.obj:
             c.integer(key, 1, hi)
     if c.obj.get("embedding") is not None:
@@ -122,7 +123,8 @@ def check_model(p: Path, tensors: dict[str, np.ndarray], meta: dict) -> None:
     check_freq(c)
     c.name("window_norm", optional=True)
     if input_size != n_features + embedding:
-        c.fail(f"config 'input_size' = {input_size} is not n_features + embedding = {n_features + embedding}")
+        c.fail(f"config 'input_size' = {input_size} is not n_features + embedding = "
+               f"{n_features + embedding}")
     q = c.obj.get("quantiles")
     if q is not None:
         qa = c.array("quantiles", 1, (n_out,))
@@ -138,18 +140,20 @@ def check_model(p: Path, tensors: dict[str, np.ndarray], meta: dict) -> None:
 
     calendar = f.names("calendar", unique=True)
     if not set(calendar) <= set(CALENDAR_KINDS):
-        f.fail(f"features 'calendar' holds {sorted(set(calendar) - set(CALENDAR_KINDS))[0]!r}, not one of "
-               f"{', '.join(CALENDAR_KINDS)}")
+        odd = sorted(set(calendar) - set(CALENDAR_KINDS))[0]
+        f.fail(f"features 'calendar' holds {odd!r}, not one of {', '.join(CALENDAR_KINDS)}")
     pad = int(c.obj["pad"] > 0)
     f.names("columns", n_features)
-    if n_features != n_targets + 2 * len(calendar) + len(exog) + pad:
+    want = n_targets + 2 * len(calendar) + len(exog) + pad
+    if n_features != want:
         f.fail(f"config 'n_features' = {n_features} is not targets + 2 × calendar + exog"
-               f"{' + 1 (padding)' if pad else ''} = {n_targets + 2 * len(calendar) + len(exog) + pad}")
+               f"{' + 1 (padding)' if pad else ''} = {want}")
     if f.integer("n_targets", 1, MAX_FEATURES) != n_targets:
         f.fail(f"features 'n_targets' disagrees with config 'n_targets' = {n_targets}")
     V = len(targets) + len(exog)
 
-    series = Fields(p, {"series": meta["series"]}, "the model").names("series", n_series, unique=True)
+    top = Fields(p, {"series": meta["series"], "conformal": meta["conformal"]}, "the model")
+    series = top.names("series", n_series, unique=True)
     sc = Fields(p, meta["scaler"], "scaler")
     from tsrnn.data.scaling import SCALERS
 
@@ -166,7 +170,8 @@ def check_model(p: Path, tensors: dict[str, np.ndarray], meta: dict) -> None:
     with np.errstate(over="ignore", invalid="ignore"):
         scaled = (values - loc[:, None, :]) / scale[:, None, :]
     if not np.all(np.abs(scaled) < MAX_SCALED):
-        h.fail(f"history 'values' lie beyond {MAX_SCALED:g} of their series' scale from its location")
+        h.fail(f"history 'values' lie beyond {MAX_SCALED:g} of their series' scale from its "
+               "location")
     h.names("last_ds", S)
     try:
         np.asarray(h.obj["last_ds"], dtype="datetime64[ns]")
@@ -177,17 +182,19 @@ def check_model(p: Path, tensors: dict[str, np.ndarray], meta: dict) -> None:
         if not np.all((n_obs >= 1) & (n_obs <= input_len) & (n_obs == np.round(n_obs))):
             h.fail(f"history 'n_obs' holds counts outside [1, {input_len}]")
 
-    conf = Fields(p, {"conformal": meta["conformal"]}, "the model").array("conformal", 2, (99, horizon))
+    conf = top.array("conformal", 2, (99, horizon))
     if not np.all(conf >= 0):
         c.fail("the conformal table holds negative half-widths")
     _check_tensors(c, tensors, model, cell, hidden, layers, bidi, input_size, embedding, n_series,
                    horizon * n_out)
 
 
-def _check_tensors(c: Fields, tensors: dict[str, np.ndarray], model: str, cell: str, hidden: int, layers: int,
-                   bidi: bool, input_size: int, embedding: int, n_series: int, n_head: int) -> None:
+def _check_tensors(c: Fields, tensors: dict[str, np.ndarray], model: str, cell: str, hidden: int,
+                   layers: int, bidi: bool, input_size: int, embedding: int, n_series: int,
+                   n_head: int) -> None:
     """The recurrent stack's tensors agree with the config (the rest is compared tensor by tensor
-    with the network the config describes before weights are loaded: fitting.build_net_from_weights)."""
+    with the network the config describes before weights are loaded:
+    fitting.build_net_from_weights)."""
     pre = "encoder.rnn." if model == "seq2seq" else "core.rnn."
     G = GATES[cell]
     w0 = tensors.get(pre + "weight_ih_l0")
@@ -205,18 +212,19 @@ def _check_tensors(c: Fields, tensors: dict[str, np.ndarray], model: str, cell: 
     whh = tensors.get(pre + "weight_hh_l0")
     if whh is None or whh.shape != (G * hidden, hidden):
         got = None if whh is None else whh.shape
-        c.fail(f"config 'hidden' = {hidden} ({cell}) needs {pre}weight_hh_l0 of shape {(G * hidden, hidden)}, "
-               f"the tensors hold {got}")
+        c.fail(f"config 'hidden' = {hidden} ({cell}) needs {pre}weight_hh_l0 of shape "
+               f"{(G * hidden, hidden)}, the tensors hold {got}")
     if model != "seq2seq":
         if w0.shape != (G * hidden, input_size):
             c.fail(f"config 'input_size' = {input_size} needs {pre}weight_ih_l0 of shape "
                    f"{(G * hidden, input_size)}, the tensors hold {w0.shape}")
         hw = tensors.get("head.weight")
         if hw is None or hw.ndim != 2 or hw.shape[0] != n_head:
-            c.fail(f"config 'horizon' × 'n_outputs' = {n_head} needs head.weight with {n_head} rows, the tensors "
-                   f"hold {None if hw is None else hw.shape}")
+            c.fail(f"config 'horizon' × 'n_outputs' = {n_head} needs head.weight with {n_head} "
+                   f"rows, the tensors hold {None if hw is None else hw.shape}")
     if embedding:
         ew = tensors.get("embed.weight")
         if ew is None or ew.shape != (n_series, embedding):
-            c.fail(f"config 'embedding' = {embedding} and 'n_series' = {n_series} need embed.weight of shape "
-                   f"{(n_series, embedding)}, the tensors hold {None if ew is None else ew.shape}")
+            c.fail(f"config 'embedding' = {embedding} and 'n_series' = {n_series} need "
+                   f"embed.weight of shape {(n_series, embedding)}, the tensors hold "
+                   f"{None if ew is None else ew.shape}")

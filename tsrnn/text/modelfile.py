@@ -74,7 +74,8 @@ def load_text_model(path: str | Path, task: str) -> tuple[dict, dict, dict, dict
         vocab = json.loads(meta["vocab"])
         extra = json.loads(meta.get("extra", "{}"))
     except (KeyError, json.JSONDecodeError, RecursionError) as e:
-        raise ModelFileError(f"{p}: the model's metadata is unreadable ({str(e)[:200]}); the file is corrupt") from None
+        raise ModelFileError(f"{p}: the model's metadata is unreadable ({str(e)[:200]}); "
+                             "the file is corrupt") from None
     check_config(p, config, vocab, extra)
     return {k: torch.from_numpy(v) for k, v in arrays.items()}, config, vocab, extra
 
@@ -104,12 +105,13 @@ def check_shapes(net_on_meta, tensors: dict, path) -> None:
     missing, extra = sorted(set(want) - set(tensors)), sorted(set(tensors) - set(want))
     if missing or extra:
         what = f"lack {missing[0]!r}" if missing else f"hold an unexpected {extra[0]!r}"
-        raise ModelFileError(f"{path}: weights do not match the stored configuration (the tensors {what}); "
-                             "the file is corrupt")
+        raise ModelFileError(f"{path}: weights do not match the stored configuration "
+                             f"(the tensors {what}); the file is corrupt")
     for k, shape in want.items():
         if tuple(tensors[k].shape) != shape:
-            raise ModelFileError(f"{path}: weights do not match the stored configuration ({k} has shape "
-                                 f"{tuple(tensors[k].shape)}, the configuration needs {shape}); the file is corrupt")
+            raise ModelFileError(f"{path}: weights do not match the stored configuration ({k} has "
+                                 f"shape {tuple(tensors[k].shape)}, the configuration needs "
+                                 f"{shape}); the file is corrupt")
 
 
 def load_weights(net, tensors: dict, path: str | Path) -> None:
@@ -128,10 +130,9 @@ def restore_estimator(cls, path: str | Path, setup, defaults: dict | None = None
     training history, the network and its weights. An unusable file raises ModelFileError."""
     import torch
 
+    from tsrnn._container import Fields, check_params
     from tsrnn.errors import ConfigError
     from tsrnn.nn.trainer import TrainHistory
-
-    from tsrnn._container import Fields, check_params
 
     tensors, config, vocab, extra = load_text_model(path, cls.task)
     config = {**(defaults or {}), **config}
@@ -147,11 +148,12 @@ def restore_estimator(cls, path: str | Path, setup, defaults: dict | None = None
             check_shapes(shell, tensors, path)
         del shell
         net = est._net()
-    except (TypeError, KeyError, ValueError, AttributeError, IndexError, ConfigError) as e:
+    except (TypeError, KeyError, ValueError, AttributeError, IndexError, OverflowError,
+            ConfigError) as e:
         # the setup callbacks and TrainHistory read vocabularies and extra facts of any JSON shape
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
-        raise ModelFileError(f"{path}: the stored configuration is unusable ({type(e).__name__}: {first}); "
-                             "the file is corrupt") from None
+        raise ModelFileError(f"{path}: the stored configuration is unusable "
+                             f"({type(e).__name__}: {first}); the file is corrupt") from None
     if extra.get("int8"):  # stored int8 weights: rebuild the quantised modules, do not quantise again
         from tsrnn.text.int8 import int8_restore
 
