@@ -135,6 +135,18 @@ def test_lstm_forecasts_are_scale_equivariant():
             np.testing.assert_allclose(got / k, unit[col].to_numpy(), rtol=1e-6)
 
 
+def test_numba_back_end_forecasts_are_scale_equivariant(tmp_path):
+    from tsrnn import Forecaster
+
+    y = 10 + np.sin(2 * np.pi * np.arange(300) / 24)
+    out = {}
+    for k in (1.0, 1e-40, 1e300):
+        Forecaster(**FAST).fit(_frame(y * k)).save(tmp_path / "m.tsrnn")
+        out[k] = Forecaster.load(tmp_path / "m.tsrnn", backend="numba").predict()["yhat"].to_numpy()
+    for k in (1e-40, 1e300):
+        np.testing.assert_allclose(out[k] / k, out[1.0], rtol=1e-6)
+
+
 def test_lstm_with_a_1e300_point_forecasts_finite_numbers():
     y = 10 + np.sin(2 * np.pi * np.arange(300) / 24)
     y[200] = 1e300
