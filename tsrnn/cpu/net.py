@@ -99,7 +99,7 @@ class NumbaNet:
         metadata is kept in `.meta` (scaler statistics, series ids, features...)."""
         from tsrnn.forecast.modelfile import read_model
 
-        weights, meta = read_model(path)
+        weights, meta = read_model(path, forecaster=False)
         cfg = meta["config"]
         if cfg.get("model", "lstm") not in ("rnn", "lstm", "gru"):
             raise ConfigError(f"{path}: a {cfg.get('model')} model has no numba back end")
