@@ -51,6 +51,12 @@ VARIANTS: dict[str, dict] = {
     "lstm L336 auto": dict(model="lstm", input_len=336),
     "gru L168 auto": dict(model="gru", input_len=168),
     "seq2seq L168 auto": dict(model="seq2seq", input_len=168),
+    "lstm L168 auto h128": dict(model="lstm", input_len=168, hidden=128),
+    "lstm L168 auto 1 layer": dict(model="lstm", input_len=168, layers=1),
+    "lstm L168 auto lr 5e-3": dict(model="lstm", input_len=168, lr=5e-3),
+    "lstm L336 auto h128": dict(model="lstm", input_len=336, hidden=128),
+    "gru L336 auto": dict(model="gru", input_len=336),
+    "lstm L168 auto mlp256": dict(model="lstm", input_len=168, decoder=256),
     "lstm defaults": dict(model="lstm"),
     "gru defaults": dict(model="gru"),
     "seq2seq defaults": dict(model="seq2seq"),
@@ -164,11 +170,11 @@ def main() -> None:
     fit_df = long_frame(ids, train)
     ref = naive2_ref(train, truth)
     names = a.variants.split(",") if a.variants else list(VARIANTS)
-    rows = json.loads(CACHE.read_text()) if CACHE.exists() else []
     cmd = "python benchmarks/m4_ablation.py " + " ".join(sys.argv[1:])
     for n in names:
         r = run_variant(n, VARIANTS[n], a.steps, a.seed, fit_df, ids, train, truth, ref)
         print(json.dumps(r), flush=True)
+        rows = json.loads(CACHE.read_text()) if CACHE.exists() else []  # other runs may have added rows
         rows = [x for x in rows if (x["variant"], x["steps"], x["seed"]) != (n, r["steps"], a.seed)] + [r]
         CACHE.write_text(json.dumps(rows, indent=1))
         if not a.no_record:

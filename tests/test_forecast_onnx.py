@@ -50,7 +50,7 @@ CASES = {
     "lstm-bi-norm-embed": dict(model="lstm", layers=2, bidirectional=True, layer_norm=True, embedding=2),
     "seq2seq-luong-quantiles-embed": dict(model="seq2seq", attention="luong", quantiles=(0.1, 0.5, 0.9), embedding=3),
     # a window of 4 days: log, day segments (4 steps of 24 rows) and the seasonal-naive residual
-    "gru-segments-embed": dict(model="gru", input_len=96, embedding=2),
+    "gru-segments-embed-mlp": dict(model="gru", input_len=96, embedding=2, decoder=8),
     "seq2seq-segments": dict(model="seq2seq", input_len=96),
 }
 

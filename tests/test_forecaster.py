@@ -348,7 +348,8 @@ def test_seasonal_preparation_is_exactly_inverted(model):
 
 def test_seasonal_model_saves_and_runs_on_numba_and_refuses_bad_history(tmp_path):
     df = weekly_panel()
-    est = Forecaster(model="lstm", horizon=24, embedding=2, **TINY).fit(df)
+    est = Forecaster(model="lstm", horizon=24, embedding=2, decoder=16, **TINY).fit(df)
+    assert est.net_.head[0].out_features == 16
     fc = est.predict(level=[80])
     assert (fc.yhat > 0).all() and (fc.yhat_lo_80 <= fc.yhat).all() and (fc.yhat <= fc.yhat_hi_80).all()
     est.save(tmp_path / "m.tsrnn")

@@ -69,6 +69,8 @@ class Forecaster(BaseEstimator):
     transform: "auto" | "log" | None — log of positive targets (exp on the way out);
     segment: "auto" (the season) | int | None — the recurrent core reads `segment` rows per step;
     residual: "auto" | True | False — learn the target minus the last observed season repeated.
+    decoder: width of an MLP decoder (Linear─ReLU─Linear) over the direct network's final state
+    (0: one linear head; seq2seq ignores it).
     Training: epochs, batch_size, lr, weight_decay, clip, patience, schedule, steps_per_epoch,
     seed, device ("auto" | "cpu" | "cuda"), bf16 (autocast on CUDA), quiet.
 
@@ -83,7 +85,8 @@ class Forecaster(BaseEstimator):
                  embedding: int = 0, calendar: bool | list = True, exog: list | None = None,
                  scaler: str = "standard", val_size: float = 0.1, pad: bool | str = "auto",
                  window_norm: str | None = "auto", transform: str | None = "auto",
-                 segment: int | str | None = "auto", residual: bool | str = "auto", epochs: int = 30, batch_size: int = 256,
+                 segment: int | str | None = "auto", residual: bool | str = "auto", decoder: int = 0,
+                 epochs: int = 30, batch_size: int = 256,
                  lr: float = 2e-3, weight_decay: float = 1e-4, clip: float = 1.0, patience: int | None = 5,
                  schedule: str = "cosine", steps_per_epoch: int | None = None, seed: int = 0,
                  device: str = "auto", bf16: bool = True, quiet: bool = False):
@@ -92,7 +95,7 @@ class Forecaster(BaseEstimator):
         self.attention, self.teacher_forcing, self.quantiles, self.loss = attention, teacher_forcing, quantiles, loss
         self.embedding, self.calendar, self.exog, self.scaler, self.val_size = embedding, calendar, exog, scaler, val_size
         self.pad, self.window_norm = pad, window_norm
-        self.transform, self.segment, self.residual = transform, segment, residual
+        self.transform, self.segment, self.residual, self.decoder = transform, segment, residual, decoder
         self.epochs, self.batch_size, self.lr, self.weight_decay, self.clip = epochs, batch_size, lr, weight_decay, clip
         self.patience, self.schedule, self.steps_per_epoch = patience, schedule, steps_per_epoch
         self.seed, self.device, self.bf16, self.quiet = seed, device, bf16, quiet
@@ -112,6 +115,8 @@ class Forecaster(BaseEstimator):
             raise ConfigError(f"horizon must be a positive whole number (got {self.horizon!r})")
         if self.input_len is not None and (not isinstance(self.input_len, (int, np.integer)) or self.input_len < 1):
             raise ConfigError(f"input_len must be a positive whole number (got {self.input_len!r})")
+        if isinstance(self.decoder, bool) or not isinstance(self.decoder, (int, np.integer)) or self.decoder < 0:
+            raise ConfigError(f"decoder must be a whole number >= 0 (got {self.decoder!r})")
         for name in ("hidden", "layers", "epochs", "batch_size"):
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or v < 1:
@@ -216,7 +221,7 @@ class Forecaster(BaseEstimator):
             "input_size": int(inputs.shape[1]) + int(self.embedding), "freq": panel.freq, "season": season,
             "n_targets": C, "n_future": 2 * len(kinds), "pad": int(P), "window_norm": prep["window_norm"],
             "transform": prep["transform"], "segment": prep["segment"], "residual": prep["residual"],
-            "net_features": int(inputs.shape[1]) * prep["segment"],
+            "net_features": int(inputs.shape[1]) * prep["segment"], "decoder": int(self.decoder),
         }
         cfg["input_size"] = cfg["net_features"] + int(self.embedding)
         features = {"targets": targets, "exog": exog, "calendar": kinds, "n_targets": C,

@@ -28,7 +28,7 @@ def build_net(cfg: dict) -> torch.nn.Module:
     if cfg["model"] == "seq2seq":
         return Seq2SeqNet(n_in, cfg["n_future"], attention=cfg["attention"],
                           point=point_index(cfg["quantiles"]), **common)
-    return DirectNet(n_in, **common)
+    return DirectNet(n_in, decoder=int(cfg.get("decoder", 0)), **common)
 
 
 def fit_network(est, cfg: dict, inputs: np.ndarray, sidx: np.ndarray, train: np.ndarray, val: np.ndarray, W: int):

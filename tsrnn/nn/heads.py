@@ -5,9 +5,12 @@ maps its summary features to every horizon step at once.
 
     x (B, T, F) ──[+ embed.weight[sid] on every step]──▶ core ──▶ core.last(out) (B, out_size)
         ──▶ head: Linear(out_size, horizon * n_outputs) ──▶ (B, horizon, n_outputs)
+            (decoder D > 0: Linear(out_size, D) ─ ReLU ─ Linear(D, horizon * n_outputs))
 
 State-dict names: core.rnn.* (torch RNN/LSTM/GRU layout), core.norm.* (LayerNorm, optional),
-head.weight (horizon*n_outputs, out_size), head.bias, embed.weight (S, E) (optional).
+head.weight (horizon*n_outputs, out_size), head.bias — or, with an MLP decoder, head.0.weight
+(D, out_size), head.0.bias, head.2.weight (horizon*n_outputs, D), head.2.bias — and
+embed.weight (S, E) (optional).
 Output index h * n_outputs + q is step h, output q (quantile q, or the point forecast).
 
 Seq2SeqNet ("seq2seq"): encoder RecurrentCore over the window; decoder cell stepping through the
@@ -32,13 +35,17 @@ class DirectNet(nn.Module):
 
     def __init__(self, n_features: int, horizon: int, hidden: int, layers: int, cell: str, n_outputs: int = 1,
                  bidirectional: bool = False, dropout: float = 0.0, layer_norm: bool = False,
-                 n_series: int = 0, embedding: int = 0):
+                 n_series: int = 0, embedding: int = 0, decoder: int = 0):
         super().__init__()
         self.horizon, self.n_outputs, self.embedding = horizon, n_outputs, embedding
         if embedding:
             self.embed = nn.Embedding(n_series, embedding)
         self.core = RecurrentCore(n_features + embedding, hidden, layers, cell, bidirectional, dropout, layer_norm)
-        self.head = nn.Linear(self.core.out_size, horizon * n_outputs)
+        out = self.core.out_size
+        if decoder:
+            self.head = nn.Sequential(nn.Linear(out, decoder), nn.ReLU(), nn.Linear(decoder, horizon * n_outputs))
+        else:
+            self.head = nn.Linear(out, horizon * n_outputs)
 
     def forward(self, x: Tensor, sid: Tensor | None = None, embed: Tensor | None = None) -> Tensor:
         """x: (B, T, F) step features; sid: (B,) series numbers (for the embedding) or embed: (B, E)
