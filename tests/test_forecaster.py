@@ -306,12 +306,14 @@ def test_seasonal_preparation_defaults_are_sized_from_the_data(panel):
     est = Forecaster(model="gru", horizon=24, **TINY).fit(weekly_panel())
     cfg = est.config_
     assert cfg["input_len"] == 168 and cfg["segment"] == 24 and cfg["residual"] == 24
-    assert cfg["transform"] == "log" and cfg["window_norm"] == "season"
+    assert cfg["transform"] == "log" and cfg["window_norm"] == "season" and cfg["hidden"] == 8
+    assert Forecaster(model="gru", horizon=24, **{**TINY, "hidden": "auto"}).fit(weekly_panel()).config_["hidden"] == 128
     assert cfg["net_features"] == 24 * cfg["n_features"] and cfg["input_size"] == cfg["net_features"]
     assert est.net_.core.rnn.input_size == 24 * cfg["n_features"]
     # a short window (12 < 4 seasons): everything falls back to one row per step, no log, no residual
     old = Forecaster(model="gru", horizon=4, input_len=12, **TINY).fit(panel).config_
     assert (old["segment"], old["residual"], old["transform"], old["window_norm"]) == (1, 0, None, "mean")
+    assert Forecaster(model="gru", horizon=4, input_len=12, **{**TINY, "hidden": "auto"}).fit(panel).config_["hidden"] == 64
     # yearly data (season 1): the old default window
     yr = sine_panel(n_series=2, length=40, freq="YS")
     cfg = Forecaster(model="lstm", horizon=6, **TINY).fit(yr).config_

@@ -46,8 +46,9 @@ class Forecaster(BaseEstimator):
 
     model: "rnn" | "lstm" | "gru" (direct head) | "seq2seq" (attention encoder–decoder, cell from
     `cell`, default lstm); horizon: steps to forecast (required); input_len: window length (default
-    max(2*season, 2*horizon), capped at 512 and by the shortest series); hidden/layers/dropout/
-    bidirectional/layer_norm: the recurrent core; attention: "bahdanau" | "luong" | "dot";
+    max(2*season, 2*horizon), capped at 512 and by the shortest series; a week for sub-daily data);
+    hidden ("auto": 128 with segments, else 64)/layers/dropout/bidirectional/layer_norm: the
+    recurrent core; attention: "bahdanau" | "luong" | "dot";
     teacher_forcing: final teacher-forcing ratio of scheduled sampling (from 1 down to it);
     quantiles: e.g. (0.1, 0.5, 0.9) for quantile outputs trained with pinball loss (None: point
     forecasts with `loss` "mae" or "mse"); intervals come from those quantiles when a level
@@ -79,7 +80,7 @@ class Forecaster(BaseEstimator):
     """
 
     def __init__(self, model: str = "lstm", horizon: int | None = None, input_len: int | None = None,
-                 hidden: int = 64, layers: int = 2, cell: str | None = None, dropout: float = 0.0,
+                 hidden: int | str = "auto", layers: int = 2, cell: str | None = None, dropout: float = 0.0,
                  bidirectional: bool = False, layer_norm: bool = False, attention: str = "bahdanau",
                  teacher_forcing: float = 0.5, quantiles: tuple | None = None, loss: str = "mae",
                  embedding: int = 0, calendar: bool | list = True, exog: list | None = None,
@@ -119,6 +120,8 @@ class Forecaster(BaseEstimator):
             raise ConfigError(f"decoder must be a whole number >= 0 (got {self.decoder!r})")
         for name in ("hidden", "layers", "epochs", "batch_size"):
             v = getattr(self, name)
+            if name == "hidden" and v == "auto":
+                continue
             if not isinstance(v, (int, np.integer)) or v < 1:
                 raise ConfigError(f"{name} must be a positive whole number (got {v!r})")
         if m != "seq2seq" and self.cell not in (None, m) and not (m == "rnn" and self.cell == "rnn_relu"):
@@ -214,7 +217,7 @@ class Forecaster(BaseEstimator):
         n_out = len(quantiles) if quantiles else 1
         cfg = {
             "model": str(self.model).lower(), "cell": self._cell(), "horizon": H, "input_len": L,
-            "hidden": int(self.hidden), "layers": int(self.layers), "bidirectional": bool(self.bidirectional),
+            "hidden": prep["hidden"], "layers": int(self.layers), "bidirectional": bool(self.bidirectional),
             "layer_norm": bool(self.layer_norm), "dropout": float(self.dropout), "attention": self.attention,
             "n_outputs": n_out, "quantiles": quantiles, "embedding": int(self.embedding),
             "n_series": panel.n_series, "n_features": int(inputs.shape[1]),

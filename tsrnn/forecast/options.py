@@ -15,9 +15,13 @@ from tsrnn.forecast.transforms import (
 )
 
 
+HIDDEN = 64  # the recurrent state's default width
+SEGMENT_HIDDEN = 128  # ... when each step reads a whole season (segment × features inputs)
+
+
 def resolve_prep(est, season: int, horizon: int, shortest: int, targets: np.ndarray, cap: int) -> dict:
     """The resolved input_len, window_norm, transform ("log" | None), segment (rows per network
-    step, 1 = off) and residual (season of the seasonal-naive base, 0 = off) of a Forecaster
+    step, 1 = off), residual (season of the seasonal-naive base, 0 = off) and hidden of a Forecaster
     `est` for data with this season, horizon, shortest series and target values (N, C)."""
     if est.input_len is None:
         L = default_input_len(season, horizon, shortest, est.pad, cap)
@@ -53,8 +57,9 @@ def resolve_prep(est, season: int, horizon: int, shortest: int, targets: np.ndar
         raise ConfigError(f"residual must be 'auto', True or False (got {res!r})")
     wn = est.window_norm
     window_norm = ("season" if auto else "mean") if wn == "auto" else wn
+    hidden = (SEGMENT_HIDDEN if segment > 1 else HIDDEN) if est.hidden == "auto" else int(est.hidden)
     return {"input_len": int(L), "window_norm": window_norm, "transform": transform,
-            "segment": int(segment), "residual": int(residual)}
+            "segment": int(segment), "residual": int(residual), "hidden": hidden}
 
 
 def model_space(h: Histories, full_values, full_offsets, n_targets: int, transform: str | None, df=None):
