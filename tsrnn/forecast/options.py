@@ -14,7 +14,6 @@ from tsrnn.forecast.transforms import (
     resolve_transform,
 )
 
-
 HIDDEN = 64  # the recurrent state's default width
 SEGMENT_HIDDEN = 128  # ... when each step reads a whole season (segment × features inputs)
 
