@@ -35,7 +35,7 @@ H, SEASON = 48, 24
 
 # name -> Forecaster options besides horizon (and the step budget); "base" is the Forecaster as
 # it was before the seasonal preparation (input_len 96, window_norm mean, one row per step)
-OFF = dict(transform=None, segment=None, residual=False, window_norm="mean")
+OFF = dict(transform=None, segment=None, residual=False, window_norm="mean", hidden=64)
 VARIANTS: dict[str, dict] = {
     "base lstm L96": dict(model="lstm", input_len=96, **OFF),
     "lstm L168 rows": dict(model="lstm", input_len=168, **OFF),
@@ -47,15 +47,16 @@ VARIANTS: dict[str, dict] = {
                                             **{**OFF, "segment": 24, "transform": "log",
                                                "window_norm": "season"}),
     "lstm L168 seg24 residual": dict(model="lstm", input_len=168, **{**OFF, "segment": 24, "residual": True}),
-    "lstm L168 auto": dict(model="lstm", input_len=168),
-    "lstm L336 auto": dict(model="lstm", input_len=336),
-    "gru L168 auto": dict(model="gru", input_len=168),
-    "seq2seq L168 auto": dict(model="seq2seq", input_len=168),
+    "lstm L168 auto": dict(hidden=64, model="lstm", input_len=168),
+    "lstm L336 auto": dict(hidden=64, model="lstm", input_len=336),
+    "gru L168 auto": dict(hidden=64, model="gru", input_len=168),
+    "seq2seq L168 auto": dict(hidden=64, model="seq2seq", input_len=168),
+    "seq2seq L168 auto h128 seg-decoder": dict(model="seq2seq", input_len=168, hidden=128),
     "lstm L168 auto h128": dict(model="lstm", input_len=168, hidden=128),
-    "lstm L168 auto 1 layer": dict(model="lstm", input_len=168, layers=1),
-    "lstm L168 auto lr 5e-3": dict(model="lstm", input_len=168, lr=5e-3),
-    "gru L336 auto": dict(model="gru", input_len=336),
-    "lstm L168 auto mlp256": dict(model="lstm", input_len=168, decoder=256),
+    "lstm L168 auto 1 layer": dict(hidden=64, model="lstm", input_len=168, layers=1),
+    "lstm L168 auto lr 5e-3": dict(hidden=64, model="lstm", input_len=168, lr=5e-3),
+    "gru L336 auto": dict(hidden=64, model="gru", input_len=336),
+    "lstm L168 auto mlp256": dict(hidden=64, model="lstm", input_len=168, decoder=256),
     "lstm L168 auto h128 mlp256": dict(model="lstm", input_len=168, hidden=128, decoder=256),
     "lstm L168 auto h256": dict(model="lstm", input_len=168, hidden=256),
     "gru L168 auto h128": dict(model="gru", input_len=168, hidden=128),

@@ -27,7 +27,7 @@ def build_net(cfg: dict) -> torch.nn.Module:
     n_in = int(cfg.get("net_features", cfg["n_features"]))  # segment * step features
     if cfg["model"] == "seq2seq":
         return Seq2SeqNet(n_in, cfg["n_future"], attention=cfg["attention"],
-                          point=point_index(cfg["quantiles"]), **common)
+                          point=point_index(cfg["quantiles"]), segment=int(cfg.get("segment", 1)), **common)
     return DirectNet(n_in, decoder=int(cfg.get("decoder", 0)), **common)
 
 
