@@ -314,6 +314,10 @@ def test_seasonal_preparation_defaults_are_sized_from_the_data(panel):
     old = Forecaster(model="gru", horizon=4, input_len=12, **TINY).fit(panel).config_
     assert (old["segment"], old["residual"], old["transform"], old["window_norm"]) == (1, 0, None, "mean")
     assert Forecaster(model="gru", horizon=4, input_len=12, **{**TINY, "hidden": "auto"}).fit(panel).config_["hidden"] == 64
+    # weekly data (season 52): not sub-daily, so the old default window of 2 seasons
+    wk = sine_panel(n_series=1, length=400, freq="W-SAT")
+    cfg = Forecaster(model="lstm", horizon=52, **TINY).fit(wk).config_
+    assert (cfg["input_len"], cfg["segment"], cfg["residual"], cfg["transform"]) == (104, 1, 0, None)
     # yearly data (season 1): the old default window
     yr = sine_panel(n_series=2, length=40, freq="YS")
     cfg = Forecaster(model="lstm", horizon=6, **TINY).fit(yr).config_
@@ -342,6 +346,8 @@ def test_seasonal_preparation_is_exactly_inverted(model):
         out.weight.zero_()
         out.bias.zero_()
     fc = est.predict()
+    if model == "seq2seq":  # one decoder step per day: 2 steps for 36 hours, over 7 encoder steps
+        assert est.net_.steps == 2 and tuple(est.net_.last_attention.shape) == (3, 2, 7)
     for k in range(3):
         y = df[df.unique_id == f"w{k}"]["y"].to_numpy()
         expect = y[-24:][np.arange(36) % 24]  # the exact continuation of a period-24 series

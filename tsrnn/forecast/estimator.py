@@ -184,7 +184,7 @@ class Forecaster(BaseEstimator):
         lengths = panel.lengths
         shortest = int(lengths.min())
         C = len(targets)
-        prep = resolve_prep(self, season, H, shortest, panel.values[:, :C], MAX_INPUT_LEN)
+        prep = resolve_prep(self, season, H, shortest, panel.values[:, :C], MAX_INPUT_LEN, panel.freq)
         L = prep["input_len"]
         W = L + H
         # left padding: windows may start up to P rows before a series (at least one observed input)

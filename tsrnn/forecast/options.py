@@ -12,18 +12,20 @@ from tsrnn.forecast.transforms import (
     forward_values,
     long_seasonal,
     resolve_transform,
+    sub_daily,
 )
 
 HIDDEN = 64  # the recurrent state's default width
 SEGMENT_HIDDEN = 128  # ... when each step reads a whole season (segment × features inputs)
 
 
-def resolve_prep(est, season: int, horizon: int, shortest: int, targets: np.ndarray, cap: int) -> dict:
+def resolve_prep(est, season: int, horizon: int, shortest: int, targets: np.ndarray, cap: int,
+                 freq: str | None = None) -> dict:
     """The resolved input_len, window_norm, transform ("log" | None), segment (rows per network
     step, 1 = off), residual (season of the seasonal-naive base, 0 = off) and hidden of a Forecaster
-    `est` for data with this season, horizon, shortest series and target values (N, C)."""
+    `est` for data with this season, horizon, shortest series, target values (N, C) and frequency."""
     if est.input_len is None:
-        L = default_input_len(season, horizon, shortest, est.pad, cap)
+        L = default_input_len(season, horizon, shortest, est.pad, cap, sub_daily(freq))
     else:
         L = int(est.input_len)
     auto = long_seasonal(season, L)

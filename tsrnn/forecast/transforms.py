@@ -83,12 +83,25 @@ def long_seasonal(season: int, input_len: int) -> bool:
     return season > 1 and input_len % season == 0 and input_len // season >= 4
 
 
-def default_input_len(season: int, horizon: int, shortest: int, pad, cap: int) -> int:
-    """The default window: a week of values for sub-daily data (season >= 24 steps a day) when the
-    shortest series holds it, the horizon and a validation part besides (rounded down to whole
-    seasons under `cap`), else max(2*season, 2*horizon, 4) as before (capped, and shrunk to the
-    shortest series when pad is False)."""
-    if season >= 24:
+def sub_daily(freq: str | None) -> bool:
+    """Whether a pandas frequency string is a fixed step shorter than a day ("h", "30min", ...)."""
+    if not freq:
+        return False
+    import pandas as pd
+
+    try:
+        off = pd.tseries.frequencies.to_offset(freq)
+    except ValueError:
+        return False
+    return isinstance(off, pd.offsets.Tick) and pd.Timedelta(off) < pd.Timedelta("1D")
+
+
+def default_input_len(season: int, horizon: int, shortest: int, pad, cap: int, subdaily: bool) -> int:
+    """The default window: a week of values for sub-daily data (`subdaily`, season = steps a day)
+    when the shortest series holds it, the horizon and a validation part besides (rounded down to
+    whole seasons under `cap`), else max(2*season, 2*horizon, 4) as before (capped, and shrunk to
+    the shortest series when pad is False)."""
+    if subdaily and season > 1:
         week = season * max(WEEK_SEASONS, -(-2 * horizon // season))
         week = min(week, (cap // season) * season)
         if shortest >= week + 3 * horizon:
@@ -103,4 +116,4 @@ WEEK_SEASONS = 7
 
 
 __all__ = ["TRANSFORMS", "resolve_transform", "forward_values", "inverse_values", "resolve_segment",
-           "to_segments", "seasonal_base", "long_seasonal", "default_input_len"]
+           "to_segments", "seasonal_base", "long_seasonal", "default_input_len", "sub_daily"]
