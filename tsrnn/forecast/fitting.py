@@ -24,10 +24,11 @@ def build_net(cfg: dict) -> torch.nn.Module:
     common = dict(horizon=cfg["horizon"], hidden=cfg["hidden"], layers=cfg["layers"], cell=cfg["cell"],
                   n_outputs=cfg["n_outputs"], bidirectional=cfg["bidirectional"], dropout=cfg["dropout"],
                   layer_norm=cfg["layer_norm"], n_series=cfg["n_series"], embedding=cfg["embedding"])
+    n_in = int(cfg.get("net_features", cfg["n_features"]))  # segment * step features
     if cfg["model"] == "seq2seq":
-        return Seq2SeqNet(cfg["n_features"], cfg["n_future"], attention=cfg["attention"],
-                          point=point_index(cfg["quantiles"]), **common)
-    return DirectNet(cfg["n_features"], **common)
+        return Seq2SeqNet(n_in, cfg["n_future"], attention=cfg["attention"],
+                          point=point_index(cfg["quantiles"]), segment=int(cfg.get("segment", 1)), **common)
+    return DirectNet(n_in, decoder=int(cfg.get("decoder", 0)), **common)
 
 
 def fit_network(est, cfg: dict, inputs: np.ndarray, sidx: np.ndarray, train: np.ndarray, val: np.ndarray, W: int):
@@ -41,7 +42,9 @@ def fit_network(est, cfg: dict, inputs: np.ndarray, sidx: np.ndarray, train: np.
     n_cal = cfg["n_future"]
     n_t = cfg["n_targets"]
     data = DeviceData.build(inputs, sidx, train, val, cfg["input_len"], cfg["horizon"], slice(n_t, n_t + n_cal), device,
-                            n_targets=n_t, norm=cfg.get("window_norm"), observed=bool(cfg.get("pad")))
+                            n_targets=n_t, norm=cfg.get("window_norm"), observed=bool(cfg.get("pad")),
+                            season=int(cfg.get("season", 1)), residual=int(cfg.get("residual", 0)),
+                            segment=int(cfg.get("segment", 1)))
     seed_everything(int(est.seed))
     net = build_net(cfg)
     loss = make_loss(est.loss, cfg["quantiles"], device)
