@@ -170,7 +170,7 @@ SET = {
     ),
     "embedding": (
         lambda d: d["config"].update(embedding=3),
-        r"'input_size' = 7 is not n_features \+ embedding = 8",
+        r"'input_size' = 7 is not n_features × segment \+ embedding = 8",
     ),
     "n_outputs": (lambda d: d["config"].update(n_outputs=2), r"'n_outputs' = 2 without quantiles"),
     "history nan": (

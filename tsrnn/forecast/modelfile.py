@@ -121,10 +121,17 @@ def check_model(p: Path, tensors: dict[str, np.ndarray], meta: dict) -> None:
     c.integer("n_future", 0, MAX_FEATURES)
     c.integer("pad", 0, MAX_INPUT_LEN)
     check_freq(c)
-    c.name("window_norm", optional=True)
-    if input_size != n_features + embedding:
-        c.fail(f"config 'input_size' = {input_size} is not n_features + embedding = "
-               f"{n_features + embedding}")
+    c.name("window_norm", ("last", "mean", "season"), optional=True)
+    c.name("transform", ("log",), optional=True)
+    # seasonal inputs (format 2): `segment` rows per recurrent step, a seasonal-naive residual
+    segment = c.integer("segment", 1, MAX_INPUT_LEN, default=1)
+    if input_len % segment:
+        c.fail(f"config 'segment' = {segment} does not divide input_len = {input_len}")
+    c.integer("residual", 0, MAX_INPUT_LEN, default=0)
+    c.integer("decoder", 0, MAX_HIDDEN, default=0)
+    if input_size != n_features * segment + embedding:
+        c.fail(f"config 'input_size' = {input_size} is not n_features × segment + embedding = "
+               f"{n_features * segment + embedding}")
     q = c.obj.get("quantiles")
     if q is not None:
         qa = c.array("quantiles", 1, (n_out,))
@@ -218,9 +225,11 @@ def _check_tensors(c: Fields, tensors: dict[str, np.ndarray], model: str, cell: 
         if w0.shape != (G * hidden, input_size):
             c.fail(f"config 'input_size' = {input_size} needs {pre}weight_ih_l0 of shape "
                    f"{(G * hidden, input_size)}, the tensors hold {w0.shape}")
-        hw = tensors.get("head.weight")
+        # the last layer of the head: head.weight, or head.2.weight after an MLP decoder
+        name = "head.2.weight" if int(c.obj.get("decoder", 0)) else "head.weight"
+        hw = tensors.get(name)
         if hw is None or hw.ndim != 2 or hw.shape[0] != n_head:
-            c.fail(f"config 'horizon' × 'n_outputs' = {n_head} needs head.weight with {n_head} "
+            c.fail(f"config 'horizon' × 'n_outputs' = {n_head} needs {name} with {n_head} "
                    f"rows, the tensors hold {None if hw is None else hw.shape}")
     if embedding:
         ew = tensors.get("embed.weight")
