@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 from tsrnn_cli.app import app
-from tsrnn_cli.common import handle_errors, split_list
+from tsrnn_cli.common import budget_seconds, handle_errors, set_threads, split_list
 from tsrnn_cli.options import (
     Duplicates,
     FileArg,
@@ -21,7 +21,9 @@ from tsrnn_cli.options import (
     Quiet,
     SeasonLength,
     TargetCol,
+    TimeBudget,
     TimeCol,
+    TrainThreads,
     read,
 )
 
@@ -51,6 +53,8 @@ def backtest_command(
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes (-1: all cores): with --refit, the fits of every window and model in parallel; with --no-refit, the series of each statistical fit.")] = 1,
     force: Force = False,
     quiet: Quiet = False,
+    threads: TrainThreads = None,
+    time_budget: TimeBudget = None,
 ) -> None:
     """Backtest models on FILE and print mean metrics per model, best MASE first."""
     from tsrnn_cli.forecast import default_horizon
@@ -61,9 +65,12 @@ def backtest_command(
     from tsrnn.registry import make_estimator
 
     check_writable(output, force, "-o")
+    budget = budget_seconds(time_budget)
+    set_threads(threads)
     df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates)
     h = horizon or default_horizon(df.attrs["freq"])
-    ests = [make_estimator(n, h, season_length=season_length, epochs=epochs, seed=seed, device=device, quiet=True, n_jobs=jobs)
+    ests = [make_estimator(n, h, season_length=season_length, epochs=epochs, seed=seed, device=device, quiet=True,
+                           n_jobs=jobs, threads=threads or "auto", time_budget=budget)
             for n in split_list(models) or []]
     if not quiet:
         err.print(f"backtesting {', '.join(e.alias for e in ests)} on {df['unique_id'].nunique()} series, "

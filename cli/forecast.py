@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 from tsrnn_cli.app import app
-from tsrnn_cli.common import handle_errors, split_list
+from tsrnn_cli.common import budget_seconds, handle_errors, set_threads, split_list
 from tsrnn_cli.options import (
     Duplicates,
     FileArg,
@@ -22,7 +22,9 @@ from tsrnn_cli.options import (
     Quiet,
     SeasonLength,
     TargetCol,
+    TimeBudget,
     TimeCol,
+    TrainThreads,
     read,
 )
 
@@ -60,6 +62,8 @@ def forecast_command(
     jobs: Jobs = 1,
     force: Force = False,
     quiet: Quiet = False,
+    threads: TrainThreads = None,
+    time_budget: TimeBudget = None,
 ) -> None:
     """Forecast every series of FILE HORIZON steps ahead."""
     from tsrnn_cli.render import err, table
@@ -69,6 +73,8 @@ def forecast_command(
     from tsrnn.registry import make_estimator
 
     check_writable(output, force, "-o")
+    budget = budget_seconds(time_budget)
+    set_threads(threads)
     check_writable(plot, force, "--plot")
     levels = parse_levels(level)
     df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates)
@@ -91,7 +97,8 @@ def forecast_command(
         frames = []
         for name in names:
             est = make_estimator(name, h, season_length=season_length, epochs=epochs, seed=seed,
-                                 device=device, quiet=quiet, n_jobs=jobs)
+                                 device=device, quiet=quiet, n_jobs=jobs,
+                                 threads=threads or "auto", time_budget=budget)
             if not quiet:
                 err.print(f"fitting {est.alias} on {df['unique_id'].nunique()} series ({len(df)} rows, freq {freq_})")
             frames.append(est.fit(df).predict(level=levels or None))

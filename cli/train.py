@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 from tsrnn_cli.app import app
-from tsrnn_cli.common import handle_errors
+from tsrnn_cli.common import budget_seconds, handle_errors, set_threads
 from tsrnn_cli.options import (
     Duplicates,
     FileArg,
@@ -18,7 +18,9 @@ from tsrnn_cli.options import (
     IdCol,
     Quiet,
     TargetCol,
+    TimeBudget,
     TimeCol,
+    TrainThreads,
     read,
 )
 
@@ -48,12 +50,16 @@ def train_command(
     duplicates: Duplicates = "error",
     force: Force = False,
     quiet: Quiet = False,
+    threads: TrainThreads = None,
+    time_budget: TimeBudget = None,
 ) -> None:
     """Train a recurrent forecaster on every series of FILE and save it to -o."""
     from tsrnn.nn.distributed import is_main, teardown
     from tsrnn.output import check_writable
 
     check_writable(output, force, "-o")  # before any work
+    budget = budget_seconds(time_budget)
+    set_threads(threads)
     quiet = quiet or not is_main()  # under torchrun, process 0 alone reports
     df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates)
     from tsrnn.forecaster import Forecaster
@@ -61,6 +67,7 @@ def train_command(
     est = Forecaster(model=model, horizon=horizon, input_len=input_len, hidden=hidden, layers=layers,
                      epochs=epochs, batch_size=batch_size, scaler=scaler, window_norm=None if window_norm == "none" else window_norm, seed=seed,
                      device=device, quiet=quiet)
+    est.set_params(threads=threads or "auto", time_budget=budget)
     if not quiet:
         typer.echo(f"training {est.alias} on {df['unique_id'].nunique()} series ({len(df)} rows, "
                    f"freq {df.attrs.get('freq')}), horizon {horizon}", err=True)
