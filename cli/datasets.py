@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tsrnn_cli.app import app
+from tsrnn_cli.base import app
 from tsrnn_cli.common import handle_errors
 
 

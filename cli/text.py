@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from tsrnn_cli.app import app
+from tsrnn_cli.base import app
 from tsrnn_cli.common import handle_errors, set_threads
 from tsrnn_cli.options import Force, Quiet
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from tsrnn_cli.app import app
+from tsrnn_cli.base import app
 from tsrnn_cli.common import budget_seconds, handle_errors, set_threads
 from tsrnn_cli.options import (
     Duplicates,
