@@ -120,8 +120,12 @@ def forecast_plan(est, cfg: dict, n_windows: int) -> ForecastPlan:
     cap; an int as given. est.time_budget: seconds or a duration string (parse_duration)."""
     ms = est.max_steps
     if isinstance(ms, str) and ms.strip().lower() == "auto":
-        ms = auto_steps(int(est.batch_size), cfg["input_len"], cfg["horizon"], cfg["hidden"], cfg["layers"],
-                        cfg["input_size"], cfg["cell"], cfg["model"] == "seq2seq", cfg["bidirectional"])
+        # a core that reads `segment` rows per recurrent step runs input_len / segment steps, each
+        # segment times as wide
+        seg = int(cfg.get("segment") or 1)
+        steps, width = math.ceil(cfg["input_len"] / seg), cfg["input_size"] * seg
+        ms = auto_steps(int(est.batch_size), steps, cfg["horizon"], cfg["hidden"], cfg["layers"], width,
+                        cfg["cell"], cfg["model"] == "seq2seq", cfg["bidirectional"])
     per, ms = plan_epochs(n_windows, int(est.batch_size), int(est.epochs), ms, est.steps_per_epoch)
     return ForecastPlan(per, ms, parse_duration(est.time_budget), est.threads)
 
