@@ -12,7 +12,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-DEFAULT_ROOT = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "series" / "m4_hourly_dev"
+DEFAULT_ROOT = (
+    Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "series" / "m4_hourly_dev"
+)
 HORIZON, SEASON = 48, 24
 START = pd.Timestamp("2000-01-01 00:00")
 
@@ -22,8 +24,9 @@ def _rows(path: Path) -> dict[str, np.ndarray]:
     return {str(uid): row.dropna().to_numpy(np.float64) for uid, row in wide.iterrows()}
 
 
-def load_m4(root: str | Path = DEFAULT_ROOT, split: str = "odd", series: int | None = None,
-            freq: str = "h") -> tuple[pd.DataFrame, pd.DataFrame]:
+def load_m4(
+    root: str | Path = DEFAULT_ROOT, split: str = "odd", series: int | None = None, freq: str = "h"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(train, test) long frames (unique_id, ds, y) of the M4 Hourly files in `root`
     (Hourly-train-{split}.csv and Hourly-test-{split}.csv), series in file order, the first
     `series` only when given. ds is an hourly calendar from 2000-01-01; each test part starts one
@@ -37,15 +40,20 @@ def load_m4(root: str | Path = DEFAULT_ROOT, split: str = "odd", series: int | N
         y, yt = train[uid], test[uid]
         ds = pd.date_range(START, periods=len(y) + len(yt), freq=freq)
         tr.append(pd.DataFrame({"unique_id": uid, "ds": ds[: len(y)], "y": y}))
-        te.append(pd.DataFrame({"unique_id": uid, "ds": ds[len(y):], "y": yt}))
+        te.append(pd.DataFrame({"unique_id": uid, "ds": ds[len(y) :], "y": yt}))
     train_df, test_df = pd.concat(tr, ignore_index=True), pd.concat(te, ignore_index=True)
     train_df.attrs.update(freq=freq, source=str(train_path))
     test_df.attrs.update(freq=freq, source=str(test_path))
     return train_df, test_df
 
 
-def score(fc: pd.DataFrame, train: pd.DataFrame, test: pd.DataFrame, column: str = "yhat",
-          season: int = SEASON) -> tuple[float, float, pd.DataFrame]:
+def score(
+    fc: pd.DataFrame,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    column: str = "yhat",
+    season: int = SEASON,
+) -> tuple[float, float, pd.DataFrame]:
     """Mean over series of sMAPE (%) and MASE (scale: lag-`season` differences of each series'
     training part) of the forecast column `column` of `fc` (unique_id, ds, column) against `test`.
     Returns (sMAPE, MASE, per-series frame). Raises ValueError when a series lacks forecasts."""

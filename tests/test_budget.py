@@ -97,7 +97,9 @@ def test_step_budget_stops_mid_epoch_and_keeps_the_best_weights():
         snaps.append(m.weight.detach().clone())
         return next(scores)
 
-    hist = Trainer(TrainConfig(epochs=100, max_steps=27, patience=None, quiet=True)).fit(model, batches, loss_fn, val)
+    hist = Trainer(TrainConfig(epochs=100, max_steps=27, patience=None, quiet=True)).fit(
+        model, batches, loss_fn, val
+    )
     # 3 full epochs of 8 steps and 3 steps of the fourth, which is validated too
     assert hist.steps == 27 and hist.stopped == "max_steps"
     assert len(hist.train_loss) == 4 and len(hist.val_loss) == 4
@@ -122,7 +124,8 @@ def test_time_budget_stops_training_and_keeps_the_best_weights():
 
     t0 = time.perf_counter()
     hist = Trainer(TrainConfig(epochs=10_000, time_budget=1.0, patience=None, quiet=True)).fit(
-        model, batches, slow_loss, val)
+        model, batches, slow_loss, val
+    )
     wall = time.perf_counter() - t0
     assert hist.stopped == "time_budget"
     assert 8 < hist.steps < 10_000 * 8  # it trained, and far fewer steps than the epochs ask
@@ -149,7 +152,9 @@ def test_cosine_anneals_over_the_step_budget():
     tr.fit(model, batches, loss_lr)
     assert len(seen) == 40
     assert seen[0] == pytest.approx(0.01)
-    assert seen[-1] == pytest.approx(0.01 * 0.05 + 0.01 * 0.95 * 0.5 * (1 + np.cos(np.pi * 39 / 40)))
+    assert seen[-1] == pytest.approx(
+        0.01 * 0.05 + 0.01 * 0.95 * 0.5 * (1 + np.cos(np.pi * 39 / 40))
+    )
     assert all(a >= b for a, b in zip(seen, seen[1:]))
 
 
@@ -180,9 +185,21 @@ def _panel():
     t = np.arange(400)
     rows = []
     for k, uid in enumerate(["a", "b", "c"]):
-        y = 10 + k + np.sin(2 * np.pi * t / 24 + k) + 0.1 * np.random.default_rng(k).normal(size=len(t))
-        rows.append(pd.DataFrame({"unique_id": uid, "ds": pd.date_range("2024-01-01", periods=len(t), freq="h"),
-                                  "y": y}))
+        y = (
+            10
+            + k
+            + np.sin(2 * np.pi * t / 24 + k)
+            + 0.1 * np.random.default_rng(k).normal(size=len(t))
+        )
+        rows.append(
+            pd.DataFrame(
+                {
+                    "unique_id": uid,
+                    "ds": pd.date_range("2024-01-01", periods=len(t), freq="h"),
+                    "y": y,
+                }
+            )
+        )
     df = pd.concat(rows, ignore_index=True)
     df.attrs["freq"] = "h"
     return df
@@ -192,7 +209,9 @@ def test_forecaster_step_budget_is_reproducible():
     from tsrnn.forecaster import Forecaster
 
     df = _panel()
-    kw = dict(model="gru", horizon=12, hidden=16, layers=1, epochs=4, max_steps=10, quiet=True, seed=3)
+    kw = dict(
+        model="gru", horizon=12, hidden=16, layers=1, epochs=4, max_steps=10, quiet=True, seed=3
+    )
     a = Forecaster(**kw).fit(df)
     b = Forecaster(**kw).fit(df)
     assert a.train_history_.steps == 10 and a.train_history_.stopped == "max_steps"
@@ -211,7 +230,12 @@ def test_forecaster_default_step_budget_and_bad_options():
     est = Forecaster(model="lstm", horizon=12, hidden=8, layers=1, epochs=2, quiet=True).fit(df)
     # small data: two full epochs are below the automatic step budget
     assert est.train_history_.stopped == "epochs" and est.get_params()["max_steps"] == "auto"
-    for bad in (dict(time_budget="10x"), dict(max_steps=0), dict(max_steps="many"), dict(threads=0)):
+    for bad in (
+        dict(time_budget="10x"),
+        dict(max_steps=0),
+        dict(max_steps="many"),
+        dict(threads=0),
+    ):
         with pytest.raises(ConfigError):
             Forecaster(model="lstm", horizon=12, **bad).fit(df)
 
@@ -225,11 +249,42 @@ def test_cli_time_budget_and_threads(tmp_path):
     df.to_csv(path, index=False)
     runner = CliRunner()
     out = tmp_path / "m.tsrnn"
-    res = runner.invoke(_app(), ["train", str(path), "-o", str(out), "--horizon", "12", "--hidden", "8",
-                                 "--layers", "1", "--epochs", "3", "--time-budget", "30s", "--threads", "1",
-                                 "--quiet"])
+    res = runner.invoke(
+        _app(),
+        [
+            "train",
+            str(path),
+            "-o",
+            str(out),
+            "--horizon",
+            "12",
+            "--hidden",
+            "8",
+            "--layers",
+            "1",
+            "--epochs",
+            "3",
+            "--time-budget",
+            "30s",
+            "--threads",
+            "1",
+            "--quiet",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert out.exists()
-    res = runner.invoke(_app(), ["forecast", str(path), "--model", "gru", "--horizon", "12", "--time-budget",
-                                 "later", "--quiet"])
+    res = runner.invoke(
+        _app(),
+        [
+            "forecast",
+            str(path),
+            "--model",
+            "gru",
+            "--horizon",
+            "12",
+            "--time-budget",
+            "later",
+            "--quiet",
+        ],
+    )
     assert res.exit_code == 2 and "--time-budget 'later' is not a duration" in res.output

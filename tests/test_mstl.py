@@ -77,7 +77,9 @@ def test_seasons_without_two_cycles_are_dropped():
 def test_panel_runner_knows_mstl():
     y = _two_seasons(24 * 7 * 3)
     ds = pd.date_range("2024-01-01", periods=len(y), freq="h")
-    df = pd.concat([pd.DataFrame({"unique_id": uid, "ds": ds, "y": y + k}) for k, uid in enumerate("ab")])
+    df = pd.concat(
+        [pd.DataFrame({"unique_id": uid, "ds": ds, "y": y + k}) for k, uid in enumerate("ab")]
+    )
     df.attrs["freq"] = "h"
     est = StatsForecaster(model="mstl", horizon=24).fit(df)
     fc = est.predict()

@@ -33,7 +33,8 @@ def make_estimator(
     if key in NEURAL:
         from tsrnn.forecaster import Forecaster
 
-        opts = {"seed": seed, "device": device, "quiet": quiet, "threads": threads, "time_budget": time_budget}
+        opts = {"seed": seed, "device": device, "quiet": quiet, "threads": threads,
+                "time_budget": time_budget}
         if epochs is not None:
             opts["epochs"] = epochs
         if input_len is not None:

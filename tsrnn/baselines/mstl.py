@@ -34,8 +34,13 @@ class MSTL:
 
     alias = "MSTL"
 
-    def __init__(self, season_length: int = 1, seasons: tuple[int, ...] | None = None, trend: str = "ets",
-                 max_train: int | None = 2000):
+    def __init__(
+        self,
+        season_length: int = 1,
+        seasons: tuple[int, ...] | None = None,
+        trend: str = "ets",
+        max_train: int | None = 2000,
+    ):
         self.season_length = season_length
         self.seasons = seasons
         self.trend = trend
@@ -43,9 +48,13 @@ class MSTL:
 
     def fit(self, y: np.ndarray) -> MSTL:
         if self.trend not in TRENDS:
-            raise ConfigError(f"MSTL trend '{self.trend}' is unknown; use one of {', '.join(TRENDS)}")
+            raise ConfigError(
+                f"MSTL trend '{self.trend}' is unknown; use one of {', '.join(TRENDS)}"
+            )
         y = _tail(y, self.max_train)
-        wanted = tuple(self.seasons) if self.seasons is not None else default_seasons(self.season_length)
+        wanted = (
+            tuple(self.seasons) if self.seasons is not None else default_seasons(self.season_length)
+        )
         periods = tuple(sorted(int(s) for s in wanted if s > 1 and len(y) >= 2 * s + 1))
         self.periods_ = periods
         self.cycles_: list[np.ndarray] = []
@@ -56,14 +65,20 @@ class MSTL:
             with _silenced():
                 # locally constant seasonal smoothing and one pass for a single season, as R's
                 # forecast::mstl and statsforecast do
-                res = _MSTL(adjusted, periods=periods if len(periods) > 1 else periods[0],
-                            iterate=2 if len(periods) > 1 else 1, stl_kwargs={"seasonal_deg": 0}).fit()
+                res = _MSTL(
+                    adjusted,
+                    periods=periods if len(periods) > 1 else periods[0],
+                    iterate=2 if len(periods) > 1 else 1,
+                    stl_kwargs={"seasonal_deg": 0},
+                ).fit()
             seasonal = np.asarray(res.seasonal, dtype=np.float64).reshape(len(y), -1)
             self.cycles_ = [seasonal[-p:, j].copy() for j, p in enumerate(periods)]
             adjusted = adjusted - seasonal.sum(axis=1)
         else:
             self.periods_ = ()
-        self.trend_model_ = (AutoETS(1, max_train=None) if self.trend == "ets" else Naive()).fit(adjusted)
+        self.trend_model_ = (AutoETS(1, max_train=None) if self.trend == "ets" else Naive()).fit(
+            adjusted
+        )
         spec = getattr(self.trend_model_, "spec_", "Naive")
         self.spec_ = f"MSTL[{','.join(map(str, self.periods_))}]+{spec}" if self.periods_ else spec
         return self
@@ -78,4 +93,6 @@ class MSTL:
     def predict(self, h: int, levels: list[int] = ()) -> Prediction:
         pred = self.trend_model_.predict(h, list(levels))
         s = self.seasonal_forecast(h)
-        return Prediction(pred.mean + s, {lv: (lo + s, hi + s) for lv, (lo, hi) in pred.intervals.items()})
+        return Prediction(
+            pred.mean + s, {lv: (lo + s, hi + s) for lv, (lo, hi) in pred.intervals.items()}
+        )

@@ -144,7 +144,7 @@ class Trainer:
         if ms is not None and (int(ms) != ms or ms < 1):
             raise ConfigError(f"max_steps must be a positive whole number or None (got {ms!r})")
         if tb is not None and not tb > 0:
-            raise ConfigError(f"time_budget must be a positive number of seconds or None (got {tb!r})")
+            raise ConfigError(f"time_budget must be a positive number of seconds (got {tb!r})")
         self.config = config
         self.checkpoint = Path(checkpoint) if checkpoint is not None else None
         # under torchrun: join the process group; one GPU per process (LOCAL_RANK)
@@ -211,8 +211,10 @@ class Trainer:
         task = None
         if progress is not None:
             progress.start()
-            task = progress.add_task("training", total=cfg.max_steps, completed=step, loss="", left="")
-        val_seconds = 0.0  # duration of the last validation pass: the time budget leaves room for one
+            task = progress.add_task("training", total=cfg.max_steps, completed=step, loss="",
+                                     left="")
+        # duration of the last validation pass: the time budget leaves room for one more
+        val_seconds = 0.0
         shown = 0.0
         try:
             for epoch in range(start, cfg.epochs):
@@ -240,12 +242,14 @@ class Trainer:
                     now = time.perf_counter()
                     if progress is not None and now - shown >= 0.5:
                         shown = now
-                        progress.update(task, completed=step, loss=f"loss {float(loss.detach()):.4f}",
+                        progress.update(task, completed=step,
+                                        loss=f"loss {float(loss.detach()):.4f}",
                                         left=self._time_left(progress, task, now, deadline))
                     if cfg.max_steps is not None and step >= cfg.max_steps:
                         hist.stopped = "max_steps"
                         break
-                    if deadline is not None and self._out_of_time(now + val_seconds, deadline, several):
+                    if deadline is not None and self._out_of_time(now + val_seconds, deadline,
+                                                                  several):
                         hist.stopped = "time_budget"
                         break
                 if steps == 0:
@@ -285,8 +289,8 @@ class Trainer:
                     sched.step(monitor)
                 if progress is not None:
                     vtxt = f" val {hist.val_loss[-1]:.4f}" if hist.val_loss else ""
-                    progress.update(task, completed=step, loss=f"loss {train:.4f}{vtxt}",
-                                    left=self._time_left(progress, task, time.perf_counter(), deadline))
+                    left = self._time_left(progress, task, time.perf_counter(), deadline)
+                    progress.update(task, completed=step, loss=f"loss {train:.4f}{vtxt}", left=left)
                 if self.checkpoint is not None and distributed.is_main():
                     self._save_checkpoint(model, opt, sched, epoch, best, best_state, bad, hist)
                 if hist.stopped:
@@ -294,7 +298,8 @@ class Trainer:
                 if val_loss is not None and cfg.patience is not None and bad >= cfg.patience:
                     hist.stopped = "early_stopping"
                     break
-                if deadline is not None and self._out_of_time(time.perf_counter() + val_seconds, deadline, several):
+                late = time.perf_counter() + val_seconds
+                if deadline is not None and self._out_of_time(late, deadline, several):
                     hist.stopped = "time_budget"
                     break
         finally:
@@ -315,14 +320,16 @@ class Trainer:
             return torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=2)
         return None
 
-    def _cosine(self, opt, epoch: int, i: int, n_epoch: int | None, step: int, t0: float, several: bool) -> None:
+    def _cosine(self, opt, epoch: int, i: int, n_epoch: int | None, step: int, t0: float,
+                several: bool) -> None:
         """Set the learning rate of step `i` of `epoch`: cosine from lr down to lr/20 over the
-        largest fraction used of the epochs, the step budget and (one process only) the time budget."""
+        largest fraction used of the epochs, the step budget and (one process only) the time
+        budget."""
         cfg = self.config
         frac = (epoch + (i / n_epoch if n_epoch else 0.0)) / cfg.epochs
         if cfg.max_steps:
             frac = max(frac, step / cfg.max_steps)
-        if cfg.time_budget and not several:  # processes must agree on the rate: time differs between them
+        if cfg.time_budget and not several:  # processes must agree on the rate; time differs
             frac = max(frac, (time.perf_counter() - t0) / cfg.time_budget)
         low = cfg.lr * 0.05
         lr = low + (cfg.lr - low) * 0.5 * (1.0 + math.cos(math.pi * min(frac, 1.0)))
@@ -330,7 +337,7 @@ class Trainer:
             group["lr"] = lr
 
     def _out_of_time(self, when: float, deadline: float, several: bool) -> bool:
-        """Whether `when` passes the deadline (several processes: any of them, so all stop alike)."""
+        """Whether `when` passes the deadline (several processes: any of them, so all stop)."""
         late = when >= deadline
         if not several:
             return late
