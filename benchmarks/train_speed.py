@@ -6,7 +6,10 @@ device-resident panel (torch_window_view[idx]) and taking each relative to its m
 "mean", the default), DirectNet forward, loss, backward, gradient
 clipping and AdamW — i.e. tsrnn.nn.trainer.Trainer.fit over tsrnn.forecast.training.DeviceData.
 The bare loop runs nn.LSTM + the same Linear head on pre-built (B, T, F) tensors with the same
-loss, clipping and optimizer.
+loss, clipping and optimizer. When neuralforecast is installed (the `bench` extra), its LSTM
+(encoder 2 × H, input_size T, windows_batch_size B, the same horizon) is timed in the same run
+through NeuralForecast.fit: (time of 2 + n steps − time of 2 steps) per n × B windows.
+--threads-compare also times the Forecaster step and the bare loop at 1 and at 2 torch threads.
 
     python benchmarks/train_speed.py                     # shapes by device (see SHAPES)
     python benchmarks/train_speed.py --shapes 64x48x64 --steps 10
@@ -39,7 +42,7 @@ def sync(device):
         torch.cuda.synchronize()
 
 
-def forecaster_step_rate(B, T, Hd, steps, device, bf16):
+def forecaster_step_rate(B, T, Hd, steps, device, bf16, threads=None):
     """Windows/s of Trainer.fit on a DeviceData panel with enough windows for `steps` batches."""
 
     from tsrnn.data.windows import window_starts
@@ -66,7 +69,7 @@ def forecaster_step_rate(B, T, Hd, steps, device, bf16):
 
     def run(n):
         tr = Trainer(TrainConfig(epochs=1, schedule="none", patience=None, quiet=True, bf16=bf16,
-                                 device=str(device)))
+                                 device=str(device), threads=threads))
         tr.fit(net, lambda e: data.batches(e, B, 0, steps=n), loss_fn)
         sync(device)
 
@@ -107,6 +110,60 @@ def bare_rate(B, T, Hd, steps, device, bf16):
         step()
     sync(device)
     return steps * B / (time.perf_counter() - t0)
+
+
+def neuralforecast_rate(B, T, Hd, steps, threads):
+    """Windows/s of neuralforecast's LSTM training steps at the same shape (CPU), or None when
+    neuralforecast is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("neuralforecast") is None:
+        return None
+    import logging
+
+    import pandas as pd
+    import torch
+    from neuralforecast import NeuralForecast
+    from neuralforecast.models import LSTM
+
+    for name in ("pytorch_lightning", "lightning", "lightning.pytorch", "neuralforecast"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    n_series, length = 8, 4 * (T + HORIZON)
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"unique_id": np.repeat(np.arange(n_series), length),
+                       "ds": np.tile(pd.date_range("2000-01-01", periods=length, freq="h"), n_series),
+                       "y": rng.normal(size=n_series * length)})
+
+    def fit(n):
+        model = LSTM(h=HORIZON, input_size=T, encoder_hidden_size=Hd, encoder_n_layers=LAYERS, max_steps=n,
+                     batch_size=n_series, windows_batch_size=B, val_check_steps=10**6, random_seed=0,
+                     accelerator="cpu", enable_progress_bar=False, logger=False, enable_checkpointing=False,
+                     enable_model_summary=False)
+        torch.set_num_threads(threads)
+        t0 = time.perf_counter()
+        NeuralForecast(models=[model], freq="h").fit(df)
+        return time.perf_counter() - t0
+
+    warm = fit(2)
+    full = fit(2 + steps)
+    return steps * B / max(full - warm, 1e-9)
+
+
+def threads_rows(shape: str, steps: int, device) -> list[dict]:
+    """The Forecaster step and the bare loop at 1 and 2 torch threads (alternating, best of 2)."""
+    import torch
+
+    B, T, Hd = (int(v) for v in shape.split("x"))
+    best: dict = {}
+    for _ in range(2):
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            best[("bare", n)] = max(best.get(("bare", n), 0.0), bare_rate(B, T, Hd, steps, device, False))
+            best[("ours", n)] = max(best.get(("ours", n), 0.0),
+                                    forecaster_step_rate(B, T, Hd, steps, device, False, threads=n))
+    return [{"B×T×H": shape, "loop": name, "1 thread windows/s": round(best[(k, 1)]),
+             "2 threads windows/s": round(best[(k, 2)]), "2 ÷ 1": best[(k, 2)] / best[(k, 1)]}
+            for k, name in (("ours", "Forecaster step"), ("bare", "bare nn.LSTM"))]
 
 
 def memory_figure(device, windows=1_000_000, T=168):
@@ -165,6 +222,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=3, help="alternating runs per loop; the best is kept")
     ap.add_argument("--no-record", action="store_true")
+    ap.add_argument("--threads-compare", default="256x96x64",
+                    help="CPU: BxTxH at which 1 and 2 threads are compared ('' to skip)")
+    ap.add_argument("--no-peers", action="store_true", help="skip neuralforecast's LSTM")
     args = ap.parse_args()
     import torch
 
@@ -185,17 +245,32 @@ def main() -> None:
         for bf16 in precisions:
             # alternate the two loops and keep each one's best run: shared machines are noisy
             bare = ours = 0.0
+            peer = None if args.no_peers or device.type != "cpu" else 0.0
             for _ in range(args.repeats):
                 bare = max(bare, bare_rate(B, T, Hd, steps, device, bf16))
-                ours = max(ours, forecaster_step_rate(B, T, Hd, steps, device, bf16))
-            rows.append({"B×T×H": s, "precision": "bf16" if bf16 else "fp32", "bare nn.LSTM windows/s": round(bare),
-                         "Forecaster step windows/s": round(ours), "ratio": ours / bare})
+                ours = max(ours, forecaster_step_rate(B, T, Hd, steps, device, bf16, threads=args.threads))
+                if peer is not None:
+                    rate = neuralforecast_rate(B, T, Hd, steps, args.threads)
+                    peer = None if rate is None else max(peer, rate)
+                    torch.set_num_threads(args.threads)
+            row = {"B×T×H": s, "precision": "bf16" if bf16 else "fp32", "bare nn.LSTM windows/s": round(bare),
+                   "Forecaster step windows/s": round(ours), "ratio": ours / bare}
+            if peer is not None:
+                row.update({"neuralforecast LSTM windows/s": round(peer), "Forecaster ÷ neuralforecast": ours / peer})
+            rows.append(row)
             print(rows[-1], flush=True)
     import os
 
+    trows = threads_rows(args.threads_compare, steps, device) if args.threads_compare and device.type == "cpu" else []
+    for r in trows:
+        print(r, flush=True)
+    torch.set_num_threads(args.threads)
     body = (f"Load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores. Device {device}; {LAYERS} layers, horizon {HORIZON}, F = {F} input features, {steps} timed steps after "
             f"2 warm-up steps, best of {args.repeats} alternating runs, torch threads {args.threads}.\n\n" + markdown_table(rows)
             + "\n1M-window panel memory (input_len 168):\n\n" + markdown_table([mem]))
+    if trows:
+        body += ("\nTorch threads (CPU; what `threads=\"auto\"` = 1 thread rests on), same run, best of 2 "
+                 "alternating runs:\n\n" + markdown_table(trows))
     if not args.no_record:
         update_section(f"Training speed ({device.type})", body)
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 from tsrnn_cli.base import app
-from tsrnn_cli.common import handle_errors, refuse_given, split_list
+from tsrnn_cli.common import budget_seconds, handle_errors, refuse_given, set_threads, split_list
 from tsrnn_cli.options import (
     Duplicates,
     FileArg,
@@ -21,7 +21,9 @@ from tsrnn_cli.options import (
     Quiet,
     SeasonLength,
     TargetCol,
+    TimeBudget,
     TimeCol,
+    TrainThreads,
     read,
 )
 
@@ -52,6 +54,8 @@ def backtest_command(
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes (-1: all cores): with --refit, the fits of every window and model in parallel; with --no-refit, the series of each statistical fit.")] = 1,
     force: Force = False,
     quiet: Quiet = False,
+    threads: TrainThreads = None,
+    time_budget: TimeBudget = None,
 ) -> None:
     """Backtest models on FILE and print mean metrics per model, best MASE first."""
     from tsrnn_cli.forecast import default_horizon
@@ -65,17 +69,20 @@ def backtest_command(
     # every option is checked before the data is read or anything is fitted
     keys = check_models(split_list(models), "--models")
     if not any(is_neural(k) for k in keys):
-        refuse_given(ctx, ("epochs", "seed", "device"), f"to the statistical models of --models {models}")
+        refuse_given(ctx, ("epochs", "seed", "device", "threads", "time_budget"),
+                     f"to the statistical models of --models {models}")
     if not refit and all(is_neural(k) for k in keys):
         refuse_given(ctx, ("jobs",), f"with --no-refit to the neural models of --models {models}")
     parse_levels(level)
+    budget = budget_seconds(time_budget)
+    set_threads(threads)
     outs = Outputs(force)
     outs.add(output, "-o", "frame")
     check_writable(output, force, "-o")
     df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates)
     h = horizon or default_horizon(df.attrs["freq"])
     ests = [make_estimator(k, h, season_length=season_length, epochs=epochs, seed=seed, device=device, quiet=True,
-                           n_jobs=jobs) for k in keys]
+                           n_jobs=jobs, threads=threads or "auto", time_budget=budget) for k in keys]
     if not quiet:
         err.print(f"backtesting {', '.join(e.alias for e in ests)} on {df['unique_id'].nunique()} series, "
                   f"{windows} window(s), horizon {h}")

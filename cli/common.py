@@ -82,6 +82,14 @@ def set_threads(threads: int | None) -> None:
         torch.set_num_threads(threads)
 
 
+def budget_seconds(time_budget: str | None) -> float | None:
+    """--time-budget in seconds (None when not given); a ConfigError names the option when it is
+    not a duration. Checked before any data is read."""
+    from tsrnn.nn.budget import parse_duration
+
+    return parse_duration(time_budget, "--time-budget")
+
+
 def split_list(text: str | None) -> list[str] | None:
     if text is None:
         return None

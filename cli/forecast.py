@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 from tsrnn_cli.base import app
-from tsrnn_cli.common import given, handle_errors, refuse_given, split_list
+from tsrnn_cli.common import (
+    budget_seconds,
+    given,
+    handle_errors,
+    refuse_given,
+    set_threads,
+    split_list,
+)
 from tsrnn_cli.options import (
     Duplicates,
     FileArg,
@@ -22,7 +29,9 @@ from tsrnn_cli.options import (
     Quiet,
     SeasonLength,
     TargetCol,
+    TimeBudget,
     TimeCol,
+    TrainThreads,
     read,
 )
 
@@ -61,6 +70,8 @@ def forecast_command(
     jobs: Jobs = 1,
     force: Force = False,
     quiet: Quiet = False,
+    threads: TrainThreads = None,
+    time_budget: TimeBudget = None,
 ) -> None:
     """Forecast every series of FILE HORIZON steps ahead."""
     from tsrnn_cli.render import err, table
@@ -72,7 +83,7 @@ def forecast_command(
 
     # every option is checked before the data is read or anything is fitted
     if model_file is not None:
-        refuse_given(ctx, ("model", "season_length", "epochs", "seed", "jobs"),
+        refuse_given(ctx, ("model", "season_length", "epochs", "seed", "jobs", "time_budget"),
                      f"with --model-file: {model_file} forecasts as it was fitted")
         if backend not in ("torch", "numba"):
             raise ConfigError(f"--backend '{backend}' is unknown; use torch or numba")
@@ -82,11 +93,14 @@ def forecast_command(
         refuse_given(ctx, ("backend",), "without --model-file (it says how to run a saved model)")
         keys = check_models(split_list(model) if given(ctx, "model") else ["ets"], "--model")
         if not any(is_neural(k) for k in keys):
-            refuse_given(ctx, ("epochs", "seed", "device"), f"to the statistical models of --model {model}")
+            refuse_given(ctx, ("epochs", "seed", "device", "threads", "time_budget"),
+                         f"to the statistical models of --model {model}")
         if all(is_neural(k) for k in keys):
             refuse_given(ctx, ("season_length", "jobs"), f"to the neural models of --model {model}")
     if plot is None:
         refuse_given(ctx, ("plot_series",), "without --plot")
+    budget = budget_seconds(time_budget)
+    set_threads(threads)
     outs = Outputs(force)
     outs.add(output, "-o", "frame")
     outs.add(plot, "--plot", "plot")
@@ -109,7 +123,8 @@ def forecast_command(
         frames = []
         for key in keys:
             est = make_estimator(key, h, season_length=season_length, epochs=epochs, seed=seed,
-                                 device=device, quiet=quiet, n_jobs=jobs)
+                                 device=device, quiet=quiet, n_jobs=jobs,
+                                 threads=threads or "auto", time_budget=budget)
             if not quiet:
                 err.print(f"fitting {est.alias} on {df['unique_id'].nunique()} series ({len(df)} rows, freq {freq_})")
             frames.append(est.fit(df).predict(level=levels or None))

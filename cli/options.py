@@ -16,6 +16,13 @@ FillGaps = Annotated[str | None, typer.Option("--fill-gaps", help="Fill missing 
 FillNan = Annotated[str | None, typer.Option("--fill-nan", help="Fill missing values: interpolate, ffill or zero (default: error).")]
 Duplicates = Annotated[str, typer.Option("--duplicates", help="Rows of one series at the same timestamp: error, first, last or mean.")]
 Threads = Annotated[int | None, typer.Option("--threads", min=1, help="CPU threads for torch (default: torch's own choice).")]
+TrainThreads = Annotated[int | None, typer.Option(
+    "--threads", min=1,
+    help="CPU threads for torch (default: OMP_NUM_THREADS, else 1 while training on CPU, the fastest here).")]
+TimeBudget = Annotated[str | None, typer.Option(
+    "--time-budget",
+    help="Stop training neural models after this long, keeping the best validation weights: seconds or "
+         "e.g. 90s, 10m, 1h (default: a step budget of about 10 min on 2 CPU cores; see --help of train).")]
 Force = Annotated[bool, typer.Option("--force", help="Overwrite existing output files.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
 Horizon = Annotated[int | None, typer.Option("--horizon", min=1, help="Steps to forecast (default: one season; 6 for yearly or unknown seasons).")]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 from tsrnn_cli.base import app
-from tsrnn_cli.common import handle_errors
+from tsrnn_cli.common import budget_seconds, handle_errors, set_threads
 from tsrnn_cli.options import (
     Duplicates,
     FileArg,
@@ -18,7 +18,9 @@ from tsrnn_cli.options import (
     IdCol,
     Quiet,
     TargetCol,
+    TimeBudget,
     TimeCol,
+    TrainThreads,
     read,
 )
 
@@ -55,6 +57,8 @@ def train_command(
     duplicates: Duplicates = "error",
     force: Force = False,
     quiet: Quiet = False,
+    threads: TrainThreads = None,
+    time_budget: TimeBudget = None,
 ) -> None:
     """Train a recurrent forecaster on every series of FILE and save it to -o."""
     from tsrnn.nn.distributed import is_main, teardown
@@ -63,7 +67,9 @@ def train_command(
     params = dict(model=model, horizon=horizon, input_len=input_len, hidden=hidden, layers=layers, epochs=epochs,
                   batch_size=batch_size, scaler=scaler, window_norm=None if window_norm == "none" else window_norm,
                   seed=seed, device=device)
+    params.update(threads=threads or "auto", time_budget=budget_seconds(time_budget))
     _check_params(params)  # every option, then the output, before any work
+    set_threads(threads)
     outs = Outputs(force)
     outs.add(output, "-o")
     quiet = quiet or not is_main()  # under torchrun, process 0 alone reports

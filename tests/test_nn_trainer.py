@@ -124,3 +124,30 @@ def test_cuda_bf16_training_learns_and_checkpoint_loads_on_cpu(tmp_path):
     assert hist.train_loss[-1] < 0.05 * hist.train_loss[0]
     state = torch.load(ck, map_location="cpu", weights_only=True)  # a CUDA checkpoint read on CPU
     assert state["model"]["weight"].device.type == "cpu"
+
+
+def test_resume_continues_the_step_budget(tmp_path):
+    # the step count is part of the checkpoint: the cosine rate and max_steps continue from it
+    ck = tmp_path / "ck.pt"
+    cfg = dict(epochs=10, lr=0.05, quiet=True, patience=None, max_steps=22)
+    model_a, batches, loss_fn, val = _problem()
+    full = Trainer(TrainConfig(**cfg)).fit(model_a, batches, loss_fn, val)
+    assert full.steps == 22 and full.stopped == "max_steps" and len(full.train_loss) == 6
+
+    model_b, _, _, _ = _problem()
+
+    def interrupted(epoch):
+        if epoch >= 2:
+            raise KeyboardInterrupt
+        return batches(epoch)
+
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(TrainConfig(**cfg), checkpoint=ck).fit(model_b, interrupted, loss_fn, val)
+    model_c, _, _, _ = _problem()
+    hist = Trainer(TrainConfig(**cfg), checkpoint=ck).fit(model_c, batches, loss_fn, val, resume=True)
+    assert hist.steps == 22 and hist.train_loss == pytest.approx(full.train_loss, rel=1e-6)
+    torch.testing.assert_close(model_c.weight, model_a.weight)
+    d = hist.to_dict()
+    assert d["steps"] == 22 and d["stopped"] == "max_steps"
+    back = type(hist).from_dict(d)
+    assert (back.steps, back.best_step, back.stopped) == (hist.steps, hist.best_step, hist.stopped)

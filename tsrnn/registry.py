@@ -50,15 +50,19 @@ def make_estimator(
     quiet: bool = True,
     input_len: int | None = None,
     n_jobs: int | None = 1,
+    threads: int | str | None = "auto",
+    time_budget: float | str | None = None,
 ):
     """Build an unfitted estimator by name: a statistical model (naive, snaive, drift, mean, ets,
     arima, theta) or a neural forecaster (rnn, lstm, gru, seq2seq). n_jobs: processes for the
-    per-series fits of statistical models."""
+    per-series fits of statistical models; threads, time_budget: the neural forecaster's training
+    threads and wall-clock budget (see Forecaster)."""
     key = name.strip().lower()
     if key in NEURAL:
         from tsrnn.forecaster import Forecaster
 
-        opts = {"seed": seed, "device": device, "quiet": quiet}
+        opts = {"seed": seed, "device": device, "quiet": quiet, "threads": threads,
+                "time_budget": time_budget}
         if epochs is not None:
             opts["epochs"] = epochs
         if input_len is not None:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from tsrnn.base import BaseEstimator
+from tsrnn.baselines.mstl import MSTL
 from tsrnn.baselines.seasonal import Naive2
 from tsrnn.baselines.simple import Drift, HistoricMean, Naive, SeasonalNaive
 from tsrnn.baselines.stats import AutoARIMA, AutoETS, Theta
@@ -29,6 +30,7 @@ MODELS = {
     "ets": (lambda m: AutoETS(m), 4),
     "arima": (lambda m: AutoARIMA(m), 6),
     "theta": (lambda m: Theta(m), 4),
+    "mstl": (lambda m: MSTL(m), 4),
 }
 ALIASES = {"seasonal_naive": "snaive", "seasonalnaive": "snaive", "autoets": "ets", "autoarima": "arima"}
 
@@ -51,7 +53,8 @@ def model_key(name: str) -> str:
 class StatsForecaster(BaseEstimator):
     """A statistical model fitted per series of a panel.
 
-    model: one of naive, naive2 (M4's benchmark), snaive, drift, mean, ets, arima, theta.
+    model: one of naive, naive2 (M4's benchmark), snaive, drift, mean, ets, arima, theta, mstl
+    (several seasons, e.g. 24 and 168 for hourly data, removed by MSTL; ETS on the rest).
     horizon: steps to forecast. season_length: overrides the one inferred from the frequency
     (hourly 24, daily 7, weekly 52, monthly 12, quarterly 4, yearly 1).
     alias: the `model` column value (default: the model's own name, e.g. 'ETS').

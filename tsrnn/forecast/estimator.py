@@ -33,6 +33,7 @@ from tsrnn.forecast.inputs import (
 from tsrnn.forecast.options import model_space, resolve_prep
 from tsrnn.forecast.transforms import forward_values, inverse_values, seasonal_base, to_segments
 from tsrnn.frames import forecast_frame, parse_levels
+from tsrnn.nn.budget import check_budget_options
 
 MODELS = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU", "seq2seq": "Seq2Seq"}
 BACKENDS = ("torch", "numba")
@@ -74,6 +75,13 @@ class Forecaster(BaseEstimator):
     (0: one linear head; seq2seq ignores it).
     Training: epochs, batch_size, lr, weight_decay, clip, patience, schedule, steps_per_epoch,
     seed, device ("auto" | "cpu" | "cuda"), bf16 (autocast on CUDA), quiet.
+    Budget: max_steps — "auto" (default) caps the optimisation steps so that training takes about
+    10 minutes on a 2-core CPU, sized from the number of windows and the network's shapes (epochs
+    are then cut to a random sample of windows each), None runs every epoch in full, an int caps
+    the steps; time_budget — seconds or "10m": training stops then and keeps the best validation
+    weights (a step budget is reproducible with the seed, a time budget is not: where it stops
+    depends on the machine's speed and load); threads — torch CPU threads while training ("auto":
+    OMP_NUM_THREADS when set, else 1 on CPU, the fastest at these shapes; None: torch's own).
 
     With several target columns (read_series target_col="a,b") the first is forecast and the
     others are past inputs, like `exog`.
@@ -90,7 +98,9 @@ class Forecaster(BaseEstimator):
                  epochs: int = 30, batch_size: int = 256,
                  lr: float = 2e-3, weight_decay: float = 1e-4, clip: float = 1.0, patience: int | None = 5,
                  schedule: str = "cosine", steps_per_epoch: int | None = None, seed: int = 0,
-                 device: str = "auto", bf16: bool = True, quiet: bool = False):
+                 device: str = "auto", bf16: bool = True, quiet: bool = False,
+                 max_steps: int | str | None = "auto", time_budget: float | str | None = None,
+                 threads: int | str | None = "auto"):
         self.model, self.horizon, self.input_len, self.hidden, self.layers = model, horizon, input_len, hidden, layers
         self.cell, self.dropout, self.bidirectional, self.layer_norm = cell, dropout, bidirectional, layer_norm
         self.attention, self.teacher_forcing, self.quantiles, self.loss = attention, teacher_forcing, quantiles, loss
@@ -100,6 +110,7 @@ class Forecaster(BaseEstimator):
         self.epochs, self.batch_size, self.lr, self.weight_decay, self.clip = epochs, batch_size, lr, weight_decay, clip
         self.patience, self.schedule, self.steps_per_epoch = patience, schedule, steps_per_epoch
         self.seed, self.device, self.bf16, self.quiet = seed, device, bf16, quiet
+        self.max_steps, self.time_budget, self.threads = max_steps, time_budget, threads
 
     @property
     def alias(self) -> str:
@@ -139,6 +150,7 @@ class Forecaster(BaseEstimator):
         if self.window_norm not in WINDOW_NORMS:
             raise ConfigError(f"window_norm '{self.window_norm}' is unknown; "
                               "use one of 'auto', 'mean', 'season', 'last', None")
+        check_budget_options(self.max_steps, self.time_budget, self.threads)
         if not 0 <= float(self.teacher_forcing) <= 1:
             raise ConfigError(f"teacher_forcing must be in [0, 1] (got {self.teacher_forcing})")
         if not (0 <= float(self.val_size) < 1 or float(self.val_size) == int(self.val_size) >= 1):

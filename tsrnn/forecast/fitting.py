@@ -15,8 +15,15 @@ from tsrnn.forecast.training import (
     predict_windows,
     run_net,
 )
+from tsrnn.nn.budget import VAL_WINDOWS, forecast_plan
 from tsrnn.nn.heads import DirectNet, Seq2SeqNet
-from tsrnn.nn.trainer import TrainConfig, Trainer, resolve_device, seed_everything
+from tsrnn.nn.trainer import (
+    TrainConfig,
+    Trainer,
+    resolve_device,
+    seed_everything,
+    validation_sample,
+)
 
 
 def build_net(cfg: dict) -> torch.nn.Module:
@@ -37,6 +44,8 @@ def fit_network(est, cfg: dict, inputs: np.ndarray, sidx: np.ndarray, train: np.
     tc = TrainConfig(epochs=int(est.epochs), lr=float(est.lr), weight_decay=float(est.weight_decay),
                      clip=float(est.clip), patience=est.patience, schedule=est.schedule, seed=int(est.seed),
                      device=est.device, bf16=bool(est.bf16), quiet=bool(est.quiet))
+    plan = forecast_plan(est, cfg, len(train))  # step budget, time budget, threads
+    tc.max_steps, tc.time_budget, tc.threads = plan.max_steps, plan.time_budget, plan.threads
     trainer = Trainer(tc)
     device = trainer.device
     n_cal = cfg["n_future"]
@@ -52,7 +61,8 @@ def fit_network(est, cfg: dict, inputs: np.ndarray, sidx: np.ndarray, train: np.
 
     def batches(epoch: int):
         ratio = 1.0 - (1.0 - tf_end) * (epoch / max(1, epochs - 1))
-        return ((idx, ratio) for idx in data.batches(epoch, int(est.batch_size), int(est.seed), est.steps_per_epoch))
+        return [(idx, ratio)
+                for idx in data.batches(epoch, int(est.batch_size), int(est.seed), plan.steps_per_epoch)]
 
     def loss_fn(model, batch):
         idx, ratio = batch
@@ -61,12 +71,14 @@ def fit_network(est, cfg: dict, inputs: np.ndarray, sidx: np.ndarray, train: np.
 
     val_loss = None
     if len(val):
+        scored = validation_sample(data.val, VAL_WINDOWS, int(est.seed))
+
         def val_loss(model):
             total = torch.zeros((), device=device)
-            for part in torch.split(data.val, 4096):
+            for part in torch.split(scored, 4096):
                 x, fut, y, sid = data.gather(part)
                 total += loss(run_net(model, kind, x, fut, sid), y).float() * len(part)
-            return float(total.item()) / len(data.val)
+            return float(total.item()) / len(scored)
 
     hist = trainer.fit(net, batches, loss_fn, val_loss)
     # split-conformal half-widths from the validation windows (in-sample windows when none)
