@@ -9,6 +9,9 @@ import typer
 from tsrnn_cli.app import app
 from tsrnn_cli.common import handle_errors, split_list
 from tsrnn_cli.options import (
+    DateFormat,
+    DayFirst,
+    Decimal,
     Duplicates,
     FileArg,
     FillGaps,
@@ -21,6 +24,7 @@ from tsrnn_cli.options import (
     Level,
     Quiet,
     SeasonLength,
+    Sep,
     TargetCol,
     TimeCol,
     read,
@@ -49,6 +53,10 @@ def forecast_command(
     fill_gaps: FillGaps = None,
     fill_nan: FillNan = None,
     duplicates: Duplicates = "error",
+    sep: Sep = None,
+    decimal: Decimal = None,
+    date_format: DateFormat = None,
+    dayfirst: DayFirst = None,
     level: Level = None,
     season_length: SeasonLength = None,
     epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Training epochs (neural models).")] = None,
@@ -71,7 +79,8 @@ def forecast_command(
     check_writable(output, force, "-o")
     check_writable(plot, force, "--plot")
     levels = parse_levels(level)
-    df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates)
+    df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates,
+              sep, decimal, date_format, dayfirst)
     freq_ = df.attrs["freq"]
     if model_file is not None:
         from tsrnn.forecaster import Forecaster
