@@ -22,10 +22,10 @@ from tsrnn.errors import ConfigError, DataError
 
 LOWEST, HIGHEST = pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D")
 _MISSING = {"", "nan", "nat", "none", "null", "na", "n/a"}
-_NUMBER = re.compile(r"[+-]?\d+(?:\.\d*)?(?:[eE][+-]?\d+)?")
+_NUMBER = r"[+-]?\d+(?:\.\d*)?(?:[eE][+-]?\d+)?"
 # digit strings read as dates: length -> format
 _DIGIT_FORMATS = {4: "%Y", 6: "%Y%m", 8: "%Y%m%d", 10: "%Y%m%d%H", 12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}
-_AWARE = re.compile(r".*\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:Z|[+-]\d\d(?::?\d\d)?|UTC|GMT)", re.IGNORECASE)
+_AWARE = r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:[Zz]|[+-]\d\d(?::?\d\d)?|UTC|GMT|utc|gmt)$"
 _SHORT_YEAR = re.compile(r"\d{1,3}[-/.]\d{1,2}(?:[-/.]\d{1,3})?")
 _EXTRA_FORMATS = ("%b %Y", "%B %Y", "%Y %b", "%Y %B", "%b-%Y", "%Y-%b", "%d %b %Y", "%d-%b-%Y")
 RANGE_TEXT = f"{LOWEST:%Y-%m-%d} to {HIGHEST:%Y-%m-%d}"
@@ -88,15 +88,11 @@ def _from_datetimes(col: pd.Series, name: str, where: str, line_offset: int) -> 
 def _from_text(text, name, where, line_offset, date_format, dayfirst) -> np.ndarray:
     text = text.reset_index(drop=True)
     _check_missing(text.str.lower().isin(_MISSING).to_numpy(), text, name, where, line_offset)
-    aware = text.str.fullmatch(_AWARE).to_numpy()
-    if aware.any() and not aware.all():
-        i = int(np.flatnonzero(aware != aware[0])[0])
-        raise DataError(
-            f"{where}: column '{name}' mixes timestamps with and without a UTC offset (line "
-            f"{line_offset}: '{text.iat[0]}', line {i + line_offset}: '{text.iat[i]}'); "
-            "give every value an offset or none"
-        )
-    utc = bool(aware.all())
+    sample = _sample(text)
+    aware = text.str.contains(_AWARE).to_numpy() if sample.str.contains(_AWARE).any() else None
+    if aware is not None and not aware.all():
+        _refuse_mixed_zones(text, int(np.flatnonzero(aware != aware[0])[0]), name, where, line_offset)
+    utc = aware is not None
     if date_format is not None:
         parsed = _parse_with(text, date_format, utc, strict_format=True)
         bad = parsed.isna().to_numpy()
@@ -107,10 +103,9 @@ def _from_text(text, name, where, line_offset, date_format, dayfirst) -> np.ndar
                 f"--date-format '{date_format}'"
             )
         return _to_ns(parsed, text, name, where, line_offset)
-    if text.str.fullmatch(_NUMBER).all():
+    if sample.str.fullmatch(_NUMBER).all() and text.str.fullmatch(_NUMBER).all():
         return _from_digits(text, name, where, line_offset)
     candidates = _candidates(text, dayfirst)
-    sample = _sample(text)
     survivors = [f for f in candidates if _parse_with(sample, f, utc).notna().all()]
     fits, best, best_bad = [], None, None
     for fmt in survivors or candidates[:1]:
@@ -125,6 +120,10 @@ def _from_text(text, name, where, line_offset, date_format, dayfirst) -> np.ndar
             best, best_bad = _best_on(sample, candidates, utc)
             best_bad = _parse_with(text, best, utc).isna().to_numpy() if best is not None else None
         i = int(np.flatnonzero(best_bad)[0]) if best_bad is not None and best_bad.any() else 0
+        if not utc:  # an offset the sample did not show
+            aware = text.str.contains(_AWARE).to_numpy()
+            if aware.any():
+                _refuse_mixed_zones(text, int(np.flatnonzero(aware != aware[0])[0]), name, where, line_offset)
         raise DataError(_unparsable(text.iat[i], name, where, i + line_offset, best))
     fmt, parsed = fits[0]
     for other, alt in fits[1:]:
@@ -138,6 +137,16 @@ def _from_text(text, name, where, line_offset, date_format, dayfirst) -> np.ndar
                 f"(e.g. {fmt})"
             )
     return _to_ns(parsed, text, name, where, line_offset)
+
+
+def _refuse_mixed_zones(text: pd.Series, i: int, name: str, where: str, line_offset: int) -> None:
+    """Raise the error for a column whose value i has a UTC offset and value 0 has none, or the
+    reverse."""
+    raise DataError(
+        f"{where}: column '{name}' mixes timestamps with and without a UTC offset (line "
+        f"{line_offset}: '{text.iat[0]}', line {i + line_offset}: '{text.iat[i]}'); "
+        "give every value an offset or none"
+    )
 
 
 def _sample(text: pd.Series) -> pd.Series:
@@ -210,7 +219,8 @@ def _usable(fmt: str) -> bool:
     """Two-digit years are a guess about the century, and year-day-month is not a real order."""
     if "%y" in fmt:
         return False
-    return not (fmt.startswith("%Y") and _day_order(fmt) is True)
+    y, d, m = fmt.find("%Y"), fmt.find("%d"), fmt.find("%m")
+    return not (0 <= y < d < m)
 
 
 def _day_order(fmt: str) -> bool | None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -21,9 +20,9 @@ from tsrnn.errors import ConfigError, DataError
 SEPARATORS = (",", ";", "\t")
 SEP_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'", " ": "space"}
 _SNIFF_LINES = 50
-_COMMA_NUMBER = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
-_DOT_NUMBER = re.compile(r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?")
-_THOUSANDS_LIKE = re.compile(r"[+-]?\d{1,3},\d{3}")
+_COMMA_NUMBER = r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?"
+_DOT_NUMBER = r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?"
+_THOUSANDS_LIKE = r"[+-]?\d{1,3},\d{3}"
 
 
 def sep_name(sep: str) -> str:
@@ -107,9 +106,11 @@ def detect_decimal(frame: pd.DataFrame) -> str:
     """The decimal mark of the value columns of `frame` (strings): ',' when some values look like
     '1,5' and none like '1.5', else '.'. Raises DataError when every comma number could as well
     be a thousands separator ('1,500')."""
+    texts = [(c, frame[c].astype(str).str.strip()) for c in frame.columns]
+    if not any(t.str.contains(",", regex=False).any() for _, t in texts):
+        return "."  # the common case, decided without a regular expression
     comma, dot, sure, example = False, False, False, None
-    for c in frame.columns:
-        text = frame[c].astype(str).str.strip()
+    for c, text in texts:
         is_comma = text.str.fullmatch(_COMMA_NUMBER)
         if is_comma.any():
             comma = True

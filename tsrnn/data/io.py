@@ -328,7 +328,7 @@ def _to_float(col: pd.Series, name: str, where: str, line_offset: int, fill_nan:
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise DataError(
-                f"{where}: column '{name}' line {i + line_offset}: '{text.iloc[i]}' is not a number"
+                f"{where}: column '{name}' line {i + line_offset}: {_show(text.iloc[i])} is not a number"
                 + _decimal_hint(text.iloc[i], decimal)
             )
         out = num.to_numpy(dtype=np.float64)
@@ -343,6 +343,11 @@ def _to_float(col: pd.Series, name: str, where: str, line_offset: int, fill_nan:
             )
         out = np.where(inf, np.nan, out)
     return out
+
+
+def _show(value: str) -> str:
+    """A cell quoted for a message; control characters (a NUL byte) escaped."""
+    return f"'{value}'" if value.isprintable() else repr(value)
 
 
 def _decimal_hint(value: str, decimal: str) -> str:
