@@ -24,9 +24,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from fuzz_read_cases import Case, check_known, csv_files, known_series, run_case  # noqa: E402
 
-from tsrnn.errors import TsrnnError  # noqa: E402
+def _cases():
+    """tests/fuzz_read_cases, imported late so that atheris can instrument tsrnn first."""
+    import fuzz_read_cases
+
+    return fuzz_read_cases
 
 
 class Tally:
@@ -34,12 +37,14 @@ class Tally:
         self.out, self.n, self.read, self.refused = out, 0, 0, collections.Counter()
         self.failures: dict[str, str] = {}
 
-    def judge(self, case: Case, work: Path, known: bool) -> None:
+    def judge(self, case, work: Path, known: bool) -> None:
+        from tsrnn.errors import TsrnnError
+
         self.n += 1
         try:
-            res = run_case(case, work)
+            res = _cases().run_case(case, work)
             if known:
-                check_known(case, res)
+                _cases().check_known(case, res)
         except Exception as e:  # noqa: BLE001 - a fuzz harness records every failure kind
             self.record(case, e)
             return
@@ -48,7 +53,7 @@ class Tally:
         else:
             self.read += 1
 
-    def record(self, case: Case, e: Exception) -> None:
+    def record(self, case, e: Exception) -> None:
         tb = traceback.extract_tb(e.__traceback__)
         where = next((f"{Path(f.filename).name}:{f.lineno}" for f in reversed(tb) if "tsrnn" in f.filename), "?")
         key = f"{type(e).__name__} at {where}: {re.sub(r'[0-9]+', 'N', str(e))[:80]}"
@@ -78,7 +83,7 @@ def run_hypothesis(tally: Tally, examples: int, seed: int | None) -> None:
     work = Path(tempfile.mkdtemp(prefix="fuzz_read_"))
     cfg = settings(max_examples=examples, deadline=None, database=None,
                    suppress_health_check=list(HealthCheck))
-    for strategy, known in ((csv_files(), False), (known_series(), True)):
+    for strategy, known in ((_cases().csv_files(), False), (_cases().known_series(), True)):
         prop = cfg(given(case=strategy)(_judge_with(tally, work, known)))
         if seed is not None:
             prop = hseed(seed)(prop)
@@ -95,16 +100,27 @@ def _judge_with(tally: Tally, work: Path, known: bool):
 def run_atheris(tally: Tally, runs: int) -> None:
     import atheris
 
+    with atheris.instrument_imports(include=["tsrnn"]):  # coverage feedback from tsrnn's code
+        import tsrnn.data.dates  # noqa: F401
+        import tsrnn.data.dialect  # noqa: F401
+        import tsrnn.data.freq  # noqa: F401
+        import tsrnn.data.gaps  # noqa: F401
+        import tsrnn.data.io  # noqa: F401
+    Case = _cases().Case
     work = Path(tempfile.mkdtemp(prefix="fuzz_read_"))
     options = [{}, {"fill_nan": "zero", "fill_gaps": "zero"}, {"dayfirst": True}, {"sep": ";", "decimal": ","},
                {"duplicates": "mean", "fill_nan": "interpolate"}]
 
+    t0 = time.perf_counter()
+
+    calls = [0]
+
     def one(data: bytes) -> None:
-        if not data:
-            return
-        tally.judge(Case(data[1:], "s.csv", options[data[0] % len(options)]), work, known=False)
-        if tally.n >= runs:
-            raise SystemExit(0)
+        calls[0] += 1
+        if data:
+            tally.judge(Case(data[1:], "s.csv", options[data[0] % len(options)]), work, known=False)
+        if calls[0] % 2000 == 0 or calls[0] == runs:  # libFuzzer exits without returning here
+            tally.report(time.perf_counter() - t0)
 
     seeds = Path(tempfile.mkdtemp(prefix="fuzz_read_seeds_"))
     corpus = Path(__file__).resolve().parents[1] / "tests" / "fuzz_corpus" / "read_series"
@@ -112,11 +128,8 @@ def run_atheris(tally: Tally, runs: int) -> None:
         (seeds / f"{k}").write_bytes(b"\x00" + p.read_bytes())
     (seeds / "iso").write_bytes(b"\x00ds,y\n2020-01-01,1\n2020-01-02,2\n2020-01-03,3\n")
     (seeds / "eu").write_bytes(b"\x03date;value\n01.01.2020;1,5\n02.01.2020;2,5\n13.01.2020;3\n")
-    atheris.Setup([sys.argv[0], str(seeds), f"-runs={runs}"], one)
-    try:
-        atheris.Fuzz()
-    except SystemExit:
-        pass
+    atheris.Setup([sys.argv[0], str(seeds), f"-runs={runs}", "-max_len=4096"], one)
+    atheris.Fuzz()
 
 
 def main() -> None:

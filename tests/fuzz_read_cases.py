@@ -139,12 +139,18 @@ def csv_files(draw) -> Case:
     sep = draw(st.sampled_from(SEPS + ["|"]))
     ncol = draw(st.integers(1, 4))
     header = [draw(st.sampled_from(NAMES) | st.text(max_size=6)) for _ in range(ncol)]
+    if draw(st.booleans()):
+        header[0] = draw(st.sampled_from(["ds", "date", "timestamp", "Month"]))
+    with_id = ncol >= 3 and draw(st.booleans())
+    if with_id:
+        header[1] = "unique_id"
     nrows = draw(st.integers(0, 25))
     # mostly columnar: a date-like column and a number column, with random cells mixed in
     fmt = draw(st.sampled_from(DATE_FORMATS))
     start = draw(st.datetimes(min_value=datetime(1600, 1, 1), max_value=datetime(2300, 1, 1)))
     step = draw(st.sampled_from([timedelta(days=1), timedelta(hours=1), timedelta(days=31),
                                  timedelta(days=366), timedelta(minutes=5)]))
+    jitter = draw(st.integers(0, 3)) == 0  # repeated, missing and out-of-order timestamps
     rows = []
     for i in range(nrows):
         row = []
@@ -152,10 +158,13 @@ def csv_files(draw) -> Case:
             if draw(st.integers(0, 9)) == 0:
                 row.append(draw(_cell()))
             elif j == 0:
+                k = i if not jitter else draw(st.integers(max(0, i - 2), i + 2))
                 try:
-                    row.append((start + i * step).strftime(fmt))
+                    row.append((start + k * step).strftime(fmt))
                 except (ValueError, OverflowError):
                     row.append(draw(_cell()))
+            elif j == 1 and with_id:
+                row.append(draw(st.sampled_from(["a", "b", " a", "1"])))
             else:
                 row.append(repr(draw(st.floats(-1e6, 1e6, allow_nan=False)))
                            if draw(st.booleans()) else str(draw(st.integers(-1000, 1000))))
@@ -185,7 +194,15 @@ def csv_files(draw) -> Case:
         "dayfirst": st.booleans(),
         "sep": st.sampled_from([",", ";", "tab"]),
         "decimal": st.sampled_from([".", ","]),
+        "freq": st.sampled_from(["D", "h", "MS", "YS", "2h", "W", "0D", "-1h", "M", "xyz"]),
+        "regular": st.just(False),
+        "time_col": st.sampled_from(header),
+        "target_col": st.sampled_from(header[1:] or ["y"]),
+        "id_col": st.sampled_from(header),
+        "date_format": st.sampled_from(DATE_FORMATS + ["%Q", "%", ""]),
     }))
+    if options.get("regular") is False:
+        options.pop("fill_gaps", None)
     return Case(data, name, options)
 
 
@@ -266,5 +283,15 @@ def known_series(draw) -> Case:
     comma_nums = [num(v) for vs in values.values() for v in vs if "," in num(v)]
     thousands = decimal == "," and bool(comma_nums) and all(
         len(c.split(",")[1]) == 3 and len(c.split(",")[0].lstrip("-")) <= 3 for c in comma_nums)
-    return Case(data, "s.csv", {}, truth, ambiguous_dates=_other_order_fits(texts, fmt),
-                thousands_like=thousands)
+    options = {}
+    order = fmt.find("%d") < fmt.find("%m") if "%d" in fmt and "%m" in fmt else None
+    how = draw(st.sampled_from(["detect", "detect", "dayfirst", "date_format", "dialect"]))
+    if how == "dayfirst" and order is not None:
+        options["dayfirst"] = order
+    elif how == "date_format":
+        options["date_format"] = fmt
+    elif how == "dialect":
+        options.update(sep=draw(st.sampled_from([sep, {"\t": "tab"}.get(sep, sep)])), decimal=decimal)
+    return Case(data, "s.csv", options, truth,
+                ambiguous_dates=_other_order_fits(texts, fmt) and not {"dayfirst", "date_format"} & set(options),
+                thousands_like=thousands and "decimal" not in options)

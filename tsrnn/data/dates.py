@@ -209,8 +209,8 @@ def _candidates(text: pd.Series, dayfirst: bool | None) -> list[str]:
         swapped = _swap_day_month(fmt)
         if swapped and swapped not in found and _usable(swapped):
             found.append(swapped)
-    if dayfirst is not None:
-        found = [f for f in found if _day_order(f) in (None, dayfirst)]
+    if dayfirst is not None:  # year-first formats are always year-month-day
+        found = [f for f in found if _day_order(f) in (None, dayfirst) or _year_first(f)]
     found += [f for f in ("ISO8601", *_EXTRA_FORMATS) if f not in found]
     return found
 
@@ -221,6 +221,11 @@ def _usable(fmt: str) -> bool:
         return False
     y, d, m = fmt.find("%Y"), fmt.find("%d"), fmt.find("%m")
     return not (0 <= y < d < m)
+
+
+def _year_first(fmt: str) -> bool:
+    y, d, m = fmt.find("%Y"), fmt.find("%d"), fmt.find("%m")
+    return 0 <= y < min(d, m) if d >= 0 and m >= 0 else False
 
 
 def _day_order(fmt: str) -> bool | None:

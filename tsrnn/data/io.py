@@ -31,7 +31,7 @@ from tsrnn.data.dialect import (
 from tsrnn.data.freq import infer_freq, parse_freq
 from tsrnn.data.gaps import fill_column, regularise
 from tsrnn.data.tsf import read_tsf
-from tsrnn.errors import ConfigError, DataError
+from tsrnn.errors import ConfigError, DataError, TsrnnError
 
 __all__ = ["check_length", "read_columns", "read_head", "read_series", "read_tsf"]
 
@@ -84,6 +84,19 @@ def read_series(
 
     Raises DataError with a one-sentence message naming the file, column and line.
     """
+    try:
+        return _read_series(source, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates,
+                            regular, sep, decimal, date_format, dayfirst)
+    except TsrnnError as e:
+        msg = str(e)
+        if msg.isprintable():
+            raise
+        # one line whatever the file holds: newlines, tabs, NULs, lone surrogates escaped
+        raise type(e)("".join(c if c.isprintable() else repr(c)[1:-1] for c in msg)) from None
+
+
+def _read_series(source, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates, regular,
+                 sep, decimal, date_format, dayfirst) -> pd.DataFrame:
     for name, opt in (("fill_gaps", fill_gaps), ("fill_nan", fill_nan)):
         if opt is not None and opt not in FILL_METHODS:
             raise ConfigError(f"{name}={opt!r} is not a fill method; use one of {', '.join(FILL_METHODS)}")
