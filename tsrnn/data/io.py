@@ -19,18 +19,11 @@ import numpy as np
 import pandas as pd
 
 from tsrnn.data.dates import looks_like_timestamps, parse_timestamps
-from tsrnn.data.dialect import (
-    detect_decimal,
-    normalise_decimal,
-    normalise_sep,
-    read_text,
-    sep_name,
-    sniff_sep,
-    to_number_text,
-)
+from tsrnn.data.dialect import normalise_decimal, normalise_sep, read_text, sep_name, sniff_sep
 from tsrnn.data.freq import infer_freq, parse_freq
 from tsrnn.data.gaps import fill_column, regularise
 from tsrnn.data.tsf import read_tsf
+from tsrnn.data.values import decimal_of, is_numeric_frame, mostly_numeric, to_float
 from tsrnn.errors import ConfigError, DataError, TsrnnError
 
 __all__ = ["check_length", "read_columns", "read_head", "read_series", "read_tsf"]
@@ -125,7 +118,7 @@ def _read_series(source, id_col, time_col, target_col, freq, fill_gaps, fill_nan
         icol = None
     if decimal is None:
         rest = raw[[c for c in raw.columns if c not in (tcol, icol)]]
-        decimal = "." if rest.empty or _is_numeric_frame(rest) else _detect_decimal(rest, where)
+        decimal = "." if rest.empty or is_numeric_frame(rest) else decimal_of(rest, where)
     raw.attrs["decimal"] = decimal
     targets = _pick_targets(raw, target_col, tcol, icol, where)
     ds = parse_timestamps(raw[tcol], tcol, where, line_offset, date_format=date_format, dayfirst=dayfirst)
@@ -134,23 +127,23 @@ def _read_series(source, id_col, time_col, target_col, freq, fill_gaps, fill_nan
 
     if targets is None:  # wide layout: every other numeric column is a series
         value_cols = [c for c in raw.columns if c not in (tcol, icol)]
-        value_cols = [c for c in value_cols if _mostly_numeric(raw[c], decimal)]
+        value_cols = [c for c in value_cols if mostly_numeric(raw[c], decimal)]
         if not value_cols:
             raise DataError(f"{where}: no numeric value column found; {_columns(raw)}")
         parts = []
         for c in value_cols:
-            parts.append(pd.DataFrame({"unique_id": c, "ds": ds, "y": _to_float(raw[c], c, **values), "_line": lines}))
+            parts.append(pd.DataFrame({"unique_id": c, "ds": ds, "y": to_float(raw[c], c, **values), "_line": lines}))
         df = pd.concat(parts, ignore_index=True)
         names = ["y"]
     else:
         uid = raw[icol].astype(str).str.strip() if icol else pd.Series(_default_id(where), index=raw.index)
         df = pd.DataFrame({"unique_id": uid.to_numpy(), "ds": ds, "_line": lines})
         if len(targets) == 1:
-            df["y"] = _to_float(raw[targets[0]], targets[0], **values)
+            df["y"] = to_float(raw[targets[0]], targets[0], **values)
             names = ["y"]
         else:
             for c in targets:
-                df[c] = _to_float(raw[c], c, **values)
+                df[c] = to_float(raw[c], c, **values)
             names = list(targets)
     shown = {"y": targets[0]} if targets and len(targets) == 1 else {}
     return _finish(df, where, freq, fill_gaps, fill_nan, names, shown, **opts)
@@ -290,7 +283,7 @@ def _pick_targets(raw, target_col, tcol, icol, where) -> list[str] | None:
     if found is not None and found not in (tcol, icol):
         return [found]
     rest = [c for c in raw.columns if c not in (tcol, icol)]
-    numeric = [c for c in rest if _mostly_numeric(raw[c], raw.attrs.get("decimal", "."))]
+    numeric = [c for c in rest if mostly_numeric(raw[c], raw.attrs.get("decimal", "."))]
     if len(numeric) == 1:
         return numeric
     if icol is not None:
@@ -298,77 +291,6 @@ def _pick_targets(raw, target_col, tcol, icol, where) -> list[str] | None:
             f"{where}: several value columns ({', '.join(numeric or rest)}); pass --target-col to pick one"
         )
     return None  # wide layout
-
-
-def _is_numeric_frame(frame: pd.DataFrame) -> bool:
-    return all(pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns)
-
-
-def _detect_decimal(frame: pd.DataFrame, where: str) -> str:
-    text = frame[[c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]]
-    try:
-        return detect_decimal(text)
-    except DataError as e:
-        raise DataError(f"{where}: {e}") from None
-
-
-def _mostly_numeric(col: pd.Series, decimal: str = ".") -> bool:
-    s = col.head(200)
-    if pd.api.types.is_numeric_dtype(s):
-        return True
-    s = s.astype(str).str.strip()
-    s = s[s != ""]
-    if s.empty:
-        return False
-    return pd.to_numeric(to_number_text(s, decimal), errors="coerce").notna().mean() > 0.9
-
-
-_MISSING = {"", "na", "nan", "null", "none", "n/a", "?"}
-
-
-def _to_float(col: pd.Series, name: str, where: str, line_offset: int, fill_nan: str | None = None,
-              decimal: str = ".") -> np.ndarray:
-    """A value column as float64: missing cells NaN; infinite values (inf, 1e309) NaN when
-    `fill_nan` will fill them, else a DataError naming the line."""
-    if pd.api.types.is_numeric_dtype(col):
-        out = col.to_numpy(dtype=np.float64, na_value=np.nan)
-        text = col.astype(str)
-    else:
-        text = col.astype(str).str.strip()
-        missing = text.str.lower().isin(_MISSING)
-        num = pd.to_numeric(to_number_text(text, decimal).where(~missing), errors="coerce")
-        bad = num.isna() & ~missing
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataError(
-                f"{where}: column '{name}' line {i + line_offset}: {_show(text.iloc[i])} is not a number"
-                + _decimal_hint(text.iloc[i], decimal)
-            )
-        out = num.to_numpy(dtype=np.float64)
-    inf = np.isinf(out)
-    if inf.any():
-        if fill_nan is None:
-            i = int(np.flatnonzero(inf)[0])
-            raise DataError(
-                f"{where}: column '{name}' line {i + line_offset}: '{text.iloc[i]}' is not a finite "
-                f"number ({int(inf.sum())} such value(s)); fill them with --fill-nan "
-                "interpolate|ffill|zero or remove those rows"
-            )
-        out = np.where(inf, np.nan, out)
-    return out
-
-
-def _show(value: str) -> str:
-    """A cell quoted for a message; control characters (a NUL byte) escaped."""
-    return f"'{value}'" if value.isprintable() else repr(value)
-
-
-def _decimal_hint(value: str, decimal: str) -> str:
-    if decimal == "." and "," in value and pd.notna(pd.to_numeric(value.replace(",", "."), errors="coerce")):
-        return " (the decimal mark is '.'; pass --decimal , if it is ',')"
-    if decimal == "," and "." in value:
-        return " (the decimal mark is ','; numbers with '.' are not read, pass --decimal . if it is '.')"
-    return ""
 
 
 def _finish(df, where, freq, fill_gaps, fill_nan, names, shown=None, duplicates="error", regular=True) -> pd.DataFrame:
