@@ -41,6 +41,8 @@ class Tally:
         from tsrnn.errors import TsrnnError
 
         self.n += 1
+        if self.n % 2000 == 0:
+            print(f"{self.n} inputs, {self.read} read clean, {len(self.failures)} failures", flush=True)
         try:
             res = _cases().run_case(case, work)
             if known:

@@ -174,6 +174,7 @@ def test_semicolon_files_with_decimal_commas(tmp_path):
     one_error_line(forecast(p, "--sep", ","), "separator ','", "--sep")
     one_error_line(forecast(p, "--decimal", "."), "'0,5' is not a number", "--decimal ,")
     assert read_series(p, sep=";", decimal=",")["y"].iloc[-1] == 59.5
+    assert read_series(p, time_col="ds", target_col="y")["y"].iloc[-1] == 59.5  # was "not found"
     tabs = dates_file(tmp_path, JAN_FEB, "%Y-%m-%d", name="t.txt", sep="\t")
     assert read_series(tabs)["y"].iloc[-1] == 59.0 and read_series(tabs, sep="tab")["y"].iloc[-1] == 59.0
 
@@ -256,3 +257,25 @@ def test_help_shows_the_read_options():
     r = runner.invoke(app, ["forecast", "--help"], env={"COLUMNS": "200"})
     for opt in ("--sep", "--decimal", "--date-format", "--dayfirst", "--monthfirst"):
         assert opt in r.output, opt
+
+
+def test_every_reading_command_passes_the_read_options_on(tmp_path):
+    # a pipe-separated, decimal-comma, day-first file that reads both ways: nothing works unless
+    # --sep, --decimal and --dayfirst reach read_series
+    days = pd.date_range("2020-01-01", periods=12, freq="MS")
+    rng = np.random.default_rng(0)
+    rows = "".join(f"{t:%d/%m/%Y}|{10 + i % 3 + rng.normal():.2f}\n".replace(".", ",") for i, t in enumerate(days))
+    # 12 monthly values whose days are all 01: day-first and month-first both fit
+    p = write(tmp_path, "ds|y\n" + rows, "p.csv")
+    opts = ["--sep", "|", "--decimal", ",", "--dayfirst"]
+    assert forecast_dates(p, "--horizon", 2, *opts) == [pd.Timestamp("2021-01-01"), pd.Timestamp("2021-02-01")]
+    one_error_line(forecast(p, "--horizon", 2, "--sep", "|", "--decimal", ","), "fits both")
+    r = runner.invoke(app, ["backtest", str(p), "--models", "naive", "--windows", "1", "--horizon", "2", *opts])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["detect", str(p), "--method", "zscore", "--window", "3", "-q", "-o",
+                            str(tmp_path / "d.csv"), *opts])
+    assert r.exit_code == 0, r.output
+    assert pd.read_csv(tmp_path / "d.csv", parse_dates=["ds"])["ds"].iloc[1] == pd.Timestamp("2020-02-01")
+    r = runner.invoke(app, ["train", str(p), "-o", str(tmp_path / "m.tsrnn"), "--model", "gru", "--horizon", "2",
+                            "--input-len", "3", "--hidden", "2", "--layers", "1", "--epochs", "1", "-q", *opts])
+    assert r.exit_code == 0, r.output

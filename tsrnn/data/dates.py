@@ -117,7 +117,7 @@ def _from_text(text, name, where, line_offset, date_format, dayfirst) -> np.ndar
             best, best_bad = fmt, bad
     if not fits:
         if best_bad is None or not survivors:
-            best, best_bad = _best_on(sample, candidates, utc)
+            best = _best_on(sample, candidates, utc)
             best_bad = _parse_with(text, best, utc).isna().to_numpy() if best is not None else None
         i = int(np.flatnonzero(best_bad)[0]) if best_bad is not None and best_bad.any() else 0
         if not utc:  # an offset the sample did not show
@@ -156,11 +156,11 @@ def _sample(text: pd.Series) -> pd.Series:
     return text.iloc[idx]
 
 
-def _best_on(sample: pd.Series, candidates: list[str], utc: bool) -> tuple[str | None, None]:
-    """The candidate that parses most of the sample (None when it parses none of it)."""
+def _best_on(sample: pd.Series, candidates: list[str], utc: bool) -> str | None:
+    """The first candidate that parses most of the sample (None when none parses any of it)."""
     counts = [(int(_parse_with(sample, f, utc).notna().sum()), -k, f) for k, f in enumerate(candidates)]
     n, _, fmt = max(counts) if counts else (0, 0, None)
-    return (fmt if n > 0 else None), None
+    return fmt if n > 0 else None
 
 
 def _check_missing(missing: np.ndarray, text: pd.Series, name: str, where: str, line_offset: int) -> None:
