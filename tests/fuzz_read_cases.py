@@ -187,7 +187,7 @@ def csv_files(draw) -> Case:
         at = draw(st.integers(0, len(data) - 1))
         data = data[:at] + draw(st.sampled_from([b"\xe9", b"\xff\xfe", b"\x80", b"\x00"])) + data[at:]
     name = draw(st.sampled_from(["s.csv", "s.tsv", "s.txt"]))
-    options = draw(st.fixed_dictionaries({}, optional={
+    choices = {
         "fill_nan": st.sampled_from(["interpolate", "ffill", "zero"]),
         "fill_gaps": st.sampled_from(["interpolate", "ffill", "zero"]),
         "duplicates": st.sampled_from(["first", "mean"]),
@@ -200,7 +200,9 @@ def csv_files(draw) -> Case:
         "target_col": st.sampled_from(header[1:] or ["y"]),
         "id_col": st.sampled_from(header),
         "date_format": st.sampled_from(DATE_FORMATS + ["%Q", "%", ""]),
-    }))
+    }
+    keys = draw(st.lists(st.sampled_from(sorted(choices)), max_size=2, unique=True)) if draw(st.booleans()) else []
+    options = {k: draw(choices[k]) for k in keys}
     if options.get("regular") is False:
         options.pop("fill_gaps", None)
     return Case(data, name, options)
