@@ -33,8 +33,8 @@ def _cases():
 
 
 class Tally:
-    def __init__(self, out: Path):
-        self.out, self.n, self.read, self.refused = out, 0, 0, collections.Counter()
+    def __init__(self, out: Path, label: str = "inputs"):
+        self.out, self.label, self.n, self.read, self.refused = out, label, 0, 0, collections.Counter()
         self.failures: dict[str, str] = {}
 
     def judge(self, case, work: Path, known: bool) -> None:
@@ -42,7 +42,7 @@ class Tally:
 
         self.n += 1
         if self.n % 2000 == 0:
-            print(f"{self.n} inputs, {self.read} read clean, {len(self.failures)} failures", flush=True)
+            print(f"{self.n} {self.label}, {self.read} read clean, {len(self.failures)} failures", flush=True)
         try:
             res = _cases().run_case(case, work)
             if known:
@@ -61,7 +61,7 @@ class Tally:
         key = f"{type(e).__name__} at {where}: {re.sub(r'[0-9]+', 'N', str(e))[:80]}"
         if key in self.failures:
             return
-        name = f"found-{len(self.failures):03d}.csv"
+        name = f"{self.label}-{len(self.failures):03d}.csv"
         self.failures[key] = name
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / name).write_bytes(case.data)
@@ -70,7 +70,7 @@ class Tally:
         print(f"FAILURE {name}: {key}", flush=True)
 
     def report(self, seconds: float) -> None:
-        print(f"\n{self.n} inputs in {seconds:.0f} s: {self.read} read clean, "
+        print(f"\n{self.n} {self.label} in {seconds:.0f} s: {self.read} read clean, "
               f"{sum(self.refused.values())} refused with a TsrnnError, {len(self.failures)} distinct failures")
         for msg, k in self.refused.most_common(15):
             print(f"  {k:6d}  {msg}")
@@ -78,18 +78,23 @@ class Tally:
             print(f"  FAILURE {name}: {key}")
 
 
-def run_hypothesis(tally: Tally, examples: int, seed: int | None) -> None:
+def run_hypothesis(out: Path, examples: int, seed: int | None) -> None:
     from hypothesis import HealthCheck, given, settings
     from hypothesis import seed as hseed
 
     work = Path(tempfile.mkdtemp(prefix="fuzz_read_"))
     cfg = settings(max_examples=examples, deadline=None, database=None,
                    suppress_health_check=list(HealthCheck))
-    for strategy, known in ((_cases().csv_files(), False), (_cases().known_series(), True)):
+    for label, strategy, known in (("random-files", _cases().csv_files(), False),
+                                   ("known-series", _cases().known_series(), True)):
+        tally, t0 = Tally(out, label), time.perf_counter()
         prop = cfg(given(case=strategy)(_judge_with(tally, work, known)))
         if seed is not None:
             prop = hseed(seed)(prop)
-        prop()
+        try:
+            prop()
+        finally:
+            tally.report(time.perf_counter() - t0)
 
 
 def _judge_with(tally: Tally, work: Path, known: bool):
@@ -142,15 +147,10 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=100_000, help="atheris inputs")
     ap.add_argument("--out", type=Path, default=Path("fuzz_failures"), help="where failing inputs go")
     args = ap.parse_args()
-    tally = Tally(args.out)
-    t0 = time.perf_counter()
-    try:
-        if args.atheris:
-            run_atheris(tally, args.runs)
-        else:
-            run_hypothesis(tally, args.examples, args.seed)
-    finally:
-        tally.report(time.perf_counter() - t0)
+    if args.atheris:
+        run_atheris(Tally(args.out, "atheris"), args.runs)
+    else:
+        run_hypothesis(args.out, args.examples, args.seed)
 
 
 if __name__ == "__main__":

@@ -48,9 +48,9 @@ class Case:
     thousands_like: bool = False  # every comma number looks like 1,500
 
 
-def check_clean(df: pd.DataFrame) -> None:
-    """Assert that `df` is a valid long frame: sorted, unique, regular at attrs['freq'], finite
-    float64 values, datetime64[ns] timestamps."""
+def check_clean(df: pd.DataFrame, regular: bool = True) -> None:
+    """Assert that `df` is a valid long frame: sorted, unique, regular at attrs['freq'] (unless
+    read with regular=False: then freq is None), finite float64 values, datetime64[ns] timestamps."""
     targets = df.attrs["targets"]
     assert list(df.columns) == ["unique_id", "ds", *targets], list(df.columns)
     assert df["ds"].dtype == np.dtype("datetime64[ns]"), df["ds"].dtype
@@ -62,6 +62,9 @@ def check_clean(df: pd.DataFrame) -> None:
     keys = list(zip(df["unique_id"], df["ds"], strict=True))
     assert keys == sorted(keys) and len(set(keys)) == len(keys), "not sorted or duplicated"
     freq = df.attrs["freq"]
+    if not regular:
+        assert freq is None
+        return
     assert freq is not None
     for _, g in df.groupby("unique_id", sort=False):
         grid = pd.date_range(g["ds"].iat[0], periods=len(g), freq=freq)
@@ -80,7 +83,7 @@ def run_case(case: Case, directory) -> pd.DataFrame | TsrnnError:
         except TsrnnError as e:
             out = e
         else:
-            check_clean(df)
+            check_clean(df, regular=case.options.get("regular", True))
             out = df
     assert not caught, [f"{w.category.__name__}: {w.message}" for w in caught]
     if isinstance(out, TsrnnError):
@@ -133,14 +136,24 @@ def _cell(draw) -> str:
     return ""
 
 
+def _often(times: int = 4) -> st.SearchStrategy[bool]:
+    """True `times` times as often as False."""
+    return st.sampled_from([True] * times + [False])
+
+
 @st.composite
 def csv_files(draw) -> Case:
     """Arbitrary CSV-like bytes with a plausible shape: a header, rows of cells, a dialect."""
     sep = draw(st.sampled_from(SEPS + ["|"]))
     ncol = draw(st.integers(1, 4))
     header = [draw(st.sampled_from(NAMES) | st.text(max_size=6)) for _ in range(ncol)]
-    if draw(st.booleans()):
+    if draw(_often()):
         header[0] = draw(st.sampled_from(["ds", "date", "timestamp", "Month"]))
+    if draw(_often()):  # mostly distinct names (equal names are an error of their own)
+        header = [h if h.strip() not in [g.strip() for g in header[:k]] else f"{h}{k}" for k, h in enumerate(header)]
+    if ncol >= 2 and draw(st.booleans()):
+        header[-1] = draw(st.sampled_from(["y", "value", "sales"]))
+    noise = draw(st.sampled_from([0, 0, 1, 5]))  # percent of cells drawn at random
     with_id = ncol >= 3 and draw(st.booleans())
     if with_id:
         header[1] = "unique_id"
@@ -155,7 +168,7 @@ def csv_files(draw) -> Case:
     for i in range(nrows):
         row = []
         for j in range(ncol):
-            if draw(st.integers(0, 9)) == 0:
+            if draw(st.integers(0, 99)) < noise:
                 row.append(draw(_cell()))
             elif j == 0:
                 k = i if not jitter else draw(st.integers(max(0, i - 2), i + 2))
@@ -183,7 +196,7 @@ def csv_files(draw) -> Case:
     data = text.encode("utf-8")
     if draw(st.booleans()):
         data = b"\xef\xbb\xbf" + data
-    if draw(st.integers(0, 9)) == 0 and data:
+    if not draw(_often(9)) and data:
         at = draw(st.integers(0, len(data) - 1))
         data = data[:at] + draw(st.sampled_from([b"\xe9", b"\xff\xfe", b"\x80", b"\x00"])) + data[at:]
     name = draw(st.sampled_from(["s.csv", "s.tsv", "s.txt"]))
@@ -203,6 +216,8 @@ def csv_files(draw) -> Case:
     }
     keys = draw(st.lists(st.sampled_from(sorted(choices)), max_size=2, unique=True)) if draw(st.booleans()) else []
     options = {k: draw(choices[k]) for k in keys}
+    if sep == "|" and draw(_often()):
+        options["sep"] = "|"  # not detected: said outright
     if options.get("regular") is False:
         options.pop("fill_gaps", None)
     return Case(data, name, options)
