@@ -237,6 +237,9 @@ def test_bad_frequencies_and_overflowing_forecasts(tmp_path):
         with pytest.raises(ConfigError, match=f"--freq '{freq}' is not a positive step"):
             read_series(p, freq=freq)
         one_error_line(forecast(p, f"--freq={freq}"), f"--freq '{freq}' is not a positive step")
+    daily = dates_file(tmp_path, JAN_FEB, "%Y-%m-%d", name="daily.csv")  # starts on a Wednesday
+    with pytest.raises(DataError, match=r"line 2: the first timestamp 2020-01-01 00:00:00 is not a 'W-SUN' step"):
+        read_series(daily, freq="W")  # was an IndexError
     with pytest.raises(ConfigError, match="'M' is not a pandas frequency alias"):
         parse_freq("M")
     assert parse_freq("1D") == "D"

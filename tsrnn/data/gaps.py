@@ -15,6 +15,11 @@ def regularise(df, where, freq, fill_gaps, names) -> pd.DataFrame:
     for uid, g in df.groupby("unique_id", sort=False):
         grid = _grid(g["ds"].iat[0], g["ds"].iat[-1], freq, len(g), where, uid)
         ds = pd.DatetimeIndex(g["ds"])
+        if len(grid) == 0 or grid[0] != ds[0]:  # an anchored --freq (W-SUN, MS) the start misses
+            raise DataError(
+                f"{where}: series '{uid}' line {g['_line'].iat[0]}: the first timestamp {ds[0]} is not a "
+                f"'{freq}' step; pass another --freq or fix the timestamps"
+            )
         off = ~ds.isin(grid)
         if off.any():
             i = int(np.flatnonzero(off)[0])
