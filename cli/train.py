@@ -44,12 +44,12 @@ def train_command(
     horizon: Annotated[int, typer.Option("--horizon", min=1, help="Steps to forecast.")] = 24,
     model: Annotated[str, typer.Option("--model", "-m", help="rnn, lstm, gru or seq2seq.")] = "lstm",
     input_len: Annotated[int | None, typer.Option("--input-len", min=1, help="Input window length (default: from the season and horizon).")] = None,
-    hidden: Annotated[int, typer.Option("--hidden", min=1, help="Hidden units per layer.")] = 64,
+    hidden: Annotated[int | None, typer.Option("--hidden", min=1, help="Hidden units per layer (default: 128 when the core reads day segments, else 64).")] = None,
     layers: Annotated[int, typer.Option("--layers", min=1, help="Recurrent layers.")] = 2,
     epochs: Annotated[int, typer.Option("--epochs", min=1, help="Training epochs (early stopping may end sooner).")] = 30,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Windows per training step (per process under torchrun).")] = 256,
     scaler: Annotated[str, typer.Option("--scaler", help="Per-series scaling: standard, minmax, robust, diff (naive-MAE units) or none.")] = "standard",
-    window_norm: Annotated[str, typer.Option("--window-norm", help="Take each window relative to its 'mean' or 'last' value, or 'none'.")] = "mean",
+    window_norm: Annotated[str, typer.Option("--window-norm", help="Take each window relative to its 'mean', 'last' or last-'season' value, or 'none' (default auto: the last season's level where the window holds 4 seasons, else the mean).")] = "auto",
     seed: Annotated[int, typer.Option("--seed", help="Random seed: same data + seed + device gives the same model.")] = 0,
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
     id_col: IdCol = None,
@@ -72,7 +72,7 @@ def train_command(
     from tsrnn.nn.distributed import is_main, teardown
     from tsrnn.output import Outputs
 
-    params = dict(model=model, horizon=horizon, input_len=input_len, hidden=hidden, layers=layers, epochs=epochs,
+    params = dict(model=model, horizon=horizon, input_len=input_len, hidden=hidden or "auto", layers=layers, epochs=epochs,
                   batch_size=batch_size, scaler=scaler, window_norm=None if window_norm == "none" else window_norm,
                   seed=seed, device=device)
     params.update(threads=threads or "auto", time_budget=budget_seconds(time_budget))

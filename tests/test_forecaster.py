@@ -303,35 +303,36 @@ def weekly_panel(days=20, n_series=3):
 
 
 def test_seasonal_preparation_defaults_are_sized_from_the_data(panel):
-    est = Forecaster(model="gru", horizon=24, **TINY).fit(weekly_panel())
+    QUICK = {**TINY, "epochs": 1, "steps_per_epoch": 1}  # only the resolved configuration is checked
+    est = Forecaster(model="gru", horizon=24, **QUICK).fit(weekly_panel())
     cfg = est.config_
     assert cfg["input_len"] == 168 and cfg["segment"] == 24 and cfg["residual"] == 24
     assert cfg["transform"] == "log" and cfg["window_norm"] == "season" and cfg["hidden"] == 8
-    assert Forecaster(model="gru", horizon=24, **{**TINY, "hidden": "auto"}).fit(weekly_panel()).config_["hidden"] == 128
+    assert Forecaster(model="gru", horizon=24, **{**QUICK, "hidden": "auto"}).fit(weekly_panel()).config_["hidden"] == 128
     assert cfg["net_features"] == 24 * cfg["n_features"] and cfg["input_size"] == cfg["net_features"]
     assert est.net_.core.rnn.input_size == 24 * cfg["n_features"]
     # a short window (12 < 4 seasons): everything falls back to one row per step, no log, no residual
-    old = Forecaster(model="gru", horizon=4, input_len=12, **TINY).fit(panel).config_
+    old = Forecaster(model="gru", horizon=4, input_len=12, **QUICK).fit(panel).config_
     assert (old["segment"], old["residual"], old["transform"], old["window_norm"]) == (1, 0, None, "mean")
-    assert Forecaster(model="gru", horizon=4, input_len=12, **{**TINY, "hidden": "auto"}).fit(panel).config_["hidden"] == 64
+    assert Forecaster(model="gru", horizon=4, input_len=12, **{**QUICK, "hidden": "auto"}).fit(panel).config_["hidden"] == 64
     # weekly data (season 52): not sub-daily, so the old default window of 2 seasons
     wk = sine_panel(n_series=1, length=400, freq="W-SAT")
-    cfg = Forecaster(model="lstm", horizon=52, **TINY).fit(wk).config_
+    cfg = Forecaster(model="lstm", horizon=52, **QUICK).fit(wk).config_
     assert (cfg["input_len"], cfg["segment"], cfg["residual"], cfg["transform"]) == (104, 1, 0, None)
     # yearly data (season 1): the old default window
     yr = sine_panel(n_series=2, length=40, freq="YS")
-    cfg = Forecaster(model="lstm", horizon=6, **TINY).fit(yr).config_
+    cfg = Forecaster(model="lstm", horizon=6, **QUICK).fit(yr).config_
     assert (cfg["input_len"], cfg["segment"], cfg["residual"], cfg["transform"]) == (12, 1, 0, None)
     # non-positive targets: "auto" keeps the values, an explicit log is refused
     neg = weekly_panel()
     neg["y"] -= 200.0
-    assert Forecaster(model="gru", horizon=24, **TINY).fit(neg).config_["transform"] is None
+    assert Forecaster(model="gru", horizon=24, **QUICK).fit(neg).config_["transform"] is None
     with pytest.raises(DataError, match="transform 'log' needs target values > 0"):
-        Forecaster(model="gru", horizon=24, transform="log", **TINY).fit(neg)
+        Forecaster(model="gru", horizon=24, transform="log", **QUICK).fit(neg)
     with pytest.raises(ConfigError, match="segment 5 must divide input_len 168"):
-        Forecaster(model="gru", horizon=24, segment=5, **TINY).fit(weekly_panel())
+        Forecaster(model="gru", horizon=24, segment=5, **QUICK).fit(weekly_panel())
     with pytest.raises(ConfigError, match="transform 'box'"):
-        Forecaster(model="gru", horizon=24, transform="box", **TINY).fit(weekly_panel())
+        Forecaster(model="gru", horizon=24, transform="box", **QUICK).fit(weekly_panel())
 
 
 @pytest.mark.parametrize("model", ["gru", "seq2seq"])
