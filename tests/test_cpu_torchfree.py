@@ -33,7 +33,7 @@ def test_importing_tsrnn_cpu_imports_neither_torch_nor_numba():
 
 
 def test_numbanet_from_model_file_without_torch(tmp_path):
-    from tsrnn.forecast.modelfile import write_model
+    from tsrnn.forecastfile import write_model
     from tsrnn.nn.heads import DirectNet
 
     torch.manual_seed(0)

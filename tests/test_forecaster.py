@@ -190,7 +190,7 @@ def test_corrupt_foreign_and_future_files(panel, tmp_path):
 
 
 def test_importing_forecaster_does_not_import_torch():
-    code = "import sys, tsrnn.forecaster, tsrnn.forecast.modelfile; assert 'torch' not in sys.modules, 'torch imported'"
+    code = "import sys, tsrnn.forecaster, tsrnn.forecastfile; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

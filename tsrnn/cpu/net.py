@@ -104,7 +104,7 @@ class NumbaNet:
     def from_file(cls, path: str | Path, dtype="float32") -> NumbaNet:
         """Load a `.tsrnn` model file (safetensors + JSON metadata) without torch. The decoded
         metadata is kept in `.meta` (scaler statistics, series ids, features...)."""
-        from tsrnn.forecast.modelfile import read_model
+        from tsrnn.forecastfile import read_model
 
         weights, meta = read_model(path, forecaster=False)
         cfg = meta["config"]

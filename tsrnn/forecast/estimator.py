@@ -331,9 +331,9 @@ class Forecaster(BaseEstimator):
     # -- save / load ----------------------------------------------------------------------------
 
     def save(self, path: str | Path) -> None:
-        """Write the model file (safetensors + JSON metadata), atomically. See tsrnn.forecast.modelfile.
+        """Write the model file (safetensors + JSON metadata), atomically. See tsrnn.forecastfile.
         Under torchrun only process 0 writes (every process holds the same model)."""
-        from tsrnn.forecast.modelfile import write_model
+        from tsrnn.forecastfile import write_model
         from tsrnn.nn.distributed import is_main
 
         self._check_fitted()
@@ -360,7 +360,7 @@ class Forecaster(BaseEstimator):
     def load(cls, path: str | Path, backend: str = "torch", device: str = "cpu") -> Forecaster:
         """Read a model file written by `save`. backend "torch" (device "cpu" | "cuda" | "auto") or
         "numba" (torch-free CPU runtime; direct rnn/lstm/gru models only)."""
-        from tsrnn.forecast.modelfile import read_model
+        from tsrnn.forecastfile import read_model
 
         if backend not in BACKENDS:
             raise ConfigError(f"backend '{backend}' is unknown; use one of {', '.join(BACKENDS)}")
