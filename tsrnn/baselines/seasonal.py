@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from tsrnn.baselines.simple import Prediction, _resid_sd, normal_intervals
+from tsrnn.baselines.simple import Prediction, _resid_sd, _unit, normal_intervals
 
 
 def acf(y: np.ndarray, k: int) -> float:
     """Sample autocorrelation of y (T,) at lag k (the series' own mean and variance)."""
     y = np.asarray(y, float)
-    d = y - y.mean()
+    u = _unit(y)
+    d = y / u - np.mean(y / u)  # in units of max|y|: no overflow at 1e300, no underflow at 1e-300
     den = float(np.sum(d * d))
     if den == 0.0 or k >= len(y):
         return 0.0
