@@ -32,7 +32,8 @@ from tsrnn.errors import ConfigError, DataError
 
 __all__ = ["AnomalyDetector", "METHODS", "series_frame"]
 
-METHODS = ("autoencoder", "forecast", "zscore", "stl", "iforest")
+METHODS = ("autoencoder", "forecast", "zscore", "stl", "iforest", "ensemble")
+MEMBERS = ("zscore", "iforest", "forecast", "autoencoder", "stl")
 
 
 def series_frame(unique_id: str, ds, values: np.ndarray, targets, freq) -> pd.DataFrame:
@@ -56,6 +57,22 @@ def judged_flags(flags: np.ndarray, lo: int, start: int) -> np.ndarray:
     judged = np.arange(lo, lo + len(flags)) >= start
     out = np.asarray(flags, dtype=bool) & judged
     return out if out.sum() <= max(1.0, RARE * judged.sum()) else np.zeros_like(out)
+
+
+def suppress_repeats(flags: np.ndarray, cooldown: int) -> np.ndarray:
+    """(T,) bool flags with every flag within `cooldown` points after a kept flag dropped: one alarm
+    per burst, as an operator would be paged once (0: unchanged). Causal, so streaming gives the
+    same flags."""
+    flags = np.asarray(flags, dtype=bool)
+    if cooldown <= 0:
+        return flags
+    out = np.zeros_like(flags)
+    last = -cooldown - 1
+    for t in np.flatnonzero(flags):
+        if t - last > cooldown:
+            out[t] = True
+            last = t
+    return out
 
 
 class AnomalyDetector(BaseEstimator):
@@ -93,6 +110,11 @@ class AnomalyDetector(BaseEstimator):
         threshold; when more than 1% of the judged points were flagged, the flags are taken for a
         change of regime and every point calibrates (`judged_flags`). `detect` leaves the fitted
         detector unchanged; the streamer refits at the same points.
+    members/combine: the ensemble method's scorers (comma-separated methods, each with this
+        detector's settings) and how their quantile-normalised scores are combined ("mean" or
+        "max"), see tsrnn.anomaly.ensemble.
+    cooldown: 0 (off) or N: after a flagged point, the next N points are not flagged (one alarm per
+        burst of exceedances; `suppress_repeats`). Not combined with refit_every.
     refit_history: the points a refit learns from: the last `refit_history` before the block
         (0: all of the series so far). A refit runs about as many optimisation steps as the
         first fit: its epochs are scaled by (points of the first fit / points of the refit),
@@ -103,7 +125,9 @@ class AnomalyDetector(BaseEstimator):
                  layers: int = 1, cell: str = "lstm", epochs: int = 10, lr: float = 1e-3, batch_size: int = 64,
                  stride: int = 1, period: int | None = None, n_estimators: int = 100, event_gap: int = 0,
                  min_event_length: int = 1, calibration: float = 0.0, local_norm: int = 0, input_norm: int = 0,
-                 error: str = "abs", refit_every: int = 0, refit_history: int = 0, seed: int = 0,
+                 error: str = "abs", refit_every: int = 0, refit_history: int = 0,
+                 members: str = "zscore,iforest,forecast", combine: str = "mean", cooldown: int = 0,
+                 seed: int = 0,
                  device: str = "cpu", quiet: bool = True):
         self.method, self.threshold, self.window, self.hidden = method, threshold, window, hidden
         self.layers, self.cell, self.epochs, self.lr, self.batch_size = layers, cell, epochs, lr, batch_size
@@ -112,6 +136,7 @@ class AnomalyDetector(BaseEstimator):
             event_gap, min_event_length, seed, device, quiet)
         self.calibration, self.local_norm, self.input_norm, self.error = calibration, local_norm, input_norm, error
         self.refit_every, self.refit_history = refit_every, refit_history
+        self.members, self.combine, self.cooldown = members, combine, cooldown
 
     # -- building blocks ------------------------------------------------------------------------
 
@@ -121,6 +146,20 @@ class AnomalyDetector(BaseEstimator):
             raise ConfigError(f"method '{m}' is unknown; use one of {', '.join(METHODS)}")
         if self.window < 2:
             raise ConfigError(f"window must be >= 2 (got {self.window})")
+        if m == "ensemble":
+            from tsrnn.anomaly.ensemble import EnsembleScorer
+
+            names = [n.strip() for n in str(self.members).split(",") if n.strip()]
+            bad = [n for n in names if n not in MEMBERS]
+            if not names or bad or len(set(names)) != len(names):
+                raise ConfigError(f"members must name distinct methods among {', '.join(MEMBERS)} "
+                                  f"(got '{self.members}')")
+            # input_norm and error belong to the forecast member; the others take their defaults
+            def member(n):
+                own = {} if n == "forecast" else {"input_norm": 0, "error": "abs"}
+                return self.clone().set_params(method=n, **own)._make_scorer(freq)
+
+            return EnsembleScorer({n: member(n) for n in names}, self.combine)
         if self.input_norm and (m != "forecast" or self.input_norm < 2):
             raise ConfigError(f"input_norm must be 0 (off) or a window >= 2, and only the forecast method takes it "
                               f"(got {self.input_norm} with method {m})")
@@ -190,6 +229,9 @@ class AnomalyDetector(BaseEstimator):
         if self.refit_history and self.refit_history <= self.window:
             raise ConfigError(f"refit_history ({self.refit_history}) must exceed the window ({self.window}): a refit "
                               "learns from at least one window")
+        if self.cooldown < 0 or (self.cooldown and self.refit_every):
+            raise ConfigError(f"cooldown must be 0 (off) or a number of points, and is not combined with "
+                              f"refit_every (got cooldown={self.cooldown}, refit_every={self.refit_every})")
         if self.refit_every < 0 or self.refit_history < 0 or (self.refit_history and not self.refit_every):
             raise ConfigError(f"refit_every must be 0 (off) or a number of points, and refit_history 0 (all) or a "
                               f"number of points used only with refit_every (got refit_every={self.refit_every}, "
@@ -271,6 +313,7 @@ class AnomalyDetector(BaseEstimator):
             self.explanations_[self.ids_[k]] = thr.explain()
             if self.refit_every:
                 self._adapt(panel, i, k, s, level, flag, used)
+            flag = suppress_repeats(flag, getattr(self, "cooldown", 0))
             levels.append(level)
             flags.append(flag)
         out = pd.DataFrame({"unique_id": df["unique_id"].to_numpy(), "ds": panel.ds})
@@ -358,6 +401,9 @@ class AnomalyDetector(BaseEstimator):
         An IsolationForest detector is stored as the (scaled) series its forest learned from, and
         load fits the seeded forest on them again."""
         self._check_fitted()
+        if self.method == "ensemble":
+            raise ConfigError("an ensemble detector cannot be saved yet; refit it where it is used (its "
+                              "members' settings are in get_params())")
         from tsrnn.anomaly.modelfile import write_detector
         from tsrnn.output import check_writable
 
