@@ -60,18 +60,17 @@ def judged_flags(flags: np.ndarray, lo: int, start: int) -> np.ndarray:
 
 
 def suppress_repeats(flags: np.ndarray, cooldown: int) -> np.ndarray:
-    """(T,) bool flags with every flag within `cooldown` points after a kept flag dropped: one alarm
-    per burst, as an operator would be paged once (0: unchanged). Causal, so streaming gives the
-    same flags."""
+    """(T,) bool flags reduced to one alarm per burst: a flag is kept only when no flag (kept or
+    not) fell in the `cooldown` points before it, so a run of exceedances, or several close
+    together, raise one alarm at their first point, as an operator would be paged once (0:
+    unchanged). Causal, so streaming gives the same flags."""
     flags = np.asarray(flags, dtype=bool)
     if cooldown <= 0:
         return flags
+    idx = np.flatnonzero(flags)
+    keep = np.diff(idx, prepend=-cooldown - 1) > cooldown
     out = np.zeros_like(flags)
-    last = -cooldown - 1
-    for t in np.flatnonzero(flags):
-        if t - last > cooldown:
-            out[t] = True
-            last = t
+    out[idx[keep]] = True
     return out
 
 
@@ -113,8 +112,9 @@ class AnomalyDetector(BaseEstimator):
     members/combine: the ensemble method's scorers (comma-separated methods, each with this
         detector's settings) and how their quantile-normalised scores are combined ("mean" or
         "max"), see tsrnn.anomaly.ensemble.
-    cooldown: 0 (off) or N: after a flagged point, the next N points are not flagged (one alarm per
-        burst of exceedances; `suppress_repeats`). Not combined with refit_every.
+    cooldown: 0 (off) or N: a point above its threshold raises an alarm only when none of the N
+        points before it was above (one alarm per burst of exceedances, at its first point;
+        `suppress_repeats`). Not combined with refit_every.
     refit_history: the points a refit learns from: the last `refit_history` before the block
         (0: all of the series so far). A refit runs about as many optimisation steps as the
         first fit: its epochs are scaled by (points of the first fit / points of the refit),

@@ -51,7 +51,7 @@ class _Streamer:
         self.threshold = copy.deepcopy(det.thresholds_[k])
         self.n_features = len(det.targets_)
         self.local = _LocalRatio(det.local_norm) if det.local_norm else None
-        self.cooldown, self.since = int(getattr(det, "cooldown", 0) or 0), None  # points since the last alarm
+        self.cooldown, self.since = int(getattr(det, "cooldown", 0) or 0), None  # since the last exceedance
 
     def _scaled(self, value) -> np.ndarray:
         return (_row(value, self.n_features) - self.loc) / self.scale
@@ -69,9 +69,9 @@ class _Streamer:
             return s, False
         _, flag = self.threshold.update(s)
         if flag and self.cooldown:  # suppress_repeats: one alarm per burst
-            if self.since is not None and self.since <= self.cooldown:
-                return s, False
-            self.since = 0
+            quiet = self.since is None or self.since > self.cooldown
+            self.since = 0  # counts from the last exceedance, alarm or not
+            return s, quiet
         return s, bool(flag)
 
     def prime(self, history) -> _Streamer:
