@@ -51,7 +51,7 @@ def test_members_are_put_on_one_scale_by_their_training_quantiles():
         EnsembleScorer(ens.members, "median")
 
 
-def test_ensemble_detector_finds_the_spike_and_refuses_bad_members_and_saving(tmp_path):
+def test_ensemble_detector_finds_the_spike_refuses_bad_members_and_saves(tmp_path):
     y = _series()
     df = _frame(y)
     det = AnomalyDetector(method="ensemble", members="zscore,iforest", window=32, threshold="pot:1e-3").fit(
@@ -61,8 +61,11 @@ def test_ensemble_detector_finds_the_spike_and_refuses_bad_members_and_saving(tm
     assert out["is_anomaly"].iloc[k] and out["score"].iloc[k] == out["score"].max()
     with pytest.raises(ConfigError, match="members"):
         AnomalyDetector(method="ensemble", members="zscore,nope").fit(df.iloc[:300])
-    with pytest.raises(ConfigError, match="cannot be saved"):
-        det.save(tmp_path / "e.tsrnn")
+    full = AnomalyDetector(method="ensemble", members="zscore,iforest,forecast", window=32, hidden=8, epochs=2,
+                           stride=4, input_norm=32, error="scaled", threshold="pot:1e-3").fit(df.iloc[:300])
+    full.save(tmp_path / "e.tsrnn")
+    back = AnomalyDetector.load(tmp_path / "e.tsrnn")
+    pd.testing.assert_frame_equal(back.detect(df), full.detect(df))
 
 
 def test_ensemble_streaming_equals_batch():

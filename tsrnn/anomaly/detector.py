@@ -399,28 +399,20 @@ class AnomalyDetector(BaseEstimator):
         """Write the fitted detector to `path` (safetensors + JSON, no pickle; see
         tsrnn.anomaly.modelfile), atomically; an existing file is replaced only with force.
         An IsolationForest detector is stored as the (scaled) series its forest learned from, and
-        load fits the seeded forest on them again."""
+        load fits the seeded forest on them again. An ensemble stores each member under
+        ``ens.<member>.`` and the members' normalisation (median, spread) in its JSON."""
         self._check_fitted()
-        if self.method == "ensemble":
-            raise ConfigError("an ensemble detector cannot be saved yet; refit it where it is used (its "
-                              "members' settings are in get_params())")
         from tsrnn.anomaly.modelfile import write_detector
         from tsrnn.output import check_writable
 
         check_writable(path, force, "the detector path")
         tensors = {f"train_scores.{i}": np.asarray(s, dtype=np.float64) for i, s in enumerate(self.train_scores_)}
-        scorer: dict = {}
-        if self.method in ("forecast", "autoencoder"):
-            model = self.scorer_.model_
-            tensors.update({f"net.{k}": v.detach().float().cpu().numpy() for k, v in model.state_dict().items()})
-            if self.method == "forecast":
-                scorer["n_outputs"] = int(model.head.out_features)
-        elif self.method == "stl":
-            tensors["stl.med"] = np.asarray(self.scorer_.med_, dtype=np.float64)
-            tensors["stl.mad"] = np.asarray(self.scorer_.mad_, dtype=np.float64)
-            scorer["period"] = int(self.scorer_.period)
-        elif self.method == "iforest":
-            tensors.update({f"iforest.train.{i}": x for i, x in enumerate(self.scorer_.train_)})  # one per series
+        if self.method == "ensemble":
+            scorer = {"members": {n: _scorer_state(m, n, f"ens.{n}.", tensors)
+                                  for n, m in self.scorer_.members.items()},
+                      "stats": {n: [float(v) for v in st] for n, st in self.scorer_.stats_.items()}}
+        else:
+            scorer = _scorer_state(self.scorer_, self.method, "", tensors)
         write_detector(path, tensors, {
             "params": self.get_params(), "ids": [str(u) for u in self.ids_], "targets": list(self.targets_),
             "freq": self.freq_, "fit_lengths": self.fit_lengths_,
@@ -447,22 +439,15 @@ class AnomalyDetector(BaseEstimator):
                 raise ValueError(f"per-series entries do not all have {n} items")
             det.train_scores_ = [np.asarray(tensors[f"train_scores.{i}"], dtype=np.float64) for i in range(n)]
             scorer, info = det._make_scorer(det.freq_), d["scorer"]
-            if det.method in ("forecast", "autoencoder"):
-                import torch
-
-                from tsrnn.anomaly.recurrent import OneStepNet, RecurrentAutoencoder
-
-                C = len(det.targets_)
-                net = (OneStepNet(C, det.hidden, det.layers, det.cell, n_outputs=int(info["n_outputs"]))
-                       if det.method == "forecast" else RecurrentAutoencoder(C, det.hidden, det.layers, det.cell))
-                net.load_state_dict({k[4:]: torch.from_numpy(np.array(v, dtype=np.float32))
-                                     for k, v in tensors.items() if k.startswith("net.")}, strict=True)
-                scorer.model_ = net.eval()
-            elif det.method == "stl":
-                scorer.period = int(info["period"])
-                scorer.med_, scorer.mad_ = np.asarray(tensors["stl.med"]), np.asarray(tensors["stl.mad"])
-            elif det.method == "iforest":
-                scorer.fit([np.asarray(tensors[f"iforest.train.{i}"]) for i in range(n)])
+            C = len(det.targets_)
+            if det.method == "ensemble":
+                for name, m in scorer.members.items():
+                    _restore_scorer(m, name, f"ens.{name}.", tensors, info["members"][name], det, C, n)
+                scorer.stats_ = {k: (float(a), float(b)) for k, (a, b) in info["stats"].items()}
+                if set(scorer.stats_) != set(scorer.members):
+                    raise ValueError("the ensemble's stored members differ from its settings")
+            else:
+                _restore_scorer(scorer, det.method, "", tensors, info, det, C, n)
         except (KeyError, TypeError, ValueError, RuntimeError, ConfigError) as e:
             first = (str(e).strip().splitlines() or [type(e).__name__])[0]
             raise ModelFileError(f"{path}: the detector file does not hold a usable detector ({type(e).__name__}: "
@@ -471,3 +456,40 @@ class AnomalyDetector(BaseEstimator):
         det._fit_thresholds()
         det.fitted_ = True
         return det
+
+
+def _scorer_state(sc, method: str, prefix: str, tensors: dict) -> dict:
+    """Put a fitted scorer's state into `tensors` (keys under `prefix`); returns its JSON part."""
+    info: dict = {}
+    if method in ("forecast", "autoencoder"):
+        model = sc.model_
+        tensors.update({f"{prefix}net.{k}": v.detach().float().cpu().numpy() for k, v in model.state_dict().items()})
+        if method == "forecast":
+            info["n_outputs"] = int(model.head.out_features)
+    elif method == "stl":
+        tensors[f"{prefix}stl.med"] = np.asarray(sc.med_, dtype=np.float64)
+        tensors[f"{prefix}stl.mad"] = np.asarray(sc.mad_, dtype=np.float64)
+        info["period"] = int(sc.period)
+    elif method == "iforest":
+        tensors.update({f"{prefix}iforest.train.{i}": x for i, x in enumerate(sc.train_)})  # one per series
+    return info
+
+
+def _restore_scorer(sc, method: str, prefix: str, tensors: dict, info: dict, det, C: int, n: int) -> None:
+    """The inverse of _scorer_state on a freshly built scorer `sc` of `det`'s settings."""
+    if method in ("forecast", "autoencoder"):
+        import torch
+
+        from tsrnn.anomaly.recurrent import OneStepNet, RecurrentAutoencoder
+
+        net = (OneStepNet(C, det.hidden, det.layers, det.cell, n_outputs=int(info["n_outputs"]))
+               if method == "forecast" else RecurrentAutoencoder(C, det.hidden, det.layers, det.cell))
+        key = f"{prefix}net."
+        net.load_state_dict({k[len(key):]: torch.from_numpy(np.array(v, dtype=np.float32))
+                             for k, v in tensors.items() if k.startswith(key)}, strict=True)
+        sc.model_ = net.eval()
+    elif method == "stl":
+        sc.period = int(info["period"])
+        sc.med_, sc.mad_ = np.asarray(tensors[f"{prefix}stl.med"]), np.asarray(tensors[f"{prefix}stl.mad"])
+    elif method == "iforest":
+        sc.fit([np.asarray(tensors[f"{prefix}iforest.train.{i}"]) for i in range(n)])
