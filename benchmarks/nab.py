@@ -58,6 +58,9 @@ CONFIGS = {
     "zscore-288": dict(method="zscore", window=288),
     "iforest-48": dict(method="iforest", window=48, n_estimators=100),
     "pyod-ecod-48": dict(method="pyod-ecod", window=48),
+    "tail-48": dict(method="tail", window=48),
+    "ensemble-ztf": dict(method="ensemble", members="zscore,tail,forecast", window=64, stride=4, **_REC),
+    "ensemble-zt": dict(method="ensemble", members="zscore,tail", window=64),
     "forecast": dict(method="forecast", window=64, stride=4, **_REC),
     "forecast-local": dict(method="forecast", window=64, stride=4, local_norm=64, **_REC),
     "forecast-zs": dict(method="forecast", window=64, stride=4, input_norm=64, error="scaled", **_REC),
@@ -70,14 +73,22 @@ CONFIGS = {
     "ensemble-zifs": dict(method="ensemble", members="zscore,iforest,forecast", window=64, stride=4,
                           input_norm=64, error="scaled", **_REC),
 }
-SEEDLESS = ("zscore",)  # deterministic: run once, its rows stand for every seed
-TSRNN, BASELINES = "tsrnn (all recurrent + ensemble)", "baselines (z-score, IsolationForest, PyOD)"
+SEEDLESS = ("zscore", "tail", "stl")  # deterministic methods: run once, their rows stand for every seed
+
+
+def seedless(label: str) -> bool:
+    """Whether a configuration is deterministic (an ensemble of deterministic members included)."""
+    p = CONFIGS.get(label, {})
+    if p.get("method") == "ensemble":
+        return all(m in SEEDLESS for m in p["members"].split(","))
+    return p.get("method") in SEEDLESS
+TSRNN, BASELINES = "tsrnn (recurrent, tail, ensemble)", "baselines (z-score, IsolationForest, PyOD)"
 # family -> label prefixes; "(no cooldown)" families may choose only cd0 rows (the cooldown ablation)
 FAMILIES = {
     "z-score": ["zscore-"], "IsolationForest": ["iforest-"], "PyOD ECOD": ["pyod-"],
-    "forecast": ["forecast"], "autoencoder": ["autoencoder"], "ensemble": ["ensemble-"],
-    TSRNN: ["forecast", "autoencoder", "ensemble-"], BASELINES: ["zscore-", "iforest-", "pyod-"],
-    TSRNN + " (no cooldown)": ["forecast", "autoencoder", "ensemble-"],
+    "tail": ["tail-"], "forecast": ["forecast"], "autoencoder": ["autoencoder"], "ensemble": ["ensemble-"],
+    TSRNN: ["forecast", "autoencoder", "ensemble-", "tail-"], BASELINES: ["zscore-", "iforest-", "pyod-"],
+    TSRNN + " (no cooldown)": ["forecast", "autoencoder", "ensemble-", "tail-"],
     BASELINES + " (no cooldown)": ["zscore-", "iforest-", "pyod-"],
 }
 
@@ -183,9 +194,10 @@ def in_family(config: str, family: str) -> bool:
 
 
 def all_seeds(rows: pd.DataFrame) -> pd.DataFrame:
-    """Rows of a deterministic configuration (run with one seed) copied to every seed run."""
+    """Rows of a deterministic method (run with one seed) copied to every seed run; a seeded
+    configuration run with fewer seeds (an ablation) keeps its own."""
     seeds = sorted(rows["seed"].unique())
-    one = rows.groupby("config")["seed"].transform("nunique") == 1
+    one = rows["label"].map(seedless)
     copies = [rows[one].assign(seed=s) for s in seeds]
     return pd.concat([rows[~one]] + copies, ignore_index=True).drop_duplicates(["config", "seed", "series"])
 
@@ -222,8 +234,11 @@ def out_of_fold(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     oofs, picks = [], []
     configs = sorted(rows["config"].unique())
     labels = sorted({c.split("@")[0] for c in configs})
+    n_seeds = rows.groupby("config")["seed"].nunique()
+    full = set(n_seeds[n_seeds == rows["seed"].nunique()].index)
     for fam in list(FAMILIES) + [f"label {lab}" for lab in labels]:
-        cands = [c for c in configs if in_family(c, fam)]
+        # a family chooses among configurations run with every seed; a label's own row keeps its seeds
+        cands = [c for c in configs if in_family(c, fam) and (fam.startswith("label ") or c in full)]
         if not cands:
             continue
         oof, chosen = cross_validate(rows, folds, config="config", candidates=cands)
@@ -237,8 +252,9 @@ def default_choice(rows: pd.DataFrame, family: str = TSRNN) -> str:
     from tsrnn.anomaly.selection import nab_f1_objective
 
     cands = [c for c in rows["config"].unique() if in_family(c, family)]
-    n = rows["series"].nunique()
-    ok = [c for c in sorted(cands) if rows.loc[rows["config"] == c, "series"].nunique() == n]
+    n, k = rows["series"].nunique(), rows["seed"].nunique()
+    ok = [c for c in sorted(cands) if rows.loc[rows["config"] == c, "series"].nunique() == n
+          and rows.loc[rows["config"] == c, "seed"].nunique() == k]
     return max(ok, key=lambda c: nab_f1_objective(rows[rows["config"] == c]))
 
 
@@ -272,6 +288,8 @@ def verdict(oof_mean: pd.DataFrame, oof_seed: pd.DataFrame) -> str:
 def report(rows: pd.DataFrame, seeds: list[int]) -> str:
     from benchmarks._results import markdown_table
 
+    n = rows["series"].nunique()  # a (configuration, seed) run cut short is left out whole
+    rows = rows[rows.groupby(["config", "seed"])["series"].transform("nunique") == n]
     rows = all_seeds(rows)
     oof, picks = out_of_fold(rows)
     oof_seed = per_seed_table(oof, "family")
@@ -285,7 +303,7 @@ def report(rows: pd.DataFrame, seeds: list[int]) -> str:
     pick_txt = "\n".join(f"- {fam}: " + ", ".join(f"{r['fold']} ← `{r['config']}`" for _, r in g.iterrows())
                          for fam, g in picks.groupby("family", sort=False) if not fam.startswith("label "))
     over = fixed[fixed["category"] == "overall"].sort_values("config")
-    md = (f"Seeds {', '.join(map(str, seeds))} (deterministic z-score: once); torch threads 1. Every configuration "
+    md = (f"Seeds {', '.join(map(str, seeds))} (deterministic configurations — z-score, tail, their ensembles — once); torch threads 1. Every configuration "
           "fitted on the first 15% of each series, judged on the remaining 85% only (event F1, AUC-PR, NAB). "
           "Thresholds " + ", ".join(f"`{t}`" for t in THRESHOLDS) + " (fitted on each series' training "
           "scores), each with an alarm cooldown of " + ", ".join(map(str, COOLDOWNS)) + " points "
@@ -339,7 +357,7 @@ def main(argv=None) -> None:
             done = set(zip(old["label"], old["seed"], old["series"]))
         out = []
         for label in labels:
-            for seed in seeds[:1] if CONFIGS[label]["method"] in SEEDLESS else seeds:
+            for seed in seeds[:1] if seedless(label) else seeds:
                 for name in names:
                     if (label, seed, name) in done:
                         continue

@@ -135,3 +135,28 @@ def test_cooldown_keeps_one_alarm_per_burst_in_batch_and_stream():
     np.testing.assert_array_equal(flags, out["is_anomaly"].to_numpy())
     with pytest.raises(ConfigError, match="cooldown"):
         AnomalyDetector(method="zscore", cooldown=5, refit_every=100).fit(df.iloc[:300])
+
+
+def test_tail_scorer_surprise_and_streaming(tmp_path):
+    from tsrnn.anomaly.tails import TailScorer
+
+    rng = np.random.default_rng(5)
+    sc = TailScorer(8).fit([rng.standard_normal((300, 1))])
+    n = len(sc.sorted_)
+    # a window beyond every training window in all 7 features' upper tail: 7·log(n + 1) at most
+    far = np.full((8, 1), 50.0)
+    far[-1] = 60.0
+    s = sc.score(far)[-1]
+    assert np.isnan(sc.score(far)[:7]).all() and 0 < s <= 7 * np.log(n + 1) + 1e-9
+    typical = sc.score(rng.standard_normal((200, 1)))[7:]
+    assert np.median(typical) < s / 3
+    y = _series(500)
+    df = _frame(y)
+    det = AnomalyDetector(method="tail", window=16, threshold="pot:1e-3", cooldown=10).fit(df.iloc[:200])
+    out = det.detect(df)
+    st = det.streamer()
+    got = np.array([st.update(v) for v in y], dtype=float)
+    np.testing.assert_allclose(got[:, 0], out["score"].to_numpy(), rtol=1e-9, equal_nan=True)
+    np.testing.assert_array_equal(got[:, 1].astype(bool), out["is_anomaly"].to_numpy())
+    det.save(tmp_path / "t.tsrnn")
+    pd.testing.assert_frame_equal(AnomalyDetector.load(tmp_path / "t.tsrnn").detect(df), out)

@@ -32,8 +32,8 @@ from tsrnn.errors import ConfigError, DataError
 
 __all__ = ["AnomalyDetector", "METHODS", "series_frame"]
 
-METHODS = ("autoencoder", "forecast", "zscore", "stl", "iforest", "ensemble")
-MEMBERS = ("zscore", "iforest", "forecast", "autoencoder", "stl")
+METHODS = ("autoencoder", "forecast", "zscore", "stl", "iforest", "tail", "ensemble")
+MEMBERS = ("zscore", "iforest", "tail", "forecast", "autoencoder", "stl")
 
 
 def series_frame(unique_id: str, ds, values: np.ndarray, targets, freq) -> pd.DataFrame:
@@ -78,7 +78,8 @@ class AnomalyDetector(BaseEstimator):
     """Per-point anomaly scores, thresholds and decisions for every series of a long frame.
 
     method: "autoencoder" | "forecast" (recurrent, several value columns allowed) | "zscore" |
-        "stl" | "iforest" (baselines).
+        "stl" | "iforest" (baselines) | "tail" (empirical tail surprise of window features,
+        tsrnn.anomaly.tails) | "ensemble" (several of them, see members).
     threshold: a spec for `tsrnn.anomaly.thresholds.parse_threshold` ("pot", "spot", "dynamic",
         "quantile:0.99", "contamination:0.01", "sigma:4", "fixed:3").
     window: autoencoder window, forecaster training chunk, z-score look-back, IsolationForest
@@ -175,6 +176,10 @@ class AnomalyDetector(BaseEstimator):
             from tsrnn.data.freq import season_length
 
             return STLScorer(self.period or season_length(freq))
+        if m == "tail":
+            from tsrnn.anomaly.tails import TailScorer
+
+            return TailScorer(self.window)
         if m == "iforest":
             from tsrnn.anomaly.scorers import IForestScorer
 
@@ -472,6 +477,8 @@ def _scorer_state(sc, method: str, prefix: str, tensors: dict) -> dict:
         info["period"] = int(sc.period)
     elif method == "iforest":
         tensors.update({f"{prefix}iforest.train.{i}": x for i, x in enumerate(sc.train_)})  # one per series
+    elif method == "tail":
+        tensors[f"{prefix}tail.sorted"] = np.asarray(sc.sorted_, dtype=np.float64)
     return info
 
 
@@ -493,3 +500,5 @@ def _restore_scorer(sc, method: str, prefix: str, tensors: dict, info: dict, det
         sc.med_, sc.mad_ = np.asarray(tensors[f"{prefix}stl.med"]), np.asarray(tensors[f"{prefix}stl.mad"])
     elif method == "iforest":
         sc.fit([np.asarray(tensors[f"{prefix}iforest.train.{i}"]) for i in range(n)])
+    elif method == "tail":
+        sc.sorted_ = np.asarray(tensors[f"{prefix}tail.sorted"], dtype=np.float64)

@@ -6,7 +6,7 @@
 
 Supported methods: "forecast" (one recurrent step per point — on the numba runtime when
 `tsrnn.cpu` provides it, else torch), "zscore" (running sums over the look-back window),
-"iforest" (the fitted forest on the last window) and "ensemble" (its members' streamers). The
+"iforest" and "tail" (on the last window) and "ensemble" (its members' streamers). The
 score is the one `detect` gives the same point when the stream starts at the series' first value,
 with the detector's `local_norm` and `input_norm` applied by running windows, and the threshold is the series' fitted one (SPOT keeps updating it; "dynamic" and
 "contamination", which judge a whole batch, use the value chosen on the training scores).
@@ -30,7 +30,8 @@ from tsrnn.anomaly.scorers import (
 from tsrnn.anomaly.thresholds import RTOL, Threshold
 from tsrnn.errors import ConfigError, DataError
 
-__all__ = ["make_streamer", "ForecastStreamer", "ZScoreStreamer", "IForestStreamer", "EnsembleStreamer",
+__all__ = ["make_streamer", "ForecastStreamer", "ZScoreStreamer", "IForestStreamer", "TailStreamer",
+           "EnsembleStreamer",
            "AdaptiveStreamer"]
 
 
@@ -281,9 +282,12 @@ def _fixed_streamer(det, k: int, backend: str) -> _Streamer:
         return ZScoreStreamer(det, k)
     if det.method == "iforest":
         return IForestStreamer(det, k)
+    if det.method == "tail":
+        return TailStreamer(det, k)
     if det.method == "ensemble":
         return EnsembleStreamer(det, k, backend)
-    raise ConfigError(f"streaming supports the methods forecast, zscore, iforest and ensemble, not '{det.method}'")
+    raise ConfigError(f"streaming supports the methods forecast, zscore, iforest, tail and ensemble, "
+                      f"not '{det.method}'")
 
 
 class IForestStreamer(_Streamer):
@@ -300,6 +304,16 @@ class IForestStreamer(_Streamer):
         if len(self.buf) < self.sc.window:
             return float("nan")
         return float(-self.sc.model_.score_samples(self.sc._features(np.asarray(self.buf)))[-1])
+
+
+class TailStreamer(IForestStreamer):
+    """The tail scorer on the window that ends at each point (O(window + features·log n))."""
+
+    def _raw(self, x):
+        self.buf.append(x)
+        if len(self.buf) < self.sc.window:
+            return float("nan")
+        return float(self.sc._surprise(self.sc._feat(np.asarray(self.buf)))[-1])
 
 
 class EnsembleStreamer(_Streamer):
