@@ -134,7 +134,14 @@ def test_cooldown_keeps_one_alarm_per_burst_in_batch_and_stream():
     flags = [st.update(v)[1] for v in y]
     np.testing.assert_array_equal(flags, out["is_anomaly"].to_numpy())
     with pytest.raises(ConfigError, match="cooldown"):
-        AnomalyDetector(method="zscore", cooldown=5, refit_every=100).fit(df.iloc[:300])
+        AnomalyDetector(method="zscore", cooldown=-1).fit(df.iloc[:300])
+    # with online refits: the same cooldown over the whole series, batch and stream
+    on = AnomalyDetector(method="zscore", window=32, threshold="pot:1e-2", cooldown=20, refit_every=150)
+    out = on.fit(df.iloc[:300]).detect(df)
+    raw = on.clone().set_params(cooldown=0).fit(df.iloc[:300]).detect(df)
+    np.testing.assert_array_equal(out["is_anomaly"].to_numpy(), suppress_repeats(raw["is_anomaly"].to_numpy(), 20))
+    st = on.streamer()
+    np.testing.assert_array_equal([st.update(v)[1] for v in y], out["is_anomaly"].to_numpy())
 
 
 def test_tail_scorer_surprise_and_streaming(tmp_path):

@@ -115,7 +115,8 @@ class AnomalyDetector(BaseEstimator):
         "max"), see tsrnn.anomaly.ensemble.
     cooldown: 0 (off) or N: a point above its threshold raises an alarm only when none of the N
         points before it was above (one alarm per burst of exceedances, at its first point;
-        `suppress_repeats`). Not combined with refit_every.
+        `suppress_repeats`); with refit_every it acts on the whole series after the refits, whose
+        calibration sees the flags before it.
     refit_history: the points a refit learns from: the last `refit_history` before the block
         (0: all of the series so far). A refit runs about as many optimisation steps as the
         first fit: its epochs are scaled by (points of the first fit / points of the refit),
@@ -234,9 +235,8 @@ class AnomalyDetector(BaseEstimator):
         if self.refit_history and self.refit_history <= self.window:
             raise ConfigError(f"refit_history ({self.refit_history}) must exceed the window ({self.window}): a refit "
                               "learns from at least one window")
-        if self.cooldown < 0 or (self.cooldown and self.refit_every):
-            raise ConfigError(f"cooldown must be 0 (off) or a number of points, and is not combined with "
-                              f"refit_every (got cooldown={self.cooldown}, refit_every={self.refit_every})")
+        if self.cooldown < 0:
+            raise ConfigError(f"cooldown must be 0 (off) or a number of points (got {self.cooldown})")
         if self.refit_every < 0 or self.refit_history < 0 or (self.refit_history and not self.refit_every):
             raise ConfigError(f"refit_every must be 0 (off) or a number of points, and refit_history 0 (all) or a "
                               f"number of points used only with refit_every (got refit_every={self.refit_every}, "

@@ -351,6 +351,8 @@ class AdaptiveStreamer:
         self.det, self.k, self.requested = det, k, backend
         self.unique_id, self.n_features = det.ids_[k], len(det.targets_)
         self.inner = _fixed_streamer(det, k, backend)
+        # the cooldown acts on the whole stream, across refits, after the raw flags are recorded
+        self.cooldown, self.since, self.inner.cooldown = self.inner.cooldown, None, 0
         self.history: deque = deque(maxlen=det.refit_history or None)
         self.flagged: deque = deque(maxlen=det.refit_history or None)  # judged anomalous, per kept value
         self.pos, self.refits = 0, 0
@@ -378,6 +380,7 @@ class AdaptiveStreamer:
             sub._fit_thresholds([judged_flags(np.array(self.flagged, dtype=bool), self.pos - len(values),
                                               self.det.fit_lengths_[self.k])])
             self.inner = _fixed_streamer(sub, 0, self.requested)
+            self.inner.cooldown = 0
             for v in values:  # the state, and a SPOT threshold, as detect leaves them at this point
                 self.inner.update(v if self.n_features > 1 else v[0])
             self.refits += 1
@@ -387,11 +390,16 @@ class AdaptiveStreamer:
         """Score one new value and judge it (refitting first when a block starts here)."""
         v = _row(value, self.n_features)
         self._advance()
-        out = self.inner.update(v if self.n_features > 1 else v[0])
+        score, flag = self.inner.update(v if self.n_features > 1 else v[0])
         self.history.append(v)
-        self.flagged.append(bool(out[1]))
+        self.flagged.append(bool(flag))  # before the cooldown, as detect calibrates refits
         self.pos += 1
-        return out
+        if self.since is not None:
+            self.since += 1
+        if flag and self.cooldown:
+            quiet = self.since is None or self.since > self.cooldown
+            self.since, flag = 0, quiet
+        return score, bool(flag)
 
     def prime(self, history) -> AdaptiveStreamer:
         """Feed past values (T,) or (T, C) without judging them; refits still happen on schedule (a
@@ -404,4 +412,6 @@ class AdaptiveStreamer:
             self.history.append(v)
             self.flagged.append(False)  # not judged
             self.pos += 1
+            if self.since is not None:
+                self.since += 1
         return self
