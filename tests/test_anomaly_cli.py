@@ -184,7 +184,7 @@ def test_save_model_then_model_file(series_csv, tmp_path):
     assert f"wrote {det}" in r.stderr
     r = run(p, "--target-col", "value", "--model-file", det, "-o", out2)
     assert r.exit_code == 0, r.output
-    assert "with the forecast detector in" in r.stderr
+    assert "with the ensemble detector in" in r.stderr  # the default method
     a, b = pd.read_csv(out1), pd.read_csv(out2)
     pd.testing.assert_frame_equal(a, b)
     # another threshold on the saved detector: fitted again on its training scores, model unchanged
@@ -211,7 +211,8 @@ def test_save_and_model_file_errors(series_csv, tmp_path):
     assert "not found" in _one_error_line(run(p, "--target-col", "value", "--model-file", tmp_path / "no.tsrnn", "-q"))
     # IsolationForest: stored as its training series, the seeded forest fitted again on load
     fi, o1, o2 = tmp_path / "i.tsrnn", tmp_path / "i1.csv", tmp_path / "i2.csv"
-    assert run(p, "--target-col", "value", "-m", "iforest", "--save-model", fi, "-o", o1, "-q").exit_code == 0
+    assert run(p, "--target-col", "value", "-m", "iforest", "--train-frac", "1", "--save-model", fi, "-o", o1,
+               "-q").exit_code == 0
     assert run(p, "--target-col", "value", "--model-file", fi, "-o", o2, "-q").exit_code == 0
     pd.testing.assert_frame_equal(pd.read_csv(o1), pd.read_csv(o2))
     r = run(p, "--target-col", "value", "--model-file", det, "--save-model", tmp_path / "x.tsrnn", "-q")
