@@ -25,7 +25,7 @@ from tsrnn_cli.options import (
     TimeCol,
 )
 
-Method = Annotated[str | None, typer.Option("--method", "-m", help="ensemble, autoencoder, forecast, zscore, stl, iforest or tail (default: ensemble of zscore, iforest and forecast, the cross-validated NAB winner; with --model-file, the saved detector's).", show_default=False)]
+Method = Annotated[str | None, typer.Option("--method", "-m", help="ensemble, autoencoder, forecast, zscore, stl, iforest or tail (default: forecast with a 64-point cooldown, the cross-validated NAB choice; with --model-file, the saved detector's).", show_default=False)]
 ThresholdOpt = Annotated[str | None, typer.Option("--threshold", "-t", help="pot[:risk], spot[:risk], dynamic[:p], quantile:Q, contamination:C, sigma:K or fixed:V (default: pot, risk 1e-3; with --model-file, the saved detector's).", show_default=False)]
 
 
@@ -198,7 +198,7 @@ def detect_command(
         if not quiet:
             err.print(f"judging {n_series} series ({len(df)} rows) with the {det.method} detector in {model_file}")
     else:
-        method = method or "ensemble"
+        method = method or "forecast"
         det = AnomalyDetector(method=method, threshold=threshold or "pot", window=window, hidden=hidden, epochs=epochs,
                               period=period, calibration=calibration, local_norm=local_norm, input_norm=input_norm,
                               error=error, refit_every=refit_every, refit_history=refit_history, event_gap=event_gap,

@@ -184,7 +184,7 @@ def test_save_model_then_model_file(series_csv, tmp_path):
     assert f"wrote {det}" in r.stderr
     r = run(p, "--target-col", "value", "--model-file", det, "-o", out2)
     assert r.exit_code == 0, r.output
-    assert "with the ensemble detector in" in r.stderr  # the default method
+    assert "with the forecast detector in" in r.stderr
     a, b = pd.read_csv(out1), pd.read_csv(out2)
     pd.testing.assert_frame_equal(a, b)
     # another threshold on the saved detector: fitted again on its training scores, model unchanged

@@ -167,3 +167,20 @@ def test_tail_scorer_surprise_and_streaming(tmp_path):
     np.testing.assert_array_equal(got[:, 1].astype(bool), out["is_anomaly"].to_numpy())
     det.save(tmp_path / "t.tsrnn")
     pd.testing.assert_frame_equal(AnomalyDetector.load(tmp_path / "t.tsrnn").detect(df), out)
+
+
+def test_default_configuration_streams_exactly_as_it_judges():
+    """AnomalyDetector() with every default (the cross-validated NAB choice, cooldown included):
+    one value at a time gives detect's scores and flags, on both streaming back ends."""
+    y = _series(700)
+    y[600:606] += 2.0  # a burst: the cooldown keeps one alarm
+    df = _frame(y)
+    det = AnomalyDetector().fit(df.iloc[:200])
+    assert (det.method, det.threshold, det.window, det.cooldown) == ("forecast", "pot:1e-3", 64, 64)
+    out = det.detect(df)
+    assert out["is_anomaly"].sum() >= 1
+    for backend in ("torch", "auto"):
+        st = det.streamer(backend=backend)
+        got = np.array([st.update(v) for v in y], dtype=float)
+        np.testing.assert_allclose(got[:, 0], out["score"].to_numpy(), rtol=1e-4, atol=1e-5, equal_nan=True)
+        np.testing.assert_array_equal(got[:, 1].astype(bool), out["is_anomaly"].to_numpy())
