@@ -350,7 +350,9 @@ class AnomalyDetector(BaseEstimator):
         """A detector like this one (without adaptation) fitted on `frame`, one stretch of series k,
         with its epochs scaled so that it runs about as many steps as the first fit."""
         epochs = max(1, int(round(self.epochs * self.fit_lengths_[k] / max(1, len(frame)))))
-        return self.clone().set_params(refit_every=0, refit_history=0, epochs=epochs, quiet=True).fit(frame)
+        # cooldown 0: the refit judges raw flags; the cooldown is applied over the whole series
+        return self.clone().set_params(refit_every=0, refit_history=0, epochs=epochs, cooldown=0,
+                                       quiet=True).fit(frame)
 
     def _series_frame(self, panel: Panel, s: int, lo: int, hi: int) -> pd.DataFrame:
         o = int(panel.offsets[s])
