@@ -29,8 +29,8 @@ from tsrnn_cli.options import (
     TimeCol,
 )
 
-Method = Annotated[str | None, typer.Option("--method", "-m", help="autoencoder, forecast, zscore, stl or iforest (default: forecast; with --model-file, the saved detector's).", show_default=False)]
-ThresholdOpt = Annotated[str | None, typer.Option("--threshold", "-t", help="pot[:risk], spot[:risk], dynamic[:p], quantile:Q, contamination:C, sigma:K or fixed:V (default: pot; with --model-file, the saved detector's).", show_default=False)]
+Method = Annotated[str | None, typer.Option("--method", "-m", help="ensemble, autoencoder, forecast, zscore, stl, iforest or tail (default: forecast with a 64-point cooldown, the cross-validated NAB choice; with --model-file, the saved detector's).", show_default=False)]
+ThresholdOpt = Annotated[str | None, typer.Option("--threshold", "-t", help="pot[:risk], spot[:risk], dynamic[:p], quantile:Q, contamination:C, sigma:K or fixed:V (default: pot, risk 1e-3; with --model-file, the saved detector's).", show_default=False)]
 
 
 def _read_with_labels(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, label_col, duplicates="error",
@@ -131,11 +131,11 @@ def detect_command(
     date_format: DateFormat = None,
     dayfirst: DayFirst = None,
     irregular: Annotated[bool, typer.Option("--irregular", help="Keep the timestamps as given: gaps and off-grid times allowed, nothing filled.")] = False,
-    window: Annotated[int, typer.Option("--window", min=2, help="Window / look-back length in points.")] = 32,
+    window: Annotated[int, typer.Option("--window", min=2, help="Window / look-back length in points.")] = 64,
     hidden: Annotated[int, typer.Option("--hidden", min=1, help="Hidden units (recurrent methods).")] = 32,
-    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Training epochs (recurrent methods).")] = 10,
+    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Training epochs (recurrent methods).")] = 30,
     period: Annotated[int | None, typer.Option("--period", min=2, help="STL season length (default: from the frequency).")] = None,
-    train_frac: Annotated[float, typer.Option("--train-frac", min=0.01, max=1.0, help="Fit on the first fraction of each series (1 = all of it).")] = 1.0,
+    train_frac: Annotated[float, typer.Option("--train-frac", min=0.01, max=1.0, help="Fit on the first fraction of each series (1 = all of it, in-sample).")] = 0.15,
     calibration: Annotated[float, typer.Option("--calibration", min=0.0, max=0.9, help="Share of the training part held out from the model's fit; thresholds then see out-of-sample scores.")] = 0.0,
     local_norm: Annotated[int, typer.Option("--local-norm", min=0, help="Divide each score by the mean of the N scores before it (surprise relative to the recent error level; 0: off).")] = 0,
     input_norm: Annotated[int, typer.Option("--input-norm", min=0, help="forecast method: the network sees each value standardised by the mean and std of the N values before it, so level and scale drift stop mattering (0: off).")] = 0,

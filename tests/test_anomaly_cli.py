@@ -211,7 +211,8 @@ def test_save_and_model_file_errors(series_csv, tmp_path):
     assert "not found" in _one_error_line(run(p, "--target-col", "value", "--model-file", tmp_path / "no.tsrnn", "-q"))
     # IsolationForest: stored as its training series, the seeded forest fitted again on load
     fi, o1, o2 = tmp_path / "i.tsrnn", tmp_path / "i1.csv", tmp_path / "i2.csv"
-    assert run(p, "--target-col", "value", "-m", "iforest", "--save-model", fi, "-o", o1, "-q").exit_code == 0
+    assert run(p, "--target-col", "value", "-m", "iforest", "--train-frac", "1", "--save-model", fi, "-o", o1,
+               "-q").exit_code == 0
     assert run(p, "--target-col", "value", "--model-file", fi, "-o", o2, "-q").exit_code == 0
     pd.testing.assert_frame_equal(pd.read_csv(o1), pd.read_csv(o2))
     r = run(p, "--target-col", "value", "--model-file", det, "--save-model", tmp_path / "x.tsrnn", "-q")

@@ -98,7 +98,7 @@ def test_plot_format_is_taken_from_the_suffix(tmp_path, monkeypatch):
     r = run("forecast", NILE, "-m", "naive", "--horizon", 3, "--plot", tmp_path / "f.svg", "-q")
     assert r.exit_code == 0, r.output
     assert (tmp_path / "f.svg").read_bytes().startswith(b"<?xml")
-    r = run("detect", NILE, "-m", "zscore", "--plot", tmp_path / "d.pdf", "-q")
+    r = run("detect", NILE, "-m", "zscore", "--window", 8, "--train-frac", 1, "--plot", tmp_path / "d.pdf", "-q")
     assert r.exit_code == 0, r.output
     assert (tmp_path / "d.pdf").read_bytes().startswith(b"%PDF")
     _no_fit(monkeypatch)
@@ -117,7 +117,7 @@ def test_outputs_are_written_all_or_none(tmp_path, monkeypatch):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(anomaly_plot, "plot_detections", broken)
-    r = run("detect", NILE, "-m", "zscore", "-o", out, "--events", events, "--plot", plot, "-q")
+    r = run("detect", NILE, "-m", "zscore", "--window", 8, "--train-frac", 1, "-o", out, "--events", events, "--plot", plot, "-q")
     one_error(r, f"cannot write {plot} (given by --plot): no space is left on the device")
     assert not out.exists() and not events.exists() and not plot.exists() and temps(tmp_path) == []
 
@@ -198,7 +198,7 @@ def test_stream_reports_a_bad_line_and_goes_on(tmp_path):
     y = 10 + np.sin(np.arange(200) / 5.0)
     pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=200, freq="h"), "y": y}).to_csv(p, index=False)
     stdin = "10\nten\n10.2,3\ninf\n\n9.9\n"
-    r = run("detect", p, "-m", "zscore", "--stream", "-q", input=stdin)
+    r = run("detect", p, "-m", "zscore", "--window", 8, "--train-frac", 1, "--stream", "-q", input=stdin)
     assert r.exit_code == 0, r.output
     lines = r.stdout.strip().splitlines()
     assert lines[0] == "value,score,threshold,is_anomaly"
@@ -208,7 +208,7 @@ def test_stream_reports_a_bad_line_and_goes_on(tmp_path):
         "warning: stdin line 3: '10.2,3' holds 2 value(s), not 1; skipped",
         "warning: stdin line 4: 'inf' holds a value that is not finite; skipped",
     ]
-    r = run("detect", p, "-m", "zscore", "--stream", "-q", "--on-bad-line", "stop", input=stdin)
+    r = run("detect", p, "-m", "zscore", "--window", 8, "--train-frac", 1, "--stream", "-q", "--on-bad-line", "stop", input=stdin)
     one_error(r, "stdin line 2: 'ten' is not a number; the stream stopped there")
     assert r.stdout.strip().splitlines()[1:] == [r.stdout.strip().splitlines()[1]]  # line 1 was scored
 

@@ -32,7 +32,8 @@ from tsrnn.errors import ConfigError, DataError
 
 __all__ = ["AnomalyDetector", "METHODS", "series_frame"]
 
-METHODS = ("autoencoder", "forecast", "zscore", "stl", "iforest")
+METHODS = ("autoencoder", "forecast", "zscore", "stl", "iforest", "tail", "ensemble")
+MEMBERS = ("zscore", "iforest", "tail", "forecast", "autoencoder", "stl")
 
 
 def series_frame(unique_id: str, ds, values: np.ndarray, targets, freq) -> pd.DataFrame:
@@ -58,11 +59,34 @@ def judged_flags(flags: np.ndarray, lo: int, start: int) -> np.ndarray:
     return out if out.sum() <= max(1.0, RARE * judged.sum()) else np.zeros_like(out)
 
 
+def suppress_repeats(flags: np.ndarray, cooldown: int) -> np.ndarray:
+    """(T,) bool flags reduced to one alarm per burst: a flag is kept only when no flag (kept or
+    not) fell in the `cooldown` points before it, so a run of exceedances, or several close
+    together, raise one alarm at their first point, as an operator would be paged once (0:
+    unchanged). Causal, so streaming gives the same flags."""
+    flags = np.asarray(flags, dtype=bool)
+    if cooldown <= 0:
+        return flags
+    idx = np.flatnonzero(flags)
+    keep = np.diff(idx, prepend=-cooldown - 1) > cooldown
+    out = np.zeros_like(flags)
+    out[idx[keep]] = True
+    return out
+
+
 class AnomalyDetector(BaseEstimator):
     """Per-point anomaly scores, thresholds and decisions for every series of a long frame.
 
+    The defaults are the configuration chosen by leave-one-category-out cross-validation on the
+    31 NAB series of benchmarks/nab.py, among the causal (streamable) candidates
+    (`forecast@pot:1e-3@cd64` there): the LSTM one-step forecast error over 64-point training
+    windows taken every 4 points (hidden 32, 30 epochs, lr 3e-3, batch 32), POT threshold at risk
+    1e-3, cooldown 64 (one alarm per burst). Fit it on a leading part of each series and judge the
+    rest. Its out-of-fold NAB figures are in benchmarks/RESULTS.md.
+
     method: "autoencoder" | "forecast" (recurrent, several value columns allowed) | "zscore" |
-        "stl" | "iforest" (baselines).
+        "stl" | "iforest" (baselines) | "tail" (empirical tail surprise of window features,
+        tsrnn.anomaly.tails) | "ensemble" (several of them, see members).
     threshold: a spec for `tsrnn.anomaly.thresholds.parse_threshold` ("pot", "spot", "dynamic",
         "quantile:0.99", "contamination:0.01", "sigma:4", "fixed:3").
     window: autoencoder window, forecaster training chunk, z-score look-back, IsolationForest
@@ -93,17 +117,26 @@ class AnomalyDetector(BaseEstimator):
         threshold; when more than 1% of the judged points were flagged, the flags are taken for a
         change of regime and every point calibrates (`judged_flags`). `detect` leaves the fitted
         detector unchanged; the streamer refits at the same points.
+    members/combine: the ensemble method's scorers (comma-separated methods, each with this
+        detector's settings) and how their quantile-normalised scores are combined ("mean" or
+        "max"), see tsrnn.anomaly.ensemble.
+    cooldown: 0 (off) or N: a point above its threshold raises an alarm only when none of the N
+        points before it was above (one alarm per burst of exceedances, at its first point;
+        `suppress_repeats`); with refit_every it acts on the whole series after the refits, whose
+        calibration sees the flags before it.
     refit_history: the points a refit learns from: the last `refit_history` before the block
         (0: all of the series so far). A refit runs about as many optimisation steps as the
         first fit: its epochs are scaled by (points of the first fit / points of the refit),
         rounded, at least 1.
     """
 
-    def __init__(self, method: str = "forecast", threshold: str = "pot", window: int = 32, hidden: int = 32,
-                 layers: int = 1, cell: str = "lstm", epochs: int = 10, lr: float = 1e-3, batch_size: int = 64,
-                 stride: int = 1, period: int | None = None, n_estimators: int = 100, event_gap: int = 0,
+    def __init__(self, method: str = "forecast", threshold: str = "pot:1e-3", window: int = 64, hidden: int = 32,
+                 layers: int = 1, cell: str = "lstm", epochs: int = 30, lr: float = 3e-3, batch_size: int = 32,
+                 stride: int = 4, period: int | None = None, n_estimators: int = 100, event_gap: int = 0,
                  min_event_length: int = 1, calibration: float = 0.0, local_norm: int = 0, input_norm: int = 0,
-                 error: str = "abs", refit_every: int = 0, refit_history: int = 0, seed: int = 0,
+                 error: str = "abs", refit_every: int = 0, refit_history: int = 0,
+                 members: str = "zscore,iforest,forecast", combine: str = "mean", cooldown: int = 64,
+                 seed: int = 0,
                  device: str = "cpu", quiet: bool = True):
         self.method, self.threshold, self.window, self.hidden = method, threshold, window, hidden
         self.layers, self.cell, self.epochs, self.lr, self.batch_size = layers, cell, epochs, lr, batch_size
@@ -112,6 +145,7 @@ class AnomalyDetector(BaseEstimator):
             event_gap, min_event_length, seed, device, quiet)
         self.calibration, self.local_norm, self.input_norm, self.error = calibration, local_norm, input_norm, error
         self.refit_every, self.refit_history = refit_every, refit_history
+        self.members, self.combine, self.cooldown = members, combine, cooldown
 
     # -- building blocks ------------------------------------------------------------------------
 
@@ -121,6 +155,20 @@ class AnomalyDetector(BaseEstimator):
             raise ConfigError(f"method '{m}' is unknown; use one of {', '.join(METHODS)}")
         if self.window < 2:
             raise ConfigError(f"window must be >= 2 (got {self.window})")
+        if m == "ensemble":
+            from tsrnn.anomaly.ensemble import EnsembleScorer
+
+            names = [n.strip() for n in str(self.members).split(",") if n.strip()]
+            bad = [n for n in names if n not in MEMBERS]
+            if not names or bad or len(set(names)) != len(names):
+                raise ConfigError(f"members must name distinct methods among {', '.join(MEMBERS)} "
+                                  f"(got '{self.members}')")
+            # input_norm and error belong to the forecast member; the others take their defaults
+            def member(n):
+                own = {} if n == "forecast" else {"input_norm": 0, "error": "abs"}
+                return self.clone().set_params(method=n, **own)._make_scorer(freq)
+
+            return EnsembleScorer({n: member(n) for n in names}, self.combine)
         if self.input_norm and (m != "forecast" or self.input_norm < 2):
             raise ConfigError(f"input_norm must be 0 (off) or a window >= 2, and only the forecast method takes it "
                               f"(got {self.input_norm} with method {m})")
@@ -136,6 +184,10 @@ class AnomalyDetector(BaseEstimator):
             from tsrnn.data.freq import season_length
 
             return STLScorer(self.period or season_length(freq))
+        if m == "tail":
+            from tsrnn.anomaly.tails import TailScorer
+
+            return TailScorer(self.window)
         if m == "iforest":
             from tsrnn.anomaly.scorers import IForestScorer
 
@@ -190,6 +242,8 @@ class AnomalyDetector(BaseEstimator):
         if self.refit_history and self.refit_history <= self.window:
             raise ConfigError(f"refit_history ({self.refit_history}) must exceed the window ({self.window}): a refit "
                               "learns from at least one window")
+        if self.cooldown < 0:
+            raise ConfigError(f"cooldown must be 0 (off) or a number of points (got {self.cooldown})")
         if self.refit_every < 0 or self.refit_history < 0 or (self.refit_history and not self.refit_every):
             raise ConfigError(f"refit_every must be 0 (off) or a number of points, and refit_history 0 (all) or a "
                               f"number of points used only with refit_every (got refit_every={self.refit_every}, "
@@ -271,6 +325,7 @@ class AnomalyDetector(BaseEstimator):
             self.explanations_[self.ids_[k]] = thr.explain()
             if self.refit_every:
                 self._adapt(panel, i, k, s, level, flag, used)
+            flag = suppress_repeats(flag, getattr(self, "cooldown", 0))
             levels.append(level)
             flags.append(flag)
         out = pd.DataFrame({"unique_id": df["unique_id"].to_numpy(), "ds": panel.ds})
@@ -295,7 +350,9 @@ class AnomalyDetector(BaseEstimator):
         """A detector like this one (without adaptation) fitted on `frame`, one stretch of series k,
         with its epochs scaled so that it runs about as many steps as the first fit."""
         epochs = max(1, int(round(self.epochs * self.fit_lengths_[k] / max(1, len(frame)))))
-        return self.clone().set_params(refit_every=0, refit_history=0, epochs=epochs, quiet=True).fit(frame)
+        # cooldown 0: the refit judges raw flags; the cooldown is applied over the whole series
+        return self.clone().set_params(refit_every=0, refit_history=0, epochs=epochs, cooldown=0,
+                                       quiet=True).fit(frame)
 
     def _series_frame(self, panel: Panel, s: int, lo: int, hi: int) -> pd.DataFrame:
         o = int(panel.offsets[s])
@@ -356,25 +413,20 @@ class AnomalyDetector(BaseEstimator):
         """Write the fitted detector to `path` (safetensors + JSON, no pickle; see
         tsrnn.anomaly.modelfile), atomically; an existing file is replaced only with force.
         An IsolationForest detector is stored as the (scaled) series its forest learned from, and
-        load fits the seeded forest on them again."""
+        load fits the seeded forest on them again. An ensemble stores each member under
+        ``ens.<member>.`` and the members' normalisation (median, spread) in its JSON."""
         self._check_fitted()
         from tsrnn.anomaly.modelfile import write_detector
         from tsrnn.output import check_writable
 
         check_writable(path, force, "the detector path")
         tensors = {f"train_scores.{i}": np.asarray(s, dtype=np.float64) for i, s in enumerate(self.train_scores_)}
-        scorer: dict = {}
-        if self.method in ("forecast", "autoencoder"):
-            model = self.scorer_.model_
-            tensors.update({f"net.{k}": v.detach().float().cpu().numpy() for k, v in model.state_dict().items()})
-            if self.method == "forecast":
-                scorer["n_outputs"] = int(model.head.out_features)
-        elif self.method == "stl":
-            tensors["stl.med"] = np.asarray(self.scorer_.med_, dtype=np.float64)
-            tensors["stl.mad"] = np.asarray(self.scorer_.mad_, dtype=np.float64)
-            scorer["period"] = int(self.scorer_.period)
-        elif self.method == "iforest":
-            tensors.update({f"iforest.train.{i}": x for i, x in enumerate(self.scorer_.train_)})  # one per series
+        if self.method == "ensemble":
+            scorer = {"members": {n: _scorer_state(m, n, f"ens.{n}.", tensors)
+                                  for n, m in self.scorer_.members.items()},
+                      "stats": {n: [float(v) for v in st] for n, st in self.scorer_.stats_.items()}}
+        else:
+            scorer = _scorer_state(self.scorer_, self.method, "", tensors)
         write_detector(path, tensors, {
             "params": self.get_params(), "ids": [str(u) for u in self.ids_], "targets": list(self.targets_),
             "freq": self.freq_, "fit_lengths": self.fit_lengths_,
@@ -402,22 +454,15 @@ class AnomalyDetector(BaseEstimator):
                 raise ValueError(f"per-series entries do not all have {n} items")
             det.train_scores_ = [np.asarray(tensors[f"train_scores.{i}"], dtype=np.float64) for i in range(n)]
             scorer, info = det._make_scorer(det.freq_), d["scorer"]
-            if det.method in ("forecast", "autoencoder"):
-                import torch
-
-                from tsrnn.anomaly.recurrent import OneStepNet, RecurrentAutoencoder
-
-                C = len(det.targets_)
-                net = (OneStepNet(C, det.hidden, det.layers, det.cell, n_outputs=int(info["n_outputs"]))
-                       if det.method == "forecast" else RecurrentAutoencoder(C, det.hidden, det.layers, det.cell))
-                net.load_state_dict({k[4:]: torch.from_numpy(np.array(v, dtype=np.float32))
-                                     for k, v in tensors.items() if k.startswith("net.")}, strict=True)
-                scorer.model_ = net.eval()
-            elif det.method == "stl":
-                scorer.period = int(info["period"])
-                scorer.med_, scorer.mad_ = np.asarray(tensors["stl.med"]), np.asarray(tensors["stl.mad"])
-            elif det.method == "iforest":
-                scorer.fit([np.asarray(tensors[f"iforest.train.{i}"]) for i in range(n)])
+            C = len(det.targets_)
+            if det.method == "ensemble":
+                for name, m in scorer.members.items():
+                    _restore_scorer(m, name, f"ens.{name}.", tensors, info["members"][name], det, C, n)
+                scorer.stats_ = {k: (float(a), float(b)) for k, (a, b) in info["stats"].items()}
+                if set(scorer.stats_) != set(scorer.members):
+                    raise ValueError("the ensemble's stored members differ from its settings")
+            else:
+                _restore_scorer(scorer, det.method, "", tensors, info, det, C, n)
         except (KeyError, TypeError, ValueError, RuntimeError, ConfigError) as e:
             first = (str(e).strip().splitlines() or [type(e).__name__])[0]
             raise ModelFileError(f"{path}: the detector file does not hold a usable detector ({type(e).__name__}: "
@@ -426,3 +471,44 @@ class AnomalyDetector(BaseEstimator):
         det._fit_thresholds()
         det.fitted_ = True
         return det
+
+
+def _scorer_state(sc, method: str, prefix: str, tensors: dict) -> dict:
+    """Put a fitted scorer's state into `tensors` (keys under `prefix`); returns its JSON part."""
+    info: dict = {}
+    if method in ("forecast", "autoencoder"):
+        model = sc.model_
+        tensors.update({f"{prefix}net.{k}": v.detach().float().cpu().numpy() for k, v in model.state_dict().items()})
+        if method == "forecast":
+            info["n_outputs"] = int(model.head.out_features)
+    elif method == "stl":
+        tensors[f"{prefix}stl.med"] = np.asarray(sc.med_, dtype=np.float64)
+        tensors[f"{prefix}stl.mad"] = np.asarray(sc.mad_, dtype=np.float64)
+        info["period"] = int(sc.period)
+    elif method == "iforest":
+        tensors.update({f"{prefix}iforest.train.{i}": x for i, x in enumerate(sc.train_)})  # one per series
+    elif method == "tail":
+        tensors[f"{prefix}tail.sorted"] = np.asarray(sc.sorted_, dtype=np.float64)
+    return info
+
+
+def _restore_scorer(sc, method: str, prefix: str, tensors: dict, info: dict, det, C: int, n: int) -> None:
+    """The inverse of _scorer_state on a freshly built scorer `sc` of `det`'s settings."""
+    if method in ("forecast", "autoencoder"):
+        import torch
+
+        from tsrnn.anomaly.recurrent import OneStepNet, RecurrentAutoencoder
+
+        net = (OneStepNet(C, det.hidden, det.layers, det.cell, n_outputs=int(info["n_outputs"]))
+               if method == "forecast" else RecurrentAutoencoder(C, det.hidden, det.layers, det.cell))
+        key = f"{prefix}net."
+        net.load_state_dict({k[len(key):]: torch.from_numpy(np.array(v, dtype=np.float32))
+                             for k, v in tensors.items() if k.startswith(key)}, strict=True)
+        sc.model_ = net.eval()
+    elif method == "stl":
+        sc.period = int(info["period"])
+        sc.med_, sc.mad_ = np.asarray(tensors[f"{prefix}stl.med"]), np.asarray(tensors[f"{prefix}stl.mad"])
+    elif method == "iforest":
+        sc.fit([np.asarray(tensors[f"{prefix}iforest.train.{i}"]) for i in range(n)])
+    elif method == "tail":
+        sc.sorted_ = np.asarray(tensors[f"{prefix}tail.sorted"], dtype=np.float64)

@@ -25,7 +25,8 @@ import numpy as np
 from tsrnn.anomaly.events import runs
 
 __all__ = ["point_prf", "event_prf", "point_adjusted_prf", "auc_pr", "nab_score", "nab_normalised",
-           "NAB_STANDARD", "evaluate", "evaluate_frame", "event_f1_from_counts"]
+           "NAB_STANDARD", "evaluate", "evaluate_frame", "event_f1_from_counts",
+           "corpus_metrics"]
 
 NAB_STANDARD = {"tp": 1.0, "fp": 0.11, "fn": 1.0}
 
@@ -202,3 +203,25 @@ def evaluate_frame(out, labels: dict, probation: int | None = 0):
              "pa_f1": pa["f1"], "auc_pr": float(df["auc_pr"].mean()), "nab": nab_normalised(raw, null, perfect),
              **c, "nab_raw": raw, "nab_null": null, "nab_perfect": perfect}
     return pd.concat([df, pd.DataFrame([total])], ignore_index=True)
+
+
+def corpus_metrics(rows) -> dict:
+    """Pooled metrics of a set of per-series rows (a data frame or list of dicts, one row per series
+    and seed, with the columns event_f1, windows, windows_hit, events, events_in_window, auc_pr,
+    nab_raw, nab_null, nab_perfect as `evaluate` names them). Returns: "mean event F1" (mean over
+    rows; a series without labelled window scores 1 when nothing is flagged, else 0), "pooled event
+    F1" (from summed counts), "AUC-PR" (mean over rows with a window; nan if none), "NAB" (standard
+    score from the summed raw, null and perfect scores, so the false alarms on series without any
+    window count against the corpus; nan when no row has a window), "NAB raw" (summed) and
+    "events" (summed)."""
+    import pandas as pd
+
+    g = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+    s = {k: int(g[k].sum()) for k in ("windows", "windows_hit", "events", "events_in_window")}
+    auc = g["auc_pr"].dropna()
+    raw, null, perfect = (float(g[k].sum()) for k in ("nab_raw", "nab_null", "nab_perfect"))
+    return {"mean event F1": float(g["event_f1"].mean()),
+            "pooled event F1": event_f1_from_counts(s["windows_hit"], s["windows"], s["events_in_window"],
+                                                    s["events"]),
+            "AUC-PR": float(auc.mean()) if len(auc) else float("nan"),
+            "NAB": nab_normalised(raw, null, perfect), "NAB raw": raw, "events": s["events"]}

@@ -5,7 +5,8 @@
     score, flag = st.update(value)            # a float, or a (C,) array for several value columns
 
 Supported methods: "forecast" (one recurrent step per point — on the numba runtime when
-`tsrnn.cpu` provides it, else torch) and "zscore" (running sums over the look-back window). The
+`tsrnn.cpu` provides it, else torch), "zscore" (running sums over the look-back window),
+"iforest" and "tail" (on the last window) and "ensemble" (its members' streamers). The
 score is the one `detect` gives the same point when the stream starts at the series' first value,
 with the detector's `local_norm` and `input_norm` applied by running windows, and the threshold is the series' fitted one (SPOT keeps updating it; "dynamic" and
 "contamination", which judge a whole batch, use the value chosen on the training scores).
@@ -29,7 +30,9 @@ from tsrnn.anomaly.scorers import (
 from tsrnn.anomaly.thresholds import RTOL, Threshold
 from tsrnn.errors import ConfigError, DataError
 
-__all__ = ["make_streamer", "ForecastStreamer", "ZScoreStreamer", "AdaptiveStreamer"]
+__all__ = ["make_streamer", "ForecastStreamer", "ZScoreStreamer", "IForestStreamer", "TailStreamer",
+           "EnsembleStreamer",
+           "AdaptiveStreamer"]
 
 
 def _row(value, n_features: int) -> np.ndarray:
@@ -49,6 +52,7 @@ class _Streamer:
         self.threshold = copy.deepcopy(det.thresholds_[k])
         self.n_features = len(det.targets_)
         self.local = _LocalRatio(det.local_norm) if det.local_norm else None
+        self.cooldown, self.since = int(getattr(det, "cooldown", 0) or 0), None  # since the last exceedance
 
     def _scaled(self, value) -> np.ndarray:
         return (_row(value, self.n_features) - self.loc) / self.scale
@@ -60,9 +64,15 @@ class _Streamer:
     def update(self, value) -> tuple[float, bool]:
         """Score one new value and judge it; NaN score (too little history yet) is never anomalous."""
         s = self._score(value)
+        if self.since is not None:
+            self.since += 1
         if not math.isfinite(s):
             return s, False
         _, flag = self.threshold.update(s)
+        if flag and self.cooldown:  # suppress_repeats: one alarm per burst
+            quiet = self.since is None or self.since > self.cooldown
+            self.since = 0  # counts from the last exceedance, alarm or not
+            return s, quiet
         return s, bool(flag)
 
     def prime(self, history) -> _Streamer:
@@ -154,7 +164,7 @@ class ForecastStreamer(_Streamer):
             if step is not None:
                 self._step, self.backend = step, "numba"
                 if (step.scalar is not None and type(self.threshold).update is Threshold.update
-                        and self.local is None):
+                        and self.local is None and not self.cooldown):
                     self.update = self._fast_update(step.scalar, step.outputs)
             elif backend == "numba":
                 raise ConfigError("the numba runtime (tsrnn.cpu) cannot run this detector's network")
@@ -270,7 +280,63 @@ def _fixed_streamer(det, k: int, backend: str) -> _Streamer:
         return ForecastStreamer(det, k, backend)
     if det.method == "zscore":
         return ZScoreStreamer(det, k)
-    raise ConfigError(f"streaming supports the methods forecast and zscore, not '{det.method}'")
+    if det.method == "iforest":
+        return IForestStreamer(det, k)
+    if det.method == "tail":
+        return TailStreamer(det, k)
+    if det.method == "ensemble":
+        return EnsembleStreamer(det, k, backend)
+    raise ConfigError(f"streaming supports the methods forecast, zscore, iforest, tail and ensemble, "
+                      f"not '{det.method}'")
+
+
+class IForestStreamer(_Streamer):
+    """IsolationForest on the window that ends at each point: the last `window` values are kept and
+    scored with the fitted forest (O(window + trees) per point)."""
+
+    def __init__(self, det, k):
+        super().__init__(det, k)
+        self.sc = det.scorer_
+        self.buf: deque = deque(maxlen=self.sc.window)
+
+    def _raw(self, x):
+        self.buf.append(x)
+        if len(self.buf) < self.sc.window:
+            return float("nan")
+        return float(-self.sc.model_.score_samples(self.sc._features(np.asarray(self.buf)))[-1])
+
+
+class TailStreamer(IForestStreamer):
+    """The tail scorer on the window that ends at each point (O(window + features·log n))."""
+
+    def _raw(self, x):
+        self.buf.append(x)
+        if len(self.buf) < self.sc.window:
+            return float("nan")
+        return float(self.sc._surprise(self.sc._feat(np.asarray(self.buf)))[-1])
+
+
+class EnsembleStreamer(_Streamer):
+    """The ensemble method one point at a time: every member's streamer scores the value, each score
+    is put on the common scale by the member's training median and spread, and they are combined
+    (tsrnn.anomaly.ensemble), NaN until every member has a score."""
+
+    def __init__(self, det, k, backend: str = "auto"):
+        super().__init__(det, k)
+        ens = det.scorer_
+        self.ens, self.members = ens, []
+        for name, sc in ens.members.items():
+            proxy = copy.copy(det)  # the member seen as a detector of its own method (same scaling)
+            proxy.method, proxy.scorer_, proxy.local_norm = name, sc, 0
+            if name != "forecast":
+                proxy.input_norm = 0
+            self.members.append((name, _fixed_streamer(proxy, k, backend)))
+
+    def _raw(self, x):
+        from tsrnn.anomaly.ensemble import normalise
+
+        parts = np.array([normalise(st._raw(x), *self.ens.stats_[n]) for n, st in self.members])
+        return float(self.ens.combine_scores(parts[:, None])[0])
 
 
 class AdaptiveStreamer:
@@ -285,6 +351,8 @@ class AdaptiveStreamer:
         self.det, self.k, self.requested = det, k, backend
         self.unique_id, self.n_features = det.ids_[k], len(det.targets_)
         self.inner = _fixed_streamer(det, k, backend)
+        # the cooldown acts on the whole stream, across refits, after the raw flags are recorded
+        self.cooldown, self.since, self.inner.cooldown = self.inner.cooldown, None, 0
         self.history: deque = deque(maxlen=det.refit_history or None)
         self.flagged: deque = deque(maxlen=det.refit_history or None)  # judged anomalous, per kept value
         self.pos, self.refits = 0, 0
@@ -312,6 +380,7 @@ class AdaptiveStreamer:
             sub._fit_thresholds([judged_flags(np.array(self.flagged, dtype=bool), self.pos - len(values),
                                               self.det.fit_lengths_[self.k])])
             self.inner = _fixed_streamer(sub, 0, self.requested)
+            self.inner.cooldown = 0
             for v in values:  # the state, and a SPOT threshold, as detect leaves them at this point
                 self.inner.update(v if self.n_features > 1 else v[0])
             self.refits += 1
@@ -321,11 +390,16 @@ class AdaptiveStreamer:
         """Score one new value and judge it (refitting first when a block starts here)."""
         v = _row(value, self.n_features)
         self._advance()
-        out = self.inner.update(v if self.n_features > 1 else v[0])
+        score, flag = self.inner.update(v if self.n_features > 1 else v[0])
         self.history.append(v)
-        self.flagged.append(bool(out[1]))
+        self.flagged.append(bool(flag))  # before the cooldown, as detect calibrates refits
         self.pos += 1
-        return out
+        if self.since is not None:
+            self.since += 1
+        if flag and self.cooldown:
+            quiet = self.since is None or self.since > self.cooldown
+            self.since, flag = 0, quiet
+        return score, bool(flag)
 
     def prime(self, history) -> AdaptiveStreamer:
         """Feed past values (T,) or (T, C) without judging them; refits still happen on schedule (a
@@ -338,4 +412,6 @@ class AdaptiveStreamer:
             self.history.append(v)
             self.flagged.append(False)  # not judged
             self.pos += 1
+            if self.since is not None:
+                self.since += 1
         return self

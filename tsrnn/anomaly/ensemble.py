@@ -1,0 +1,68 @@
+"""An ensemble of anomaly scorers whose scores are put on one scale before they are combined.
+
+Scorers disagree on units (a z-score, an isolation depth, a forecast error), so each member's
+score is quantile-normalised by its own training scores before the members are combined:
+
+    u = 1 + (s - median) / (q99 - median)        (median, q99: of the member's training scores)
+
+so a member's typical training score maps to 1 and its 99th percentile to 2, whatever the member.
+The members are then combined per point by their mean ("mean": an anomaly most members see) or
+their maximum ("max": an anomaly any member sees). Members are causal (a point's score uses only
+the points up to it), so the ensemble is too; its first points are NaN until every member has
+enough history.
+
+Same surface as every scorer (see tsrnn.anomaly.scorers): fit(train: list of (T_s, C)) -> self,
+score(x (T, C)) -> (T,).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tsrnn.errors import ConfigError
+
+__all__ = ["EnsembleScorer", "COMBINE", "normalise"]
+
+COMBINE = ("mean", "max")
+SPREAD_FLOOR = 1e-9
+
+
+def normalise(s: np.ndarray, med: float, spread: float) -> np.ndarray:
+    """1 + (s - med) / spread: a member's score on the ensemble's common scale."""
+    return 1.0 + (np.asarray(s, dtype=np.float64) - med) / spread
+
+
+class EnsembleScorer:
+    """members: dict name -> scorer (each with fit / score). combine: "mean" or "max"."""
+
+    def __init__(self, members: dict, combine: str = "mean"):
+        if combine not in COMBINE:
+            raise ConfigError(f"combine must be one of {', '.join(COMBINE)} (got '{combine}')")
+        if not members:
+            raise ConfigError("an ensemble needs at least one member")
+        self.members, self.combine = dict(members), combine
+
+    def fit(self, train: list[np.ndarray]) -> EnsembleScorer:
+        self.stats_ = {}
+        for name, m in self.members.items():
+            m.fit(train)
+            s = np.concatenate([m.score(x) for x in train])
+            s = s[np.isfinite(s)]
+            if not len(s):
+                raise ConfigError(f"ensemble member '{name}' gives no finite training score; use a smaller window")
+            med, q = float(np.median(s)), float(np.quantile(s, 0.99))
+            self.stats_[name] = (med, max(q - med, SPREAD_FLOOR))
+        return self
+
+    def member_scores(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """Every member's normalised score (T,) of x (T, C)."""
+        return {n: normalise(m.score(x), *self.stats_[n]) for n, m in self.members.items()}
+
+    def combine_scores(self, parts: np.ndarray) -> np.ndarray:
+        """(M, T) normalised member scores -> (T,) ensemble score (NaN where any member is NaN)."""
+        parts = np.asarray(parts, dtype=np.float64)
+        out = parts.mean(axis=0) if self.combine == "mean" else parts.max(axis=0)
+        return np.where(np.isfinite(parts).all(axis=0), out, np.nan)
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        return self.combine_scores(np.stack(list(self.member_scores(x).values())))
