@@ -157,7 +157,8 @@ def judged_metrics(pred: np.ndarray, score: np.ndarray, windows: list[tuple[int,
 
 def run_one(label: str, name: str, windows, seed: int, thresholds=THRESHOLDS) -> list[dict]:
     """Fit configuration `label` on the first 15% of series `name`; one row per threshold."""
-    from tsrnn.anomaly.detector import AnomalyDetector, suppress_repeats
+    from tsrnn.anomaly.detector import AnomalyDetector
+    from tsrnn.anomaly.flags import suppress_repeats
     from tsrnn.anomaly.labels import windows_to_index
 
     df = load(name)

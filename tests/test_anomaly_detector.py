@@ -447,7 +447,7 @@ def test_a_refit_threshold_leaves_out_the_anomalies_already_flagged(monkeypatch)
 
 
 def test_judged_flags_leaves_out_rare_flags_only():
-    from tsrnn.anomaly.detector import judged_flags
+    from tsrnn.anomaly.flags import judged_flags
 
     flags = np.zeros(400, dtype=bool)
     flags[[10, 350]] = True  # row 10 lies in the training part (start=300): not a judgement

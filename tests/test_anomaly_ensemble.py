@@ -113,7 +113,7 @@ def test_two_columns_judged_jointly_find_an_anomaly_no_single_column_shows():
 
 
 def test_cooldown_keeps_one_alarm_per_burst_in_batch_and_stream():
-    from tsrnn.anomaly.detector import suppress_repeats
+    from tsrnn.anomaly.flags import suppress_repeats
 
     f = np.zeros(20, bool)
     f[[2, 3, 4, 9, 10, 15]] = True

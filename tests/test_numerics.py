@@ -185,8 +185,8 @@ def test_a_1e300_spike_after_a_clean_fit_is_flagged_with_finite_scores(method):
     from tsrnn.anomaly.detector import AnomalyDetector
 
     y = _spiked()
-    det = AnomalyDetector(method=method, epochs=2, hidden=8, threshold="quantile:0.99").fit(
-        _frame(y[:250])
+    det = AnomalyDetector(method=method, epochs=2, hidden=8, threshold="quantile:0.99",
+                          cooldown=0).fit(_frame(y[:250])
     )
     s = det.score(_frame(y))
     assert not np.any(np.isinf(s))

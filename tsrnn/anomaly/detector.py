@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from tsrnn.anomaly.events import events_frame
+from tsrnn.anomaly.flags import judged_flags, series_frame, suppress_repeats
 from tsrnn.anomaly.thresholds import parse_threshold
 from tsrnn.base import BaseEstimator
 from tsrnn.data.panel import Panel
@@ -34,44 +35,6 @@ __all__ = ["AnomalyDetector", "METHODS", "series_frame"]
 
 METHODS = ("autoencoder", "forecast", "zscore", "stl", "iforest", "tail", "ensemble")
 MEMBERS = ("zscore", "iforest", "tail", "forecast", "autoencoder", "stl")
-
-
-def series_frame(unique_id: str, ds, values: np.ndarray, targets, freq) -> pd.DataFrame:
-    """The long frame of one series: unique_id, ds, one column per target from values (T, C)."""
-    f = pd.DataFrame({"unique_id": unique_id, "ds": ds})
-    for j, c in enumerate(targets):
-        f[c] = values[:, j]
-    f.attrs.update(freq=freq, targets=list(targets))
-    return f
-
-
-RARE = 0.01  # at most this share of judged points flagged: anomalies; more: a change of regime
-
-
-def judged_flags(flags: np.ndarray, lo: int, start: int) -> np.ndarray:
-    """The rows among lo, lo+1, ... that a refit leaves out of its threshold calibration: those
-    judged anomalous after the training part (row >= start; a training row's flag is not a
-    judgement), provided they are rare (at most RARE of the judged rows, or one). Anomalies are
-    rare by definition: many flags mean the series has moved to a new regime, which the refit
-    must learn as normal, so then nothing is left out."""
-    judged = np.arange(lo, lo + len(flags)) >= start
-    out = np.asarray(flags, dtype=bool) & judged
-    return out if out.sum() <= max(1.0, RARE * judged.sum()) else np.zeros_like(out)
-
-
-def suppress_repeats(flags: np.ndarray, cooldown: int) -> np.ndarray:
-    """(T,) bool flags reduced to one alarm per burst: a flag is kept only when no flag (kept or
-    not) fell in the `cooldown` points before it, so a run of exceedances, or several close
-    together, raise one alarm at their first point, as an operator would be paged once (0:
-    unchanged). Causal, so streaming gives the same flags."""
-    flags = np.asarray(flags, dtype=bool)
-    if cooldown <= 0:
-        return flags
-    idx = np.flatnonzero(flags)
-    keep = np.diff(idx, prepend=-cooldown - 1) > cooldown
-    out = np.zeros_like(flags)
-    out[idx[keep]] = True
-    return out
 
 
 class AnomalyDetector(BaseEstimator):
@@ -129,6 +92,8 @@ class AnomalyDetector(BaseEstimator):
         first fit: its epochs are scaled by (points of the first fit / points of the refit),
         rounded, at least 1.
     """
+
+    METHODS = METHODS  # the method names (model files check against it)
 
     def __init__(self, method: str = "forecast", threshold: str = "pot:1e-3", window: int = 64, hidden: int = 32,
                  layers: int = 1, cell: str = "lstm", epochs: int = 30, lr: float = 3e-3, batch_size: int = 32,
@@ -441,7 +406,7 @@ class AnomalyDetector(BaseEstimator):
         from tsrnn.anomaly.modelfile import read_detector
         from tsrnn.errors import ModelFileError
 
-        tensors, d = read_detector(path)
+        tensors, d = read_detector(path, cls)
         try:
             det = cls(**d["params"])
             det.ids_, det.targets_, det.freq_ = list(d["ids"]), list(d["targets"]), d["freq"]

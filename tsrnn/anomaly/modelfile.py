@@ -31,7 +31,6 @@ from tsrnn.errors import ModelFileError
 FORMAT = "tsrnn-anomaly-model"
 FORMAT_VERSION = 2
 DIGEST_SINCE = 2
-METHODS = ("autoencoder", "forecast", "zscore", "stl", "iforest")
 MAX_HIDDEN = 16_384
 MAX_LAYERS = 64
 MAX_WINDOW = 1_000_000
@@ -56,7 +55,7 @@ def write_detector(path: str | Path, tensors: dict[str, np.ndarray], detector: d
     atomic_write(path, lambda p: save_file(arrays, str(p), metadata=md), force=force)
 
 
-def read_detector(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
+def read_detector(path: str | Path, estimator: type) -> tuple[dict[str, np.ndarray], dict]:
     """→ (tensors, the detector's description). ModelFileError (one sentence naming the file) for a
     missing, unreadable, foreign or newer file."""
     from tsrnn._container import read_container
@@ -68,23 +67,23 @@ def read_detector(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
         detector = json.loads(md["detector"])
     except (KeyError, json.JSONDecodeError, RecursionError) as e:
         raise ModelFileError(f"{Path(path)}: detector file metadata is incomplete or corrupt ({type(e).__name__})") from None
-    check_detector(Path(path), tensors, detector)
+    check_detector(Path(path), tensors, detector, estimator)
     return tensors, detector
 
 
-def check_detector(p: Path, tensors: dict[str, np.ndarray], d) -> None:
+def check_detector(p: Path, tensors: dict[str, np.ndarray], d, estimator: type) -> None:
     """Every field and tensor a detector is rebuilt from: types, bounds, per-series counts and the
-    networks' shapes. ModelFileError, one sentence naming the file and the field."""
+    networks' shapes; `estimator` (AnomalyDetector) gives the constructor's parameters.
+    ModelFileError, one sentence naming the file and the field."""
     from tsrnn._container import Fields, check_freq, check_params, check_stack
-    from tsrnn.anomaly.detector import AnomalyDetector
     from tsrnn.anomaly.thresholds import parse_threshold
     from tsrnn.data.scaling import SCALERS
     from tsrnn.errors import ConfigError
 
     top = Fields(p, d, "detector")
     prm = Fields(p, top.obj.get("params"), "detector params")
-    check_params(prm, AnomalyDetector)
-    method = prm.name("method", METHODS)
+    check_params(prm, estimator)
+    method = prm.name("method", tuple(estimator.METHODS))
     try:
         parse_threshold(prm.obj.get("threshold"))
     except ConfigError as e:

@@ -370,7 +370,7 @@ class AdaptiveStreamer:
         if self.pos == self.next_refit:
             import pandas as pd
 
-            from tsrnn.anomaly.detector import judged_flags, series_frame
+            from tsrnn.anomaly.flags import judged_flags, series_frame
 
             values = np.array(self.history)
             ds = pd.date_range("2000-01-01", periods=len(values), freq="s")  # only the order matters to a fit
