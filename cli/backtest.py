@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 from tsrnn_cli.base import app
-from tsrnn_cli.common import budget_seconds, handle_errors, set_threads, split_list
+from tsrnn_cli.common import budget_seconds, handle_errors, refuse_given, set_threads, split_list
 from tsrnn_cli.options import (
     Duplicates,
     FileArg,
@@ -31,6 +31,7 @@ from tsrnn_cli.options import (
 @app.command("backtest")
 @handle_errors
 def backtest_command(
+    ctx: typer.Context,
     file: FileArg,
     models: Annotated[str, typer.Option("--models", help="Comma-separated model names, e.g. snaive,ets,arima,theta,lstm.")] = "naive,snaive,ets,theta",
     windows: Annotated[int, typer.Option("--windows", min=1, help="Number of forecast origins.")] = 3,
@@ -61,24 +62,36 @@ def backtest_command(
     from tsrnn_cli.render import err, table
 
     from tsrnn.backtest import backtest
-    from tsrnn.output import check_writable, write_frame
-    from tsrnn.registry import make_estimator
+    from tsrnn.frames import parse_levels
+    from tsrnn.output import Outputs, check_writable, frame_format, frame_writer
+    from tsrnn.registry import check_models, is_neural, make_estimator
 
-    check_writable(output, force, "-o")
+    # every option is checked before the data is read or anything is fitted
+    keys = check_models(split_list(models), "--models")
+    if not any(is_neural(k) for k in keys):
+        refuse_given(ctx, ("epochs", "seed", "device", "threads", "time_budget"),
+                     f"to the statistical models of --models {models}")
+    if not refit and all(is_neural(k) for k in keys):
+        refuse_given(ctx, ("jobs",), f"with --no-refit to the neural models of --models {models}")
+    parse_levels(level)
     budget = budget_seconds(time_budget)
     set_threads(threads)
+    outs = Outputs(force)
+    outs.add(output, "-o", "frame")
+    check_writable(output, force, "-o")
     df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates)
     h = horizon or default_horizon(df.attrs["freq"])
-    ests = [make_estimator(n, h, season_length=season_length, epochs=epochs, seed=seed, device=device, quiet=True,
-                           n_jobs=jobs, threads=threads or "auto", time_budget=budget)
-            for n in split_list(models) or []]
+    ests = [make_estimator(k, h, season_length=season_length, epochs=epochs, seed=seed, device=device, quiet=True,
+                           n_jobs=jobs, threads=threads or "auto", time_budget=budget) for k in keys]
     if not quiet:
         err.print(f"backtesting {', '.join(e.alias for e in ests)} on {df['unique_id'].nunique()} series, "
                   f"{windows} window(s), horizon {h}")
     res = backtest(df, ests, horizon=h, windows=windows, step=step, refit=refit, level=level,
                    season_length=season_length, n_jobs=jobs)
     if output is not None:
-        write_frame(res.metrics, output, force=force)
+        with outs:
+            outs.stage(output, frame_writer(res.metrics, frame_format(output)))
+            outs.commit()
         if not quiet:
             err.print(f"wrote {output} ({len(res.metrics)} rows)")
     table(res.summary(), title=f"backtest: {Path(file).name} (mean over series and windows)")

@@ -4,8 +4,10 @@ that command modules and app.py do not import each other)."""
 from __future__ import annotations
 
 import typer
+from tsrnn_cli.common import OneLineErrors
 
 app = typer.Typer(
+    cls=OneLineErrors,  # option errors: one line and exit 2, like tsrnn's own errors
     name="tsrnn",
     help="Time-series forecasting and anomaly detection with recurrent networks.",
     no_args_is_help=True,

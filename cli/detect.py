@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 from tsrnn_cli.base import app
-from tsrnn_cli.common import handle_errors, set_threads
+from tsrnn_cli.common import given, handle_errors, refuse_given, set_threads
 from tsrnn_cli.options import (
     Duplicates,
     FileArg,
@@ -96,14 +96,15 @@ def _train_part(df, frac: float):
 
 
 # options that shape the fit; a saved detector (--model-file) was fitted with its own
+RECURRENT = ("autoencoder", "forecast")
+# the options each method takes (beyond those every method takes); the others are an error
+METHOD_OPTIONS = {
+    "hidden": RECURRENT, "epochs": RECURRENT, "device": RECURRENT,
+    "seed": (*RECURRENT, "iforest"), "window": (*RECURRENT, "zscore", "iforest"), "period": ("stl",),
+}  # --input-norm, --error, --refit-history: AnomalyDetector checks them before it fits
+STREAM_METHODS = ("forecast", "zscore")  # those with a one-step streamer (tsrnn.anomaly.streaming)
 FIT_OPTIONS = ("window", "hidden", "epochs", "period", "train_frac", "calibration", "local_norm", "input_norm", "error",
                "refit_every", "refit_history", "seed")
-
-
-def _given(ctx: typer.Context, name: str) -> bool:
-    """Whether the option `name` was set on the command line (or by an environment variable)."""
-    source = ctx.get_parameter_source(name)
-    return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
 
 
 @app.command("detect")
@@ -138,12 +139,13 @@ def detect_command(
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda (recurrent methods).")] = "auto",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write per-point scores here (.csv or .parquet).")] = None,
     events: Annotated[Path | None, typer.Option("--events", help="Write the merged events here (.csv or .parquet).")] = None,
-    plot: Annotated[Path | None, typer.Option("--plot", help="Write a PNG plot here.")] = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Write a plot here (.png, .svg or .pdf).")] = None,
     labels: Annotated[Path | None, typer.Option("--labels", help="JSON labels: windows or timestamps per series (NAB format).")] = None,
     label_col: Annotated[str | None, typer.Option("--label-col", help="0/1 label column of FILE.")] = None,
     stream: Annotated[bool, typer.Option("--stream", help="Fit on FILE (or load --model-file) and run through its values, then score values read from stdin, one line out per value.")] = False,
     model_file: Annotated[Path | None, typer.Option("--model-file", help="Judge with a detector saved by --save-model instead of fitting one (fitting options are then an error; -t re-thresholds, --event-gap/--min-event-length/--device apply).")] = None,
     save_model: Annotated[Path | None, typer.Option("--save-model", help="Write the fitted detector here (safetensors + JSON).")] = None,
+    on_bad_line: Annotated[str, typer.Option("--on-bad-line", help="--stream: a stdin line that is not a value is reported on stderr and skipped, or stops the stream with exit status 2.")] = "skip",
     threads: Threads = None,
     force: Force = False,
     quiet: Quiet = False,
@@ -154,22 +156,41 @@ def detect_command(
     from tsrnn.anomaly.detector import METHODS, AnomalyDetector
     from tsrnn.anomaly.thresholds import parse_threshold
     from tsrnn.errors import ConfigError
-    from tsrnn.output import check_writable, write_frame
+    from tsrnn.output import Outputs, frame_format, frame_writer
 
+    # every option is checked before the data is read or anything is fitted
     if method is not None and method not in METHODS:
         raise ConfigError(f"--method '{method}' is unknown; use one of {', '.join(METHODS)}")
     if threshold is not None:
         parse_threshold(threshold)
     if labels is not None and label_col is not None:
         raise ConfigError("give labels either as --labels FILE or as --label-col COL, not both")
-    for path, opt in ((output, "-o"), (events, "--events"), (plot, "--plot"), (save_model, "--save-model")):
-        check_writable(path, force, opt)
     if model_file is not None and save_model is not None:
         raise ConfigError("--model-file judges with a saved detector and fits nothing; --save-model has nothing to write")
     if stream and (output or events or plot or labels or label_col):
         raise ConfigError("--stream writes one line per value to stdout; it takes no -o/--events/--plot/labels")
+    if on_bad_line not in ("skip", "stop"):
+        raise ConfigError(f"--on-bad-line '{on_bad_line}' is unknown; use skip or stop")
+    if stream:
+        refuse_given(ctx, ("event_gap", "min_event_length"), "with --stream (it writes no events)")
+    else:
+        refuse_given(ctx, ("on_bad_line",), "without --stream")
+    if model_file is not None:
+        fitting = [f"--{n.replace('_', '-')}" for n in FIT_OPTIONS if given(ctx, n)]
+        if fitting:
+            raise ConfigError(f"{', '.join(fitting)} {'is a fitting option' if len(fitting) == 1 else 'are fitting options'}"
+                              f"; {model_file} judges as it was fitted: drop {'it' if len(fitting) == 1 else 'them'}, "
+                              "or fit a new detector without --model-file")
+    else:
+        _check_method_options(ctx, method or "forecast")
+        if stream and (method or "forecast") not in STREAM_METHODS:
+            raise ConfigError(f"streaming supports the methods {' and '.join(STREAM_METHODS)}, not '{method}'")
     if labels is not None and not labels.exists():
         raise ConfigError(f"{labels}: labels file not found (given by --labels)")
+    outs = Outputs(force)
+    for path, opt, kind in ((output, "-o", "frame"), (events, "--events", "frame"), (plot, "--plot", "plot"),
+                            (save_model, "--save-model", "file")):
+        outs.add(path, opt, kind)
 
     set_threads(threads)
     df, masks = _read_with_labels(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, label_col,
@@ -180,18 +201,15 @@ def detect_command(
     if stream and n_series != 1:
         raise ConfigError(f"--stream scores one series; {file} holds {n_series}")
     if model_file is not None:
-        fitting = [f"--{n.replace('_', '-')}" for n in FIT_OPTIONS if _given(ctx, n)]
-        if fitting:
-            raise ConfigError(f"{', '.join(fitting)} {'is a fitting option' if len(fitting) == 1 else 'are fitting options'}"
-                              f"; {model_file} judges as it was fitted: drop {'it' if len(fitting) == 1 else 'them'}, "
-                              "or fit a new detector without --model-file")
         det = AnomalyDetector.load(model_file)
-        for name, value in (("event_gap", event_gap), ("min_event_length", min_event_length), ("device", device)):
-            if _given(ctx, name):
-                setattr(det, name, value)  # how events are merged, where online refits train
         if method is not None and method != det.method:
             raise ConfigError(f"{model_file} holds a {det.method} detector, not {method}; drop --method to use it, "
                               "or fit a new detector without --model-file")
+        if det.method not in RECURRENT:
+            refuse_given(ctx, ("device",), f"to the {det.method} detector in {model_file}")
+        for name, value in (("event_gap", event_gap), ("min_event_length", min_event_length), ("device", device)):
+            if given(ctx, name):
+                setattr(det, name, value)  # how events are merged, where online refits train
         det.quiet = quiet
         if threshold is not None and threshold != det.threshold:
             det.refit_threshold(threshold)  # fitted again on the saved training scores
@@ -206,29 +224,34 @@ def detect_command(
         if not quiet:
             err.print(f"fitting {method} on {n_series} series ({len(df)} rows, first {train_frac:.0%} of each)")
         det.fit(_train_part(df, train_frac))
+    if stream:
         if save_model is not None:
-            det.save(save_model, force=force)
+            with outs:
+                outs.stage(save_model, lambda t: det.save(t, force=True))
+                outs.commit()
             if not quiet:
                 err.print(f"wrote {save_model}")
-    if stream:
-        _stream(det, df)
+        _stream(det, df, stop=on_bad_line == "stop")
         return
     out = det.detect(df)
     ev = det.events(out)
     if not quiet:
         err.print(det.explain())
-    if output is not None:
-        write_frame(out, output, force=force)
-    if events is not None:
-        write_frame(ev, events, force=force)
-    if plot is not None:
-        from tsrnn.anomaly.plot import plot_detections
+    with outs:  # every output to its temporary file first, then all moved into place (or none)
+        if save_model is not None:
+            outs.stage(save_model, lambda t: det.save(t, force=True))
+        if output is not None:
+            outs.stage(output, frame_writer(out, frame_format(output)))
+        if events is not None:
+            outs.stage(events, frame_writer(ev, frame_format(events)))
+        if plot is not None:
+            from tsrnn.anomaly.plot import plot_detections
 
-        plot_detections(out, plot, labels=masks, title=Path(file).name, force=force)
+            outs.stage(plot, lambda t: plot_detections(out, t, labels=masks, title=Path(file).name, force=True))
+        written = outs.commit()
     if not quiet:
-        for p in (output, events, plot):
-            if p is not None:
-                err.print(f"wrote {p}")
+        for p in written:
+            err.print(f"wrote {p}")
     if masks is not None:
         from tsrnn.anomaly.evaluate import evaluate_frame
 
@@ -244,7 +267,18 @@ def detect_command(
         table(ev, title=f"{len(ev)} anomalous event(s)")
 
 
-def _stream(det, df) -> None:
+def _check_method_options(ctx: typer.Context, method: str) -> None:
+    """ConfigError naming every given option that `method` does not take (METHOD_OPTIONS)."""
+    unused = [name for name, methods in METHOD_OPTIONS.items() if method not in methods]
+    refuse_given(ctx, unused, f"to the {method} method")
+
+
+def _stream(det, df, stop: bool = False) -> None:
+    """Prime the detector's streamer with the series of df, then score each stdin line (one value,
+    or one per target column, comma-separated). A line that is not that is reported on stderr
+    with its number and text and skipped, or (stop) ends the stream with a DataError."""
+    import math
+
     from tsrnn.errors import DataError
 
     values = df[det.targets_].to_numpy(dtype=float)
@@ -258,10 +292,17 @@ def _stream(det, df) -> None:
             continue
         try:
             v = [float(t) for t in text.split(",")]
+            problem = None if all(math.isfinite(x) for x in v) else "holds a value that is not finite"
         except ValueError:
-            raise DataError(f"stdin line {n}: '{text}' is not a number (or {n_cols} comma-separated numbers)") from None
-        if len(v) != n_cols:
-            raise DataError(f"stdin line {n}: expected {n_cols} value(s), found {len(v)}")
+            v, problem = [], "is not a number" + (f" (nor {n_cols} comma-separated numbers)" if n_cols > 1 else "")
+        if problem is None and len(v) != n_cols:
+            problem = f"holds {len(v)} value(s), not {n_cols}"
+        if problem is not None:
+            message = f"stdin line {n}: '{text}' {problem}"
+            if stop:
+                raise DataError(f"{message}; the stream stopped there (--on-bad-line stop)")
+            typer.echo(f"warning: {message}; skipped", err=True)
+            continue
         score, flag = st.update(v[0] if n_cols == 1 else v)
         sys.stdout.write(f"{text},{score:.6g},{st.threshold.value_:.6g},{int(flag)}\n")
         sys.stdout.flush()

@@ -21,14 +21,17 @@ def export_command(
     quiet: Quiet = False,
 ) -> None:
     """Export the network of the trained forecaster MODEL as ONNX (inputs and outputs in scaled units)."""
-    from tsrnn.output import atomic_write, check_writable
+    from tsrnn.output import Outputs
 
-    check_writable(output, force, "-o")
+    outs = Outputs(force)
+    outs.add(output, "-o")
     from tsrnn.forecast.export import export_onnx, onnx_input_names, onnx_parity
     from tsrnn.forecaster import Forecaster
 
     est = Forecaster.load(model, backend="torch", device="cpu")
-    atomic_write(output, lambda tmp: export_onnx(est, tmp))
+    with outs:
+        outs.stage(output, lambda tmp: export_onnx(est, tmp))
+        outs.commit()
     cfg = est.config_
     if not quiet:
         typer.echo(f"wrote {output}: inputs {', '.join(onnx_input_names(cfg))} → y (batch, {cfg['horizon']}, "

@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 from tsrnn_cli.base import app
-from tsrnn_cli.common import budget_seconds, handle_errors, set_threads, split_list
+from tsrnn_cli.common import (
+    budget_seconds,
+    given,
+    handle_errors,
+    refuse_given,
+    set_threads,
+    split_list,
+)
 from tsrnn_cli.options import (
     Duplicates,
     FileArg,
@@ -39,6 +46,7 @@ def default_horizon(freq: str | None) -> int:
 @app.command("forecast")
 @handle_errors
 def forecast_command(
+    ctx: typer.Context,
     file: FileArg,
     horizon: Horizon = None,
     model: Annotated[str, typer.Option("--model", "-m", help="Model name(s), comma-separated: naive, snaive, drift, mean, ets, arima, theta, rnn, lstm, gru, seq2seq.")] = "ets",
@@ -57,7 +65,7 @@ def forecast_command(
     seed: Annotated[int, typer.Option("--seed", help="Random seed (neural models).")] = 0,
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda (neural models).")] = "auto",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the forecast frame here (.csv or .parquet).")] = None,
-    plot: Annotated[Path | None, typer.Option("--plot", help="Write a PNG plot here.")] = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Write a plot here (.png, .svg or .pdf).")] = None,
     plot_series: Annotated[int, typer.Option("--plot-series", min=1, help="Series shown in the plot (the first N).")] = 6,
     jobs: Jobs = 1,
     force: Force = False,
@@ -68,24 +76,43 @@ def forecast_command(
     """Forecast every series of FILE HORIZON steps ahead."""
     from tsrnn_cli.render import err, table
 
+    from tsrnn.errors import ConfigError
     from tsrnn.frames import parse_levels
-    from tsrnn.output import check_writable, write_frame
-    from tsrnn.registry import make_estimator
+    from tsrnn.output import Outputs, frame_format, frame_writer
+    from tsrnn.registry import check_models, is_neural, make_estimator
 
-    check_writable(output, force, "-o")
+    # every option is checked before the data is read or anything is fitted
+    if model_file is not None:
+        refuse_given(ctx, ("model", "season_length", "epochs", "seed", "jobs", "time_budget"),
+                     f"with --model-file: {model_file} forecasts as it was fitted")
+        if backend not in ("torch", "numba"):
+            raise ConfigError(f"--backend '{backend}' is unknown; use torch or numba")
+        if backend == "numba":
+            refuse_given(ctx, ("device",), "with --backend numba (it runs on the CPU)")
+    else:
+        refuse_given(ctx, ("backend",), "without --model-file (it says how to run a saved model)")
+        keys = check_models(split_list(model) if given(ctx, "model") else ["ets"], "--model")
+        if not any(is_neural(k) for k in keys):
+            refuse_given(ctx, ("epochs", "seed", "device", "threads", "time_budget"),
+                         f"to the statistical models of --model {model}")
+        if all(is_neural(k) for k in keys):
+            refuse_given(ctx, ("season_length", "jobs"), f"to the neural models of --model {model}")
+    if plot is None:
+        refuse_given(ctx, ("plot_series",), "without --plot")
     budget = budget_seconds(time_budget)
     set_threads(threads)
-    check_writable(plot, force, "--plot")
+    outs = Outputs(force)
+    outs.add(output, "-o", "frame")
+    outs.add(plot, "--plot", "plot")
     levels = parse_levels(level)
     df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates)
     freq_ = df.attrs["freq"]
     if model_file is not None:
         from tsrnn.forecaster import Forecaster
 
-        est = Forecaster.load(model_file, backend=backend)
+        opts = {"device": device} if given(ctx, "device") else {}
+        est = Forecaster.load(model_file, backend=backend, **opts)
         if horizon is not None and horizon != est.horizon:
-            from tsrnn.errors import ConfigError
-
             raise ConfigError(f"--horizon {horizon} differs from the model file's horizon {est.horizon}; omit --horizon")
         status = f"forecasting with {model_file}"
         if not quiet:
@@ -93,10 +120,9 @@ def forecast_command(
         fc = est.predict(df=df, level=levels or None)
     else:
         h = horizon or default_horizon(freq_)
-        names = split_list(model) or ["ets"]
         frames = []
-        for name in names:
-            est = make_estimator(name, h, season_length=season_length, epochs=epochs, seed=seed,
+        for key in keys:
+            est = make_estimator(key, h, season_length=season_length, epochs=epochs, seed=seed,
                                  device=device, quiet=quiet, n_jobs=jobs,
                                  threads=threads or "auto", time_budget=budget)
             if not quiet:
@@ -105,15 +131,18 @@ def forecast_command(
         import pandas as pd
 
         fc = pd.concat(frames, ignore_index=True)
-    if output is not None:
-        write_frame(fc, output, force=force)
-        if not quiet:
-            err.print(f"wrote {output} ({len(fc)} rows)")
-    if plot is not None:
-        from tsrnn.plotting import plot_forecast
+    with outs:  # every output is written to its temporary file, then all are moved into place
+        if output is not None:
+            outs.stage(output, frame_writer(fc, frame_format(output)))
+        if plot is not None:
+            from tsrnn.plotting import plot_forecast
 
-        plot_forecast(df, fc, plot, max_series=plot_series, title=f"{Path(file).name}")
-        if not quiet:
+            outs.stage(plot, lambda t: plot_forecast(df, fc, t, max_series=plot_series, title=f"{Path(file).name}"))
+        outs.commit()
+    if not quiet:
+        if output is not None:
+            err.print(f"wrote {output} ({len(fc)} rows)")
+        if plot is not None:
             err.print(f"wrote {plot}")
     if not quiet or output is None:
         table(fc, title="forecast")

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 from tsrnn_cli.base import app
-from tsrnn_cli.common import handle_errors, set_threads
+from tsrnn_cli.common import handle_errors, refuse_given, set_threads
 from tsrnn_cli.options import Force, Quiet
 
 text_app = typer.Typer(help="Text tasks on the recurrent cores: classify, generate, tag.", no_args_is_help=True)
@@ -42,6 +42,13 @@ Output = Annotated[Path | None, typer.Option("--output", "-o", help="Write the r
 def _say(quiet: bool, msg: str) -> None:
     if not quiet:
         typer.echo(msg, err=True)
+
+
+def _save(outs, path: Path, writer) -> None:
+    """Write the output `path` (checked by outs.add before the work) through its temporary file."""
+    with outs:
+        outs.stage(path, writer)
+        outs.commit()
 
 
 def _threads() -> None:
@@ -76,11 +83,12 @@ def classify_train(
     quiet: Quiet = False,
 ) -> None:
     """Train a classifier on DATA (seeded 80/10/10 split: train, early stopping, test) and save it to -o."""
-    from tsrnn.output import check_writable
+    from tsrnn.output import Outputs
     from tsrnn.text.classifier import TextClassifier
     from tsrnn.text.data import read_labelled_text, split_indices
 
-    check_writable(output, force, "-o")
+    outs = Outputs(force)
+    outs.add(output, "-o")
     texts, labels = read_labelled_text(data)
     tr, va, te = split_indices(len(texts), seed=seed)
     pick = lambda idx: ([texts[i] for i in idx], [labels[i] for i in idx])  # noqa: E731
@@ -91,7 +99,7 @@ def classify_train(
     _say(quiet, f"training a {cell} classifier on {len(tr)} texts (validation {len(va)}, test {len(te)})")
     est.fit(*pick(tr), *pick(va))
     acc = est.score(*pick(te)) if len(te) else float("nan")
-    est.save(output, force=force)
+    _save(outs, output, lambda t: est.save(t, force=True))
     h = est.history_
     _say(quiet, f"wrote {output} ({len(est.vocab_)} words, {len(h.train_loss)} epochs, best at epoch "
                 f"{h.best_epoch + 1}, {h.seconds:.1f} s on {est.device_})")
@@ -114,11 +122,12 @@ def classify_predict(
     from tsrnn_cli.render import table
 
     from tsrnn.errors import DataError
-    from tsrnn.output import check_writable, write_frame
+    from tsrnn.output import Outputs, frame_format, frame_writer
     from tsrnn.text.classifier import TextClassifier
     from tsrnn.text.data import read_lines
 
-    check_writable(output, force, "-o")
+    outs = Outputs(force)
+    outs.add(output, "-o", "frame")
     texts = list(text or []) + (read_lines(file) if file is not None else [])
     if not texts:
         raise DataError("nothing to classify; give a text file or --text")
@@ -134,7 +143,7 @@ def classify_predict(
     p /= p.sum(1, keepdims=True)
     df = pd.DataFrame({"text": texts, "label": [est.labels_[i] for i in p.argmax(1)], "probability": p.max(1)})
     if output is not None:
-        write_frame(df, output, force=force)
+        _save(outs, output, frame_writer(df, frame_format(output)))
     else:
         table(df, title="predictions")
 
@@ -148,13 +157,15 @@ def classify_quantize(
     force: Force = False,
 ) -> None:
     """Save a dynamically int8-quantised copy of MODEL (int8 weights in the file; CPU inference)."""
-    from tsrnn.output import check_writable
+    from tsrnn.output import Outputs
     from tsrnn.text.classifier import TextClassifier
 
-    check_writable(output, force, "-o")
+    outs = Outputs(force)
+    outs.add(output, "-o")
     _threads()
     est = TextClassifier.load(model)
-    est.quantized(embedding=embedding).save(output, force=force)
+    small = est.quantized(embedding=embedding)
+    _save(outs, output, lambda t: small.save(t, force=True))
     typer.echo(f"wrote {output} ({output.stat().st_size:,} bytes; {Path(model).stat().st_size:,} before)")
 
 
@@ -168,16 +179,17 @@ def classify_export(
     """Export MODEL (a float classifier) as ONNX: input ids (batch, length) int64 → logits; checks parity
     with onnxruntime when it is installed."""
     from tsrnn.errors import ConfigError
-    from tsrnn.output import atomic_write, check_writable
+    from tsrnn.output import Outputs
     from tsrnn.text.classifier import TextClassifier
     from tsrnn.text.export import export_onnx, onnx_parity
 
-    check_writable(output, force, "-o")
+    outs = Outputs(force)
+    outs.add(output, "-o")
     _threads()
     est = TextClassifier.load(model)
     if est.int8_ is not None:
         raise ConfigError(f"{model} holds int8 weights, which ONNX export does not take; export the float model")
-    atomic_write(output, lambda tmp: export_onnx(est, tmp))
+    _save(outs, output, lambda tmp: export_onnx(est, tmp))
     try:
         import onnxruntime  # noqa: F401
     except ImportError:
@@ -211,11 +223,12 @@ def generate_train(
     quiet: Quiet = False,
 ) -> None:
     """Train a character language model on FILE with truncated BPTT and save it to -o."""
-    from tsrnn.output import check_writable
+    from tsrnn.output import Outputs
     from tsrnn.text.charlm import LN2, CharLM
     from tsrnn.text.data import read_text, split_by_position
 
-    check_writable(output, force, "-o")
+    outs = Outputs(force)
+    outs.add(output, "-o")
     train, val = split_by_position(read_text(file), 0.9)
     _threads()
     est = CharLM(cell=cell, embed=embed, hidden=hidden, layers=layers, dropout=dropout, seq_len=seq_len,
@@ -225,7 +238,7 @@ def generate_train(
     est.fit(train, val)
     h = est.history_
     v = h.val_loss[h.best_epoch]
-    est.save(output, force=force, extra={"val_nats_per_char": v})
+    _save(outs, output, lambda t: est.save(t, force=True, extra={"val_nats_per_char": v}))
     _say(quiet, f"wrote {output} ({len(est.vocab_) - 2} characters, {len(h.train_loss)} epochs, {h.seconds:.1f} s on {est.device_})")
     typer.echo(f"validation loss {v:.4f} nats/char ({v / LN2:.4f} bits/char)")
 
@@ -243,16 +256,17 @@ def generate_sample(
     force: Force = False,
 ) -> None:
     """Generate text from a character language model."""
-    from tsrnn.output import atomic_write, check_writable
+    from tsrnn.output import Outputs
     from tsrnn.text.charlm import CharLM
 
-    check_writable(output, force, "-o")
+    outs = Outputs(force)
+    outs.add(output, "-o")
     start = prime.replace("\\n", "\n").replace("\\t", "\t")
     _threads()
     est = CharLM.load(model)
     text = start + est.sample(length, prime=start, temperature=temperature, top_k=top_k, seed=seed)
     if output is not None:
-        atomic_write(output, lambda t: Path(t).write_text(text, encoding="utf-8"))
+        _save(outs, output, lambda t: Path(t).write_text(text, encoding="utf-8"))
     else:
         typer.echo(text)
 
@@ -268,6 +282,7 @@ def _report(name: str, r: dict) -> str:
 @tag_app.command("train")
 @handle_errors
 def tag_train(
+    ctx: typer.Context,
     train: Annotated[Path, typer.Argument(help="CoNLL training file (token<TAB>tag, blank line between sentences).", show_default=False)],
     output: ModelOut,
     dev: Annotated[Path | None, typer.Option("--dev", help="CoNLL development file (early stopping).")] = None,
@@ -292,11 +307,14 @@ def tag_train(
     quiet: Quiet = False,
 ) -> None:
     """Train a BiLSTM(-CRF) tagger with a character encoder on TRAIN and save it to -o."""
-    from tsrnn.output import check_writable
+    from tsrnn.output import Outputs
     from tsrnn.text.data import read_conll
     from tsrnn.text.tagger import Tagger
 
-    check_writable(output, force, "-o")
+    if dev is None:
+        refuse_given(ctx, ("calibrate",), "without --dev (the shift is chosen on it)")
+    outs = Outputs(force)
+    outs.add(output, "-o")
     sents, tags = read_conll(train)
     dsents, dtags = read_conll(dev) if dev is not None else (None, None)
     tdata = read_conll(test) if test is not None else None
@@ -308,7 +326,7 @@ def tag_train(
     _say(quiet, f"training a {cell}-{output_layer} tagger on {len(sents)} sentences"
                 + (f" (dev {len(dsents)})" if dsents else ""))
     est.fit(sents, tags, dsents, dtags)
-    est.save(output, force=force)
+    _save(outs, output, lambda t: est.save(t, force=True))
     h = est.history_
     _say(quiet, f"wrote {output} ({len(est.tags_)} tags, {len(h.train_loss)} epochs, {h.seconds:.1f} s on {est.device_})")
     if dsents:
@@ -327,11 +345,12 @@ def tag_predict(
     force: Force = False,
 ) -> None:
     """Tag FILE; writes token<TAB>tag lines (CoNLL). When FILE carries gold tags, reports entity P/R/F1."""
-    from tsrnn.output import atomic_write, check_writable
+    from tsrnn.output import Outputs
     from tsrnn.text.data import read_conll, read_sentences
     from tsrnn.text.tagger import Tagger
 
-    check_writable(output, force, "-o")
+    outs = Outputs(force)
+    outs.add(output, "-o")
     if lines:
         sents, gold = read_sentences(file), None
     else:
@@ -343,7 +362,7 @@ def tag_predict(
     pred = est.predict(sents)
     body = "\n\n".join("\n".join(f"{w}\t{t}" for w, t in zip(s, p)) for s, p in zip(sents, pred)) + "\n"
     if output is not None:
-        atomic_write(output, lambda t: Path(t).write_text(body, encoding="utf-8"))
+        _save(outs, output, lambda t: Path(t).write_text(body, encoding="utf-8"))
     else:
         typer.echo(body, nl=False)
     if gold is not None:

@@ -25,6 +25,13 @@ from tsrnn_cli.options import (
 )
 
 
+def _check_params(params: dict) -> None:
+    """ConfigError for the first invalid option, as Forecaster.fit would raise it (no data needed)."""
+    from tsrnn.forecaster import Forecaster
+
+    Forecaster(**params)._validate()
+
+
 @app.command("train")
 @handle_errors
 def train_command(
@@ -55,19 +62,21 @@ def train_command(
 ) -> None:
     """Train a recurrent forecaster on every series of FILE and save it to -o."""
     from tsrnn.nn.distributed import is_main, teardown
-    from tsrnn.output import check_writable
+    from tsrnn.output import Outputs
 
-    check_writable(output, force, "-o")  # before any work
-    budget = budget_seconds(time_budget)
+    params = dict(model=model, horizon=horizon, input_len=input_len, hidden=hidden, layers=layers, epochs=epochs,
+                  batch_size=batch_size, scaler=scaler, window_norm=None if window_norm == "none" else window_norm,
+                  seed=seed, device=device)
+    params.update(threads=threads or "auto", time_budget=budget_seconds(time_budget))
+    _check_params(params)  # every option, then the output, before any work
     set_threads(threads)
+    outs = Outputs(force)
+    outs.add(output, "-o")
     quiet = quiet or not is_main()  # under torchrun, process 0 alone reports
     df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates)
     from tsrnn.forecaster import Forecaster
 
-    est = Forecaster(model=model, horizon=horizon, input_len=input_len, hidden=hidden, layers=layers,
-                     epochs=epochs, batch_size=batch_size, scaler=scaler, window_norm=None if window_norm == "none" else window_norm, seed=seed,
-                     device=device, quiet=quiet)
-    est.set_params(threads=threads or "auto", time_budget=budget)
+    est = Forecaster(**params, quiet=quiet)
     if not quiet:
         typer.echo(f"training {est.alias} on {df['unique_id'].nunique()} series ({len(df)} rows, "
                    f"freq {df.attrs.get('freq')}), horizon {horizon}", err=True)
@@ -75,7 +84,10 @@ def train_command(
         est.fit(df)
     finally:
         teardown()  # the other processes are no longer needed once the weights are trained
-    est.save(output)  # process 0 only
+    if is_main():  # process 0 alone writes (the others hold the same model)
+        with outs:
+            outs.stage(output, est.save)
+            outs.commit()  # refused if -o appeared meanwhile (another run), unless --force
     if not quiet:
         h = est.train_history_
         best = h.val_loss[h.best_epoch] if h.val_loss else h.train_loss[h.best_epoch]

@@ -30,3 +30,7 @@ class NotFittedError(TsrnnError, AttributeError):
 
 class TrainingError(TsrnnError, RuntimeError):
     """Training diverged (NaN/Inf loss) or could not proceed."""
+
+
+class OutputError(TsrnnError, OSError):
+    """An output could not be written: full, over-quota or read-only disk, permission denied."""

@@ -8,13 +8,15 @@ import numpy as np
 import pandas as pd
 
 from tsrnn.frames import interval_columns
-from tsrnn.output import atomic_write
+from tsrnn.output import atomic_write, plot_format
 
 
 def plot_forecast(history: pd.DataFrame, forecast: pd.DataFrame, path: str | Path, max_series: int = 6,
                   history_points: int | None = None, title: str | None = None) -> None:
-    """Write a PNG with one panel per series (the first `max_series`): the last `history_points`
-    observations (default: 4 × horizon, at least 48), each model's forecast and its interval bands."""
+    """Write a plot with one panel per series (the first `max_series`): the last `history_points`
+    observations (default: 4 × horizon, at least 48), each model's forecast and its interval bands.
+    The format follows the suffix of `path`: .png, .svg or .pdf (any other: ConfigError)."""
+    fmt = plot_format(path, None)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -43,5 +45,7 @@ def plot_forecast(history: pd.DataFrame, forecast: pd.DataFrame, path: str | Pat
         fig.suptitle(title)
     fig.autofmt_xdate()
     fig.tight_layout()
-    atomic_write(path, lambda t: fig.savefig(t, dpi=110, format="png"))
-    plt.close(fig)
+    try:
+        atomic_write(path, lambda t: fig.savefig(t, dpi=110, format=fmt))
+    finally:
+        plt.close(fig)

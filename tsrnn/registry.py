@@ -12,6 +12,34 @@ def available_models() -> list[str]:
     return [*MODELS, *NEURAL]
 
 
+def check_models(names: list[str] | None, option: str = "--model",
+                 allowed: tuple[str, ...] | None = None) -> list[str]:
+    """The canonical keys of every name in `names` ('AutoETS' → 'ets'), checked all at once before
+    any fit: ConfigError naming every unknown name (and `option`), an empty list or a name given
+    twice. allowed: the keys accepted here (default: every model)."""
+    if not names:
+        raise ConfigError(f"{option} names no model; choose from {', '.join(available_models())}")
+    choices = list(allowed) if allowed is not None else available_models()
+    keys, unknown = [], []
+    for name in names:
+        key = name.strip().lower()
+        key = ALIASES.get(key, key)
+        (keys if key in choices else unknown).append(key if key in choices else name)
+    if unknown:
+        which = ", ".join(f"'{u}'" for u in unknown)
+        raise ConfigError(f"unknown model{'s' if len(unknown) > 1 else ''} {which} in {option}; "
+                          f"choose from {', '.join(choices)}")
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    if twice:
+        raise ConfigError(f"{option} names {', '.join(twice)} more than once; give each model once")
+    return keys
+
+
+def is_neural(key: str) -> bool:
+    """Whether the model key (from check_models) is a neural forecaster."""
+    return key in NEURAL
+
+
 def make_estimator(
     name: str,
     horizon: int,

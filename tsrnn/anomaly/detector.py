@@ -379,7 +379,8 @@ class AnomalyDetector(BaseEstimator):
             "params": self.get_params(), "ids": [str(u) for u in self.ids_], "targets": list(self.targets_),
             "freq": self.freq_, "fit_lengths": self.fit_lengths_,
             "fit_end": [str(np.datetime64(t, "ns")) for t in self.fit_end_],
-            "score_scale": [float(v) for v in self.score_scale_], "scaler": self.scaler_.to_dict(), "scorer": scorer})
+            "score_scale": [float(v) for v in self.score_scale_], "scaler": self.scaler_.to_dict(), "scorer": scorer},
+            force=force)
 
     @classmethod
     def load(cls, path) -> AnomalyDetector:

@@ -26,8 +26,10 @@ FORMAT = "tsrnn-anomaly-model"
 FORMAT_VERSION = 1
 
 
-def write_detector(path: str | Path, tensors: dict[str, np.ndarray], detector: dict) -> None:
-    """Write tensors (kept in their dtype) and the detector's JSON description atomically."""
+def write_detector(path: str | Path, tensors: dict[str, np.ndarray], detector: dict,
+                   force: bool = True) -> None:
+    """Write tensors (kept in their dtype) and the detector's JSON description atomically;
+    force=False leaves a file that exists by the final rename as it is (ConfigError)."""
     from safetensors.numpy import save_file
 
     from tsrnn._version import __version__
@@ -36,7 +38,7 @@ def write_detector(path: str | Path, tensors: dict[str, np.ndarray], detector: d
     md = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "tsrnn_version": __version__,
           "detector": json.dumps(detector)}
     arrays = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
-    atomic_write(path, lambda p: save_file(arrays, str(p), metadata=md))
+    atomic_write(path, lambda p: save_file(arrays, str(p), metadata=md), force=force)
 
 
 def read_detector(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:

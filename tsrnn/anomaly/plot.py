@@ -24,14 +24,16 @@ def _shade(ax, ds: np.ndarray, mask: np.ndarray, color: str, label: str) -> None
 
 def plot_detections(out: pd.DataFrame, path: str | Path, labels: dict[str, np.ndarray] | None = None,
                     max_series: int = 4, title: str | None = None, force: bool = False) -> None:
-    """Write a PNG of a detect frame; labels: optional per-series (T,) bool masks. Atomic, no clobber."""
+    """Write a plot of a detect frame, as PNG, SVG or PDF by the suffix of `path`; labels: optional
+    per-series (T,) bool masks. Atomic, no clobber without force."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from tsrnn.output import atomic_write, check_writable
+    from tsrnn.output import atomic_write, check_writable, plot_format
 
+    fmt = plot_format(path, "--plot")
     check_writable(path, force, "--plot")
     targets = out.attrs.get("targets") or [c for c in out.columns if c not in
                                            ("unique_id", "ds", "score", "threshold", "is_anomaly")]
@@ -57,5 +59,7 @@ def plot_detections(out: pd.DataFrame, path: str | Path, labels: dict[str, np.nd
         axs.set_ylabel("score", fontsize=8)
         axs.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
-    atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=90))
-    plt.close(fig)
+    try:
+        atomic_write(path, lambda p: fig.savefig(p, format=fmt, dpi=90), force=force, option="--plot")
+    finally:
+        plt.close(fig)

@@ -38,7 +38,7 @@ def save_text_model(path: str | Path, task: str, state_dict: dict, config: dict,
         "vocab": json.dumps(vocab),
         "extra": json.dumps(extra or {}),
     }
-    atomic_write(path, lambda t: save_file(tensors, str(t), metadata=meta))
+    atomic_write(path, lambda t: save_file(tensors, str(t), metadata=meta), force=force)
 
 
 def load_text_model(path: str | Path, task: str) -> tuple[dict, dict, dict, dict]:
