@@ -69,8 +69,10 @@ NOTES = {
             "2014-12-14, horizon 48; neural models predict from the true history without refitting, "
             "statistical ones refit per origin (their refits are in 'predict s'). MASE scale: seasonal (48) "
             "naive MAE of each origin's history. Neural rows without a window_norm label use window_norm None, the "
-            "Forecaster default when they were measured; the 'window_norm mean' rows use today's default (LSTM and Seq2Seq there ran with "
-            "--threads 2 on a quiet machine, so fit times are not comparable across rows)."),
+            "Forecaster default when they were measured; the 'window_norm mean' rows the default that followed (LSTM and Seq2Seq there ran with "
+            "--threads 2 on a quiet machine, so fit times are not comparable across rows); the 'window_norm auto' "
+            "rows use today's defaults (a week of input read as day segments, log, last-day level, "
+            "seasonal-naive residual, hidden 128; see 'M4 Hourly ablations'), one torch thread on a loaded machine."),
     "m1": ("M1 yearly: all 181 series, last 6 years held out, one origin; MASE season 1. Neural models: "
            "input_len 12 (default 2×horizon) with left padding of the shorter series, window_norm 'mean', "
            "scaler 'diff', hidden 32, batch 32, 30 epochs, val_size 0, lr 1e-2 for LSTM/GRU and 2e-3 for Seq2Seq — settings chosen on the 6 years before "

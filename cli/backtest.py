@@ -9,6 +9,9 @@ import typer
 from tsrnn_cli.base import app
 from tsrnn_cli.common import budget_seconds, handle_errors, refuse_given, set_threads, split_list
 from tsrnn_cli.options import (
+    DateFormat,
+    DayFirst,
+    Decimal,
     Duplicates,
     FileArg,
     FillGaps,
@@ -20,6 +23,7 @@ from tsrnn_cli.options import (
     Level,
     Quiet,
     SeasonLength,
+    Sep,
     TargetCol,
     TimeBudget,
     TimeCol,
@@ -45,6 +49,10 @@ def backtest_command(
     fill_gaps: FillGaps = None,
     fill_nan: FillNan = None,
     duplicates: Duplicates = "error",
+    sep: Sep = None,
+    decimal: Decimal = None,
+    date_format: DateFormat = None,
+    dayfirst: DayFirst = None,
     level: Level = None,
     season_length: SeasonLength = None,
     epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Training epochs (neural models).")] = None,
@@ -79,7 +87,8 @@ def backtest_command(
     outs = Outputs(force)
     outs.add(output, "-o", "frame")
     check_writable(output, force, "-o")
-    df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates)
+    df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates,
+              sep, decimal, date_format, dayfirst)
     h = horizon or default_horizon(df.attrs["freq"])
     ests = [make_estimator(k, h, season_length=season_length, epochs=epochs, seed=seed, device=device, quiet=True,
                            n_jobs=jobs, threads=threads or "auto", time_budget=budget) for k in keys]

@@ -12,6 +12,9 @@ import typer
 from tsrnn_cli.base import app
 from tsrnn_cli.common import given, handle_errors, refuse_given, set_threads
 from tsrnn_cli.options import (
+    DateFormat,
+    DayFirst,
+    Decimal,
     Duplicates,
     FileArg,
     FillGaps,
@@ -20,6 +23,7 @@ from tsrnn_cli.options import (
     Freq,
     IdCol,
     Quiet,
+    Sep,
     TargetCol,
     Threads,
     TimeCol,
@@ -30,12 +34,13 @@ ThresholdOpt = Annotated[str | None, typer.Option("--threshold", "-t", help="pot
 
 
 def _read_with_labels(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, label_col, duplicates="error",
-                      regular=True):
+                      regular=True, sep=None, decimal=None, date_format=None, dayfirst=None):
     """read_series, keeping a 0/1 label column aside when --label-col is given."""
     from tsrnn.data.io import read_series
 
     opts = dict(id_col=id_col, time_col=time_col, freq=freq, fill_gaps=fill_gaps, fill_nan=fill_nan,
-                duplicates=duplicates, regular=regular)
+                duplicates=duplicates, regular=regular, sep=sep, decimal=decimal,
+                date_format=date_format, dayfirst=dayfirst)
     if label_col is None:
         return read_series(file, target_col=target_col, **opts), None
     import pandas as pd
@@ -43,11 +48,11 @@ def _read_with_labels(file, id_col, time_col, target_col, freq, fill_gaps, fill_
     from tsrnn.data.io import ID_CANDIDATES, TIME_CANDIDATES, read_columns, read_head
     from tsrnn.errors import DataError
 
-    cols = read_columns(file)
+    cols = read_columns(file, sep=sep)
     if label_col not in cols:
         raise DataError(f"{file}: label column '{label_col}' (given by --label-col) not found; columns are: {', '.join(cols)}")
     if target_col is None:
-        head = read_head(file, rows=50)
+        head = read_head(file, rows=50, sep=sep)
         skip = {label_col, time_col, id_col} | {c for c in cols if c.lower() in TIME_CANDIDATES + ID_CANDIDATES}
         rest = [c for c in cols if c not in skip and pd.to_numeric(head[c], errors="coerce").notna().mean() > 0.9]
         if len(rest) != 1:
@@ -121,6 +126,10 @@ def detect_command(
     fill_gaps: FillGaps = None,
     fill_nan: FillNan = None,
     duplicates: Duplicates = "error",
+    sep: Sep = None,
+    decimal: Decimal = None,
+    date_format: DateFormat = None,
+    dayfirst: DayFirst = None,
     irregular: Annotated[bool, typer.Option("--irregular", help="Keep the timestamps as given: gaps and off-grid times allowed, nothing filled.")] = False,
     window: Annotated[int, typer.Option("--window", min=2, help="Window / look-back length in points.")] = 32,
     hidden: Annotated[int, typer.Option("--hidden", min=1, help="Hidden units (recurrent methods).")] = 32,
@@ -194,7 +203,8 @@ def detect_command(
 
     set_threads(threads)
     df, masks = _read_with_labels(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, label_col,
-                                  duplicates, regular=not irregular)
+                                  duplicates, regular=not irregular, sep=sep, decimal=decimal,
+                                  date_format=date_format, dayfirst=dayfirst)
     if labels is not None:
         masks = _label_masks(df, labels)
     n_series = df["unique_id"].nunique()

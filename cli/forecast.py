@@ -16,6 +16,9 @@ from tsrnn_cli.common import (
     split_list,
 )
 from tsrnn_cli.options import (
+    DateFormat,
+    DayFirst,
+    Decimal,
     Duplicates,
     FileArg,
     FillGaps,
@@ -28,6 +31,7 @@ from tsrnn_cli.options import (
     Level,
     Quiet,
     SeasonLength,
+    Sep,
     TargetCol,
     TimeBudget,
     TimeCol,
@@ -59,6 +63,10 @@ def forecast_command(
     fill_gaps: FillGaps = None,
     fill_nan: FillNan = None,
     duplicates: Duplicates = "error",
+    sep: Sep = None,
+    decimal: Decimal = None,
+    date_format: DateFormat = None,
+    dayfirst: DayFirst = None,
     level: Level = None,
     season_length: SeasonLength = None,
     epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Training epochs (neural models).")] = None,
@@ -105,7 +113,8 @@ def forecast_command(
     outs.add(output, "-o", "frame")
     outs.add(plot, "--plot", "plot")
     levels = parse_levels(level)
-    df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates)
+    df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates,
+              sep, decimal, date_format, dayfirst)
     freq_ = df.attrs["freq"]
     if model_file is not None:
         from tsrnn.forecaster import Forecaster

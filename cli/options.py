@@ -15,6 +15,10 @@ Freq = Annotated[str | None, typer.Option("--freq", help="Pandas frequency alias
 FillGaps = Annotated[str | None, typer.Option("--fill-gaps", help="Fill missing timestamps: interpolate, ffill or zero (default: error).")]
 FillNan = Annotated[str | None, typer.Option("--fill-nan", help="Fill missing values: interpolate, ffill or zero (default: error).")]
 Duplicates = Annotated[str, typer.Option("--duplicates", help="Rows of one series at the same timestamp: error, first, last or mean.")]
+Sep = Annotated[str | None, typer.Option("--sep", help="CSV column separator: ',', ';', 'tab' or another character (default: detected among comma, semicolon, tab).")]
+Decimal = Annotated[str | None, typer.Option("--decimal", help="Decimal mark of the values: '.' or ',' (default: detected).")]
+DateFormat = Annotated[str | None, typer.Option("--date-format", help="strftime format of every timestamp, e.g. %d/%m/%Y or %Y-%m-%d %H:%M (default: one format inferred for the column).")]
+DayFirst = Annotated[bool | None, typer.Option("--dayfirst/--monthfirst", help="Read dates such as 01/02/2020 day-first (1 February) or month-first (2 January); without either, a column that reads both ways is refused.", show_default=False)]
 Threads = Annotated[int | None, typer.Option("--threads", min=1, help="CPU threads for torch (default: torch's own choice).")]
 TrainThreads = Annotated[int | None, typer.Option(
     "--threads", min=1,
@@ -30,11 +34,13 @@ Level = Annotated[str | None, typer.Option("--level", help="Interval levels in p
 SeasonLength = Annotated[int | None, typer.Option("--season-length", min=1, help="Season length (default: from the frequency).")]
 
 
-def read(file: Path, id_col, time_col, target_col, freq, fill_gaps, fill_nan=None, duplicates="error"):
+def read(file: Path, id_col, time_col, target_col, freq, fill_gaps, fill_nan=None, duplicates="error",
+         sep=None, decimal=None, date_format=None, dayfirst=None):
     """read_series with the CLI's options."""
     from tsrnn.data.io import read_series
 
     return read_series(file, id_col=id_col, time_col=time_col, target_col=target_col, freq=freq,
-                       fill_gaps=fill_gaps, fill_nan=fill_nan, duplicates=duplicates)
+                       fill_gaps=fill_gaps, fill_nan=fill_nan, duplicates=duplicates, sep=sep,
+                       decimal=decimal, date_format=date_format, dayfirst=dayfirst)
 
 Jobs = Annotated[int, typer.Option("--jobs", "-j", help="Processes for per-series statistical fits (-1: all cores).")]

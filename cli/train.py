@@ -9,6 +9,9 @@ import typer
 from tsrnn_cli.base import app
 from tsrnn_cli.common import budget_seconds, handle_errors, set_threads
 from tsrnn_cli.options import (
+    DateFormat,
+    DayFirst,
+    Decimal,
     Duplicates,
     FileArg,
     FillGaps,
@@ -17,6 +20,7 @@ from tsrnn_cli.options import (
     Freq,
     IdCol,
     Quiet,
+    Sep,
     TargetCol,
     TimeBudget,
     TimeCol,
@@ -55,6 +59,10 @@ def train_command(
     fill_gaps: FillGaps = None,
     fill_nan: FillNan = None,
     duplicates: Duplicates = "error",
+    sep: Sep = None,
+    decimal: Decimal = None,
+    date_format: DateFormat = None,
+    dayfirst: DayFirst = None,
     force: Force = False,
     quiet: Quiet = False,
     threads: TrainThreads = None,
@@ -73,7 +81,8 @@ def train_command(
     outs = Outputs(force)
     outs.add(output, "-o")
     quiet = quiet or not is_main()  # under torchrun, process 0 alone reports
-    df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates)
+    df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates,
+              sep, decimal, date_format, dayfirst)
     from tsrnn.forecaster import Forecaster
 
     est = Forecaster(**params, quiet=quiet)

@@ -116,7 +116,13 @@ def test_bad_files_raise_model_file_error(tmp_path):
     d["params"]["hidden"] = 9
     bad = tmp_path / "bad.tsrnn"
     save_file(tensors, str(bad), metadata={**meta, "detector": json.dumps(d)})
-    with pytest.raises(ModelFileError, match="bad.tsrnn: the detector file does not hold a usable detector"):
+    with pytest.raises(ModelFileError, match="bad.tsrnn: detector file content does not match"):
+        AnomalyDetector.load(bad)
+    # the same edit with a digest that matches it: the shapes are checked against the description
+    from tsrnn._container import with_digest
+
+    save_file(tensors, str(bad), metadata=with_digest(tensors, {**meta, "detector": json.dumps(d)}))
+    with pytest.raises(ModelFileError, match=r"bad.tsrnn: .*hidden 9.*hh_l0 of shape \(36, 9"):
         AnomalyDetector.load(bad)
     newer = tmp_path / "newer.tsrnn"
     save_file(tensors, str(newer), metadata={**meta, "format_version": "99"})

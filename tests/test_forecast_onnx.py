@@ -49,6 +49,9 @@ CASES = {
     "seq2seq": dict(model="seq2seq"),
     "lstm-bi-norm-embed": dict(model="lstm", layers=2, bidirectional=True, layer_norm=True, embedding=2),
     "seq2seq-luong-quantiles-embed": dict(model="seq2seq", attention="luong", quantiles=(0.1, 0.5, 0.9), embedding=3),
+    # a window of 4 days: log, day segments (4 steps of 24 rows) and the seasonal-naive residual
+    "gru-segments-embed-mlp": dict(model="gru", input_len=96, embedding=2, decoder=8),
+    "seq2seq-segments": dict(model="seq2seq", input_len=96),
 }
 
 
@@ -62,6 +65,8 @@ def test_onnxruntime_equals_torch(panel, case, tmp_path):
     names = [i.name for i in sess.get_inputs()]
     assert names == onnx_input_names(cfg)
     assert ("future" in names) == (cfg["model"] == "seq2seq") and ("embed" in names) == bool(cfg["embedding"])
+    if cfg["input_len"] == 96:
+        assert cfg["segment"] == 24 and sess.get_inputs()[0].shape[1:] == [4, 24 * cfg["n_features"]]
     inputs = example_inputs(cfg, batch=7, seed=3)  # the graph was traced with batch 2
     got = sess.run(["y"], inputs)[0]
     assert got.shape == (7, cfg["horizon"], cfg["n_outputs"])

@@ -287,3 +287,96 @@ def test_exogenous_columns_are_inputs(panel):
     assert not np.allclose(a.yhat, b.yhat)
     with pytest.raises(DataError, match="'temp'"):
         est.predict(panel)
+
+
+# -- seasonal preparation: log, day segments, seasonal-naive residual, last-season level --------
+
+def weekly_panel(days=20, n_series=3):
+    """Positive hourly series with an exact daily cycle (period 24) at different levels."""
+    t = np.arange(24 * days)
+    rows = [pd.DataFrame({"unique_id": f"w{k}", "ds": pd.date_range("2024-01-01", periods=len(t), freq="h"),
+                          "y": (50.0 * (k + 1)) * (1.5 + np.sin(2 * np.pi * t / 24 + k) + 0.3 * np.cos(4 * np.pi * t / 24))})
+            for k in range(n_series)]
+    df = pd.concat(rows, ignore_index=True)
+    df.attrs.update(freq="h", targets=["y"], source="weekly.csv")
+    return df
+
+
+def test_seasonal_preparation_defaults_are_sized_from_the_data(panel):
+    est = Forecaster(model="gru", horizon=24, **TINY).fit(weekly_panel())
+    cfg = est.config_
+    assert cfg["input_len"] == 168 and cfg["segment"] == 24 and cfg["residual"] == 24
+    assert cfg["transform"] == "log" and cfg["window_norm"] == "season" and cfg["hidden"] == 8
+    assert Forecaster(model="gru", horizon=24, **{**TINY, "hidden": "auto"}).fit(weekly_panel()).config_["hidden"] == 128
+    assert cfg["net_features"] == 24 * cfg["n_features"] and cfg["input_size"] == cfg["net_features"]
+    assert est.net_.core.rnn.input_size == 24 * cfg["n_features"]
+    # a short window (12 < 4 seasons): everything falls back to one row per step, no log, no residual
+    old = Forecaster(model="gru", horizon=4, input_len=12, **TINY).fit(panel).config_
+    assert (old["segment"], old["residual"], old["transform"], old["window_norm"]) == (1, 0, None, "mean")
+    assert Forecaster(model="gru", horizon=4, input_len=12, **{**TINY, "hidden": "auto"}).fit(panel).config_["hidden"] == 64
+    # weekly data (season 52): not sub-daily, so the old default window of 2 seasons
+    wk = sine_panel(n_series=1, length=400, freq="W-SAT")
+    cfg = Forecaster(model="lstm", horizon=52, **TINY).fit(wk).config_
+    assert (cfg["input_len"], cfg["segment"], cfg["residual"], cfg["transform"]) == (104, 1, 0, None)
+    # yearly data (season 1): the old default window
+    yr = sine_panel(n_series=2, length=40, freq="YS")
+    cfg = Forecaster(model="lstm", horizon=6, **TINY).fit(yr).config_
+    assert (cfg["input_len"], cfg["segment"], cfg["residual"], cfg["transform"]) == (12, 1, 0, None)
+    # non-positive targets: "auto" keeps the values, an explicit log is refused
+    neg = weekly_panel()
+    neg["y"] -= 200.0
+    assert Forecaster(model="gru", horizon=24, **TINY).fit(neg).config_["transform"] is None
+    with pytest.raises(DataError, match="transform 'log' needs target values > 0"):
+        Forecaster(model="gru", horizon=24, transform="log", **TINY).fit(neg)
+    with pytest.raises(ConfigError, match="segment 5 must divide input_len 168"):
+        Forecaster(model="gru", horizon=24, segment=5, **TINY).fit(weekly_panel())
+    with pytest.raises(ConfigError, match="transform 'box'"):
+        Forecaster(model="gru", horizon=24, transform="box", **TINY).fit(weekly_panel())
+
+
+@pytest.mark.parametrize("model", ["gru", "seq2seq"])
+def test_seasonal_preparation_is_exactly_inverted(model):
+    """With the network's output forced to 0 the forecast is what the preparation adds back: the
+    last observed day repeated, in raw units, through log, scaler, last-day level and residual."""
+    df = weekly_panel()
+    est = Forecaster(model=model, horizon=36, **TINY).fit(df)
+    assert est.config_["segment"] == 24 and est.config_["transform"] == "log"
+    out = est.net_.out if model == "seq2seq" else est.net_.head
+    with torch.no_grad():
+        out.weight.zero_()
+        out.bias.zero_()
+    fc = est.predict()
+    if model == "seq2seq":  # one decoder step per day: 2 steps for 36 hours, over 7 encoder steps
+        assert est.net_.steps == 2 and tuple(est.net_.last_attention.shape) == (3, 2, 7)
+    for k in range(3):
+        y = df[df.unique_id == f"w{k}"]["y"].to_numpy()
+        expect = y[-24:][np.arange(36) % 24]  # the exact continuation of a period-24 series
+        np.testing.assert_allclose(fc[fc.unique_id == f"w{k}"]["yhat"].to_numpy(), expect, rtol=2e-6)
+
+
+def test_seasonal_model_saves_and_runs_on_numba_and_refuses_bad_history(tmp_path):
+    df = weekly_panel()
+    est = Forecaster(model="lstm", horizon=24, embedding=2, decoder=16, **TINY).fit(df)
+    assert est.net_.head[0].out_features == 16
+    fc = est.predict(level=[80])
+    assert (fc.yhat > 0).all() and (fc.yhat_lo_80 <= fc.yhat).all() and (fc.yhat <= fc.yhat_hi_80).all()
+    est.save(tmp_path / "m.tsrnn")
+    for backend in ("torch", "numba"):
+        again = Forecaster.load(tmp_path / "m.tsrnn", backend=backend).predict(level=[80])
+        np.testing.assert_allclose(again.yhat, fc.yhat, rtol=1e-5)
+        np.testing.assert_allclose(again.yhat_hi_80, fc.yhat_hi_80, rtol=1e-5)
+    bad = df.copy()
+    bad.loc[bad.index[-3], "y"] = 0.0
+    with pytest.raises(DataError, match="series 'w2' has target values <= 0"):
+        est.predict(bad)
+
+
+def test_seasonal_model_is_deterministic_for_a_step_budget():
+    df = weekly_panel()
+    kw = dict(model="gru", horizon=24, hidden=8, layers=1, epochs=2, steps_per_epoch=3, batch_size=32, quiet=True)
+    a = Forecaster(seed=5, **kw).fit(df)
+    b = Forecaster(seed=5, **kw).fit(df)
+    c = Forecaster(seed=6, **kw).fit(df)
+    assert len(a.train_history_.train_loss) == 2
+    np.testing.assert_array_equal(a.predict().yhat, b.predict().yhat)
+    assert not np.allclose(a.predict().yhat, c.predict().yhat)

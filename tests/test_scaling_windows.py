@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tsrnn.data.scaling import SCALERS, SeriesScaler
+from tsrnn.data.scaling import CONSTANT_REL, SCALERS, SeriesScaler
 from tsrnn.data.windows import series_windows, torch_window_view, window_starts, window_view
 
 
@@ -35,14 +35,17 @@ def test_scaler_statistics_and_fit_on_train_only(rng):
     values = np.array([[1.0], [2.0], [3.0], [10.0], [10.0], [10.0]])
     sc = SeriesScaler("standard").fit(values, np.array([0, 3, 6]))
     np.testing.assert_allclose(sc.loc_[:, 0], [2.0, 10.0])
-    np.testing.assert_allclose(sc.scale_[:, 0], [np.std([1, 2, 3]), 1.0])  # constant series → scale 1
+    # a constant series gets a scale of CONSTANT_REL × its magnitude: its values scale to 0 and any
+    # network output maps back to its constant
+    np.testing.assert_allclose(sc.scale_[:, 0], [np.std([1, 2, 3]), 10.0 * CONSTANT_REL])
     mm = SeriesScaler("minmax").fit(values[:3], np.array([0, 3]))
     np.testing.assert_allclose(mm.transform(np.array([1.0, 3.0, 5.0]), np.array([0, 0, 0]), column=0), [0, 1, 2])
     rb = SeriesScaler("robust").fit(np.array([[1.0], [2.0], [3.0], [4.0], [100.0]]), np.array([0, 5]))
     assert rb.loc_[0, 0] == 3.0 and rb.scale_[0, 0] == 2.0
     df = SeriesScaler("diff").fit(np.array([[1.0], [3.0], [2.0], [6.0], [5.0], [5.0]]), np.array([0, 4, 6]))
     np.testing.assert_allclose(df.loc_[:, 0], [3.0, 5.0])
-    np.testing.assert_allclose(df.scale_[:, 0], [(2 + 1 + 4) / 3, 1.0])  # naive MAE; no change → 1
+    # naive MAE; a series without change is constant
+    np.testing.assert_allclose(df.scale_[:, 0], [(2 + 1 + 4) / 3, 5.0 * CONSTANT_REL])
 
 
 @settings(max_examples=25, deadline=None)

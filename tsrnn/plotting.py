@@ -16,6 +16,9 @@ def plot_forecast(history: pd.DataFrame, forecast: pd.DataFrame, path: str | Pat
     """Write a plot with one panel per series (the first `max_series`): the last `history_points`
     observations (default: 4 × horizon, at least 48), each model's forecast and its interval bands.
     The format follows the suffix of `path`: .png, .svg or .pdf (any other: ConfigError)."""
+    from tsrnn._cache import matplotlib_config
+
+    matplotlib_config()  # its font cache in tsrnn's user cache folder unless MPLCONFIGDIR is set
     fmt = plot_format(path, None)
     import matplotlib
 

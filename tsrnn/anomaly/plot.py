@@ -26,6 +26,9 @@ def plot_detections(out: pd.DataFrame, path: str | Path, labels: dict[str, np.nd
                     max_series: int = 4, title: str | None = None, force: bool = False) -> None:
     """Write a plot of a detect frame, as PNG, SVG or PDF by the suffix of `path`; labels: optional
     per-series (T,) bool masks. Atomic, no clobber without force."""
+    from tsrnn._cache import matplotlib_config
+
+    matplotlib_config()  # its font cache in tsrnn's user cache folder unless MPLCONFIGDIR is set
     import matplotlib
 
     matplotlib.use("Agg")

@@ -21,7 +21,9 @@ from torch import nn
 
 from tsrnn.anomaly.scorers import (
     INPUT_CLIP,
+    NET_CLIP,
     SCALE_FLOOR,
+    clip_values,
     forecast_error,
     rolling_min_periods,
     rolling_standardise,
@@ -94,7 +96,7 @@ class _TorchScorer:
         return self
 
     def _stack(self, train: list[np.ndarray], length: int, stride: int) -> torch.Tensor:
-        values = np.concatenate(train).astype(np.float32)
+        values = np.clip(np.concatenate(train), -NET_CLIP, NET_CLIP).astype(np.float32)
         offsets = np.concatenate([[0], np.cumsum([len(x) for x in train])])
         starts = window_starts(offsets, length, stride)
         if len(starts) == 0:
@@ -115,19 +117,21 @@ class AutoencoderScorer(_TorchScorer):
 
     @torch.no_grad()
     def score(self, x: np.ndarray, batch: int = 1024) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float32)
+        x64 = clip_values(x)  # errors in float64: a 1e300 point's square stays finite
+        x = np.clip(x64, -NET_CLIP, NET_CLIP).astype(np.float32)
         n, w = len(x), self.window
         if n < w:
             raise DataError(f"a series of {n} points is shorter than the autoencoder window {w}")
         starts = window_starts(np.array([0, n]), w, max(1, self.stride))
-        views = window_view(x, w)
+        views, views64 = window_view(x, w), window_view(x64, w)
         errs = []
         for i in range(0, len(starts), batch):
             xb = torch.from_numpy(np.ascontiguousarray(views[starts[i : i + batch]]))
-            errs.append(((self.model_(xb) - xb) ** 2).mean(dim=2).numpy())
+            rec = self.model_(xb).numpy().astype(np.float64)
+            errs.append(((rec - views64[starts[i : i + batch]]) ** 2).mean(axis=2))
         from tsrnn.anomaly.scorers import cover_mean
 
-        return cover_mean(np.concatenate(errs).astype(np.float64), starts, n)
+        return cover_mean(np.concatenate(errs), starts, n)
 
 
 class ForecastScorer(_TorchScorer):
@@ -171,7 +175,7 @@ class ForecastScorer(_TorchScorer):
     def predict(self, x: np.ndarray) -> np.ndarray:
         """(T, C) -> (T, n_outputs) the net's outputs about each row from the rows before it: the
         one-step prediction (then, for error="scaled", the scale logits); row 0 is NaN."""
-        xt = torch.from_numpy(np.asarray(x, dtype=np.float32))[None]
+        xt = torch.from_numpy(np.clip(x, -NET_CLIP, NET_CLIP).astype(np.float32))[None]
         pred, _ = self.model_(xt)
         out = np.full((len(x), pred.shape[-1]), np.nan)
         out[1:] = pred[0, :-1].numpy()

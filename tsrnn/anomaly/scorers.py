@@ -17,12 +17,24 @@ import numpy as np
 from tsrnn.errors import ConfigError, DataError
 
 __all__ = ["ZScoreScorer", "STLScorer", "IForestScorer", "cover_mean", "local_ratio", "rolling_standardise",
-           "rolling_min_periods", "forecast_error", "LOCAL_FLOOR", "INPUT_CLIP", "SCALE_FLOOR"]
+           "rolling_min_periods", "forecast_error", "LOCAL_FLOOR", "INPUT_CLIP", "SCALE_FLOOR",
+           "VALUE_CLIP", "NET_CLIP", "clip_values"]
 
 LOCAL_FLOOR = 0.1  # local_ratio's denominator never drops below a tenth of the typical training score
 INPUT_CLIP = 10.0  # the forecast detector's input_norm clips the net's inputs here (a spike's z can be huge)
 ROLLING_MIN_STD = 1e-2  # the rolling z-score's std floor (scaled units), batch and stream
 SCALE_FLOOR = 0.05  # error="scaled": the predicted error scale never drops below this (scaled units)
+# Scaled values beyond these magnitudes (a 1e300 point in a unit-scale series) are clipped where a
+# method would overflow: squares and sums stay finite in float64 below VALUE_CLIP, and float32
+# networks and forests see at most NET_CLIP (far outside any training range: cells saturate, trees
+# send it past their outermost split). Such a point still gets the largest score of its series.
+VALUE_CLIP = 1e100
+NET_CLIP = 1e6
+
+
+def clip_values(x: np.ndarray, bound: float = VALUE_CLIP) -> np.ndarray:
+    """x (any shape) as float64 with values beyond ±bound set to ±bound (NaN stays NaN)."""
+    return np.clip(np.asarray(x, dtype=np.float64), -bound, bound)
 
 
 def forecast_error(x: np.ndarray, out: np.ndarray, scaled: bool) -> np.ndarray:
@@ -62,7 +74,7 @@ def rolling_standardise(x: np.ndarray, window: int, min_std: float = ROLLING_MIN
     The rolling z-score is |.| of this; the forecast detector's `input_norm` feeds it to the net."""
     import pandas as pd
 
-    f = pd.DataFrame(np.asarray(x, dtype=np.float64))
+    f = pd.DataFrame(clip_values(x))
     past = f.shift(1).rolling(window, min_periods=rolling_min_periods(window))
     return ((f - past.mean()) / np.maximum(past.std(ddof=0).to_numpy(), min_std)).to_numpy()
 
@@ -118,7 +130,7 @@ class STLScorer:
             raise DataError(f"STL needs at least 7 points, a series has {len(x)}")
         # a series shorter than two seasons is decomposed with the longest period it can hold
         period = min(self.period, (len(x) - 1) // 2)
-        x = np.asarray(x, dtype=np.float64)
+        x = clip_values(x)
         out = np.empty_like(x)
         for c in range(x.shape[1]):
             out[:, c] = STL(x[:, c], period=period, robust=self.robust).fit().resid
@@ -149,7 +161,7 @@ class IForestScorer:
     def _features(self, x: np.ndarray) -> np.ndarray:
         from numpy.lib.stride_tricks import sliding_window_view
 
-        x = np.asarray(x, dtype=np.float64)
+        x = clip_values(x, NET_CLIP)  # sklearn's trees compare in float32
         if len(x) < self.window:
             raise DataError(f"IsolationForest with window {self.window} needs at least that many points, "
                             f"a series has {len(x)}")

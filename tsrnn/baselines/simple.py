@@ -29,11 +29,19 @@ def normal_intervals(mean: np.ndarray, sd: np.ndarray, levels: list[int]) -> dic
     return out
 
 
+def _unit(y: np.ndarray) -> float:
+    """max |y| (1 for an all-zero or empty y): dividing by it first keeps squares and sums of
+    values at any finite scale from overflowing (1e300) or underflowing (1e-200)."""
+    m = float(np.max(np.abs(y))) if len(y) else 0.0
+    return m if m > 0 else 1.0
+
+
 def _resid_sd(e: np.ndarray, n_params: int = 0) -> float:
     e = e[np.isfinite(e)]
     if len(e) <= n_params:
         return float("nan")
-    return float(np.sqrt(np.sum(e**2) / (len(e) - n_params)))
+    u = _unit(e)
+    return float(np.sqrt(np.sum((e / u) ** 2) / (len(e) - n_params)) * u)
 
 
 class Naive:
@@ -43,7 +51,8 @@ class Naive:
 
     def fit(self, y: np.ndarray) -> Naive:
         self.y_ = np.asarray(y, dtype=np.float64)
-        self.sigma_ = _resid_sd(np.diff(self.y_))
+        u = _unit(self.y_)
+        self.sigma_ = _resid_sd(np.diff(self.y_ / u)) * u
         return self
 
     def predict(self, h: int, levels: list[int] = ()) -> Prediction:
@@ -65,7 +74,8 @@ class SeasonalNaive:
         m = self.season_length if len(y) >= self.season_length else 1
         self.m_ = m
         self.y_ = y
-        self.sigma_ = _resid_sd(y[m:] - y[:-m])
+        u = _unit(y)
+        self.sigma_ = _resid_sd(y[m:] / u - y[:-m] / u) * u
         return self
 
     def predict(self, h: int, levels: list[int] = ()) -> Prediction:
@@ -86,8 +96,9 @@ class Drift:
         y = np.asarray(y, dtype=np.float64)
         self.y_ = y
         T = len(y)
-        self.slope_ = (y[-1] - y[0]) / (T - 1) if T > 1 else 0.0
-        self.sigma_ = _resid_sd(np.diff(y) - self.slope_, n_params=1)
+        u = _unit(y)
+        self.slope_ = (y[-1] / u - y[0] / u) / (T - 1) * u if T > 1 else 0.0
+        self.sigma_ = _resid_sd(np.diff(y / u) - self.slope_ / u, n_params=1) * u
         return self
 
     def predict(self, h: int, levels: list[int] = ()) -> Prediction:
@@ -105,8 +116,10 @@ class HistoricMean:
 
     def fit(self, y: np.ndarray) -> HistoricMean:
         y = np.asarray(y, dtype=np.float64)
-        self.mu_ = float(y.mean())
-        self.sd_ = float(y.std(ddof=1)) * np.sqrt(1 + 1 / len(y)) if len(y) > 1 else float("nan")
+        u = _unit(y)
+        self.mu_ = float((y / u).mean() * u)
+        sd = float((y / u).std(ddof=1) * u) if len(y) > 1 else float("nan")
+        self.sd_ = sd * np.sqrt(1 + 1 / len(y))
         return self
 
     def predict(self, h: int, levels: list[int] = ()) -> Prediction:

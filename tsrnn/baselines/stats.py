@@ -3,6 +3,14 @@
 Each works on one 1-D array `y` (T,) like the models in `simple.py`. Long histories are cut to the
 last `max_train` observations before fitting (state-space fits grow with T and old data rarely
 changes the choice); pass max_train=None to use everything.
+
+A series whose largest magnitude lies outside PLAIN_RANGE is fitted divided by that magnitude and
+its forecasts and intervals multiplied back (`_UnitScaled`): statsmodels' optimisers and tests have
+absolute tolerances, so a series at 1e-40 or at 1e300 then forecasts as its unit-scale twin,
+scaled (within the optimisers' tolerance), where it gave noise, NaN or errors before. Series in the
+range are fitted as they are (statsmodels' own numbers). A constant series (spread at most
+CONSTANT_REL of its magnitude) forecasts its constant with zero-width intervals without any model
+being fitted.
 """
 
 from __future__ import annotations
@@ -14,6 +22,9 @@ import numpy as np
 import pandas as pd
 
 from tsrnn.baselines.simple import Prediction, SeasonalNaive
+from tsrnn.data.scaling import CONSTANT_REL
+
+PLAIN_RANGE = (1e-3, 1e7)  # largest magnitudes fitted without rescaling
 
 
 @contextmanager
@@ -29,7 +40,42 @@ def _tail(y: np.ndarray, max_train: int | None) -> np.ndarray:
     return y[-max_train:] if max_train and len(y) > max_train else y
 
 
-class AutoETS:
+class _UnitScaled:
+    """Fit on y / max|y| (when max|y| is outside PLAIN_RANGE), forecast in y's units; a constant y
+    forecasts itself.
+
+    Subclasses implement `_fit(y_unit)` and `_predict(h, levels)` in unit-scaled numbers. After
+    fit: `unit_` (the divisor), `constant_` (the level of a constant series, else None)."""
+
+    def fit(self, y: np.ndarray):
+        y = _tail(y, self._train_limit())
+        mag = float(np.max(np.abs(y))) if len(y) else 0.0
+        self.unit_ = mag if mag > 0 and not PLAIN_RANGE[0] <= mag <= PLAIN_RANGE[1] else 1.0
+        self.constant_ = None
+        if len(y) and float(np.ptp(y / mag if mag > 0 else y)) <= CONSTANT_REL:
+            self.constant_ = float(y[-1])
+            self.spec_ = "constant"
+            return self
+        self._fit(y / self.unit_)
+        aicc = getattr(self, "aicc_", None)
+        if self.unit_ != 1.0 and aicc is not None and np.isfinite(aicc):
+            self.aicc_ = float(self.aicc_) + 2 * len(y) * np.log(self.unit_)  # y's likelihood
+        return self
+
+    def _train_limit(self) -> int | None:
+        return self.max_train
+
+    def predict(self, h: int, levels: list[int] = ()) -> Prediction:
+        if self.constant_ is not None:
+            mean = np.full(h, self.constant_)
+            return Prediction(mean, {lv: (mean.copy(), mean.copy()) for lv in levels})
+        pred = self._predict(h, levels)
+        u = self.unit_
+        intervals = {lv: (lo * u, hi * u) for lv, (lo, hi) in pred.intervals.items()}
+        return Prediction(pred.mean * u, intervals)
+
+
+class AutoETS(_UnitScaled):
     """ETS (statsmodels ETSModel) chosen by AICc over: additive error with trend N/A/Ad and
     season N/A; multiplicative error with trend N/A/Ad and season N/M (positive data only).
     Seasonal forms need at least two full seasons; seasons longer than `max_seasonal_m` are handled
@@ -58,14 +104,16 @@ class AutoETS:
                 for seasonal in ([None, "mul"] if seasonal_ok else [None]):
                     yield "mul", trend, damped, seasonal
 
-    def fit(self, y: np.ndarray) -> AutoETS:
-        from statsmodels.tsa.exponential_smoothing.ets import ETSModel
-
+    def _train_limit(self) -> int | None:
         limit = self.max_train
         if self.max_seasons and self.season_length > 1:
             # a seasonal state vector of m entries makes each fit O(T·m); 20 seasons suffice to choose
             limit = min(limit or np.inf, self.max_seasons * self.season_length)
-        y = _tail(y, None if limit in (None, np.inf) else int(limit))
+        return None if limit in (None, np.inf) else int(limit)
+
+    def _fit(self, y: np.ndarray) -> None:
+        from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
         self.n_ = len(y)
         m = self.season_length
         self.stl_seasonal_ = None
@@ -106,7 +154,6 @@ class AutoETS:
             self.spec_ = f"ETS({e[0].upper()},{'N' if t is None else ('Ad' if d else 'A')},{'N' if s is None else s[0].upper()})"
             if self.stl_seasonal_ is not None:
                 self.spec_ = f"STL[{m}]+{self.spec_}"
-        return self
 
     def _reseason(self, pred: Prediction) -> Prediction:
         if self.stl_seasonal_ is None:
@@ -114,7 +161,7 @@ class AutoETS:
         s = self.stl_seasonal_[np.arange(len(pred.mean)) % len(self.stl_seasonal_)]
         return Prediction(pred.mean + s, {lv: (lo + s, hi + s) for lv, (lo, hi) in pred.intervals.items()})
 
-    def predict(self, h: int, levels: list[int] = ()) -> Prediction:
+    def _predict(self, h: int, levels: list[int] = ()) -> Prediction:
         if self.res_ is None:
             return self._reseason(self.fallback_.predict(h, levels))
         with _silenced():
@@ -136,7 +183,10 @@ def _ndiffs(y: np.ndarray, max_d: int = 2) -> int:
     x = y
     with _silenced():
         while d < max_d and len(x) > 10 and np.ptp(x) > 0:
-            stat, p, *_ = kpss(x, regression="c", nlags="auto")
+            try:
+                stat, p, *_ = kpss(x, regression="c", nlags="auto")
+            except (ValueError, OverflowError, ZeroDivisionError, np.linalg.LinAlgError):
+                break  # a degenerate series (e.g. one huge point): no evidence for differencing
             if p >= 0.05:
                 break
             x = np.diff(x)
@@ -151,7 +201,10 @@ def _nsdiffs(y: np.ndarray, m: int) -> int:
     from statsmodels.tsa.seasonal import STL
 
     with _silenced():
-        res = STL(y, period=m, robust=True).fit()
+        try:
+            res = STL(y, period=m, robust=True).fit()
+        except (ValueError, np.linalg.LinAlgError):
+            return 0
     var_r = np.var(res.resid)
     var_sr = np.var(res.seasonal + res.resid)
     strength = max(0.0, 1 - var_r / var_sr) if var_sr > 0 else 0.0
@@ -164,7 +217,7 @@ def _fourier(t: np.ndarray, m: int, k: int) -> np.ndarray:
     return np.column_stack([np.sin(a), np.cos(a)])
 
 
-class AutoARIMA:
+class AutoARIMA(_UnitScaled):
     """(S)ARIMA chosen by AICc with a stepwise search (Hyndman–Khandakar style, at most `max_fits` fits) over
     p, q ≤ max_pq and, when a season m ≤ max_seasonal_m is known, P, Q ≤ 1.
     d comes from repeated KPSS tests, D from the STL seasonal strength. A constant is included
@@ -183,11 +236,11 @@ class AutoARIMA:
         self.max_fits = max_fits
         self.max_fourier = max_fourier
 
-    def fit(self, y: np.ndarray) -> AutoARIMA:
+    def _fit(self, y: np.ndarray) -> None:
         from statsmodels.tsa.statespace.sarimax import SARIMAX
 
-        y = _tail(y, self.max_train)
         m = self.season_length
+        self.aicc_ = None
         D = _nsdiffs(y, m)
         x = y[m:] - y[:-m] if D else y
         seasonal = m > 1 and m <= self.max_seasonal_m and len(y) >= 3 * m
@@ -274,9 +327,8 @@ class AutoARIMA:
             self.spec_ = (f"ARIMA({p},{d},{q})" + (f"({P},{D},{Q})[{m}]" if (D or P or Q) and m > 1 else "")
                           + (f" + Fourier(K={self.fourier_k_})[{m}]" if self.fourier_k_ else ""))
             self.aicc_ = float(aicc)
-        return self
 
-    def predict(self, h: int, levels: list[int] = ()) -> Prediction:
+    def _predict(self, h: int, levels: list[int] = ()) -> Prediction:
         if self.res_ is None:
             return self.fallback_.predict(h, levels)
         exog = _fourier(self.n_ + np.arange(h), self.season_length, self.fourier_k_) if self.fourier_k_ else None
@@ -290,7 +342,7 @@ class AutoARIMA:
         return Prediction(mean, intervals)
 
 
-class Theta:
+class Theta(_UnitScaled):
     """The Theta method (Assimakopoulos & Nikolopoulos 2000) as statsmodels' ThetaModel:
     deseasonalised (multiplicatively for positive data) when a season is known, tested and
     there are at least two full seasons."""
@@ -301,19 +353,17 @@ class Theta:
         self.season_length = season_length
         self.max_train = max_train
 
-    def fit(self, y: np.ndarray) -> Theta:
+    def _fit(self, y: np.ndarray) -> None:
         from statsmodels.tsa.forecasting.theta import ThetaModel
 
-        y = _tail(y, self.max_train)
         m = self.season_length
         deseason = m > 1 and len(y) >= 2 * m
         method = "multiplicative" if np.all(y > 0) else "additive"
         with _silenced():
             self.res_ = ThetaModel(y, period=m if m > 1 else None, deseasonalize=deseason, use_test=True,
                                    method=method).fit()
-        return self
 
-    def predict(self, h: int, levels: list[int] = ()) -> Prediction:
+    def _predict(self, h: int, levels: list[int] = ()) -> Prediction:
         with _silenced():
             mean = np.asarray(self.res_.forecast(h), dtype=np.float64)
             intervals = {}

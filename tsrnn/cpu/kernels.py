@@ -17,7 +17,10 @@ and the block's input size.
 
 float32 uses a rational tanh (Eigen's coefficients, |error| < 3e-7) and σ(x) = (1 + tanh(x/2))/2,
 which vectorise; float64 uses libm's tanh / exp. Accumulation is in the weights' dtype.
-Every kernel is ``@njit(cache=True)``; nothing compiles until a kernel is first called.
+Every kernel is ``@njit(cache=CACHE)``; nothing compiles until a kernel is first called. The
+on-disk cache lives in a user folder (tsrnn._cache: $NUMBA_CACHE_DIR, else
+~/.cache/tsrnn/numba), never in the installed package; CACHE is False (kernels compile in memory
+on every run) when that folder is not writable.
 """
 
 from __future__ import annotations
@@ -25,8 +28,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange, types
-from numba.extending import overload
+
+from tsrnn._cache import numba_cache
+
+CACHE = numba_cache()  # before numba is imported: numba reads NUMBA_CACHE_DIR on import
+
+from numba import njit, prange, types  # noqa: E402
+from numba.extending import overload  # noqa: E402
 
 RNN_TANH, RNN_RELU, LSTM, GRU = 0, 1, 2, 3
 CELL_CODES = {"rnn": RNN_TANH, "rnn_relu": RNN_RELU, "lstm": LSTM, "gru": GRU}
@@ -38,7 +46,7 @@ BLOCK = 8
 
 _FM = {"contract"}  # allow fused multiply-add, nothing that changes results beyond rounding
 # error_model="numpy": a float division never raises, so the loops that divide can vectorise.
-_JIT = {"cache": True, "fastmath": _FM, "error_model": "numpy"}
+_JIT = {"cache": CACHE, "fastmath": _FM, "error_model": "numpy"}
 
 
 def tanh_(x):  # pragma: no cover - replaced by the overload inside jitted code

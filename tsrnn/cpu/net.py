@@ -65,8 +65,15 @@ class NumbaNet:
         out_size = s.hidden * s.dirs
         n_out = self.horizon * self.n_outputs
         get = self._getter(weights)
-        self.head_w = get("head.weight", (n_out, out_size))
-        self.head_b = get("head.bias", (n_out,))
+        self.decoder = int(config.get("decoder", 0) or 0)
+        if self.decoder:  # MLP decoder: Linear ─ ReLU ─ Linear over the summary features
+            self.dec_w = get("head.0.weight", (self.decoder, out_size))
+            self.dec_b = get("head.0.bias", (self.decoder,))
+            self.head_w = get("head.2.weight", (n_out, self.decoder))
+            self.head_b = get("head.2.bias", (n_out,))
+        else:
+            self.head_w = get("head.weight", (n_out, out_size))
+            self.head_b = get("head.bias", (n_out,))
         self.layer_norm = bool(config.get("layer_norm", False))
         if self.layer_norm:
             self.norm_w = get("core.norm.weight", (out_size,))
@@ -99,7 +106,7 @@ class NumbaNet:
         metadata is kept in `.meta` (scaler statistics, series ids, features...)."""
         from tsrnn.forecast.modelfile import read_model
 
-        weights, meta = read_model(path)
+        weights, meta = read_model(path, forecaster=False)
         cfg = meta["config"]
         if cfg.get("model", "lstm") not in ("rnn", "lstm", "gru"):
             raise ConfigError(f"{path}: a {cfg.get('model')} model has no numba back end")
@@ -148,6 +155,8 @@ class NumbaNet:
             e = self.embed_w[np.asarray(series, dtype=np.int64)]
             x = np.concatenate([x, np.broadcast_to(e[:, None, :], (*x.shape[:2], e.shape[1])).astype(x.dtype)], -1)
         z = self.features(x)
+        if self.decoder:
+            z = np.maximum(z @ self.dec_w.T + self.dec_b, 0)
         return z @ self.head_w.T + self.head_b
 
     __call__ = forward
@@ -168,6 +177,11 @@ class NumbaNet:
         if self.dirs != 1:
             raise ConfigError("a bidirectional network cannot stream (its backward direction needs the whole "
                               "window); use forward() on windows instead")
+        if self.decoder:
+            raise ConfigError("a network with an MLP decoder cannot stream; use forward() on windows")
+        if int(self.config.get("segment", 1) or 1) > 1 or self.config.get("residual") or self.config.get("transform"):
+            raise ConfigError("a forecaster with segments, a seasonal residual or a log transform reads whole windows, "
+                              "so it cannot stream; use forward() on windows")
         if self.config.get("window_norm") or self.config.get("pad"):
             raise ConfigError(f"a forecaster trained with window_norm={self.config.get('window_norm')!r} or left padding "
                               "sees every window relative to its own level, so no state can be carried from point "

@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from tsrnn.errors import DataError
+from tsrnn.errors import ConfigError, DataError
 
 _DAY = pd.Timedelta(days=1)
 
@@ -101,6 +101,33 @@ def regular_grid(start: pd.Timestamp, end: pd.Timestamp, freq: str) -> pd.Dateti
     return pd.date_range(start, end, freq=freq)
 
 
+def parse_freq(freq: str, option: str = "--freq") -> str:
+    """The normalised alias of a user's frequency (e.g. '1D' -> 'D'); ConfigError for anything
+    that is not a pandas alias or not a positive step ('0D', '-1D')."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            off = pd.tseries.frequencies.to_offset(freq)
+        except (ValueError, TypeError):
+            off = None
+    if off is None:
+        raise ConfigError(f"{option} '{freq}' is not a pandas frequency alias (e.g. h, 30min, D, W, MS, QS, YS)")
+    if off.n <= 0:
+        raise ConfigError(f"{option} '{freq}' is not a positive step; use e.g. D, 2h, MS")
+    return off.freqstr
+
+
 def future_dates(last: pd.Timestamp, horizon: int, freq: str) -> pd.DatetimeIndex:
-    """The `horizon` timestamps that follow `last` at frequency `freq`."""
-    return pd.date_range(last, periods=horizon + 1, freq=freq)[1:]
+    """The `horizon` timestamps that follow `last` at frequency `freq` (datetime64[ns]).
+
+    Raises DataError when they pass the last date datetime64[ns] holds (2262-04-11)."""
+    try:
+        out = pd.date_range(pd.Timestamp(last).as_unit("ns"), periods=horizon + 1, freq=freq, unit="ns")[1:]
+    except (pd.errors.OutOfBoundsDatetime, OverflowError):
+        out = None
+    if out is None or (len(out) and out[-1] < pd.Timestamp(last)):
+        raise DataError(
+            f"a forecast {horizon} steps of '{freq}' after {pd.Timestamp(last)} would pass "
+            f"{pd.Timestamp.max:%Y-%m-%d}, the last date tsrnn can represent; use a shorter horizon"
+        )
+    return out

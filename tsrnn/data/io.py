@@ -1,22 +1,32 @@
 """Reading a user's file (CSV, Parquet, Monash .tsf) into the validated long frame.
 
 The long frame has one row per observation and the columns ``unique_id`` (str), ``ds``
-(datetime64), ``y`` (float64) — or, when several target columns were asked for, one float column
-per target under its own name. ``df.attrs`` carries ``freq`` (pandas alias), ``targets`` (the value
-columns) and ``source`` (file name, for messages). Rows are sorted by (unique_id, ds); every series
-sits on a regular grid at ``freq`` with no duplicate, missing or NaN value.
+(datetime64[ns]), ``y`` (float64) — or, when several target columns were asked for, one float
+column per target under its own name. ``df.attrs`` carries ``freq`` (pandas alias), ``targets``
+(the value columns) and ``source`` (file name, for messages). Rows are sorted by (unique_id, ds);
+every series sits on a regular grid at ``freq`` with no duplicate, missing, NaN or infinite value.
+Timestamps are parsed by tsrnn.data.dates (one format per column), CSV separators and decimal
+marks detected by tsrnn.data.dialect.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from tsrnn.data.freq import infer_freq
-from tsrnn.errors import ConfigError, DataError
+from tsrnn.data.dates import looks_like_timestamps, parse_timestamps
+from tsrnn.data.dialect import normalise_decimal, normalise_sep, read_text, sep_name, sniff_sep
+from tsrnn.data.freq import infer_freq, parse_freq
+from tsrnn.data.gaps import fill_column, regularise
+from tsrnn.data.tsf import read_tsf
+from tsrnn.data.values import decimal_of, is_numeric_frame, mostly_numeric, to_float
+from tsrnn.errors import ConfigError, DataError, TsrnnError
+
+__all__ = ["check_length", "read_columns", "read_head", "read_series", "read_tsf"]
 
 TIME_CANDIDATES = ("ds", "timestamp", "datetime", "date", "time", "month", "period", "year")
 ID_CANDIDATES = ("unique_id", "series_id", "series", "id", "item_id")
@@ -35,6 +45,10 @@ def read_series(
     fill_nan: str | None = None,
     duplicates: str = "error",
     regular: bool = True,
+    sep: str | None = None,
+    decimal: str | None = None,
+    date_format: str | None = None,
+    dayfirst: bool | None = None,
 ) -> pd.DataFrame:
     """Read and validate time series from a CSV/Parquet/.tsf file or a DataFrame.
 
@@ -43,8 +57,14 @@ def read_series(
     column exists and several numeric columns remain and no ``target_col`` was given).
     ``target_col`` may name several columns ("cpu,mem") for multivariate series.
 
+    CSV dialect: ``sep`` (',', ';', 'tab', ...) and ``decimal`` ('.' or ',') default to the ones
+    detected (see tsrnn.data.dialect). Timestamps: one format for the whole column, ``date_format``
+    (strftime, e.g. "%d/%m/%Y") or inferred; ``dayfirst`` True/False decides a column that reads
+    both ways, which is otherwise refused (see tsrnn.data.dates).
+
     ``fill_gaps`` / ``fill_nan`` ∈ {"interpolate", "ffill", "zero"}: without them a missing
-    timestamp or a NaN target is an error naming the series and the first offending time.
+    timestamp or a missing (NaN) or infinite target is an error naming the series and the line;
+    ``fill_nan`` fills infinite values like missing ones.
 
     ``duplicates``: what to do with several rows of one series at the same timestamp — "error"
     (default: a DataError naming the lines), "first" / "last" (keep that row, in file order) or
@@ -57,6 +77,19 @@ def read_series(
 
     Raises DataError with a one-sentence message naming the file, column and line.
     """
+    try:
+        return _read_series(source, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates,
+                            regular, sep, decimal, date_format, dayfirst)
+    except TsrnnError as e:
+        msg = str(e)
+        if msg.isprintable():
+            raise
+        # one line whatever the file holds: newlines, tabs, NULs, lone surrogates escaped
+        raise type(e)("".join(c if c.isprintable() else repr(c)[1:-1] for c in msg)) from None
+
+
+def _read_series(source, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates, regular,
+                 sep, decimal, date_format, dayfirst) -> pd.DataFrame:
     for name, opt in (("fill_gaps", fill_gaps), ("fill_nan", fill_nan)):
         if opt is not None and opt not in FILL_METHODS:
             raise ConfigError(f"{name}={opt!r} is not a fill method; use one of {', '.join(FILL_METHODS)}")
@@ -64,46 +97,53 @@ def read_series(
         raise ConfigError(f"duplicates={duplicates!r} is not a duplicates policy; use one of {', '.join(DUPLICATE_POLICIES)}")
     if not regular and fill_gaps is not None:
         raise ConfigError("fill_gaps needs a regular grid; it cannot be combined with regular=False (timestamps as given)")
+    sep, decimal = normalise_sep(sep), normalise_decimal(decimal)
+    freq = parse_freq(freq) if freq is not None else None
     opts = {"duplicates": duplicates, "regular": regular}
     if isinstance(source, pd.DataFrame):
         where, raw, line_offset = "data frame", source.reset_index(drop=True), 1
+        raw = raw.set_axis(_clean_names(raw.columns, where), axis=1)
     else:
         path = Path(source)
         where = str(source)
         if path.suffix.lower() == ".tsf":
             df = read_tsf(path)
             return _finish(df, where, freq or df.attrs.get("freq"), fill_gaps, fill_nan, ["y"], **opts)
-        raw, line_offset = _load_table(path), 2  # header is line 1
+        raw, line_offset = _load_table(path, sep=sep), 2  # header is line 1
     if raw.empty:
         raise DataError(f"{where}: the file holds no rows")
-    raw.columns = [str(c).strip() for c in raw.columns]
     tcol = _pick_time_col(raw, time_col, where)
     icol = _pick_col(raw, id_col, where, "--id-col") if id_col else _find(raw, ID_CANDIDATES)
     if icol == tcol:
         icol = None
+    if decimal is None:
+        rest = raw[[c for c in raw.columns if c not in (tcol, icol)]]
+        decimal = "." if rest.empty or is_numeric_frame(rest) else decimal_of(rest, where)
+    raw.attrs["decimal"] = decimal
     targets = _pick_targets(raw, target_col, tcol, icol, where)
-    ds = _parse_time(raw[tcol], tcol, where, line_offset)
+    ds = parse_timestamps(raw[tcol], tcol, where, line_offset, date_format=date_format, dayfirst=dayfirst)
     lines = np.arange(len(raw)) + line_offset
+    values = {"where": where, "line_offset": line_offset, "fill_nan": fill_nan, "decimal": decimal}
 
     if targets is None:  # wide layout: every other numeric column is a series
         value_cols = [c for c in raw.columns if c not in (tcol, icol)]
-        value_cols = [c for c in value_cols if _mostly_numeric(raw[c])]
+        value_cols = [c for c in value_cols if mostly_numeric(raw[c], decimal)]
         if not value_cols:
-            raise DataError(f"{where}: no numeric value column found; columns are: {', '.join(raw.columns)}")
+            raise DataError(f"{where}: no numeric value column found; {_columns(raw)}")
         parts = []
         for c in value_cols:
-            parts.append(pd.DataFrame({"unique_id": c, "ds": ds, "y": _to_float(raw[c], c, where, line_offset), "_line": lines}))
+            parts.append(pd.DataFrame({"unique_id": c, "ds": ds, "y": to_float(raw[c], c, **values), "_line": lines}))
         df = pd.concat(parts, ignore_index=True)
         names = ["y"]
     else:
         uid = raw[icol].astype(str).str.strip() if icol else pd.Series(_default_id(where), index=raw.index)
         df = pd.DataFrame({"unique_id": uid.to_numpy(), "ds": ds, "_line": lines})
         if len(targets) == 1:
-            df["y"] = _to_float(raw[targets[0]], targets[0], where, line_offset)
+            df["y"] = to_float(raw[targets[0]], targets[0], **values)
             names = ["y"]
         else:
             for c in targets:
-                df[c] = _to_float(raw[c], c, where, line_offset)
+                df[c] = to_float(raw[c], c, **values)
             names = list(targets)
     shown = {"y": targets[0]} if targets and len(targets) == 1 else {}
     return _finish(df, where, freq, fill_gaps, fill_nan, names, shown, **opts)
@@ -113,7 +153,7 @@ def _default_id(where: str) -> str:
     return Path(where).stem if where != "data frame" else "series"
 
 
-def read_columns(path: str | Path) -> list[str]:
+def read_columns(path: str | Path, sep: str | None = None) -> list[str]:
     """The column names of a CSV/TSV/Parquet file, stripped as read_series sees them; reads the
     header only (Parquet: the schema). Raises DataError for a missing or unreadable file."""
     path = Path(path)
@@ -124,37 +164,83 @@ def read_columns(path: str | Path) -> list[str]:
             names = pq.read_schema(path).names
         except (OSError, ValueError) as e:
             raise DataError(f"{path}: cannot be read as a table ({str(e).strip().splitlines()[0]})") from None
-        return [str(c).strip() for c in names if not str(c).startswith("__index_level_")]
-    return list(read_head(path, rows=0).columns)
+        return _clean_names([c for c in names if not str(c).startswith("__index_level_")], str(path))
+    return list(read_head(path, rows=0, sep=sep).columns)
 
 
-def read_head(path: str | Path, rows: int = 50) -> pd.DataFrame:
+def read_head(path: str | Path, rows: int = 50, sep: str | None = None) -> pd.DataFrame:
     """The first `rows` rows of a CSV/TSV/Parquet file (CSV values as strings), column names
-    stripped; the same errors as read_series."""
-    head = _load_table(Path(path), nrows=rows)
-    head.columns = [str(c).strip() for c in head.columns]
-    return head
+    stripped, separator as read_series detects it (or `sep`); the same errors as read_series."""
+    return _load_table(Path(path), nrows=rows, sep=normalise_sep(sep))
 
 
-def _load_table(path: Path, nrows: int | None = None) -> pd.DataFrame:
+def _load_table(path: Path, nrows: int | None = None, sep: str | None = None) -> pd.DataFrame:
+    """The table of a CSV/TSV/Parquet file; CSV cells as stripped strings, the separator used in
+    ``attrs["sep"]`` (None for Parquet)."""
     if not path.exists():
         raise DataError(f"{path}: file not found")
     if path.is_dir():
         raise DataError(f"{path}: is a directory, not a data file")
     suffix = path.suffix.lower()
-    try:
-        if suffix in (".parquet", ".pq"):
+    if suffix in (".parquet", ".pq"):
+        try:
             table = pd.read_parquet(path)
-            return table if nrows is None else table.head(nrows)
-        if suffix in (".csv", ".txt", ".tsv", ".gz"):
-            sep = "\t" if suffix == ".tsv" else ","
-            return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True, nrows=nrows)
+        except (OSError, ValueError) as e:
+            raise DataError(f"{path}: cannot be read as a table ({_first_line(e)})") from None
+        table = table if nrows is None else table.head(nrows)
+        table = table.set_axis(_clean_names(table.columns, str(path)), axis=1)
+        table.attrs["sep"] = None
+        return table
+    if suffix not in (".csv", ".txt", ".tsv", ".gz"):
+        raise DataError(f"{path}: unsupported file type '{suffix}'; use .csv, .tsv, .parquet or .tsf")
+    text = read_text(path)
+    if not text.strip():
+        raise DataError(f"{path}: the file is empty")
+    if sep is None:
+        try:
+            sep = sniff_sep(text, "\t" if path.name.lower().endswith((".tsv", ".tsv.gz")) else ",")
+        except DataError as e:
+            raise DataError(f"{path}: {e}") from None
+    try:
+        table = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False,
+                            skipinitialspace=True, nrows=None if nrows is None else nrows + 1)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise DataError(f"{path}: cannot be read as a table ({first})") from None
-    raise DataError(f"{path}: unsupported file type '{suffix}'; use .csv, .tsv, .parquet or .tsf")
+    except (pd.errors.ParserError, ValueError, OverflowError) as e:
+        raise DataError(f"{path}: cannot be read as a table with separator {sep_name(sep)} "
+                        f"({_first_line(e)}); pass --sep if that is not the separator") from None
+    header = [str(c) for c in table.iloc[0]] if len(table) else []
+    table = table.iloc[1:].reset_index(drop=True)
+    table.columns = _clean_names([h or f"Unnamed: {i}" for i, h in enumerate(header)], str(path))
+    table = table.apply(lambda c: c.str.strip())
+    table.attrs["sep"] = sep
+    return table
+
+
+def _clean_names(names, where: str) -> list[str]:
+    """Column names stripped of spaces and a byte-order mark; two equal names are an error."""
+    out = [str(c).strip().lstrip("\ufeff").strip() for c in names]
+    seen: dict[str, int] = {}
+    for k, c in enumerate(out):
+        if c in seen:
+            raise DataError(
+                f"{where}: column name '{c}' appears twice (columns {seen[c] + 1} and {k + 1}, "
+                "spaces stripped); rename one"
+            )
+        seen[c] = k
+    return out
+
+
+def _first_line(e: BaseException) -> str:
+    s = str(e).strip()
+    return s.splitlines()[0] if s else type(e).__name__
+
+
+def _columns(raw: pd.DataFrame) -> str:
+    """'columns are: a, b' with the separator that split them, for messages about columns."""
+    text = f"columns are: {', '.join(map(str, raw.columns))}"
+    sep = raw.attrs.get("sep")
+    return text if sep is None else f"{text} (separator {sep_name(sep)}; pass --sep if that is wrong)"
 
 
 def _find(raw: pd.DataFrame, candidates: Sequence[str]) -> str | None:
@@ -168,9 +254,7 @@ def _find(raw: pd.DataFrame, candidates: Sequence[str]) -> str | None:
 def _pick_col(raw: pd.DataFrame, name: str, where: str, option: str) -> str:
     if name in raw.columns:
         return name
-    raise DataError(
-        f"{where}: column '{name}' (given by {option}) not found; columns are: {', '.join(map(str, raw.columns))}"
-    )
+    raise DataError(f"{where}: column '{name}' (given by {option}) not found; {_columns(raw)}")
 
 
 def _pick_time_col(raw: pd.DataFrame, time_col: str | None, where: str) -> str:
@@ -180,13 +264,11 @@ def _pick_time_col(raw: pd.DataFrame, time_col: str | None, where: str) -> str:
     if found is not None:
         return found
     first = raw.columns[0]
-    sample = raw[first].astype(str).head(20)
-    parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
-    if parsed.notna().all():
+    if looks_like_timestamps(raw[first].head(20)):
         return first
     raise DataError(
         f"{where}: no time column found (looked for {', '.join(TIME_CANDIDATES)}); "
-        f"pass --time-col; columns are: {', '.join(map(str, raw.columns))}"
+        f"pass --time-col; {_columns(raw)}"
     )
 
 
@@ -201,7 +283,7 @@ def _pick_targets(raw, target_col, tcol, icol, where) -> list[str] | None:
     if found is not None and found not in (tcol, icol):
         return [found]
     rest = [c for c in raw.columns if c not in (tcol, icol)]
-    numeric = [c for c in rest if _mostly_numeric(raw[c])]
+    numeric = [c for c in rest if mostly_numeric(raw[c], raw.attrs.get("decimal", "."))]
     if len(numeric) == 1:
         return numeric
     if icol is not None:
@@ -209,61 +291,6 @@ def _pick_targets(raw, target_col, tcol, icol, where) -> list[str] | None:
             f"{where}: several value columns ({', '.join(numeric or rest)}); pass --target-col to pick one"
         )
     return None  # wide layout
-
-
-def _mostly_numeric(col: pd.Series) -> bool:
-    s = col.head(200)
-    if pd.api.types.is_numeric_dtype(s):
-        return True
-    s = s.astype(str).str.strip()
-    s = s[s != ""]
-    if s.empty:
-        return False
-    return pd.to_numeric(s, errors="coerce").notna().mean() > 0.9
-
-
-_MISSING = {"", "na", "nan", "null", "none", "n/a", "?"}
-
-
-def _to_float(col: pd.Series, name: str, where: str, line_offset: int) -> np.ndarray:
-    if pd.api.types.is_numeric_dtype(col):
-        return col.to_numpy(dtype=np.float64)
-    text = col.astype(str).str.strip()
-    missing = text.str.lower().isin(_MISSING)
-    out = pd.to_numeric(text.where(~missing), errors="coerce")
-    bad = out.isna() & ~missing
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(
-            f"{where}: column '{name}' line {i + line_offset}: '{text.iloc[i]}' is not a number"
-        )
-    return out.to_numpy(dtype=np.float64)
-
-
-def _parse_time(col: pd.Series, name: str, where: str, line_offset: int) -> np.ndarray:
-    if pd.api.types.is_datetime64_any_dtype(col):
-        parsed = pd.to_datetime(col)
-    else:
-        text = col.astype(str).str.strip()
-        if text.str.fullmatch(r"\d{4}").all():  # bare years
-            parsed = pd.to_datetime(text, format="%Y", errors="coerce")
-        else:
-            try:
-                parsed = pd.to_datetime(text, errors="coerce")
-            except (ValueError, TypeError):
-                parsed = pd.to_datetime(text, errors="coerce", format="mixed")
-            if parsed.isna().any() and not parsed.isna().all():
-                # pandas infers one format from the first value; retry element-wise
-                parsed = pd.to_datetime(text, errors="coerce", format="mixed")
-        bad = parsed.isna().to_numpy()
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise DataError(
-                f"{where}: column '{name}' line {i + line_offset}: cannot parse '{text.iloc[i]}' as a timestamp"
-            )
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-    return parsed.to_numpy(dtype="datetime64[ns]")
 
 
 def _finish(df, where, freq, fill_gaps, fill_nan, names, shown=None, duplicates="error", regular=True) -> pd.DataFrame:
@@ -296,19 +323,18 @@ def _finish(df, where, freq, fill_gaps, fill_nan, names, shown=None, duplicates=
         lens = df.groupby("unique_id", sort=False).size()
         longest = lens.idxmax()
         freq = infer_freq(df.loc[df["unique_id"] == longest, "ds"], where=f"{where}: series '{longest}'")
-    else:
-        try:
-            freq = pd.tseries.frequencies.to_offset(freq).freqstr
-        except (ValueError, TypeError):
-            raise ConfigError(f"--freq '{freq}' is not a pandas frequency alias (e.g. h, 30min, D, W, MS, QS, YS)") from None
-    return _complete(_regularise(df, where, freq, fill_gaps, names), names, fill_nan, freq, where)
+    return _complete(regularise(df, where, freq, fill_gaps, names), names, fill_nan, freq, where)
 
 
 def _complete(df: pd.DataFrame, names: list[str], fill_nan: str | None, freq: str | None, where: str) -> pd.DataFrame:
     """Fill NaN values if asked, drop the line numbers and set the frame's attrs."""
     for c in names:
         if fill_nan is not None and np.isnan(df[c].to_numpy()).any():
-            df[c] = _fill(df, c, fill_nan)
+            df[c] = fill_column(df, c, fill_nan)
+            left = np.isnan(df[c].to_numpy())
+            if left.any():
+                uid = df["unique_id"].iat[int(np.flatnonzero(left)[0])]
+                raise DataError(f"{where}: column '{c}' of series '{uid}' holds no value to fill from")
     df = df.drop(columns=["_line"])
     df.attrs.update({"freq": freq, "targets": list(names), "source": where})
     return df
@@ -325,56 +351,6 @@ def _merge_duplicates(df: pd.DataFrame, names: list[str], policy: str) -> pd.Dat
     return out[df.columns].reset_index(drop=True)
 
 
-def _regularise(df, where, freq, fill_gaps, names) -> pd.DataFrame:
-    pieces, changed = [], False
-    for uid, g in df.groupby("unique_id", sort=False):
-        grid = pd.date_range(g["ds"].iat[0], g["ds"].iat[-1], freq=freq)
-        ds = pd.DatetimeIndex(g["ds"])
-        off = ~ds.isin(grid)
-        if off.any():
-            i = int(np.flatnonzero(off)[0])
-            raise DataError(
-                f"{where}: series '{uid}' line {g['_line'].iat[i]}: timestamp {ds[i]} is off the '{freq}' grid "
-                f"that starts at {grid[0]}; pass --freq or fix the timestamps"
-            )
-        if len(grid) == len(ds):
-            pieces.append(g)
-            continue
-        missing = grid.difference(ds)
-        if fill_gaps is None:
-            shown = ", ".join(str(t) for t in missing[:3])
-            raise DataError(
-                f"{where}: series '{uid}' has {len(missing)} missing timestamp(s) at frequency '{freq}' "
-                f"(first: {shown}); fill them with --fill-gaps interpolate|ffill|zero"
-            )
-        changed = True
-        full = g.set_index("ds").reindex(grid)
-        full.index.name = "ds"
-        full["unique_id"] = uid
-        full["_line"] = full["_line"].fillna(-1).astype(np.int64)
-        full = full.reset_index()
-        for c in names:
-            full[c] = _fill(full, c, fill_gaps, only=full["_line"].to_numpy() < 0)
-        pieces.append(full[g.columns])
-    return pd.concat(pieces, ignore_index=True) if changed else df
-
-
-def _fill(df: pd.DataFrame, col: str, method: str, only: np.ndarray | None = None) -> np.ndarray:
-    """Fill NaNs of one column within each series; `only` restricts which rows may be written."""
-    s = df[col]
-    g = s.groupby(df["unique_id"].to_numpy(), sort=False)
-    if method == "interpolate":
-        filled = g.transform(lambda x: x.interpolate(limit_direction="both"))
-    elif method == "ffill":
-        filled = g.transform(lambda x: x.ffill().bfill())
-    else:
-        filled = s.fillna(0.0)
-    out = s.to_numpy(copy=True)
-    mask = np.isnan(out) if only is None else only
-    out[mask] = filled.to_numpy()[mask]
-    return out
-
-
 def check_length(df: pd.DataFrame, needed: int, why: str) -> None:
     """Raise DataError naming the first series shorter than `needed` observations."""
     lens = df.groupby("unique_id", sort=False).size()
@@ -386,62 +362,3 @@ def check_length(df: pd.DataFrame, needed: int, why: str) -> None:
         raise DataError(
             f"{src}: series '{uid}' has {int(short.iloc[0])} observations{more}; {why} needs at least {needed}"
         )
-
-
-def read_tsf(path: str | Path) -> pd.DataFrame:
-    """Read a Monash forecasting-archive .tsf file into the long frame (unique_id, ds, y).
-
-    Series without a start timestamp get a synthetic one (2000-01-01). A start year that the
-    archive zeroed out (e.g. '0000') is replaced by 1900 so that dates stay representable.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise DataError(f"{path}: file not found")
-    freq_map = {"yearly": "YS", "quarterly": "QS", "monthly": "MS", "weekly": "W", "daily": "D", "hourly": "h",
-                "half_hourly": "30min", "10_minutes": "10min", "minutely": "min", "4_seconds": "4s"}
-    attrs: list[str] = []
-    freq = None
-    rows_id, rows_ds, rows_y = [], [], []
-    in_data = False
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for n, line in enumerate(fh, start=1):
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            if not in_data:
-                low = line.lower()
-                if low.startswith("@attribute"):
-                    attrs.append(line.split()[1])
-                elif low.startswith("@frequency"):
-                    freq = freq_map.get(line.split()[1].lower())
-                elif low.startswith("@data"):
-                    in_data = True
-                continue
-            parts = line.split(":")
-            if len(parts) != len(attrs) + 1:
-                raise DataError(f"{path}: line {n}: expected {len(attrs) + 1} ':'-separated fields, found {len(parts)}")
-            name = parts[0]
-            start = pd.Timestamp("2000-01-01")
-            if "start_timestamp" in attrs:
-                raw = parts[attrs.index("start_timestamp")]
-                try:
-                    start = pd.Timestamp(pd.to_datetime(raw, format="%Y-%m-%d %H-%M-%S"))
-                except (ValueError, pd.errors.OutOfBoundsDatetime):
-                    fixed = "1900" + raw[4:] if raw[:4] == "0000" or raw[:2] == "00" else None
-                    if fixed is None:
-                        raise DataError(f"{path}: line {n}: cannot parse start timestamp '{raw}'") from None
-                    start = pd.Timestamp(pd.to_datetime(fixed, format="%Y-%m-%d %H-%M-%S"))
-            vals = parts[-1].split(",")
-            try:
-                y = np.array([np.nan if v.strip() == "?" else float(v) for v in vals])
-            except ValueError:
-                raise DataError(f"{path}: line {n}: series '{name}' has a value that is not a number") from None
-            ds = pd.date_range(start, periods=len(y), freq=freq or "D")
-            rows_id.append(np.full(len(y), name, dtype=object))
-            rows_ds.append(ds.to_numpy())
-            rows_y.append(y)
-    if not rows_y:
-        raise DataError(f"{path}: no @data section with series found")
-    df = pd.DataFrame({"unique_id": np.concatenate(rows_id), "ds": np.concatenate(rows_ds), "y": np.concatenate(rows_y)})
-    df.attrs["freq"] = freq
-    return df

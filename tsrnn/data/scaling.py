@@ -10,13 +10,24 @@ import numpy as np
 from tsrnn.errors import ConfigError, NotFittedError
 
 SCALERS = ("standard", "minmax", "robust", "diff", "none")
+CONSTANT_REL = 1e-12  # a spread at most this share of the series' magnitude is no spread
+SAFE_RANGE = (1e-150, 1e150)  # magnitudes whose squares are normal float64 numbers
 
 
 class SeriesScaler:
     """Scale each series by its own statistics: standard (mean/std), minmax (min/range),
     robust (median/IQR), diff (mean / mean absolute one-step change, the naive forecast's
-    in-sample MAE: errors in these units are MASE-like) or none. A zero spread is replaced by 1
-    so constant series stay finite.
+    in-sample MAE: errors in these units are MASE-like) or none.
+
+    A series whose largest magnitude is outside SAFE_RANGE has its statistics computed on its values
+    divided by that magnitude, so series at any finite scale (1e-200 or 1e300) get finite statistics
+    (no overflow or underflow in squares and differences). A series whose values all lie within
+    CONSTANT_REL of its largest magnitude of each other is constant: its scale is CONSTANT_REL times
+    that magnitude (CONSTANT_REL for an all-zero series), so its scaled values stay 0 and anything a
+    model outputs for it maps back to its constant (a constant history forecasts the constant).
+    Otherwise a spread statistic at most CONSTANT_REL of the series' typical size (the larger of
+    |location| and the median |value|; e.g. the zero IQR of a mostly-zero series) is replaced by
+    the range. Every test is relative, so a series at 1e-40 is scaled to unit size as one at 1.
     """
 
     def __init__(self, method: str = "standard"):
@@ -35,19 +46,33 @@ class SeriesScaler:
             x = values[offsets[s] : offsets[s + 1]]
             if len(x) == 0 or self.method == "none":
                 continue
-            if self.method == "standard":
-                loc[s], scale[s] = x.mean(0), x.std(0)
-            elif self.method == "diff":
-                loc[s] = x.mean(0)
-                scale[s] = np.abs(np.diff(x, axis=0)).mean(0) if len(x) > 1 else 0.0
-            elif self.method == "minmax":
-                loc[s], scale[s] = x.min(0), x.max(0) - x.min(0)
-            else:
-                q1, med, q3 = np.percentile(x, [25, 50, 75], axis=0)
-                loc[s], scale[s] = med, q3 - q1
-        scale[~(scale > 1e-12)] = 1.0
+            mag = np.max(np.abs(x), axis=0)  # (C,)
+            # beyond SAFE_RANGE, divide first: no square or difference overflows or underflows
+            safe = (mag >= SAFE_RANGE[0]) & (mag <= SAFE_RANGE[1])
+            unit = np.where((mag > 0) & ~safe, mag, 1.0)
+            xu = x / unit if np.any(unit != 1.0) else x
+            loc_u, spread = self._stats(xu)
+            # "no spread" relative to the series' typical size (not its largest value: an outlier?)
+            ref = np.maximum(np.abs(loc_u), np.median(np.abs(xu), axis=0))
+            ptp = np.ptp(xu, axis=0)
+            constant = ~(ptp > CONSTANT_REL * np.max(np.abs(xu), axis=0))
+            spread = np.where(spread > CONSTANT_REL * ref, spread, ptp)  # a zero IQR: the range
+            loc[s] = loc_u * unit
+            scale[s] = np.where(constant, CONSTANT_REL * np.where(mag > 0, mag, 1.0), spread * unit)
         self.loc_, self.scale_ = loc, scale
         return self
+
+    def _stats(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(location, spread) per column of x (T, C)."""
+        if self.method == "standard":
+            return x.mean(0), x.std(0)
+        if self.method == "diff":
+            mad = np.abs(np.diff(x, axis=0)).mean(0) if len(x) > 1 else np.zeros(x.shape[1])
+            return x.mean(0), mad
+        if self.method == "minmax":
+            return x.min(0), x.max(0) - x.min(0)
+        q1, med, q3 = np.percentile(x, [25, 50, 75], axis=0)
+        return med, q3 - q1
 
     def _check(self):
         if not hasattr(self, "loc_"):
@@ -60,16 +85,16 @@ class SeriesScaler:
         statistics, series broadcastable to values (e.g. (S, 1) against (S, H)).
         """
         self._check()
-        loc, scale = self._stats(series, column)
+        loc, scale = self._rows(series, column)
         return (values - loc) / scale
 
     def inverse_transform(self, values: np.ndarray, series: np.ndarray, column: int | None = None) -> np.ndarray:
         """Exact inverse of `transform` (same argument shapes)."""
         self._check()
-        loc, scale = self._stats(series, column)
+        loc, scale = self._rows(series, column)
         return values * scale + loc
 
-    def _stats(self, series, column):
+    def _rows(self, series, column):
         series = np.asarray(series)
         if column is None:
             return self.loc_[series], self.scale_[series]

@@ -30,13 +30,15 @@ from tsrnn.forecast.inputs import (
     series_stats,
     window_ref,
 )
+from tsrnn.forecast.options import model_space, resolve_prep
+from tsrnn.forecast.transforms import forward_values, inverse_values, seasonal_base, to_segments
 from tsrnn.frames import forecast_frame, parse_levels
 from tsrnn.nn.budget import check_budget_options
 
 MODELS = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU", "seq2seq": "Seq2Seq"}
 BACKENDS = ("torch", "numba")
 LOSSES = ("mae", "mse")
-WINDOW_NORMS = (None, "last", "mean")
+WINDOW_NORMS = (None, "last", "mean", "season", "auto")
 MAX_INPUT_LEN = 512
 
 
@@ -45,8 +47,9 @@ class Forecaster(BaseEstimator):
 
     model: "rnn" | "lstm" | "gru" (direct head) | "seq2seq" (attention encoder–decoder, cell from
     `cell`, default lstm); horizon: steps to forecast (required); input_len: window length (default
-    max(2*season, 2*horizon), capped at 512 and by the shortest series); hidden/layers/dropout/
-    bidirectional/layer_norm: the recurrent core; attention: "bahdanau" | "luong" | "dot";
+    max(2*season, 2*horizon), capped at 512 and by the shortest series; a week for sub-daily data);
+    hidden ("auto": 128 with segments, else 64)/layers/dropout/bidirectional/layer_norm: the
+    recurrent core; attention: "bahdanau" | "luong" | "dot";
     teacher_forcing: final teacher-forcing ratio of scheduled sampling (from 1 down to it);
     quantiles: e.g. (0.1, 0.5, 0.9) for quantile outputs trained with pinball loss (None: point
     forecasts with `loss` "mae" or "mse"); intervals come from those quantiles when a level
@@ -57,10 +60,19 @@ class Forecaster(BaseEstimator):
     pad: "auto" (left-pad series shorter than input_len + horizon, with an "observed" input
     feature, so short series still give windows and can be forecast), True, or False (series
     must be long enough; the default input_len then shrinks to the shortest series);
-    window_norm: "mean" (default) | "last" | None — subtract each input window's mean observed (or
-    last) scaled target value from its inputs and targets and add it back to the outputs, so the
-    model learns shapes relative to the current level and can forecast levels it never saw in
-    training (trends); None feeds the per-series scaled values as they are.
+    window_norm: "auto" (default: "season" where the preparation below applies, else "mean") |
+    "mean" | "season" | "last" | None — subtract each input window's mean observed (over the
+    whole window, over its last season, or the last) scaled target value from its inputs and
+    targets and add it back to the outputs, so the model learns shapes relative to the current
+    level and can forecast levels it never saw in training (trends); None feeds the per-series
+    scaled values as they are.
+    Seasonal preparation (tsrnn.forecast.transforms), each "auto" where the window holds at least
+    4 whole seasons (e.g. hourly data, whose default window is a week), else off:
+    transform: "auto" | "log" | None — log of positive targets (exp on the way out);
+    segment: "auto" (the season) | int | None — the recurrent core reads `segment` rows per step;
+    residual: "auto" | True | False — learn the target minus the last observed season repeated.
+    decoder: width of an MLP decoder (Linear─ReLU─Linear) over the direct network's final state
+    (0: one linear head; seq2seq ignores it).
     Training: epochs, batch_size, lr, weight_decay, clip, patience, schedule, steps_per_epoch,
     seed, device ("auto" | "cpu" | "cuda"), bf16 (autocast on CUDA), quiet.
     Budget: max_steps — "auto" (default) caps the optimisation steps so that training takes about
@@ -76,12 +88,14 @@ class Forecaster(BaseEstimator):
     """
 
     def __init__(self, model: str = "lstm", horizon: int | None = None, input_len: int | None = None,
-                 hidden: int = 64, layers: int = 2, cell: str | None = None, dropout: float = 0.0,
+                 hidden: int | str = "auto", layers: int = 2, cell: str | None = None, dropout: float = 0.0,
                  bidirectional: bool = False, layer_norm: bool = False, attention: str = "bahdanau",
                  teacher_forcing: float = 0.5, quantiles: tuple | None = None, loss: str = "mae",
                  embedding: int = 0, calendar: bool | list = True, exog: list | None = None,
                  scaler: str = "standard", val_size: float = 0.1, pad: bool | str = "auto",
-                 window_norm: str | None = "mean", epochs: int = 30, batch_size: int = 256,
+                 window_norm: str | None = "auto", transform: str | None = "auto",
+                 segment: int | str | None = "auto", residual: bool | str = "auto", decoder: int = 0,
+                 epochs: int = 30, batch_size: int = 256,
                  lr: float = 2e-3, weight_decay: float = 1e-4, clip: float = 1.0, patience: int | None = 5,
                  schedule: str = "cosine", steps_per_epoch: int | None = None, seed: int = 0,
                  device: str = "auto", bf16: bool = True, quiet: bool = False,
@@ -92,6 +106,7 @@ class Forecaster(BaseEstimator):
         self.attention, self.teacher_forcing, self.quantiles, self.loss = attention, teacher_forcing, quantiles, loss
         self.embedding, self.calendar, self.exog, self.scaler, self.val_size = embedding, calendar, exog, scaler, val_size
         self.pad, self.window_norm = pad, window_norm
+        self.transform, self.segment, self.residual, self.decoder = transform, segment, residual, decoder
         self.epochs, self.batch_size, self.lr, self.weight_decay, self.clip = epochs, batch_size, lr, weight_decay, clip
         self.patience, self.schedule, self.steps_per_epoch = patience, schedule, steps_per_epoch
         self.seed, self.device, self.bf16, self.quiet = seed, device, bf16, quiet
@@ -112,8 +127,12 @@ class Forecaster(BaseEstimator):
             raise ConfigError(f"horizon must be a positive whole number (got {self.horizon!r})")
         if self.input_len is not None and (not isinstance(self.input_len, (int, np.integer)) or self.input_len < 1):
             raise ConfigError(f"input_len must be a positive whole number (got {self.input_len!r})")
+        if isinstance(self.decoder, bool) or not isinstance(self.decoder, (int, np.integer)) or self.decoder < 0:
+            raise ConfigError(f"decoder must be a whole number >= 0 (got {self.decoder!r})")
         for name in ("hidden", "layers", "epochs", "batch_size"):
             v = getattr(self, name)
+            if name == "hidden" and v == "auto":
+                continue
             if not isinstance(v, (int, np.integer)) or v < 1:
                 raise ConfigError(f"{name} must be a positive whole number (got {v!r})")
         if m != "seq2seq" and self.cell not in (None, m) and not (m == "rnn" and self.cell == "rnn_relu"):
@@ -129,7 +148,8 @@ class Forecaster(BaseEstimator):
         if self.pad not in (True, False, "auto"):
             raise ConfigError(f"pad must be 'auto', True or False (got {self.pad!r})")
         if self.window_norm not in WINDOW_NORMS:
-            raise ConfigError(f"window_norm '{self.window_norm}' is unknown; use one of None, 'last', 'mean'")
+            raise ConfigError(f"window_norm '{self.window_norm}' is unknown; "
+                              "use one of 'auto', 'mean', 'season', 'last', None")
         check_budget_options(self.max_steps, self.time_budget, self.threads)
         if not 0 <= float(self.teacher_forcing) <= 1:
             raise ConfigError(f"teacher_forcing must be in [0, 1] (got {self.teacher_forcing})")
@@ -175,12 +195,9 @@ class Forecaster(BaseEstimator):
         season = season_length(panel.freq)
         lengths = panel.lengths
         shortest = int(lengths.min())
-        if self.input_len is None:
-            L = min(max(2 * season, 2 * H, 4), MAX_INPUT_LEN)
-            if self.pad is False:
-                L = min(L, max(1, shortest - H))
-        else:
-            L = int(self.input_len)
+        C = len(targets)
+        prep = resolve_prep(self, season, H, shortest, panel.values[:, :C], MAX_INPUT_LEN, panel.freq)
+        L = prep["input_len"]
         W = L + H
         # left padding: windows may start up to P rows before a series (at least one observed input)
         P = L - 1 if self.pad is True or (self.pad == "auto" and shortest < W) else 0
@@ -196,11 +213,11 @@ class Forecaster(BaseEstimator):
         # the scaler sees only the training part of each series
         rel = np.arange(len(panel.values)) - np.repeat(panel.offsets[:-1], lengths)
         in_train = rel < np.repeat(train_end, lengths)
-        sc = SeriesScaler(self.scaler).fit(panel.values[in_train], np.concatenate([[0], np.cumsum(train_end)]))
+        values = forward_values(panel.values, C, prep["transform"])
+        sc = SeriesScaler(self.scaler).fit(values[in_train], np.concatenate([[0], np.cumsum(train_end)]))
         sidx = panel.series_index()
-        scaled = (panel.values - sc.loc_[sidx]) / sc.scale_[sidx]
+        scaled = (values - sc.loc_[sidx]) / sc.scale_[sidx]
         kinds = self._kinds(panel.freq)
-        C = len(targets)
         inputs = step_inputs(scaled[:, :C], panel.ds, kinds, scaled[:, C:] if exog else None)
         offsets = panel.offsets
         if P:
@@ -212,13 +229,16 @@ class Forecaster(BaseEstimator):
         n_out = len(quantiles) if quantiles else 1
         cfg = {
             "model": str(self.model).lower(), "cell": self._cell(), "horizon": H, "input_len": L,
-            "hidden": int(self.hidden), "layers": int(self.layers), "bidirectional": bool(self.bidirectional),
+            "hidden": prep["hidden"], "layers": int(self.layers), "bidirectional": bool(self.bidirectional),
             "layer_norm": bool(self.layer_norm), "dropout": float(self.dropout), "attention": self.attention,
             "n_outputs": n_out, "quantiles": quantiles, "embedding": int(self.embedding),
             "n_series": panel.n_series, "n_features": int(inputs.shape[1]),
             "input_size": int(inputs.shape[1]) + int(self.embedding), "freq": panel.freq, "season": season,
-            "n_targets": C, "n_future": 2 * len(kinds), "pad": int(P), "window_norm": self.window_norm,
+            "n_targets": C, "n_future": 2 * len(kinds), "pad": int(P), "window_norm": prep["window_norm"],
+            "transform": prep["transform"], "segment": prep["segment"], "residual": prep["residual"],
+            "net_features": int(inputs.shape[1]) * prep["segment"], "decoder": int(self.decoder),
         }
+        cfg["input_size"] = cfg["net_features"] + int(self.embedding)
         features = {"targets": targets, "exog": exog, "calendar": kinds, "n_targets": C,
                     "columns": [*targets, *[f"{k}_{t}" for k in kinds for t in ("sin", "cos")], *exog,
                                 *(["observed"] if P else [])]}
@@ -258,20 +278,27 @@ class Forecaster(BaseEstimator):
                 check_length(df, need, f"forecasting with this model (input_len {L})")
             h = Histories.last(panel, L)
             full_v, full_o = panel.values, panel.offsets
+        C, tr = feats["n_targets"], cfg.get("transform")
+        h, full_v = model_space(h, full_v, full_o, C, tr, df)
         sid, loc, scale = series_stats(h, self.scaler_, self.series_, full_v, full_o)
         pad = bool(cfg.get("pad"))
-        x = encoder_inputs(h, loc, scale, feats["n_targets"], feats["calendar"], cfg["freq"], pad)
-        ref = window_ref(x.astype(np.float64), feats["n_targets"], cfg.get("window_norm"), pad)
+        x = encoder_inputs(h, loc, scale, C, feats["calendar"], cfg["freq"], pad)
+        ref = window_ref(x.astype(np.float64), C, cfg.get("window_norm"), pad, cfg.get("season", 1))
         if ref is not None:
-            x[:, :, : feats["n_targets"]] -= ref[:, None, :].astype(np.float32)
+            x[:, :, :C] -= ref[:, None, :].astype(np.float32)
+        base = seasonal_base(x[:, :, 0].astype(np.float64), cfg["residual"], cfg["horizon"]) \
+            if cfg.get("residual") else None
         future = decoder_inputs(h, cfg["horizon"], feats["calendar"], cfg["freq"]) if cfg["model"] == "seq2seq" else None
-        out = self._run(x, future, sid)  # (S, H, Q) scaled
+        out = self._run(to_segments(x, int(cfg.get("segment", 1))), future, sid)  # (S, H, Q) scaled
+        if base is not None:
+            out = out + base[:, :, None]
         if ref is not None:
             out = out + ref[:, :1, None]
         out = out * scale[:, :1, None] + loc[:, :1, None]
         yhat = out[:, :, point_index(cfg["quantiles"])]
-        intervals = {lv: self._interval(lv, out, yhat, scale[:, :1]) for lv in levels}
-        return forecast_frame(h.ids, h.last_ds, cfg["freq"], self.alias, yhat, intervals)
+        intervals = {lv: tuple(inverse_values(b, tr) for b in self._interval(lv, out, yhat, scale[:, :1]))
+                     for lv in levels}
+        return forecast_frame(h.ids, h.last_ds, cfg["freq"], self.alias, inverse_values(yhat, tr), intervals)
 
     def _interval(self, level: int, out: np.ndarray, yhat: np.ndarray, scale: np.ndarray):
         qs = self.config_["quantiles"] or []

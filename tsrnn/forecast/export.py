@@ -5,8 +5,10 @@ features (with the "observed" column of padded models), scaling, taking the wind
 its reference level (config_["window_norm"], tsrnn.forecast.inputs.window_ref) and undoing both
 on the outputs stay with the caller, as in `Forecaster.predict`.
 
-    inputs   x       (S, T, F) float32  step features in scaled units (T = config_["input_len"],
-                                        F = config_["n_features"])
+    inputs   x       (S, T, F) float32  step features in scaled units (T = config_["input_len"]
+                                        / config_["segment"], F = config_["net_features"]:
+                                        segment rows of config_["n_features"] each, see
+                                        tsrnn.forecast.transforms.to_segments)
              future  (S, H, K) float32  calendar features of the horizon steps (seq2seq only;
                                         K = config_["n_future"])
              embed   (S, E) float32     series-embedding rows (only when config_["embedding"] = E > 0:
@@ -38,7 +40,8 @@ def onnx_input_names(config: dict) -> list[str]:
 def example_inputs(config: dict, batch: int = 2, seed: int = 0) -> dict[str, np.ndarray]:
     """Random float32 inputs of the right shapes for the network of `config` (name → array)."""
     rng = np.random.default_rng(seed)
-    shapes = {"x": (batch, config["input_len"], config["n_features"]),
+    seg = int(config.get("segment", 1))
+    shapes = {"x": (batch, config["input_len"] // seg, config.get("net_features", config["n_features"])),
               "future": (batch, config["horizon"], config["n_future"]), "embed": (batch, config["embedding"])}
     return {k: rng.standard_normal(shapes[k]).astype(np.float32) for k in onnx_input_names(config)}
 

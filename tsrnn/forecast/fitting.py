@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from tsrnn.errors import ModelFileError
+from tsrnn.errors import ConfigError, ModelFileError
 from tsrnn.forecast.training import (
     DeviceData,
     conformal_table,
@@ -31,10 +31,11 @@ def build_net(cfg: dict) -> torch.nn.Module:
     common = dict(horizon=cfg["horizon"], hidden=cfg["hidden"], layers=cfg["layers"], cell=cfg["cell"],
                   n_outputs=cfg["n_outputs"], bidirectional=cfg["bidirectional"], dropout=cfg["dropout"],
                   layer_norm=cfg["layer_norm"], n_series=cfg["n_series"], embedding=cfg["embedding"])
+    n_in = int(cfg.get("net_features", cfg["n_features"]))  # segment * step features
     if cfg["model"] == "seq2seq":
-        return Seq2SeqNet(cfg["n_features"], cfg["n_future"], attention=cfg["attention"],
-                          point=point_index(cfg["quantiles"]), **common)
-    return DirectNet(cfg["n_features"], **common)
+        return Seq2SeqNet(n_in, cfg["n_future"], attention=cfg["attention"],
+                          point=point_index(cfg["quantiles"]), segment=int(cfg.get("segment", 1)), **common)
+    return DirectNet(n_in, decoder=int(cfg.get("decoder", 0)), **common)
 
 
 def fit_network(est, cfg: dict, inputs: np.ndarray, sidx: np.ndarray, train: np.ndarray, val: np.ndarray, W: int):
@@ -50,7 +51,9 @@ def fit_network(est, cfg: dict, inputs: np.ndarray, sidx: np.ndarray, train: np.
     n_cal = cfg["n_future"]
     n_t = cfg["n_targets"]
     data = DeviceData.build(inputs, sidx, train, val, cfg["input_len"], cfg["horizon"], slice(n_t, n_t + n_cal), device,
-                            n_targets=n_t, norm=cfg.get("window_norm"), observed=bool(cfg.get("pad")))
+                            n_targets=n_t, norm=cfg.get("window_norm"), observed=bool(cfg.get("pad")),
+                            season=int(cfg.get("season", 1)), residual=int(cfg.get("residual", 0)),
+                            segment=int(cfg.get("segment", 1)))
     seed_everything(int(est.seed))
     net = build_net(cfg)
     loss = make_loss(est.loss, cfg["quantiles"], device)
@@ -117,8 +120,30 @@ def torch_predict(est, x: np.ndarray, future: np.ndarray | None, sid: np.ndarray
 
 
 def build_net_from_weights(cfg: dict, weights: dict[str, np.ndarray], device: str, path) -> tuple:
-    """Rebuild the network of a model file on `device` (weights are CPU float32 arrays)."""
+    """Rebuild the network of a model file on `device` (weights are CPU float32 arrays). The
+    network is first built on torch's "meta" device (shapes only, no memory) and every tensor of
+    its state_dict compared with the stored ones, so a configuration that disagrees with the
+    weights is refused (ModelFileError) before anything is allocated."""
     dev = resolve_device(device)
+    try:
+        with torch.device("meta"):
+            shell = build_net(cfg)
+    except (KeyError, TypeError, ValueError, ConfigError) as e:
+        raise ModelFileError(f"{path}: the stored configuration does not describe a network "
+                             f"({type(e).__name__}: {str(e)[:200]})") from None
+    want = {k: tuple(v.shape) for k, v in shell.state_dict().items()}
+    missing = sorted(set(want) - set(weights))
+    extra = sorted(set(weights) - set(want))
+    if missing or extra:
+        what = f"lack {missing[0]!r}" if missing else f"hold an unexpected {extra[0]!r}"
+        raise ModelFileError(f"{path}: weights do not match the model's configuration "
+                             f"(the tensors {what})")
+    for k, shape in want.items():
+        if tuple(weights[k].shape) != shape:
+            raise ModelFileError(f"{path}: weights do not match the model's configuration ({k} has "
+                                 f"shape {tuple(weights[k].shape)}, the configuration needs "
+                                 f"{shape})")
+    del shell
     net = build_net(cfg)
     state = {k: torch.from_numpy(np.array(v, dtype=np.float32)) for k, v in weights.items()}
     try:

@@ -124,15 +124,17 @@ def pad_panel(inputs: np.ndarray, offsets: np.ndarray, P: int, n_targets: int,
     return out, np.repeat(np.arange(S, dtype=np.int64), np.diff(new_off)), new_off
 
 
-def window_ref(x, n_targets: int, kind: str | None, observed: bool):
+def window_ref(x, n_targets: int, kind: str | None, observed: bool, season: int = 1):
     """The per-window reference level of window_norm (S, C) from step features x (S, T, F), numpy
-    or torch (prediction and the training gather share it): the last step's targets ("last") or
-    their mean over observed steps ("mean"; `observed`: the last column is the padding flag);
-    None when off."""
+    or torch (prediction and the training gather share it): the last step's targets ("last"),
+    their mean over observed steps ("mean"; `observed`: the last column is the padding flag) or
+    over the observed steps of the last `season` rows ("season"); None when off."""
     if kind is None:
         return None
     if kind == "last":
         return x[:, -1, :n_targets]
+    if kind == "season":
+        x = x[:, -max(1, min(int(season), x.shape[1])):]
     if not observed:
         return x[:, :, :n_targets].mean(1)
     m = x[:, :, -1:]

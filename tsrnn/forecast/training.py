@@ -14,6 +14,7 @@ from torch import Tensor
 
 from tsrnn.data.windows import torch_window_view
 from tsrnn.forecast.inputs import point_index, window_ref  # noqa: F401  (point_index re-exported for the torch side)
+from tsrnn.forecast.transforms import seasonal_base, to_segments
 
 
 @dataclass
@@ -24,7 +25,9 @@ class DeviceData:
     every row; train/val: (W,) int64 global start rows of the training / validation windows;
     input_len, horizon; cal: slice of the calendar columns (for seq2seq decoders); n_targets C;
     norm: the Forecaster's window_norm (None | "last" | "mean"); observed: whether the last
-    column is the "observed" flag of a left-padded panel.
+    column is the "observed" flag of a left-padded panel; season: the season of window_norm
+    "season"; residual: the season of the seasonal-naive base the target is taken relative to
+    (0 = off); segment: rows per network step (1 = one row per step; tsrnn.forecast.transforms).
     """
 
     panel: Tensor
@@ -37,27 +40,33 @@ class DeviceData:
     n_targets: int = 1
     norm: str | None = None
     observed: bool = False
+    season: int = 1
+    residual: int = 0
+    segment: int = 1
 
     @classmethod
     def build(cls, inputs: np.ndarray, sid: np.ndarray, train: np.ndarray, val: np.ndarray, input_len: int,
               horizon: int, cal: slice, device: torch.device, n_targets: int = 1, norm: str | None = None,
-              observed: bool = False) -> DeviceData:
+              observed: bool = False, season: int = 1, residual: int = 0, segment: int = 1) -> DeviceData:
         to = lambda a, dt: torch.as_tensor(np.ascontiguousarray(a), dtype=dt).to(device)  # noqa: E731
         return cls(to(inputs, torch.float32), to(sid, torch.int64), to(train, torch.int64), to(val, torch.int64),
-                   input_len, horizon, cal, n_targets, norm, observed)
+                   input_len, horizon, cal, n_targets, norm, observed, season, residual, segment)
 
     def gather(self, idx: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """idx (B,) window starts → x (B, input_len, F), future calendar (B, horizon, K),
-        target (B, horizon) scaled, series numbers (B,). One gather on the device; with window_norm
-        the targets of x and the target are taken relative to the window's reference level."""
+        """idx (B,) window starts → x (B, input_len / segment, segment * F), future calendar
+        (B, horizon, K), target (B, horizon) scaled, series numbers (B,). One gather on the device;
+        with window_norm the targets of x and the target are taken relative to the window's
+        reference level, with residual the target also relative to the seasonal-naive base."""
         w = torch_window_view(self.panel, self.input_len + self.horizon)[idx]  # (B, L+H, F)
         L, C = self.input_len, self.n_targets
         x, y = w[:, :L], w[:, L:, 0]
-        ref = window_ref(x, C, self.norm, self.observed)
+        ref = window_ref(x, C, self.norm, self.observed, self.season)
         if ref is not None:
             x = torch.cat([x[:, :, :C] - ref[:, None, :], x[:, :, C:]], dim=2)
             y = y - ref[:, :1]
-        return x, w[:, L:, self.cal], y, self.sid[idx]
+        if self.residual:
+            y = y - seasonal_base(x[:, :, 0], self.residual, self.horizon)
+        return to_segments(x, self.segment), w[:, L:, self.cal], y, self.sid[idx]
 
     def batches(self, epoch: int, batch_size: int, seed: int, steps: int | None = None) -> list[Tensor]:
         """The index batches of one epoch: a permutation of the training windows drawn from a

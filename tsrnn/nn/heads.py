@@ -5,9 +5,12 @@ maps its summary features to every horizon step at once.
 
     x (B, T, F) ──[+ embed.weight[sid] on every step]──▶ core ──▶ core.last(out) (B, out_size)
         ──▶ head: Linear(out_size, horizon * n_outputs) ──▶ (B, horizon, n_outputs)
+            (decoder D > 0: Linear(out_size, D) ─ ReLU ─ Linear(D, horizon * n_outputs))
 
 State-dict names: core.rnn.* (torch RNN/LSTM/GRU layout), core.norm.* (LayerNorm, optional),
-head.weight (horizon*n_outputs, out_size), head.bias, embed.weight (S, E) (optional).
+head.weight (horizon*n_outputs, out_size), head.bias — or, with an MLP decoder, head.0.weight
+(D, out_size), head.0.bias, head.2.weight (horizon*n_outputs, D), head.2.bias — and
+embed.weight (S, E) (optional).
 Output index h * n_outputs + q is step h, output q (quantile q, or the point forecast).
 
 Seq2SeqNet ("seq2seq"): encoder RecurrentCore over the window; decoder cell stepping through the
@@ -32,13 +35,17 @@ class DirectNet(nn.Module):
 
     def __init__(self, n_features: int, horizon: int, hidden: int, layers: int, cell: str, n_outputs: int = 1,
                  bidirectional: bool = False, dropout: float = 0.0, layer_norm: bool = False,
-                 n_series: int = 0, embedding: int = 0):
+                 n_series: int = 0, embedding: int = 0, decoder: int = 0):
         super().__init__()
         self.horizon, self.n_outputs, self.embedding = horizon, n_outputs, embedding
         if embedding:
             self.embed = nn.Embedding(n_series, embedding)
         self.core = RecurrentCore(n_features + embedding, hidden, layers, cell, bidirectional, dropout, layer_norm)
-        self.head = nn.Linear(self.core.out_size, horizon * n_outputs)
+        out = self.core.out_size
+        if decoder:
+            self.head = nn.Sequential(nn.Linear(out, decoder), nn.ReLU(), nn.Linear(decoder, horizon * n_outputs))
+        else:
+            self.head = nn.Linear(out, horizon * n_outputs)
 
     def forward(self, x: Tensor, sid: Tensor | None = None, embed: Tensor | None = None) -> Tensor:
         """x: (B, T, F) step features; sid: (B,) series numbers (for the embedding) or embed: (B, E)
@@ -98,13 +105,20 @@ class Seq2SeqNet(nn.Module):
     Each decoder step reads [previous target, future[:, h]] where "previous target" is the last
     observed value for h = 0 and then, per sample, the truth with probability teacher_ratio (when a
     target is given) else the model's own point forecast. ``self.last_attention`` holds the
-    attention weights (B, H, T) of the latest call.
+    attention weights (B, D, T) of the latest call (D decoder steps).
+
+    segment s > 1 (inputs x of s rows per step, features t*F_row + f, see
+    tsrnn.forecast.transforms.to_segments): each decoder step emits s horizon steps at once
+    (D = ceil(H / s) steps), reading the previous s targets and the s steps' calendar features.
     """
 
     def __init__(self, n_features: int, n_future: int, horizon: int, hidden: int, layers: int, cell: str,
                  n_outputs: int = 1, attention: str = "bahdanau", bidirectional: bool = False, dropout: float = 0.0,
-                 layer_norm: bool = False, n_series: int = 0, embedding: int = 0, point: int | None = None):
+                 layer_norm: bool = False, n_series: int = 0, embedding: int = 0, point: int | None = None,
+                 segment: int = 1):
         super().__init__()
+        self.segment = s = max(1, int(segment))
+        self.steps = -(-horizon // s)  # decoder steps
         self.horizon, self.n_outputs, self.embedding = horizon, n_outputs, embedding
         self.cell, self.layers, self.hidden, self.attention_kind = cell, layers, hidden, attention
         if embedding:
@@ -112,13 +126,13 @@ class Seq2SeqNet(nn.Module):
         self.encoder = RecurrentCore(n_features + embedding, hidden, layers, cell, bidirectional, dropout, layer_norm)
         enc_size = self.encoder.out_size
         self.attention = Attention(attention, hidden, enc_size)
-        dec_in = 1 + n_future + embedding + (enc_size if attention == "bahdanau" else 0)
+        dec_in = s + s * n_future + embedding + (enc_size if attention == "bahdanau" else 0)
         self.decoder = RecurrentCore(dec_in, hidden, layers, cell, False, dropout, False)
         if attention == "bahdanau":
-            self.out = nn.Linear(hidden + enc_size, n_outputs)
+            self.out = nn.Linear(hidden + enc_size, s * n_outputs)
         else:
             self.combine = nn.Linear(hidden + enc_size, hidden)
-            self.out = nn.Linear(hidden, n_outputs)
+            self.out = nn.Linear(hidden, s * n_outputs)
         # the output fed back to the next step: the point forecast (the quantile nearest 0.5)
         self.point = n_outputs // 2 if point is None else point
         self.last_attention: Tensor | None = None
@@ -141,12 +155,20 @@ class Seq2SeqNet(nn.Module):
         enc, state = self.encoder(x)
         state = self._bridge(state)
         keys = self.attention.keys(enc)
-        prev = x[:, -1, :1]  # last observed scaled target (B, 1)
+        s, D = self.segment, self.steps
+        n_row = (x.shape[2] - self.embedding) // s  # features of one row
+        prev = x[:, -1, 0 : s * n_row : n_row]  # last observed scaled target(s) (B, s)
+        pad = D * s - self.horizon
+        if pad:  # the last decoder step runs past the horizon: repeat the last row
+            future = torch.cat([future, future[:, -1:].expand(-1, pad, -1)], 1)
+            if target is not None:
+                target = torch.cat([target, target[:, -1:].expand(-1, pad)], 1)
+        future = future.reshape(B, D, -1)
         outs, weights = [], []
         use_truth = None
         if target is not None and teacher_ratio > 0:
-            use_truth = torch.rand(B, self.horizon, device=x.device) < teacher_ratio
-        for h in range(self.horizon):
+            use_truth = torch.rand(B, D, device=x.device) < teacher_ratio
+        for h in range(D):
             parts = [prev, future[:, h].to(x.dtype)]
             if e is not None:
                 parts.append(e)
@@ -160,10 +182,12 @@ class Seq2SeqNet(nn.Module):
                 dec, state = self.decoder(torch.cat(parts, -1)[:, None, :], state)
                 ctx, w = self.attention(dec[:, 0], enc, keys)
                 y = self.out(torch.tanh(self.combine(torch.cat([dec[:, 0], ctx], -1))))
+            y = y.view(B, s, self.n_outputs)
             outs.append(y)
             weights.append(w)
-            prev = y[:, self.point : self.point + 1]
+            prev = y[:, :, self.point]
             if use_truth is not None:
-                prev = torch.where(use_truth[:, h : h + 1], target[:, h : h + 1].to(prev.dtype), prev)
+                truth = target[:, h * s : (h + 1) * s].to(prev.dtype)
+                prev = torch.where(use_truth[:, h : h + 1], truth, prev)
         self.last_attention = torch.stack(weights, 1).detach()
-        return torch.stack(outs, 1)
+        return torch.cat(outs, 1)[:, : self.horizon]

@@ -5,6 +5,12 @@ Data, not code: nothing is unpickled. Written atomically; an existing file is re
 force. Any unreadable, foreign or newer file raises ModelFileError naming the file. A classifier
 saved after `quantized()` stores int8 weights with their scales (tsrnn.text.int8; `extra["int8"]`
 describes them) and loads them without quantising again.
+
+From format version 2 on the file carries ``digest`` (tsrnn._container: blake2b over the metadata
+and the tensor bytes) and a mismatch is refused; format-1 files (written before it) are read
+without one. Before a network is built, every size in the configuration is bounded (MAX_SIZE,
+MAX_LAYERS) and, for float weights, the network is first built on torch's "meta" device (no memory)
+and compared tensor by tensor with the stored ones.
 """
 
 from __future__ import annotations
@@ -17,8 +23,13 @@ from tsrnn.errors import ModelFileError
 from tsrnn.output import atomic_write, check_writable
 
 FORMAT = "tsrnn-text-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+DIGEST_SINCE = 2
 TASKS = ("classify", "generate", "tag")
+DTYPES = ("float32", "float64", "int8", "uint8", "int64")
+MAX_SIZE = 16_384  # embedding and hidden sizes
+MAX_LAYERS = 64
+SIZE_KEYS = ("embed", "hidden", "word_embed", "char_embed", "char_hidden", "shape_embed")
 
 
 def save_text_model(path: str | Path, task: str, state_dict: dict, config: dict, vocab: dict,
@@ -26,6 +37,8 @@ def save_text_model(path: str | Path, task: str, state_dict: dict, config: dict,
     """Write `state_dict` (name → tensor) with its config, vocabularies (JSON-able dicts) and
     extra facts (labels, training history) to `path`."""
     from safetensors.torch import save_file
+
+    from tsrnn._container import with_digest
 
     check_writable(path, force, option="the model path")
     tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state_dict.items()}
@@ -38,6 +51,7 @@ def save_text_model(path: str | Path, task: str, state_dict: dict, config: dict,
         "vocab": json.dumps(vocab),
         "extra": json.dumps(extra or {}),
     }
+    meta = with_digest({k: v.numpy() for k, v in tensors.items()}, meta)
     atomic_write(path, lambda t: save_file(tensors, str(t), metadata=meta), force=force)
 
 
@@ -51,16 +65,53 @@ def load_text_model(path: str | Path, task: str) -> tuple[dict, dict, dict, dict
     if not p.exists():
         raise ModelFileError(f"{p} does not exist; train a model first (tsrnn text {task} train)")
     arrays, meta, _ = read_container(p, FORMAT, FORMAT_VERSION, noun="text model file",
-                                     refit=f"train it again (tsrnn text {task} train)")
+                                     refit=f"train it again (tsrnn text {task} train)",
+                                     digest_since=DIGEST_SINCE, dtypes=DTYPES)
     if meta.get("task") != task:
         raise ModelFileError(f"{p} is a '{meta.get('task')}' model, not a '{task}' model; use tsrnn text {meta.get('task')}")
     try:
         config = json.loads(meta["config"])
         vocab = json.loads(meta["vocab"])
         extra = json.loads(meta.get("extra", "{}"))
-    except (KeyError, json.JSONDecodeError) as e:
-        raise ModelFileError(f"{p}: the model's metadata is unreadable ({e}); the file is corrupt") from None
+    except (KeyError, json.JSONDecodeError, RecursionError) as e:
+        raise ModelFileError(f"{p}: the model's metadata is unreadable ({str(e)[:200]}); "
+                             "the file is corrupt") from None
+    check_config(p, config, vocab, extra)
     return {k: torch.from_numpy(v) for k, v in arrays.items()}, config, vocab, extra
+
+
+def check_config(p: Path, config, vocab, extra) -> None:
+    """Bounds on what a text network is built from: config, vocab and extra are JSON objects, the
+    sizes (SIZE_KEYS) whole numbers in [0, MAX_SIZE], layers in [1, MAX_LAYERS], the cell a known
+    one. ModelFileError, one sentence naming the field."""
+    from tsrnn._container import Fields
+
+    c = Fields(p, config, "config")
+    Fields(p, vocab, "vocab")
+    Fields(p, extra, "extra")
+    for key in SIZE_KEYS:
+        if key in c.obj:
+            c.integer(key, 0, MAX_SIZE)
+    if "layers" in c.obj:
+        c.integer("layers", 1, MAX_LAYERS)
+    if "cell" in c.obj:
+        c.name("cell", ("rnn", "lstm", "gru"))
+
+
+def check_shapes(net_on_meta, tensors: dict, path) -> None:
+    """The stored tensors have exactly the names and shapes of `net_on_meta`'s state_dict (a network
+    built on torch's meta device); ModelFileError otherwise."""
+    want = {k: tuple(v.shape) for k, v in net_on_meta.state_dict().items()}
+    missing, extra = sorted(set(want) - set(tensors)), sorted(set(tensors) - set(want))
+    if missing or extra:
+        what = f"lack {missing[0]!r}" if missing else f"hold an unexpected {extra[0]!r}"
+        raise ModelFileError(f"{path}: weights do not match the stored configuration "
+                             f"(the tensors {what}); the file is corrupt")
+    for k, shape in want.items():
+        if tuple(tensors[k].shape) != shape:
+            raise ModelFileError(f"{path}: weights do not match the stored configuration ({k} has "
+                                 f"shape {tuple(tensors[k].shape)}, the configuration needs "
+                                 f"{shape}); the file is corrupt")
 
 
 def load_weights(net, tensors: dict, path: str | Path) -> None:
@@ -77,19 +128,32 @@ def restore_estimator(cls, path: str | Path, setup, defaults: dict | None = None
     from the stored config (parameters it lacks, from files written before they existed, take their
     value from `defaults`), `setup(est, vocab, extra)` restores vocabularies and labels, then the
     training history, the network and its weights. An unusable file raises ModelFileError."""
+    import torch
+
+    from tsrnn._container import Fields, check_params
     from tsrnn.errors import ConfigError
     from tsrnn.nn.trainer import TrainHistory
 
     tensors, config, vocab, extra = load_text_model(path, cls.task)
     config = {**(defaults or {}), **config}
+    check_params(Fields(path, config, "config"), cls)
     try:
         est = cls(**config)
         setup(est, vocab, extra)
         est.history_ = TrainHistory.from_dict(extra.get("history"))
         est._validate()
+        with torch.device("meta"):
+            shell = est._net()
+        if not extra.get("int8"):
+            check_shapes(shell, tensors, path)
+        del shell
         net = est._net()
-    except (TypeError, KeyError, ConfigError) as e:
-        raise ModelFileError(f"{path}: the stored configuration is unusable ({e}); the file is corrupt") from None
+    except (TypeError, KeyError, ValueError, AttributeError, IndexError, OverflowError,
+            ConfigError) as e:
+        # the setup callbacks and TrainHistory read vocabularies and extra facts of any JSON shape
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise ModelFileError(f"{path}: the stored configuration is unusable "
+                             f"({type(e).__name__}: {first}); the file is corrupt") from None
     if extra.get("int8"):  # stored int8 weights: rebuild the quantised modules, do not quantise again
         from tsrnn.text.int8 import int8_restore
 
