@@ -360,6 +360,8 @@ def record(rows: list[dict], args) -> None:
     from _results import update_section
 
     body, note = table(rows)
+    if getattr(args, "note", None):
+        note = f"{note} {args.note}"
     text = (
         f"{note} OWA = (sMAPE/sMAPE_Naive2 + MASE/MASE_Naive2)/2 with this run's Naive2; "
         f"MASE scale: lag-{SEASON} differences of each series' training part. Each model ran in "
@@ -393,12 +395,19 @@ def main() -> None:
         "--fresh", action="store_true", help="forget the rows of earlier runs in --rows"
     )
     ap.add_argument("--no-record", action="store_true", help="do not write benchmarks/RESULTS.md")
+    ap.add_argument("--note", default=None, help="a sentence added to the RESULTS.md section")
+    ap.add_argument(
+        "--record-only", action="store_true", help="rewrite the section from --rows, run nothing"
+    )
     ap.add_argument("--one", default=None, help=argparse.SUPPRESS)  # child process: one model
     ap.add_argument("--out", type=Path, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
         row = run_one(args.one, args.root, args.series, args.budget, args.threads)
         args.out.write_text(json.dumps(row))
+        return
+    if args.record_only:
+        record(read_rows(args.rows), args)
         return
     names = [n.strip() for n in args.models.split(",") if n.strip()]
     unknown = [n for n in names if n not in MODELS]

@@ -107,31 +107,46 @@ def test_step_budget_stops_mid_epoch_and_keeps_the_best_weights():
     torch.testing.assert_close(model.weight, snaps[1])
 
 
-def test_time_budget_stops_training_and_keeps_the_best_weights():
-    model, batches, loss_fn = _problem()
-    calls = []
+def test_time_budget_stops_training_and_keeps_the_best_weights(monkeypatch):
+    # a fake clock that advances 0.1 s each time the trainer reads it: the stop is deterministic
+    import types
 
-    def slow_loss(m, idx):
-        time.sleep(0.02)
-        return loss_fn(m, idx)
+    import tsrnn.nn.trainer as trainer_module
 
-    snaps = []
+    ticks = iter(range(10**9))
+    monkeypatch.setattr(
+        trainer_module, "time", types.SimpleNamespace(perf_counter=lambda: 0.1 * next(ticks))
+    )
+    model, batches, loss_fn = _problem()  # 8 steps an epoch
+    calls, snaps = [], []
 
     def val(m):  # improves twice, then only gets worse
         calls.append(1)
         snaps.append(m.weight.detach().clone())
         return [3.0, 2.0, 1.0][len(calls) - 1] if len(calls) <= 3 else 10.0 + len(calls)
 
-    t0 = time.perf_counter()
-    hist = Trainer(TrainConfig(epochs=10_000, time_budget=1.0, patience=None, quiet=True)).fit(
-        model, batches, slow_loss, val
+    hist = Trainer(TrainConfig(epochs=10_000, time_budget=6.0, patience=None, quiet=True)).fit(
+        model, batches, loss_fn, val
     )
-    wall = time.perf_counter() - t0
     assert hist.stopped == "time_budget"
-    assert 8 < hist.steps < 10_000 * 8  # it trained, and far fewer steps than the epochs ask
-    assert wall < 10.0  # 10 000 epochs of 8 sleeping steps would take hours
+    assert 3 * 8 < hist.steps < 10 * 8  # some epochs, far fewer than asked for
+    assert len(hist.val_loss) == len(hist.train_loss) >= 4
     assert hist.best_epoch == 2
     torch.testing.assert_close(model.weight, snaps[2])
+
+
+def test_time_budget_on_the_real_clock():
+    model, batches, loss_fn = _problem()
+
+    def slow_loss(m, idx):
+        time.sleep(0.01)
+        return loss_fn(m, idx)
+
+    hist = Trainer(TrainConfig(epochs=10_000, time_budget=0.5, patience=None, quiet=True)).fit(
+        model, batches, slow_loss
+    )
+    # 10 000 epochs of 8 sleeping steps would take over 13 minutes
+    assert hist.stopped == "time_budget" and 1 <= hist.steps < 10_000 * 8
 
 
 def test_cosine_anneals_over_the_step_budget():

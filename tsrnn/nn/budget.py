@@ -158,14 +158,15 @@ def forecast_plan(est, cfg: dict, n_windows: int) -> ForecastPlan:
     cap; an int as given. est.time_budget: seconds or a duration string (parse_duration)."""
     ms = est.max_steps
     if isinstance(ms, str) and ms.strip().lower() == "auto":
-        # a core that reads `segment` rows per recurrent step runs input_len / segment steps;
-        # cfg["input_size"] is already the width of one such step
+        # a core that reads `segment` rows per recurrent step runs input_len / segment steps (and
+        # a seq2seq decoder horizon / segment); cfg's input_size is already the width of one such
+        # step (n_features × segment)
         seg = int(cfg.get("segment") or 1)
         steps, width = math.ceil(cfg["input_len"] / seg), cfg["input_size"]
         ms = auto_steps(
             int(est.batch_size),
             steps,
-            math.ceil(cfg["horizon"] / seg),  # seq2seq decodes one segment per step
+            math.ceil(cfg["horizon"] / seg),
             cfg["hidden"],
             cfg["layers"],
             width,
