@@ -282,3 +282,21 @@ def test_every_reading_command_passes_the_read_options_on(tmp_path):
     r = runner.invoke(app, ["train", str(p), "-o", str(tmp_path / "m.tsrnn"), "--model", "gru", "--horizon", "2",
                             "--input-len", "3", "--hidden", "2", "--layers", "1", "--epochs", "1", "-q", *opts])
     assert r.exit_code == 0, r.output
+
+
+def test_range_check_works_in_every_datetime_unit():
+    # pandas 2 parses to nanoseconds, pandas 3 may not: the bound check must not overflow across
+    # units (on pandas 2 every date was refused as "outside the dates tsrnn can represent")
+    import numpy as np
+    import pandas as pd
+
+    from tsrnn.data.dates import _to_ns
+
+    text = pd.Series(["1950-01-01", "2262-04-10"])
+    for unit in ("ns", "us", "s"):
+        parsed = pd.Series(np.array(["1950-01-01", "2262-04-10"], dtype=f"datetime64[{unit}]"))
+        out = _to_ns(parsed, text, "ds", "f.csv", 2)
+        assert out.dtype == np.dtype("datetime64[ns]") and str(out[0])[:10] == "1950-01-01"
+    far = pd.Series(np.array(["1950-01-01", "2300-01-01"], dtype="datetime64[us]"))
+    with pytest.raises(DataError, match="line 3: '2300-01-01' is outside the dates"):
+        _to_ns(far, pd.Series(["1950-01-01", "2300-01-01"]), "ds", "f.csv", 2)

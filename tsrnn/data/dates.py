@@ -258,7 +258,11 @@ def _parse_with(text: pd.Series, fmt: str, utc: bool, strict_format: bool = Fals
 
 def _to_ns(parsed: pd.Series, text: pd.Series, name: str, where: str, line_offset: int) -> np.ndarray:
     vals = parsed.to_numpy()
-    lo, hi = np.datetime64(pd.Timestamp.min.as_unit("ns")), np.datetime64(pd.Timestamp.max.as_unit("ns"))
+    # the nanosecond bounds in the parsed values' own unit (pandas 2 parses to ns, 3 may not):
+    # comparing across units makes numpy convert to ns, which overflows for far dates (and a
+    # microsecond-rounded bound overflowed itself: every date was "out of range" on pandas 2)
+    unit = np.datetime_data(vals.dtype)[0] if vals.dtype.kind == "M" else "ns"
+    lo, hi = np.datetime64("1677-09-22", unit), np.datetime64("2262-04-11T23:47:16", unit)
     out = (vals < lo) | (vals > hi)
     if out.any():
         i = int(np.flatnonzero(out)[0])
