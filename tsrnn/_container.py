@@ -362,3 +362,20 @@ def check_freq(f: Fields, key: str = "freq") -> str:
     except (ValueError, TypeError, OverflowError):
         f.fail(f"{f.where} '{key}' = {v!r} is not a frequency pandas knows")
     return v
+
+
+def check_state_shapes(state: dict, tensors: dict, path) -> None:
+    """The stored `tensors` have exactly the names and shapes of `state` (the state_dict of the
+    network the stored configuration describes, built on torch's meta device so that nothing is
+    allocated); ModelFileError naming the first difference otherwise."""
+    want = {k: tuple(v.shape) for k, v in state.items()}
+    missing, extra = sorted(set(want) - set(tensors)), sorted(set(tensors) - set(want))
+    if missing or extra:
+        what = f"lack {missing[0]!r}" if missing else f"hold an unexpected {extra[0]!r}"
+        raise ModelFileError(f"{path}: weights do not match the stored configuration "
+                             f"(the tensors {what}); the file is corrupt")
+    for k, shape in want.items():
+        if tuple(tensors[k].shape) != shape:
+            raise ModelFileError(f"{path}: weights do not match the stored configuration ({k} has "
+                                 f"shape {tuple(tensors[k].shape)}, the configuration needs "
+                                 f"{shape}); the file is corrupt")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from tsrnn._container import check_state_shapes
 from tsrnn.errors import ConfigError, ModelFileError
 from tsrnn.forecast.training import (
     DeviceData,
@@ -131,18 +132,7 @@ def build_net_from_weights(cfg: dict, weights: dict[str, np.ndarray], device: st
     except (KeyError, TypeError, ValueError, ConfigError) as e:
         raise ModelFileError(f"{path}: the stored configuration does not describe a network "
                              f"({type(e).__name__}: {str(e)[:200]})") from None
-    want = {k: tuple(v.shape) for k, v in shell.state_dict().items()}
-    missing = sorted(set(want) - set(weights))
-    extra = sorted(set(weights) - set(want))
-    if missing or extra:
-        what = f"lack {missing[0]!r}" if missing else f"hold an unexpected {extra[0]!r}"
-        raise ModelFileError(f"{path}: weights do not match the model's configuration "
-                             f"(the tensors {what})")
-    for k, shape in want.items():
-        if tuple(weights[k].shape) != shape:
-            raise ModelFileError(f"{path}: weights do not match the model's configuration ({k} has "
-                                 f"shape {tuple(weights[k].shape)}, the configuration needs "
-                                 f"{shape})")
+    check_state_shapes(shell.state_dict(), weights, path)
     del shell
     net = build_net(cfg)
     state = {k: torch.from_numpy(np.array(v, dtype=np.float32)) for k, v in weights.items()}

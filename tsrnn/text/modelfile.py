@@ -98,22 +98,6 @@ def check_config(p: Path, config, vocab, extra) -> None:
         c.name("cell", ("rnn", "lstm", "gru"))
 
 
-def check_shapes(net_on_meta, tensors: dict, path) -> None:
-    """The stored tensors have exactly the names and shapes of `net_on_meta`'s state_dict (a network
-    built on torch's meta device); ModelFileError otherwise."""
-    want = {k: tuple(v.shape) for k, v in net_on_meta.state_dict().items()}
-    missing, extra = sorted(set(want) - set(tensors)), sorted(set(tensors) - set(want))
-    if missing or extra:
-        what = f"lack {missing[0]!r}" if missing else f"hold an unexpected {extra[0]!r}"
-        raise ModelFileError(f"{path}: weights do not match the stored configuration "
-                             f"(the tensors {what}); the file is corrupt")
-    for k, shape in want.items():
-        if tuple(tensors[k].shape) != shape:
-            raise ModelFileError(f"{path}: weights do not match the stored configuration ({k} has "
-                                 f"shape {tuple(tensors[k].shape)}, the configuration needs "
-                                 f"{shape}); the file is corrupt")
-
-
 def load_weights(net, tensors: dict, path: str | Path) -> None:
     """Load `tensors` into `net`, turning a shape/name mismatch into ModelFileError."""
     try:
@@ -130,7 +114,7 @@ def restore_estimator(cls, path: str | Path, setup, defaults: dict | None = None
     training history, the network and its weights. An unusable file raises ModelFileError."""
     import torch
 
-    from tsrnn._container import Fields, check_params
+    from tsrnn._container import Fields, check_params, check_state_shapes
     from tsrnn.errors import ConfigError
     from tsrnn.nn.trainer import TrainHistory
 
@@ -145,7 +129,7 @@ def restore_estimator(cls, path: str | Path, setup, defaults: dict | None = None
         with torch.device("meta"):
             shell = est._net()
         if not extra.get("int8"):
-            check_shapes(shell, tensors, path)
+            check_state_shapes(shell.state_dict(), tensors, path)
         del shell
         net = est._net()
     except (TypeError, KeyError, ValueError, AttributeError, IndexError, OverflowError,
