@@ -71,7 +71,7 @@ def backtest_command(
 
     from tsrnn.backtest import backtest
     from tsrnn.frames import parse_levels
-    from tsrnn.output import Outputs, check_writable, frame_format, frame_writer
+    from tsrnn.output import Outputs, frame_format, frame_writer
     from tsrnn.registry import check_models, is_neural, make_estimator
 
     # every option is checked before the data is read or anything is fitted
@@ -86,7 +86,6 @@ def backtest_command(
     set_threads(threads)
     outs = Outputs(force)
     outs.add(output, "-o", "frame")
-    check_writable(output, force, "-o")
     df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates,
               sep, decimal, date_format, dayfirst)
     h = horizon or default_horizon(df.attrs["freq"])
