@@ -33,7 +33,7 @@ def _in_tree() -> dict[str, float]:
     return {p.name: p.stat().st_mtime_ns for p in IN_TREE.iterdir() if p.suffix in (".nbi", ".nbc")}
 
 
-def _run(code: str, env: dict[str, str]) -> str:
+def _run(code: str, env: dict[str, str], cwd: Path = ROOT) -> str:
     base = {
         k: v
         for k, v in os.environ.items()
@@ -44,7 +44,7 @@ def _run(code: str, env: dict[str, str]) -> str:
         env={**base, **env},
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=cwd,
         timeout=300,
     )
     assert res.returncode == 0, res.stderr[-2000:]
@@ -125,37 +125,13 @@ def test_matplotlib_cache_goes_to_the_user_cache_folder(tmp_path):
     home.mkdir()
     work = tmp_path / "work"
     work.mkdir()
-    res = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=work,
-        timeout=300,
-        env={
-            **{k: v for k, v in os.environ.items() if k not in ("MPLCONFIGDIR", "XDG_CACHE_HOME")},
-            "HOME": str(home),
-            "XDG_CACHE_HOME": str(tmp_path / "xdg"),
-            "PYTHONPATH": str(ROOT),
-        },
-    )
-    assert res.returncode == 0, res.stderr[-2000:]
-    assert f"DIR {tmp_path / 'xdg' / 'tsrnn' / 'matplotlib'}" in res.stdout
+    out = _run(code, {"HOME": str(home), "XDG_CACHE_HOME": str(tmp_path / "xdg"),
+                      "PYTHONPATH": str(ROOT)}, cwd=work)
+    assert f"DIR {tmp_path / 'xdg' / 'tsrnn' / 'matplotlib'}" in out
     assert (work / "p.png").stat().st_size > 0
     assert not (home / ".cache" / "matplotlib").exists() and not (home / ".matplotlib").exists()
     # a user's MPLCONFIGDIR wins
     mine = tmp_path / "mpl"
-    res = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=work,
-        timeout=300,
-        env={
-            **os.environ,
-            "MPLCONFIGDIR": str(mine),
-            "XDG_CACHE_HOME": str(tmp_path / "xdg2"),
-            "PYTHONPATH": str(ROOT),
-        },
-    )
-    assert res.returncode == 0, res.stderr[-2000:]
-    assert f"DIR {mine}" in res.stdout and not (tmp_path / "xdg2").exists()
+    out = _run(code, {"MPLCONFIGDIR": str(mine), "XDG_CACHE_HOME": str(tmp_path / "xdg2"),
+                      "PYTHONPATH": str(ROOT)}, cwd=work)
+    assert f"DIR {mine}" in out and not (tmp_path / "xdg2").exists()
