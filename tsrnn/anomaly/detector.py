@@ -31,7 +31,7 @@ from tsrnn.data.panel import Panel
 from tsrnn.data.scaling import SeriesScaler
 from tsrnn.errors import ConfigError, DataError
 
-__all__ = ["AnomalyDetector", "METHODS", "series_frame"]
+__all__ = ["AnomalyDetector", "METHODS"]
 
 METHODS = ("autoencoder", "forecast", "zscore", "stl", "iforest", "tail", "ensemble")
 MEMBERS = ("zscore", "iforest", "tail", "forecast", "autoencoder", "stl")
