@@ -34,8 +34,8 @@ def export_command(
         outs.commit()
     cfg = est.config_
     if not quiet:
-        typer.echo(f"wrote {output}: inputs {', '.join(onnx_input_names(cfg))} → y (batch, {cfg['horizon']}, "
-                   f"{cfg['n_outputs']}), scaled units", err=True)
+        typer.echo(f"wrote {output}: inputs {', '.join(onnx_input_names(cfg))} → y (batch, "
+                   f"{cfg.horizon}, {cfg.n_outputs}), scaled units", err=True)
     if check:
         try:
             import onnxruntime  # noqa: F401

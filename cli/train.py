@@ -95,7 +95,7 @@ def train_command(
         teardown()  # the other processes are no longer needed once the weights are trained
     if is_main():  # process 0 alone writes (the others hold the same model)
         with outs:
-            outs.stage(output, est.save)
+            outs.stage(output, lambda t: est.save(t, force=True))
             outs.commit()  # refused if -o appeared meanwhile (another run), unless --force
     if not quiet:
         h = est.train_history_

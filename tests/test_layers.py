@@ -5,18 +5,19 @@ one nor a sibling package of its own layer. Every import counts, also one inside
 lazy import still ties the modules together):
 
     0  errors, _version, _lazy                      nothing of tsrnn
-    1  base, output, parallel, _container, _onnx,   small shared services
-       _cache
-    2  data                                         reading, panels, scaling, windows
-    3  frames, metrics, forecastfile                the forecast frame, accuracy on arrays, the
-                                                    forecaster's file (read by forecast and cpu)
-    4  nn, cpu, baselines                           torch networks, the numba runtime, statistics
-    5  forecast, anomaly, text, plotting            estimators
-    6  forecaster                                   the public API, in this order:
-    7  registry                                     names → estimators
-    8  backtest
-    9  tsrnn (its __init__)
-    10 tsrnn_cli (cli/)                             the command line
+    1  base, output, parallel, _onnx, _cache        small shared services
+    2  _container                                   the model-file container (writes via output)
+    3  data                                         reading, panels, scaling, windows
+    4  frames, metrics, forecastfile, netconfig     the forecast frame, accuracy on arrays, the
+                                                    forecaster's file and network configuration
+                                                    (read by forecast and cpu)
+    5  nn, cpu, baselines                           torch networks, the numba runtime, statistics
+    6  forecast, anomaly, text, plotting            estimators
+    7  forecaster                                   the public API, in this order:
+    8  registry                                     names → estimators
+    9  backtest
+    10 tsrnn (its __init__)
+    11 tsrnn_cli (cli/)                             the command line
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 LAYERS = [
     {"errors", "_version", "_lazy"},
-    {"base", "output", "parallel", "_container", "_onnx", "_cache"},
+    {"base", "output", "parallel", "_onnx", "_cache"},
+    {"_container"},
     {"data"},
-    {"frames", "metrics", "forecastfile"},
+    {"frames", "metrics", "forecastfile", "netconfig"},
     {"nn", "cpu", "baselines"},
     {"forecast", "anomaly", "text", "plotting"},
     {"forecaster"},

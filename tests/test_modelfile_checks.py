@@ -431,3 +431,90 @@ def test_text_file_with_flipped_bytes_is_refused(text_file, tmp_path):
     (tmp_path / "flip.tsrnn").write_bytes(bytes(raw))
     with pytest.raises(ModelFileError, match="does not match its digest"):
         TextClassifier.load(tmp_path / "flip.tsrnn")
+
+
+# -- the configuration (NetConfig) and the container API ---------------------------------------
+
+# the `config` keys format-2 files have carried since segments existed, written as a plain dict
+FORMAT2_KEYS = {"params", "model", "cell", "horizon", "input_len", "hidden", "layers",
+                "bidirectional", "layer_norm", "dropout", "attention", "n_outputs", "quantiles",
+                "embedding", "n_series", "n_features", "input_size", "freq", "season", "n_targets",
+                "n_future", "pad", "window_norm", "transform", "segment", "residual",
+                "net_features", "decoder"}
+
+
+def test_the_typed_configuration_is_stored_with_the_format_2_keys(model_file):
+    from tsrnn import Forecaster
+    from tsrnn.netconfig import NetConfig
+
+    _, md = read_raw(model_file)
+    assert md["format_version"] == "2" and set(json.loads(md["config"])) == FORMAT2_KEYS
+    est = Forecaster.load(model_file)
+    assert isinstance(est.config_, NetConfig)
+    assert (est.config_.hidden, est.config_.layers, est.config_.embedding) == (8, 2, 2)
+    assert est.config_["input_len"] == est.config_.input_len == 24  # read by name as well
+
+
+def test_a_format_2_file_from_before_segments_and_decoders_loads_and_predicts_the_same(
+    model_file, tmp_path
+):
+    """Files written before segment/residual/decoder/net_features existed lack those keys; the
+    configuration takes their neutral defaults."""
+    from tsrnn import Forecaster
+
+    def drop(d):
+        for k in ("segment", "residual", "decoder", "net_features"):
+            d["config"].pop(k)
+
+    old = rewrite(model_file, tmp_path / "old.tsrnn", edit_meta=drop)
+    assert "segment" not in json.loads(read_raw(old)[1]["config"])
+    for backend in ("torch", "numba"):
+        a = Forecaster.load(model_file, backend=backend).predict()
+        b = Forecaster.load(old, backend=backend).predict()
+        pd.testing.assert_frame_equal(a, b)
+
+
+def test_an_unknown_configuration_entry_is_refused(model_file, tmp_path):
+    bad = rewrite(model_file, tmp_path / "k.tsrnn",
+                  edit_meta=lambda d: d["config"].update(hiddenn=8))
+    for msg in _load_both(bad):
+        assert "unknown entry 'hiddenn'" in msg and str(bad) in msg
+
+
+def test_forecaster_save_refuses_an_existing_file_unless_force(model_file, tmp_path):
+    from tsrnn import Forecaster
+    from tsrnn.errors import ConfigError
+
+    est = Forecaster.load(model_file)
+    target = tmp_path / "m.tsrnn"
+    target.write_bytes(b"precious")
+    with pytest.raises(ConfigError, match="already exists; pass --force"):
+        est.save(target)
+    assert target.read_bytes() == b"precious"
+    est.save(target, force=True)
+    pd.testing.assert_frame_equal(Forecaster.load(target).predict(), est.predict())
+
+
+def test_container_write_and_read_round_trip_with_every_check(tmp_path):
+    from tsrnn._container import FileKind, read_file, write_container
+    from tsrnn.errors import ConfigError
+
+    kind = FileKind("tsrnn-test", 3, noun="test file", digest_since=2)
+    t = {"w": np.arange(6, dtype=np.float32).reshape(2, 3)}
+    p = tmp_path / "c.tsrnn"
+    write_container(p, kind, t, {"config": {"a": [1, 2]}}, text_meta={"task": "x"})
+    tensors, md, version = read_file(p, kind, json_keys=("config",))
+    np.testing.assert_array_equal(tensors["w"], t["w"])
+    assert version == 3 and md["config"] == {"a": [1, 2]} and md["task"] == "x"
+    assert md["digest"] == tensor_digest(tensors, {k: v for k, v in read_raw(p)[1].items()})
+    with pytest.raises(ConfigError, match="already exists"):
+        write_container(p, kind, t, {"config": {}})
+    with pytest.raises(ValueError, match="dtype int64"):
+        write_container(p, kind, {"i": np.arange(3)}, {}, force=True)
+    older = FileKind("tsrnn-test", 2, noun="test file", refit="make it again", digest_since=2)
+    with pytest.raises(ModelFileError, match="format version 3 is not supported.*make it again"):
+        read_file(p, older)
+    with pytest.raises(ModelFileError, match="not a tsrnn test file"):
+        read_file(p, FileKind("tsrnn-other", 3, noun="test file"))
+    with pytest.raises(ModelFileError, match="metadata is incomplete or corrupt"):
+        read_file(p, kind, json_keys=("vocab",))

@@ -18,13 +18,12 @@ digest) are read with these checks but no digest; format-2 files must carry a ma
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
-from tsrnn._container import Fields, check_freq, with_digest
-from tsrnn.errors import ModelFileError
+from tsrnn._container import FileKind, read_file, write_container
+from tsrnn._container.fields import Fields, check_freq
 
 MAX_HORIZON = 100_000
 MAX_INPUT_LEN = 1_000_000
@@ -40,21 +39,16 @@ FORMAT = "tsrnn-model"
 FORMAT_VERSION = 2
 DIGEST_SINCE = 2
 _META_KEYS = ("config", "features", "scaler", "series", "history", "conformal")
+KIND = FileKind(FORMAT, FORMAT_VERSION, digest_since=DIGEST_SINCE, dtypes=("float32",))
 
 
-def write_model(path: str | Path, tensors: dict[str, np.ndarray], meta: dict) -> None:
-    """Write tensors + JSON metadata atomically. meta keys: those of _META_KEYS."""
-    from safetensors.numpy import save_file
-
-    from tsrnn._version import __version__
-    from tsrnn.output import atomic_write
-
-    md = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "tsrnn_version": __version__}
-    for k in _META_KEYS:
-        md[k] = json.dumps(meta[k])
+def write_model(path: str | Path, tensors: dict[str, np.ndarray], meta: dict,
+                force: bool = False) -> None:
+    """Write tensors (as float32) + JSON metadata atomically; an existing `path` is refused
+    unless force. meta keys: those of _META_KEYS (``config`` a dict, e.g. NetConfig.to_dict()
+    plus ``params``)."""
     arrays = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()}
-    md = with_digest(arrays, md)
-    atomic_write(path, lambda p: save_file(arrays, str(p), metadata=md))
+    write_container(path, KIND, arrays, {k: meta[k] for k in _META_KEYS}, force=force)
 
 
 def read_model(path: str | Path, forecaster: bool = True) -> tuple[dict[str, np.ndarray], dict]:
@@ -65,18 +59,10 @@ def read_model(path: str | Path, forecaster: bool = True) -> tuple[dict[str, np.
     forecaster=False (NumbaNet.from_file: a file that may hold a bare network) checks only the
     network's own fields that are present (NumbaNet then checks every tensor shape against them).
     """
-    from tsrnn._container import read_container
-
     p = Path(path)
-    tensors, md, version = read_container(p, FORMAT, FORMAT_VERSION, digest_since=DIGEST_SINCE,
-                                          dtypes=("float32",))
-    out = {"format": md["format"], "format_version": version, "tsrnn_version": md.get("tsrnn_version", "?")}
-    try:
-        for k in _META_KEYS:
-            out[k] = json.loads(md[k])
-    except (KeyError, json.JSONDecodeError, RecursionError) as e:
-        raise ModelFileError(f"{p}: model file metadata is incomplete or corrupt "
-                             f"({type(e).__name__}: {str(e)[:200]})") from None
+    tensors, md, version = read_file(p, KIND, json_keys=_META_KEYS)
+    out = {"format": md["format"], "format_version": version,
+           "tsrnn_version": md.get("tsrnn_version", "?"), **{k: md[k] for k in _META_KEYS}}
     if forecaster:
         check_model(p, tensors, out)
     else:

@@ -20,16 +20,14 @@ from tsrnn.cpu import kernels as K
 from tsrnn.cpu.layout import Packer, as_dtype, pack_stack
 from tsrnn.cpu.rnn import NumbaRNN
 from tsrnn.errors import ConfigError, ModelFileError
+from tsrnn.netconfig import NetConfig
 
 CORE = "core.rnn."
 
 
-def _cfg(config: dict, key: str, default=None):
-    if key in config:
-        return config[key]
-    if default is None:
-        raise ConfigError(f"network config lacks '{key}'; it needs cell, hidden, layers, horizon, n_outputs")
-    return default
+def as_config(config: NetConfig | dict) -> NetConfig:
+    """A NetConfig from itself or from a dict of its fields (a model file's ``config``)."""
+    return config if isinstance(config, NetConfig) else NetConfig.from_dict(config)
 
 
 class NumbaNet:
@@ -42,30 +40,29 @@ class NumbaNet:
     embedding in `forward`), embedding (E), dtype.
     """
 
-    def __init__(self, config: dict, weights: dict[str, np.ndarray], dtype="float32"):
-        self.config = dict(config)
+    def __init__(self, config: NetConfig | dict, weights: dict[str, np.ndarray], dtype="float32"):
+        self.config = c = as_config(config)
         self.dtype = as_dtype(dtype)
-        cell = _cfg(config, "cell")
-        self.rnn = NumbaRNN(cell, weights, self.dtype, prefix=CORE)
+        self.rnn = NumbaRNN(c.cell, weights, self.dtype, prefix=CORE)
         self._core_weights = {k: v for k, v in weights.items() if k.startswith(CORE)}
         s = self.rnn.shape
         self.hidden, self.layers, self.dirs = s.hidden, s.layers, s.dirs
-        for key, got in (("hidden", s.hidden), ("layers", s.layers)):
-            if key in config and int(config[key]) != got:
-                raise ModelFileError(f"config says {key}={config[key]} but the weights have {got}")
-        if "bidirectional" in config and bool(config["bidirectional"]) != (s.dirs == 2):
-            raise ModelFileError(f"config says bidirectional={config['bidirectional']} but the weights disagree")
+        for key, want, got in (("hidden", c.hidden, s.hidden), ("layers", c.layers, s.layers)):
+            if want != got:
+                raise ModelFileError(f"config says {key}={want} but the weights have {got}")
+        if c.bidirectional != (s.dirs == 2):
+            raise ModelFileError(f"config says bidirectional={c.bidirectional} but the weights "
+                                 "disagree")
         self.input_size = s.input_size
-        if "input_size" in config and int(config["input_size"]) != s.input_size:
-            raise ModelFileError(f"config says input_size={config['input_size']} but weight_ih_l0 reads {s.input_size}")
-        self.horizon = int(_cfg(config, "horizon"))
-        self.n_outputs = int(config.get("n_outputs", 1))
-        self.embedding = int(config.get("embedding", 0) or 0)
-        self.n_targets = int(config.get("n_targets", 1) or 1)
+        if c.input_size and c.input_size != s.input_size:
+            raise ModelFileError(f"config says input_size={c.input_size} but weight_ih_l0 reads "
+                                 f"{s.input_size}")
+        self.horizon, self.n_outputs = c.horizon, c.n_outputs
+        self.embedding, self.n_targets = c.embedding, c.n_targets
         out_size = s.hidden * s.dirs
         n_out = self.horizon * self.n_outputs
         get = self._getter(weights)
-        self.decoder = int(config.get("decoder", 0) or 0)
+        self.decoder = c.decoder
         if self.decoder:  # MLP decoder: Linear ─ ReLU ─ Linear over the summary features
             self.dec_w = get("head.0.weight", (self.decoder, out_size))
             self.dec_b = get("head.0.bias", (self.decoder,))
@@ -74,7 +71,7 @@ class NumbaNet:
         else:
             self.head_w = get("head.weight", (n_out, out_size))
             self.head_b = get("head.bias", (n_out,))
-        self.layer_norm = bool(config.get("layer_norm", False))
+        self.layer_norm = c.layer_norm
         if self.layer_norm:
             self.norm_w = get("core.norm.weight", (out_size,))
             self.norm_b = get("core.norm.bias", (out_size,))
@@ -95,9 +92,11 @@ class NumbaNet:
         return get
 
     @classmethod
-    def from_state(cls, config: dict, weights: dict[str, np.ndarray], dtype="float32") -> NumbaNet:
-        """config: cell, hidden, layers, bidirectional, layer_norm, horizon, n_outputs (and
-        optionally input_size, embedding, n_targets); weights: torch state_dict names → arrays."""
+    def from_state(cls, config: NetConfig | dict, weights: dict[str, np.ndarray],
+                   dtype="float32") -> NumbaNet:
+        """config: a NetConfig, or a dict of its fields (cell, hidden, layers, horizon required;
+        bidirectional, layer_norm, n_outputs, input_size, embedding, n_targets, decoder ...);
+        weights: torch state_dict names → arrays."""
         return cls(config, weights, dtype)
 
     @classmethod
@@ -107,9 +106,14 @@ class NumbaNet:
         from tsrnn.forecastfile import read_model
 
         weights, meta = read_model(path, forecaster=False)
-        cfg = meta["config"]
-        if cfg.get("model", "lstm") not in ("rnn", "lstm", "gru"):
-            raise ConfigError(f"{path}: a {cfg.get('model')} model has no numba back end")
+        try:
+            cfg = as_config(meta["config"])
+        except (ConfigError, TypeError) as e:
+            raise ModelFileError(f"{path}: the stored configuration is not a network's ({e})"
+                                 ) from None
+        if cfg.model not in ("rnn", "lstm", "gru"):
+            raise ConfigError(f"{path}: a {cfg.model} model has no NumbaNet (a direct network); "
+                              "Forecaster.load(path).streamer() streams every model")
         net = cls(cfg, weights, dtype)
         net.meta = meta
         return net
@@ -179,13 +183,18 @@ class NumbaNet:
                               "window); use forward() on windows instead")
         if self.decoder:
             raise ConfigError("a network with an MLP decoder cannot stream; use forward() on windows")
-        if int(self.config.get("segment", 1) or 1) > 1 or self.config.get("residual") or self.config.get("transform"):
-            raise ConfigError("a forecaster with segments, a seasonal residual or a log transform reads whole windows, "
-                              "so it cannot stream; use forward() on windows")
-        if self.config.get("window_norm") or self.config.get("pad"):
-            raise ConfigError(f"a forecaster trained with window_norm={self.config.get('window_norm')!r} or left padding "
-                              "sees every window relative to its own level, so no state can be carried from point "
-                              "to point; use forward() on windows, or train with window_norm=None and pad=False")
+        c = self.config
+        if c.segment > 1 or c.residual or c.transform:
+            raise ConfigError("a forecaster with segments (segment), a seasonal residual (residual) "
+                              "or a log transform (transform) reads whole windows, so its network "
+                              "cannot carry a state; use Forecaster.streamer(), which recomputes "
+                              "the window at each step")
+        if c.window_norm or c.pad:
+            raise ConfigError(f"a forecaster trained with window_norm={c.window_norm!r} or left "
+                              "padding (pad) sees every window relative to its own level, so no "
+                              "state can be carried from point to point in its network; use "
+                              "Forecaster.streamer(), which recomputes the window at each step, or "
+                              "train with window_norm=None and pad=False")
         E = self.embedding if self.embedding else (0 if self.embed_w is None else self.embed_w.shape[1])
         if series is not None and isinstance(series, str):
             meta = getattr(self, "meta", None)

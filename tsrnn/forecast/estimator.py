@@ -20,7 +20,7 @@ from tsrnn.data.io import check_length
 from tsrnn.data.panel import Panel
 from tsrnn.data.scaling import SCALERS, SeriesScaler
 from tsrnn.data.windows import window_starts
-from tsrnn.errors import ConfigError, DataError, ModelFileError
+from tsrnn.errors import ConfigError, DataError
 from tsrnn.forecast.inputs import (
     Histories,
     decoder_inputs,
@@ -33,6 +33,7 @@ from tsrnn.forecast.inputs import (
 from tsrnn.forecast.options import model_space, resolve_prep
 from tsrnn.forecast.transforms import forward_values, inverse_values, seasonal_base, to_segments
 from tsrnn.frames import forecast_frame, parse_levels
+from tsrnn.netconfig import NetConfig
 from tsrnn.nn.budget import check_budget_options
 
 MODELS = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU", "seq2seq": "Seq2Seq"}
@@ -227,18 +228,18 @@ class Forecaster(BaseEstimator):
         val_starts = window_starts(offsets, W, first=np.maximum(train_end + P - L, 0))
         quantiles = [float(q) for q in self.quantiles] if self.quantiles else None
         n_out = len(quantiles) if quantiles else 1
-        cfg = {
-            "model": str(self.model).lower(), "cell": self._cell(), "horizon": H, "input_len": L,
-            "hidden": prep["hidden"], "layers": int(self.layers), "bidirectional": bool(self.bidirectional),
-            "layer_norm": bool(self.layer_norm), "dropout": float(self.dropout), "attention": self.attention,
-            "n_outputs": n_out, "quantiles": quantiles, "embedding": int(self.embedding),
-            "n_series": panel.n_series, "n_features": int(inputs.shape[1]),
-            "input_size": int(inputs.shape[1]) + int(self.embedding), "freq": panel.freq, "season": season,
-            "n_targets": C, "n_future": 2 * len(kinds), "pad": int(P), "window_norm": prep["window_norm"],
-            "transform": prep["transform"], "segment": prep["segment"], "residual": prep["residual"],
-            "net_features": int(inputs.shape[1]) * prep["segment"], "decoder": int(self.decoder),
-        }
-        cfg["input_size"] = cfg["net_features"] + int(self.embedding)
+        net_features = int(inputs.shape[1]) * prep["segment"]
+        cfg = NetConfig(
+            model=str(self.model).lower(), cell=self._cell(), horizon=H, input_len=L,
+            hidden=prep["hidden"], layers=int(self.layers), bidirectional=bool(self.bidirectional),
+            layer_norm=bool(self.layer_norm), dropout=float(self.dropout), attention=self.attention,
+            n_outputs=n_out, quantiles=quantiles, embedding=int(self.embedding),
+            n_series=panel.n_series, n_features=int(inputs.shape[1]),
+            input_size=net_features + int(self.embedding), freq=panel.freq, season=season,
+            n_targets=C, n_future=2 * len(kinds), pad=int(P), window_norm=prep["window_norm"],
+            transform=prep["transform"], segment=prep["segment"], residual=prep["residual"],
+            net_features=net_features, decoder=int(self.decoder),
+        )
         features = {"targets": targets, "exog": exog, "calendar": kinds, "n_targets": C,
                     "columns": [*targets, *[f"{k}_{t}" for k in kinds for t in ("sin", "cos")], *exog,
                                 *(["observed"] if P else [])]}
@@ -316,33 +317,27 @@ class Forecaster(BaseEstimator):
     def _run(self, x: np.ndarray, future: np.ndarray | None, sid: np.ndarray) -> np.ndarray:
         """Network outputs (S, H, Q) in scaled units for step features x (S, T, F)."""
         cfg = self.config_
-        E = cfg["embedding"]
+        E = cfg.embedding
         if self.backend_ == "numba":
             if E:
                 table = self.weights_["embed.weight"]
                 emb = np.where((sid >= 0)[:, None], table[np.maximum(sid, 0)], table.mean(0))
                 x = np.concatenate([x, np.broadcast_to(emb[:, None, :], (*x.shape[:2], E))], axis=-1)
             y = self.numba_net_.forward(np.ascontiguousarray(x, dtype=np.float32))
-            return np.asarray(y, dtype=np.float64).reshape(len(x), cfg["horizon"], cfg["n_outputs"])
+            return np.asarray(y, dtype=np.float64).reshape(len(x), cfg.horizon, cfg.n_outputs)
         from tsrnn.forecast.fitting import torch_predict
 
         return torch_predict(self, x, future, sid)
 
-    # -- save / load ----------------------------------------------------------------------------
+    # -- save / load / stream -------------------------------------------------------------------
 
-    def save(self, path: str | Path) -> None:
-        """Write the model file (safetensors + JSON metadata), atomically. See tsrnn.forecastfile.
-        Under torchrun only process 0 writes (every process holds the same model)."""
-        from tsrnn.forecastfile import write_model
-        from tsrnn.nn.distributed import is_main
+    def save(self, path: str | Path, force: bool = False) -> None:
+        """Write the model file (safetensors + JSON metadata), atomically; an existing file is
+        replaced only with force=True. See tsrnn.forecastfile. Under torchrun only process 0
+        writes (every process holds the same model)."""
+        from tsrnn.forecast.persist import save_forecaster
 
-        self._check_fitted()
-        if not is_main():
-            return
-        meta = {"config": {"params": self._json_params(), **self.config_}, "features": self.features_,
-                "scaler": self.scaler_.to_dict(), "series": self.series_, "history": self.history_.to_json(),
-                "conformal": self.conformal_}
-        write_model(path, self._weights(), meta)
+        save_forecaster(self, path, force)
 
     def _json_params(self) -> dict:
         p = self.get_params()
@@ -360,36 +355,18 @@ class Forecaster(BaseEstimator):
     def load(cls, path: str | Path, backend: str = "torch", device: str = "cpu") -> Forecaster:
         """Read a model file written by `save`. backend "torch" (device "cpu" | "cuda" | "auto") or
         "numba" (torch-free CPU runtime; direct rnn/lstm/gru models only)."""
-        from tsrnn.forecastfile import read_model
+        from tsrnn.forecast.persist import load_forecaster
 
         if backend not in BACKENDS:
             raise ConfigError(f"backend '{backend}' is unknown; use one of {', '.join(BACKENDS)}")
-        weights, meta = read_model(path)
-        cfg = meta["config"]
-        try:
-            params = dict(cfg["params"])
-            if isinstance(params.get("quantiles"), list):
-                params["quantiles"] = tuple(params["quantiles"])
-            est = cls(**params)
-            est.config_ = {k: v for k, v in cfg.items() if k != "params"}
-            est.features_, est.series_ = meta["features"], list(meta["series"])
-            est.scaler_ = SeriesScaler.from_dict(meta["scaler"])
-            est.history_ = Histories.from_json(meta["history"])
-            est.conformal_ = meta["conformal"]
-        except (KeyError, TypeError, ValueError) as e:
-            raise ModelFileError(f"{path}: model file metadata is incomplete ({type(e).__name__}: {e})") from None
-        est.weights_, est.net_, est.numba_net_, est.backend_ = weights, None, None, backend
-        est.train_history_ = None
-        if backend == "numba":
-            if est.config_["model"] == "seq2seq":
-                raise ConfigError(f"{path}: a seq2seq model has no numba back end; load it with backend='torch'")
-            from tsrnn.cpu.net import NumbaNet
+        return load_forecaster(cls, path, backend, device)
 
-            core = {k: v for k, v in weights.items() if k.startswith(("core.", "head."))}
-            est.numba_net_ = NumbaNet.from_state(est.config_, core)
-        else:
-            from tsrnn.forecast.fitting import build_net_from_weights
+    def streamer(self, unique_id: str | None = None):
+        """A tsrnn.cpu.forecast_stream.ForecastStreamer for one training series (unique_id; None:
+        the model's only series) on the numba runtime: ``yhat = s.update(y)`` takes the next raw
+        value and returns the (horizon,) point forecast after it, equal to `predict` on the
+        series extended by the values fed so far."""
+        from tsrnn.forecast.persist import forecast_streamer
 
-            est.net_, est.device_ = build_net_from_weights(est.config_, weights, device, path)
-        est.fitted_ = True
-        return est
+        self._check_fitted()
+        return forecast_streamer(self, unique_id)

@@ -2,22 +2,22 @@
 
 The graph is the network only (`forecaster.net_`, a DirectNet or Seq2SeqNet); building the step
 features (with the "observed" column of padded models), scaling, taking the window relative to
-its reference level (config_["window_norm"], tsrnn.forecast.inputs.window_ref) and undoing both
+its reference level (config_.window_norm, tsrnn.forecast.inputs.window_ref) and undoing both
 on the outputs stay with the caller, as in `Forecaster.predict`.
 
-    inputs   x       (S, T, F) float32  step features in scaled units (T = config_["input_len"]
-                                        / config_["segment"], F = config_["net_features"]:
-                                        segment rows of config_["n_features"] each, see
+    inputs   x       (S, T, F) float32  step features in scaled units (T = config_.input_len
+                                        / config_.segment, F = config_.net_features:
+                                        segment rows of config_.n_features each, see
                                         tsrnn.forecast.transforms.to_segments)
              future  (S, H, K) float32  calendar features of the horizon steps (seq2seq only;
-                                        K = config_["n_future"])
-             embed   (S, E) float32     series-embedding rows (only when config_["embedding"] = E > 0:
+                                        K = config_.n_future)
+             embed   (S, E) float32     series-embedding rows (only when config_.embedding = E > 0:
                                         the learned row of a known series, the mean row otherwise)
-    output   y       (S, H, Q) float32  scaled forecasts, Q = config_["n_outputs"]
+    output   y       (S, H, Q) float32  scaled forecasts, Q = config_.n_outputs
 
 The batch axis S is dynamic. Seq2seq is traced free running (no target, teacher forcing off), so
 its H decoder steps are unrolled in the graph. The ONNX file's metadata holds `tsrnn_config` (the
-forecaster's config_ as JSON) and `tsrnn_inputs` (the input names in order).
+forecaster's NetConfig as JSON) and `tsrnn_inputs` (the input names in order).
 """
 
 from __future__ import annotations
@@ -30,19 +30,21 @@ import numpy as np
 
 from tsrnn._onnx import ort_session, trace_to_file
 from tsrnn.errors import ConfigError, NotFittedError
+from tsrnn.netconfig import NetConfig
 
 
-def onnx_input_names(config: dict) -> list[str]:
-    """Names of the ONNX graph's inputs for a forecaster config, in order."""
-    return ["x"] + (["future"] if config["model"] == "seq2seq" else []) + (["embed"] if config["embedding"] else [])
+def onnx_input_names(config: NetConfig) -> list[str]:
+    """Names of the ONNX graph's inputs for a forecaster's NetConfig, in order."""
+    return (["x"] + (["future"] if config.model == "seq2seq" else [])
+            + (["embed"] if config.embedding else []))
 
 
-def example_inputs(config: dict, batch: int = 2, seed: int = 0) -> dict[str, np.ndarray]:
+def example_inputs(config: NetConfig, batch: int = 2, seed: int = 0) -> dict[str, np.ndarray]:
     """Random float32 inputs of the right shapes for the network of `config` (name → array)."""
     rng = np.random.default_rng(seed)
-    seg = int(config.get("segment", 1))
-    shapes = {"x": (batch, config["input_len"] // seg, config.get("net_features", config["n_features"])),
-              "future": (batch, config["horizon"], config["n_future"]), "embed": (batch, config["embedding"])}
+    shapes = {"x": (batch, config.steps, config.net_features),
+              "future": (batch, config.horizon, config.n_future),
+              "embed": (batch, config.embedding)}
     return {k: rng.standard_normal(shapes[k]).astype(np.float32) for k in onnx_input_names(config)}
 
 
@@ -57,7 +59,7 @@ def export_module(forecaster):
     if getattr(forecaster, "net_", None) is None:
         raise ConfigError("ONNX export needs the torch network; load the model with backend='torch'")
     cfg = forecaster.config_
-    seq2seq, has_embed = cfg["model"] == "seq2seq", bool(cfg["embedding"])
+    seq2seq, has_embed = cfg.model == "seq2seq", bool(cfg.embedding)
 
     class Exported(nn.Module):
         def __init__(self, net):
@@ -92,7 +94,8 @@ def export_onnx(forecaster, path: str | Path, opset: int = 17) -> None:
     axes = {n: {0: "batch"} for n in names} | {"y": {0: "batch"}}
     trace_to_file(model, ex, path, names, ["y"], axes, opset)
     proto = onnx.load(str(path))
-    for key, value in (("tsrnn_config", json.dumps(cfg)), ("tsrnn_inputs", json.dumps(names))):
+    for key, value in (("tsrnn_config", json.dumps(cfg.to_dict())),
+                       ("tsrnn_inputs", json.dumps(names))):
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
     onnx.save(proto, str(path))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from tsrnn._container import check_state_shapes
+from tsrnn._container.fields import check_state_shapes
 from tsrnn.errors import ConfigError, ModelFileError
 from tsrnn.forecast.training import (
     DeviceData,
@@ -16,6 +16,7 @@ from tsrnn.forecast.training import (
     predict_windows,
     run_net,
 )
+from tsrnn.netconfig import NetConfig
 from tsrnn.nn.budget import VAL_WINDOWS, forecast_plan
 from tsrnn.nn.heads import DirectNet, Seq2SeqNet
 from tsrnn.nn.trainer import (
@@ -27,19 +28,20 @@ from tsrnn.nn.trainer import (
 )
 
 
-def build_net(cfg: dict) -> torch.nn.Module:
-    """The network described by a resolved config (see Forecaster.fit)."""
-    common = dict(horizon=cfg["horizon"], hidden=cfg["hidden"], layers=cfg["layers"], cell=cfg["cell"],
-                  n_outputs=cfg["n_outputs"], bidirectional=cfg["bidirectional"], dropout=cfg["dropout"],
-                  layer_norm=cfg["layer_norm"], n_series=cfg["n_series"], embedding=cfg["embedding"])
-    n_in = int(cfg.get("net_features", cfg["n_features"]))  # segment * step features
-    if cfg["model"] == "seq2seq":
-        return Seq2SeqNet(n_in, cfg["n_future"], attention=cfg["attention"],
-                          point=point_index(cfg["quantiles"]), segment=int(cfg.get("segment", 1)), **common)
-    return DirectNet(n_in, decoder=int(cfg.get("decoder", 0)), **common)
+def build_net(cfg: NetConfig) -> torch.nn.Module:
+    """The network described by a resolved configuration (see Forecaster.fit)."""
+    common = dict(horizon=cfg.horizon, hidden=cfg.hidden, layers=cfg.layers, cell=cfg.cell,
+                  n_outputs=cfg.n_outputs, bidirectional=cfg.bidirectional, dropout=cfg.dropout,
+                  layer_norm=cfg.layer_norm, n_series=cfg.n_series, embedding=cfg.embedding)
+    n_in = cfg.net_features  # segment * step features
+    if cfg.model == "seq2seq":
+        return Seq2SeqNet(n_in, cfg.n_future, attention=cfg.attention,
+                          point=point_index(cfg.quantiles), segment=cfg.segment, **common)
+    return DirectNet(n_in, decoder=cfg.decoder, **common)
 
 
-def fit_network(est, cfg: dict, inputs: np.ndarray, sidx: np.ndarray, train: np.ndarray, val: np.ndarray, W: int):
+def fit_network(est, cfg: NetConfig, inputs: np.ndarray, sidx: np.ndarray, train: np.ndarray,
+                val: np.ndarray, W: int):
     """Train the network of `cfg` on step features inputs (N, F) and windows starting at train/val.
     Returns (net, TrainHistory, conformal table, device name)."""
     tc = TrainConfig(epochs=int(est.epochs), lr=float(est.lr), weight_decay=float(est.weight_decay),
@@ -49,16 +51,15 @@ def fit_network(est, cfg: dict, inputs: np.ndarray, sidx: np.ndarray, train: np.
     tc.max_steps, tc.time_budget, tc.threads = plan.max_steps, plan.time_budget, plan.threads
     trainer = Trainer(tc)
     device = trainer.device
-    n_cal = cfg["n_future"]
-    n_t = cfg["n_targets"]
-    data = DeviceData.build(inputs, sidx, train, val, cfg["input_len"], cfg["horizon"], slice(n_t, n_t + n_cal), device,
-                            n_targets=n_t, norm=cfg.get("window_norm"), observed=bool(cfg.get("pad")),
-                            season=int(cfg.get("season", 1)), residual=int(cfg.get("residual", 0)),
-                            segment=int(cfg.get("segment", 1)))
+    n_cal, n_t = cfg.n_future, cfg.n_targets
+    data = DeviceData.build(inputs, sidx, train, val, cfg.input_len, cfg.horizon,
+                            slice(n_t, n_t + n_cal), device, n_targets=n_t, norm=cfg.window_norm,
+                            observed=bool(cfg.pad), season=cfg.season, residual=cfg.residual,
+                            segment=cfg.segment)
     seed_everything(int(est.seed))
     net = build_net(cfg)
-    loss = make_loss(est.loss, cfg["quantiles"], device)
-    kind, epochs, tf_end = cfg["model"], int(est.epochs), float(est.teacher_forcing)
+    loss = make_loss(est.loss, cfg.quantiles, device)
+    kind, epochs, tf_end = cfg.model, int(est.epochs), float(est.teacher_forcing)
 
     def batches(epoch: int):
         ratio = 1.0 - (1.0 - tf_end) * (epoch / max(1, epochs - 1))
@@ -85,7 +86,7 @@ def fit_network(est, cfg: dict, inputs: np.ndarray, sidx: np.ndarray, train: np.
     # split-conformal half-widths from the validation windows (in-sample windows when none)
     idx = data.val if len(val) else data.train[-4096:]
     with trainer.autocast():
-        pred, y = predict_windows(net, kind, data, idx, point_index(cfg["quantiles"]))
+        pred, y = predict_windows(net, kind, data, idx, point_index(cfg.quantiles))
     conformal = conformal_table(np.abs((pred - y).float().cpu().numpy()))
     return net.eval(), hist, conformal, str(device)
 
@@ -113,14 +114,15 @@ def torch_predict(est, x: np.ndarray, future: np.ndarray | None, sid: np.ndarray
             if future is not None else None
         emb = _embed_rows(net, sid[a : a + chunk], device)
         with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=on_cuda):
-            out = run_net(net, cfg["model"], xb, fb, None, embed=emb)
+            out = run_net(net, cfg.model, xb, fb, None, embed=emb)
         outs.append(out.float().cpu().numpy())
     if not outs:
-        return np.zeros((0, cfg["horizon"], cfg["n_outputs"]))
+        return np.zeros((0, cfg.horizon, cfg.n_outputs))
     return np.concatenate(outs).astype(np.float64)
 
 
-def build_net_from_weights(cfg: dict, weights: dict[str, np.ndarray], device: str, path) -> tuple:
+def build_net_from_weights(cfg: NetConfig, weights: dict[str, np.ndarray], device: str,
+                           path) -> tuple:
     """Rebuild the network of a model file on `device` (weights are CPU float32 arrays). The
     network is first built on torch's "meta" device (shapes only, no memory) and every tensor of
     its state_dict compared with the stored ones, so a configuration that disagrees with the

@@ -152,8 +152,8 @@ class ForecastPlan:
         self.time_budget, self.threads = time_budget, threads
 
 
-def forecast_plan(est, cfg: dict, n_windows: int) -> ForecastPlan:
-    """The training plan of a Forecaster `est` with resolved network config `cfg` and
+def forecast_plan(est, cfg, n_windows: int) -> ForecastPlan:
+    """The training plan of a Forecaster `est` with resolved network config `cfg` (a NetConfig) and
     `n_windows` training windows. est.max_steps "auto" → auto_steps at cfg's shapes; None → no
     cap; an int as given. est.time_budget: seconds or a duration string (parse_duration)."""
     ms = est.max_steps
@@ -161,18 +161,18 @@ def forecast_plan(est, cfg: dict, n_windows: int) -> ForecastPlan:
         # a core that reads `segment` rows per recurrent step runs input_len / segment steps (and
         # a seq2seq decoder horizon / segment); cfg's input_size is already the width of one such
         # step (n_features × segment)
-        seg = int(cfg.get("segment") or 1)
-        steps, width = math.ceil(cfg["input_len"] / seg), cfg["input_size"]
+        seg = max(1, cfg.segment)
+        steps, width = math.ceil(cfg.input_len / seg), cfg.input_size
         ms = auto_steps(
             int(est.batch_size),
             steps,
-            math.ceil(cfg["horizon"] / seg),
-            cfg["hidden"],
-            cfg["layers"],
+            math.ceil(cfg.horizon / seg),
+            cfg.hidden,
+            cfg.layers,
             width,
-            cfg["cell"],
-            cfg["model"] == "seq2seq",
-            cfg["bidirectional"],
+            cfg.cell,
+            cfg.model == "seq2seq",
+            cfg.bidirectional,
         )
     per, ms = plan_epochs(n_windows, int(est.batch_size), int(est.epochs), ms, est.steps_per_epoch)
     return ForecastPlan(per, ms, parse_duration(est.time_budget), est.threads)

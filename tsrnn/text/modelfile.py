@@ -16,17 +16,19 @@ and compared tensor by tensor with the stored ones.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
-from tsrnn._version import __version__
+from tsrnn._container import FileKind
 from tsrnn.errors import ModelFileError
-from tsrnn.output import atomic_write, check_writable
 
 FORMAT = "tsrnn-text-model"
 FORMAT_VERSION = 2
 DIGEST_SINCE = 2
 TASKS = ("classify", "generate", "tag")
 DTYPES = ("float32", "float64", "int8", "uint8", "int64")
+KIND = FileKind(FORMAT, FORMAT_VERSION, noun="text model file", digest_since=DIGEST_SINCE,
+                dtypes=DTYPES)
 MAX_SIZE = 16_384  # embedding and hidden sizes
 MAX_LAYERS = 64
 SIZE_KEYS = ("embed", "hidden", "word_embed", "char_embed", "char_hidden", "shape_embed")
@@ -35,40 +37,28 @@ SIZE_KEYS = ("embed", "hidden", "word_embed", "char_embed", "char_hidden", "shap
 def save_text_model(path: str | Path, task: str, state_dict: dict, config: dict, vocab: dict,
                     extra: dict | None = None, force: bool = False) -> None:
     """Write `state_dict` (name → tensor) with its config, vocabularies (JSON-able dicts) and
-    extra facts (labels, training history) to `path`."""
-    from safetensors.torch import save_file
+    extra facts (labels, training history) to `path`; an existing file only with force."""
+    from tsrnn._container import write_container
 
-    from tsrnn._container import with_digest
-
-    check_writable(path, force, option="the model path")
-    tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state_dict.items()}
-    meta = {
-        "format": FORMAT,
-        "format_version": str(FORMAT_VERSION),
-        "tsrnn_version": __version__,
-        "task": task,
-        "config": json.dumps(config),
-        "vocab": json.dumps(vocab),
-        "extra": json.dumps(extra or {}),
-    }
-    meta = with_digest({k: v.numpy() for k, v in tensors.items()}, meta)
-    atomic_write(path, lambda t: save_file(tensors, str(t), metadata=meta), force=force)
+    arrays = {k: v.detach().to("cpu").contiguous().numpy() for k, v in state_dict.items()}
+    write_container(path, KIND, arrays, {"config": config, "vocab": vocab, "extra": extra or {}},
+                    text_meta={"task": task}, force=force)
 
 
 def load_text_model(path: str | Path, task: str) -> tuple[dict, dict, dict, dict]:
     """Read a text model file of `task` → (state_dict of CPU tensors, config, vocab, extra)."""
     import torch
 
-    from tsrnn._container import read_container
+    from tsrnn._container import read_file
 
     p = Path(path)
     if not p.exists():
         raise ModelFileError(f"{p} does not exist; train a model first (tsrnn text {task} train)")
-    arrays, meta, _ = read_container(p, FORMAT, FORMAT_VERSION, noun="text model file",
-                                     refit=f"train it again (tsrnn text {task} train)",
-                                     digest_since=DIGEST_SINCE, dtypes=DTYPES)
+    kind = replace(KIND, refit=f"train it again (tsrnn text {task} train)")
+    arrays, meta, _ = read_file(p, kind)
     if meta.get("task") != task:
-        raise ModelFileError(f"{p} is a '{meta.get('task')}' model, not a '{task}' model; use tsrnn text {meta.get('task')}")
+        raise ModelFileError(f"{p} is a '{meta.get('task')}' model, not a '{task}' model; "
+                             f"use tsrnn text {meta.get('task')}")
     try:
         config = json.loads(meta["config"])
         vocab = json.loads(meta["vocab"])
@@ -84,7 +74,7 @@ def check_config(p: Path, config, vocab, extra) -> None:
     """Bounds on what a text network is built from: config, vocab and extra are JSON objects, the
     sizes (SIZE_KEYS) whole numbers in [0, MAX_SIZE], layers in [1, MAX_LAYERS], the cell a known
     one. ModelFileError, one sentence naming the field."""
-    from tsrnn._container import Fields
+    from tsrnn._container.fields import Fields
 
     c = Fields(p, config, "config")
     Fields(p, vocab, "vocab")
@@ -114,7 +104,7 @@ def restore_estimator(cls, path: str | Path, setup, defaults: dict | None = None
     training history, the network and its weights. An unusable file raises ModelFileError."""
     import torch
 
-    from tsrnn._container import Fields, check_params, check_state_shapes
+    from tsrnn._container.fields import Fields, check_params, check_state_shapes
     from tsrnn.errors import ConfigError
     from tsrnn.nn.trainer import TrainHistory
 
