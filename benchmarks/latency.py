@@ -1,6 +1,8 @@
 """Prediction latency from a loaded model file on CPU: 24 steps for one series (median over many
 calls of Forecaster.predict(df) — frame in, frame out) and for a batch of 1000 series; torch
-back end and, when tsrnn.cpu is present, the numba back end.
+back end and, when tsrnn.cpu is present, the numba back end; and the streamer's throughput
+(Forecaster.streamer(uid).update(y): one new value in, the next 24-step forecast out, equal to
+predict on the extended series).
 
     python benchmarks/latency.py [--calls 200] [--threads 1]
 """
@@ -90,6 +92,19 @@ def main() -> None:
         rows.append({"back end": backend, "load ms": load_ms, "1 series predict(df) median ms": med1,
                      "p90 ms": p90, "network only ms": net_ms, "1000 series predict(df) ms": medb})
         print(rows[-1], flush=True)
+    stream_rows = []
+    if "numba" in backends:
+        model = Forecaster.load(path, backend="numba")
+        values = 10 + np.random.default_rng(3).normal(0, 1, 20 * args.calls)
+        st = model.streamer("s0000")
+        st.run(values[:20])  # warm-up (compile)
+        t0 = time.perf_counter()
+        st.run(values)
+        dt = time.perf_counter() - t0
+        stream_rows.append({"streamer": "Forecaster.streamer().update (numba)",
+                            "window_norm": str(model.config_.window_norm), "values": len(values),
+                            "points/s": len(values) / dt, "µs per update": dt / len(values) * 1e6})
+        print(stream_rows[-1], flush=True)
     import os
 
     load = os.getloadavg()[0]
@@ -98,6 +113,10 @@ def main() -> None:
             f"Forecaster.predict(df) from a model file loaded on CPU (frame in → forecast frame out, scaling, "
             f"calendar features included); median of {args.calls} calls after one warm-up call; torch threads "
             f"{args.threads}. Target: ≤ 5 ms for one series.\n\n" + markdown_table(rows, floatfmt="{:.2f}"))
+    if stream_rows:
+        body += ("\n\nStreaming the same model, one value at a time (the window of input_len values "
+                 "is recomputed at each update, since window_norm rescales all of it):\n\n"
+                 + markdown_table(stream_rows, floatfmt="{:.0f}"))
     if not args.no_record:
         update_section("Latency (CPU)", body)
 

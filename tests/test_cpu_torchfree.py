@@ -122,3 +122,46 @@ def test_forecaster_numba_backend_without_torch(tmp_path):
     assert err["n"] == [8, 4]
     # the series' scales are ~0.7 and ~1.4: 1e-5 in scaled units is < 2e-5 here (slack for float32 I/O)
     assert err["train"] < 5e-5 and err["new"] < 5e-5
+
+
+def test_forecaster_streamer_without_torch(tmp_path):
+    """A saved model's streamer runs where torch cannot be imported (also seq2seq, whose predict
+    needs torch) and gives the forecasts torch's predict gives for the extended series."""
+    import pandas as pd
+
+    from tsrnn import Forecaster
+
+    n = 80
+    df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=n, freq="D"),
+                       "y": 20 + np.sin(np.arange(n) / 3) + 0.02 * np.arange(n)})
+    df.attrs.update(freq="D", targets=["y"])
+    new = [21.5, 22.0, 20.7]
+    expected = {}
+    for model in ("gru", "seq2seq"):
+        est = Forecaster(model=model, horizon=3, epochs=1, max_steps=5, quiet=True).fit(df)
+        est.save(tmp_path / f"{model}.tsrnn")
+        ext = pd.concat([df, pd.DataFrame({"unique_id": "a", "ds": pd.date_range(
+            df.ds.iloc[-1], periods=4, freq="D")[1:], "y": new})], ignore_index=True)
+        ext.attrs.update(df.attrs)
+        expected[model] = est.predict(ext).yhat.tolist()
+    (tmp_path / "expected.json").write_text(json.dumps(expected))
+    out = run_torchless(
+        f"""
+        import json, sys
+        import numpy as np
+        from tsrnn import Forecaster
+        from tsrnn.cpu import ForecastStreamer
+        exp = json.load(open("expected.json"))
+        err = {{}}
+        for model in ("gru", "seq2seq"):
+            y = ForecastStreamer.from_file(f"{{model}}.tsrnn", "a").run({new!r})[-1]
+            err[model] = float(np.abs(y - exp[model]).max() / np.abs(exp[model]).max())
+        y = Forecaster.load("gru.tsrnn", backend="numba").streamer().run({new!r})[-1]
+        err["gru loaded"] = float(np.abs(y - exp["gru"]).max() / np.abs(exp["gru"]).max())
+        assert sys.modules.get("torch") is None
+        print(json.dumps(err))
+        """,
+        tmp_path,
+    )
+    err = json.loads(out.strip().splitlines()[-1])
+    assert max(err.values()) < 1e-5 and len(err) == 3, err

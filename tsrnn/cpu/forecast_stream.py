@@ -19,9 +19,24 @@ from __future__ import annotations
 import numpy as np
 
 from tsrnn.data.features import future_calendar
-from tsrnn.errors import ConfigError, DataError
+from tsrnn.errors import ConfigError, DataError, ModelFileError
 
 CALENDAR_BLOCK = 4096  # future timestamps whose calendar features are computed at once
+
+
+def pick_series(ids: list[str], unique_id: str | None) -> int:
+    """The row of `unique_id` among a model's training series `ids` (None: the only one);
+    ConfigError naming what to pass otherwise."""
+    if unique_id is None:
+        if len(ids) != 1:
+            more = ", ..." if len(ids) > 3 else ""
+            raise ConfigError(f"this model knows {len(ids)} series; pass unique_id= (one of "
+                              f"{', '.join(map(repr, ids[:3]))}{more})")
+        return 0
+    if unique_id not in ids:
+        raise ConfigError(f"series {unique_id!r} is not one of the model's {len(ids)} training "
+                          "series; only those stream (predict(df) forecasts the others)")
+    return ids.index(unique_id)
 
 
 class ForecastStreamer:
@@ -75,6 +90,27 @@ class ForecastStreamer:
             self._x[:, -1] = observed
         self._t = 0  # rows appended since the start
         self._last = None
+
+    @classmethod
+    def from_file(cls, path, unique_id: str | None = None) -> ForecastStreamer:
+        """The streamer of one training series (None: the model's only series) of a `.tsrnn`
+        forecaster file, read without torch (every model kind, seq2seq included)."""
+        from tsrnn.forecastfile import read_model
+        from tsrnn.netconfig import NetConfig
+
+        weights, meta = read_model(path)
+        try:
+            config = NetConfig.from_dict(meta["config"])
+        except ConfigError as e:
+            raise ModelFileError(f"{path}: {e}; the file is corrupt") from None
+        h, ids = meta["history"], list(meta["history"]["ids"])
+        row = pick_series(ids, unique_id)
+        sid = list(meta["series"]).index(ids[row])
+        n_obs = h.get("n_obs", [config.input_len] * len(ids))[row]
+        sc = meta["scaler"]
+        return cls(config, weights, np.asarray(h["values"][row], dtype=np.float64), int(n_obs),
+                   np.datetime64(h["last_ds"][row], "ns"), np.asarray(sc["loc"][sid]),
+                   np.asarray(sc["scale"][sid]), list(meta["features"]["calendar"]), sid)
 
     # -- preparation --------------------------------------------------------------------------
 

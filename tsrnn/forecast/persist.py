@@ -67,19 +67,11 @@ def load_forecaster(cls, path: str | Path, backend: str, device: str):
 def forecast_streamer(est, unique_id: str | None = None):
     """The ForecastStreamer (tsrnn.cpu.forecast_stream) of one training series of a fitted
     forecaster; None: the model's only series."""
-    from tsrnn.cpu.forecast_stream import ForecastStreamer
+    from tsrnn.cpu.forecast_stream import ForecastStreamer, pick_series
 
     h, ids = est.history_, list(est.history_.ids)
-    if unique_id is None:
-        if len(ids) != 1:
-            more = ", ..." if len(ids) > 3 else ""
-            raise ConfigError(f"this model knows {len(ids)} series; pass unique_id= (one of "
-                              f"{', '.join(map(repr, ids[:3]))}{more})")
-        unique_id = ids[0]
-    if unique_id not in ids:
-        raise ConfigError(f"series {unique_id!r} is not one of the model's {len(ids)} training "
-                          "series; only those stream (predict(df) forecasts the others)")
-    row, sid = ids.index(unique_id), list(est.series_).index(unique_id)
+    row = pick_series(ids, unique_id)
+    sid = list(est.series_).index(ids[row])
     return ForecastStreamer(est.config_, est._weights(), h.values[row], int(h.n_obs[row]),
                             h.last_ds[row], est.scaler_.loc_[sid], est.scaler_.scale_[sid],
                             list(est.features_["calendar"]), sid)
