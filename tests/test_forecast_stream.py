@@ -36,7 +36,8 @@ def extended(df: pd.DataFrame, uid: str, values: np.ndarray) -> pd.DataFrame:
     own = df[df.unique_id == uid]
     ds = pd.date_range(own.ds.iloc[-1], periods=len(values) + 1, freq=df.attrs["freq"])[1:]
     out = pd.concat([df, pd.DataFrame({"unique_id": uid, "ds": ds, "y": values})],
-                    ignore_index=True)
+                    ignore_index=True).sort_values(["unique_id", "ds"], kind="stable")
+    out = out.reset_index(drop=True)
     out.attrs.update(df.attrs)
     return out
 
@@ -73,7 +74,7 @@ def test_seasonal_preparation_streams_like_predict(model):
     est = Forecaster(model=model, horizon=12, **QUICK).fit(df)
     c = est.config_
     assert (c.segment, c.transform, c.residual, c.window_norm) == (24, "log", 24, "season")
-    check_stream_equals_predict(est, df, "b", new_values(df, "b", 4))
+    check_stream_equals_predict(est, df, "a", new_values(df, "a", 4))
 
 
 def test_padded_short_series_streams_like_predict():
@@ -114,3 +115,29 @@ def test_streamer_errors_name_what_to_change():
         from tsrnn.cpu.net import NumbaNet
 
         NumbaNet.from_state(est.config_, est._weights()).streamer()
+
+
+def test_exogenous_columns_and_calendar_blocks_stream_like_predict(monkeypatch):
+    """A model with an exogenous column streams (targets, exog) rows; calendar rows computed two
+    timestamps at a time (blocks crossed at every step, and by the seq2seq horizon) agree."""
+    from tsrnn.cpu import forecast_stream
+
+    monkeypatch.setattr(forecast_stream, "CALENDAR_BLOCK", 2)
+    df = series(70, "D", ids=("a", "b"))
+    df["temp"] = np.cos(np.arange(len(df)) / 5.0) * 3 + 10
+    est = Forecaster(model="seq2seq", horizon=4, exog=["temp"], **QUICK).fit(df)
+    s = est.streamer("a")
+    rows = np.column_stack([new_values(df, "a", STEPS), 10 + np.arange(STEPS) * 0.5])
+    for i in range(STEPS):
+        got = s.update(rows[i])
+        own = df[df.unique_id == "a"]
+        ds = pd.date_range(own.ds.iloc[-1], periods=i + 2, freq="D")[1:]
+        ext = pd.concat([df, pd.DataFrame({"unique_id": "a", "ds": ds, "y": rows[: i + 1, 0],
+                                           "temp": rows[: i + 1, 1]})], ignore_index=True)
+        ext = ext.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
+        ext.attrs.update(df.attrs)
+        fc = est.predict(ext)
+        want = fc[fc.unique_id == "a"].yhat.to_numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
+    with pytest.raises(ConfigError, match="reads 2 value column"):
+        s.update(1.0)

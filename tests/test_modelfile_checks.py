@@ -382,6 +382,33 @@ def test_detector_with_flipped_bytes_is_refused_and_format_1_loads(detector_file
     )
 
 
+def test_the_detector_file_written_through_the_container_api_is_the_same_file(
+    detector_file, tmp_path
+):
+    """The detector's writer can become write_container with this FileKind: the file has the same
+    metadata and tensors (the same digest), and read_file with the kind reads it as
+    read_detector's read_container call does."""
+    from tsrnn._container import FileKind, read_file, write_container
+    from tsrnn.anomaly import modelfile as amf
+    from tsrnn.anomaly.detector import AnomalyDetector
+
+    kind = FileKind(amf.FORMAT, amf.FORMAT_VERSION, noun="detector file",
+                    refit="fit the detector again", digest_since=amf.DIGEST_SINCE, finite=False,
+                    option="the detector path")
+    tensors, md = read_raw(detector_file)
+    again = tmp_path / "again.tsrnn"
+    write_container(again, kind, tensors, {"detector": json.loads(md["detector"])})
+    t2, md2 = read_raw(again)
+    assert md2 == md and set(t2) == set(tensors)
+    for k in tensors:
+        np.testing.assert_array_equal(t2[k], tensors[k])
+    t3, dec, version = read_file(again, kind, json_keys=("detector",))
+    assert version == amf.FORMAT_VERSION and dec["detector"] == json.loads(md["detector"])
+    df = _frame(ids=("a",))
+    np.testing.assert_array_equal(AnomalyDetector.load(again).score(df),
+                                  AnomalyDetector.load(detector_file).score(df))
+
+
 # -- text model files ----------------------------------------------------------------------------
 
 
@@ -474,11 +501,15 @@ def test_a_format_2_file_from_before_segments_and_decoders_loads_and_predicts_th
         pd.testing.assert_frame_equal(a, b)
 
 
-def test_an_unknown_configuration_entry_is_refused(model_file, tmp_path):
+def test_an_unknown_or_mistyped_configuration_entry_is_refused(model_file, tmp_path):
     bad = rewrite(model_file, tmp_path / "k.tsrnn",
                   edit_meta=lambda d: d["config"].update(hiddenn=8))
     for msg in _load_both(bad):
         assert "unknown entry 'hiddenn'" in msg and str(bad) in msg
+    bad = rewrite(model_file, tmp_path / "s.tsrnn",
+                  edit_meta=lambda d: d["config"].update(season="x"))
+    for msg in _load_both(bad):
+        assert "network config 'season' is 'x', not int" in msg and str(bad) in msg
 
 
 def test_forecaster_save_refuses_an_existing_file_unless_force(model_file, tmp_path):

@@ -141,7 +141,7 @@ def test_numba_back_end_forecasts_are_scale_equivariant(tmp_path):
     y = 10 + np.sin(2 * np.pi * np.arange(300) / 24)
     out = {}
     for k in (1.0, 1e-40, 1e300):
-        Forecaster(**FAST).fit(_frame(y * k)).save(tmp_path / "m.tsrnn")
+        Forecaster(**FAST).fit(_frame(y * k)).save(tmp_path / "m.tsrnn", force=True)
         out[k] = Forecaster.load(tmp_path / "m.tsrnn", backend="numba").predict()["yhat"].to_numpy()
     for k in (1e-40, 1e300):
         np.testing.assert_allclose(out[k] / k, out[1.0], rtol=1e-6)

@@ -5,16 +5,36 @@ export (tsrnn.forecast.export).
 `Forecaster.fit` builds it once from its parameters and the data; `Forecaster.save` stores it as
 the JSON object ``config`` of the model file (`to_dict`, the same keys as format 2 files, so those
 keep loading), `Forecaster.load` and `NumbaNet.from_file` read it back with `from_dict`.
-Numpy-free and torch-free.
+Numpy-free and torch-free; every field's type is checked (ConfigError naming it).
 """
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import asdict, dataclass, fields
 
 from tsrnn.errors import ConfigError
 
 CELLS = ("rnn", "rnn_relu", "lstm", "gru")
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def _is_num(v) -> bool:
+    return _is_int(v) or isinstance(v, float)
+
+
+_TYPES = {  # field annotation → the check its values pass
+    "int": _is_int,
+    "bool": lambda v: isinstance(v, bool),
+    "float": _is_num,
+    "str": lambda v: isinstance(v, str),
+    "str | None": lambda v: v is None or isinstance(v, str),
+    "tuple[float, ...] | None": lambda v: v is None or (
+        isinstance(v, (list, tuple)) and all(_is_num(q) for q in v)),
+}
 
 
 @dataclass(frozen=True)
@@ -62,6 +82,13 @@ class NetConfig:
     decoder: int = 0
 
     def __post_init__(self):
+        for f in fields(self):
+            v = getattr(self, f.name)
+            ok = _TYPES.get(f.type)
+            if ok is not None and not ok(v):
+                raise ConfigError(f"network config '{f.name}' is {v!r:.40}, not {f.type}")
+            if f.type == "int":  # numpy integers become ints (JSON)
+                object.__setattr__(self, f.name, int(v))
         if self.cell not in CELLS:
             raise ConfigError(f"network config cell {self.cell!r} is not one of {', '.join(CELLS)}")
         set_ = object.__setattr__  # frozen: normalise once here

@@ -21,7 +21,7 @@ import numpy as np
 from tsrnn.data.features import future_calendar
 from tsrnn.errors import ConfigError, DataError, ModelFileError
 
-CALENDAR_BLOCK = 4096  # future timestamps whose calendar features are computed at once
+CALENDAR_BLOCK = 512  # future timestamps whose calendar features are computed at once
 
 
 def pick_series(ids: list[str], unique_id: str | None) -> int:
@@ -133,15 +133,17 @@ class ForecastStreamer:
         return calendar_features(ds, self.kinds)
 
     def _calendar(self, k: int, n: int) -> np.ndarray:
-        """Calendar rows (n, K) of the timestamps last_ds + k .. k + n - 1 steps (k >= 1), from
-        blocks computed CALENDAR_BLOCK at a time."""
-        end = k + n - 1
-        if k - 1 < self._cal_start or end > self._cal_start + len(self._cal):
+        """Calendar rows (n, K) of the timestamps last_ds + k .. k + n - 1 steps (k >= 1), computed
+        CALENDAR_BLOCK at a time from the block's own anchor (last_ds + (k - 1) steps)."""
+        if k - 1 < self._cal_start or k + n - 1 > self._cal_start + len(self._cal):
+            import pandas as pd
+
             start = k - 1
-            anchor = np.array([self.last_ds])
-            size = max(CALENDAR_BLOCK, n)
-            block = future_calendar(anchor, start + size, self.config.freq, self.kinds)[0]
-            self._cal_start, self._cal = start, block[start:]
+            anchor = pd.Timestamp(self.last_ds) + start * pd.tseries.frequencies.to_offset(
+                self.config.freq)
+            block = future_calendar(np.array([anchor.to_datetime64()], dtype="datetime64[ns]"),
+                                    max(CALENDAR_BLOCK, n), self.config.freq, self.kinds)
+            self._cal_start, self._cal = start, block[0]
         a = k - 1 - self._cal_start
         return self._cal[a : a + n]
 
