@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tsrnn.cpu import kernels as K
 from tsrnn.cpu.rnn import NumbaRNN
 from tsrnn.errors import ConfigError, ModelFileError
 
@@ -91,7 +92,8 @@ class NumbaSeq2Seq:
         if self.norm is not None:
             enc = self._norm(enc)
         lstm = isinstance(state, tuple)
-        state = tuple(self._bridge(s) for s in state) if lstm else self._bridge(state)
+        h = self._bridge(state[0] if lstm else state)
+        c = self._bridge(state[1]) if lstm else np.zeros_like(h)
         if self.kind == "bahdanau":
             keys = enc @ self.w_k.T + self.b_k
         elif self.kind == "luong":
@@ -107,15 +109,15 @@ class NumbaSeq2Seq:
             future = np.concatenate([future, np.repeat(future[:, -1:], pad, axis=1)], 1)
         future = future.reshape(B, D, -1)
         outs = []
-        for h in range(D):
-            parts = [prev, future[:, h]] + ([e] if e is not None else [])
-            top = (state[0] if lstm else state)[-1]
+        buf = (np.empty_like(h), np.empty_like(c), np.empty((B, 1, self.hidden), self.dtype))
+        for step in range(D):
+            parts = [prev, future[:, step]] + ([e] if e is not None else [])
             if self.kind == "bahdanau":
-                ctx = self._attend(np.tanh(keys + (top @ self.w_q.T)[:, None, :]) @ self.v, enc)
-                dec, state = self.decoder.forward(np.concatenate([*parts, ctx], -1)[:, None], state)
+                ctx = self._attend(np.tanh(keys + (h[-1] @ self.w_q.T)[:, None, :]) @ self.v, enc)
+                dec, h, c, buf = self._decode(np.concatenate([*parts, ctx], -1), h, c, buf)
                 y = np.concatenate([dec[:, 0], ctx], -1) @ self.out_w.T + self.out_b
             else:
-                dec, state = self.decoder.forward(np.concatenate(parts, -1)[:, None], state)
+                dec, h, c, buf = self._decode(np.concatenate(parts, -1), h, c, buf)
                 ctx = self._attend(np.einsum("btk,bk->bt", keys, dec[:, 0]), enc)
                 z = np.tanh(np.concatenate([dec[:, 0], ctx], -1) @ self.combine_w.T
                             + self.combine_b)
@@ -124,6 +126,20 @@ class NumbaSeq2Seq:
             outs.append(y)
             prev = y[:, :, self.point]
         return np.concatenate(outs, 1)[:, : self.horizon]
+
+    def _decode(self, inp: np.ndarray, h: np.ndarray, c: np.ndarray, buf):
+        """One decoder step: inp (B, I) from state h, c (layers, B, hidden) → (out (B, 1, hidden),
+        new h, new c, the buffers for the next step). Calls the compiled stack directly: the
+        states swap with preallocated buffers instead of being copied."""
+        d = self.decoder
+        x = np.ascontiguousarray(inp[:, None, :], dtype=self.dtype)
+        hn, cn, out = buf
+        args = (d.W, d.lay, d.cell_code, self.hidden, self.layers, 1)
+        if len(x) <= K.BLOCK:
+            K._run_block(x, 0, len(x), *args, K.GATES[d.cell_code], h, c, out, hn, cn)
+        else:
+            K.run_stack(x, *args, h, c, out, hn, cn)
+        return out.copy(), hn, cn, (h, c, out)
 
     @staticmethod
     def _attend(scores: np.ndarray, enc: np.ndarray) -> np.ndarray:
