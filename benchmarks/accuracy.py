@@ -150,7 +150,7 @@ def run_shipped(entry: dict, kind: str, name: str, epochs: int, seed: int) -> di
     from tsrnn.backtest import backtest
     from tsrnn.data.freq import season_length
     from tsrnn.data.io import read_series
-    from tsrnn.forecaster import Forecaster
+    from tsrnn import Forecaster
 
     df = read_series(entry["path"])
     m = season_length(df.attrs["freq"])
@@ -227,7 +227,7 @@ def m1_row(name, fc, truth, ytr, fit_s, extra=""):
 
 
 def run_neural(ds: str, name: str, epochs: int, seed: int, seeds: list[int], nyc_extra: dict) -> dict:
-    from tsrnn.forecaster import Forecaster
+    from tsrnn import Forecaster
 
     if ds == "nyc":
         train, hist, truth = nyc_data()

@@ -95,7 +95,7 @@ def _tsrnn_stat(name, train, budget, threads):
 
 
 def _tsrnn_neural(name, train, budget, threads):
-    from tsrnn.forecaster import Forecaster
+    from tsrnn import Forecaster
 
     est = Forecaster(model=name, horizon=HORIZON, time_budget=budget, threads=threads)
     t0 = time.perf_counter()

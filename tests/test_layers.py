@@ -12,11 +12,12 @@ lazy import still ties the modules together):
                                                     forecaster's file (read by forecast and cpu)
     4  nn, cpu, baselines                           torch networks, the numba runtime, statistics
     5  forecast, anomaly, text, plotting            estimators
-    6  forecaster                                   the public API, in this order:
-    7  registry                                     names → estimators
-    8  backtest
-    9  tsrnn (its __init__)
-    10 tsrnn_cli (cli/)                             the command line
+    6  registry                                     the public API, in this order: names → models
+    7  crossval                                     splits and scores of a cross-validation
+    8  core                                         Forecast: frames for any list of forecasters
+    9  backtest                                     backtest() over models or names
+    10 tsrnn (its __init__)
+    11 tsrnn_cli (cli/)                             the command line
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ LAYERS = [
     {"frames", "metrics", "forecastfile"},
     {"nn", "cpu", "baselines"},
     {"forecast", "anomaly", "text", "plotting"},
-    {"forecaster"},
     {"registry"},
+    {"crossval"},
+    {"core"},
     {"backtest"},
     {""},
 ]
