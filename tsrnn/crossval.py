@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -30,10 +30,13 @@ METRIC_COLUMNS = ("mae", "rmse", "smape", "mase")
 class BacktestResult:
     """metrics: one row per series × window × model (unique_id, window, cutoff, model, mae, rmse,
     smape, mase, coverage_L, pinball_L, seconds). forecasts: the forecast frames of every window
-    with the true `y`, `window` and `cutoff` added."""
+    with the true `y`, `window` and `cutoff` added. models: label → the model of the last fit
+    run in this process (a global model, or the list of per-series fits of a local one; empty
+    when the fits ran in worker processes)."""
 
     metrics: pd.DataFrame
     forecasts: pd.DataFrame
+    models: dict = field(default_factory=dict)
 
     def summary(self) -> pd.DataFrame:
         """Mean of each metric per model (sorted by MASE) and seconds per series."""
@@ -163,4 +166,5 @@ def cross_validate(
             pred["window"] = k
             pred["cutoff"] = pred["unique_id"].map(cutoff_ds)
             frames.append(pred)
-    return BacktestResult(pd.DataFrame(metric_rows), pd.concat(frames, ignore_index=True))
+    fits = {labels[i]: core.models_[0] for i, core in fitted.items()}
+    return BacktestResult(pd.DataFrame(metric_rows), pd.concat(frames, ignore_index=True), fits)
