@@ -67,10 +67,10 @@ def forecast_command(
     """Forecast every series of FILE HORIZON steps ahead."""
     from tsrnn_cli.render import err, table
 
+    from tsrnn.core import Forecast
     from tsrnn.errors import ConfigError
     from tsrnn.frames import parse_levels
     from tsrnn.output import Outputs, frame_format, frame_writer
-    from tsrnn.core import Forecast
     from tsrnn.registry import check_models, is_neural, make_models
 
     # every option is checked before the data is read or anything is fitted

@@ -11,8 +11,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from tsrnn.errors import ConfigError, DataError, ModelFileError, NotFittedError, TrainingError  # noqa: E402
 from tsrnn import Forecaster  # noqa: E402
+from tsrnn.errors import ConfigError, DataError, ModelFileError, NotFittedError, TrainingError  # noqa: E402
 
 torch.set_num_threads(1)
 TINY = dict(hidden=8, layers=1, epochs=2, batch_size=64, quiet=True)
