@@ -222,9 +222,11 @@ def run_neural(ds: str, name: str, epochs: int, seed: int, seeds: list[int], nyc
         res = nyc_backtest(est, refit=False)
         fit = res.models[est.label()]
         h = fit.train_history_
-        extra = (f"input_len {fit.config_['input_len']}, {len(h.train_loss)} epochs (best {h.best_epoch + 1}), "
+        extra = (f"input_len {fit.config_['input_len']}, {len(h.train_loss)} epochs "
+                 f"(best {h.best_epoch + 1}), "
                  f"seed {seed}")
-        label = f"{est.label()} (no refit" + (f", window_norm {nyc_extra['window_norm']})" if nyc_extra else ")")
+        norm = f", window_norm {nyc_extra['window_norm']})" if nyc_extra else ")"
+        label = f"{est.label()} (no refit{norm}"
         return nyc_row(label, res, False, extra)
     rows = []
     t0 = time.perf_counter()
@@ -235,7 +237,8 @@ def run_neural(ds: str, name: str, epochs: int, seed: int, seeds: list[int], nyc
         rows.append(m1_row(f"{est.label()} seed {sd}", res))
     ma = [r["mean MASE"] for r in rows]
     input_len = res.models[est.label()].config_["input_len"]
-    row = {"model": est.label(), "mean MASE": float(np.mean(ma)), "sMAPE %": float(np.mean([r["sMAPE %"] for r in rows])),
+    row = {"model": est.label(), "mean MASE": float(np.mean(ma)),
+           "sMAPE %": float(np.mean([r["sMAPE %"] for r in rows])),
            "fit s": round((time.perf_counter() - t0) / len(seeds), 1),
            "notes": (f"seeds {','.join(map(str, seeds))}: MASE " + " / ".join(f"{m:.3f}" for m in ma)
                      + f"; input_len {input_len}, {epochs} epochs")}
@@ -298,7 +301,8 @@ class _PeerETS:
         from tsrnn.base import PanelForecast
 
         p = self.panel_ if panel is None else panel
-        df = pd.DataFrame({"unique_id": np.repeat(p.ids, p.lengths), "ds": p.ds, "y": p.values[:, 0]})
+        ids = np.repeat(p.ids, p.lengths)
+        df = pd.DataFrame({"unique_id": ids, "ds": p.ds, "y": p.values[:, 0]})
         df.attrs["freq"] = p.freq
         out = sf_autoets(df, self.horizon, self.season)
         mean = out["yhat"].to_numpy().reshape(len(p.ids), self.horizon)

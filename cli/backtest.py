@@ -79,7 +79,8 @@ def backtest_command(
     df = read_frame(file, read)
     h = horizon or default_horizon(df.attrs["freq"])
     if not quiet:
-        err.print(f"backtesting {', '.join(e.label() for e in ests)} on {df['unique_id'].nunique()} series, "
+        err.print(f"backtesting {', '.join(e.label() for e in ests)} on "
+                  f"{df['unique_id'].nunique()} series, "
                   f"{windows} window(s), horizon {h}")
     res = backtest(df, ests, horizon=h, windows=windows, step=step, refit=refit, level=level,
                    season_length=season_length, n_jobs=jobs)

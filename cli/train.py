@@ -59,7 +59,8 @@ def train_command(
     outs.add(output, "-o")
     df = read_frame(file, read)
     if not quiet:
-        typer.echo(f"training {core.labels()[0]} on {df['unique_id'].nunique()} series ({len(df)} rows, "
+        typer.echo(f"training {core.labels()[0]} on {df['unique_id'].nunique()} series "
+                   f"({len(df)} rows, "
                    f"freq {df.attrs.get('freq')}), horizon {horizon}", err=True)
     try:
         est = core.fit(df).models_[0]

@@ -39,7 +39,8 @@ def by_hand(model, y: np.ndarray, h: int, levels=()):
 
 def test_several_models_in_one_call_equal_each_model_by_hand():
     df = frame()
-    fc = Forecast([SeasonalNaive(), Drift(), Theta(alias="th")], horizon=6).fit(df).predict(level=[80])
+    core = Forecast([SeasonalNaive(), Drift(), Theta(alias="th")], horizon=6)
+    fc = core.fit(df).predict(level=[80])
     assert fc.groupby("model", sort=False).size().to_dict() == {"SeasonalNaive": 12, "Drift": 12,
                                                                 "th": 12}
     for uid in "ab":

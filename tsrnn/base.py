@@ -30,9 +30,9 @@ arrays. There are two kinds:
   `input_columns` names the value columns the model reads from the frame's `targets` and the
   `available` columns (DataError naming a missing one). `panel` is a tsrnn.data.panel.Panel:
   those value columns stacked (N, V) with series offsets (S + 1,), the timestamps ds (N,)
-  datetime64[ns], the series ids and the frequency (for calendar inputs). `predict_panel(None)` continues the fitted series; a panel
-  gives new history (no refit). `source` names the data in error messages. The horizon is the
-  model's `horizon` parameter (the core sets it).
+  datetime64[ns], the series ids and the frequency (for calendar inputs). `predict_panel(None)`
+  continues the fitted series; a panel gives new history (no refit). `source` names the data in
+  error messages. The horizon is the model's `horizon` parameter (the core sets it).
 """
 
 from __future__ import annotations
@@ -81,7 +81,8 @@ class BaseEstimator:
 @dataclass
 class PanelForecast:
     """What a global model predicts for S series: ids (S,), last_ds (S,) datetime64[ns] (the last
-    observed timestamp of each series), mean (S, H) and intervals {level: (lo (S, H), hi (S, H))}."""
+    observed timestamp of each series), mean (S, H) and intervals
+    {level: (lo (S, H), hi (S, H))}."""
 
     ids: list[str]
     last_ds: np.ndarray

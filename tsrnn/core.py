@@ -24,7 +24,8 @@ from tsrnn.parallel import map_series
 
 
 def _fit_local(job: tuple) -> object:
-    """(unfitted local model, y (T,)) → the model fitted on y (module level for worker processes)."""
+    """(unfitted local model, y (T,)) → the model fitted on y (module level: worker processes
+    run it)."""
     model, y = job
     return model.fit(y)
 

@@ -40,7 +40,11 @@ class BacktestResult:
 
     def summary(self) -> pd.DataFrame:
         """Mean of each metric per model (sorted by MASE) and seconds per series."""
-        cols = [c for c in self.metrics.columns if c in METRIC_COLUMNS or c.startswith(("coverage_", "pinball_"))]
+        cols = [
+            c
+            for c in self.metrics.columns
+            if c in METRIC_COLUMNS or c.startswith(("coverage_", "pinball_"))
+        ]
         g = self.metrics.groupby("model", sort=False)
         out = g[cols].mean()
         n_series = self.metrics["unique_id"].nunique()
@@ -96,7 +100,12 @@ def cross_validate(
         origin_rows = []
         for c in cut_ts:
             first_after = (df["ds"] >= c).to_numpy()
-            rel = pd.Series(np.where(first_after, pos, np.iinfo(np.int64).max)).groupby(df["unique_id"].to_numpy(), sort=False).transform("min").to_numpy()
+            rel = (
+                pd.Series(np.where(first_after, pos, np.iinfo(np.int64).max))
+                .groupby(df["unique_id"].to_numpy(), sort=False)
+                .transform("min")
+                .to_numpy()
+            )
             origin_rows.append(rel)
         n_windows = len(cut_ts)
     else:
@@ -107,7 +116,8 @@ def cross_validate(
         if shortest < need:
             uid = df["unique_id"].iat[int(np.argmin(length))]
             raise DataError(
-                f"{df.attrs.get('source', 'data')}: series '{uid}' has {shortest} observations; a backtest with "
+                f"{df.attrs.get('source', 'data')}: series '{uid}' has {shortest} observations; "
+                f"a backtest with "
                 f"horizon {horizon}, {windows} window(s) and step {step} needs at least {need}"
             )
 
@@ -126,8 +136,9 @@ def cross_validate(
     n_jobs = core.n_jobs
     if refit is True and n_workers(n_jobs) > 1 and n_windows * len(ests) > 1:
         # independent fits: (window, model) jobs over processes, each fit on one core
-        jobs = [(est.clone().set_params(n_jobs=1), train, levels) for train, _ in splits
-                for est in ests]
+        jobs = [
+            (est.clone().set_params(n_jobs=1), train, levels) for train, _ in splits for est in ests
+        ]
         fanned = iter(map_series(_fit_predict, jobs, n_jobs=n_jobs))
     fitted: dict[int, object] = {}
     for k, (train, test) in enumerate(splits):
@@ -139,7 +150,11 @@ def cross_validate(
                 pred, seconds = next(fanned)
             else:
                 t0 = time.perf_counter()
-                do_fit = refit is True or i not in fitted or (not isinstance(refit, bool) and k % int(refit) == 0)
+                do_fit = (
+                    refit is True
+                    or i not in fitted
+                    or (not isinstance(refit, bool) and k % int(refit) == 0)
+                )
                 if do_fit:
                     fitted[i] = est.clone().fit(train)
                     pred = fitted[i].predict(level=levels or None)
@@ -151,14 +166,25 @@ def cross_validate(
             for uid, g in pred.groupby("unique_id", sort=False):
                 y = truth[uid]
                 yhat = g["yhat"].to_numpy()[: len(y)]
-                row = {"unique_id": uid, "window": k, "cutoff": cutoff_ds[uid], "model": labels[i],
-                       "mae": M.mae(y, yhat), "rmse": M.rmse(y, yhat), "smape": M.smape(y, yhat),
-                       "mase": M.mase(y, yhat, hist[uid], m), "seconds": seconds / max(n_here, 1)}
+                row = {
+                    "unique_id": uid,
+                    "window": k,
+                    "cutoff": cutoff_ds[uid],
+                    "model": labels[i],
+                    "mae": M.mae(y, yhat),
+                    "rmse": M.rmse(y, yhat),
+                    "smape": M.smape(y, yhat),
+                    "mase": M.mase(y, yhat, hist[uid], m),
+                    "seconds": seconds / max(n_here, 1),
+                }
                 for lv in levels:
                     if f"yhat_lo_{lv}" not in g:  # a model without intervals
                         row[f"coverage_{lv}"] = row[f"pinball_{lv}"] = float("nan")
                         continue
-                    lo, hi = g[f"yhat_lo_{lv}"].to_numpy()[: len(y)], g[f"yhat_hi_{lv}"].to_numpy()[: len(y)]
+                    lo, hi = (
+                        g[f"yhat_lo_{lv}"].to_numpy()[: len(y)],
+                        g[f"yhat_hi_{lv}"].to_numpy()[: len(y)],
+                    )
                     row[f"coverage_{lv}"] = M.coverage(y, lo, hi)
                     row[f"pinball_{lv}"] = M.interval_pinball(y, lo, hi, lv)
                 metric_rows.append(row)

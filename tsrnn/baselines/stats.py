@@ -337,7 +337,8 @@ class AutoARIMA(_UnitScaled):
     def _predict(self, h: int, levels: list[int] = ()) -> Prediction:
         if self.res_ is None:
             return self.fallback_.predict(h, levels)
-        exog = _fourier(self.n_ + np.arange(h), self._m(), self.fourier_k_) if self.fourier_k_ else None
+        exog = (_fourier(self.n_ + np.arange(h), self._m(), self.fourier_k_)
+                if self.fourier_k_ else None)
         with _silenced():
             fc = self.res_.get_forecast(h, exog=exog)
             mean = np.asarray(fc.predicted_mean, dtype=np.float64)

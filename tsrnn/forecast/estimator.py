@@ -141,11 +141,13 @@ class Forecaster(BaseEstimator):
             raise ConfigError(f"calendar feature '{bad[0]}' is unknown; use some of {', '.join(CALENDAR_KINDS)}")
         return kinds
 
-    def input_columns(self, targets: list[str], available: list[str], source: str = "data") -> list[str]:
+    def input_columns(self, targets: list[str], available: list[str],
+                      source: str = "data") -> list[str]:
         """The value columns this model reads, in order: the targets (the first is forecast), then
         `exog`; once fitted, the columns it was fitted on. DataError naming a missing column."""
         if getattr(self, "fitted_", False):
-            cols, used = [*self.features_["targets"], *self.features_["exog"]], " (used by the model)"
+            cols = [*self.features_["targets"], *self.features_["exog"]]
+            used = " (used by the model)"
         else:
             exog = [self.exog] if isinstance(self.exog, str) else list(self.exog or [])
             cols, used = [*targets, *[c for c in exog if c not in targets]], ""
