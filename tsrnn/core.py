@@ -105,38 +105,49 @@ class Forecast(BaseEstimator):
             panel.freq = self.freq
         return panel
 
-    def _columns(self, model, df: pd.DataFrame) -> list[str]:
+    @staticmethod
+    def _target(df: pd.DataFrame) -> list[str]:
+        """The column local models forecast: the frame's first target."""
+        return list(df.attrs.get("targets") or ["y"])[:1]
+
+    @staticmethod
+    def _columns(model, df: pd.DataFrame) -> list[str]:
+        """The value columns global model `model` reads from `df`."""
         targets = list(df.attrs.get("targets") or ["y"])
-        if not is_global(model):
-            return targets[:1]
         return model.input_columns(targets, [str(c) for c in df.columns],
                                    df.attrs.get("source", "data"))
 
-    def _local_jobs(self, model, panel: Panel, m: int, source: str) -> list[tuple]:
-        check_series_lengths(source, panel.ids, panel.lengths, model.min_obs, model.label())
-        base = model.clone()
-        if "season_length" in base.get_params() and base.season_length is None:
-            base.set_params(season_length=m)
-        return [(base.clone(), panel.series(s)[:, 0]) for s in range(panel.n_series)]
+    def _fit_local(self, panel: Panel, m: int, source: str) -> dict[int, list]:
+        """Model number → its per-series fits, for every local model: all their (model, series)
+        fits in one fan-out, every length checked before the first fit."""
+        jobs, owner = [], []
+        for i, model in enumerate(self.models):
+            if is_global(model):
+                continue
+            check_series_lengths(source, panel.ids, panel.lengths, model.min_obs, model.label())
+            base = model.clone()
+            if "season_length" in base.get_params() and base.season_length is None:
+                base.set_params(season_length=m)
+            jobs += [(base.clone(), panel.series(s)[:, 0]) for s in range(panel.n_series)]
+            owner += [i] * panel.n_series
+        done = map_series(_fit_local, jobs, n_jobs=self.n_jobs, scheduler=self.scheduler)
+        fits: dict[int, list] = {}
+        for i, fitted in zip(owner, done):
+            fits.setdefault(i, []).append(fitted)
+        return fits
+
+    def _global_frame(self, model, p) -> pd.DataFrame:
+        return forecast_frame(p.ids, p.last_ds, self.freq_, model.label(), p.mean, p.intervals)
 
     def fit(self, df: pd.DataFrame) -> Forecast:
         """Fit every model on the long frame `df` (see tsrnn.read_series)."""
         self.check_params()
         H = self._horizon()
         source = df.attrs.get("source", "data")
-        y_panel = self._panel(df, self._columns(self.models[0], df)[:1])
+        y_panel = self._panel(df, self._target(df))
         m = self.season_length or default_season_length(y_panel.freq)
-        fitted: list = [None] * len(self.models)
-        jobs, owner = [], []
-        for i, model in enumerate(self.models):
-            if is_global(model):
-                continue
-            part = self._local_jobs(model, y_panel, m, source)
-            jobs += part
-            owner += [i] * len(part)
-        done = map_series(_fit_local, jobs, n_jobs=self.n_jobs, scheduler=self.scheduler)
-        for i, mod in zip(owner, done):
-            fitted[i] = [*(fitted[i] or []), mod]
+        local = self._fit_local(y_panel, m, source)
+        fitted: list = [local.get(i) for i in range(len(self.models))]
         for i, model in enumerate(self.models):
             if is_global(model):
                 est = model.clone().set_params(horizon=H)
@@ -159,9 +170,7 @@ class Forecast(BaseEstimator):
         frames = []
         for model, fit in zip(self.models, self.models_):
             if is_global(model):
-                p = fit.predict_panel(None, levels=levels)
-                frames.append(forecast_frame(p.ids, p.last_ds, self.freq_, model.label(),
-                                             p.mean, p.intervals))
+                frames.append(self._global_frame(model, fit.predict_panel(None, levels=levels)))
             else:
                 frames.append(self._local_frame(model.label(), fit, self.ids_, self.last_ds_,
                                                 levels))
@@ -176,24 +185,14 @@ class Forecast(BaseEstimator):
 
     def _predict_new(self, df: pd.DataFrame, levels: list[int]) -> pd.DataFrame:
         source = df.attrs.get("source", "data")
-        y_panel = self._panel(df)
-        local = [(i, m) for i, m in enumerate(self.models) if not is_global(m)]
-        jobs, owner = [], []
-        for i, model in local:
-            part = self._local_jobs(model, y_panel, self.season_length_, source)
-            jobs += part
-            owner += [i] * len(part)
-        done = map_series(_fit_local, jobs, n_jobs=self.n_jobs, scheduler=self.scheduler)
-        refits: dict[int, list] = {}
-        for i, mod in zip(owner, done):
-            refits.setdefault(i, []).append(mod)
+        y_panel = self._panel(df, self._target(df))
+        refits = self._fit_local(y_panel, self.season_length_, source)
         frames = []
         for i, (model, fit) in enumerate(zip(self.models, self.models_)):
             if is_global(model):
-                p = fit.predict_panel(self._panel(df, self._columns(fit, df)), source,
-                                      levels=levels)
-                frames.append(forecast_frame(p.ids, p.last_ds, self.freq_, model.label(),
-                                             p.mean, p.intervals))
+                panel = self._panel(df, self._columns(fit, df))
+                frames.append(self._global_frame(model, fit.predict_panel(panel, source,
+                                                                          levels=levels)))
             else:
                 frames.append(self._local_frame(model.label(), refits[i], y_panel.ids,
                                                 y_panel.last_ds(), levels))
