@@ -148,3 +148,14 @@ def test_help_and_import_stay_torch_free():
             "assert 'torch' not in sys.modules, 'torch imported'; "
             "assert 'numba' not in sys.modules, 'numba imported'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_every_public_name_has_one_import_path():
+    """Each name of tsrnn's lazy table resolves, and is taken from the module that defines it
+    (no re-export shims in between)."""
+    import tsrnn
+
+    for name, module in tsrnn._LAZY.items():
+        obj = getattr(tsrnn, name)
+        assert obj.__module__ == module, (name, obj.__module__, module)
+    assert not (ROOT / "tsrnn" / "forecaster.py").exists()

@@ -19,7 +19,7 @@ from tsrnn.errors import (
 
 _LAZY = {
     "read_series": "tsrnn.data.io",
-    "read_tsf": "tsrnn.data.io",
+    "read_tsf": "tsrnn.data.tsf",
     "Panel": "tsrnn.data.panel",
     "SeriesScaler": "tsrnn.data.scaling",
     # the forecasting core and every forecaster (the contract: tsrnn/base.py)
