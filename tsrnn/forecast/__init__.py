@@ -1,3 +1,2 @@
-"""The neural Forecaster (estimator.py, its parameter checks in checks.py), its model file
-(tsrnn/forecastfile.py, torch-free),
+"""The neural Forecaster (estimator in estimator.py), its model file (modelfile.py, torch-free),
 prediction inputs (inputs.py, numpy) and training data path (training.py, torch)."""
