@@ -41,6 +41,7 @@ def backtest_command(
     horizon: Horizon = None,
     step: Annotated[int | None, typer.Option("--step", min=1, help="Steps between origins (default: horizon).")] = None,
     refit: Annotated[bool, typer.Option("--refit/--no-refit", help="Refit at every origin, or fit once and forecast later origins from their history.")] = True,
+    read: dict | None = None,
     level: Level = None,
     season_length: SeasonLength = None,
     epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Training epochs (neural models).")] = None,
@@ -52,7 +53,6 @@ def backtest_command(
     quiet: Quiet = False,
     threads: TrainThreads = None,
     time_budget: TimeBudget = None,
-    read: dict | None = None,
 ) -> None:
     """Backtest models on FILE and print mean metrics per model, best MASE first."""
     from tsrnn_cli.forecast import default_horizon

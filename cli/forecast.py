@@ -49,6 +49,7 @@ def forecast_command(
     model: Annotated[str, typer.Option("--model", "-m", help="Model name(s), comma-separated: naive, snaive, drift, mean, ets, arima, theta, rnn, lstm, gru, seq2seq.")] = "ets",
     model_file: Annotated[Path | None, typer.Option("--model-file", help="Forecast with a saved model (from `tsrnn train`) instead of fitting one.")] = None,
     backend: Annotated[str, typer.Option("--backend", help="Back end for --model-file: torch or numba.")] = "torch",
+    read: dict | None = None,
     level: Level = None,
     season_length: SeasonLength = None,
     epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Training epochs (neural models).")] = None,
@@ -62,7 +63,6 @@ def forecast_command(
     quiet: Quiet = False,
     threads: TrainThreads = None,
     time_budget: TimeBudget = None,
-    read: dict | None = None,
 ) -> None:
     """Forecast every series of FILE HORIZON steps ahead."""
     from tsrnn_cli.render import err, table

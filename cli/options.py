@@ -79,32 +79,34 @@ def read_frame(file: Path, kwargs: dict):
 
 def read_options(fn):
     """Declare the read options (READ_OPTIONS: --id-col … --dayfirst/--monthfirst) on command
-    `fn` once: the command's signature gains them after its FILE argument, and `fn` receives
-    them as one keyword argument `read`, the read_series keyword arguments (read_kwargs).
+    `fn` once: the command takes one parameter `read` where the options are to appear (in its
+    signature and in --help) and receives them there as one dict, the read_series keyword
+    arguments (read_kwargs).
 
-    A command adopts the group by taking `read: dict` instead of the eleven options and placing
-    `@read_options` under `@handle_errors`::
+    A command adopts the group by taking `read: dict | None = None` instead of the eleven options
+    and placing `@read_options` under `@handle_errors`::
 
         @app.command("detect")
         @handle_errors
         @read_options
-        def detect_command(file: FileArg, ..., read: dict) -> None:
+        def detect_command(file: FileArg, ..., read: dict | None = None, ...) -> None:
             df = read_frame(file, read)
     """
     sig = inspect.signature(fn, eval_str=True)
+    names = list(sig.parameters)
+    at = names.index("read")  # the group takes the place of `read` (and its place in --help)
     own = [p for p in sig.parameters.values() if p.name != "read"]
-    after = next((i + 1 for i, p in enumerate(own) if p.name == "file"), len(own))
     kw = inspect.Parameter.KEYWORD_ONLY  # typer passes every option by name
     extra = [inspect.Parameter(name, kw, default=default, annotation=decl)
              for name, (decl, default) in READ_OPTIONS.items()]
-    rest = [p.replace(kind=kw) for p in own[after:]]
+    first, rest = own[:at], [p.replace(kind=kw) for p in own[at:]]
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         values = {name: kwargs.pop(name, default) for name, (_, default) in READ_OPTIONS.items()}
         return fn(*args, read=read_kwargs(**values), **kwargs)
 
-    wrapper.__signature__ = sig.replace(parameters=[*own[:after], *extra, *rest])
+    wrapper.__signature__ = sig.replace(parameters=[*first, *extra, *rest])
     wrapper.__annotations__ = {p.name: p.annotation for p in wrapper.__signature__.parameters
                                .values()} | {"return": sig.return_annotation}
     return wrapper

@@ -36,11 +36,11 @@ def train_command(
     window_norm: Annotated[str, typer.Option("--window-norm", help="Take each window relative to its 'mean', 'last' or last-'season' value, or 'none' (default auto: the last season's level where the window holds 4 seasons, else the mean).")] = "auto",
     seed: Annotated[int, typer.Option("--seed", help="Random seed: same data + seed + device gives the same model.")] = 0,
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
+    read: dict | None = None,
     force: Force = False,
     quiet: Quiet = False,
     threads: TrainThreads = None,
     time_budget: TimeBudget = None,
-    read: dict | None = None,
 ) -> None:
     """Train a recurrent forecaster on every series of FILE and save it to -o."""
     from tsrnn import Forecast, Forecaster
