@@ -147,10 +147,8 @@ def render_shipped(rows: list[dict], markdown_table) -> str:
 
 
 def run_shipped(entry: dict, kind: str, name: str, epochs: int, seed: int) -> dict:
-    from tsrnn.backtest import backtest
+    from tsrnn import Forecaster, backtest, read_series
     from tsrnn.data.freq import season_length
-    from tsrnn.data.io import read_series
-    from tsrnn.forecaster import Forecaster
 
     df = read_series(entry["path"])
     m = season_length(df.attrs["freq"])
@@ -171,90 +169,80 @@ def run_shipped(entry: dict, kind: str, name: str, epochs: int, seed: int) -> di
     return row
 
 
-def nyc_data():
-    from tsrnn.data.io import read_series
-
-    df = read_series(NYC)
-    cutoff = pd.Timestamp("2014-12-01")
-    origins = pd.date_range(cutoff, periods=14, freq="D")
-    train = df[df.ds < cutoff].copy()
-    train.attrs.update(df.attrs)
-    hist = []
-    for o in origins:
-        h = df[df.ds < o].copy()
-        h.attrs.update(df.attrs)
-        hist.append(h)
-    truth = [df[(df.ds >= o) & (df.ds < o + pd.Timedelta(minutes=30 * 48))]["y"].to_numpy() for o in origins]
-    return train, hist, truth
+NYC_CUTOFFS = pd.date_range("2014-12-01", periods=14, freq="D")  # 14 daily origins
 
 
-def nyc_row(name, preds, hist, truth, fit_s, pred_s, extra=""):
-    from tsrnn.metrics import mase, smape
+def nyc_backtest(model, refit: bool):
+    """The NYC protocol through tsrnn.backtest: fitted on the data before the first cutoff, then
+    (refit=False) forecast from the true history up to each later cutoff, horizon 48, MASE scale
+    the daily season (48)."""
+    from tsrnn import backtest, read_series
 
-    ma = [mase(t, p, h["y"].to_numpy(), 48) for t, p, h in zip(truth, preds, hist, strict=True)]
-    sm = [smape(t, p) for t, p in zip(truth, preds, strict=True)]
-    row = {"model": name, "mean MASE": float(np.mean(ma)), "sMAPE %": float(np.mean(sm)),
+    return backtest(read_series(NYC), [model], horizon=48, cutoffs=NYC_CUTOFFS, refit=refit,
+                    season_length=48)
+
+
+def nyc_row(name, res, refit: bool, extra=""):
+    """A NYC row from a backtest: mean MASE/sMAPE over the origins; 'fit s' is the first origin's
+    fit + forecast without refits, 'predict s' the rest (all of it with refits)."""
+    m = res.metrics
+    secs = m.groupby("window")["seconds"].sum()
+    fit_s = 0.0 if refit else float(secs.iloc[0])
+    pred_s = float(secs.sum()) - fit_s
+    row = {"model": name, "mean MASE": float(m["mase"].mean()), "sMAPE %": float(m["smape"].mean()),
            "fit s": round(fit_s, 1), "predict s": round(pred_s, 1), "notes": extra}
-    print(f"  nyc {name:24s} MASE {row['mean MASE']:.3f}  sMAPE {row['sMAPE %']:.2f}  fit {fit_s:.0f}s", flush=True)
+    print(f"  nyc {name:24s} MASE {row['mean MASE']:.3f}  sMAPE {row['sMAPE %']:.2f}  "
+          f"fit {fit_s:.0f}s", flush=True)
     return row
 
 
-def m1_data():
-    from tsrnn.data.io import read_series
+def m1_backtest(model):
+    """M1: one origin 6 years before each series' end (tsrnn.backtest, windows=1), MASE season 1."""
+    from tsrnn import backtest, read_series
 
-    df = read_series(M1)
-    pos = df.groupby("unique_id", sort=False).cumcount()
-    size = df.groupby("unique_id", sort=False)["y"].transform("size")
-    train = df[pos < size - 6].copy()
-    train.attrs.update(df.attrs)
-    test = df[pos >= size - 6]
-    truth = {u: g["y"].to_numpy() for u, g in test.groupby("unique_id", sort=False)}
-    ytr = {u: g["y"].to_numpy() for u, g in train.groupby("unique_id", sort=False)}
-    return train, truth, ytr
+    return backtest(read_series(M1), [model], horizon=6, windows=1, season_length=1)
 
 
-def m1_row(name, fc, truth, ytr, fit_s, extra=""):
-    from tsrnn.metrics import mase, smape
-
-    ma, sm = [], []
-    for u, g in fc.groupby("unique_id", sort=False):
-        ma.append(mase(truth[u], g["yhat"].to_numpy(), ytr[u], 1))
-        sm.append(smape(truth[u], g["yhat"].to_numpy()))
-    row = {"model": name, "mean MASE": float(np.nanmean(ma)), "sMAPE %": float(np.mean(sm)),
-           "fit s": round(fit_s, 1), "notes": extra}
-    print(f"  m1  {name:24s} MASE {row['mean MASE']:.3f}  sMAPE {row['sMAPE %']:.2f}  fit {fit_s:.0f}s", flush=True)
+def m1_row(name, res, extra=""):
+    m = res.metrics
+    row = {"model": name, "mean MASE": float(np.nanmean(m["mase"])),
+           "sMAPE %": float(m["smape"].mean()), "fit s": round(float(m["seconds"].sum()), 1),
+           "notes": extra}
+    print(f"  m1  {name:24s} MASE {row['mean MASE']:.3f}  sMAPE {row['sMAPE %']:.2f}  "
+          f"fit {row['fit s']:.0f}s", flush=True)
     return row
 
 
 def run_neural(ds: str, name: str, epochs: int, seed: int, seeds: list[int], nyc_extra: dict) -> dict:
-    from tsrnn.forecaster import Forecaster
+    from tsrnn import Forecaster
 
     if ds == "nyc":
-        train, hist, truth = nyc_data()
         est = Forecaster(horizon=48, epochs=epochs, seed=seed, quiet=True, **{**NYC_NEURAL, **nyc_extra},
                          **NEURAL[name])
-        t0 = time.perf_counter()
-        est.fit(train)
-        t1 = time.perf_counter()
-        preds = [est.predict(h)["yhat"].to_numpy() for h in hist]
-        h = est.train_history_
-        extra = (f"input_len {est.config_['input_len']}, {len(h.train_loss)} epochs (best {h.best_epoch + 1}), "
+        res = nyc_backtest(est, refit=False)
+        fit = res.models[est.label()]
+        h = fit.train_history_
+        extra = (f"input_len {fit.config_['input_len']}, {len(h.train_loss)} epochs "
+                 f"(best {h.best_epoch + 1}), "
                  f"seed {seed}")
-        label = f"{est.alias} (no refit" + (f", window_norm {nyc_extra['window_norm']})" if nyc_extra else ")")
-        return nyc_row(label, preds, hist, truth, t1 - t0, time.perf_counter() - t1, extra)
-    train, truth, ytr = m1_data()
+        norm = f", window_norm {nyc_extra['window_norm']})" if nyc_extra else ")"
+        label = f"{est.label()} (no refit{norm}"
+        return nyc_row(label, res, False, extra)
     rows = []
     t0 = time.perf_counter()
     for sd in seeds:
         est = Forecaster(horizon=6, epochs=epochs, seed=sd, quiet=True, lr=M1_LR.get(name, 2e-3), **M1_NEURAL,
                          **NEURAL[name])
-        rows.append(m1_row(f"{est.alias} seed {sd}", est.fit(train).predict(), truth, ytr, 0.0))
+        res = m1_backtest(est)
+        rows.append(m1_row(f"{est.label()} seed {sd}", res))
     ma = [r["mean MASE"] for r in rows]
-    row = {"model": est.alias, "mean MASE": float(np.mean(ma)), "sMAPE %": float(np.mean([r["sMAPE %"] for r in rows])),
+    input_len = res.models[est.label()].config_["input_len"]
+    row = {"model": est.label(), "mean MASE": float(np.mean(ma)),
+           "sMAPE %": float(np.mean([r["sMAPE %"] for r in rows])),
            "fit s": round((time.perf_counter() - t0) / len(seeds), 1),
            "notes": (f"seeds {','.join(map(str, seeds))}: MASE " + " / ".join(f"{m:.3f}" for m in ma)
-                     + f"; input_len {est.config_['input_len']}, {epochs} epochs")}
-    print(f"  m1  {est.alias:24s} mean over seeds MASE {row['mean MASE']:.3f}", flush=True)
+                     + f"; input_len {input_len}, {epochs} epochs")}
+    print(f"  m1  {est.label():24s} mean over seeds MASE {row['mean MASE']:.3f}", flush=True)
     return row
 
 
@@ -273,26 +261,27 @@ def run_peer(ds: str) -> dict:
     """The optional NYC / M1 peer row (statsforecast AutoETS) on the same splits; needs the bench
     extra. Shipped datasets: run_shipped with kind "peer"."""
     if ds == "nyc":
-        train, hist, truth = nyc_data()
-        t0 = time.perf_counter()
-        preds = [sf_autoets(h, 48, 48)["yhat"].to_numpy() for h in hist]
-        return nyc_row("statsforecast AutoETS", preds, hist, truth, 0.0, time.perf_counter() - t0,
-                       "season 48, refit per origin")
+        res = nyc_backtest(_PeerETS(48, 48), refit=True)
+        return nyc_row("statsforecast AutoETS", res, True, "season 48, refit per origin")
     if ds == "m1":
-        train, truth, ytr = m1_data()
-        t0 = time.perf_counter()
-        fc = sf_autoets(train, 6, 1)
-        return m1_row("statsforecast AutoETS", fc, truth, ytr, time.perf_counter() - t0)
+        return m1_row("statsforecast AutoETS", m1_backtest(_PeerETS(6, 1)))
     raise ValueError(f"no peer row for '{ds}' (shipped datasets go through run_shipped)")
 
 
 class _PeerETS:
-    """Minimal estimator wrapper so tsrnn.backtest can run statsforecast's AutoETS."""
+    """statsforecast's AutoETS as a global model of the forecaster contract (tsrnn/base.py), so
+    that tsrnn.backtest runs it on the same splits."""
 
-    alias = "statsforecast AutoETS"
+    GLOBAL = True
 
     def __init__(self, horizon: int, season: int):
         self.horizon, self.season = horizon, season
+
+    def label(self) -> str:
+        return "statsforecast AutoETS"
+
+    def check_params(self) -> None:
+        pass
 
     def clone(self):
         return _PeerETS(self.horizon, self.season)
@@ -301,31 +290,35 @@ class _PeerETS:
         self.horizon = horizon
         return self
 
-    def fit(self, df: pd.DataFrame):
-        self.df_ = df
+    def input_columns(self, targets, available, source="data"):
+        return targets[:1]
+
+    def fit_panel(self, panel, source="data"):
+        self.panel_ = panel
         return self
 
-    def predict(self, df=None, level=None):
-        out = sf_autoets(self.df_ if df is None else df, self.horizon, self.season)
-        out["model"] = self.alias
-        return out[["unique_id", "ds", "model", "yhat"]]
+    def predict_panel(self, panel=None, source="data", levels=()):
+        from tsrnn.base import PanelForecast
+
+        p = self.panel_ if panel is None else panel
+        ids = np.repeat(p.ids, p.lengths)
+        df = pd.DataFrame({"unique_id": ids, "ds": p.ds, "y": p.values[:, 0]})
+        df.attrs["freq"] = p.freq
+        out = sf_autoets(df, self.horizon, self.season)
+        mean = out["yhat"].to_numpy().reshape(len(p.ids), self.horizon)
+        return PanelForecast(list(p.ids), p.last_ds(), mean)
 
 
 def run_stats(ds: str, alias: str) -> dict:
-    from tsrnn.baselines.core import StatsForecaster
+    from tsrnn import make_model
 
     if ds == "nyc":
         key, m = {a: (k, m) for a, k, m in NYC_STATS}[alias]
-        train, hist, truth = nyc_data()
-        est = StatsForecaster(model=key, horizon=48, season_length=m)
-        t0 = time.perf_counter()
-        preds = [est.clone().fit(h).predict()["yhat"].to_numpy() for h in hist]
-        return nyc_row(alias, preds, hist, truth, 0.0, time.perf_counter() - t0, f"season {m}, refit per origin")
+        res = nyc_backtest(make_model(key, season_length=m, alias=alias), refit=True)
+        return nyc_row(alias, res, True, f"season {m}, refit per origin")
     key = {a: k for a, k in M1_STATS}[alias]
-    train, truth, ytr = m1_data()
-    t0 = time.perf_counter()
-    fc = StatsForecaster(model=key, horizon=6, season_length=1).fit(train).predict()
-    return m1_row(alias, fc, truth, ytr, time.perf_counter() - t0)
+    season = {"season_length": 1} if key not in ("naive", "drift") else {}
+    return m1_row(alias, m1_backtest(make_model(key, alias=alias, **season)))
 
 
 def main() -> None:

@@ -21,11 +21,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._results import markdown_table, update_section  # noqa: E402
-from tsrnn.backtest import backtest  # noqa: E402
-from tsrnn.baselines.core import MODELS  # noqa: E402
+from tsrnn import backtest, read_series  # noqa: E402
 from tsrnn.data.freq import season_length  # noqa: E402
-from tsrnn.data.io import read_series  # noqa: E402
 from tsrnn.data.shipped import list_datasets  # noqa: E402
+from tsrnn.registry import LOCAL as MODELS  # noqa: E402
 
 M1 = ROOT.parent / "shared" / "data" / "series" / "m1_yearly" / "m1_yearly_dataset.tsf"
 MONASH_M1_YEARLY = {"Naive": "4.938 (SES)", "Theta": "4.191", "ETS": "3.771", "ARIMA": "4.479"}

@@ -30,7 +30,7 @@ WORKER = """
 import json, os, sys
 import torch
 from tsrnn.data.io import read_series
-from tsrnn.forecaster import Forecaster
+from tsrnn import Forecaster
 csv, batch, threads, out, device, epochs, hidden = sys.argv[1:8]
 torch.set_num_threads(int(threads))
 est = Forecaster(model="lstm", horizon=24, input_len=96, hidden=int(hidden), layers=2, epochs=int(epochs),

@@ -58,7 +58,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     from _results import markdown_table, update_section
 
-    from tsrnn.forecaster import Forecaster
+    from tsrnn import Forecaster
 
     train = panel(8, 400)
     est = Forecaster(model="lstm", horizon=H, input_len=L, hidden=HIDDEN, layers=LAYERS, epochs=1, device="cpu",

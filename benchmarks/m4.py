@@ -86,16 +86,16 @@ def _long(fc, column: str):
 
 
 def _tsrnn_stat(name, train, budget, threads):
-    from tsrnn.baselines.core import StatsForecaster
+    from tsrnn import Forecast, make_model
 
     t0 = time.perf_counter()
-    est = StatsForecaster(model=name, horizon=HORIZON, season_length=SEASON, n_jobs=1).fit(train)
+    est = Forecast([make_model(name)], horizon=HORIZON, season_length=SEASON, n_jobs=1).fit(train)
     t1 = time.perf_counter()
     return est.predict(), t1 - t0, time.perf_counter() - t1, None, ""
 
 
 def _tsrnn_neural(name, train, budget, threads):
-    from tsrnn.forecaster import Forecaster
+    from tsrnn import Forecaster
 
     est = Forecaster(model=name, horizon=HORIZON, time_budget=budget, threads=threads)
     t0 = time.perf_counter()

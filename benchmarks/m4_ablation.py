@@ -115,7 +115,7 @@ def score(train: list[np.ndarray], truth: np.ndarray, pred: np.ndarray) -> tuple
 
 
 def naive2_ref(train: list[np.ndarray], truth: np.ndarray) -> tuple[float, float]:
-    from tsrnn.baselines.seasonal import Naive2
+    from tsrnn import Naive2
 
     pred = np.stack([Naive2(SEASON).fit(y).predict(H).mean for y in train])
     return score(train, truth, pred)

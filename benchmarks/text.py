@@ -219,9 +219,9 @@ def run_forecast_onnx(args) -> dict:
     import onnxruntime as ort
     import torch
 
+    from tsrnn import Forecaster
     from tsrnn.data.io import read_series
     from tsrnn.forecast.export import example_inputs, export_module, export_onnx, onnx_parity
-    from tsrnn.forecaster import Forecaster
 
     df = read_series(ROOT / "datasets" / "co2_weekly.csv")
     tmp = Path(tempfile.mkdtemp())

@@ -7,33 +7,32 @@ from typing import Annotated
 
 import typer
 from tsrnn_cli.base import app
-from tsrnn_cli.common import budget_seconds, handle_errors, refuse_given, set_threads, split_list
+from tsrnn_cli.common import (
+    budget_seconds,
+    handle_errors,
+    model_options,
+    option_name,
+    refuse_given,
+    set_threads,
+    split_list,
+)
 from tsrnn_cli.options import (
-    DateFormat,
-    DayFirst,
-    Decimal,
-    Duplicates,
     FileArg,
-    FillGaps,
-    FillNan,
     Force,
-    Freq,
     Horizon,
-    IdCol,
     Level,
     Quiet,
     SeasonLength,
-    Sep,
-    TargetCol,
     TimeBudget,
-    TimeCol,
     TrainThreads,
-    read,
+    read_frame,
+    read_options,
 )
 
 
 @app.command("backtest")
 @handle_errors
+@read_options
 def backtest_command(
     ctx: typer.Context,
     file: FileArg,
@@ -42,17 +41,7 @@ def backtest_command(
     horizon: Horizon = None,
     step: Annotated[int | None, typer.Option("--step", min=1, help="Steps between origins (default: horizon).")] = None,
     refit: Annotated[bool, typer.Option("--refit/--no-refit", help="Refit at every origin, or fit once and forecast later origins from their history.")] = True,
-    id_col: IdCol = None,
-    time_col: TimeCol = None,
-    target_col: TargetCol = None,
-    freq: Freq = None,
-    fill_gaps: FillGaps = None,
-    fill_nan: FillNan = None,
-    duplicates: Duplicates = "error",
-    sep: Sep = None,
-    decimal: Decimal = None,
-    date_format: DateFormat = None,
-    dayfirst: DayFirst = None,
+    read: dict | None = None,
     level: Level = None,
     season_length: SeasonLength = None,
     epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Training epochs (neural models).")] = None,
@@ -72,27 +61,26 @@ def backtest_command(
     from tsrnn.backtest import backtest
     from tsrnn.frames import parse_levels
     from tsrnn.output import Outputs, frame_format, frame_writer
-    from tsrnn.registry import check_models, is_neural, make_estimator
+    from tsrnn.registry import check_models, is_neural, make_models
 
     # every option is checked before the data is read or anything is fitted
     keys = check_models(split_list(models), "--models")
-    if not any(is_neural(k) for k in keys):
-        refuse_given(ctx, ("epochs", "seed", "device", "threads", "time_budget"),
-                     f"to the statistical models of --models {models}")
     if not refit and all(is_neural(k) for k in keys):
         refuse_given(ctx, ("jobs",), f"with --no-refit to the neural models of --models {models}")
+    opts = model_options(ctx, ("epochs", "seed", "device", "threads"),
+                         time_budget=budget_seconds(time_budget))
+    if any(is_neural(k) for k in keys):
+        opts["quiet"] = True
+    ests = make_models(keys, opts, flag=lambda n: option_name(ctx, n))
     parse_levels(level)
-    budget = budget_seconds(time_budget)
     set_threads(threads)
     outs = Outputs(force)
     outs.add(output, "-o", "frame")
-    df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates,
-              sep, decimal, date_format, dayfirst)
+    df = read_frame(file, read)
     h = horizon or default_horizon(df.attrs["freq"])
-    ests = [make_estimator(k, h, season_length=season_length, epochs=epochs, seed=seed, device=device, quiet=True,
-                           n_jobs=jobs, threads=threads or "auto", time_budget=budget) for k in keys]
     if not quiet:
-        err.print(f"backtesting {', '.join(e.alias for e in ests)} on {df['unique_id'].nunique()} series, "
+        err.print(f"backtesting {', '.join(e.label() for e in ests)} on "
+                  f"{df['unique_id'].nunique()} series, "
                   f"{windows} window(s), horizon {h}")
     res = backtest(df, ests, horizon=h, windows=windows, step=step, refit=refit, level=level,
                    season_length=season_length, n_jobs=jobs)

@@ -103,6 +103,14 @@ def given(ctx: typer.Context, name: str) -> bool:
     return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
 
 
+def model_options(ctx: typer.Context, names: Iterable[str], **values) -> dict:
+    """The options among `names` (and `values`, already converted) that were given on the command
+    line, parameter name → value: what a command passes to tsrnn.registry.make_models."""
+    out = {n: ctx.params[n] for n in names if given(ctx, n)}
+    out.update({n: v for n, v in values.items() if given(ctx, n)})
+    return out
+
+
 def option_name(ctx: typer.Context, name: str) -> str:
     """The long flag of parameter `name` as the user types it (`input_len` → `--input-len`)."""
     for p in ctx.command.params:

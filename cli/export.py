@@ -25,8 +25,8 @@ def export_command(
 
     outs = Outputs(force)
     outs.add(output, "-o")
+    from tsrnn import Forecaster
     from tsrnn.forecast.export import export_onnx, onnx_input_names, onnx_parity
-    from tsrnn.forecaster import Forecaster
 
     est = Forecaster.load(model, backend="torch", device="cpu")
     with outs:

@@ -11,32 +11,24 @@ from tsrnn_cli.common import (
     budget_seconds,
     given,
     handle_errors,
+    model_options,
+    option_name,
     refuse_given,
     set_threads,
     split_list,
 )
 from tsrnn_cli.options import (
-    DateFormat,
-    DayFirst,
-    Decimal,
-    Duplicates,
     FileArg,
-    FillGaps,
-    FillNan,
     Force,
-    Freq,
     Horizon,
-    IdCol,
     Jobs,
     Level,
     Quiet,
     SeasonLength,
-    Sep,
-    TargetCol,
     TimeBudget,
-    TimeCol,
     TrainThreads,
-    read,
+    read_frame,
+    read_options,
 )
 
 
@@ -49,6 +41,7 @@ def default_horizon(freq: str | None) -> int:
 
 @app.command("forecast")
 @handle_errors
+@read_options
 def forecast_command(
     ctx: typer.Context,
     file: FileArg,
@@ -56,17 +49,7 @@ def forecast_command(
     model: Annotated[str, typer.Option("--model", "-m", help="Model name(s), comma-separated: naive, snaive, drift, mean, ets, arima, theta, rnn, lstm, gru, seq2seq.")] = "ets",
     model_file: Annotated[Path | None, typer.Option("--model-file", help="Forecast with a saved model (from `tsrnn train`) instead of fitting one.")] = None,
     backend: Annotated[str, typer.Option("--backend", help="Back end for --model-file: torch or numba.")] = "torch",
-    id_col: IdCol = None,
-    time_col: TimeCol = None,
-    target_col: TargetCol = None,
-    freq: Freq = None,
-    fill_gaps: FillGaps = None,
-    fill_nan: FillNan = None,
-    duplicates: Duplicates = "error",
-    sep: Sep = None,
-    decimal: Decimal = None,
-    date_format: DateFormat = None,
-    dayfirst: DayFirst = None,
+    read: dict | None = None,
     level: Level = None,
     season_length: SeasonLength = None,
     epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Training epochs (neural models).")] = None,
@@ -84,10 +67,11 @@ def forecast_command(
     """Forecast every series of FILE HORIZON steps ahead."""
     from tsrnn_cli.render import err, table
 
+    from tsrnn.core import Forecast
     from tsrnn.errors import ConfigError
     from tsrnn.frames import parse_levels
     from tsrnn.output import Outputs, frame_format, frame_writer
-    from tsrnn.registry import check_models, is_neural, make_estimator
+    from tsrnn.registry import check_models, is_neural, make_models
 
     # every option is checked before the data is read or anything is fitted
     if model_file is not None:
@@ -100,24 +84,24 @@ def forecast_command(
     else:
         refuse_given(ctx, ("backend",), "without --model-file (it says how to run a saved model)")
         keys = check_models(split_list(model) if given(ctx, "model") else ["ets"], "--model")
-        if not any(is_neural(k) for k in keys):
-            refuse_given(ctx, ("epochs", "seed", "device", "threads", "time_budget"),
-                         f"to the statistical models of --model {model}")
         if all(is_neural(k) for k in keys):
-            refuse_given(ctx, ("season_length", "jobs"), f"to the neural models of --model {model}")
+            refuse_given(ctx, ("jobs",), f"to the neural models of --model {model}")
+        opts = model_options(ctx, ("season_length", "epochs", "seed", "device", "threads"),
+                             time_budget=budget_seconds(time_budget))
+        if any(is_neural(k) for k in keys):
+            opts["quiet"] = quiet
+        ests = make_models(keys, opts, flag=lambda n: option_name(ctx, n))
     if plot is None:
         refuse_given(ctx, ("plot_series",), "without --plot")
-    budget = budget_seconds(time_budget)
     set_threads(threads)
     outs = Outputs(force)
     outs.add(output, "-o", "frame")
     outs.add(plot, "--plot", "plot")
     levels = parse_levels(level)
-    df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates,
-              sep, decimal, date_format, dayfirst)
+    df = read_frame(file, read)
     freq_ = df.attrs["freq"]
     if model_file is not None:
-        from tsrnn.forecaster import Forecaster
+        from tsrnn import Forecaster
 
         opts = {"device": device} if given(ctx, "device") else {}
         est = Forecaster.load(model_file, backend=backend, **opts)
@@ -128,18 +112,11 @@ def forecast_command(
             err.print(status)
         fc = est.predict(df=df, level=levels or None)
     else:
-        h = horizon or default_horizon(freq_)
-        frames = []
-        for key in keys:
-            est = make_estimator(key, h, season_length=season_length, epochs=epochs, seed=seed,
-                                 device=device, quiet=quiet, n_jobs=jobs,
-                                 threads=threads or "auto", time_budget=budget)
-            if not quiet:
-                err.print(f"fitting {est.alias} on {df['unique_id'].nunique()} series ({len(df)} rows, freq {freq_})")
-            frames.append(est.fit(df).predict(level=levels or None))
-        import pandas as pd
-
-        fc = pd.concat(frames, ignore_index=True)
+        core = Forecast(ests, horizon=horizon or default_horizon(freq_), n_jobs=jobs)
+        if not quiet:
+            err.print(f"fitting {', '.join(core.labels())} on {df['unique_id'].nunique()} series "
+                      f"({len(df)} rows, freq {freq_})")
+        fc = core.forecast(df, level=levels or None)
     with outs:  # every output is written to its temporary file, then all are moved into place
         if output is not None:
             outs.stage(output, frame_writer(fc, frame_format(output)))

@@ -1,7 +1,10 @@
-"""Option declarations shared by several commands (Annotated aliases)."""
+"""Option declarations shared by several commands (Annotated aliases), and the read options
+declared once for every command that reads a series file (`read_options`)."""
 
 from __future__ import annotations
 
+import functools
+import inspect
 from pathlib import Path
 from typing import Annotated
 
@@ -36,11 +39,77 @@ SeasonLength = Annotated[int | None, typer.Option("--season-length", min=1, help
 
 def read(file: Path, id_col, time_col, target_col, freq, fill_gaps, fill_nan=None, duplicates="error",
          sep=None, decimal=None, date_format=None, dayfirst=None):
-    """read_series with the CLI's options."""
+    """read_series with the CLI's options, given one by one (for commands that declare them
+    themselves; the others use `read_options`)."""
+    return read_frame(file, read_kwargs(id_col, time_col, target_col, freq, fill_gaps, fill_nan,
+                                        duplicates, sep, decimal, date_format, dayfirst))
+
+
+# name → (declaration, default) of every option that says how to read the input file
+READ_OPTIONS = {
+    "id_col": (IdCol, None),
+    "time_col": (TimeCol, None),
+    "target_col": (TargetCol, None),
+    "freq": (Freq, None),
+    "fill_gaps": (FillGaps, None),
+    "fill_nan": (FillNan, None),
+    "duplicates": (Duplicates, "error"),
+    "sep": (Sep, None),
+    "decimal": (Decimal, None),
+    "date_format": (DateFormat, None),
+    "dayfirst": (DayFirst, None),
+}
+
+
+def read_kwargs(id_col=None, time_col=None, target_col=None, freq=None, fill_gaps=None,
+                fill_nan=None, duplicates="error", sep=None, decimal=None, date_format=None,
+                dayfirst=None) -> dict:
+    """The read options as tsrnn.read_series keyword arguments."""
+    return dict(id_col=id_col, time_col=time_col, target_col=target_col, freq=freq,
+                fill_gaps=fill_gaps, fill_nan=fill_nan, duplicates=duplicates, sep=sep,
+                decimal=decimal, date_format=date_format, dayfirst=dayfirst)
+
+
+def read_frame(file: Path, kwargs: dict):
+    """tsrnn.read_series(file, **kwargs) (kwargs from read_kwargs or `read_options`)."""
     from tsrnn.data.io import read_series
 
-    return read_series(file, id_col=id_col, time_col=time_col, target_col=target_col, freq=freq,
-                       fill_gaps=fill_gaps, fill_nan=fill_nan, duplicates=duplicates, sep=sep,
-                       decimal=decimal, date_format=date_format, dayfirst=dayfirst)
+    return read_series(file, **kwargs)
+
+
+def read_options(fn):
+    """Declare the read options (READ_OPTIONS: --id-col … --dayfirst/--monthfirst) on command
+    `fn` once: the command takes one parameter `read` where the options are to appear (in its
+    signature and in --help) and receives them there as one dict, the read_series keyword
+    arguments (read_kwargs).
+
+    A command adopts the group by taking `read: dict | None = None` instead of the eleven options
+    and placing `@read_options` under `@handle_errors`::
+
+        @app.command("detect")
+        @handle_errors
+        @read_options
+        def detect_command(file: FileArg, ..., read: dict | None = None, ...) -> None:
+            df = read_frame(file, read)
+    """
+    sig = inspect.signature(fn, eval_str=True)
+    names = list(sig.parameters)
+    at = names.index("read")  # the group takes the place of `read` (and its place in --help)
+    own = [p for p in sig.parameters.values() if p.name != "read"]
+    kw = inspect.Parameter.KEYWORD_ONLY  # typer passes every option by name
+    extra = [inspect.Parameter(name, kw, default=default, annotation=decl)
+             for name, (decl, default) in READ_OPTIONS.items()]
+    first, rest = own[:at], [p.replace(kind=kw) for p in own[at:]]
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        values = {name: kwargs.pop(name, default) for name, (_, default) in READ_OPTIONS.items()}
+        return fn(*args, read=read_kwargs(**values), **kwargs)
+
+    wrapper.__signature__ = sig.replace(parameters=[*first, *extra, *rest])
+    wrapper.__annotations__ = {p.name: p.annotation for p in wrapper.__signature__.parameters
+                               .values()} | {"return": sig.return_annotation}
+    return wrapper
+
 
 Jobs = Annotated[int, typer.Option("--jobs", "-j", help="Processes for per-series statistical fits (-1: all cores).")]

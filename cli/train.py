@@ -9,35 +9,19 @@ import typer
 from tsrnn_cli.base import app
 from tsrnn_cli.common import budget_seconds, handle_errors, set_threads
 from tsrnn_cli.options import (
-    DateFormat,
-    DayFirst,
-    Decimal,
-    Duplicates,
     FileArg,
-    FillGaps,
-    FillNan,
     Force,
-    Freq,
-    IdCol,
     Quiet,
-    Sep,
-    TargetCol,
     TimeBudget,
-    TimeCol,
     TrainThreads,
-    read,
+    read_frame,
+    read_options,
 )
-
-
-def _check_params(params: dict) -> None:
-    """ConfigError for the first invalid option, as Forecaster.fit would raise it (no data needed)."""
-    from tsrnn.forecaster import Forecaster
-
-    Forecaster(**params)._validate()
 
 
 @app.command("train")
 @handle_errors
+@read_options
 def train_command(
     file: FileArg,
     output: Annotated[Path, typer.Option("--output", "-o", help="Model file to write (.tsrnn).", show_default=False)],
@@ -52,23 +36,14 @@ def train_command(
     window_norm: Annotated[str, typer.Option("--window-norm", help="Take each window relative to its 'mean', 'last' or last-'season' value, or 'none' (default auto: the last season's level where the window holds 4 seasons, else the mean).")] = "auto",
     seed: Annotated[int, typer.Option("--seed", help="Random seed: same data + seed + device gives the same model.")] = 0,
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
-    id_col: IdCol = None,
-    time_col: TimeCol = None,
-    target_col: TargetCol = None,
-    freq: Freq = None,
-    fill_gaps: FillGaps = None,
-    fill_nan: FillNan = None,
-    duplicates: Duplicates = "error",
-    sep: Sep = None,
-    decimal: Decimal = None,
-    date_format: DateFormat = None,
-    dayfirst: DayFirst = None,
+    read: dict | None = None,
     force: Force = False,
     quiet: Quiet = False,
     threads: TrainThreads = None,
     time_budget: TimeBudget = None,
 ) -> None:
     """Train a recurrent forecaster on every series of FILE and save it to -o."""
+    from tsrnn import Forecast, Forecaster
     from tsrnn.nn.distributed import is_main, teardown
     from tsrnn.output import Outputs
 
@@ -76,21 +51,19 @@ def train_command(
                   batch_size=batch_size, scaler=scaler, window_norm=None if window_norm == "none" else window_norm,
                   seed=seed, device=device)
     params.update(threads=threads or "auto", time_budget=budget_seconds(time_budget))
-    _check_params(params)  # every option, then the output, before any work
+    quiet = quiet or not is_main()  # under torchrun, process 0 alone reports
+    core = Forecast([Forecaster(**params, quiet=quiet)], horizon=horizon)
+    core.check_params()  # every option, then the output, before any work
     set_threads(threads)
     outs = Outputs(force)
     outs.add(output, "-o")
-    quiet = quiet or not is_main()  # under torchrun, process 0 alone reports
-    df = read(file, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates,
-              sep, decimal, date_format, dayfirst)
-    from tsrnn.forecaster import Forecaster
-
-    est = Forecaster(**params, quiet=quiet)
+    df = read_frame(file, read)
     if not quiet:
-        typer.echo(f"training {est.alias} on {df['unique_id'].nunique()} series ({len(df)} rows, "
+        typer.echo(f"training {core.labels()[0]} on {df['unique_id'].nunique()} series "
+                   f"({len(df)} rows, "
                    f"freq {df.attrs.get('freq')}), horizon {horizon}", err=True)
     try:
-        est.fit(df)
+        est = core.fit(df).models_[0]
     finally:
         teardown()  # the other processes are no longer needed once the weights are trained
     if is_main():  # process 0 alone writes (the others hold the same model)

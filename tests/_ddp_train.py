@@ -5,8 +5,8 @@ import sys
 
 import torch
 
+from tsrnn import Forecaster
 from tsrnn.data.io import read_series
-from tsrnn.forecaster import Forecaster
 
 csv, model, batch_size, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 steps = int(sys.argv[5]) if len(sys.argv) > 5 else None

@@ -10,10 +10,21 @@ import pytest
 from conftest import DATASETS
 from scipy.stats import norm
 
-from tsrnn.baselines.core import MODELS, StatsForecaster
-from tsrnn.baselines.simple import Drift, HistoricMean, Naive, SeasonalNaive
-from tsrnn.baselines.stats import AutoARIMA, AutoETS, Theta
-from tsrnn.errors import ConfigError, DataError, NotFittedError
+from tsrnn import (
+    AutoARIMA,
+    AutoETS,
+    ConfigError,
+    DataError,
+    Drift,
+    Forecast,
+    HistoricMean,
+    Naive,
+    NotFittedError,
+    SeasonalNaive,
+    Theta,
+    make_model,
+)
+from tsrnn.registry import LOCAL
 
 
 def frame(values: dict, freq="MS", start="2000-01-01") -> pd.DataFrame:
@@ -147,52 +158,56 @@ def test_theta_matches_statsmodels(rng):
     np.testing.assert_allclose(th.predict(6).mean, ref.forecast(6), rtol=1e-9)
 
 
-def test_stats_forecaster_frame_contract():
+def test_forecast_frame_contract():
     df = frame({"a": np.arange(1, 37) % 12 + 10.0, "b": np.linspace(5, 40, 36)})
-    fc = StatsForecaster("snaive", horizon=12).fit(df).predict(level="80,95")
+    fc = Forecast([SeasonalNaive()], horizon=12).fit(df).predict(level="80,95")
     assert list(fc.columns) == ["unique_id", "ds", "model", "yhat", "yhat_lo_80", "yhat_hi_80", "yhat_lo_95", "yhat_hi_95"]
     assert fc["model"].unique().tolist() == ["SeasonalNaive"]
     a = fc[fc.unique_id == "a"]
     np.testing.assert_allclose(a["yhat"], (np.arange(25, 37) % 12 + 10.0))  # monthly → season 12
     assert a["ds"].iloc[0] == pd.Timestamp("2003-01-01")
     assert (fc["yhat_lo_95"] <= fc["yhat_lo_80"]).all() and (fc["yhat_hi_80"] <= fc["yhat_hi_95"]).all()
-    fc2 = StatsForecaster("snaive", horizon=3, season_length=1).fit(df).predict()
+    fc2 = Forecast([SeasonalNaive(season_length=1)], horizon=3).fit(df).predict()
     np.testing.assert_allclose(fc2[fc2.unique_id == "a"]["yhat"], [10.0] * 3)  # season 1 → last value
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("name", list(LOCAL))
 def test_every_baseline_follows_the_estimator_contract(name):
     # yearly: season 1 keeps ETS/ARIMA searches small (seasonal fits are covered above)
     df = frame({"a": 20 + np.sin(np.arange(40)) + np.arange(40) * 0.1, "b": 30 + np.cos(np.arange(40))}, freq="YS")
-    est = StatsForecaster(name, horizon=4)
-    assert est.get_params()["model"] == name
+    model = make_model(name, alias=None)
+    assert model.get_params()["alias"] is None  # stored as given; the label is resolved
+    assert model.clone().get_params() == model.get_params()
+    assert make_model(name, alias="mine").label() == "mine"
+    core = Forecast([model], horizon=4)
     with pytest.raises(NotFittedError):
-        est.predict()
-    assert est.fit(df) is est
-    fc = est.predict(level=[90])
+        core.predict()
+    assert core.fit(df) is core
+    assert model.get_params().get("season_length", None) is None  # the core fits clones
+    fc = core.predict(level=[90])
     assert len(fc) == 8 and np.isfinite(fc["yhat"]).all()
-    assert set(fc["unique_id"]) == {"a", "b"}
+    assert set(fc["unique_id"]) == {"a", "b"} and set(fc["model"]) == {model.label()}
     # new history → forecasts continue from its end
     new = frame({"c": 10 + np.arange(30) * 0.5}, freq="YS", start="1950-01-01")
-    fc_new = est.predict(df=new)
+    fc_new = core.predict(df=new)
     assert fc_new["unique_id"].unique().tolist() == ["c"] and fc_new["ds"].iloc[0] == pd.Timestamp("1980-01-01")
 
 
 def test_bad_model_and_short_series():
-    with pytest.raises(ConfigError, match="unknown statistical model 'prophet'"):
-        StatsForecaster("prophet", horizon=2).fit(frame({"a": np.arange(10.0)}))
+    with pytest.raises(ConfigError, match="unknown model 'prophet'"):
+        make_model("prophet")
     with pytest.raises(DataError, match="series 'a' has 3 observations; ARIMA needs at least 6"):
-        StatsForecaster("arima", horizon=2).fit(frame({"a": [1.0, 2.0, 3.0]}))
+        Forecast([AutoARIMA()], horizon=2).fit(frame({"a": [1.0, 2.0, 3.0]}))
 
 
 def test_parallel_fits_equal_serial_fits():
     rng = np.random.default_rng(3)
     df = frame({f"s{i}": 50 + np.cumsum(rng.normal(0, 1, 30)) for i in range(4)}, freq="YS")
-    serial = StatsForecaster("theta", horizon=3).fit(df).predict(level=[80])
-    parallel = StatsForecaster("theta", horizon=3, n_jobs=2).fit(df).predict(level=[80])
+    serial = Forecast([Theta()], horizon=3).fit(df).predict(level=[80])
+    parallel = Forecast([Theta()], horizon=3, n_jobs=2).fit(df).predict(level=[80])
     pd.testing.assert_frame_equal(serial, parallel)
     with pytest.raises(ConfigError, match="n_jobs"):
-        StatsForecaster("naive", horizon=3, n_jobs=0).fit(df)
+        Forecast([Naive()], horizon=3, n_jobs=0).fit(df)
 
 
 @pytest.mark.slow
@@ -200,8 +215,8 @@ def test_dask_local_cluster_equals_serial():
     pytest.importorskip("dask.distributed")
     rng = np.random.default_rng(4)
     df = frame({f"s{i}": 50 + np.cumsum(rng.normal(0, 1, 30)) for i in range(3)}, freq="YS")
-    serial = StatsForecaster("ets", horizon=3).fit(df).predict()
-    on_dask = StatsForecaster("ets", horizon=3, n_jobs=2, scheduler="local").fit(df).predict()
+    serial = Forecast([AutoETS()], horizon=3).fit(df).predict()
+    on_dask = Forecast([AutoETS()], horizon=3, n_jobs=2, scheduler="local").fit(df).predict()
     pd.testing.assert_frame_equal(serial, on_dask)
 
 

@@ -221,7 +221,7 @@ def _panel():
 
 
 def test_forecaster_step_budget_is_reproducible():
-    from tsrnn.forecaster import Forecaster
+    from tsrnn import Forecaster
 
     df = _panel()
     kw = dict(
@@ -239,7 +239,7 @@ def test_forecaster_step_budget_is_reproducible():
 
 
 def test_forecaster_default_step_budget_and_bad_options():
-    from tsrnn.forecaster import Forecaster
+    from tsrnn import Forecaster
 
     df = _panel()
     est = Forecaster(model="lstm", horizon=12, hidden=8, layers=1, epochs=2, quiet=True).fit(df)

@@ -52,6 +52,13 @@ def test_forecast_several_models_on_a_wide_file(tmp_path):
     assert r.exit_code == 0, r.output
     fc = pd.read_csv(tmp_path / "m.csv")
     assert len(fc) == 5 * 4 * 2 and set(fc["model"]) == {"Naive", "Drift"}
+    # the command's frame is the library's: one tsrnn.Forecast over both models
+    from tsrnn import Drift, Forecast, Naive, read_series
+
+    df = read_series(DATASETS / "us_macro_quarterly.csv")
+    want = Forecast([Naive(), Drift()], horizon=4).forecast(df)
+    pd.testing.assert_series_equal(fc["yhat"], want["yhat"], check_exact=False, rtol=1e-12)
+    assert fc["model"].tolist() == want["model"].tolist()
 
 
 def test_backtest_prints_table_sorted_by_mase_and_writes_csv(tmp_path):

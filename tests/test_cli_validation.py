@@ -42,15 +42,14 @@ def temps(folder) -> list[str]:
 
 def _no_fit(monkeypatch):
     """Make every fit fail loudly: a check that comes after a fit shows up as a traceback."""
-    from tsrnn.anomaly.detector import AnomalyDetector
-    from tsrnn.baselines.core import StatsForecaster
-    from tsrnn.forecaster import Forecaster
+    from tsrnn import AnomalyDetector, Forecast, Forecaster
 
     def boom(self, *a, **k):
         raise AssertionError("fitted before the options were checked")
 
-    for cls in (StatsForecaster, Forecaster, AnomalyDetector):
+    for cls in (Forecast, Forecaster, AnomalyDetector):
         monkeypatch.setattr(cls, "fit", boom)
+    monkeypatch.setattr(Forecaster, "fit_panel", boom)
 
 
 @pytest.fixture
@@ -155,9 +154,11 @@ def test_option_errors_are_one_sentence_without_a_usage_box(args, option):
 @pytest.mark.parametrize("args, fragment", [
     (["forecast", NILE, "--backend", "numba"], "--backend does not apply without --model-file"),
     (["forecast", NILE, "--model", "ets,theta", "--epochs", 3, "--seed", 1],
-     "--epochs, --seed do not apply to the statistical models of --model ets,theta"),
-    (["forecast", NILE, "--device", "cpu"], "--device does not apply to the statistical models of --model ets"),
-    (["forecast", NILE, "--model", "lstm", "--season-length", 4], "--season-length does not apply to the neural"),
+     "--epochs, --seed do not apply to the statistical models ets, theta; drop them"),
+    (["forecast", NILE, "--device", "cpu"],
+     "--device does not apply to the statistical model ets; drop it"),
+    (["forecast", NILE, "--model", "lstm", "--season-length", 4],
+     "--season-length does not apply to the recurrent model lstm"),
     (["forecast", NILE, "--model", "gru", "--jobs", 2], "--jobs does not apply to the neural models of --model gru"),
     (["backtest", NILE, "--models", "naive,drift", "--seed", 2], "--seed does not apply to the statistical"),
     (["backtest", NILE, "--models", "lstm", "--no-refit", "--jobs", 2], "--jobs does not apply with --no-refit"),
@@ -228,7 +229,7 @@ def test_a_file_that_appears_during_training_is_kept(small_csv, tmp_path, monkey
     monkeypatch.setattr(tsrnn.output, "_before_rename", lambda target: None)
     r = run(*args, "--force")
     assert r.exit_code == 0, r.output
-    from tsrnn.forecaster import Forecaster
+    from tsrnn import Forecaster
 
     assert Forecaster.load(out).horizon == 6
 

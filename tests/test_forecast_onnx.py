@@ -15,6 +15,7 @@ ort = pytest.importorskip("onnxruntime")
 
 from typer.testing import CliRunner  # noqa: E402
 
+from tsrnn import Forecaster  # noqa: E402
 from tsrnn.errors import ConfigError, NotFittedError  # noqa: E402
 from tsrnn.forecast.export import (  # noqa: E402
     example_inputs,
@@ -23,7 +24,6 @@ from tsrnn.forecast.export import (  # noqa: E402
     onnx_parity,
     torch_outputs,
 )
-from tsrnn.forecaster import Forecaster  # noqa: E402
 
 torch.set_num_threads(1)
 TINY = dict(horizon=5, input_len=12, hidden=8, layers=1, epochs=1, batch_size=64, device="cpu", quiet=True)

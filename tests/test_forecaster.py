@@ -11,8 +11,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from tsrnn import Forecaster  # noqa: E402
 from tsrnn.errors import ConfigError, DataError, ModelFileError, NotFittedError, TrainingError  # noqa: E402
-from tsrnn.forecaster import Forecaster  # noqa: E402
 
 torch.set_num_threads(1)
 TINY = dict(hidden=8, layers=1, epochs=2, batch_size=64, quiet=True)
@@ -40,11 +40,13 @@ def test_contract(panel, model):
     with pytest.raises(NotFittedError):
         est.predict()
     assert est.get_params()["horizon"] == 5 and est.clone().get_params() == est.get_params()
+    assert est.get_params()["alias"] is None  # stored as given; label() resolves the name
     assert est.fit(panel) is est
     fc = est.predict(level=[80])
     assert list(fc.columns) == ["unique_id", "ds", "model", "yhat", "yhat_lo_80", "yhat_hi_80"]
-    assert len(fc) == 10 and set(fc["model"]) == {est.alias}
-    assert est.alias == {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU", "seq2seq": "Seq2Seq"}[model]
+    assert len(fc) == 10 and set(fc["model"]) == {est.label()}
+    assert est.label() == {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU", "seq2seq": "Seq2Seq"}[model]
+    assert est.clone().set_params(alias="mine").label() == "mine"
     first = fc[fc.unique_id == "s0"]["ds"].iloc[0]
     assert first == panel["ds"].iloc[159] + pd.Timedelta(hours=1)
     assert (fc.yhat_lo_80 <= fc.yhat).all() and (fc.yhat <= fc.yhat_hi_80).all()
@@ -190,7 +192,8 @@ def test_corrupt_foreign_and_future_files(panel, tmp_path):
 
 
 def test_importing_forecaster_does_not_import_torch():
-    code = "import sys, tsrnn.forecaster, tsrnn.forecastfile; assert 'torch' not in sys.modules, 'torch imported'"
+    code = ("import sys, tsrnn, tsrnn.forecastfile; tsrnn.Forecaster; "
+            "assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

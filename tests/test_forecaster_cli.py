@@ -46,10 +46,10 @@ def test_train_writes_a_loadable_model_and_refuses_to_overwrite(csv, tmp_path, m
             "--layers", "1", "--epochs", "1", "--device", "cpu", "-o", str(out)]
     r = CliRunner().invoke(app, [*args, "--quiet"])
     assert r.exit_code == 0, r.output
-    from tsrnn.forecaster import Forecaster
+    from tsrnn import Forecaster
 
     est = Forecaster.load(out)
-    assert est.horizon == 6 and est.alias == "GRU" and len(est.predict()) == 6
+    assert est.horizon == 6 and est.label() == "GRU" and len(est.predict()) == 6
 
     # exists and no --force: refused with exit 2 BEFORE any training
     def boom(self, df):
@@ -78,7 +78,7 @@ def test_train_short_series_options_reach_the_model(tmp_path):
                                  "--epochs", "1", "--scaler", "diff", "--window-norm", "mean", "--batch-size", "8",
                                  "-o", str(out), "-q"])
     assert r.exit_code == 0, r.output
-    from tsrnn.forecaster import Forecaster
+    from tsrnn import Forecaster
 
     est = Forecaster.load(out)
     assert est.config_["pad"] == 11 and est.config_["window_norm"] == "mean" and est.scaler_.method == "diff"

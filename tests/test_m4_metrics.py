@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tsrnn.baselines.seasonal import Naive2, acf, classical_indices, seasonality_test
+from tsrnn import Naive2
+from tsrnn.baselines.seasonal import acf, classical_indices, seasonality_test
 from tsrnn.metrics import mase, owa, smape
 
 

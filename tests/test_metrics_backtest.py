@@ -6,12 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tsrnn import AutoETS, Forecaster, Naive, Panel, Theta, backtest
 from tsrnn import metrics as M
-from tsrnn.backtest import backtest
-from tsrnn.base import BaseEstimator
-from tsrnn.baselines.core import StatsForecaster
-from tsrnn.data.panel import Panel
-from tsrnn.frames import forecast_frame
+from tsrnn.base import BaseEstimator, PanelForecast
 
 
 def test_metrics_by_hand():
@@ -32,28 +29,41 @@ def test_metrics_by_hand():
 
 
 class Spy(BaseEstimator):
-    """Records what it was shown; forecasts the last value."""
+    """A global model (the contract of tsrnn/base.py) that records the last timestamp of every
+    series it was shown and forecasts the last value."""
 
+    GLOBAL = True
     log: list = []
 
-    def __init__(self, horizon: int = 1):
+    def __init__(self, horizon: int = 1, alias: str | None = None):
         self.horizon = horizon
+        self.alias = alias
 
-    alias = "Spy"
+    def label(self) -> str:
+        return self.alias or "Spy"
 
-    def fit(self, df):
-        Spy.log.append(("fit", df.groupby("unique_id")["ds"].max().to_dict()))
+    def check_params(self) -> None:
+        pass
+
+    def input_columns(self, targets, available, source="data"):
+        return targets[:1]
+
+    @staticmethod
+    def _last(p: Panel) -> dict:
+        return dict(zip(p.ids, pd.to_datetime(p.last_ds())))
+
+    def fit_panel(self, panel, source="data"):
+        Spy.log.append(("fit", self._last(panel)))
         self.fitted_ = True
-        self.df_ = df
+        self.panel_ = panel
         return self
 
-    def predict(self, df=None, level=None):
-        d = self.df_ if df is None else df
-        if df is not None:
-            Spy.log.append(("predict", d.groupby("unique_id")["ds"].max().to_dict()))
-        p = Panel.from_frame(d)
+    def predict_panel(self, panel=None, source="data", levels=()):
+        if panel is not None:
+            Spy.log.append(("predict", self._last(panel)))
+        p = self.panel_ if panel is None else panel
         last = np.array([p.series(s)[-1, 0] for s in range(p.n_series)])
-        return forecast_frame(p.ids, p.last_ds(), p.freq, "Spy", np.repeat(last[:, None], self.horizon, 1))
+        return PanelForecast(p.ids, p.last_ds(), np.repeat(last[:, None], self.horizon, 1))
 
 
 def panel():
@@ -94,7 +104,7 @@ def test_backtest_windows_never_leak_and_refit_policy():
 
 def test_backtest_explicit_cutoffs_and_summary():
     df = panel()
-    res = backtest(df, [Spy(), StatsForecaster("naive")], horizon=2,
+    res = backtest(df, [Spy(), Naive()], horizon=2,
                    cutoffs=["2020-01-10", "2020-01-15"], level=[80])
     m = res.metrics
     assert set(m["model"]) == {"Spy", "Naive"}
@@ -116,15 +126,13 @@ def test_backtest_too_short_is_a_clear_error():
 def test_backtest_fits_in_parallel_equal_the_serial_run():
     """With refit, the (window, model) fits spread over processes give the serial run's metrics and
     forecasts exactly (seconds aside), for statistical and neural models alike."""
-    from tsrnn.forecaster import Forecaster
-
     rng = np.random.default_rng(0)
     t = np.arange(120)
     df = pd.concat([pd.DataFrame({"unique_id": u, "ds": pd.date_range("2020-01-01", periods=len(t), freq="D"),
                                   "y": 10 + np.sin(2 * np.pi * t / 7 + k) + 0.1 * rng.normal(size=len(t))})
                     for k, u in enumerate("ab")], ignore_index=True)
     df.attrs["freq"] = "D"
-    models = [StatsForecaster("ets"), StatsForecaster("theta", n_jobs=2),
+    models = [AutoETS(), Theta(),
               Forecaster(model="gru", hidden=4, layers=1, epochs=1, input_len=14, device="cpu", quiet=True)]
     serial = backtest(df, models, horizon=7, windows=2, level=[80])
     parallel = backtest(df, models, horizon=7, windows=2, level=[80], n_jobs=2)

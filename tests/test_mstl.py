@@ -8,11 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tsrnn.baselines.core import StatsForecaster
-from tsrnn.baselines.mstl import MSTL, default_seasons
-from tsrnn.baselines.seasonal import Naive2
-from tsrnn.baselines.simple import SeasonalNaive
-from tsrnn.errors import ConfigError
+from tsrnn import MSTL, ConfigError, Forecast, Naive2, SeasonalNaive
+from tsrnn.baselines.mstl import default_seasons
 from tsrnn.metrics import mae, mase, owa, smape
 
 
@@ -81,13 +78,13 @@ def test_panel_runner_knows_mstl():
         [pd.DataFrame({"unique_id": uid, "ds": ds, "y": y + k}) for k, uid in enumerate("ab")]
     )
     df.attrs["freq"] = "h"
-    est = StatsForecaster(model="mstl", horizon=24).fit(df)
+    est = Forecast([MSTL()], horizon=24).fit(df)
     fc = est.predict()
-    assert est.alias == "MSTL" and len(fc) == 48 and set(fc["model"]) == {"MSTL"}
+    assert est.labels() == ["MSTL"] and len(fc) == 48 and set(fc["model"]) == {"MSTL"}
     a = fc.loc[fc.unique_id == "a", "yhat"].to_numpy()
     b = fc.loc[fc.unique_id == "b", "yhat"].to_numpy()
     np.testing.assert_allclose(b - a, 1.0, atol=0.05)  # the same series shifted by 1
-    assert est.specs()["a"].startswith("MSTL[24,168]+")
+    assert est.specs()["MSTL"]["a"].startswith("MSTL[24,168]+")
 
 
 def test_beats_naive2_on_m4_hourly(shared_data):

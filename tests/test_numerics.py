@@ -14,8 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tsrnn.baselines.core import MODELS, StatsForecaster
+from tsrnn import Forecast, make_model
 from tsrnn.data.scaling import SCALERS, SeriesScaler
+from tsrnn.registry import LOCAL as MODELS
+from tsrnn.registry import options_of
 
 
 def _frame(y, freq="h") -> pd.DataFrame:
@@ -33,7 +35,7 @@ def _seasonal(n=120, seed=0) -> np.ndarray:
 @pytest.mark.parametrize("model", list(MODELS))
 def test_a_constant_series_forecasts_its_constant(model):
     pred = (
-        StatsForecaster(model=model, horizon=5)
+        Forecast([make_model(model)], horizon=5)
         .fit(_frame(np.full(200, 5.0)))
         .predict(level=[80, 95])
     )
@@ -53,8 +55,9 @@ def test_statistical_forecasts_are_scale_equivariant(model, k):
     y = _seasonal()
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # no overflow on the way
-        unit = MODELS[model][0](12).fit(y).predict(6, [80])
-        scaled = MODELS[model][0](12).fit(y * k).predict(6, [80])
+        season = {"season_length": 12} if "season_length" in options_of(model) else {}
+        unit = make_model(model, **season).fit(y).predict(6, [80])
+        scaled = make_model(model, **season).fit(y * k).predict(6, [80])
     for got, want in [(scaled.mean, unit.mean), *zip(scaled.intervals[80], unit.intervals[80])]:
         assert np.all(np.isfinite(got))
         np.testing.assert_allclose(got / k, want, rtol=RTOL.get(model, 1e-12))
@@ -70,7 +73,7 @@ def test_arima_on_extreme_series_does_not_fail():
         np.r_[np.zeros(149), 1e-300],
         np.full(150, -1e300),
     ):
-        pred = StatsForecaster(model="arima", horizon=4).fit(_frame(y)).predict(level=[90])
+        pred = Forecast([make_model("arima")], horizon=4).fit(_frame(y)).predict(level=[90])
         assert np.all(np.isfinite(pred["yhat"].to_numpy())), y[:3]
 
 

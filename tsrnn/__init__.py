@@ -1,7 +1,7 @@
 """tsrnn: time-series forecasting and anomaly detection with recurrent networks.
 
 Importing tsrnn is cheap: torch, statsmodels and numba are imported only when a model needs them.
-Public names are resolved lazily on first access.
+Public names are resolved lazily on first access; each has this one import path.
 """
 
 from __future__ import annotations
@@ -19,12 +19,24 @@ from tsrnn.errors import (
 
 _LAZY = {
     "read_series": "tsrnn.data.io",
-    "read_tsf": "tsrnn.data.io",
+    "read_tsf": "tsrnn.data.tsf",
     "Panel": "tsrnn.data.panel",
     "SeriesScaler": "tsrnn.data.scaling",
-    "StatsForecaster": "tsrnn.baselines.core",
+    # the forecasting core and every forecaster (the contract: tsrnn/base.py)
+    "Forecast": "tsrnn.core",
+    "Naive": "tsrnn.baselines.simple",
+    "SeasonalNaive": "tsrnn.baselines.simple",
+    "Drift": "tsrnn.baselines.simple",
+    "HistoricMean": "tsrnn.baselines.simple",
+    "Naive2": "tsrnn.baselines.seasonal",
+    "AutoETS": "tsrnn.baselines.stats",
+    "AutoARIMA": "tsrnn.baselines.stats",
+    "Theta": "tsrnn.baselines.stats",
+    "MSTL": "tsrnn.baselines.mstl",
+    "Forecaster": "tsrnn.forecast.estimator",
+    "make_model": "tsrnn.registry",
     "backtest": "tsrnn.backtest",
-    "Forecaster": "tsrnn.forecaster",
+    "BacktestResult": "tsrnn.crossval",
     "AnomalyDetector": "tsrnn.anomaly.detector",
 }
 

@@ -1,77 +1,15 @@
-"""Rolling-origin backtests over any estimator that follows the forecaster contract.
-
-Window k (0 … windows−1) of a series of length T has its origin (cutoff) at position
-T − horizon − (windows − 1 − k)·step: the model sees positions < cutoff and is scored on the next
-`horizon` steps. With explicit `cutoffs` (timestamps), the origin of a series is its first
-observation at or after the cutoff. No observation at or after an origin is ever shown to the
-model for that window.
-"""
+"""`tsrnn.backtest`: rolling-origin backtest of models given as objects or names (a tsrnn.Forecast
+cross-validation; the splits and metrics are described in tsrnn/crossval.py)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
-from tsrnn import metrics as M
-from tsrnn.data.freq import season_length as default_season_length
-from tsrnn.data.panel import Panel
-from tsrnn.errors import ConfigError, DataError
-from tsrnn.frames import parse_levels
-from tsrnn.parallel import map_series, n_workers
-
-METRIC_COLUMNS = ("mae", "rmse", "smape", "mase")
-
-
-@dataclass
-class BacktestResult:
-    """metrics: one row per series × window × model (unique_id, window, cutoff, model, mae, rmse,
-    smape, mase, coverage_L, pinball_L, seconds). forecasts: the forecast frames of every window
-    with the true `y`, `window` and `cutoff` added."""
-
-    metrics: pd.DataFrame
-    forecasts: pd.DataFrame
-
-    def summary(self) -> pd.DataFrame:
-        """Mean of each metric per model (sorted by MASE) and seconds per series."""
-        cols = [c for c in self.metrics.columns if c in METRIC_COLUMNS or c.startswith(("coverage_", "pinball_"))]
-        g = self.metrics.groupby("model", sort=False)
-        out = g[cols].mean()
-        n_series = self.metrics["unique_id"].nunique()
-        out["seconds_per_series"] = g["seconds"].sum() / n_series
-        return out.sort_values("mase", na_position="last").reset_index()
-
-
-def _one_process(est):
-    """A clone of `est` that fits in the calling process alone (n_jobs 1 where it has one)."""
-    c = est.clone()
-    if "n_jobs" in c.get_params():
-        c.set_params(n_jobs=1)
-    return c
-
-
-def _fit_predict(job) -> tuple[pd.DataFrame, float]:
-    """(unfitted estimator of its own, training frame, levels) → (its forecast frame, seconds): one
-    backtest fit, run in a worker process (one torch thread, so that parallel fits do not
-    oversubscribe)."""
-    est, train, levels = job
-    from tsrnn.forecast.estimator import Forecaster
-
-    if isinstance(est, Forecaster):
-        import torch
-
-        torch.set_num_threads(1)
-    t0 = time.perf_counter()
-    pred = est.fit(train).predict(level=levels or None)
-    return pred, time.perf_counter() - t0
-
-
-def _positions(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    g = df.groupby("unique_id", sort=False)
-    return g.cumcount().to_numpy(), g["ds"].transform("size").to_numpy()
+from tsrnn.core import Forecast
+from tsrnn.crossval import BacktestResult
+from tsrnn.registry import make_model
 
 
 def backtest(
@@ -88,103 +26,20 @@ def backtest(
 ) -> BacktestResult:
     """Rolling-origin backtest.
 
-    models: estimators (fit/predict/alias; their horizon is set to `horizon`) or model names.
-    step: distance between origins (default: horizon). refit: True = fit at every origin;
-    False = fit at the first origin only and forecast later origins from their true history
-    (`predict(df=history)`); an int n = refit every n windows. level: interval levels to score.
-    season_length: for MASE's scale (default: from the frequency). cutoffs: explicit origin
-    timestamps instead of counting back from the end (then `windows`/`step` are ignored).
-    n_jobs: with refit=True every (window, model) fit is independent, and they are spread over
-    this many processes (-1: all cores); each fit then runs in one process (its own n_jobs set to
-    1, one torch thread). The results equal the serial run's, `seconds` aside. With refit
-    False or n the windows depend on each other and run in order.
+    models: forecasters (tsrnn.AutoETS(), tsrnn.Forecaster(...); their horizon is set to
+    `horizon`) or model names ("ets", "lstm"; see tsrnn.registry). step: distance between origins
+    (default: horizon). refit: True = fit at every origin; False = fit at the first origin only
+    and forecast later origins from their true history (local models are refitted on it, global
+    ones forecast from it); an int n = refit every n windows. level: interval levels to score.
+    season_length: the season of local models without one and of MASE's scale (default: from the
+    frequency). cutoffs: explicit origin timestamps instead of counting back from the end (then
+    `windows`/`step` are ignored). n_jobs: with refit=True every (window, model) fit is
+    independent, and they are spread over this many processes (-1: all cores); each fit then runs
+    in one process (one torch thread). The results equal the serial run's, `seconds` aside. With
+    refit False or n the windows depend on each other and run in order, and n_jobs spreads the
+    series of each local fit.
     """
-    from tsrnn.registry import make_estimator
-
-    levels = parse_levels(level)
-    step = step or horizon
-    if horizon < 1 or step < 1:
-        raise ConfigError("horizon and step must be positive")
-    panel_freq = df.attrs.get("freq") or Panel.from_frame(df).freq
-    m = season_length or default_season_length(panel_freq)
-    ests = [make_estimator(x, horizon, season_length) if isinstance(x, str) else x.clone().set_params(horizon=horizon)
-            for x in models]
-    labels = [e.alias for e in ests]
-    if len(set(labels)) != len(labels):
-        raise ConfigError(f"two models share a name in {labels}; give them distinct aliases")
-
-    pos, length = _positions(df)
-    if cutoffs is not None:
-        cut_ts = [pd.Timestamp(c) for c in cutoffs]
-        origin_rows = []
-        for c in cut_ts:
-            first_after = (df["ds"] >= c).to_numpy()
-            rel = pd.Series(np.where(first_after, pos, np.iinfo(np.int64).max)).groupby(df["unique_id"].to_numpy(), sort=False).transform("min").to_numpy()
-            origin_rows.append(rel)
-        n_windows = len(cut_ts)
-    else:
-        n_windows = windows
-        origin_rows = [length - horizon - (windows - 1 - k) * step for k in range(windows)]
-        shortest = int(length.min())
-        need = horizon + (windows - 1) * step + 2
-        if shortest < need:
-            uid = df["unique_id"].iat[int(np.argmin(length))]
-            raise DataError(
-                f"{df.attrs.get('source', 'data')}: series '{uid}' has {shortest} observations; a backtest with "
-                f"horizon {horizon}, {windows} window(s) and step {step} needs at least {need}"
-            )
-
-    metric_rows, frames = [], []
-    base = df.attrs.copy()
-    splits = []
-    for k in range(n_windows):
-        origin = origin_rows[k]
-        train = df[pos < origin]
-        test = df[(pos >= origin) & (pos < origin + horizon)]
-        train.attrs.update(base)
-        if train.empty or test.empty:
-            raise DataError(f"backtest window {k}: no training or test data at this origin")
-        splits.append((train, test))
-    fanned = None
-    if refit is True and n_workers(n_jobs) > 1 and n_windows * len(ests) > 1:
-        # independent fits: (window, model) jobs over processes, each fit on one core
-        jobs = [(_one_process(est), train, levels) for train, _ in splits for est in ests]
-        fanned = iter(map_series(_fit_predict, jobs, n_jobs=n_jobs))
-    fitted: dict[int, object] = {}
-    for k, (train, test) in enumerate(splits):
-        truth = {uid: g["y"].to_numpy() for uid, g in test.groupby("unique_id", sort=False)}
-        hist = {uid: g["y"].to_numpy() for uid, g in train.groupby("unique_id", sort=False)}
-        cutoff_ds = train.groupby("unique_id", sort=False)["ds"].last()
-        for i, est in enumerate(ests):
-            if fanned is not None:
-                pred, seconds = next(fanned)
-            else:
-                t0 = time.perf_counter()
-                do_fit = refit is True or i not in fitted or (not isinstance(refit, bool) and k % int(refit) == 0)
-                if do_fit:
-                    fitted[i] = est.clone().fit(train)
-                    pred = fitted[i].predict(level=levels or None)
-                else:
-                    pred = fitted[i].predict(df=train, level=levels or None)
-                seconds = time.perf_counter() - t0
-            pred = pred[pred["unique_id"].isin(truth)]
-            n_here = pred["unique_id"].nunique()
-            for uid, g in pred.groupby("unique_id", sort=False):
-                y = truth[uid]
-                yhat = g["yhat"].to_numpy()[: len(y)]
-                row = {"unique_id": uid, "window": k, "cutoff": cutoff_ds[uid], "model": labels[i],
-                       "mae": M.mae(y, yhat), "rmse": M.rmse(y, yhat), "smape": M.smape(y, yhat),
-                       "mase": M.mase(y, yhat, hist[uid], m), "seconds": seconds / max(n_here, 1)}
-                for lv in levels:
-                    if f"yhat_lo_{lv}" not in g:  # a model without intervals
-                        row[f"coverage_{lv}"] = row[f"pinball_{lv}"] = float("nan")
-                        continue
-                    lo, hi = g[f"yhat_lo_{lv}"].to_numpy()[: len(y)], g[f"yhat_hi_{lv}"].to_numpy()[: len(y)]
-                    row[f"coverage_{lv}"] = M.coverage(y, lo, hi)
-                    row[f"pinball_{lv}"] = M.interval_pinball(y, lo, hi, lv)
-                metric_rows.append(row)
-            pred = pred.merge(test[["unique_id", "ds", "y"]], on=["unique_id", "ds"], how="left")
-            pred["window"] = k
-            pred["cutoff"] = pred["unique_id"].map(cutoff_ds)
-            frames.append(pred)
-    return BacktestResult(pd.DataFrame(metric_rows), pd.concat(frames, ignore_index=True))
+    objs = [make_model(x) if isinstance(x, str) else x for x in models]
+    core = Forecast(objs, horizon=horizon, season_length=season_length, n_jobs=n_jobs)
+    return core.cross_validation(df, windows=windows, step=step, refit=refit, level=level,
+                                 cutoffs=cutoffs)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from tsrnn.data.freq import future_dates
-from tsrnn.errors import ConfigError
+from tsrnn.errors import ConfigError, DataError
 
 
 def forecast_frame(
@@ -64,3 +64,15 @@ def parse_levels(levels: str | Sequence[int] | None) -> list[int]:
 def interval_columns(df: pd.DataFrame) -> list[int]:
     """Levels present in a forecast frame."""
     return sorted(int(c.rsplit("_", 1)[1]) for c in df.columns if c.startswith("yhat_lo_"))
+
+
+def check_series_lengths(source: str, ids: Sequence[str], lengths: np.ndarray, needed: int,
+                         why: str) -> None:
+    """DataError naming the first series shorter than `needed` observations, e.g. "data.csv:
+    series 'a' has 3 observations (and 2 more); ETS needs at least 4"."""
+    lengths = np.asarray(lengths)
+    short = np.flatnonzero(lengths < needed)
+    if len(short):
+        more = f" (and {len(short) - 1} more)" if len(short) > 1 else ""
+        raise DataError(f"{source}: series '{ids[short[0]]}' has {int(lengths[short[0]])} "
+                        f"observations{more}; {why} needs at least {needed}")

@@ -1,15 +1,44 @@
-"""Model names → estimators, one dict lookup (no registry magic)."""
+"""Model names → unfitted forecasters, one dict lookup (no registry magic).
+
+`make_model("ets", season_length=12)` is `tsrnn.AutoETS(season_length=12)`; an option the model
+does not take is a ConfigError naming it (never silently dropped).
+"""
 
 from __future__ import annotations
 
-from tsrnn.baselines.core import ALIASES, MODELS, StatsForecaster, model_key
+from collections.abc import Callable, Mapping, Sequence
+
+from tsrnn.baselines.mstl import MSTL
+from tsrnn.baselines.seasonal import Naive2
+from tsrnn.baselines.simple import Drift, HistoricMean, Naive, SeasonalNaive
+from tsrnn.baselines.stats import AutoARIMA, AutoETS, Theta
 from tsrnn.errors import ConfigError
 
+LOCAL = {
+    "naive": Naive,
+    "naive2": Naive2,
+    "snaive": SeasonalNaive,
+    "drift": Drift,
+    "mean": HistoricMean,
+    "ets": AutoETS,
+    "arima": AutoARIMA,
+    "theta": Theta,
+    "mstl": MSTL,
+}
 NEURAL = ("rnn", "lstm", "gru", "seq2seq")
+ALIASES = {"seasonal_naive": "snaive", "seasonalnaive": "snaive", "autoets": "ets",
+           "autoarima": "arima"}
 
 
 def available_models() -> list[str]:
-    return [*MODELS, *NEURAL]
+    return [*LOCAL, *NEURAL]
+
+
+def model_key(name: str) -> str | None:
+    """The canonical key of a model name ('AutoETS' → 'ets'), None when unknown."""
+    key = str(name).strip().lower()
+    key = ALIASES.get(key, key)
+    return key if key in LOCAL or key in NEURAL else None
 
 
 def check_models(names: list[str] | None, option: str = "--model",
@@ -22,8 +51,7 @@ def check_models(names: list[str] | None, option: str = "--model",
     choices = list(allowed) if allowed is not None else available_models()
     keys, unknown = [], []
     for name in names:
-        key = name.strip().lower()
-        key = ALIASES.get(key, key)
+        key = model_key(name)
         (keys if key in choices else unknown).append(key if key in choices else name)
     if unknown:
         which = ", ".join(f"'{u}'" for u in unknown)
@@ -40,34 +68,59 @@ def is_neural(key: str) -> bool:
     return key in NEURAL
 
 
-def make_estimator(
-    name: str,
-    horizon: int,
-    season_length: int | None = None,
-    epochs: int | None = None,
-    seed: int = 0,
-    device: str = "auto",
-    quiet: bool = True,
-    input_len: int | None = None,
-    n_jobs: int | None = 1,
-    threads: int | str | None = "auto",
-    time_budget: float | str | None = None,
-):
-    """Build an unfitted estimator by name: a statistical model (naive, snaive, drift, mean, ets,
-    arima, theta) or a neural forecaster (rnn, lstm, gru, seq2seq). n_jobs: processes for the
-    per-series fits of statistical models; threads, time_budget: the neural forecaster's training
-    threads and wall-clock budget (see Forecaster)."""
-    key = name.strip().lower()
+def _class(key: str):
     if key in NEURAL:
-        from tsrnn.forecaster import Forecaster
+        from tsrnn.forecast.estimator import Forecaster
 
-        opts = {"seed": seed, "device": device, "quiet": quiet, "threads": threads,
-                "time_budget": time_budget}
-        if epochs is not None:
-            opts["epochs"] = epochs
-        if input_len is not None:
-            opts["input_len"] = input_len
-        return Forecaster(model=key, horizon=horizon, **opts)
-    if key in MODELS or key in ALIASES:
-        return StatsForecaster(model=model_key(key), horizon=horizon, season_length=season_length, n_jobs=n_jobs)
-    raise ConfigError(f"unknown model '{name}'; choose from {', '.join(available_models())}")
+        return Forecaster
+    return LOCAL[key]
+
+
+def options_of(key: str) -> list[str]:
+    """The options (constructor parameters) model `key` takes; for neural keys without `model`,
+    which the key itself sets."""
+    names = _class(key)._param_names()
+    return [n for n in names if n != "model"] if key in NEURAL else names
+
+
+def _unknown(name: str) -> ConfigError:
+    return ConfigError(f"unknown model '{name}'; choose from {', '.join(available_models())}")
+
+
+def make_model(name: str, **options):
+    """An unfitted forecaster by name: a statistical model (naive, naive2, snaive, drift, mean,
+    ets, arima, theta, mstl) or a recurrent one (rnn, lstm, gru, seq2seq: tsrnn.Forecaster).
+    options: constructor parameters of that model; one it does not take is a ConfigError."""
+    key = model_key(name)
+    if key is None:
+        raise _unknown(name)
+    takes = options_of(key)
+    bad = [k for k in options if k not in takes]
+    if bad:
+        kind = "the recurrent" if key in NEURAL else "the statistical"
+        raise ConfigError(f"option '{bad[0]}' does not apply to {kind} model '{key}'; "
+                          f"its options are: {', '.join(takes)}")
+    if key in NEURAL:
+        return _class(key)(model=key, **options)
+    return _class(key)(**options)
+
+
+def make_models(names: Sequence[str], options: Mapping[str, object],
+                flag: Callable[[str], str] = lambda n: f"'{n}'") -> list:
+    """One unfitted forecaster per name, each given the options of `options` it takes. An option
+    that no model of the list takes is a ConfigError naming it (`flag` spells the option, e.g. as
+    the command-line flag), never silently dropped."""
+    keys = [model_key(n) for n in names]
+    for n, k in zip(names, keys):
+        if k is None:
+            raise _unknown(n)
+    takes = {k: set(options_of(k)) for k in keys}
+    unused = [o for o in options if not any(o in t for t in takes.values())]
+    if unused:
+        one = len(unused) == 1
+        kinds = {"recurrent" if k in NEURAL else "statistical" for k in keys}
+        raise ConfigError(f"{', '.join(flag(o) for o in unused)} {'does' if one else 'do'} not "
+                          f"apply to the {' and '.join(sorted(kinds))} model"
+                          f"{'s' if len(keys) > 1 else ''} {', '.join(keys)}; "
+                          f"drop {'it' if one else 'them'}")
+    return [make_model(k, **{o: v for o, v in options.items() if o in takes[k]}) for k in keys]

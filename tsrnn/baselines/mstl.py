@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tsrnn.base import LocalModel
 from tsrnn.baselines.simple import Naive, Prediction
 from tsrnn.baselines.stats import AutoETS, _silenced, _tail
 from tsrnn.errors import ConfigError
@@ -23,7 +24,7 @@ def default_seasons(m: int) -> tuple[int, ...]:
     return (m,) if m > 1 else ()
 
 
-class MSTL:
+class MSTL(LocalModel):
     """Multiple-seasonal decomposition + non-seasonal forecast of the adjusted series.
 
     season_length: the base season m (used when `seasons` is None: see default_seasons);
@@ -32,19 +33,22 @@ class MSTL:
     trend: "ets" (AutoETS without season, chosen by AICc) or "naive" for the adjusted series.
     max_train: only the last max_train observations are used (None: all)."""
 
-    alias = "MSTL"
+    default_alias = "MSTL"
+    min_obs = 4
 
     def __init__(
         self,
-        season_length: int = 1,
+        season_length: int | None = None,
         seasons: tuple[int, ...] | None = None,
         trend: str = "ets",
         max_train: int | None = 2000,
+        alias: str | None = None,
     ):
         self.season_length = season_length
         self.seasons = seasons
         self.trend = trend
         self.max_train = max_train
+        self.alias = alias
 
     def fit(self, y: np.ndarray) -> MSTL:
         if self.trend not in TRENDS:
@@ -53,7 +57,7 @@ class MSTL:
             )
         y = _tail(y, self.max_train)
         wanted = (
-            tuple(self.seasons) if self.seasons is not None else default_seasons(self.season_length)
+            tuple(self.seasons) if self.seasons is not None else default_seasons(self._m())
         )
         periods = tuple(sorted(int(s) for s in wanted if s > 1 and len(y) >= 2 * s + 1))
         self.periods_ = periods

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tsrnn.base import LocalModel
 from tsrnn.baselines.simple import Prediction, _resid_sd, _unit, normal_intervals
 
 
@@ -55,18 +56,19 @@ def classical_indices(y: np.ndarray, m: int) -> np.ndarray:
     return idx / idx.mean()
 
 
-class Naive2:
+class Naive2(LocalModel):
     """Naive forecast of the seasonally adjusted series (M4's benchmark; multiplicative indices
     only when `seasonality_test` passes and the series is positive)."""
 
-    alias = "Naive2"
+    default_alias = "Naive2"
 
-    def __init__(self, season_length: int):
+    def __init__(self, season_length: int | None = None, alias: str | None = None):
         self.season_length = season_length
+        self.alias = alias
 
     def fit(self, y: np.ndarray) -> Naive2:
         y = np.asarray(y, dtype=np.float64)
-        m = self.season_length
+        m = self._m()
         self.m_ = m
         self.seasonal_ = bool(m > 1 and np.all(y > 0) and seasonality_test(y, m))
         self.indices_ = classical_indices(y, m) if self.seasonal_ else np.ones(max(m, 1))

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.stats import norm
 
+from tsrnn.base import LocalModel
+
 
 @dataclass
 class Prediction:
@@ -44,10 +46,13 @@ def _resid_sd(e: np.ndarray, n_params: int = 0) -> float:
     return float(np.sqrt(np.sum((e / u) ** 2) / (len(e) - n_params)) * u)
 
 
-class Naive:
+class Naive(LocalModel):
     """Last value carried forward; sd_h = σ·√h."""
 
-    alias = "Naive"
+    default_alias = "Naive"
+
+    def __init__(self, alias: str | None = None):
+        self.alias = alias
 
     def fit(self, y: np.ndarray) -> Naive:
         self.y_ = np.asarray(y, dtype=np.float64)
@@ -61,17 +66,18 @@ class Naive:
         return Prediction(mean, normal_intervals(mean, sd, list(levels)))
 
 
-class SeasonalNaive:
+class SeasonalNaive(LocalModel):
     """Value of the same season one cycle earlier; sd_h = σ·√(⌊(h−1)/m⌋ + 1)."""
 
-    alias = "SeasonalNaive"
+    default_alias = "SeasonalNaive"
 
-    def __init__(self, season_length: int):
+    def __init__(self, season_length: int | None = None, alias: str | None = None):
         self.season_length = season_length
+        self.alias = alias
 
     def fit(self, y: np.ndarray) -> SeasonalNaive:
         y = np.asarray(y, dtype=np.float64)
-        m = self.season_length if len(y) >= self.season_length else 1
+        m = self._m() if len(y) >= self._m() else 1
         self.m_ = m
         self.y_ = y
         u = _unit(y)
@@ -87,10 +93,13 @@ class SeasonalNaive:
         return Prediction(mean, normal_intervals(mean, sd, list(levels)))
 
 
-class Drift:
+class Drift(LocalModel):
     """Line through the first and last observation; sd_h = σ·√(h(1 + h/(T−1)))."""
 
-    alias = "Drift"
+    default_alias = "Drift"
+
+    def __init__(self, alias: str | None = None):
+        self.alias = alias
 
     def fit(self, y: np.ndarray) -> Drift:
         y = np.asarray(y, dtype=np.float64)
@@ -109,10 +118,13 @@ class Drift:
         return Prediction(mean, normal_intervals(mean, sd, list(levels)))
 
 
-class HistoricMean:
+class HistoricMean(LocalModel):
     """Mean of the history; sd = s·√(1 + 1/T)."""
 
-    alias = "Mean"
+    default_alias = "Mean"
+
+    def __init__(self, alias: str | None = None):
+        self.alias = alias
 
     def fit(self, y: np.ndarray) -> HistoricMean:
         y = np.asarray(y, dtype=np.float64)

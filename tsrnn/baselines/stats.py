@@ -21,6 +21,7 @@ from contextlib import contextmanager
 import numpy as np
 import pandas as pd
 
+from tsrnn.base import LocalModel
 from tsrnn.baselines.simple import Prediction, SeasonalNaive
 from tsrnn.data.scaling import CONSTANT_REL
 
@@ -40,7 +41,7 @@ def _tail(y: np.ndarray, max_train: int | None) -> np.ndarray:
     return y[-max_train:] if max_train and len(y) > max_train else y
 
 
-class _UnitScaled:
+class _UnitScaled(LocalModel):
     """Fit on y / max|y| (when max|y| is outside PLAIN_RANGE), forecast in y's units; a constant y
     forecasts itself.
 
@@ -83,17 +84,19 @@ class AutoETS(_UnitScaled):
     `max_seasons` seasons (and at most `max_train` points). Falls back to seasonal naive (noted in
     `spec_`) when no candidate can be fitted."""
 
-    alias = "ETS"
+    default_alias = "ETS"
+    min_obs = 4
 
-    def __init__(self, season_length: int = 1, max_train: int | None = 2000, max_seasons: int | None = 20,
-                 max_seasonal_m: int = 24):
+    def __init__(self, season_length: int | None = None, max_train: int | None = 2000,
+                 max_seasons: int | None = 20, max_seasonal_m: int = 24, alias: str | None = None):
         self.season_length = season_length
         self.max_train = max_train
         self.max_seasons = max_seasons
         self.max_seasonal_m = max_seasonal_m
+        self.alias = alias
 
     def _candidates(self, y: np.ndarray):
-        m = self.season_length
+        m = self._m()
         seasonal_ok = m > 1 and len(y) >= 2 * m + 2
         positive = bool(np.all(y > 0))
         trends = [(None, False), ("add", False), ("add", True)]
@@ -106,16 +109,16 @@ class AutoETS(_UnitScaled):
 
     def _train_limit(self) -> int | None:
         limit = self.max_train
-        if self.max_seasons and self.season_length > 1:
+        if self.max_seasons and self._m() > 1:
             # a seasonal state vector of m entries makes each fit O(T·m); 20 seasons suffice to choose
-            limit = min(limit or np.inf, self.max_seasons * self.season_length)
+            limit = min(limit or np.inf, self.max_seasons * self._m())
         return None if limit in (None, np.inf) else int(limit)
 
     def _fit(self, y: np.ndarray) -> None:
         from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
         self.n_ = len(y)
-        m = self.season_length
+        m = self._m()
         self.stl_seasonal_ = None
         candidates = list(self._candidates(y))
         if m > self.max_seasonal_m and len(y) >= 2 * m:
@@ -138,7 +141,7 @@ class AutoETS(_UnitScaled):
                     continue
                 try:
                     model = ETSModel(pd.Series(y), error=error, trend=trend, damped_trend=damped, seasonal=seasonal,
-                                     seasonal_periods=self.season_length if seasonal else None)
+                                     seasonal_periods=self._m() if seasonal else None)
                     res = model.fit(disp=False, maxiter=200)
                 except (ValueError, np.linalg.LinAlgError, RuntimeError):
                     continue
@@ -147,7 +150,7 @@ class AutoETS(_UnitScaled):
                     best, best_aicc, best_spec = res, aicc, (error, trend, damped, seasonal)
         self.res_, self.aicc_ = best, best_aicc
         if best is None:
-            self.fallback_ = SeasonalNaive(self.season_length).fit(y)
+            self.fallback_ = SeasonalNaive(self._m()).fit(y)
             self.spec_ = "SeasonalNaive (no ETS form could be fitted)"
         else:
             e, t, d, s = best_spec
@@ -225,21 +228,24 @@ class AutoARIMA(_UnitScaled):
     of Fourier terms as regressors with ARIMA errors (dynamic harmonic regression, FPP §10.5),
     K ≤ max_fourier chosen by AICc; without them such a season would not be modelled at all."""
 
-    alias = "ARIMA"
+    default_alias = "ARIMA"
+    min_obs = 6
 
-    def __init__(self, season_length: int = 1, max_pq: int = 2, max_seasonal_m: int = 24,
-                 max_train: int | None = 480, max_fits: int = 10, max_fourier: int = 5):
+    def __init__(self, season_length: int | None = None, max_pq: int = 2, max_seasonal_m: int = 24,
+                 max_train: int | None = 480, max_fits: int = 10, max_fourier: int = 5,
+                 alias: str | None = None):
         self.season_length = season_length
         self.max_pq = max_pq
         self.max_seasonal_m = max_seasonal_m
         self.max_train = max_train
         self.max_fits = max_fits
         self.max_fourier = max_fourier
+        self.alias = alias
 
     def _fit(self, y: np.ndarray) -> None:
         from statsmodels.tsa.statespace.sarimax import SARIMAX
 
-        m = self.season_length
+        m = self._m()
         self.aicc_ = None
         D = _nsdiffs(y, m)
         x = y[m:] - y[:-m] if D else y
@@ -331,7 +337,8 @@ class AutoARIMA(_UnitScaled):
     def _predict(self, h: int, levels: list[int] = ()) -> Prediction:
         if self.res_ is None:
             return self.fallback_.predict(h, levels)
-        exog = _fourier(self.n_ + np.arange(h), self.season_length, self.fourier_k_) if self.fourier_k_ else None
+        exog = (_fourier(self.n_ + np.arange(h), self._m(), self.fourier_k_)
+                if self.fourier_k_ else None)
         with _silenced():
             fc = self.res_.get_forecast(h, exog=exog)
             mean = np.asarray(fc.predicted_mean, dtype=np.float64)
@@ -347,16 +354,19 @@ class Theta(_UnitScaled):
     deseasonalised (multiplicatively for positive data) when a season is known, tested and
     there are at least two full seasons."""
 
-    alias = "Theta"
+    default_alias = "Theta"
+    min_obs = 4
 
-    def __init__(self, season_length: int = 1, max_train: int | None = 5000):
+    def __init__(self, season_length: int | None = None, max_train: int | None = 5000,
+                 alias: str | None = None):
         self.season_length = season_length
         self.max_train = max_train
+        self.alias = alias
 
     def _fit(self, y: np.ndarray) -> None:
         from statsmodels.tsa.forecasting.theta import ThetaModel
 
-        m = self.season_length
+        m = self._m()
         deseason = m > 1 and len(y) >= 2 * m
         method = "multiplicative" if np.all(y > 0) else "additive"
         with _silenced():

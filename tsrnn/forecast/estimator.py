@@ -13,12 +13,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tsrnn.base import BaseEstimator
+from tsrnn.base import BaseEstimator, PanelForecast
 from tsrnn.data.features import CALENDAR_KINDS, default_calendar, step_inputs
 from tsrnn.data.freq import season_length
-from tsrnn.data.io import check_length
 from tsrnn.data.panel import Panel
-from tsrnn.data.scaling import SCALERS, SeriesScaler
+from tsrnn.data.scaling import SeriesScaler
 from tsrnn.data.windows import window_starts
 from tsrnn.errors import ConfigError, DataError
 from tsrnn.forecast.inputs import (
@@ -32,14 +31,11 @@ from tsrnn.forecast.inputs import (
 )
 from tsrnn.forecast.options import model_space, resolve_prep
 from tsrnn.forecast.transforms import forward_values, inverse_values, seasonal_base, to_segments
-from tsrnn.frames import forecast_frame, parse_levels
+from tsrnn.frames import check_series_lengths, forecast_frame, parse_levels
 from tsrnn.netconfig import NetConfig
-from tsrnn.nn.budget import check_budget_options
 
 MODELS = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU", "seq2seq": "Seq2Seq"}
 BACKENDS = ("torch", "numba")
-LOSSES = ("mae", "mse")
-WINDOW_NORMS = (None, "last", "mean", "season", "auto")
 MAX_INPUT_LEN = 512
 
 
@@ -101,7 +97,7 @@ class Forecaster(BaseEstimator):
                  schedule: str = "cosine", steps_per_epoch: int | None = None, seed: int = 0,
                  device: str = "auto", bf16: bool = True, quiet: bool = False,
                  max_steps: int | str | None = "auto", time_budget: float | str | None = None,
-                 threads: int | str | None = "auto"):
+                 threads: int | str | None = "auto", alias: str | None = None):
         self.model, self.horizon, self.input_len, self.hidden, self.layers = model, horizon, input_len, hidden, layers
         self.cell, self.dropout, self.bidirectional, self.layer_norm = cell, dropout, bidirectional, layer_norm
         self.attention, self.teacher_forcing, self.quantiles, self.loss = attention, teacher_forcing, quantiles, loss
@@ -112,50 +108,22 @@ class Forecaster(BaseEstimator):
         self.patience, self.schedule, self.steps_per_epoch = patience, schedule, steps_per_epoch
         self.seed, self.device, self.bf16, self.quiet = seed, device, bf16, quiet
         self.max_steps, self.time_budget, self.threads = max_steps, time_budget, threads
+        self.alias = alias
 
-    @property
-    def alias(self) -> str:
-        """The `model` column value of the forecast frame ("LSTM", "GRU", "RNN", "Seq2Seq")."""
-        return MODELS.get(str(self.model).lower(), str(self.model))
+    GLOBAL = True  # fitted once on the whole panel (see the contract in tsrnn/base.py)
+
+    def label(self) -> str:
+        """The `model` column value of the forecast frame: the alias given, else "LSTM", "GRU",
+        "RNN" or "Seq2Seq"."""
+        return self.alias or MODELS.get(str(self.model).lower(), str(self.model))
 
     # -- configuration --------------------------------------------------------------------------
 
-    def _validate(self) -> None:
-        m = str(self.model).lower()
-        if m not in MODELS:
-            raise ConfigError(f"model '{self.model}' is unknown; use one of {', '.join(MODELS)}")
-        if self.horizon is None or not isinstance(self.horizon, (int, np.integer)) or self.horizon < 1:
-            raise ConfigError(f"horizon must be a positive whole number (got {self.horizon!r})")
-        if self.input_len is not None and (not isinstance(self.input_len, (int, np.integer)) or self.input_len < 1):
-            raise ConfigError(f"input_len must be a positive whole number (got {self.input_len!r})")
-        if isinstance(self.decoder, bool) or not isinstance(self.decoder, (int, np.integer)) or self.decoder < 0:
-            raise ConfigError(f"decoder must be a whole number >= 0 (got {self.decoder!r})")
-        for name in ("hidden", "layers", "epochs", "batch_size"):
-            v = getattr(self, name)
-            if name == "hidden" and v == "auto":
-                continue
-            if not isinstance(v, (int, np.integer)) or v < 1:
-                raise ConfigError(f"{name} must be a positive whole number (got {v!r})")
-        if m != "seq2seq" and self.cell not in (None, m) and not (m == "rnn" and self.cell == "rnn_relu"):
-            raise ConfigError(f"cell '{self.cell}' contradicts model '{m}'; leave cell unset or use model='seq2seq'")
-        if self.scaler not in SCALERS:
-            raise ConfigError(f"scaler '{self.scaler}' is unknown; use one of {', '.join(SCALERS)}")
-        if not self.quantiles and self.loss not in LOSSES:
-            raise ConfigError(f"loss '{self.loss}' is unknown; use one of {', '.join(LOSSES)} (or give quantiles)")
-        if self.quantiles:
-            q = list(self.quantiles)
-            if any(not 0 < float(v) < 1 for v in q) or sorted(q) != q or len(set(q)) != len(q):
-                raise ConfigError(f"quantiles must be increasing values in (0, 1) (got {self.quantiles!r})")
-        if self.pad not in (True, False, "auto"):
-            raise ConfigError(f"pad must be 'auto', True or False (got {self.pad!r})")
-        if self.window_norm not in WINDOW_NORMS:
-            raise ConfigError(f"window_norm '{self.window_norm}' is unknown; "
-                              "use one of 'auto', 'mean', 'season', 'last', None")
-        check_budget_options(self.max_steps, self.time_budget, self.threads)
-        if not 0 <= float(self.teacher_forcing) <= 1:
-            raise ConfigError(f"teacher_forcing must be in [0, 1] (got {self.teacher_forcing})")
-        if not (0 <= float(self.val_size) < 1 or float(self.val_size) == int(self.val_size) >= 1):
-            raise ConfigError(f"val_size must be a fraction in [0, 1) or a whole number of steps (got {self.val_size})")
+    def check_params(self) -> None:
+        """ConfigError for the first invalid parameter (no data needed; fit calls it)."""
+        from tsrnn.forecast.checks import check_forecaster
+
+        check_forecaster(self)
 
     def _cell(self) -> str:
         m = str(self.model).lower()
@@ -174,38 +142,69 @@ class Forecaster(BaseEstimator):
             raise ConfigError(f"calendar feature '{bad[0]}' is unknown; use some of {', '.join(CALENDAR_KINDS)}")
         return kinds
 
-    def _value_columns(self, df: pd.DataFrame) -> tuple[list[str], list[str]]:
-        targets = list(df.attrs.get("targets") or ["y"])
-        exog = [self.exog] if isinstance(self.exog, str) else list(self.exog or [])
-        missing = [c for c in targets + exog if c not in df.columns]
+    def input_columns(self, targets: list[str], available: list[str],
+                      source: str = "data") -> list[str]:
+        """The value columns this model reads, in order: the targets (the first is forecast), then
+        `exog`; once fitted, the columns it was fitted on. DataError naming a missing column."""
+        if getattr(self, "fitted_", False):
+            cols = [*self.features_["targets"], *self.features_["exog"]]
+            used = " (used by the model)"
+        else:
+            exog = [self.exog] if isinstance(self.exog, str) else list(self.exog or [])
+            cols, used = [*targets, *[c for c in exog if c not in targets]], ""
+        missing = [c for c in ["unique_id", "ds", *cols] if c not in available]
         if missing:
-            src = df.attrs.get("source", "data")
-            raise DataError(f"{src}: column '{missing[0]}' not found; columns are: {', '.join(map(str, df.columns))}")
-        return targets, [c for c in exog if c not in targets]
+            raise DataError(f"{source}: column '{missing[0]}'{used} not found; "
+                            f"columns are: {', '.join(map(str, available))}")
+        return cols
+
+    def _exog(self, panel: Panel) -> list[str]:
+        """The exogenous columns of a panel built from input_columns: its trailing columns named
+        in `exog` (at least one target stays)."""
+        names = set([self.exog] if isinstance(self.exog, str) else list(self.exog or []))
+        cols = list(panel.targets)
+        n = 0
+        while n < len(cols) - 1 and cols[len(cols) - 1 - n] in names:
+            n += 1
+        return cols[len(cols) - n:]
+
+    def _panel(self, df: pd.DataFrame) -> tuple[Panel, str]:
+        source = df.attrs.get("source", "data")
+        targets = list(df.attrs.get("targets") or ["y"])
+        cols = self.input_columns(targets, [str(c) for c in df.columns], source)
+        return Panel.from_frame(df, targets=cols), source
 
     # -- fit ------------------------------------------------------------------------------------
 
     def fit(self, df: pd.DataFrame) -> Forecaster:
-        """Train one global model on every series of the long frame `df` (see tsrnn.read_series)."""
+        """Train one global model on every series of the long frame `df` (see tsrnn.read_series);
+        the frame is turned into a Panel of input_columns and passed to fit_panel."""
+        self.check_params()
+        self.fitted_ = False
+        return self.fit_panel(*self._panel(df))
+
+    def fit_panel(self, panel: Panel, source: str = "data") -> Forecaster:
+        """Train one global model on every series of `panel` (columns: targets, then exog, as
+        input_columns returns them); `source` names the data in error messages."""
         from tsrnn.forecast.fitting import fit_network
 
-        self._validate()
-        targets, exog = self._value_columns(df)
-        panel = Panel.from_frame(df, targets=targets + exog)
+        self.check_params()
+        C = len(list(panel.targets)) - len(self._exog(panel))
+        targets, exog = list(panel.targets[:C]), list(panel.targets[C:])
         H = int(self.horizon)
         season = season_length(panel.freq)
         lengths = panel.lengths
         shortest = int(lengths.min())
-        C = len(targets)
         prep = resolve_prep(self, season, H, shortest, panel.values[:, :C], MAX_INPUT_LEN, panel.freq)
         L = prep["input_len"]
         W = L + H
         # left padding: windows may start up to P rows before a series (at least one observed input)
         P = L - 1 if self.pad is True or (self.pad == "auto" and shortest < W) else 0
         # padded models forecast every series but learn only from those with a full target window
-        check_length(df, 2 if P else W, f"model '{self.model}' with input_len {L} and horizon {H}")
+        check_series_lengths(source, panel.ids, lengths, 2 if P else W,
+                             f"model '{self.model}' with input_len {L} and horizon {H}")
         if P and lengths.max() < W - P:
-            raise DataError(f"{df.attrs.get('source', 'data')}: the longest series has {int(lengths.max())} "
+            raise DataError(f"{source}: the longest series has {int(lengths.max())} "
                             f"observations; model '{self.model}' with horizon {H} needs at least {W - P} to learn from")
         vs = float(self.val_size)
         val_len = np.maximum(H, np.ceil(vs * lengths)).astype(np.int64) if vs < 1 else np.full(len(lengths), int(vs))
@@ -254,33 +253,37 @@ class Forecaster(BaseEstimator):
     # -- predict --------------------------------------------------------------------------------
 
     def predict(self, df: pd.DataFrame | None = None, level=None) -> pd.DataFrame:
-        """Forecast `horizon` steps after the end of every series.
-
-        df=None continues the training series; a frame gives new history (known or unseen series;
-        unseen ones are scaled by their own statistics) and needs no refit. level: interval
-        levels in percent (e.g. [80, 95]) → yhat_lo_L / yhat_hi_L columns.
-        """
+        """Forecast frame of the `horizon` steps after the end of every series (predict_panel
+        on the frame's Panel). df=None continues the training series; a frame gives new history.
+        level: interval levels in percent (e.g. [80, 95]) → yhat_lo_L / yhat_hi_L columns."""
         self._check_fitted()
         levels = parse_levels(level)
+        p = self.predict_panel(*(self._panel(df) if df is not None else (None,)), levels=levels)
+        return forecast_frame(p.ids, p.last_ds, self.config_["freq"], self.label(), p.mean,
+                              p.intervals)
+
+    def predict_panel(self, panel: Panel | None = None, source: str = "data",
+                      levels: list[int] = ()) -> PanelForecast:
+        """Forecast `horizon` steps after the end of every series.
+
+        panel=None continues the training series; a Panel (columns from input_columns) gives new
+        history (known or unseen series; unseen ones are scaled by their own statistics) and needs
+        no refit. levels: interval levels in percent (e.g. [80, 95]).
+        """
+        self._check_fitted()
+        levels = parse_levels(list(levels))
         cfg, feats = self.config_, self.features_
         L = cfg["input_len"]
-        if df is None:
-            h, full_v, full_o = self.history_, None, None
+        if panel is None:
+            h, full_v, full_o, where = self.history_, None, None, None
         else:
-            targets, exog = feats["targets"], feats["exog"]
-            missing = [c for c in ["unique_id", "ds", *targets, *exog] if c not in df.columns]
-            if missing:
-                src = df.attrs.get("source", "data")
-                raise DataError(f"{src}: column '{missing[0]}' (used by the model) not found; "
-                                f"columns are: {', '.join(map(str, df.columns))}")
-            panel = Panel.from_frame(df, targets=targets + exog)
             need = 1 if cfg.get("pad") else L
-            if len(panel.lengths) and panel.lengths.min() < need:  # the shared check names the series
-                check_length(df, need, f"forecasting with this model (input_len {L})")
+            check_series_lengths(source, panel.ids, panel.lengths, need,
+                                 f"forecasting with this model (input_len {L})")
             h = Histories.last(panel, L)
-            full_v, full_o = panel.values, panel.offsets
+            full_v, full_o, where = panel.values, panel.offsets, source
         C, tr = feats["n_targets"], cfg.get("transform")
-        h, full_v = model_space(h, full_v, full_o, C, tr, df)
+        h, full_v = model_space(h, full_v, full_o, C, tr, where)
         sid, loc, scale = series_stats(h, self.scaler_, self.series_, full_v, full_o)
         pad = bool(cfg.get("pad"))
         x = encoder_inputs(h, loc, scale, C, feats["calendar"], cfg["freq"], pad)
@@ -299,7 +302,8 @@ class Forecaster(BaseEstimator):
         yhat = out[:, :, point_index(cfg["quantiles"])]
         intervals = {lv: tuple(inverse_values(b, tr) for b in self._interval(lv, out, yhat, scale[:, :1]))
                      for lv in levels}
-        return forecast_frame(h.ids, h.last_ds, cfg["freq"], self.alias, inverse_values(yhat, tr), intervals)
+        return PanelForecast(list(h.ids), np.asarray(h.last_ds, dtype="datetime64[ns]"),
+                             inverse_values(yhat, tr), intervals)
 
     def _interval(self, level: int, out: np.ndarray, yhat: np.ndarray, scale: np.ndarray):
         qs = self.config_["quantiles"] or []

@@ -76,7 +76,8 @@ def model_space(h: Histories, full_values, full_offsets, n_targets: int, transfo
         rows = np.flatnonzero((full_values[:, :n_targets] <= 0).any(axis=1))
         bad = np.union1d(bad, np.searchsorted(full_offsets, rows, side="right") - 1).astype(np.int64)
     if len(bad):
-        src = (df.attrs.get("source", "data") if df is not None else "history")
+        src = df if isinstance(df, str) else (df.attrs.get("source", "data") if df is not None
+                                              else "history")
         raise DataError(f"{src}: series '{h.ids[int(bad[0])]}' has target values <= 0, but this model "
                         "forecasts the log of positive series; give positive values or refit with transform=None")
     fv = forward_values(full_values, n_targets, transform) if full_values is not None else None
