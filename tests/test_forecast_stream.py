@@ -10,8 +10,8 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("numba")
 
+from tsrnn import Forecaster  # noqa: E402
 from tsrnn.errors import ConfigError, DataError  # noqa: E402
-from tsrnn.forecaster import Forecaster  # noqa: E402
 
 torch.set_num_threads(1)
 QUICK = dict(epochs=2, batch_size=64, max_steps=12, quiet=True, seed=0)
