@@ -538,3 +538,31 @@ def test_refit_options():
         _det("zscore", refit_every=-1).fit(_frame(200))
     with pytest.raises(ConfigError, match="refit must be None or"):
         AnomalyDetector(scorer="zscore", refit=100).fit(_frame(200))
+
+
+def test_a_joint_anomaly_is_found_by_the_joint_detector_only():
+    """cpu and mem of one host move together (the same daily sine, small noise). At one point mem
+    takes the value it has half a day later: in range for mem alone (per-column z-scores stay
+    normal) but it breaks the relation with cpu, which the joint forecast detector (one net over
+    both columns) flags."""
+    rng = np.random.default_rng(0)
+    n, k, period = 600, 450, 24
+    t = np.arange(n)
+    cpu = np.sin(2 * np.pi * t / period) + 0.02 * rng.normal(size=n)
+    mem = np.sin(2 * np.pi * t / period) + 0.02 * rng.normal(size=n)
+    k = k - k % period + period // 4  # a peak: mem drops to the trough value
+    mem[k] = -cpu[k]
+    df = pd.DataFrame({"unique_id": "host", "ds": pd.date_range("2024", periods=n, freq="h"),
+                       "cpu": cpu, "mem": mem})
+    df.attrs.update(freq="h", targets=["cpu", "mem"])
+    joint = AnomalyDetector(scorer=make_scorer("forecast", window=24, hidden=16, epochs=10, stride=2),
+                            threshold="pot:1e-3", cooldown=0).fit(_head(df, 300)).detect(df)
+    assert joint["is_anomaly"].to_numpy()[k]
+    assert int(np.nanargmax(joint["score"].to_numpy())) == k
+    for col in ("cpu", "mem"):
+        one = df[["unique_id", "ds", col]].rename(columns={col: "y"})
+        one.attrs.update(freq="h", targets=["y"])
+        z = AnomalyDetector(scorer=make_scorer("zscore", window=64), threshold="pot:1e-3",
+                            cooldown=0).fit(_head(one, 300)).detect(one)
+        assert not z["is_anomaly"].to_numpy()[k - 2 : k + 3].any(), col
+        assert z["score"].to_numpy()[k] < 2.0  # in range: |z| of a sine value stays below ~1.5
