@@ -21,7 +21,7 @@ def _det(method: str = "forecast", **kw) -> AnomalyDetector:
     local_norm=W: the LocalRatio(W) normaliser; refit_every/refit_history: Refit(every, history)."""
     import inspect
 
-    from tsrnn.anomaly.catalog import SCORERS, _class
+    from tsrnn.anomaly.catalog import SCORERS, scorer_class
 
     parts = {k: kw.pop(k) for k in PARTS if k in kw}
     local = kw.pop("local_norm", 0)
@@ -29,8 +29,8 @@ def _det(method: str = "forecast", **kw) -> AnomalyDetector:
     names = [method]
     if method == "ensemble":
         names = [n.strip() for n in kw.get("members", "zscore,iforest,forecast").split(",")]
-    takes = set().union(*(inspect.signature(_class(SCORERS, "ensemble member", n).__init__).parameters
-                          for n in names))
+    takes = set().union(*(inspect.signature(scorer_class(n).__init__).parameters
+                          for n in names if n in SCORERS))
     opts = {k: v for k, v in kw.items() if k in takes or k in ("members", "combine")}
     return AnomalyDetector(scorer=make_scorer(method, **opts), normaliser=f"local:{local}" if local else None,
                            refit=Refit(every, history) if every or history else None, **parts)

@@ -18,7 +18,7 @@ import re
 from tsrnn.errors import ConfigError
 
 __all__ = ["SCORERS", "NORMALISERS", "make_scorer", "parse_scorer", "scorer_spec",
-           "scorer_from_spec", "make_normaliser", "normaliser_spec", "set_shared"]
+           "scorer_from_spec", "scorer_class", "make_normaliser", "normaliser_spec", "set_shared"]
 
 SCORERS = {
     "forecast": "tsrnn.anomaly.recurrent:ForecastScorer",
@@ -39,6 +39,11 @@ def _class(table: dict, kind: str, name: str):
         raise ConfigError(f"{kind} '{name}' is unknown; use one of {', '.join(table)}")
     module, cls = table[name].split(":")
     return getattr(importlib.import_module(module), cls)
+
+
+def scorer_class(name: str):
+    """The scorer class registered as `name` (ConfigError for an unknown name)."""
+    return _class(SCORERS, "scorer", name)
 
 
 def _options(cls) -> list[str]:

@@ -302,7 +302,7 @@ class AnomalyDetector(BaseEstimator):
 
         return read_detector(path, cls)
 
-    def _restore(self, d: dict, tensors: dict, scorer, normaliser) -> AnomalyDetector:
+    def restore_fitted(self, d: dict, tensors: dict, scorer, normaliser) -> AnomalyDetector:
         """Fitted state from a model file's description (called by modelfile.read_detector)."""
         self.ids_, self.targets_, self.freq_ = list(d["ids"]), list(d["targets"]), d["freq"]
         self.fit_lengths_ = [int(n) for n in d["fit_lengths"]]

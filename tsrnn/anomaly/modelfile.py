@@ -141,7 +141,7 @@ def read_detector(path: str | Path, estimator: type):
                         **{k: prm[k] for k in ("cooldown", "calibration", "event_gap",
                                                "min_event_length")})
         det.validate()
-        return det._restore(detector, tensors, scorer, normaliser_from_spec(prm["normaliser"]))
+        return det.restore_fitted(detector, tensors, scorer, normaliser_from_spec(prm["normaliser"]))
     except (KeyError, TypeError, ValueError, RuntimeError, ConfigError) as e:
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
         raise ModelFileError(f"{p}: the detector file does not hold a usable detector "

@@ -176,7 +176,7 @@ class _ZStep:
         return float(np.max(np.abs(self.rolling(x))))
 
 
-class _WindowStep:
+class WindowStep:
     """A windowed scorer one row at a time: the last `window` rows are kept and `fn` scores the
     window that ends at the newest (O(window) per point)."""
 
@@ -326,8 +326,8 @@ class IForestScorer(Scorer):
         out[self.window - 1 :] = self._window_scores(x)
         return out
 
-    def stepper(self, n_features: int, backend: str = "auto") -> _WindowStep:
-        return _WindowStep(self.window, self._window_scores)
+    def stepper(self, n_features: int, backend: str = "auto") -> WindowStep:
+        return WindowStep(self.window, self._window_scores)
 
     def state(self, tensors: dict, prefix: str) -> dict:
         tensors.update({f"{prefix}iforest.train.{i}": x for i, x in enumerate(self.train_)})

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tsrnn.anomaly.scorers import Scorer, _WindowStep, check_window, window_features
+from tsrnn.anomaly.scorers import Scorer, WindowStep, check_window, window_features
 
 __all__ = ["TailScorer"]
 
@@ -58,8 +58,8 @@ class TailScorer(Scorer):
         out[self.window - 1 :] = self._surprise(self._feat(x))
         return out
 
-    def stepper(self, n_features: int, backend: str = "auto") -> _WindowStep:
-        return _WindowStep(self.window, lambda w: self._surprise(self._feat(w)))
+    def stepper(self, n_features: int, backend: str = "auto") -> WindowStep:
+        return WindowStep(self.window, lambda w: self._surprise(self._feat(w)))
 
     def state(self, tensors: dict, prefix: str) -> dict:
         tensors[f"{prefix}tail.sorted"] = np.asarray(self.sorted_, dtype=np.float64)
