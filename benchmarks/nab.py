@@ -66,9 +66,10 @@ CONFIGS = {
     "forecast-local": dict(scorer=f"forecast:window=64,stride=4,{_REC}", normaliser="local:64"),
     "forecast-zs": dict(scorer=f"forecast:window=64,stride=4,input_norm=64,error=scaled,{_REC}"),
     "autoencoder": dict(scorer=f"autoencoder:window=32,stride=2,{_REC}"),
-    "ensemble-zif": dict(scorer=f"ensemble:members=zscore+iforest+forecast,window=64,stride=4,{_REC}"),
-    "ensemble-zif-max": dict(scorer="ensemble:members=zscore+iforest+forecast,combine=max,window=64,"
-                                    f"stride=4,{_REC}"),
+    "ensemble-zif": dict(
+        scorer=f"ensemble:members=zscore+iforest+forecast,window=64,stride=4,{_REC}"),
+    "ensemble-zif-max": dict(
+        scorer=f"ensemble:members=zscore+iforest+forecast,combine=max,window=64,stride=4,{_REC}"),
     "ensemble-zf": dict(scorer=f"ensemble:members=zscore+forecast,window=64,stride=4,{_REC}"),
     "ensemble-zi": dict(scorer="ensemble:members=zscore+iforest,window=64"),
     "ensemble-zifs": dict(scorer="ensemble:members=zscore+iforest+forecast,window=64,stride=4,"
@@ -85,7 +86,8 @@ def seedless(label: str) -> bool:
     if spec.startswith("pyod"):
         return False
     sc = parse_scorer(spec)
-    return not any("seed" in m.get_params() for m in [sc, *(getattr(sc, "members", None) or {}).values()])
+    parts = [sc, *(getattr(sc, "members", None) or {}).values()]
+    return not any("seed" in m.get_params() for m in parts)
 
 
 TSRNN, BASELINES = "tsrnn (recurrent, tail, ensemble)", "baselines (z-score, IsolationForest, PyOD)"
@@ -166,7 +168,8 @@ def run_one(label: str, name: str, windows, seed: int, thresholds=THRESHOLDS) ->
     else:
         scorer = parse_scorer(params.pop("scorer"))
         set_shared(scorer, seed=seed)
-        det = AnomalyDetector(scorer=scorer, threshold=thresholds[0], cooldown=0, **params).fit(train)
+        det = AnomalyDetector(scorer=scorer, threshold=thresholds[0], cooldown=0, **params)
+        det.fit(train)
     fit_secs = time.perf_counter() - t0
     rows = []
     for thr in thresholds:

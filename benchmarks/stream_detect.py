@@ -95,7 +95,8 @@ def main(argv=None) -> None:
         label = f"plain, refit_every={args.refit_every} on the last {args.refit_history}"
         rows.append({"detector": label, "back end": st.backend, "points": args.points, "seconds": ad_s,
                      "points/s": args.points / ad_s})
-        notes.append(f"{label}: {st.refits} refits (each {scorer.epochs} epochs on {args.refit_history} points, then "
+        notes.append(f"{label}: {st.refits} refits (each {scorer.epochs} epochs on "
+                     f"{args.refit_history} points, then "
                      f"a replay of them) included in the time.")
     from benchmarks._results import markdown_table
 

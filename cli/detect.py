@@ -31,24 +31,131 @@ from tsrnn_cli.options import (
     TimeCol,
 )
 
-ModelArg = Annotated[Path, typer.Argument(help="A detector file written by --save-model.", show_default=False)]
-ScorerOpt = Annotated[str, typer.Option("--scorer", "-s", help="The scorer and its options: forecast, autoencoder, zscore, stl, iforest, tail or ensemble, optionally name:key=value,... e.g. zscore:window=288, forecast:window=64,hidden=32,input_norm=64,error=scaled, ensemble:members=zscore+tail+forecast. Default: the LSTM forecast error of the cross-validated NAB choice.")]
-ThresholdOpt = Annotated[str, typer.Option("--threshold", "-t", help="pot[:risk], spot[:risk], dynamic[:p], quantile:Q, contamination:C, sigma:K or fixed:V.")]
-ReThreshold = Annotated[str | None, typer.Option("--threshold", "-t", help="Fit another threshold spec on the saved training scores (default: the saved one).", show_default=False)]
-NormaliserOpt = Annotated[str | None, typer.Option("--normaliser", help="Score normaliser, e.g. local:64 (each score divided by the mean of the 64 before it). Default: none.", show_default=False)]
-RefitOpt = Annotated[str | None, typer.Option("--refit", help="Online adaptation: N or N:H, refit every N points after the training part on the last H points (all of them without H).", show_default=False)]
-CooldownOpt = Annotated[int, typer.Option("--cooldown", min=0, help="After an exceedance, no new alarm for this many points (0: every exceedance alarms).")]
-TrainFrac = Annotated[float, typer.Option("--train-frac", min=0.01, max=1.0, help="Fit on the first fraction of each series and judge the rest (1: all of it, in-sample).")]
+ModelArg = Annotated[
+    Path, typer.Argument(help="A detector file written by --save-model.", show_default=False)
+]
+ScorerOpt = Annotated[
+    str,
+    typer.Option(
+        "--scorer",
+        "-s",
+        help=(
+            "The scorer and its options: forecast, autoencoder, zscore, stl, iforest, tail or "
+            "ensemble, optionally name:key=value,... e.g. zscore:window=288, "
+            "forecast:window=64,hidden=32,input_norm=64,error=scaled, "
+            "ensemble:members=zscore+tail+forecast. Default: the LSTM forecast error of the "
+            "cross-validated NAB choice."
+        ),
+    ),
+]
+ThresholdOpt = Annotated[
+    str,
+    typer.Option(
+        "--threshold",
+        "-t",
+        help=(
+            "pot[:risk], spot[:risk], dynamic[:p], quantile:Q, contamination:C, sigma:K or "
+            "fixed:V."
+        ),
+    ),
+]
+ReThreshold = Annotated[
+    str | None,
+    typer.Option(
+        "--threshold",
+        "-t",
+        help="Fit another threshold spec on the saved training scores (default: the saved one).",
+        show_default=False,
+    ),
+]
+NormaliserOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--normaliser",
+        help=(
+            "Score normaliser, e.g. local:64 (each score divided by the mean of the 64 before it)."
+            " Default: none."
+        ),
+        show_default=False,
+    ),
+]
+RefitOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--refit",
+        help=(
+            "Online adaptation: N or N:H, refit every N points after the training part on the last"
+            " H points (all of them without H)."
+        ),
+        show_default=False,
+    ),
+]
+CooldownOpt = Annotated[
+    int,
+    typer.Option(
+        "--cooldown",
+        min=0,
+        help="After an exceedance, no new alarm for this many points (0: every exceedance alarms).",
+    ),
+]
+TrainFrac = Annotated[
+    float,
+    typer.Option(
+        "--train-frac",
+        min=0.01,
+        max=1.0,
+        help=(
+            "Fit on the first fraction of each series and judge the rest (1: all of it, "
+            "in-sample)."
+        ),
+    ),
+]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed (scorers that have one).")]
 Device = Annotated[str, typer.Option("--device", help="auto, cpu or cuda (recurrent scorers).")]
-Irregular = Annotated[bool, typer.Option("--irregular", help="Keep the timestamps as given (the default unless --freq or --fill-gaps asks for a grid).")]
-Output = Annotated[Path | None, typer.Option("--output", "-o", help="Write per-point scores here (.csv or .parquet).")]
-EventsOut = Annotated[Path | None, typer.Option("--events", help="Write the merged events here (.csv or .parquet).")]
-PlotOut = Annotated[Path | None, typer.Option("--plot", help="Write a plot here (.png, .svg or .pdf).")]
-SaveModel = Annotated[Path | None, typer.Option("--save-model", help="Write the fitted detector here (safetensors + JSON).")]
-LabelsOpt = Annotated[str | None, typer.Option("--labels", help="Labels to score against: a JSON file (windows or timestamps per series, NAB format) or column:NAME for a 0/1 column of FILE.", show_default=False)]
-EventGap = Annotated[int, typer.Option("--event-gap", min=0, help="Merge events separated by at most this many normal points.")]
-MinEvent = Annotated[int, typer.Option("--min-event-length", min=1, help="Drop events shorter than this.")]
+Irregular = Annotated[
+    bool,
+    typer.Option(
+        "--irregular",
+        help=(
+            "Keep the timestamps as given (the default unless --freq or --fill-gaps asks for a "
+            "grid)."
+        ),
+    ),
+]
+Output = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write per-point scores here (.csv or .parquet)."),
+]
+EventsOut = Annotated[
+    Path | None, typer.Option("--events", help="Write the merged events here (.csv or .parquet).")
+]
+PlotOut = Annotated[
+    Path | None, typer.Option("--plot", help="Write a plot here (.png, .svg or .pdf).")
+]
+SaveModel = Annotated[
+    Path | None,
+    typer.Option("--save-model", help="Write the fitted detector here (safetensors + JSON)."),
+]
+LabelsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--labels",
+        help=(
+            "Labels to score against: a JSON file (windows or timestamps per series, NAB format) "
+            "or column:NAME for a 0/1 column of FILE."
+        ),
+        show_default=False,
+    ),
+]
+EventGap = Annotated[
+    int,
+    typer.Option(
+        "--event-gap", min=0, help="Merge events separated by at most this many normal points."
+    ),
+]
+MinEvent = Annotated[
+    int, typer.Option("--min-event-length", min=1, help="Drop events shorter than this.")
+]
 
 
 class BadLine(str, enum.Enum):
@@ -56,24 +163,60 @@ class BadLine(str, enum.Enum):
     stop = "stop"
 
 
-OnBadLine = Annotated[BadLine, typer.Option("--on-bad-line", help="A stdin line that is not a value is reported on stderr and skipped, or stops the stream with exit status 2.")]
+OnBadLine = Annotated[
+    BadLine,
+    typer.Option(
+        "--on-bad-line",
+        help=(
+            "A stdin line that is not a value is reported on stderr and skipped, or stops the "
+            "stream with exit status 2."
+        ),
+    ),
+]
 
 
-def _read(file, labels, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates, sep,
-          decimal, date_format, dayfirst, quiet):
+def _read(
+    file,
+    labels,
+    id_col,
+    time_col,
+    target_col,
+    freq,
+    fill_gaps,
+    fill_nan,
+    duplicates,
+    sep,
+    decimal,
+    date_format,
+    dayfirst,
+    quiet,
+):
     """The frame, its label masks (or None) and one warning line for what was found."""
     from tsrnn.anomaly.reading import label_masks, read_for_detection
     from tsrnn.errors import ConfigError
 
-    label_col = labels[len("column:"):] if labels and labels.startswith("column:") else None
+    label_col = labels[len("column:") :] if labels and labels.startswith("column:") else None
     if labels is not None and label_col is None and not Path(labels).is_file():
-        raise ConfigError(f"{labels}: labels file not found (given by --labels; a 0/1 column of "
-                          "FILE is given as column:NAME)")
+        raise ConfigError(
+            f"{labels}: labels file not found (given by --labels; a 0/1 column of "
+            "FILE is given as column:NAME)"
+        )
     df, masks, found = read_for_detection(
-        file, label_col=label_col, target_col=target_col, duplicates=duplicates,
-        regular=bool(freq or fill_gaps), id_col=id_col, time_col=time_col, freq=freq,
-        fill_gaps=fill_gaps, fill_nan=fill_nan, sep=sep, decimal=decimal, date_format=date_format,
-        dayfirst=dayfirst)
+        file,
+        label_col=label_col,
+        target_col=target_col,
+        duplicates=duplicates,
+        regular=bool(freq or fill_gaps),
+        id_col=id_col,
+        time_col=time_col,
+        freq=freq,
+        fill_gaps=fill_gaps,
+        fill_nan=fill_nan,
+        sep=sep,
+        decimal=decimal,
+        date_format=date_format,
+        dayfirst=dayfirst,
+    )
     if labels is not None and label_col is None:
         masks = label_masks(df, labels)
     line = found.warning(Path(file).name, duplicates)
@@ -97,8 +240,9 @@ def _detector(scorer, threshold, normaliser, refit, cooldown, seed, device, quie
             rf = Refit(int(every), int(history or 0))
         except ValueError:
             raise ConfigError(f"--refit '{refit}' is not N or N:H (whole numbers)") from None
-    det = AnomalyDetector(scorer=sc, threshold=threshold, normaliser=normaliser, refit=rf,
-                          cooldown=cooldown)
+    det = AnomalyDetector(
+        scorer=sc, threshold=threshold, normaliser=normaliser, refit=rf, cooldown=cooldown
+    )
     det.validate()
     return det
 
@@ -109,8 +253,10 @@ def _fit(det, df, train_frac, quiet):
     from tsrnn.anomaly.split import train_part
 
     if not quiet:
-        err.print(f"fitting {det.scorer_name()} on {df['unique_id'].nunique()} series ({len(df)} "
-                  f"rows, first {train_frac:.0%} of each)")
+        err.print(
+            f"fitting {det.scorer_name()} on {df['unique_id'].nunique()} series ({len(df)} "
+            f"rows, first {train_frac:.0%} of each)"
+        )
     det.fit(train_part(df, train_frac))
     if not quiet:
         typer.echo(f"{det.threshold_summary()} (the first {train_frac:.0%})", err=True)
@@ -150,8 +296,10 @@ def _judge(det, df, masks, file, outs, output, events, plot, save_model, quiet, 
         if plot is not None:
             from tsrnn.anomaly.plot import plot_detections
 
-            outs.stage(plot, lambda t: plot_detections(out, t, labels=masks, title=Path(file).name,
-                                                       force=True))
+            outs.stage(
+                plot,
+                lambda t: plot_detections(out, t, labels=masks, title=Path(file).name, force=True),
+            )
         written = outs.commit()
     if not quiet:
         for p in written:
@@ -204,11 +352,30 @@ def detect_command(
     judged jointly."""
     det = _detector(scorer, threshold, normaliser, refit, cooldown, seed, device, quiet)
     det.set_params(event_gap=event_gap, min_event_length=min_event_length)
-    outs = _outputs(force, (output, "-o", "frame"), (events, "--events", "frame"),
-                    (plot, "--plot", "plot"), (save_model, "--save-model", "file"))
+    outs = _outputs(
+        force,
+        (output, "-o", "frame"),
+        (events, "--events", "frame"),
+        (plot, "--plot", "plot"),
+        (save_model, "--save-model", "file"),
+    )
     set_threads(threads)
-    df, masks = _read(file, labels, id_col, time_col, target_col, freq, fill_gaps, fill_nan,
-                      duplicates, sep, decimal, date_format, dayfirst, quiet)
+    df, masks = _read(
+        file,
+        labels,
+        id_col,
+        time_col,
+        target_col,
+        freq,
+        fill_gaps,
+        fill_nan,
+        duplicates,
+        sep,
+        decimal,
+        date_format,
+        dayfirst,
+        quiet,
+    )
     _fit(det, df, train_frac, quiet)
     _judge(det, df, masks, file, outs, output, events, plot, save_model, quiet, train_frac)
 
@@ -249,18 +416,35 @@ def detect_saved_command(
 
     if threshold is not None:
         parse_threshold(threshold)
-    outs = _outputs(force, (output, "-o", "frame"), (events, "--events", "frame"),
-                    (plot, "--plot", "plot"))
+    outs = _outputs(
+        force, (output, "-o", "frame"), (events, "--events", "frame"), (plot, "--plot", "plot")
+    )
     set_threads(threads)
     det = AnomalyDetector.load(model)
     det.set_params(event_gap=event_gap, min_event_length=min_event_length)
     if threshold is not None and threshold != det.threshold:
         det.refit_threshold(threshold)  # fitted again on the saved training scores
-    df, masks = _read(file, labels, id_col, time_col, target_col, freq, fill_gaps, fill_nan,
-                      duplicates, sep, decimal, date_format, dayfirst, quiet)
+    df, masks = _read(
+        file,
+        labels,
+        id_col,
+        time_col,
+        target_col,
+        freq,
+        fill_gaps,
+        fill_nan,
+        duplicates,
+        sep,
+        decimal,
+        date_format,
+        dayfirst,
+        quiet,
+    )
     if not quiet:
-        err.print(f"judging {df['unique_id'].nunique()} series ({len(df)} rows) with the "
-                  f"{det.scorer_name()} detector in {model}")
+        err.print(
+            f"judging {df['unique_id'].nunique()} series ({len(df)} rows) with the "
+            f"{det.scorer_name()} detector in {model}"
+        )
         typer.echo(det.threshold_summary(), err=True)
     _judge(det, df, masks, file, outs, output, events, plot, None, quiet)
 
@@ -302,8 +486,22 @@ def detect_stream_command(
     check_streamable(det.validate())
     outs = _outputs(force, (save_model, "--save-model", "file"))
     set_threads(threads)
-    df, _ = _read(file, None, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates,
-                  sep, decimal, date_format, dayfirst, quiet)
+    df, _ = _read(
+        file,
+        None,
+        id_col,
+        time_col,
+        target_col,
+        freq,
+        fill_gaps,
+        fill_nan,
+        duplicates,
+        sep,
+        decimal,
+        date_format,
+        dayfirst,
+        quiet,
+    )
     _one_series(df, file)
     _fit(det, df, 1.0, quiet)
     if save_model is not None:
@@ -342,8 +540,22 @@ def detect_stream_saved_command(
 
     set_threads(threads)
     det = AnomalyDetector.load(model)
-    df, _ = _read(file, None, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates,
-                  sep, decimal, date_format, dayfirst, quiet)
+    df, _ = _read(
+        file,
+        None,
+        id_col,
+        time_col,
+        target_col,
+        freq,
+        fill_gaps,
+        fill_nan,
+        duplicates,
+        sep,
+        decimal,
+        date_format,
+        dayfirst,
+        quiet,
+    )
     _one_series(df, file)
     _stream(det, df, stop=on_bad_line is BadLine.stop)
 
@@ -375,9 +587,15 @@ def _stream(det, df, stop: bool = False) -> None:
             continue
         try:
             v = [float(t) for t in text.split(",")]
-            problem = None if all(math.isfinite(x) for x in v) else "holds a value that is not finite"
+            problem = (
+                None if all(math.isfinite(x) for x in v) else "holds a value that is not finite"
+            )
         except ValueError:
-            v, problem = [], "is not a number" + (f" (nor {n_cols} comma-separated numbers)" if n_cols > 1 else "")
+            v, problem = (
+                [],
+                "is not a number"
+                + (f" (nor {n_cols} comma-separated numbers)" if n_cols > 1 else ""),
+            )
         if problem is None and len(v) != n_cols:
             problem = f"holds {len(v)} value(s), not {n_cols}"
         if problem is not None:

@@ -155,7 +155,8 @@ def test_lstm_with_a_1e300_point_forecasts_finite_numbers():
 
 # -- detectors ---------------------------------------------------------------------------------
 
-DETECTORS = ["zscore", "stl", "iforest", "forecast:epochs=2,hidden=8", "autoencoder:epochs=2,hidden=8"]
+DETECTORS = ["zscore", "stl", "iforest", "forecast:epochs=2,hidden=8",
+             "autoencoder:epochs=2,hidden=8"]
 
 
 def _spiked():

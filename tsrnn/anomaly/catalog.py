@@ -17,8 +17,18 @@ import re
 
 from tsrnn.errors import ConfigError
 
-__all__ = ["SCORERS", "NORMALISERS", "make_scorer", "parse_scorer", "scorer_spec",
-           "scorer_from_spec", "scorer_class", "make_normaliser", "normaliser_spec", "set_shared"]
+__all__ = [
+    "SCORERS",
+    "NORMALISERS",
+    "make_scorer",
+    "parse_scorer",
+    "scorer_spec",
+    "scorer_from_spec",
+    "scorer_class",
+    "make_normaliser",
+    "normaliser_spec",
+    "set_shared",
+]
 
 SCORERS = {
     "forecast": "tsrnn.anomaly.recurrent:ForecastScorer",
@@ -62,21 +72,28 @@ def make_scorer(name: str, **options):
             names = [n.strip() for n in re.split(r"[,+]", names) if n.strip()]
         combine = options.pop("combine", "mean")
         if not names or len(set(names)) != len(names) or "ensemble" in names:
-            raise ConfigError(f"an ensemble's members must be distinct scorer names other than "
-                              f"ensemble (got {','.join(names)})")
+            raise ConfigError(
+                f"an ensemble's members must be distinct scorer names other than "
+                f"ensemble (got {','.join(names)})"
+            )
         classes = {n: _class(SCORERS, "ensemble member", n) for n in names}
         unused = [k for k in options if not any(k in _options(c) for c in classes.values())]
         if unused:
-            raise ConfigError(f"no member of the ensemble ({', '.join(names)}) takes "
-                              f"{', '.join(unused)}")
-        members = {n: c(**{k: v for k, v in options.items() if k in _options(c)})
-                   for n, c in classes.items()}
+            raise ConfigError(
+                f"no member of the ensemble ({', '.join(names)}) takes {', '.join(unused)}"
+            )
+        members = {
+            n: c(**{k: v for k, v in options.items() if k in _options(c)})
+            for n, c in classes.items()
+        }
         sc = cls(members, combine)
     else:
         bad = [k for k in options if k not in _options(cls)]
         if bad:
-            raise ConfigError(f"the {name} scorer takes no option {', '.join(bad)}; its options are "
-                              f"{', '.join(_options(cls))}")
+            raise ConfigError(
+                f"the {name} scorer takes no option {', '.join(bad)}; its options are "
+                f"{', '.join(_options(cls))}"
+            )
         sc = cls(**options)
     sc.validate()
     return sc
@@ -161,8 +178,10 @@ def normaliser_spec(norm) -> dict | None:
     names = {v.split(":")[1]: k for k, v in NORMALISERS.items()}
     name = getattr(norm, "name", None) or names.get(type(norm).__name__)
     if name not in NORMALISERS:
-        raise ConfigError(f"normaliser {type(norm).__name__} has no name in "
-                          "tsrnn.anomaly.catalog.NORMALISERS; a model file cannot describe it")
+        raise ConfigError(
+            f"normaliser {type(norm).__name__} has no name in "
+            "tsrnn.anomaly.catalog.NORMALISERS; a model file cannot describe it"
+        )
     return {"name": name, "params": dict(norm.get_params())}
 
 

@@ -64,10 +64,23 @@ class AnomalyDetector(BaseEstimator):
     event_gap/min_event_length: how `events` merges anomalous points.
     """
 
-    def __init__(self, scorer="forecast", threshold: str = "pot:1e-3", normaliser=None,
-                 refit=None, cooldown: int = 64, calibration: float = 0.0, event_gap: int = 0,
-                 min_event_length: int = 1):
-        self.scorer, self.threshold, self.normaliser, self.refit = scorer, threshold, normaliser, refit
+    def __init__(
+        self,
+        scorer="forecast",
+        threshold: str = "pot:1e-3",
+        normaliser=None,
+        refit=None,
+        cooldown: int = 64,
+        calibration: float = 0.0,
+        event_gap: int = 0,
+        min_event_length: int = 1,
+    ):
+        self.scorer, self.threshold, self.normaliser, self.refit = (
+            scorer,
+            threshold,
+            normaliser,
+            refit,
+        )
         self.cooldown, self.calibration = cooldown, calibration
         self.event_gap, self.min_event_length = event_gap, min_event_length
 
@@ -79,8 +92,9 @@ class AnomalyDetector(BaseEstimator):
         if isinstance(self.scorer, str):
             return parse_scorer(self.scorer)
         if not (hasattr(self.scorer, "fit") and hasattr(self.scorer, "score")):
-            raise ConfigError(f"scorer must be a scorer object or a name, not "
-                              f"{type(self.scorer).__name__}")
+            raise ConfigError(
+                f"scorer must be a scorer object or a name, not {type(self.scorer).__name__}"
+            )
         sc = copy.deepcopy(self.scorer)
         if hasattr(sc, "validate"):
             sc.validate()
@@ -103,8 +117,14 @@ class AnomalyDetector(BaseEstimator):
             norm.validate()
         if not 0.0 <= self.calibration < 1.0:
             raise ConfigError(f"calibration must be in [0, 1) (got {self.calibration})")
-        if isinstance(self.cooldown, bool) or not isinstance(self.cooldown, int) or self.cooldown < 0:
-            raise ConfigError(f"cooldown must be 0 (off) or a number of points (got {self.cooldown})")
+        if (
+            isinstance(self.cooldown, bool)
+            or not isinstance(self.cooldown, int)
+            or self.cooldown < 0
+        ):
+            raise ConfigError(
+                f"cooldown must be 0 (off) or a number of points (got {self.cooldown})"
+            )
         if self.refit is not None:
             if not hasattr(self.refit, "points"):
                 raise ConfigError("refit must be None or tsrnn.anomaly.refit.Refit(every, history)")
@@ -113,26 +133,34 @@ class AnomalyDetector(BaseEstimator):
 
     def _panel(self, df: pd.DataFrame) -> Panel:
         if not isinstance(df, pd.DataFrame):
-            raise DataError(f"expected a long data frame (unique_id, ds, values), got {type(df).__name__}")
+            raise DataError(
+                f"expected a long data frame (unique_id, ds, values), got {type(df).__name__}"
+            )
         targets = df.attrs.get("targets") or ["y"]
         if getattr(self, "fitted_", False) and list(targets) != self.targets_:
-            raise DataError(f"the data's value columns {targets} differ from those fitted ({self.targets_})")
+            raise DataError(
+                f"the data's value columns {targets} differ from those fitted ({self.targets_})"
+            )
         if "freq" not in df.attrs:  # irregular or hand-built frames: freq only matters for STL
             df = df.copy()
             df.attrs["freq"] = None
             df.attrs["targets"] = list(targets)
         p = Panel.from_frame(df, list(targets))
         if not np.isfinite(p.values).all():
-            raise DataError(f"{df.attrs.get('source', 'data')}: the value columns hold NaN or infinite "
-                            "values; fill them first (--fill-nan)")
+            raise DataError(
+                f"{df.attrs.get('source', 'data')}: the value columns hold NaN or infinite "
+                "values; fill them first (--fill-nan)"
+            )
         return p
 
     def _series_index(self, ids: list[str]) -> list[int]:
         pos = {u: i for i, u in enumerate(self.ids_)}
         unknown = [u for u in ids if u not in pos]
         if unknown:
-            raise DataError(f"series '{unknown[0]}' was not seen in fit; fit the detector on every "
-                            "series it judges")
+            raise DataError(
+                f"series '{unknown[0]}' was not seen in fit; fit the detector on every "
+                "series it judges"
+            )
         return [pos[u] for u in ids]
 
     # -- estimator surface ----------------------------------------------------------------------
@@ -145,11 +173,17 @@ class AnomalyDetector(BaseEstimator):
         scorer = self.validate()
         panel = self._panel(df)
         self.scaler_ = SeriesScaler("standard").fit(panel.values, panel.offsets)
-        train = [self.scaler_.transform(panel.series(s), np.full(len(panel.series(s)), s))
-                 for s in range(panel.n_series)]
-        # the scorer learns from the head of each series; the held-out tail gives out-of-sample scores
+        train = [
+            self.scaler_.transform(panel.series(s), np.full(len(panel.series(s)), s))
+            for s in range(panel.n_series)
+        ]
+        # the scorer learns from the head of each series; the held-out tail scores out of sample
         keep = [x[: max(1, int(round(len(x) * (1.0 - self.calibration))))] for x in train]
-        self.scorer_ = scorer.fit(keep, panel.freq) if getattr(scorer, "uses_freq", False) else scorer.fit(keep)
+        self.scorer_ = (
+            scorer.fit(keep, panel.freq)
+            if getattr(scorer, "uses_freq", False)
+            else scorer.fit(keep)
+        )
         self.ids_, self.targets_, self.freq_ = list(panel.ids), list(panel.targets), panel.freq
         self.fit_lengths_ = [int(n) for n in panel.lengths]
         self.fit_end_ = list(panel.last_ds())
@@ -159,9 +193,11 @@ class AnomalyDetector(BaseEstimator):
             fin = raw[np.isfinite(raw)]
             if not len(fin):
                 w = getattr(self.scorer_, "window", None)
-                raise DataError(f"series '{uid}': its {len(x)} training points give no {self.scorer_.name} "
-                                f"score (too few for the look-back{f' of window={w}' if w else ''}); "
-                                "lower the window or train on more points")
+                raise DataError(
+                    f"series '{uid}': its {len(x)} training points give no {self.scorer_.name} "
+                    f"score (too few for the look-back{f' of window={w}' if w else ''}); "
+                    "lower the window or train on more points"
+                )
             scale = float(np.mean(fin)) if np.mean(fin) > 1e-12 else 1.0
             self.score_scale_.append(scale)
             base.append(raw / scale)
@@ -175,11 +211,14 @@ class AnomalyDetector(BaseEstimator):
         """The training scores (base: divided by the series' score scale) through the normaliser."""
         self.base_scores_ = [np.asarray(b, dtype=np.float64) for b in base]
         self.normaliser_ = None if normaliser is None else normaliser.fit(self.base_scores_)
-        self.train_scores_ = (self.base_scores_ if normaliser is None
-                              else [self.normaliser_.transform(b) for b in self.base_scores_])
+        self.train_scores_ = (
+            self.base_scores_
+            if normaliser is None
+            else [self.normaliser_.transform(b) for b in self.base_scores_]
+        )
 
     def fit_thresholds(self, exclude: list[np.ndarray] | None = None) -> AnomalyDetector:
-        """One threshold per series from its training scores; `exclude` (one boolean mask per series,
+        """One threshold per series from its training scores; `exclude` (a boolean mask per series,
         aligned with them) leaves points out of the calibration (online refits)."""
         scores = self.train_scores_
         if exclude is not None:
@@ -198,19 +237,29 @@ class AnomalyDetector(BaseEstimator):
     def pipeline(self, k: int) -> SeriesPipeline:
         """A new SeriesPipeline of fitted series k (its threshold a copy of the fitted one)."""
         self._check_fitted()
-        return SeriesPipeline(self.scaler_.loc_[k], self.scaler_.scale_[k], self.scorer_,
-                              self.score_scale_[k], self.normaliser_,
-                              copy.deepcopy(self.thresholds_[k]), self.cooldown)
+        return SeriesPipeline(
+            self.scaler_.loc_[k],
+            self.scaler_.scale_[k],
+            self.scorer_,
+            self.score_scale_[k],
+            self.normaliser_,
+            copy.deepcopy(self.thresholds_[k]),
+            self.cooldown,
+        )
 
     def score(self, df: pd.DataFrame) -> np.ndarray:
-        """(N,) anomaly scores aligned with the rows of `df` (NaN: too little history for the scorer);
+        """(N,) anomaly scores aligned with the rows of `df` (NaN: too little history yet);
         with refit, those of the refitted detectors, as in `detect`."""
         self._check_fitted()
         if self.refit is not None:
             return self.detect(df)["score"].to_numpy()
         panel = self._panel(df)
-        return np.concatenate([self.pipeline(k).scores(panel.series(s))
-                               for s, k in enumerate(self._series_index(panel.ids))])
+        return np.concatenate(
+            [
+                self.pipeline(k).scores(panel.series(s))
+                for s, k in enumerate(self._series_index(panel.ids))
+            ]
+        )
 
     def detect(self, df: pd.DataFrame) -> pd.DataFrame:
         """The anomaly frame: unique_id, ds, value column(s), score, threshold, is_anomaly;
@@ -223,7 +272,9 @@ class AnomalyDetector(BaseEstimator):
         for s, k in enumerate(self._series_index(panel.ids)):
             if self.refit is not None:
                 ds = panel.ds[panel.offsets[s] : panel.offsets[s + 1]]
-                sc, lv, fl, ex = adapt(self, k, self.ids_[k], ds, panel.series(s), self._refit_cache)
+                sc, lv, fl, ex = adapt(
+                    self, k, self.ids_[k], ds, panel.series(s), self._refit_cache
+                )
             else:
                 pipe = self.pipeline(k)
                 (sc, lv, fl), ex = pipe.judge(panel.series(s)), pipe.explain()
@@ -243,7 +294,8 @@ class AnomalyDetector(BaseEstimator):
 
     def refitted(self, k: int, frame: pd.DataFrame) -> AnomalyDetector:
         """A detector like this one (without refit or cooldown) fitted on `frame`, one stretch of
-        series k, its scorer's epochs scaled so that it runs about as many steps as the first fit."""
+        series k, its scorer's epochs scaled so that it runs about as many steps as the first
+        fit."""
         ratio = self.fit_lengths_[k] / max(1, len(frame))
         scorer = copy.deepcopy(self._new_scorer())
         for sc in [scorer, *(getattr(scorer, "members", None) or {}).values()]:
@@ -261,7 +313,8 @@ class AnomalyDetector(BaseEstimator):
         """One line per series: the threshold chosen and why (given a detect frame: as applied)."""
         self._check_fitted()
         ex = (detections.attrs.get("explanations") if detections is not None else None) or {
-            u: t.explain() for u, t in zip(self.ids_, self.thresholds_)}
+            u: t.explain() for u, t in zip(self.ids_, self.thresholds_)
+        }
         return "\n".join(f"{u}: {e}" for u, e in ex.items())
 
     def threshold_summary(self) -> str:
@@ -269,12 +322,18 @@ class AnomalyDetector(BaseEstimator):
         each series it was fitted on."""
         self._check_fitted()
         v = np.array([t.value_ for t in self.thresholds_])
-        val = (f"{v[0]:.4g}" if len(v) == 1 else f"{v.min():.4g} to {v.max():.4g} over {len(v)} series")
+        val = (
+            f"{v[0]:.4g}" if len(v) == 1 else f"{v.min():.4g} to {v.max():.4g} over {len(v)} series"
+        )
         n = np.array(self.fit_lengths_)
         pts = f"{n[0]}" if len(n) == 1 or n.min() == n.max() else f"{n.min()} to {n.max()}"
-        adapt = (f"; refitted every {self.refit.every} points after it" if self.refit is not None else "")
-        return (f"threshold {self.threshold}: {val} (in units of the series' mean training score), "
-                f"fitted on the scores of the first {pts} points of each series{adapt}")
+        adapt = (
+            f"; refitted every {self.refit.every} points after it" if self.refit is not None else ""
+        )
+        return (
+            f"threshold {self.threshold}: {val} (in units of the series' mean training score), "
+            f"fitted on the scores of the first {pts} points of each series{adapt}"
+        )
 
     def streamer(self, unique_id: str | None = None, backend: str = "auto"):
         """A one-point-at-a-time scorer for one fitted series (tsrnn.anomaly.streaming); backend
@@ -297,7 +356,8 @@ class AnomalyDetector(BaseEstimator):
     @classmethod
     def load(cls, path) -> AnomalyDetector:
         """Read a detector written by `save`; its thresholds are fitted again on the stored training
-        scores (the same as the saved ones). A missing, corrupt or foreign file raises ModelFileError."""
+        scores (the same as the saved ones). A missing, corrupt or foreign file raises
+        ModelFileError."""
         from tsrnn.anomaly.modelfile import read_detector
 
         return read_detector(path, cls)
@@ -310,12 +370,19 @@ class AnomalyDetector(BaseEstimator):
         self.score_scale_ = [float(v) for v in d["score_scale"]]
         self.scaler_ = SeriesScaler.from_dict(d["scaler"])
         n = len(self.ids_)
-        if not (len(self.fit_lengths_) == len(self.fit_end_) == len(self.score_scale_)
-                == len(self.scaler_.loc_) == n):
+        if not (
+            len(self.fit_lengths_)
+            == len(self.fit_end_)
+            == len(self.score_scale_)
+            == len(self.scaler_.loc_)
+            == n
+        ):
             raise ValueError(f"per-series entries do not all have {n} items")
         scores = [np.asarray(tensors[f"train_scores.{i}"], dtype=np.float64) for i in range(n)]
-        base = [np.asarray(tensors.get(f"base_scores.{i}", scores[i]), dtype=np.float64)
-                for i in range(n)]
+        base = [
+            np.asarray(tensors.get(f"base_scores.{i}", scores[i]), dtype=np.float64)
+            for i in range(n)
+        ]
         self.scorer_ = scorer.restore(tensors, "", d["scorer"], len(self.targets_))
         self._set_scores(base, normaliser)
         self.train_scores_ = scores  # as saved (a format-1/2 file's scores are the normalised ones)

@@ -99,7 +99,8 @@ class EnsembleScorer(Scorer):
                                     for n, m in self.members.items()])
 
     def state(self, tensors: dict, prefix: str) -> dict:
-        return {"members": {n: m.state(tensors, f"{prefix}ens.{n}.") for n, m in self.members.items()},
+        members = {n: m.state(tensors, f"{prefix}ens.{n}.") for n, m in self.members.items()}
+        return {"members": members,
                 "stats": {n: [float(v) for v in st] for n, st in self.stats_.items()}}
 
     def restore(self, tensors: dict, prefix: str, info: dict, n_features: int) -> EnsembleScorer:

@@ -35,15 +35,24 @@ def numba_step(model, n_features: int):
     C = n_features
     n_out = model.head.out_features
     weights = {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}
-    config = {"cell": model.core.cell, "hidden": model.core.hidden, "layers": model.core.layers,
-              "horizon": 1, "n_outputs": n_out, "n_targets": C, "input_size": C}
+    config = {
+        "cell": model.core.cell,
+        "hidden": model.core.hidden,
+        "layers": model.core.layers,
+        "horizon": 1,
+        "n_outputs": n_out,
+        "n_targets": C,
+        "input_size": C,
+    }
     net = NumbaNet.from_state(config, weights, dtype="float32")
     st = net.streamer(loc=np.zeros(C), scale=np.ones(C))
     upd = st.update
     if C == 1 and n_out == 1:
+
         def step(x):
             return np.array([upd(float(x[0]))])
     else:
+
         def step(x):
             upd(float(x[0])) if C == 1 else upd(x)
             return st.forecast()[0]
@@ -57,8 +66,15 @@ class ForecastStep:
     """model: the fitted OneStepNet; lead: leading rows that score NaN; input_norm: the rolling
     look-back (0: off); scaled: error="scaled"; backend "auto" | "numba" | "torch"."""
 
-    def __init__(self, model, n_features: int, lead: int, input_norm: int, scaled: bool,
-                 backend: str = "auto"):
+    def __init__(
+        self,
+        model,
+        n_features: int,
+        lead: int,
+        input_norm: int,
+        scaled: bool,
+        backend: str = "auto",
+    ):
         if backend not in ("auto", "numba", "torch"):
             raise ConfigError(f"backend must be auto, numba or torch (got '{backend}')")
         self.pred, self.seen, self.lead, self.scaled = None, 0, lead, scaled
@@ -72,7 +88,9 @@ class ForecastStep:
                 if step.scalar is not None:
                     self.update_scalar = self._fast(step.scalar, step.outputs)
             elif backend == "numba":
-                raise ConfigError("the numba runtime (tsrnn.cpu) cannot run this detector's network")
+                raise ConfigError(
+                    "the numba runtime (tsrnn.cpu) cannot run this detector's network"
+                )
         if self.backend in ("auto", "torch"):
             import torch
 
@@ -90,7 +108,11 @@ class ForecastStep:
         """The score of row x (C,) (scaled values) given the rows before it."""
         if self.rolling is not None:  # input_norm: the net works on the rolling z
             x = np.nan_to_num(self.rolling(x), nan=0.0)
-        s = float("nan") if self.seen < self.lead else float(forecast_error(x, self.pred, self.scaled))
+        s = (
+            float("nan")
+            if self.seen < self.lead
+            else float(forecast_error(x, self.pred, self.scaled))
+        )
         self.pred = self._step(x if self.rolling is None else np.clip(x, -INPUT_CLIP, INPUT_CLIP))
         self.seen += 1
         return s

@@ -108,7 +108,8 @@ def legacy_params(flat: dict) -> dict:
             "normaliser": {"name": "local", "params": {"window": local}} if local else None,
             "refit": {"every": every, "history": flat.get("refit_history", 0)} if every else None,
             "cooldown": flat.get("cooldown", 0), "calibration": flat.get("calibration", 0.0),
-            "event_gap": flat.get("event_gap", 0), "min_event_length": flat.get("min_event_length", 1)}
+            "event_gap": flat.get("event_gap", 0),
+            "min_event_length": flat.get("min_event_length", 1)}
 
 
 def read_detector(path: str | Path, estimator: type):
@@ -141,7 +142,8 @@ def read_detector(path: str | Path, estimator: type):
                         **{k: prm[k] for k in ("cooldown", "calibration", "event_gap",
                                                "min_event_length")})
         det.validate()
-        return det.restore_fitted(detector, tensors, scorer, normaliser_from_spec(prm["normaliser"]))
+        norm = normaliser_from_spec(prm["normaliser"])
+        return det.restore_fitted(detector, tensors, scorer, norm)
     except (KeyError, TypeError, ValueError, RuntimeError, ConfigError) as e:
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
         raise ModelFileError(f"{p}: the detector file does not hold a usable detector "
@@ -229,7 +231,8 @@ def _check_scorer(p: Path, spec, info, prefix: str, tensors: dict, tensor, n: in
         members = Fields(p, prm.obj.get("members"), f"{where} members")
         states = Fields(p, state.obj.get("members"), f"{where} state members")
         stats = Fields(p, state.obj.get("stats"), f"{where} state stats")
-        if not members.obj or set(members.obj) != set(states.obj) or set(stats.obj) != set(members.obj):
+        names = set(members.obj)
+        if not names or names != set(states.obj) or set(stats.obj) != names:
             sf.fail(f"{where}: members, their states and their statistics do not match")
         for m, mspec in members.obj.items():
             stats.array(m, 1, (2,))

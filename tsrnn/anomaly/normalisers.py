@@ -29,8 +29,11 @@ class _LocalStep:
         self.total, self.count = 0.0, 0
 
     def update(self, s: float) -> float:
-        out = (s / max(self.total / self.count, self.floor) if self.count >= self.min_periods
-               else float("nan"))
+        out = (
+            s / max(self.total / self.count, self.floor)
+            if self.count >= self.min_periods
+            else float("nan")
+        )
         self.buf.append(s)
         if math.isfinite(s):
             self.total += s
@@ -62,8 +65,9 @@ class LocalRatio(BaseEstimator):
     def validate(self) -> None:
         """ConfigError for an unusable window (no scores needed)."""
         if isinstance(self.window, bool) or not isinstance(self.window, int) or self.window < 2:
-            raise ConfigError(f"the local normaliser's window must be a whole number >= 2 "
-                              f"(got {self.window!r})")
+            raise ConfigError(
+                f"the local normaliser's window must be a whole number >= 2 (got {self.window!r})"
+            )
 
     def fit(self, scores: list[np.ndarray]) -> LocalRatio:
         self.validate()

@@ -28,8 +28,9 @@ def as_row(value, n_features: int) -> np.ndarray:
     """One stream value as a (C,) float64 row; DataError when it has the wrong number of columns."""
     v = np.asarray(value, dtype=np.float64).reshape(-1)
     if v.shape[0] != n_features:
-        raise DataError(f"stream value has {v.shape[0]} column(s), the detector was fitted on "
-                        f"{n_features}")
+        raise DataError(
+            f"stream value has {v.shape[0]} column(s), the detector was fitted on {n_features}"
+        )
     return v
 
 
@@ -37,8 +38,16 @@ class SeriesPipeline:
     """loc, scale: (C,) the series' scaling; scorer: fitted; score_scale: the series' mean
     training score; normaliser: fitted or None; threshold: fitted; cooldown: 0 or N points."""
 
-    def __init__(self, loc, scale, scorer, score_scale: float, normaliser, threshold: Threshold,
-                 cooldown: int):
+    def __init__(
+        self,
+        loc,
+        scale,
+        scorer,
+        score_scale: float,
+        normaliser,
+        threshold: Threshold,
+        cooldown: int,
+    ):
         self.loc = np.asarray(loc, dtype=np.float64)
         self.scale = np.asarray(scale, dtype=np.float64)
         self.scorer, self.score_scale, self.normaliser = scorer, float(score_scale), normaliser

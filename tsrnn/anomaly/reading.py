@@ -74,9 +74,14 @@ def irregularities(df: pd.DataFrame, repeated: int = 0) -> Irregularities:
     return out
 
 
-def read_for_detection(file, label_col: str | None = None, target_col=None, duplicates: str = "mean",
-                       regular: bool = False, **read_opts) -> tuple[pd.DataFrame, dict | None,
-                                                                    Irregularities]:
+def read_for_detection(
+    file,
+    label_col: str | None = None,
+    target_col=None,
+    duplicates: str = "mean",
+    regular: bool = False,
+    **read_opts,
+) -> tuple[pd.DataFrame, dict | None, Irregularities]:
     """read_series(file, ...) -> (frame, label masks by series or None, what was found).
 
     label_col: a 0/1 column of the file kept out of the values (the value column is then the one
@@ -91,27 +96,38 @@ def read_for_detection(file, label_col: str | None = None, target_col=None, dupl
     else:
         cols = read_columns(file, sep=sep)
         if label_col not in cols:
-            raise DataError(f"{file}: label column '{label_col}' not found; columns are: "
-                            f"{', '.join(cols)}")
+            raise DataError(
+                f"{file}: label column '{label_col}' not found; columns are: {', '.join(cols)}"
+            )
         if target_col is None:
             head = read_head(file, rows=50, sep=sep)
             skip = {label_col, read_opts.get("time_col"), read_opts.get("id_col")}
             skip |= {c for c in cols if c.lower() in TIME_CANDIDATES + ID_CANDIDATES}
-            rest = [c for c in cols if c not in skip
-                    and pd.to_numeric(head[c], errors="coerce").notna().mean() > 0.9]
+            rest = [
+                c
+                for c in cols
+                if c not in skip and pd.to_numeric(head[c], errors="coerce").notna().mean() > 0.9
+            ]
             if len(rest) != 1:
-                raise DataError(f"{file}: cannot tell the value column apart from the label column "
-                                f"'{label_col}'; name the value column(s) (--target-col)")
+                raise DataError(
+                    f"{file}: cannot tell the value column apart from the label column "
+                    f"'{label_col}'; name the value column(s) (--target-col)"
+                )
             target_col = rest[0]
-        targets = ([t.strip() for t in target_col.split(",") if t.strip()]
-                   if isinstance(target_col, str) else list(target_col))
+        targets = (
+            [t.strip() for t in target_col.split(",") if t.strip()]
+            if isinstance(target_col, str)
+            else list(target_col)
+        )
         df = read_series(file, target_col=targets + [label_col], **opts)
         lab = df[label_col].to_numpy()
         bad = ~((lab == 0) | (lab == 1))
         if bad.any():
             i = int(bad.argmax())
-            raise DataError(f"{file}: label column '{label_col}' holds {lab[i]!r} (series "
-                            f"'{df['unique_id'].iat[i]}', {df['ds'].iat[i]}); labels must be 0 or 1")
+            raise DataError(
+                f"{file}: label column '{label_col}' holds {lab[i]!r} (series "
+                f"'{df['unique_id'].iat[i]}', {df['ds'].iat[i]}); labels must be 0 or 1"
+            )
         attrs = dict(df.attrs)
         df = df.drop(columns=[label_col])
         if len(targets) == 1:
@@ -119,8 +135,10 @@ def read_for_detection(file, label_col: str | None = None, target_col=None, dupl
             targets = ["y"]
         attrs["targets"] = targets
         df.attrs.update(attrs)
-        masks = {uid: (g.to_numpy() == 1) for uid, g in
-                 pd.Series(lab, index=df["unique_id"]).groupby(level=0, sort=False)}
+        masks = {
+            uid: (g.to_numpy() == 1)
+            for uid, g in pd.Series(lab, index=df["unique_id"]).groupby(level=0, sort=False)
+        }
     repeated = 0
     if duplicates != "error" and Path(file).suffix.lower() != ".tsf":
         rows = len(read_head(file, rows=None, sep=sep))
@@ -138,7 +156,8 @@ def label_masks(df: pd.DataFrame, labels_path) -> dict:
     wins = read_labels(labels_path, ids)
     masks = {}
     for uid, g in df.groupby("unique_id", sort=False):
-        idx = windows_to_index(g["ds"].to_numpy(), wins.get(uid, []),
-                               where=f"{labels_path}: series '{uid}'")
+        idx = windows_to_index(
+            g["ds"].to_numpy(), wins.get(uid, []), where=f"{labels_path}: series '{uid}'"
+        )
         masks[uid] = label_mask(len(g), idx)
     return masks

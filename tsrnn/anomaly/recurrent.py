@@ -98,7 +98,8 @@ class _TorchScorer(Scorer):
 
     def state(self, tensors: dict, prefix: str) -> dict:
         sd = self.model_.state_dict()
-        tensors.update({f"{prefix}net.{k}": v.detach().float().cpu().numpy() for k, v in sd.items()})
+        tensors.update({f"{prefix}net.{k}": v.detach().float().cpu().numpy()
+                        for k, v in sd.items()})
         return {}
 
     def restore(self, tensors: dict, prefix: str, info: dict, n_features: int):

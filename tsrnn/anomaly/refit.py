@@ -50,8 +50,10 @@ class Refit(BaseEstimator):
             if isinstance(v, bool) or not isinstance(v, int) or v < lo:
                 raise ConfigError(f"refit {key} must be a whole number >= {lo} (got {v!r})")
         if self.history and window is not None and self.history <= window:
-            raise ConfigError(f"refit history ({self.history}) must exceed the scorer's window "
-                              f"({window}): a refit learns from at least one window")
+            raise ConfigError(
+                f"refit history ({self.history}) must exceed the scorer's window "
+                f"({window}): a refit learns from at least one window"
+            )
 
     def points(self, n: int, start: int) -> list[tuple[int, int, int]]:
         """(lo, b, e) for every refit over a series of n points whose training part ends before
@@ -73,8 +75,9 @@ def adapt(det, k: int, uid: str, ds: np.ndarray, values: np.ndarray, cache: dict
         key = (k, lo, b, hashlib.blake2b(values[lo:b].tobytes(), digest_size=16).hexdigest())
         sub = cache.get(key)
         if sub is None:
-            sub = det.refitted(k, series_frame(uid, ds[lo:b], values[lo:b], det.targets_,
-                                               det.freq_))
+            sub = det.refitted(
+                k, series_frame(uid, ds[lo:b], values[lo:b], det.targets_, det.freq_)
+            )
             cache[key] = sub
         # the flags depend on the threshold spec, so a cached refit is re-thresholded every time
         sub.threshold = det.threshold
@@ -82,9 +85,11 @@ def adapt(det, k: int, uid: str, ds: np.ndarray, values: np.ndarray, cache: dict
         sub.fit_thresholds([left_out])
         s, lv, f = sub.pipeline(0).judge(values[lo:e], cooldown=False)
         score[b:e], level[b:e], flag[b:e] = s[b - lo :], lv[b - lo :], f[b - lo :]
-        explanation = (f"{sub.pipeline(0).explain()} (refit {len(refits)} time(s), every "
-                       f"{det.refit.every} points; this is the last, calibrated without the "
-                       f"{int(left_out.sum())} point(s) flagged before it)")
+        explanation = (
+            f"{sub.pipeline(0).explain()} (refit {len(refits)} time(s), every "
+            f"{det.refit.every} points; this is the last, calibrated without the "
+            f"{int(left_out.sum())} point(s) flagged before it)"
+        )
     return score, level, suppress_repeats(flag, det.cooldown), explanation
 
 
@@ -122,10 +127,18 @@ class AdaptiveStepper:
             return
         values = np.array(self.history)
         ds = pd.date_range("2000-01-01", periods=len(values), freq="s")  # only the order matters
-        sub = self.det.refitted(self.k, series_frame(self.unique_id, ds, values, self.det.targets_,
-                                                     self.det.freq_))
-        sub.fit_thresholds([judged_flags(np.array(self.flagged, dtype=bool),
-                                         self.pos - len(values), self.det.fit_lengths_[self.k])])
+        sub = self.det.refitted(
+            self.k, series_frame(self.unique_id, ds, values, self.det.targets_, self.det.freq_)
+        )
+        sub.fit_thresholds(
+            [
+                judged_flags(
+                    np.array(self.flagged, dtype=bool),
+                    self.pos - len(values),
+                    self.det.fit_lengths_[self.k],
+                )
+            ]
+        )
         self.inner = self._fixed(sub.pipeline(0))
         for v in values:  # the state, and a SPOT threshold, as detect leaves them at this point
             self.inner.update(v if self.n_features > 1 else float(v[0]))

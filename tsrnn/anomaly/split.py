@@ -44,5 +44,5 @@ def judged_part(out: pd.DataFrame, frac: float = TRAIN_FRAC, masks: dict | None 
     judged.attrs.update(out.attrs)
     if masks is not None:
         firsts = {u: int(s) for u, s in zip(out["unique_id"], start)}
-        masks = {u: m[firsts.get(u, 0):] for u, m in masks.items()}
+        masks = {u: m[firsts.get(u, 0) :] for u, m in masks.items()}
     return judged, masks

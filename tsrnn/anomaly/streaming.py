@@ -1,7 +1,7 @@
 """Streaming detection: one value in, (score, is_anomaly) out, O(1) work per point.
 
     st = detector.streamer("series-id")      # fitted detector, one of its series
-    st.prime(history)                         # optional: feed past values (their scores are dropped)
+    st.prime(history)                         # optional: past values (their scores are dropped)
     score, flag = st.update(value)            # a float, or a (C,) array for several value columns
 
 A streamer is the series' SeriesPipeline (tsrnn.anomaly.pipeline) run one point at a time: the
@@ -26,17 +26,20 @@ __all__ = ["make_streamer", "check_streamable", "Stepper", "AdaptiveStepper"]
 def check_streamable(scorer) -> None:
     """ConfigError unless the scorer is causal (has a one-point-at-a-time step)."""
     if not scorer.causal:
-        raise ConfigError(f"the {scorer.name} scorer is not causal (a point's score uses later "
-                          "points), so it has no stream; use forecast, zscore, iforest, tail or an "
-                          "ensemble of them")
+        raise ConfigError(
+            f"the {scorer.name} scorer is not causal (a point's score uses later "
+            "points), so it has no stream; use forecast, zscore, iforest, tail or an "
+            "ensemble of them"
+        )
 
 
 def make_streamer(det, unique_id: str | None = None, backend: str = "auto"):
     """A streamer for one fitted series of `det` (the only one when unique_id is None)."""
     if unique_id is None:
         if len(det.ids_) != 1:
-            raise ConfigError(f"the detector was fitted on {len(det.ids_)} series; name one for "
-                              "the streamer")
+            raise ConfigError(
+                f"the detector was fitted on {len(det.ids_)} series; name one for the streamer"
+            )
         k = 0
     elif unique_id in det.ids_:
         k = det.ids_.index(unique_id)
