@@ -131,3 +131,38 @@ def test_bad_files_raise_model_file_error(tmp_path):
     save_file(tensors, str(newer), metadata={**meta, "format_version": "99"})
     with pytest.raises(ModelFileError, match="version 99"):
         AnomalyDetector.load(newer)
+
+
+def test_a_format_2_file_with_flat_options_loads_as_the_composed_detector(tmp_path):
+    """Format 1/2 files held one flat option list with a `method` (and no base scores): they are
+    translated to the parts (scorer, normaliser, refit) and judge as the composed detector does.
+    (Files written by the code before format 3 were checked the same way: identical detections.)"""
+    from safetensors import safe_open
+    from safetensors.numpy import save_file
+
+    from tsrnn._container import with_digest
+
+    df = _frame(n=500)
+    det = _det("zscore", threshold="pot:1e-3", window=24, local_norm=16, refit_every=100,
+               cooldown=8).fit(_head(df, 250))
+    det.save(tmp_path / "v3.tsrnn")
+    with safe_open(str(tmp_path / "v3.tsrnn"), framework="numpy") as f:
+        meta = f.metadata()
+        tensors = {k: f.get_tensor(k) for k in f.keys() if not k.startswith("base_scores.")}
+    d = json.loads(meta["detector"])
+    d["params"] = {"method": "zscore", "threshold": "pot:1e-3", "window": 24, "hidden": 32,
+                   "local_norm": 16, "refit_every": 100, "refit_history": 0, "cooldown": 8,
+                   "calibration": 0.0, "event_gap": 0, "min_event_length": 1, "seed": 0}
+    md = with_digest(tensors, {**meta, "format_version": "2", "detector": json.dumps(d)})
+    save_file(tensors, str(tmp_path / "v2.tsrnn"), metadata=md)
+    old = AnomalyDetector.load(tmp_path / "v2.tsrnn")
+    assert old.scorer_.name == "zscore" and old.scorer_.window == 24
+    assert old.normaliser_.window == 16 and (old.refit.every, old.refit.history) == (100, 0)
+    a, b = det.detect(df), old.detect(df)
+    for col in ("score", "threshold", "is_anomaly"):
+        np.testing.assert_array_equal(a[col].to_numpy(), b[col].to_numpy())
+    d["params"]["method"] = "magic"
+    md = with_digest(tensors, {**meta, "format_version": "2", "detector": json.dumps(d)})
+    save_file(tensors, str(tmp_path / "bad.tsrnn"), metadata=md)
+    with pytest.raises(ModelFileError, match="bad.tsrnn: .*corrupt .method 'magic' is unknown"):
+        AnomalyDetector.load(tmp_path / "bad.tsrnn")

@@ -130,8 +130,8 @@ def read_detector(path: str | Path, estimator: type):
         if isinstance(prm, dict) and "method" in prm:
             detector["params"] = legacy_params(prm)
     except (KeyError, TypeError, ValueError, RecursionError) as e:
-        raise ModelFileError(f"{p}: detector file metadata is incomplete or corrupt "
-                             f"({type(e).__name__})") from None
+        why = str(e).splitlines()[0] if isinstance(e, ValueError) and str(e) else type(e).__name__
+        raise ModelFileError(f"{p}: detector file metadata is incomplete or corrupt ({why})") from None
     check_detector(p, tensors, detector)
     try:
         prm = detector["params"]
