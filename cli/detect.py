@@ -1,18 +1,35 @@
-"""`tsrnn detect` and its modes: fit a detector on the leading part of each series and judge the
-rest (`detect`), judge with a saved detector (`detect-saved`), or score values read from stdin one
-at a time (`detect-stream`, `detect-stream-saved`). Each mode takes only the options that apply to
-it; the library checks their values (tsrnn.anomaly.catalog, AnomalyDetector.validate)."""
+"""`tsrnn detect` and `tsrnn detect-saved`: fit a detector on the leading part of each series and
+judge the rest, or judge with a saved detector. Each mode takes only the options that apply to it;
+the library checks their values (tsrnn.anomaly.catalog, AnomalyDetector.validate). The streaming
+modes (`detect-stream`, `detect-stream-saved`) live in cli/detect_stream.py."""
 
 from __future__ import annotations
 
-import enum
-import sys
 from pathlib import Path
-from typing import Annotated
 
 import typer
 from tsrnn_cli.base import app
 from tsrnn_cli.common import handle_errors, set_threads
+from tsrnn_cli.detect_options import (
+    CooldownOpt,
+    Device,
+    EventGap,
+    EventsOut,
+    Irregular,
+    LabelsOpt,
+    MinEvent,
+    ModelArg,
+    NormaliserOpt,
+    Output,
+    PlotOut,
+    RefitOpt,
+    ReThreshold,
+    SaveModel,
+    ScorerOpt,
+    Seed,
+    ThresholdOpt,
+    TrainFrac,
+)
 from tsrnn_cli.options import (
     DateFormat,
     DayFirst,
@@ -31,151 +48,8 @@ from tsrnn_cli.options import (
     TimeCol,
 )
 
-ModelArg = Annotated[
-    Path, typer.Argument(help="A detector file written by --save-model.", show_default=False)
-]
-ScorerOpt = Annotated[
-    str,
-    typer.Option(
-        "--scorer",
-        "-s",
-        help=(
-            "The scorer and its options: forecast, autoencoder, zscore, stl, iforest, tail or "
-            "ensemble, optionally name:key=value,... e.g. zscore:window=288, "
-            "forecast:window=64,hidden=32,input_norm=64,error=scaled, "
-            "ensemble:members=zscore+tail+forecast. Default: the LSTM forecast error of the "
-            "cross-validated NAB choice."
-        ),
-    ),
-]
-ThresholdOpt = Annotated[
-    str,
-    typer.Option(
-        "--threshold",
-        "-t",
-        help=(
-            "pot[:risk], spot[:risk], dynamic[:p], quantile:Q, contamination:C, sigma:K or "
-            "fixed:V."
-        ),
-    ),
-]
-ReThreshold = Annotated[
-    str | None,
-    typer.Option(
-        "--threshold",
-        "-t",
-        help="Fit another threshold spec on the saved training scores (default: the saved one).",
-        show_default=False,
-    ),
-]
-NormaliserOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--normaliser",
-        help=(
-            "Score normaliser, e.g. local:64 (each score divided by the mean of the 64 before it)."
-            " Default: none."
-        ),
-        show_default=False,
-    ),
-]
-RefitOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--refit",
-        help=(
-            "Online adaptation: N or N:H, refit every N points after the training part on the last"
-            " H points (all of them without H)."
-        ),
-        show_default=False,
-    ),
-]
-CooldownOpt = Annotated[
-    int,
-    typer.Option(
-        "--cooldown",
-        min=0,
-        help="After an exceedance, no new alarm for this many points (0: every exceedance alarms).",
-    ),
-]
-TrainFrac = Annotated[
-    float,
-    typer.Option(
-        "--train-frac",
-        min=0.01,
-        max=1.0,
-        help=(
-            "Fit on the first fraction of each series and judge the rest (1: all of it, "
-            "in-sample)."
-        ),
-    ),
-]
-Seed = Annotated[int, typer.Option("--seed", help="Random seed (scorers that have one).")]
-Device = Annotated[str, typer.Option("--device", help="auto, cpu or cuda (recurrent scorers).")]
-Irregular = Annotated[
-    bool,
-    typer.Option(
-        "--irregular",
-        help=(
-            "Keep the timestamps as given (the default unless --freq or --fill-gaps asks for a "
-            "grid)."
-        ),
-    ),
-]
-Output = Annotated[
-    Path | None,
-    typer.Option("--output", "-o", help="Write per-point scores here (.csv or .parquet)."),
-]
-EventsOut = Annotated[
-    Path | None, typer.Option("--events", help="Write the merged events here (.csv or .parquet).")
-]
-PlotOut = Annotated[
-    Path | None, typer.Option("--plot", help="Write a plot here (.png, .svg or .pdf).")
-]
-SaveModel = Annotated[
-    Path | None,
-    typer.Option("--save-model", help="Write the fitted detector here (safetensors + JSON)."),
-]
-LabelsOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--labels",
-        help=(
-            "Labels to score against: a JSON file (windows or timestamps per series, NAB format) "
-            "or column:NAME for a 0/1 column of FILE."
-        ),
-        show_default=False,
-    ),
-]
-EventGap = Annotated[
-    int,
-    typer.Option(
-        "--event-gap", min=0, help="Merge events separated by at most this many normal points."
-    ),
-]
-MinEvent = Annotated[
-    int, typer.Option("--min-event-length", min=1, help="Drop events shorter than this.")
-]
 
-
-class BadLine(str, enum.Enum):
-    skip = "skip"
-    stop = "stop"
-
-
-OnBadLine = Annotated[
-    BadLine,
-    typer.Option(
-        "--on-bad-line",
-        help=(
-            "A stdin line that is not a value is reported on stderr and skipped, or stops the "
-            "stream with exit status 2."
-        ),
-    ),
-]
-
-
-def _read(
+def read_input(
     file,
     labels,
     id_col,
@@ -225,7 +99,7 @@ def _read(
     return df, masks
 
 
-def _detector(scorer, threshold, normaliser, refit, cooldown, seed, device, quiet):
+def build_detector(scorer, threshold, normaliser, refit, cooldown, seed, device, quiet):
     from tsrnn.anomaly.catalog import parse_scorer, set_shared
     from tsrnn.anomaly.detector import AnomalyDetector
     from tsrnn.anomaly.refit import Refit
@@ -247,7 +121,7 @@ def _detector(scorer, threshold, normaliser, refit, cooldown, seed, device, quie
     return det
 
 
-def _fit(det, df, train_frac, quiet):
+def fit_detector(det, df, train_frac, quiet):
     from tsrnn_cli.render import err
 
     from tsrnn.anomaly.split import train_part
@@ -262,7 +136,7 @@ def _fit(det, df, train_frac, quiet):
         typer.echo(f"{det.threshold_summary()} (the first {train_frac:.0%})", err=True)
 
 
-def _outputs(force, *paths):
+def staged_outputs(force, *paths):
     from tsrnn.output import Outputs
 
     outs = Outputs(force)
@@ -350,9 +224,9 @@ def detect_command(
     """Fit a detector on the first part of every series of FILE and find the anomalies in the rest;
     explain the threshold; score against labels. Several value columns (--target-col a,b) are
     judged jointly."""
-    det = _detector(scorer, threshold, normaliser, refit, cooldown, seed, device, quiet)
+    det = build_detector(scorer, threshold, normaliser, refit, cooldown, seed, device, quiet)
     det.set_params(event_gap=event_gap, min_event_length=min_event_length)
-    outs = _outputs(
+    outs = staged_outputs(
         force,
         (output, "-o", "frame"),
         (events, "--events", "frame"),
@@ -360,7 +234,7 @@ def detect_command(
         (save_model, "--save-model", "file"),
     )
     set_threads(threads)
-    df, masks = _read(
+    df, masks = read_input(
         file,
         labels,
         id_col,
@@ -376,7 +250,7 @@ def detect_command(
         dayfirst,
         quiet,
     )
-    _fit(det, df, train_frac, quiet)
+    fit_detector(det, df, train_frac, quiet)
     _judge(det, df, masks, file, outs, output, events, plot, save_model, quiet, train_frac)
 
 
@@ -416,7 +290,7 @@ def detect_saved_command(
 
     if threshold is not None:
         parse_threshold(threshold)
-    outs = _outputs(
+    outs = staged_outputs(
         force, (output, "-o", "frame"), (events, "--events", "frame"), (plot, "--plot", "plot")
     )
     set_threads(threads)
@@ -424,7 +298,7 @@ def detect_saved_command(
     det.set_params(event_gap=event_gap, min_event_length=min_event_length)
     if threshold is not None and threshold != det.threshold:
         det.refit_threshold(threshold)  # fitted again on the saved training scores
-    df, masks = _read(
+    df, masks = read_input(
         file,
         labels,
         id_col,
@@ -449,161 +323,5 @@ def detect_saved_command(
     _judge(det, df, masks, file, outs, output, events, plot, None, quiet)
 
 
-@app.command("detect-stream")
-@handle_errors
-def detect_stream_command(
-    file: FileArg,
-    scorer: ScorerOpt = "forecast",
-    threshold: ThresholdOpt = "pot:1e-3",
-    normaliser: NormaliserOpt = None,
-    refit: RefitOpt = None,
-    cooldown: CooldownOpt = 64,
-    seed: Seed = 0,
-    device: Device = "auto",
-    id_col: IdCol = None,
-    time_col: TimeCol = None,
-    target_col: TargetCol = None,
-    freq: Freq = None,
-    fill_gaps: FillGaps = None,
-    fill_nan: FillNan = None,
-    duplicates: Duplicates = "mean",
-    sep: Sep = None,
-    decimal: Decimal = None,
-    date_format: DateFormat = None,
-    dayfirst: DayFirst = None,
-    irregular: Irregular = False,
-    save_model: SaveModel = None,
-    on_bad_line: OnBadLine = BadLine.skip,
-    threads: Threads = None,
-    force: Force = False,
-    quiet: Quiet = False,
-) -> None:
-    """Fit a detector on all of FILE (one series), then score values read from stdin one at a
-    time: one line out per value (value, score, threshold, is_anomaly)."""
-    from tsrnn.anomaly.streaming import check_streamable
-
-    det = _detector(scorer, threshold, normaliser, refit, cooldown, seed, device, quiet)
-    check_streamable(det.validate())
-    outs = _outputs(force, (save_model, "--save-model", "file"))
-    set_threads(threads)
-    df, _ = _read(
-        file,
-        None,
-        id_col,
-        time_col,
-        target_col,
-        freq,
-        fill_gaps,
-        fill_nan,
-        duplicates,
-        sep,
-        decimal,
-        date_format,
-        dayfirst,
-        quiet,
-    )
-    _one_series(df, file)
-    _fit(det, df, 1.0, quiet)
-    if save_model is not None:
-        with outs:
-            outs.stage(save_model, lambda t: det.save(t, force=True))
-            outs.commit()
-        if not quiet:
-            typer.echo(f"wrote {save_model}", err=True)
-    _stream(det, df, stop=on_bad_line is BadLine.stop)
-
-
-@app.command("detect-stream-saved")
-@handle_errors
-def detect_stream_saved_command(
-    model: ModelArg,
-    file: FileArg,
-    id_col: IdCol = None,
-    time_col: TimeCol = None,
-    target_col: TargetCol = None,
-    freq: Freq = None,
-    fill_gaps: FillGaps = None,
-    fill_nan: FillNan = None,
-    duplicates: Duplicates = "mean",
-    sep: Sep = None,
-    decimal: Decimal = None,
-    date_format: DateFormat = None,
-    dayfirst: DayFirst = None,
-    irregular: Irregular = False,
-    on_bad_line: OnBadLine = BadLine.skip,
-    threads: Threads = None,
-    quiet: Quiet = False,
-) -> None:
-    """Run the detector saved in MODEL through the values of FILE (its history, not judged), then
-    score values read from stdin one at a time."""
-    from tsrnn.anomaly.detector import AnomalyDetector
-
-    set_threads(threads)
-    det = AnomalyDetector.load(model)
-    df, _ = _read(
-        file,
-        None,
-        id_col,
-        time_col,
-        target_col,
-        freq,
-        fill_gaps,
-        fill_nan,
-        duplicates,
-        sep,
-        decimal,
-        date_format,
-        dayfirst,
-        quiet,
-    )
-    _one_series(df, file)
-    _stream(det, df, stop=on_bad_line is BadLine.stop)
-
-
-def _one_series(df, file) -> None:
-    from tsrnn.errors import ConfigError
-
-    n = df["unique_id"].nunique()
-    if n != 1:
-        raise ConfigError(f"a stream scores one series; {file} holds {n}")
-
-
-def _stream(det, df, stop: bool = False) -> None:
-    """Prime the detector's streamer with the series of df, then score each stdin line (one value,
-    or one per target column, comma-separated). A line that is not that is reported on stderr
-    with its number and text and skipped, or (stop) ends the stream with a DataError."""
-    import math
-
-    from tsrnn.errors import DataError
-
-    values = df[det.targets_].to_numpy(dtype=float)
-    st = det.streamer().prime(values)
-    n_cols = len(det.targets_)
-    names = ["value"] if n_cols == 1 else det.targets_
-    sys.stdout.write(",".join(names) + ",score,threshold,is_anomaly\n")
-    for n, line in enumerate(sys.stdin, start=1):
-        text = line.strip()
-        if not text:
-            continue
-        try:
-            v = [float(t) for t in text.split(",")]
-            problem = (
-                None if all(math.isfinite(x) for x in v) else "holds a value that is not finite"
-            )
-        except ValueError:
-            v, problem = (
-                [],
-                "is not a number"
-                + (f" (nor {n_cols} comma-separated numbers)" if n_cols > 1 else ""),
-            )
-        if problem is None and len(v) != n_cols:
-            problem = f"holds {len(v)} value(s), not {n_cols}"
-        if problem is not None:
-            message = f"stdin line {n}: '{text}' {problem}"
-            if stop:
-                raise DataError(f"{message}; the stream stopped there (--on-bad-line stop)")
-            typer.echo(f"warning: {message}; skipped", err=True)
-            continue
-        score, flag = st.update(v[0] if n_cols == 1 else v)
-        sys.stdout.write(f"{text},{score:.6g},{st.threshold.value_:.6g},{int(flag)}\n")
-        sys.stdout.flush()
+# the streaming modes register themselves on the app when imported
+from tsrnn_cli import detect_stream as _detect_stream  # noqa: E402, F401
