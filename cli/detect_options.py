@@ -1,5 +1,6 @@
-"""Option declarations of `tsrnn detect` and its modes (Annotated aliases); the read options come
-from cli/options.py."""
+"""What `tsrnn detect` and its modes share: option declarations (Annotated aliases; the read
+options come from cli/options.py) and the steps every mode takes (read the input, build and fit
+the detector, stage the outputs)."""
 
 from __future__ import annotations
 
@@ -149,3 +150,99 @@ OnBadLine = Annotated[
         ),
     ),
 ]
+
+
+def read_input(
+    file,
+    labels,
+    id_col,
+    time_col,
+    target_col,
+    freq,
+    fill_gaps,
+    fill_nan,
+    duplicates,
+    sep,
+    decimal,
+    date_format,
+    dayfirst,
+    quiet,
+):
+    """The frame, its label masks (or None) and one warning line for what was found."""
+    from tsrnn.anomaly.reading import label_masks, read_for_detection
+    from tsrnn.errors import ConfigError
+
+    label_col = labels[len("column:") :] if labels and labels.startswith("column:") else None
+    if labels is not None and label_col is None and not Path(labels).is_file():
+        raise ConfigError(
+            f"{labels}: labels file not found (given by --labels; a 0/1 column of "
+            "FILE is given as column:NAME)"
+        )
+    df, masks, found = read_for_detection(
+        file,
+        label_col=label_col,
+        target_col=target_col,
+        duplicates=duplicates,
+        regular=bool(freq or fill_gaps),
+        id_col=id_col,
+        time_col=time_col,
+        freq=freq,
+        fill_gaps=fill_gaps,
+        fill_nan=fill_nan,
+        sep=sep,
+        decimal=decimal,
+        date_format=date_format,
+        dayfirst=dayfirst,
+    )
+    if labels is not None and label_col is None:
+        masks = label_masks(df, labels)
+    line = found.warning(Path(file).name, duplicates)
+    if line:
+        typer.echo(line, err=True)
+    return df, masks
+
+
+def build_detector(scorer, threshold, normaliser, refit, cooldown, seed, device, quiet):
+    from tsrnn.anomaly.catalog import parse_scorer, set_shared
+    from tsrnn.anomaly.detector import AnomalyDetector
+    from tsrnn.anomaly.refit import Refit
+    from tsrnn.errors import ConfigError
+
+    sc = parse_scorer(scorer)
+    set_shared(sc, seed=seed, device=device, quiet=quiet)
+    rf = None
+    if refit is not None:
+        every, _, history = refit.partition(":")
+        try:
+            rf = Refit(int(every), int(history or 0))
+        except ValueError:
+            raise ConfigError(f"--refit '{refit}' is not N or N:H (whole numbers)") from None
+    det = AnomalyDetector(
+        scorer=sc, threshold=threshold, normaliser=normaliser, refit=rf, cooldown=cooldown
+    )
+    det.validate()
+    return det
+
+
+def fit_detector(det, df, train_frac, quiet):
+    from tsrnn_cli.render import err
+
+    from tsrnn.anomaly.split import train_part
+
+    if not quiet:
+        err.print(
+            f"fitting {det.scorer_name()} on {df['unique_id'].nunique()} series ({len(df)} "
+            f"rows, first {train_frac:.0%} of each)"
+        )
+    det.fit(train_part(df, train_frac))
+    if not quiet:
+        typer.echo(f"{det.threshold_summary()} (the first {train_frac:.0%})", err=True)
+
+
+def staged_outputs(force, *paths):
+    from tsrnn.output import Outputs
+
+    outs = Outputs(force)
+    for path, opt, kind in paths:
+        outs.add(path, opt, kind)
+    return outs

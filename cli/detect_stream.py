@@ -8,7 +8,6 @@ import sys
 import typer
 from tsrnn_cli.base import app
 from tsrnn_cli.common import handle_errors, set_threads
-from tsrnn_cli.detect import build_detector, fit_detector, read_input, staged_outputs
 from tsrnn_cli.detect_options import (
     BadLine,
     CooldownOpt,
@@ -22,6 +21,10 @@ from tsrnn_cli.detect_options import (
     ScorerOpt,
     Seed,
     ThresholdOpt,
+    build_detector,
+    fit_detector,
+    read_input,
+    staged_outputs,
 )
 from tsrnn_cli.options import (
     DateFormat,
