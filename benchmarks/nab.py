@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import time
@@ -52,37 +51,45 @@ TRAIN_FRAC = 0.15
 THRESHOLDS = ("pot:1e-3", "pot:1e-4", "pot:1e-5")
 COOLDOWNS = (0, 64, 256)  # AnomalyDetector(cooldown=): points after an alarm with no new alarm
 
-_REC = dict(hidden=32, epochs=30, lr=3e-3, batch_size=32, cell="lstm")
-# label -> AnomalyDetector parameters ("method" included); "pyod-*" rows use PyOD (benchmark only)
+_REC = "hidden=32,epochs=30,lr=0.003,batch_size=32,cell=lstm"
+# label -> AnomalyDetector parts (scorer spec for tsrnn.anomaly.catalog.parse_scorer, normaliser);
+# "pyod-*" rows use PyOD (benchmark only)
 CONFIGS = {
-    "zscore-64": dict(method="zscore", window=64),
-    "zscore-288": dict(method="zscore", window=288),
-    "iforest-48": dict(method="iforest", window=48, n_estimators=100),
-    "pyod-ecod-48": dict(method="pyod-ecod", window=48),
-    "tail-48": dict(method="tail", window=48),
-    "ensemble-ztf": dict(method="ensemble", members="zscore,tail,forecast", window=64, stride=4, **_REC),
-    "ensemble-zt": dict(method="ensemble", members="zscore,tail", window=64),
-    "forecast": dict(method="forecast", window=64, stride=4, **_REC),
-    "forecast-local": dict(method="forecast", window=64, stride=4, local_norm=64, **_REC),
-    "forecast-zs": dict(method="forecast", window=64, stride=4, input_norm=64, error="scaled", **_REC),
-    "autoencoder": dict(method="autoencoder", window=32, stride=2, **_REC),
-    "ensemble-zif": dict(method="ensemble", members="zscore,iforest,forecast", window=64, stride=4, **_REC),
-    "ensemble-zif-max": dict(method="ensemble", members="zscore,iforest,forecast", combine="max", window=64,
-                             stride=4, **_REC),
-    "ensemble-zf": dict(method="ensemble", members="zscore,forecast", window=64, stride=4, **_REC),
-    "ensemble-zi": dict(method="ensemble", members="zscore,iforest", window=64),
-    "ensemble-zifs": dict(method="ensemble", members="zscore,iforest,forecast", window=64, stride=4,
-                          input_norm=64, error="scaled", **_REC),
+    "zscore-64": dict(scorer="zscore:window=64"),
+    "zscore-288": dict(scorer="zscore:window=288"),
+    "iforest-48": dict(scorer="iforest:window=48,n_estimators=100"),
+    "pyod-ecod-48": dict(scorer="pyod-ecod:window=48"),
+    "tail-48": dict(scorer="tail:window=48"),
+    "ensemble-ztf": dict(scorer=f"ensemble:members=zscore+tail+forecast,window=64,stride=4,{_REC}"),
+    "ensemble-zt": dict(scorer="ensemble:members=zscore+tail,window=64"),
+    "forecast": dict(scorer=f"forecast:window=64,stride=4,{_REC}"),
+    "forecast-local": dict(scorer=f"forecast:window=64,stride=4,{_REC}", normaliser="local:64"),
+    "forecast-zs": dict(scorer=f"forecast:window=64,stride=4,input_norm=64,error=scaled,{_REC}"),
+    "autoencoder": dict(scorer=f"autoencoder:window=32,stride=2,{_REC}"),
+    "ensemble-zif": dict(
+        scorer=f"ensemble:members=zscore+iforest+forecast,window=64,stride=4,{_REC}"),
+    "ensemble-zif-max": dict(
+        scorer=f"ensemble:members=zscore+iforest+forecast,combine=max,window=64,stride=4,{_REC}"),
+    "ensemble-zf": dict(scorer=f"ensemble:members=zscore+forecast,window=64,stride=4,{_REC}"),
+    "ensemble-zi": dict(scorer="ensemble:members=zscore+iforest,window=64"),
+    "ensemble-zifs": dict(scorer="ensemble:members=zscore+iforest+forecast,window=64,stride=4,"
+                                 f"input_norm=64,error=scaled,{_REC}"),
 }
-SEEDLESS = ("zscore", "tail", "stl")  # deterministic methods: run once, their rows stand for every seed
 
 
 def seedless(label: str) -> bool:
-    """Whether a configuration is deterministic (an ensemble of deterministic members included)."""
-    p = CONFIGS.get(label, {})
-    if p.get("method") == "ensemble":
-        return all(m in SEEDLESS for m in p["members"].split(","))
-    return p.get("method") in SEEDLESS
+    """Whether a configuration is deterministic: no scorer of it (ensemble members included) takes
+    a seed; its rows then stand for every seed."""
+    from tsrnn.anomaly.catalog import parse_scorer
+
+    spec = CONFIGS.get(label, {}).get("scorer", "")
+    if spec.startswith("pyod"):
+        return False
+    sc = parse_scorer(spec)
+    parts = [sc, *(getattr(sc, "members", None) or {}).values()]
+    return not any("seed" in m.get_params() for m in parts)
+
+
 TSRNN, BASELINES = "tsrnn (recurrent, tail, ensemble)", "baselines (z-score, IsolationForest, PyOD)"
 # the default must stream (score each point from the past only, streaming == batch); the
 # autoencoder's score averages the windows covering a point, later points included, so it is left out
@@ -99,10 +106,10 @@ FAMILIES = {
 
 
 def load(name: str) -> pd.DataFrame:
-    from tsrnn.data.io import read_series
+    """A NAB series as `tsrnn detect` reads it: timestamps as given, repeated ones averaged."""
+    from tsrnn.anomaly.reading import read_for_detection
 
-    return read_series(NAB / "data" / name, time_col="timestamp", target_col="value", regular=False,
-                       duplicates="mean")
+    return read_for_detection(NAB / "data" / name, time_col="timestamp", target_col="value")[0]
 
 
 class PyODDetector:
@@ -116,11 +123,11 @@ class PyODDetector:
     def fit(self, train: pd.DataFrame) -> PyODDetector:
         from pyod.models.ecod import ECOD
 
-        from tsrnn.anomaly.scorers import IForestScorer
+        from tsrnn.anomaly.scorers import window_features
 
         x = train["y"].to_numpy(np.float64)
         self.loc, self.sd = float(x.mean()), float(x.std()) or 1.0
-        self.feat = IForestScorer(self.window)._features
+        self.feat = lambda v: window_features(v, self.window)
         self.model = ECOD().fit(self.feat(((x - self.loc) / self.sd)[:, None]))
         self.train_scores = self._raw(x)
         self.scale = float(np.nanmean(self.train_scores)) or 1.0
@@ -139,40 +146,30 @@ class PyODDetector:
         return flag & np.isfinite(s), s
 
 
-def judged_metrics(pred: np.ndarray, score: np.ndarray, windows: list[tuple[int, int]], start: int) -> dict:
-    """Event F1 / AUC-PR / NAB of the rows from `start` on (windows clipped to them; NAB with the
-    probationary period = start, i.e. nothing before it is scored)."""
-    from tsrnn.anomaly.evaluate import auc_pr, event_prf, nab_score
-    from tsrnn.anomaly.labels import label_mask
-
-    n = len(pred)
-    lab = label_mask(n, windows)[start:]
-    ev = event_prf(pred[start:], lab)
-    nab = nab_score(pred, windows, probation=start)
-    return {"event_f1": ev["f1"], "windows": ev["windows"], "windows_hit": ev["windows_hit"],
-            "events": ev["events"], "events_in_window": ev["events_in_window"],
-            "auc_pr": auc_pr(score[start:], lab), "nab_raw": nab["raw"], "nab_null": nab["null"],
-            "nab_perfect": nab["perfect"], "flagged": int(pred[start:].sum())}
-
-
 def run_one(label: str, name: str, windows, seed: int, thresholds=THRESHOLDS) -> list[dict]:
-    """Fit configuration `label` on the first 15% of series `name`; one row per threshold."""
+    """Fit configuration `label` on the first 15% of series `name`; one row per threshold. The
+    detector runs without a cooldown; each cooldown is applied to its flags afterwards (the same
+    as AnomalyDetector(cooldown=cd): a causal filter of the flags)."""
+    from tsrnn.anomaly.catalog import parse_scorer, set_shared
     from tsrnn.anomaly.detector import AnomalyDetector
+    from tsrnn.anomaly.evaluate import judged_metrics
     from tsrnn.anomaly.flags import suppress_repeats
     from tsrnn.anomaly.labels import windows_to_index
+    from tsrnn.anomaly.split import train_part, train_rows
 
     df = load(name)
-    n = len(df)
-    n_train = int(math.floor(TRAIN_FRAC * n))
-    train = df.iloc[:n_train].copy()
-    train.attrs.update(df.attrs)
+    n_train = train_rows(len(df), TRAIN_FRAC)
+    train = train_part(df, TRAIN_FRAC)
     idx = windows_to_index(df["ds"].to_numpy(), [(pd.Timestamp(a), pd.Timestamp(b)) for a, b in windows], name)
     params = dict(CONFIGS[label])
     t0 = time.perf_counter()
-    if params["method"].startswith("pyod"):
-        det = PyODDetector(params["window"], seed).fit(train)
+    if params["scorer"].startswith("pyod"):
+        det = PyODDetector(int(params["scorer"].split("=")[1]), seed).fit(train)
     else:
-        det = AnomalyDetector(threshold=thresholds[0], seed=seed, **params).fit(train)
+        scorer = parse_scorer(params.pop("scorer"))
+        set_shared(scorer, seed=seed)
+        det = AnomalyDetector(scorer=scorer, threshold=thresholds[0], cooldown=0, **params)
+        det.fit(train)
     fit_secs = time.perf_counter() - t0
     rows = []
     for thr in thresholds:
@@ -183,7 +180,7 @@ def run_one(label: str, name: str, windows, seed: int, thresholds=THRESHOLDS) ->
             out = det.refit_threshold(thr).detect(df)
             pred, score = out["is_anomaly"].to_numpy(), out["score"].to_numpy()
         secs = fit_secs + time.perf_counter() - t0
-        for cd in COOLDOWNS:  # the same as AnomalyDetector(cooldown=cd): a causal filter of the flags
+        for cd in COOLDOWNS:
             rows.append({"config": f"{label}@{thr}@cd{cd}", "label": label, "threshold": thr, "cooldown": cd,
                          "seed": seed, "series": name, "category": name.split("/")[0],
                          **judged_metrics(suppress_repeats(pred, cd), score, idx, n_train), "seconds": secs})

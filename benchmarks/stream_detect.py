@@ -39,7 +39,8 @@ def main(argv=None) -> None:
 
     torch.set_num_threads(1)
     from tsrnn.anomaly.detector import AnomalyDetector
-    from tsrnn.anomaly.streaming import ForecastStreamer
+    from tsrnn.anomaly.recurrent import ForecastScorer
+    from tsrnn.anomaly.refit import Refit
 
     rng = np.random.default_rng(0)
     n = 2000
@@ -52,19 +53,20 @@ def main(argv=None) -> None:
     # the plain detector (the target: one compiled call per point), then the NAB variant
     # forecast-zs (input_norm + scaled error: running sums and the 2-output head around the same call)
     for label, extra in (("plain", {}), ("input_norm=64, error=scaled", {"input_norm": 64, "error": "scaled"})):
-        det = AnomalyDetector(method="forecast", threshold="pot", hidden=args.hidden, cell=args.cell, window=64,
-                              epochs=2, **extra).fit(df)
+        # cooldown 0: the plain per-point path (a cooldown adds one comparison per alarm)
+        scorer = ForecastScorer(hidden=args.hidden, cell=args.cell, window=64, epochs=2, **extra)
+        det = AnomalyDetector(scorer=scorer, threshold="pot", cooldown=0).fit(df)
         t0 = time.perf_counter()
-        nb = ForecastStreamer(det, 0, backend="numba")
+        nb = det.streamer(backend="numba")
         nb.update(float(stream[0]))
         compile_s = time.perf_counter() - t0
-        nb = ForecastStreamer(det, 0, backend="numba")
+        nb = det.streamer(backend="numba")
         upd = nb.update
         t0 = time.perf_counter()
         nb_scores = [upd(v)[0] for v in stream.tolist()]
         nb_s = time.perf_counter() - t0
 
-        th = ForecastStreamer(det, 0, backend="torch")
+        th = det.streamer(backend="torch")
         k = min(args.torch_points, args.points)
         t0 = time.perf_counter()
         th_scores = [th.update(v)[0] for v in stream[:k].tolist()]
@@ -82,8 +84,9 @@ def main(argv=None) -> None:
     if args.refit_every:
         # online adaptation: the same plain detector refitted every N points on the last H values
         # (AdaptiveStreamer); the time includes every refit and the replay that warms it up
-        det = AnomalyDetector(method="forecast", threshold="pot", hidden=args.hidden, cell=args.cell, window=64,
-                              epochs=2, refit_every=args.refit_every, refit_history=args.refit_history).fit(df)
+        scorer = ForecastScorer(hidden=args.hidden, cell=args.cell, window=64, epochs=2)
+        det = AnomalyDetector(scorer=scorer, threshold="pot", cooldown=0,
+                              refit=Refit(args.refit_every, args.refit_history)).fit(df)
         st = det.streamer(backend="numba").prime(df["y"].to_numpy())  # positions count from the first value
         t0 = time.perf_counter()
         for v in stream.tolist():
@@ -92,7 +95,8 @@ def main(argv=None) -> None:
         label = f"plain, refit_every={args.refit_every} on the last {args.refit_history}"
         rows.append({"detector": label, "back end": st.backend, "points": args.points, "seconds": ad_s,
                      "points/s": args.points / ad_s})
-        notes.append(f"{label}: {st.refits} refits (each {det.epochs} epochs on {args.refit_history} points, then "
+        notes.append(f"{label}: {st.refits} refits (each {scorer.epochs} epochs on "
+                     f"{args.refit_history} points, then "
                      f"a replay of them) included in the time.")
     from benchmarks._results import markdown_table
 

@@ -33,3 +33,14 @@ def table(df: pd.DataFrame, title: str | None = None, max_rows: int = 60) -> Non
     out.print(t)
     if len(df) > max_rows:
         out.print(f"… {len(df) - max_rows} more rows (write them all with -o)")
+
+
+def detection_table(metrics: pd.DataFrame) -> None:
+    """The detection-vs-labels table of tsrnn.anomaly.evaluate.evaluate_frame's frame."""
+    names = {"unique_id": "series", "point_precision": "P", "point_recall": "R", "point_f1": "F1",
+             "event_f1": "event F1", "pa_f1": "PA-F1*", "auc_pr": "AUC-PR", "nab": "NAB"}
+    shown = metrics[list(names)].rename(columns=names)
+    for c in list(names.values())[1:]:
+        fmt = "{:.1f}" if c == "NAB" else "{:.3f}"
+        shown[c] = shown[c].map(lambda v, fmt=fmt: "nan" if v != v else fmt.format(v))
+    table(shown, title="detection vs labels (* point-adjusted F1: optimistic)")

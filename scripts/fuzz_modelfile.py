@@ -109,7 +109,7 @@ def make_bases(folder: Path) -> dict[str, Path]:
         device="cpu",
         embedding=1,
     ).fit(df).save(out["forecaster"])
-    AnomalyDetector(method="forecast", epochs=1, hidden=4, window=8).fit(df).save(out["detector"])
+    AnomalyDetector(scorer="forecast:epochs=1,hidden=4,window=8").fit(df).save(out["detector"])
     texts = ["a great film", "great fun", "a dull mess", "boring and dull"]
     TextClassifier(embed=4, hidden=3, epochs=1, min_freq=1, device="cpu").fit(
         texts, ["pos", "pos", "neg", "neg"]

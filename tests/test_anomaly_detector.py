@@ -7,8 +7,34 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tsrnn.anomaly.catalog import make_scorer
 from tsrnn.anomaly.detector import METHODS, AnomalyDetector
+from tsrnn.anomaly.refit import Refit
 from tsrnn.errors import ConfigError, DataError, NotFittedError
+
+PARTS = ("threshold", "cooldown", "calibration", "event_gap", "min_event_length")
+
+
+def _det(method: str = "forecast", **kw) -> AnomalyDetector:
+    """A detector from one flat set of test settings (FAST serves every scorer): each option goes
+    to the part that takes it, scorer options to the scorer (or ensemble members) that has them;
+    local_norm=W: the LocalRatio(W) normaliser; refit_every/refit_history: Refit(every, history)."""
+    import inspect
+
+    from tsrnn.anomaly.catalog import SCORERS, scorer_class
+
+    parts = {k: kw.pop(k) for k in PARTS if k in kw}
+    local = kw.pop("local_norm", 0)
+    every, history = kw.pop("refit_every", 0), kw.pop("refit_history", 0)
+    names = [method]
+    if method == "ensemble":
+        names = [n.strip() for n in kw.get("members", "zscore,iforest,forecast").split(",")]
+    takes = set().union(*(inspect.signature(scorer_class(n).__init__).parameters
+                          for n in names if n in SCORERS))
+    opts = {k: v for k, v in kw.items() if k in takes or k in ("members", "combine")}
+    return AnomalyDetector(scorer=make_scorer(method, **opts),
+                           normaliser=f"local:{local}" if local else None,
+                           refit=Refit(every, history) if every or history else None, **parts)
 
 SPIKE = 420
 
@@ -51,8 +77,8 @@ def _one_thread():
 @pytest.mark.parametrize("method", METHODS)
 def test_contract_every_method(method):
     df = _frame(n=300, spike=False)
-    det = AnomalyDetector(method=method, **FAST)
-    assert det.get_params()["method"] == method
+    det = _det(method, **FAST)
+    assert det.get_params()["scorer"].name == method
     for call in (lambda: det.score(df), lambda: det.detect(df), det.explain, det.streamer):
         with pytest.raises(NotFittedError):
             call()
@@ -65,6 +91,44 @@ def test_contract_every_method(method):
     assert "POT" in det.explain()
     clone = det.clone()
     assert clone.get_params() == det.get_params() and not hasattr(clone, "fitted_")
+    assert not hasattr(det.get_params()["scorer"], "stats_") or method != "ensemble"  # fits a copy
+
+
+def _fitted_state(det) -> dict:
+    """Every fitted attribute (name ending in _) as bytes-comparable values, the scorer's too."""
+    import pickle
+
+    out = {}
+    for obj, pre in ((det, ""), (det.scorer_, "scorer.")):
+        for k, v in vars(obj).items():
+            if k.endswith("_") and k != "model_":
+                out[pre + k] = pickle.dumps(v)
+    if hasattr(det.scorer_, "model_"):
+        out["net"] = [t.clone() for t in det.scorer_.model_.state_dict().values()]
+    return out
+
+
+@pytest.mark.parametrize("method, threshold, extra", [
+    ("zscore", "spot", {}), ("forecast", "spot", {"local_norm": 16}),
+    ("zscore", "pot", {"refit_every": 100}), ("ensemble", "dynamic", {"members": "zscore,tail"})])
+def test_detect_and_score_leave_the_fitted_state_unchanged(method, threshold, extra):
+    """SPOT moves while it judges and refits fit new detectors: none of it may touch `det`."""
+    import torch
+
+    df = _frame()
+    det = _det(method, threshold=threshold, **{**FAST, **extra}).fit(_head(df, 250))
+    before = _fitted_state(det)
+    first = det.detect(df)
+    det.score(df)
+    det.streamer().prime(df["y"].to_numpy()[:300])
+    after = _fitted_state(det)
+    assert before.keys() == after.keys()
+    for k in before:
+        if k == "net":
+            assert all(torch.equal(a, b) for a, b in zip(before[k], after[k]))
+        else:
+            assert before[k] == after[k], k
+    pd.testing.assert_frame_equal(first, det.detect(df))
 
 
 @pytest.mark.parametrize("method", ["zscore", "stl", "iforest", "forecast", "autoencoder"])
@@ -72,7 +136,7 @@ def test_planted_spike_scores_highest(method):
     df = _frame()
     # IsolationForest's scores are compressed (bounded path lengths): a lower k
     thr = "sigma:4" if method == "iforest" else "sigma:6"
-    det = AnomalyDetector(method=method, threshold=thr, **{**FAST, "epochs": 8}).fit(_head(df, 300))
+    det = _det(method, threshold=thr, **{**FAST, "epochs": 8}).fit(_head(df, 300))
     out = det.detect(df)
     s = out["score"].to_numpy()
     top = int(np.nanargmax(s))
@@ -83,7 +147,7 @@ def test_planted_spike_scores_highest(method):
 @pytest.mark.parametrize("method", ["forecast", "autoencoder"])
 def test_multivariate_recurrent(method):
     df = _frame(columns=("cpu", "mem"))
-    det = AnomalyDetector(method=method, threshold="sigma:6", **{**FAST, "epochs": 8}).fit(_head(df, 300))
+    det = _det(method, threshold="sigma:6", **{**FAST, "epochs": 8}).fit(_head(df, 300))
     out = det.detect(df)
     assert list(out.columns[:4]) == ["unique_id", "ds", "cpu", "mem"]
     assert abs(int(np.nanargmax(out["score"].to_numpy())) - SPIKE) <= 2
@@ -91,7 +155,7 @@ def test_multivariate_recurrent(method):
 
 def test_per_series_thresholds_and_unknown_series():
     df = _frame(ids=("a", "b"), spike=False)
-    det = AnomalyDetector(method="zscore", threshold="quantile:0.99").fit(df)
+    det = _det("zscore", threshold="quantile:0.99").fit(df)
     assert len(det.thresholds_) == 2 and det.explain().count("quantile") == 2
     other = _frame(ids=("c",))
     with pytest.raises(DataError, match="'c' was not seen"):
@@ -100,7 +164,7 @@ def test_per_series_thresholds_and_unknown_series():
 
 def test_detect_is_repeatable_with_spot():
     df = _frame()
-    det = AnomalyDetector(method="zscore", threshold="spot").fit(_head(df, 300))
+    det = _det("zscore", threshold="spot").fit(_head(df, 300))
     a, b = det.detect(df), det.detect(df)
     pd.testing.assert_frame_equal(a, b)
     assert a["threshold"].nunique() > 1  # SPOT moved while judging
@@ -115,13 +179,13 @@ def test_same_seed_same_model_whatever_ran_before(method):
     df = _frame(300, spike=False)
     opts = dict(method=method, seed=3, **FAST)
     torch.manual_seed(123)
-    a = AnomalyDetector(**opts).fit(df)
+    a = _det(**opts).fit(df)
     torch.rand(1000)
-    b = AnomalyDetector(**opts).fit(df)
+    b = _det(**opts).fit(df)
     for (name, pa), pb in zip(a.scorer_.model_.state_dict().items(), b.scorer_.model_.state_dict().values()):
         assert torch.equal(pa, pb), name
     np.testing.assert_array_equal(a.score(df), b.score(df))
-    c = AnomalyDetector(**{**opts, "seed": 4}).fit(df)
+    c = _det(**{**opts, "seed": 4}).fit(df)
     assert not torch.equal(a.scorer_.model_.state_dict()["out.weight" if method == "autoencoder" else "head.weight"],
                            c.scorer_.model_.state_dict()["out.weight" if method == "autoencoder" else "head.weight"])
 
@@ -137,20 +201,25 @@ def test_calibration_holds_out_the_tail():
             seen.append([len(x) for x in train])
             return self
 
-    det = AnomalyDetector(method="zscore", calibration=0.25)
-    det._make_scorer = lambda freq: Spy(24)
+    det = AnomalyDetector(scorer=Spy(24), calibration=0.25)
     det.fit(df)
     assert seen == [[225]] and len(det.train_scores_[0]) == 300  # thresholds see every training point
     with pytest.raises(ConfigError, match="calibration"):
-        AnomalyDetector(method="zscore", calibration=1.0).fit(df)
+        _det("zscore", calibration=1.0).fit(df)
 
 
 def test_bad_options():
     df = _frame(n=100, spike=False)
-    with pytest.raises(ConfigError, match="method 'nope'"):
-        AnomalyDetector(method="nope").fit(df)
+    with pytest.raises(ConfigError, match="scorer 'nope' is unknown"):
+        AnomalyDetector(scorer="nope").fit(df)
+    with pytest.raises(ConfigError, match="the zscore scorer takes no option hidden, period"):
+        make_scorer("zscore", hidden=8, period=3)
+    with pytest.raises(ConfigError, match="no member of the ensemble .* takes n_estimators"):
+        make_scorer("ensemble", members="zscore,tail", n_estimators=3)
+    with pytest.raises(ConfigError, match="window must be a whole number >= 2"):
+        AnomalyDetector(scorer="tail:window=1").fit(df)
     with pytest.raises(ConfigError):
-        AnomalyDetector(method="zscore", threshold="quantile:7").fit(df)
+        _det("zscore", threshold="quantile:7").fit(df)
 
 
 def test_local_ratio_known_answer():
@@ -169,8 +238,8 @@ def test_local_norm_divides_by_the_recent_score_level():
     y = df["y"].to_numpy().copy()
     y[300:310] += np.array([4.0, -4.0] * 5)  # a burst of large errors
     df["y"] = y
-    plain = AnomalyDetector(method="zscore", window=24, threshold="quantile:0.99", cooldown=0).fit(_head(df, 250))
-    local = AnomalyDetector(method="zscore", window=24, threshold="quantile:0.99", local_norm=16,
+    plain = _det("zscore", window=24, threshold="quantile:0.99", cooldown=0).fit(_head(df, 250))
+    local = _det("zscore", window=24, threshold="quantile:0.99", local_norm=16,
                             cooldown=0).fit(_head(df, 250))
     from tsrnn.anomaly.scorers import local_ratio
 
@@ -181,8 +250,8 @@ def test_local_norm_divides_by_the_recent_score_level():
     assert np.allclose(local.train_scores_[0], s1[:250], equal_nan=True)
     # the burst alarms at its start; later points of the burst are judged against the raised level
     assert plain.detect(df)["is_anomaly"].to_numpy()[300:310].sum() > local.detect(df)["is_anomaly"].to_numpy()[300:310].sum() >= 1
-    with pytest.raises(ConfigError, match="local_norm must be 0"):
-        AnomalyDetector(method="zscore", local_norm=1).fit(df)
+    with pytest.raises(ConfigError, match="local normaliser's window must be a whole number >= 2"):
+        _det("zscore", local_norm=1).fit(df)
 
 
 @pytest.mark.parametrize("method, local_norm, input_norm, error", [
@@ -190,7 +259,7 @@ def test_local_norm_divides_by_the_recent_score_level():
     ("forecast", 0, 24, "abs"), ("forecast", 16, 24, "abs"), ("forecast", 0, 0, "scaled"), ("forecast", 0, 24, "scaled")])
 def test_streaming_equals_batch(method, local_norm, input_norm, error):
     df = _frame(n=400)
-    det = AnomalyDetector(method=method, threshold="quantile:0.995", local_norm=local_norm, input_norm=input_norm,
+    det = _det(method, threshold="quantile:0.995", local_norm=local_norm, input_norm=input_norm,
                           error=error, **FAST).fit(_head(df, 300))
     out = det.detect(df)
     st = det.streamer()
@@ -206,13 +275,12 @@ def test_streaming_equals_batch(method, local_norm, input_norm, error):
     (("a", "b"), "quantile:0.99", 0, "scaled")])
 def test_streaming_numba_equals_torch(columns, threshold, input_norm, error):
     pytest.importorskip("tsrnn.cpu.net")
-    from tsrnn.anomaly.streaming import ForecastStreamer
 
     df = _frame(n=300, columns=columns)
-    det = AnomalyDetector(method="forecast", threshold=threshold, input_norm=input_norm, error=error,
+    det = _det("forecast", threshold=threshold, input_norm=input_norm, error=error,
                           **FAST).fit(df)
-    torch_st = ForecastStreamer(det, 0, backend="torch")
-    numba_st = ForecastStreamer(det, 0, backend="numba")
+    torch_st = det.streamer(backend="torch")
+    numba_st = det.streamer(backend="numba")
     assert numba_st.backend == "numba" and det.streamer().backend == "numba"  # auto prefers numba
     values = df[list(columns)].to_numpy()
     feed = [v[0] if len(columns) == 1 else v for v in values]
@@ -223,8 +291,8 @@ def test_streaming_numba_equals_torch(columns, threshold, input_norm, error):
 
 
 def test_streaming_unsupported_method():
-    det = AnomalyDetector(method="stl", period=24).fit(_frame(n=200, spike=False))
-    with pytest.raises(ConfigError, match="streaming supports"):
+    det = _det("stl", period=24).fit(_frame(n=200, spike=False))
+    with pytest.raises(ConfigError, match="stl scorer is not causal"):
         det.streamer()
 
 
@@ -244,8 +312,8 @@ def test_input_norm_alarms_once_on_a_level_shift():
     input_norm it flags the jump and goes quiet once the look-back has passed it."""
     df = _level_shift()
     opts = dict(method="forecast", threshold="sigma:6", window=48, hidden=16, epochs=8, seed=0, **{**PINNED, "lr": 3e-3})
-    plain = AnomalyDetector(**opts).fit(_head(df, 400)).detect(df)["is_anomaly"].to_numpy()
-    normed = AnomalyDetector(**opts, input_norm=48).fit(_head(df, 400)).detect(df)["is_anomaly"].to_numpy()
+    plain = _det(**opts).fit(_head(df, 400)).detect(df)["is_anomaly"].to_numpy()
+    normed = _det(**opts, input_norm=48).fit(_head(df, 400)).detect(df)["is_anomaly"].to_numpy()
     after = slice(500 + 2 * 48, None)
     assert plain[after].mean() > 0.5
     assert normed[500:503].any()
@@ -257,8 +325,8 @@ def test_input_norm_score_is_the_rolling_zscore_for_a_silent_net():
     import torch
 
     df = _frame(n=300)
-    det = AnomalyDetector(method="forecast", threshold="sigma:4", input_norm=24, **FAST).fit(df)
-    z = AnomalyDetector(method="zscore", threshold="sigma:4", window=24).fit(df)
+    det = _det("forecast", threshold="sigma:4", input_norm=24, **FAST).fit(df)
+    z = _det("zscore", threshold="sigma:4", window=24).fit(df)
     with torch.no_grad():
         det.scorer_.model_.head.weight.zero_()
         det.scorer_.model_.head.bias.zero_()
@@ -270,27 +338,27 @@ def test_input_norm_score_is_the_rolling_zscore_for_a_silent_net():
 
 
 def test_error_option():
-    with pytest.raises(ConfigError, match="only the forecast method takes 'scaled'"):
-        AnomalyDetector(method="zscore", error="scaled").fit(_frame(n=200))
+    with pytest.raises(ConfigError, match="the zscore scorer takes no option error"):
+        make_scorer("zscore", error="scaled")
     with pytest.raises(ConfigError, match="error must be"):
-        AnomalyDetector(method="forecast", error="squared", **FAST).fit(_frame(n=200))
+        _det("forecast", error="squared", **FAST).fit(_frame(n=200))
 
 
 def test_input_norm_options():
     df = _frame(n=200)
-    with pytest.raises(ConfigError, match="only the forecast method"):
-        AnomalyDetector(method="autoencoder", input_norm=16, **FAST).fit(df)
-    with pytest.raises(ConfigError, match="input_norm must be 0"):
-        AnomalyDetector(method="forecast", input_norm=1, **FAST).fit(df)
+    with pytest.raises(ConfigError, match="the autoencoder scorer takes no option input_norm"):
+        make_scorer("autoencoder", input_norm=16)
+    with pytest.raises(ConfigError, match="input_norm .0: off, else a window. must be"):
+        _det("forecast", input_norm=1, **FAST).fit(df)
     with pytest.raises(DataError, match="training points"):
-        AnomalyDetector(method="forecast", input_norm=400, **FAST).fit(df)
+        _det("forecast", input_norm=400, **FAST).fit(df)
 
 
 def test_refit_threshold_equals_a_fresh_fit():
     df = _frame(n=400)
-    det = AnomalyDetector(method="forecast", threshold="pot", **FAST).fit(_head(df, 300))
+    det = _det("forecast", threshold="pot", **FAST).fit(_head(df, 300))
     first = det.detect(df)
-    fresh = AnomalyDetector(method="forecast", threshold="sigma:3", **FAST).fit(_head(df, 300)).detect(df)
+    fresh = _det("forecast", threshold="sigma:3", **FAST).fit(_head(df, 300)).detect(df)
     again = det.refit_threshold("sigma:3").detect(df)
     assert det.threshold == "sigma:3"
     pd.testing.assert_frame_equal(again, fresh)
@@ -328,14 +396,14 @@ def test_scaled_error_learns_where_the_series_is_noisy():
     df.attrs.update(freq="h", targets=["y"])
     opts = dict(method="forecast", threshold="sigma:4", window=48, hidden=16, epochs=20, lr=5e-3, batch_size=16,
                 seed=0)
-    det = AnomalyDetector(**opts, error="scaled").fit(_head(df, 900))
+    det = _det(**opts, error="scaled").fit(_head(df, 900))
     x = det.scaler_.transform(df[["y"]].to_numpy(), np.zeros(n, dtype=int))
     out = det.scorer_.predict(x)
     sigma = np.log1p(np.exp(out[1:, 1]))
     quiet_s, loud_s = np.median(sigma[~loud[1:]]), np.median(sigma[loud[1:]])
     assert loud_s > 3 * quiet_s
     scaled = det.score(df)
-    plain = AnomalyDetector(**opts).fit(_head(df, 900)).score(df)
+    plain = _det(**opts).fit(_head(df, 900)).score(df)
     assert np.nanargmax(scaled[900:]) + 900 == spike
     assert (plain[900:] > plain[spike]).sum() > 5
 
@@ -353,11 +421,11 @@ def _regime_change(n=800, train=300, change=400, spike=720, seed=2):
 
 
 def test_refit_points_known_answer():
-    det = AnomalyDetector(method="zscore", refit_every=100)
-    assert det.refit_points(720, 300) == [(0, 400, 500), (0, 500, 600), (0, 600, 700), (0, 700, 720)]
-    det.refit_history = 250
-    assert det.refit_points(720, 300)[:2] == [(150, 400, 500), (250, 500, 600)]
-    assert det.refit_points(390, 300) == []
+    refit = Refit(every=100)
+    assert refit.points(720, 300) == [(0, 400, 500), (0, 500, 600), (0, 600, 700), (0, 700, 720)]
+    refit.history = 250
+    assert refit.points(720, 300)[:2] == [(150, 400, 500), (250, 500, 600)]
+    assert refit.points(390, 300) == []
 
 
 def test_refit_every_adapts_to_a_new_regime():
@@ -366,8 +434,8 @@ def test_refit_every_adapts_to_a_new_regime():
     still flags the spike planted there. The blocks before the first refit are judged alike."""
     df, train = _regime_change()
     opts = dict(method="forecast", threshold="pot:1e-3", window=48, hidden=16, epochs=8, seed=0, **{**PINNED, "lr": 3e-3})
-    fixed = AnomalyDetector(**opts).fit(train).detect(df)
-    online_det = AnomalyDetector(**opts, refit_every=100).fit(train)
+    fixed = _det(**opts).fit(train).detect(df)
+    online_det = _det(**opts, refit_every=100).fit(train)
     online = online_det.detect(df)
     pd.testing.assert_frame_equal(fixed.iloc[:400], online.iloc[:400])
     late = slice(600, 800)
@@ -380,14 +448,14 @@ def test_refit_every_adapts_to_a_new_regime():
 def test_refit_every_detect_is_repeatable_and_refit_threshold_is_a_fresh_fit():
     df, train = _regime_change(n=600)
     opts = dict(method="forecast", window=24, hidden=8, epochs=2, seed=1, refit_every=100, refit_history=200)
-    det = AnomalyDetector(threshold="pot:1e-3", **opts).fit(train)
+    det = _det(threshold="pot:1e-3", **opts).fit(train)
     a = det.detect(df)
     state = {k: v.clone() for k, v in det.scorer_.model_.state_dict().items()}
     pd.testing.assert_frame_equal(a, det.detect(df))  # detect keeps the fitted model as it was
     for k, v in det.scorer_.model_.state_dict().items():
         assert np.array_equal(v.numpy(), state[k].numpy())
     switched = det.refit_threshold("quantile:0.99").detect(df)
-    fresh = AnomalyDetector(threshold="quantile:0.99", **opts).fit(train).detect(df)
+    fresh = _det(threshold="quantile:0.99", **opts).fit(train).detect(df)
     pd.testing.assert_frame_equal(switched, fresh)
     assert not a["threshold"].equals(switched["threshold"])
 
@@ -413,7 +481,7 @@ def _two_spikes(n=700, big=350, small=550, seed=0):
 ])
 def test_streaming_with_refits_equals_batch(method, threshold, kw, data):
     df, train = data(n=600)
-    det = AnomalyDetector(method=method, threshold=threshold, window=24, hidden=8, epochs=2, seed=0, refit_every=100,
+    det = _det(method, threshold=threshold, window=24, hidden=8, epochs=2, seed=0, refit_every=100,
                           stride=1, lr=1e-3, batch_size=64,
                           refit_history=250, **kw).fit(train)
     out = det.detect(df)
@@ -430,17 +498,19 @@ def test_a_refit_threshold_leaves_out_the_anomalies_already_flagged(monkeypatch)
     as in SPOT, do not calibrate their threshold on it, so it stays near the first one and the
     later +3 spike is flagged (in the streaming test too, which then sees the rule's effect). Calibrated on it (the rule switched off), the POT threshold more
     than doubles and the +3 spike is missed."""
-    import tsrnn.anomaly.detector as detector_module
+    import tsrnn.anomaly.refit as refit_module
 
     df, train = _two_spikes()
-    det = AnomalyDetector(method="zscore", threshold="pot:1e-3", window=24, refit_every=100).fit(train)
+    det = _det("zscore", threshold="pot:1e-3", window=24, refit_every=100).fit(train)
     out = det.detect(df)
     level = out["threshold"].to_numpy()
     assert {350, 550} <= set(np.flatnonzero(out["is_anomaly"].to_numpy()))
     assert abs(level[450] / level[399] - 1) < 0.1 and abs(level[650] / level[399] - 1) < 0.1
-    assert "refit 3 time(s)" in det.explain() and "without the 2 point(s) flagged before it" in det.explain()
+    told = det.explain(out)
+    assert "refit 3 time(s)" in told and "without the 2 point(s) flagged before it" in told
 
-    monkeypatch.setattr(detector_module, "judged_flags", lambda flags, lo, start: np.zeros(len(flags), dtype=bool))
+    monkeypatch.setattr(refit_module, "judged_flags",
+                        lambda flags, lo, start: np.zeros(len(flags), dtype=bool))
     calibrated_on_it = det.detect(df)
     assert calibrated_on_it["threshold"].iloc[450] > 2 * level[399]
     assert not calibrated_on_it["is_anomaly"].iloc[550]
@@ -459,13 +529,44 @@ def test_judged_flags_leaves_out_rare_flags_only():
 
 def test_too_short_training_series_and_refit_history_name_the_problem():
     with pytest.raises(DataError, match="series 'a': its 40 training points give no zscore score.*window=100"):
-        AnomalyDetector(method="zscore", window=100).fit(_frame(40))
-    with pytest.raises(ConfigError, match=r"refit_history \(20\) must exceed the window \(24\)"):
-        AnomalyDetector(method="zscore", window=24, refit_every=50, refit_history=20).fit(_frame(200))
+        _det("zscore", window=100).fit(_frame(40))
+    with pytest.raises(ConfigError, match=r"refit history \(20\) must exceed the scorer's window"):
+        _det("zscore", window=24, refit_every=50, refit_history=20).fit(_frame(200))
 
 
 def test_refit_options():
-    with pytest.raises(ConfigError, match="refit_history"):
-        AnomalyDetector(method="zscore", refit_history=50).fit(_frame(200))
-    with pytest.raises(ConfigError, match="refit_every"):
-        AnomalyDetector(method="zscore", refit_every=-1).fit(_frame(200))
+    with pytest.raises(ConfigError, match="refit every must be a whole number >= 1"):
+        _det("zscore", refit_history=50).fit(_frame(200))
+    with pytest.raises(ConfigError, match="refit every must be a whole number >= 1 .got -1"):
+        _det("zscore", refit_every=-1).fit(_frame(200))
+    with pytest.raises(ConfigError, match="refit must be None or"):
+        AnomalyDetector(scorer="zscore", refit=100).fit(_frame(200))
+
+
+def test_a_joint_anomaly_is_found_by_the_joint_detector_only():
+    """cpu and mem of one host move together (the same daily sine, small noise). At one point mem
+    takes the value it has half a day later: in range for mem alone (per-column z-scores stay
+    normal) but it breaks the relation with cpu, which the joint forecast detector (one net over
+    both columns) flags."""
+    rng = np.random.default_rng(0)
+    n, k, period = 600, 450, 24
+    t = np.arange(n)
+    cpu = np.sin(2 * np.pi * t / period) + 0.02 * rng.normal(size=n)
+    mem = np.sin(2 * np.pi * t / period) + 0.02 * rng.normal(size=n)
+    k = k - k % period + period // 4  # a peak: mem drops to the trough value
+    mem[k] = -cpu[k]
+    df = pd.DataFrame({"unique_id": "host", "ds": pd.date_range("2024", periods=n, freq="h"),
+                       "cpu": cpu, "mem": mem})
+    df.attrs.update(freq="h", targets=["cpu", "mem"])
+    scorer = make_scorer("forecast", window=24, hidden=16, epochs=10, stride=2)
+    joint = AnomalyDetector(scorer=scorer,
+                            threshold="pot:1e-3", cooldown=0).fit(_head(df, 300)).detect(df)
+    assert joint["is_anomaly"].to_numpy()[k]
+    assert int(np.nanargmax(joint["score"].to_numpy())) == k
+    for col in ("cpu", "mem"):
+        one = df[["unique_id", "ds", col]].rename(columns={col: "y"})
+        one.attrs.update(freq="h", targets=["y"])
+        z = AnomalyDetector(scorer=make_scorer("zscore", window=64), threshold="pot:1e-3",
+                            cooldown=0).fit(_head(one, 300)).detect(one)
+        assert not z["is_anomaly"].to_numpy()[k - 2 : k + 3].any(), col
+        assert z["score"].to_numpy()[k] < 2.0  # in range: |z| of a sine value stays below ~1.5

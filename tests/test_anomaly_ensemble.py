@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from test_anomaly_detector import _det
 
 from tsrnn.anomaly.detector import AnomalyDetector
 from tsrnn.anomaly.ensemble import EnsembleScorer, normalise
@@ -48,20 +49,20 @@ def test_members_are_put_on_one_scale_by_their_training_quantiles():
     mx.stats_ = ens.stats_
     np.testing.assert_allclose(mx.score(x)[40:], parts.max(0)[40:])
     with pytest.raises(ConfigError, match="combine"):
-        EnsembleScorer(ens.members, "median")
+        EnsembleScorer(ens.members, "median").validate()
 
 
 def test_ensemble_detector_finds_the_spike_refuses_bad_members_and_saves(tmp_path):
     y = _series()
     df = _frame(y)
-    det = AnomalyDetector(method="ensemble", members="zscore,iforest", window=32, threshold="pot:1e-3").fit(
+    det = _det("ensemble", members="zscore,iforest", window=32, threshold="pot:1e-3").fit(
         df.iloc[:300])
     out = det.detect(df)
     k = int(len(y) * 0.78)
     assert out["is_anomaly"].iloc[k] and out["score"].iloc[k] == out["score"].max()
-    with pytest.raises(ConfigError, match="members"):
-        AnomalyDetector(method="ensemble", members="zscore,nope").fit(df.iloc[:300])
-    full = AnomalyDetector(method="ensemble", members="zscore,iforest,forecast", window=32, hidden=8, epochs=2,
+    with pytest.raises(ConfigError, match="ensemble member 'nope' is unknown"):
+        _det("ensemble", members="zscore,nope").fit(df.iloc[:300])
+    full = _det("ensemble", members="zscore,iforest,forecast", window=32, hidden=8, epochs=2,
                            stride=4, input_norm=32, error="scaled", threshold="pot:1e-3").fit(df.iloc[:300])
     full.save(tmp_path / "e.tsrnn")
     back = AnomalyDetector.load(tmp_path / "e.tsrnn")
@@ -71,7 +72,7 @@ def test_ensemble_detector_finds_the_spike_refuses_bad_members_and_saves(tmp_pat
 def test_ensemble_streaming_equals_batch():
     y = _series(600)
     df = _frame(y)
-    det = AnomalyDetector(method="ensemble", members="zscore,iforest,forecast", window=32, hidden=8, epochs=2,
+    det = _det("ensemble", members="zscore,iforest,forecast", window=32, hidden=8, epochs=2,
                           stride=4, input_norm=32, error="scaled", threshold="pot:1e-3").fit(df.iloc[:200])
     out = det.detect(df)
     for backend in ("torch", "auto"):
@@ -99,7 +100,7 @@ def test_two_columns_judged_jointly_find_an_anomaly_no_single_column_shows():
     train = df.iloc[:600]
 
     def judged(method, **kw):
-        out = AnomalyDetector(method=method, window=16, threshold="pot:1e-3", **kw).fit(train).detect(df)
+        out = _det(method, window=16, threshold="pot:1e-3", **kw).fit(train).detect(df)
         s = out["score"].to_numpy()[600:]
         return auc_pr(s, lab[600:]), out["is_anomaly"].to_numpy()[600:]
 
@@ -125,18 +126,18 @@ def test_cooldown_keeps_one_alarm_per_burst_in_batch_and_stream():
     y = _series(900)
     y[750:760] += 2.5  # a burst: several exceedances in a row
     df = _frame(y)
-    det = AnomalyDetector(method="zscore", window=32, threshold="pot:1e-2", cooldown=20).fit(df.iloc[:300])
+    det = _det("zscore", window=32, threshold="pot:1e-2", cooldown=20).fit(df.iloc[:300])
     out = det.detect(df)
-    raw = AnomalyDetector(method="zscore", window=32, threshold="pot:1e-2", cooldown=0).fit(df.iloc[:300]).detect(df)
+    raw = _det("zscore", window=32, threshold="pot:1e-2", cooldown=0).fit(df.iloc[:300]).detect(df)
     assert raw["is_anomaly"].sum() > out["is_anomaly"].sum() >= 1
     np.testing.assert_array_equal(out["is_anomaly"].to_numpy(), suppress_repeats(raw["is_anomaly"].to_numpy(), 20))
     st = det.streamer()
     flags = [st.update(v)[1] for v in y]
     np.testing.assert_array_equal(flags, out["is_anomaly"].to_numpy())
     with pytest.raises(ConfigError, match="cooldown"):
-        AnomalyDetector(method="zscore", cooldown=-1).fit(df.iloc[:300])
+        _det("zscore", cooldown=-1).fit(df.iloc[:300])
     # with online refits: the same cooldown over the whole series, batch and stream
-    on = AnomalyDetector(method="zscore", window=32, threshold="pot:1e-2", cooldown=20, refit_every=150)
+    on = _det("zscore", window=32, threshold="pot:1e-2", cooldown=20, refit_every=150)
     out = on.fit(df.iloc[:300]).detect(df)
     raw = on.clone().set_params(cooldown=0).fit(df.iloc[:300]).detect(df)
     np.testing.assert_array_equal(out["is_anomaly"].to_numpy(), suppress_repeats(raw["is_anomaly"].to_numpy(), 20))
@@ -159,7 +160,7 @@ def test_tail_scorer_surprise_and_streaming(tmp_path):
     assert np.median(typical) < s / 3
     y = _series(500)
     df = _frame(y)
-    det = AnomalyDetector(method="tail", window=16, threshold="pot:1e-3", cooldown=10).fit(df.iloc[:200])
+    det = _det("tail", window=16, threshold="pot:1e-3", cooldown=10).fit(df.iloc[:200])
     out = det.detect(df)
     st = det.streamer()
     got = np.array([st.update(v) for v in y], dtype=float)
@@ -176,7 +177,10 @@ def test_default_configuration_streams_exactly_as_it_judges():
     y[600:606] += 2.0  # a burst: the cooldown keeps one alarm
     df = _frame(y)
     det = AnomalyDetector().fit(df.iloc[:200])
-    assert (det.method, det.threshold, det.window, det.cooldown) == ("forecast", "pot:1e-3", 64, 64)
+    sc = det.scorer_
+    assert (sc.name, det.threshold, sc.window, det.cooldown, det.normaliser, det.refit) == (
+        "forecast", "pot:1e-3", 64, 64, None, None)
+    assert (sc.hidden, sc.epochs, sc.lr, sc.batch_size, sc.stride) == (32, 30, 3e-3, 32, 4)
     out = det.detect(df)
     assert out["is_anomaly"].sum() >= 1
     for backend in ("torch", "auto"):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from test_anomaly_detector import _det
 
-from tsrnn.anomaly.detector import AnomalyDetector
 from tsrnn.anomaly.evaluate import evaluate
 from tsrnn.anomaly.labels import label_mask, read_labels, windows_to_index
 from tsrnn.errors import DataError
@@ -46,7 +46,7 @@ def test_zscore_finds_the_jump_on_nab(nab):
     n_train = int(0.15 * len(df))
     train = df.iloc[:n_train].copy()
     train.attrs.update(df.attrs)
-    out = AnomalyDetector(method="zscore", window=64, threshold="pot:1e-3").fit(train).detect(df)
+    out = _det("zscore", window=64, threshold="pot:1e-3").fit(train).detect(df)
     wins = read_labels(root / "labels" / "combined_windows.json", ["art_daily_jumpsup"])["art_daily_jumpsup"]
     idx = windows_to_index(df["ds"].to_numpy(), wins)
     m = evaluate(out["is_anomaly"].to_numpy(), out["score"].to_numpy(), label_mask(len(df), idx), windows=idx,

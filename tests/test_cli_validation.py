@@ -67,14 +67,14 @@ def small_csv(tmp_path):
 def test_two_outputs_naming_one_file_are_refused_before_any_work(tmp_path, monkeypatch):
     _no_fit(monkeypatch)
     same = tmp_path / "s.csv"
-    one_error(run("detect", NILE, "-m", "zscore", "-o", same, "--events", same),
+    one_error(run("detect", NILE, "-s", "zscore", "-o", same, "--events", same),
               f"-o and --events both name {same}")
-    one_error(run("detect", NILE, "-m", "zscore", "-o", same, "--events", tmp_path / "." / "s.csv"),
+    one_error(run("detect", NILE, "-s", "zscore", "-o", same, "--events", tmp_path / "." / "s.csv"),
               "both name")
     assert not same.exists()
     same.write_text("keep")
     (tmp_path / "link.csv").symlink_to(same)
-    one_error(run("detect", NILE, "-m", "zscore", "-o", same, "--events", tmp_path / "link.csv", "--force"),
+    one_error(run("detect", NILE, "-s", "zscore", "-o", same, "--events", tmp_path / "link.csv", "--force"),
               "-o and --events both name")
     assert same.read_text() == "keep"
     # forecast: a plot under a table's name (or a table under a plot's) is refused by its suffix
@@ -97,13 +97,13 @@ def test_plot_format_is_taken_from_the_suffix(tmp_path, monkeypatch):
     r = run("forecast", NILE, "-m", "naive", "--horizon", 3, "--plot", tmp_path / "f.svg", "-q")
     assert r.exit_code == 0, r.output
     assert (tmp_path / "f.svg").read_bytes().startswith(b"<?xml")
-    r = run("detect", NILE, "-m", "zscore", "--window", 8, "--train-frac", 1, "--plot", tmp_path / "d.pdf", "-q")
+    r = run("detect", NILE, "-s", "zscore:window=8", "--train-frac", 1, "--plot", tmp_path / "d.pdf", "-q")
     assert r.exit_code == 0, r.output
     assert (tmp_path / "d.pdf").read_bytes().startswith(b"%PDF")
     _no_fit(monkeypatch)
     one_error(run("forecast", NILE, "-m", "naive", "--plot", tmp_path / "f.jpg"),
               "f.jpg (given by --plot): unsupported plot type '.jpg'; use .png, .svg or .pdf")
-    one_error(run("detect", NILE, "-m", "zscore", "--plot", tmp_path / "f.jpg"), "unsupported plot type '.jpg'")
+    one_error(run("detect", NILE, "-s", "zscore", "--plot", tmp_path / "f.jpg"), "unsupported plot type '.jpg'")
     one_error(run("forecast", NILE, "-m", "naive", "-o", tmp_path / "f.xlsx"), "unsupported output type '.xlsx'")
     assert not (tmp_path / "f.jpg").exists() and not (tmp_path / "f.xlsx").exists()
 
@@ -116,7 +116,7 @@ def test_outputs_are_written_all_or_none(tmp_path, monkeypatch):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(anomaly_plot, "plot_detections", broken)
-    r = run("detect", NILE, "-m", "zscore", "--window", 8, "--train-frac", 1, "-o", out, "--events", events, "--plot", plot, "-q")
+    r = run("detect", NILE, "-s", "zscore:window=8", "--train-frac", 1, "-o", out, "--events", events, "--plot", plot, "-q")
     one_error(r, f"cannot write {plot} (given by --plot): no space is left on the device")
     assert not out.exists() and not events.exists() and not plot.exists() and temps(tmp_path) == []
 
@@ -138,7 +138,7 @@ def test_every_model_name_is_checked_before_the_first_fit(monkeypatch):
     (["forecast", NILE, "--plot-series", 0], "--plot-series"),
     (["backtest", NILE, "--windows", 0], "--windows"),
     (["train", NILE, "-o", "m.tsrnn", "--epochs", 0], "--epochs"),
-    (["detect", NILE, "--window", 1], "--window"),
+    (["detect", NILE, "--cooldown", -1], "--cooldown"),
     (["detect", NILE, "--train-frac", 1.5], "--train-frac"),
     (["text", "classify", "train", NILE, "-o", "m.tsrnn", "--hidden", 0], "--hidden"),
     (["forecast", NILE, "--horizon", "three"], "--horizon"),
@@ -162,13 +162,13 @@ def test_option_errors_are_one_sentence_without_a_usage_box(args, option):
     (["forecast", NILE, "--model", "gru", "--jobs", 2], "--jobs does not apply to the neural models of --model gru"),
     (["backtest", NILE, "--models", "naive,drift", "--seed", 2], "--seed does not apply to the statistical"),
     (["backtest", NILE, "--models", "lstm", "--no-refit", "--jobs", 2], "--jobs does not apply with --no-refit"),
-    (["detect", NILE, "-m", "zscore", "--hidden", 8, "--period", 4], "--hidden, --period do not apply to the zscore"),
-    (["detect", NILE, "-m", "stl", "--window", 8], "--window does not apply to the stl method"),
-    (["detect", NILE, "--period", 12], "--period does not apply to the forecast method"),
-    (["detect", NILE, "-m", "zscore", "--on-bad-line", "stop"], "--on-bad-line does not apply without --stream"),
-    (["detect", NILE, "-m", "zscore", "--stream", "--event-gap", 2], "--event-gap does not apply with --stream"),
-    (["detect", NILE, "-m", "stl", "--stream"], "streaming supports the methods forecast and zscore"),
-    (["detect", NILE, "-m", "zscore", "--stream", "--on-bad-line", "ignore"], "--on-bad-line 'ignore' is unknown"),
+    (["detect", NILE, "-s", "zscore:hidden=8,period=4"], "the zscore scorer takes no option hidden, period"),
+    (["detect", NILE, "-s", "stl:window=8"], "the stl scorer takes no option window"),
+    (["detect", NILE, "-s", "forecast:period=12"], "the forecast scorer takes no option period"),
+    (["detect", NILE, "-s", "zscore", "--on-bad-line", "stop"], "--on-bad-line"),
+    (["detect-stream", NILE, "-s", "zscore", "--event-gap", 2], "--event-gap"),
+    (["detect-stream", NILE, "-s", "stl"], "the stl scorer is not causal"),
+    (["detect-stream", NILE, "-s", "zscore", "--on-bad-line", "ignore"], "--on-bad-line"),
     (["forecast", NILE, "--plot-series", 2], "--plot-series does not apply without --plot"),
     (["text", "tag", "train", NILE, "-o", "t.tsrnn", "--calibrate"], "--calibrate does not apply without --dev"),
 ], ids=["backend", "epochs-seed-stats", "device-stats", "season-neural", "jobs-neural", "backtest-seed",
@@ -199,7 +199,7 @@ def test_stream_reports_a_bad_line_and_goes_on(tmp_path):
     y = 10 + np.sin(np.arange(200) / 5.0)
     pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=200, freq="h"), "y": y}).to_csv(p, index=False)
     stdin = "10\nten\n10.2,3\ninf\n\n9.9\n"
-    r = run("detect", p, "-m", "zscore", "--window", 8, "--train-frac", 1, "--stream", "-q", input=stdin)
+    r = run("detect-stream", p, "-s", "zscore:window=8", "-q", input=stdin)
     assert r.exit_code == 0, r.output
     lines = r.stdout.strip().splitlines()
     assert lines[0] == "value,score,threshold,is_anomaly"
@@ -209,7 +209,7 @@ def test_stream_reports_a_bad_line_and_goes_on(tmp_path):
         "warning: stdin line 3: '10.2,3' holds 2 value(s), not 1; skipped",
         "warning: stdin line 4: 'inf' holds a value that is not finite; skipped",
     ]
-    r = run("detect", p, "-m", "zscore", "--window", 8, "--train-frac", 1, "--stream", "-q", "--on-bad-line", "stop", input=stdin)
+    r = run("detect-stream", p, "-s", "zscore:window=8", "-q", "--on-bad-line", "stop", input=stdin)
     one_error(r, "stdin line 2: 'ten' is not a number; the stream stopped there")
     assert r.stdout.strip().splitlines()[1:] == [r.stdout.strip().splitlines()[1]]  # line 1 was scored
 

@@ -275,7 +275,7 @@ def test_every_reading_command_passes_the_read_options_on(tmp_path):
     one_error_line(forecast(p, "--horizon", 2, "--sep", "|", "--decimal", ","), "fits both")
     r = runner.invoke(app, ["backtest", str(p), "--models", "naive", "--windows", "1", "--horizon", "2", *opts])
     assert r.exit_code == 0, r.output
-    r = runner.invoke(app, ["detect", str(p), "--method", "zscore", "--window", "3", "--train-frac", "1", "-q", "-o",
+    r = runner.invoke(app, ["detect", str(p), "-s", "zscore:window=3", "--train-frac", "1", "-q", "-o",
                             str(tmp_path / "d.csv"), *opts])
     assert r.exit_code == 0, r.output
     assert pd.read_csv(tmp_path / "d.csv", parse_dates=["ds"])["ds"].iloc[1] == pd.Timestamp("2020-02-01")

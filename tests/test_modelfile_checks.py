@@ -303,7 +303,7 @@ def detector_file(tmp_path_factory):
     from tsrnn.anomaly.detector import AnomalyDetector
 
     p = tmp_path_factory.mktemp("d") / "det.tsrnn"
-    AnomalyDetector(method="forecast", epochs=1, hidden=8, window=16).fit(_frame(ids=("a",))).save(
+    AnomalyDetector(scorer="forecast:epochs=1,hidden=8,window=16").fit(_frame(ids=("a",))).save(
         p
     )
     return p
@@ -311,15 +311,15 @@ def detector_file(tmp_path_factory):
 
 DET = {
     "hidden=30000": (
-        lambda d: d["detector"]["params"].update(hidden=30000),
+        lambda d: d["detector"]["params"]["scorer"]["params"].update(hidden=30000),
         "params 'hidden' = 30000 is outside",
     ),
     "layers=10**6": (
-        lambda d: d["detector"]["params"].update(layers=10**6),
+        lambda d: d["detector"]["params"]["scorer"]["params"].update(layers=10**6),
         "params 'layers' = 1000000 is outside",
     ),
     "layers=2": (
-        lambda d: d["detector"]["params"].update(layers=2),
+        lambda d: d["detector"]["params"]["scorer"]["params"].update(layers=2),
         "says layers = 2 but the tensors hold 1",
     ),
     "freq=null": (lambda d: d["detector"].update(freq=None), "detector 'freq' is null"),
@@ -329,15 +329,15 @@ DET = {
     ),
     "empty scaler": (lambda d: d["detector"].update(scaler={}), "detector scaler lacks 'method'"),
     "method": (
-        lambda d: d["detector"]["params"].update(method="magic"),
-        "params 'method' = 'magic' is not one of",
+        lambda d: d["detector"]["params"]["scorer"].update(name="magic"),
+        "scorer 'name' = 'magic' is not one of",
     ),
     "ids": (
         lambda d: d["detector"].update(ids=["a", "b"]),
         "'fit_lengths' has shape \\(1,\\), expected 2",
     ),
     "n_estimators": (
-        lambda d: d["detector"]["params"].update(n_estimators=10**9),
+        lambda d: d["detector"]["params"]["scorer"]["params"].update(n_estimators=10**9),
         "'n_estimators' = 1000000000",
     ),
     "fit_lengths": (

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tsrnn.anomaly.scorers import Scorer
 from tsrnn.errors import ConfigError
 
 __all__ = ["EnsembleScorer", "COMBINE", "normalise"]
@@ -32,28 +33,54 @@ def normalise(s: np.ndarray, med: float, spread: float) -> np.ndarray:
     return 1.0 + (np.asarray(s, dtype=np.float64) - med) / spread
 
 
-class EnsembleScorer:
-    """members: dict name -> scorer (each with fit / score). combine: "mean" or "max"."""
+class _EnsembleStep:
+    def __init__(self, ens: EnsembleScorer, steps: list):
+        self.ens, self.steps = ens, steps
 
-    def __init__(self, members: dict, combine: str = "mean"):
-        if combine not in COMBINE:
-            raise ConfigError(f"combine must be one of {', '.join(COMBINE)} (got '{combine}')")
-        if not members:
+    def update(self, x: np.ndarray) -> float:
+        parts = np.array([normalise(st.update(x), *self.ens.stats_[n]) for n, st in self.steps])
+        return float(self.ens.combine_scores(parts[:, None])[0])
+
+
+class EnsembleScorer(Scorer):
+    """members: dict name -> scorer (each with fit / score; distinct names). combine: "mean" or
+    "max". `tsrnn.anomaly.catalog.make_scorer("ensemble", members="zscore,forecast", window=32)`
+    builds the members by name, each taking the options it has."""
+
+    name = "ensemble"
+
+    def __init__(self, members: dict | None = None, combine: str = "mean"):
+        self.members, self.combine = members, combine
+
+    def validate(self) -> None:
+        if self.combine not in COMBINE:
+            raise ConfigError(f"combine must be one of {', '.join(COMBINE)} (got '{self.combine}')")
+        if not self.members:
             raise ConfigError("an ensemble needs at least one member")
-        self.members, self.combine = dict(members), combine
+        for m in self.members.values():
+            m.validate()
 
-    def fit(self, train: list[np.ndarray]) -> EnsembleScorer:
+    @property
+    def causal(self) -> bool:
+        return all(m.causal for m in (self.members or {}).values())
+
+    def fit(self, train: list[np.ndarray], freq: str | None = None) -> EnsembleScorer:
+        self.validate()
         self.stats_ = {}
         for name, m in self.members.items():
-            m.fit(train)
+            m.fit(train, freq) if getattr(m, "uses_freq", False) else m.fit(train)
             s = np.concatenate([m.score(x) for x in train])
             s = s[np.isfinite(s)]
             if not len(s):
-                raise ConfigError(f"ensemble member '{name}' gives no finite training score; use a smaller window")
+                raise ConfigError(f"ensemble member '{name}' gives no finite training score; "
+                                  "use a smaller window")
             med, q = float(np.median(s)), float(np.quantile(s, 0.99))
             self.stats_[name] = (med, max(q - med, SPREAD_FLOOR))
         return self
 
+    @property
+    def uses_freq(self) -> bool:
+        return any(getattr(m, "uses_freq", False) for m in (self.members or {}).values())
     def member_scores(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """Every member's normalised score (T,) of x (T, C)."""
         return {n: normalise(m.score(x), *self.stats_[n]) for n, m in self.members.items()}
@@ -66,3 +93,20 @@ class EnsembleScorer:
 
     def score(self, x: np.ndarray) -> np.ndarray:
         return self.combine_scores(np.stack(list(self.member_scores(x).values())))
+
+    def stepper(self, n_features: int, backend: str = "auto") -> _EnsembleStep:
+        return _EnsembleStep(self, [(n, m.stepper(n_features, backend))
+                                    for n, m in self.members.items()])
+
+    def state(self, tensors: dict, prefix: str) -> dict:
+        members = {n: m.state(tensors, f"{prefix}ens.{n}.") for n, m in self.members.items()}
+        return {"members": members,
+                "stats": {n: [float(v) for v in st] for n, st in self.stats_.items()}}
+
+    def restore(self, tensors: dict, prefix: str, info: dict, n_features: int) -> EnsembleScorer:
+        for n, m in self.members.items():
+            m.restore(tensors, f"{prefix}ens.{n}.", info["members"][n], n_features)
+        self.stats_ = {k: (float(a), float(b)) for k, (a, b) in info["stats"].items()}
+        if set(self.stats_) != set(self.members):
+            raise ValueError("the ensemble's stored members differ from its settings")
+        return self

@@ -175,6 +175,23 @@ def evaluate(pred, scores, label, windows: list[tuple[int, int]] | None = None, 
 
 
 
+def judged_metrics(pred, score, windows: list[tuple[int, int]], start: int) -> dict:
+    """Event F1, AUC-PR and NAB of a series' rows from `start` on (its judged part, after the
+    training part): pred (T,) bool and score (T,) over the whole series, windows as row ranges
+    over it (clipped to the judged rows; NAB with the probationary period = start, so nothing
+    before it is scored). The counts are those corpus_metrics pools."""
+    from tsrnn.anomaly.labels import label_mask
+
+    pred, score = np.asarray(pred, bool), np.asarray(score, dtype=np.float64)
+    lab = label_mask(len(pred), windows)[start:]
+    ev = event_prf(pred[start:], lab)
+    nab = nab_score(pred, windows, probation=start)
+    return {"event_f1": ev["f1"], "windows": ev["windows"], "windows_hit": ev["windows_hit"],
+            "events": ev["events"], "events_in_window": ev["events_in_window"],
+            "auc_pr": auc_pr(score[start:], lab), "nab_raw": nab["raw"], "nab_null": nab["null"],
+            "nab_perfect": nab["perfect"], "flagged": int(pred[start:].sum())}
+
+
 def evaluate_frame(out, labels: dict, probation: int | None = 0):
     """Metrics of a detect frame against per-series (T,) bool label masks: one row per series and an
     "all" row (event F1 and NAB from pooled counts and raw scores, point and point-adjusted metrics

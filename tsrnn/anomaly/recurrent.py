@@ -23,6 +23,8 @@ from tsrnn.anomaly.scorers import (
     INPUT_CLIP,
     NET_CLIP,
     SCALE_FLOOR,
+    Scorer,
+    check_window,
     clip_values,
     forecast_error,
     rolling_min_periods,
@@ -70,13 +72,43 @@ class OneStepNet(nn.Module):
         return self.head(out), state
 
 
-class _TorchScorer:
-    def __init__(self, window: int = 32, hidden: int = 32, layers: int = 1, cell: str = "lstm", epochs: int = 10,
-                 lr: float = 1e-3, batch_size: int = 64, stride: int = 1, seed: int = 0, device: str = "cpu",
-                 quiet: bool = True):
+class _TorchScorer(Scorer):
+    """Options shared by the recurrent scorers. The defaults are the detector's default
+    configuration (benchmarks/nab.py's `forecast`): window 64, hidden 32, one LSTM layer, 30
+    epochs at lr 3e-3, batches of 32, training windows every 4 points."""
+
+    def __init__(self, window: int = 64, hidden: int = 32, layers: int = 1, cell: str = "lstm",
+                 epochs: int = 30, lr: float = 3e-3, batch_size: int = 32, stride: int = 4,
+                 seed: int = 0, device: str = "cpu", quiet: bool = True):
         self.window, self.hidden, self.layers, self.cell = window, hidden, layers, cell
         self.epochs, self.lr, self.batch_size, self.stride = epochs, lr, batch_size, stride
         self.seed, self.device, self.quiet = seed, device, quiet
+
+    def validate(self) -> None:
+        check_window(f"the {self.name} scorer's window", self.window)
+        for key in ("hidden", "layers", "epochs", "batch_size", "stride"):
+            check_window(key, getattr(self, key), 1)
+        if self.cell not in ("rnn", "lstm", "gru"):
+            raise ConfigError(f"cell must be rnn, lstm or gru (got '{self.cell}')")
+        if not (isinstance(self.lr, (int, float)) and self.lr > 0):
+            raise ConfigError(f"lr must be a positive number (got {self.lr!r})")
+
+    def _net(self, n_features: int, n_outputs: int):
+        raise NotImplementedError
+
+    def state(self, tensors: dict, prefix: str) -> dict:
+        sd = self.model_.state_dict()
+        tensors.update({f"{prefix}net.{k}": v.detach().float().cpu().numpy()
+                        for k, v in sd.items()})
+        return {}
+
+    def restore(self, tensors: dict, prefix: str, info: dict, n_features: int):
+        net = self._net(n_features, int(info.get("n_outputs", n_features)))
+        key = f"{prefix}net."
+        net.load_state_dict({k[len(key):]: torch.from_numpy(np.array(v, dtype=np.float32))
+                             for k, v in tensors.items() if k.startswith(key)}, strict=True)
+        self.model_ = net.eval()
+        return self
 
     def _train(self, model, data: torch.Tensor, loss_fn):
         """data: (W, L, C) training sequences on the device; plain shuffled mini-batches."""
@@ -101,17 +133,25 @@ class _TorchScorer:
         starts = window_starts(offsets, length, stride)
         if len(starts) == 0:
             raise DataError(f"no training window of {length} points fits in the series "
-                            f"(longest has {max(len(x) for x in train)}); lower --window")
+                            f"(longest has {max(len(x) for x in train)}); lower the window")
         return torch.from_numpy(np.ascontiguousarray(window_view(values, length)[starts]))
 
 
 class AutoencoderScorer(_TorchScorer):
-    """Windowed recurrent autoencoder; see the module docstring."""
+    """Windowed recurrent autoencoder; see the module docstring. Not causal (a point's score
+    averages the windows that cover it, later points included): no streaming step."""
+
+    name = "autoencoder"
+    causal = False
+
+    def _net(self, n_features: int, n_outputs: int):
+        return RecurrentAutoencoder(n_features, self.hidden, self.layers, self.cell)
 
     def fit(self, train: list[np.ndarray]):
+        self.validate()
         C = train[0].shape[1]
         seed_everything(self.seed)  # the initial weights come from the seed, not from whatever ran before
-        model = RecurrentAutoencoder(C, self.hidden, self.layers, self.cell)
+        model = self._net(C, C)
         data = self._stack(train, self.window, max(1, self.stride))
         return self._train(model, data, lambda m, x: torch.mean((m(x) - x) ** 2))
 
@@ -135,19 +175,54 @@ class AutoencoderScorer(_TorchScorer):
 
 
 class ForecastScorer(_TorchScorer):
-    """Stateful one-step-ahead recurrent forecaster; see the module docstring."""
+    """Stateful one-step-ahead recurrent forecaster; see the module docstring.
 
-    def __init__(self, *args, input_norm: int = 0, error: str = "abs", **kwargs):
-        super().__init__(*args, **kwargs)
-        if error not in ("abs", "scaled"):
-            raise ConfigError(f"error must be 'abs' or 'scaled' (got '{error}')")
+    input_norm: 0 (off) or a window W: the network sees each value standardised by the mean and
+        std of the W values before it (the rolling z-score's statistics) and predicts the next
+        such value; the score is the prediction error in those units, so a drift in level or scale
+        stops mattering once the look-back has passed it.
+    error: "abs" (|x - x̂|) or "scaled": the network also predicts the scale of its error at each
+        point (Laplace likelihood) and the score is |x - x̂| divided by it.
+    """
+
+    name = "forecast"
+
+    def __init__(self, window: int = 64, hidden: int = 32, layers: int = 1, cell: str = "lstm",
+                 epochs: int = 30, lr: float = 3e-3, batch_size: int = 32, stride: int = 4,
+                 seed: int = 0, device: str = "cpu", quiet: bool = True, input_norm: int = 0,
+                 error: str = "abs"):
+        super().__init__(window, hidden, layers, cell, epochs, lr, batch_size, stride, seed, device,
+                         quiet)
         self.input_norm, self.error = input_norm, error
+
+    def validate(self) -> None:
+        super().validate()
+        if self.error not in ("abs", "scaled"):
+            raise ConfigError(f"error must be 'abs' or 'scaled' (got '{self.error}')")
+        if self.input_norm != 0:
+            check_window("input_norm (0: off, else a window)", self.input_norm)
+
+    def _net(self, n_features: int, n_outputs: int):
+        return OneStepNet(n_features, self.hidden, self.layers, self.cell, n_outputs=n_outputs)
+
+    def state(self, tensors: dict, prefix: str) -> dict:
+        super().state(tensors, prefix)
+        return {"n_outputs": int(self.model_.head.out_features)}
+
+    def stepper(self, n_features: int, backend: str = "auto"):
+        """One recurrent step per point: backend "numba" (tsrnn.cpu), "torch", or "auto" (numba
+        where it can run the network); see tsrnn.anomaly.forecast_step."""
+        from tsrnn.anomaly.forecast_step import ForecastStep
+
+        return ForecastStep(self.model_, n_features, self.lead, self.input_norm,
+                            self.error == "scaled", backend)
 
     def _standardise(self, x: np.ndarray) -> np.ndarray:
         """input_norm's rolling z (T, C); rows without enough history are 0 (their scores are NaN)."""
         return np.nan_to_num(rolling_standardise(x, self.input_norm), nan=0.0)
 
     def fit(self, train: list[np.ndarray]):
+        self.validate()
         if self.input_norm:
             lead = rolling_min_periods(self.input_norm)  # rows before the look-back holds enough points
             train = [np.clip(self._standardise(x)[lead:], -INPUT_CLIP, INPUT_CLIP) for x in train]
@@ -156,7 +231,7 @@ class ForecastScorer(_TorchScorer):
         C = train[0].shape[1]
         scaled = self.error == "scaled"
         seed_everything(self.seed)  # the initial weights come from the seed, not from whatever ran before
-        model = OneStepNet(C, self.hidden, self.layers, self.cell, n_outputs=2 * C if scaled else C)
+        model = self._net(C, 2 * C if scaled else C)
         L = self.window
         data = self._stack(train, L + 1, self.stride if self.stride > 1 else max(1, L // 8))
         burn = self.burn

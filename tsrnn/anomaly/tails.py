@@ -16,19 +16,27 @@ from __future__ import annotations
 
 import numpy as np
 
-from tsrnn.anomaly.scorers import IForestScorer
+from tsrnn.anomaly.scorers import Scorer, WindowStep, check_window, window_features
 
 __all__ = ["TailScorer"]
 
 
-class TailScorer:
+class TailScorer(Scorer):
     """Empirical tail surprise of the `window`-point feature vector ending at each point."""
 
-    def __init__(self, window: int = 48):
+    name = "tail"
+
+    def __init__(self, window: int = 64):
         self.window = window
-        self._feat = IForestScorer(window)._features
+
+    def validate(self) -> None:
+        check_window("the tail scorer's window", self.window)
+
+    def _feat(self, x: np.ndarray) -> np.ndarray:
+        return window_features(x, self.window)
 
     def fit(self, train: list[np.ndarray]) -> TailScorer:
+        self.validate()
         feats = np.concatenate([self._feat(x) for x in train])  # (N, F)
         self.sorted_ = np.sort(feats, axis=0)
         return self
@@ -49,3 +57,14 @@ class TailScorer:
         out = np.full(len(x), np.nan)
         out[self.window - 1 :] = self._surprise(self._feat(x))
         return out
+
+    def stepper(self, n_features: int, backend: str = "auto") -> WindowStep:
+        return WindowStep(self.window, lambda w: self._surprise(self._feat(w)))
+
+    def state(self, tensors: dict, prefix: str) -> dict:
+        tensors[f"{prefix}tail.sorted"] = np.asarray(self.sorted_, dtype=np.float64)
+        return {}
+
+    def restore(self, tensors: dict, prefix: str, info: dict, n_features: int) -> TailScorer:
+        self.sorted_ = np.asarray(tensors[f"{prefix}tail.sorted"], dtype=np.float64)
+        return self

@@ -1,0 +1,248 @@
+"""What `tsrnn detect` and its modes share: option declarations (Annotated aliases; the read
+options come from cli/options.py) and the steps every mode takes (read the input, build and fit
+the detector, stage the outputs)."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+ModelArg = Annotated[
+    Path, typer.Argument(help="A detector file written by --save-model.", show_default=False)
+]
+ScorerOpt = Annotated[
+    str,
+    typer.Option(
+        "--scorer",
+        "-s",
+        help=(
+            "The scorer and its options: forecast, autoencoder, zscore, stl, iforest, tail or "
+            "ensemble, optionally name:key=value,... e.g. zscore:window=288, "
+            "forecast:window=64,hidden=32,input_norm=64,error=scaled, "
+            "ensemble:members=zscore+tail+forecast. Default: the LSTM forecast error of the "
+            "cross-validated NAB choice."
+        ),
+    ),
+]
+ThresholdOpt = Annotated[
+    str,
+    typer.Option(
+        "--threshold",
+        "-t",
+        help=(
+            "pot[:risk], spot[:risk], dynamic[:p], quantile:Q, contamination:C, sigma:K or fixed:V."
+        ),
+    ),
+]
+ReThreshold = Annotated[
+    str | None,
+    typer.Option(
+        "--threshold",
+        "-t",
+        help="Fit another threshold spec on the saved training scores (default: the saved one).",
+        show_default=False,
+    ),
+]
+NormaliserOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--normaliser",
+        help=(
+            "Score normaliser, e.g. local:64 (each score divided by the mean of the 64 before it)."
+            " Default: none."
+        ),
+        show_default=False,
+    ),
+]
+RefitOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--refit",
+        help=(
+            "Online adaptation: N or N:H, refit every N points after the training part on the last"
+            " H points (all of them without H)."
+        ),
+        show_default=False,
+    ),
+]
+CooldownOpt = Annotated[
+    int,
+    typer.Option(
+        "--cooldown",
+        min=0,
+        help="After an exceedance, no new alarm for this many points (0: every exceedance alarms).",
+    ),
+]
+TrainFrac = Annotated[
+    float,
+    typer.Option(
+        "--train-frac",
+        min=0.01,
+        max=1.0,
+        help=(
+            "Fit on the first fraction of each series and judge the rest (1: all of it, in-sample)."
+        ),
+    ),
+]
+Seed = Annotated[int, typer.Option("--seed", help="Random seed (scorers that have one).")]
+Device = Annotated[str, typer.Option("--device", help="auto, cpu or cuda (recurrent scorers).")]
+Irregular = Annotated[
+    bool,
+    typer.Option(
+        "--irregular",
+        help=(
+            "Keep the timestamps as given (the default unless --freq or --fill-gaps asks for a "
+            "grid)."
+        ),
+    ),
+]
+Output = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write per-point scores here (.csv or .parquet)."),
+]
+EventsOut = Annotated[
+    Path | None, typer.Option("--events", help="Write the merged events here (.csv or .parquet).")
+]
+PlotOut = Annotated[
+    Path | None, typer.Option("--plot", help="Write a plot here (.png, .svg or .pdf).")
+]
+SaveModel = Annotated[
+    Path | None,
+    typer.Option("--save-model", help="Write the fitted detector here (safetensors + JSON)."),
+]
+LabelsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--labels",
+        help=(
+            "Labels to score against: a JSON file (windows or timestamps per series, NAB format) "
+            "or column:NAME for a 0/1 column of FILE."
+        ),
+        show_default=False,
+    ),
+]
+EventGap = Annotated[
+    int,
+    typer.Option(
+        "--event-gap", min=0, help="Merge events separated by at most this many normal points."
+    ),
+]
+MinEvent = Annotated[
+    int, typer.Option("--min-event-length", min=1, help="Drop events shorter than this.")
+]
+
+
+class BadLine(str, enum.Enum):
+    skip = "skip"
+    stop = "stop"
+
+
+OnBadLine = Annotated[
+    BadLine,
+    typer.Option(
+        "--on-bad-line",
+        help=(
+            "A stdin line that is not a value is reported on stderr and skipped, or stops the "
+            "stream with exit status 2."
+        ),
+    ),
+]
+
+
+def read_input(
+    file,
+    labels,
+    id_col,
+    time_col,
+    target_col,
+    freq,
+    fill_gaps,
+    fill_nan,
+    duplicates,
+    sep,
+    decimal,
+    date_format,
+    dayfirst,
+    quiet,
+):
+    """The frame, its label masks (or None) and one warning line for what was found."""
+    from tsrnn.anomaly.reading import label_masks, read_for_detection
+    from tsrnn.errors import ConfigError
+
+    label_col = labels[len("column:") :] if labels and labels.startswith("column:") else None
+    if labels is not None and label_col is None and not Path(labels).is_file():
+        raise ConfigError(
+            f"{labels}: labels file not found (given by --labels; a 0/1 column of "
+            "FILE is given as column:NAME)"
+        )
+    df, masks, found = read_for_detection(
+        file,
+        label_col=label_col,
+        target_col=target_col,
+        duplicates=duplicates,
+        regular=bool(freq or fill_gaps),
+        id_col=id_col,
+        time_col=time_col,
+        freq=freq,
+        fill_gaps=fill_gaps,
+        fill_nan=fill_nan,
+        sep=sep,
+        decimal=decimal,
+        date_format=date_format,
+        dayfirst=dayfirst,
+    )
+    if labels is not None and label_col is None:
+        masks = label_masks(df, labels)
+    line = found.warning(Path(file).name, duplicates)
+    if line:
+        typer.echo(line, err=True)
+    return df, masks
+
+
+def build_detector(scorer, threshold, normaliser, refit, cooldown, seed, device, quiet):
+    from tsrnn.anomaly.catalog import parse_scorer, set_shared
+    from tsrnn.anomaly.detector import AnomalyDetector
+    from tsrnn.anomaly.refit import Refit
+    from tsrnn.errors import ConfigError
+
+    sc = parse_scorer(scorer)
+    set_shared(sc, seed=seed, device=device, quiet=quiet)
+    rf = None
+    if refit is not None:
+        every, _, history = refit.partition(":")
+        try:
+            rf = Refit(int(every), int(history or 0))
+        except ValueError:
+            raise ConfigError(f"--refit '{refit}' is not N or N:H (whole numbers)") from None
+    det = AnomalyDetector(
+        scorer=sc, threshold=threshold, normaliser=normaliser, refit=rf, cooldown=cooldown
+    )
+    det.validate()
+    return det
+
+
+def fit_detector(det, df, train_frac, quiet):
+    from tsrnn_cli.render import err
+
+    from tsrnn.anomaly.split import train_part
+
+    if not quiet:
+        err.print(
+            f"fitting {det.scorer_name()} on {df['unique_id'].nunique()} series ({len(df)} "
+            f"rows, first {train_frac:.0%} of each)"
+        )
+    det.fit(train_part(df, train_frac))
+    if not quiet:
+        typer.echo(f"{det.threshold_summary()} (the first {train_frac:.0%})", err=True)
+
+
+def staged_outputs(force, *paths):
+    from tsrnn.output import Outputs
+
+    outs = Outputs(force)
+    for path, opt, kind in paths:
+        outs.add(path, opt, kind)
+    return outs
