@@ -295,6 +295,7 @@ def ablate(seeds: list[int], csv: str | None, record: bool) -> None:
     from tsrnn.anomaly.selection import nab_f1_objective
 
     t0 = time.perf_counter()
+    load0 = os.getloadavg()
     windows = json.loads((NAB / "labels" / "combined_windows.json").read_text())
     series = [Series(n, windows[n]) for n in series_names()]
     plan = steps() + CONTROLS
@@ -329,6 +330,11 @@ def ablate(seeds: list[int], csv: str | None, record: bool) -> None:
     if csv:
         table[cols].to_csv(csv, index=False, float_format="%.4f")
     md = report(table, per_seed, picks, winner, full[full["config"] == winner], seeds, cols)
+    load1 = os.getloadavg()
+    md = (f"- load average (1, 5, 15 min): {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f} at the start, "
+          f"{load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f} at the end; {time.perf_counter() - t0:.0f} s over the "
+          f"cache in {CACHE} (filled by `python benchmarks/nab_scores.py fill`, one torch thread)\n"
+          f"- seeds: {', '.join(map(str, seeds))}\n\n" + md)
     print(md)
     if record:
         from benchmarks._results import update_section
@@ -361,6 +367,11 @@ def report(table, per_seed, picks, winner, winner_rows, seeds, cols) -> str:
     lines = [versus(per_seed, table, fam, b) for fam in (UNION, best) for b in ("z-score", "IsolationForest",
                                                                              "PyOD ECOD")]
     nab = float(ov.set_index("family").loc[UNION, "NAB"])
+    by = ov.set_index("family")
+    s1 = by.loc[steps()[0][0]]
+    deltas = "".join(f"- step {f.split(' ')[0]} vs step 1 (forecast error, no normaliser): mean event F1 "
+                     f"{r['mean event F1'] - s1['mean event F1']:+.3f}, NAB {r['NAB'] - s1['NAB']:+.1f}\n"
+                     for f, r in by.iterrows() if f[0].isdigit() and not f.startswith("1 "))
     pick_txt = "\n".join(f"- {fam}: " + ", ".join(f"{r['fold']} ← `{r['config']}`" for _, r in g.iterrows())
                          for fam, g in picks.groupby("family", sort=False))
     return (
@@ -379,8 +390,8 @@ def report(table, per_seed, picks, winner, winner_rows, seeds, cols) -> str:
         "normalisation by the training part; `lik:short:long`: tsrnn.anomaly.likelihood.AnomalyLikelihood; "
         "`local:64`: local_ratio). Rows per category: benchmarks/nab_scores_rows.csv.\n\n"
         + markdown_table(ov[cols].to_dict("records"))
-        + "\nOut-of-fold comparison:\n\n" + "\n".join(lines) + "\n"
-        f"- NAB standard score of step 11 out of fold: {nab:.1f} (target >= 60: {'met' if nab >= 60 else 'NOT met'})\n\n"
+        + "\nOut-of-fold comparison:\n\n" + "\n".join(lines) + "\n" + deltas
+        + f"- NAB standard score of step 11 out of fold: {nab:.1f} (target >= 60: {'met' if nab >= 60 else 'NOT met'})\n\n"
         f"The criterion on all 31 series (in-sample) picks `{winner}` among the step 11 candidates: "
         f"mean event F1 {m['mean event F1']:.3f}, NAB {m['NAB']:.1f} on those series (chosen on them; "
         "the step 11 row is the honest estimate).\n\nChoices per held-out category:\n\n" + pick_txt + "\n")
