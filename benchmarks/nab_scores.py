@@ -44,6 +44,9 @@ SCORERS = {
     "forecast-w128": dict(method="forecast", window=128, stride=8, **_REC),
     "forecast-gru": dict(method="forecast", window=64, stride=4, **{**_REC, "cell": "gru"}),
     "forecast-h64": dict(method="forecast", window=64, stride=4, **{**_REC, "hidden": 64}),
+    # seasonality-aware: the scorer judges x[t] - x[t - P], P = points per day (below)
+    "forecast-sd": dict(method="forecast", window=64, stride=4, season=True, **_REC),
+    "zscore-sd": dict(method="zscore", window=64, season=True),
     "iforest-48": dict(method="iforest", window=48, n_estimators=100),
     "zscore-64": dict(method="zscore", window=64),
     "zscore-288": dict(method="zscore", window=288),
@@ -67,6 +70,14 @@ def cached(label: str, seed: int, name: str) -> np.ndarray:
     return np.load(cache_path(label, seed, name))
 
 
+def season_points(df: pd.DataFrame, n_train: int, window: int) -> int:
+    """Points per day from the median time step, or 0 (no differencing) when the training part
+    cannot hold one season plus two windows of the differenced series."""
+    step = float(np.median(np.diff(df["ds"].to_numpy()).astype("timedelta64[s]").astype(np.float64)))
+    p = int(round(86400.0 / step)) if step > 0 else 0
+    return p if p >= 2 and n_train - p >= 2 * window + 2 else 0
+
+
 def fill(labels: list[str], seeds: list[int], names: list[str]) -> None:
     """Score every (scorer, seed, series) missing from the cache; progress on stdout."""
     import torch
@@ -85,9 +96,17 @@ def fill(labels: list[str], seeds: list[int], names: list[str]) -> None:
                 train = df.iloc[:n_train].copy()
                 train.attrs.update(df.attrs)
                 t0 = time.perf_counter()
+                params = dict(SCORERS[label])
+                lag = season_points(df, n_train, params["window"]) if params.pop("season", False) else 0
+                if lag:  # the seasonal difference; its first `lag` points have no value (score NaN)
+                    d = df.iloc[lag:].copy()
+                    d["y"] = df["y"].to_numpy()[lag:] - df["y"].to_numpy()[:-lag]
+                    d.attrs.update(df.attrs)
+                    train = d.iloc[: n_train - lag].copy()
+                    train.attrs.update(df.attrs)
                 det = AnomalyDetector(threshold="pot:1e-3", seed=seed, local_norm=0, cooldown=0,
-                                      **SCORERS[label]).fit(train)
-                s = det.score(df)
+                                      **params).fit(train)
+                s = np.concatenate([np.full(lag, np.nan), det.score(d if lag else df)])
                 p.parent.mkdir(parents=True, exist_ok=True)
                 np.save(p, s.astype(np.float64))
                 print(f"{label:12s} seed {seed} {name:58s} {time.perf_counter() - t0:6.1f}s", flush=True)
@@ -229,6 +248,8 @@ ENS = ("forecast+zscore-64", "forecast+iforest-48", "forecast+tail-48", "forecas
 MULTI = ("forecast+forecast-w16", "forecast+forecast-w16+forecast-w128", "forecast-w16+forecast-w128")
 SPOT_ENS = ("forecast+zscore-64", "forecast+iforest-48", "forecast+forecast-in", "forecast+forecast-in+zscore-64",
             "forecast+zscore-64+iforest-48")
+SPOT_SEASON = ("forecast+forecast-sd", "forecast+forecast-sd+zscore-64", "forecast+forecast-in+forecast-sd+zscore-64",
+               "forecast+forecast-in+zscore-64+zscore-sd", "forecast+forecast-sd+zscore-64+zscore-sd")
 SPOT_MULTI = ("forecast+forecast-w16", "forecast+forecast-w16+zscore-64", "forecast+forecast-gru+zscore-64",
               "forecast+forecast-w16+forecast-in+zscore-64")
 
@@ -252,6 +273,8 @@ def steps() -> list[tuple[str, list[tuple[str, tuple]]]]:
          [(f"{m}|t=spot:1e-3|max|-", MARGINS) for m in SPOT_ENS]),
         ("10 as 9 with multi-scale / GRU forecasters",
          [(f"{m}|t=spot:1e-3|max|-", MARGINS) for m in SPOT_ENS + SPOT_MULTI]),
+        ("11 as 9 with seasonality-aware members (forecast / z-score of x[t] - x[t-day])",
+         [(f"{m}|t=spot:1e-3|max|-", MARGINS) for m in SPOT_ENS + SPOT_SEASON]),
     ]
 
 
@@ -261,8 +284,8 @@ CONTROLS = [
     ("control: z-score (+ IsolationForest) / streaming tail level, max (no recurrent model)",
      [(f"{m}|t=spot:1e-3|max|-", MARGINS) for m in ("zscore-64", "zscore-64+iforest-48")]),
 ]
-UNION = "11 all recurrent candidates of steps 1-10, chosen by the CV"
-UNION_CD0 = "12 = 11 without cooldown (cd0 only)"
+UNION = "12 all recurrent candidates of steps 1-11, chosen by the CV"
+UNION_CD0 = "13 = 12 without cooldown (cd0 only)"
 
 
 def baseline_rows() -> pd.DataFrame:
@@ -324,12 +347,25 @@ def ablate(seeds: list[int], csv: str | None, record: bool) -> None:
     # the configuration the same criterion picks on all 31 series (what a default is set to)
     full = ours[ours["config"].isin(fams[UNION])]
     winner = max(sorted(fams[UNION]), key=lambda c: nab_f1_objective(full[full["config"] == c]))
-    print(f"done in {time.perf_counter() - t0:.0f}s; in-sample choice {winner}", flush=True)
+    ov = table[table["category"] == "overall"]
+    best = ov[ov["family"].str.match(r"\d")].sort_values("NAB", ascending=False).iloc[0]["family"]
+    best_pick = max(sorted(fams[best]), key=lambda c: nab_f1_objective(full[full["config"] == c]))
+    print(f"done in {time.perf_counter() - t0:.0f}s; in-sample choice {winner}; in step {best}: {best_pick}",
+          flush=True)
     cols = ["family", "category", "series", "seeds", "mean event F1", "F1 std", "pooled event F1",
             "AUC-PR", "NAB", "NAB std", "NAB raw", "events"]
     if csv:
         table[cols].to_csv(csv, index=False, float_format="%.4f")
     md = report(table, per_seed, picks, winner, full[full["config"] == winner], seeds, cols)
+    from benchmarks.nab import mean_table, per_seed_table
+
+    fixed = mean_table(per_seed_table(full[full["config"] == best_pick], "config"), "config")
+    fixed = fixed[fixed["category"] == "overall"].iloc[0]
+    md += (f"\nThe best step by out-of-fold NAB is \"{best}\" (that pick of a step is made on the judged "
+           "folds, so its row is slightly optimistic as an estimate; the all-candidates row above is the "
+           f"strict one). The same criterion on all 31 series among that step's candidates picks `{best_pick}` "
+           f"(in-sample, every seed: mean event F1 {fixed['mean event F1']:.3f} ± {fixed['F1 std']:.3f}, "
+           f"NAB {fixed['NAB']:.1f} ± {fixed['NAB std']:.1f}).\n")
     load1 = os.getloadavg()
     md = (f"- load average (1, 5, 15 min): {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f} at the start, "
           f"{load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f} at the end; {time.perf_counter() - t0:.0f} s over the "
@@ -388,13 +424,47 @@ def report(table, per_seed, picks, winner, winner_rows, seeds, cols) -> str:
         "`fixed:k` on a likelihood = tail probability 10^-k. Cooldowns " + ", ".join(map(str, COOLS)) + ". "
         "Variant grammar: `members|member normaliser|combine|post normaliser` (`q`: the ensemble's quantile "
         "normalisation by the training part; `lik:short:long`: tsrnn.anomaly.likelihood.AnomalyLikelihood; "
-        "`local:64`: local_ratio). Rows per category: benchmarks/nab_scores_rows.csv.\n\n"
+        "`t=SPEC`: tsrnn.anomaly.likelihood.TailLevelRatio(SPEC) fitted on the member's training-part scores of "
+        "that series, so `fixed:m` on it means m times the member's own tail level, and `max` over such "
+        "members is tsrnn.anomaly.tail_combine.TailRatioMax; `local:64`: local_ratio). Members: `forecast` "
+        "(AnomalyDetector method forecast, window 64, stride 4, LSTM hidden 32, 30 epochs, lr 3e-3, batch 32), "
+        "`forecast-in` (the same with input_norm=64), `forecast-w16` / `-w128` (window 16 stride 2 / window "
+        "128 stride 8), `forecast-gru`, `forecast-sd` / `zscore-sd` (the forecast / z-score detector on "
+        "x[t] - x[t-P], P = points per day, where the training part holds P + 130 points; else P = 0), "
+        "`zscore-64`, `iforest-48`, `tail-48` (the library's scorers). Rows per category: "
+        "benchmarks/nab_scores_rows.csv.\n\n"
         + markdown_table(ov[cols].to_dict("records"))
         + "\nOut-of-fold comparison:\n\n" + "\n".join(lines) + "\n" + deltas
-        + f"- NAB standard score of step 11 out of fold: {nab:.1f} (target >= 60: {'met' if nab >= 60 else 'NOT met'})\n\n"
-        f"The criterion on all 31 series (in-sample) picks `{winner}` among the step 11 candidates: "
+        + f"- NAB standard score of step 12 out of fold: {nab:.1f} (target >= 60: {'met' if nab >= 60 else 'NOT met'})\n\n"
+        f"The criterion on all 31 series (in-sample) picks `{winner}` among the step 12 candidates: "
         f"mean event F1 {m['mean event F1']:.3f}, NAB {m['NAB']:.1f} on those series (chosen on them; "
-        "the step 11 row is the honest estimate).\n\nChoices per held-out category:\n\n" + pick_txt + "\n")
+        "the step 12 row is the honest estimate).\n\n" + READING + "\nChoices per held-out category:\n\n"
+        + pick_txt + "\n")
+
+
+READING = """Reading (of the rows above):
+
+- The "recent level" normalisers do not generalise: local_ratio (step 2) and the anomaly likelihood
+  (step 3; per member, step 5) are behind the raw forecast error with a POT threshold (step 1).
+  Dividing by the recent error level mutes the sustained error bursts that NAB labels, and the CV
+  asks for likelihood levels of 1e-4 to 1e-8, a sign that a Gaussian tail of the short-term mean is
+  far too light for these heavy-tailed errors.
+- What generalises is putting every member on its own tail scale: score / the series' own 1e-3
+  tail level (POT on the training part, step 8; SPOT, which keeps learning from the judged points,
+  step 9), then the maximum over members. An alarm then means the same on every series and member,
+  so one margin (1.25-1.5 times the level) and one cooldown (16) chosen on four categories carry to
+  the fifth. On the forecast error alone it gains nothing (step 7): the gain is the combination of
+  members that miss different windows (forecast errors, input-normalised forecast errors, the
+  rolling z-score). The quantile normalisation by the training median and 99th percentile does not
+  give a comparable tail scale and loses (step 4).
+- Multi-scale and GRU forecasters (step 10) are never chosen. Seasonality-aware members (step 11)
+  raise the in-sample figures (the all-series choice below includes one) but lower the out-of-fold
+  ones, and with them among the candidates choosing among everything (step 12) falls behind step 9:
+  more candidates, more room to fit the training categories.
+- The cooldown matters for NAB (step 13 vs 12): without it every burst of exceedances adds false
+  alarms. The recurrent members matter too: the same tail-scale maximum over z-score (and
+  IsolationForest) alone (second control row) is behind step 9.
+"""
 
 
 def main(argv=None) -> None:
