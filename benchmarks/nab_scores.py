@@ -458,7 +458,7 @@ READING = """Reading (of the rows above):
   rolling z-score). The quantile normalisation by the training median and 99th percentile does not
   give a comparable tail scale and loses (step 4).
 - Multi-scale and GRU forecasters (step 10) are never chosen. Seasonality-aware members (step 11)
-  raise the in-sample figures (the all-series choice below includes one) but lower the out-of-fold
+  raise the in-sample figures (the all-series choice above includes one) but lower the out-of-fold
   ones, and with them among the candidates choosing among everything (step 12) falls behind step 9:
   more candidates, more room to fit the training categories.
 - The cooldown matters for NAB (step 13 vs 12): without it every burst of exceedances adds false

@@ -137,3 +137,25 @@ def test_params_are_json_and_ratio_needs_scores():
         assert json.loads(json.dumps(n.get_params())) == n.get_params()
     with pytest.raises(ConfigError, match="finite training score"):
         TailLevelRatio().fit([np.array([np.nan])])
+
+
+def test_composed_members_ratio_max_is_causal():
+    # members -> per-member tail level (fitted on the training part) -> max: later values never
+    # change earlier combined scores
+    from tsrnn.anomaly.scorers import ZScoreScorer
+
+    rng = np.random.default_rng(6)
+    x = np.sin(np.arange(2000) / 20.0)[:, None] + 0.1 * rng.normal(size=(2000, 1))
+    members = [ZScoreScorer(16), ZScoreScorer(64)]
+
+    def combined(values):
+        parts = np.stack([m.score(values) for m in members])
+        return TailRatioMax("spot:1e-3").fit([p[:300] for p in parts]).transform(parts)
+
+    base = combined(x)
+    y = x.copy()
+    y[1500:] += 5.0  # a level shift after t = 1500
+    out = combined(y)
+    np.testing.assert_array_equal(out[:1500], base[:1500])
+    assert out[1500] > 5.0  # the shift is several times the members' own tail level
+    assert np.nanmax(base[300:1500]) < 1.5  # no point of the clean stretch reaches 1.5x it
