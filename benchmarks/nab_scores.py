@@ -1,0 +1,489 @@
+"""NAB score cache and the cheap ablation of score normalisers, combinations, thresholds, cooldowns.
+
+Step 1 (expensive, once): every scorer below is fitted on the first 15% of each of the 31 NAB
+series (as in benchmarks/nab.py) and scores the whole series; the per-point raw scores (divided by
+the series' mean training score, no local normalisation) are cached as .npy files under
+$TSRNN_NAB_CACHE (default /work/cache/nab), one per (scorer, seed, series):
+
+    python benchmarks/nab_scores.py fill --scorers forecast,iforest-48 --seeds 0,1,2,3,4
+
+Step 2 (cheap numpy over the cache): every variant (normaliser, combination, threshold, cooldown)
+is judged on the 85% after each training part with the library's event F1 and NAB scorer, and
+each ablation step is chosen by leave-one-category-out cross-validation
+(tsrnn.anomaly.selection), 5 seeds:
+
+    python benchmarks/nab_scores.py ablate --csv benchmarks/nab_scores_rows.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.nab import NAB, TRAIN_FRAC, load  # noqa: E402
+
+CACHE = Path(os.environ.get("TSRNN_NAB_CACHE", "/work/cache/nab"))
+_REC = dict(hidden=32, epochs=30, lr=3e-3, batch_size=32, cell="lstm")
+# cached scorer label -> AnomalyDetector parameters (local_norm 0: the raw per-point score)
+SCORERS = {
+    "forecast": dict(method="forecast", window=64, stride=4, **_REC),
+    "forecast-zs": dict(method="forecast", window=64, stride=4, input_norm=64, error="scaled", **_REC),
+    "forecast-in": dict(method="forecast", window=64, stride=4, input_norm=64, **_REC),
+    "forecast-w16": dict(method="forecast", window=16, stride=2, **_REC),
+    "forecast-w128": dict(method="forecast", window=128, stride=8, **_REC),
+    "forecast-gru": dict(method="forecast", window=64, stride=4, **{**_REC, "cell": "gru"}),
+    "forecast-h64": dict(method="forecast", window=64, stride=4, **{**_REC, "hidden": 64}),
+    # seasonality-aware: the scorer judges x[t] - x[t - P], P = points per day (below)
+    "forecast-sd": dict(method="forecast", window=64, stride=4, season=True, **_REC),
+    "zscore-sd": dict(method="zscore", window=64, season=True),
+    "iforest-48": dict(method="iforest", window=48, n_estimators=100),
+    "zscore-64": dict(method="zscore", window=64),
+    "zscore-288": dict(method="zscore", window=288),
+    "tail-48": dict(method="tail", window=48),
+}
+SEEDLESS = ("zscore", "tail")
+
+
+def series_names() -> list[str]:
+    return sorted(json.loads((NAB / "labels" / "combined_windows.json").read_text()))
+
+
+def cache_path(label: str, seed: int, name: str) -> Path:
+    return CACHE / label / f"s{seed}" / (name.replace("/", "__") + ".npy")
+
+
+def cached(label: str, seed: int, name: str) -> np.ndarray:
+    """The cached score array (T,) of one scorer, seed and series (seedless scorers: seed 0)."""
+    if SCORERS[label]["method"] in SEEDLESS:
+        seed = 0
+    return np.load(cache_path(label, seed, name))
+
+
+def season_points(df: pd.DataFrame, n_train: int, window: int) -> int:
+    """Points per day from the median time step, or 0 (no differencing) when the training part
+    cannot hold one season plus two windows of the differenced series."""
+    step = float(np.median(np.diff(df["ds"].to_numpy()).astype("timedelta64[s]").astype(np.float64)))
+    p = int(round(86400.0 / step)) if step > 0 else 0
+    return p if p >= 2 and n_train - p >= 2 * window + 2 else 0
+
+
+def fill(labels: list[str], seeds: list[int], names: list[str]) -> None:
+    """Score every (scorer, seed, series) missing from the cache; progress on stdout."""
+    import torch
+
+    from tsrnn.anomaly.detector import AnomalyDetector
+
+    torch.set_num_threads(1)
+    for label in labels:
+        for seed in seeds[:1] if SCORERS[label]["method"] in SEEDLESS else seeds:
+            for name in names:
+                p = cache_path(label, seed, name)
+                if p.exists():
+                    continue
+                df = load(name)
+                n_train = int(math.floor(TRAIN_FRAC * len(df)))
+                train = df.iloc[:n_train].copy()
+                train.attrs.update(df.attrs)
+                t0 = time.perf_counter()
+                params = dict(SCORERS[label])
+                lag = season_points(df, n_train, params["window"]) if params.pop("season", False) else 0
+                if lag:  # the seasonal difference; its first `lag` points have no value (score NaN)
+                    d = df.iloc[lag:].copy()
+                    d["y"] = df["y"].to_numpy()[lag:] - df["y"].to_numpy()[:-lag]
+                    d.attrs.update(df.attrs)
+                    train = d.iloc[: n_train - lag].copy()
+                    train.attrs.update(df.attrs)
+                det = AnomalyDetector(threshold="pot:1e-3", seed=seed, local_norm=0, cooldown=0,
+                                      **params).fit(train)
+                s = np.concatenate([np.full(lag, np.nan), det.score(d if lag else df)])
+                p.parent.mkdir(parents=True, exist_ok=True)
+                np.save(p, s.astype(np.float64))
+                print(f"{label:12s} seed {seed} {name:58s} {time.perf_counter() - t0:6.1f}s", flush=True)
+
+
+
+# -- the cheap part: variants over the cache -----------------------------------------------------
+
+class Series:
+    """One NAB series as the judge sees it: length, training part, label windows (row positions)."""
+
+    def __init__(self, name: str, windows: list):
+        from tsrnn.anomaly.labels import label_mask, windows_to_index
+
+        df = load(name)
+        self.name, self.category, self.n = name, name.split("/")[0], len(df)
+        self.n_train = int(math.floor(TRAIN_FRAC * self.n))
+        self.windows = windows_to_index(df["ds"].to_numpy(),
+                                        [(pd.Timestamp(a), pd.Timestamp(b)) for a, b in windows], name)
+        self.label = label_mask(self.n, self.windows)[self.n_train:]
+
+
+def judge(pred: np.ndarray, sr: Series) -> dict:
+    """Event F1 and NAB of the rows after the training part (as benchmarks/nab.judged_metrics)."""
+    from tsrnn.anomaly.evaluate import event_prf, nab_score
+
+    ev = event_prf(pred[sr.n_train:], sr.label)
+    nab = nab_score(pred, sr.windows, probation=sr.n_train)
+    return {"event_f1": ev["f1"], "windows": ev["windows"], "windows_hit": ev["windows_hit"],
+            "events": ev["events"], "events_in_window": ev["events_in_window"], "nab_raw": nab["raw"],
+            "nab_null": nab["null"], "nab_perfect": nab["perfect"], "flagged": int(pred[sr.n_train:].sum())}
+
+
+def qnorm(s: np.ndarray, n_train: int) -> np.ndarray:
+    """The ensemble's quantile normalisation by the training part: 1 + (s - median)/(q99 - median)."""
+    from tsrnn.anomaly.ensemble import SPREAD_FLOOR, normalise
+
+    tr = s[:n_train][np.isfinite(s[:n_train])]
+    med, q = float(np.median(tr)), float(np.quantile(tr, 0.99))
+    return normalise(s, med, max(q - med, SPREAD_FLOOR))
+
+
+def combine(parts: list[np.ndarray], how: str) -> np.ndarray:
+    p = np.stack(parts)
+    out = p.mean(axis=0) if how == "mean" else p.max(axis=0)
+    return np.where(np.isfinite(p).all(axis=0), out, np.nan)
+
+
+def lik_of(s: np.ndarray, spec: str) -> np.ndarray:
+    """spec 'lik:short:long[:min_std]' -> AnomalyLikelihood(short, long).transform(s)."""
+    from tsrnn.anomaly.likelihood import AnomalyLikelihood
+
+    parts = spec.split(":")
+    short, long = int(parts[1]), int(parts[2])
+    min_std = float(parts[3]) if len(parts) > 3 else 0.05
+    return AnomalyLikelihood(short=short, long=long, min_history=min(64, long), min_std=min_std).transform(s)
+
+
+_MEMO: dict = {}
+
+
+def member(m: str, mnorm: str, seed: int, sr: Series) -> np.ndarray:
+    """One member's cached score, normalised (memoised: SPOT ratios cost a loop per point)."""
+    key = (m, mnorm, 0 if SCORERS[m]["method"] in SEEDLESS else seed, sr.name)
+    if key not in _MEMO:
+        s = cached(m, seed, sr.name)
+        if mnorm == "q":
+            s = qnorm(s, sr.n_train)
+        elif mnorm.startswith("lik"):
+            s = lik_of(s, mnorm)
+        elif mnorm.startswith("t="):  # the library normaliser, fitted on this series' training part
+            from tsrnn.anomaly.likelihood import TailLevelRatio
+
+            s = TailLevelRatio(mnorm[2:]).fit([s[: sr.n_train]]).transform(s)
+        _MEMO[key] = s
+    return _MEMO[key]
+
+
+def build(variant: str, seed: int, sr: Series) -> np.ndarray:
+    """The score of a variant on one series and seed. Grammar (left to right):
+    MEMBERS '|' MEMBER_NORM '|' COMBINE '|' POST, e.g. 'forecast|raw|-|lik:8:1024',
+    'forecast+zscore-64|lik:8:1024|max|-', 'forecast+zscore-64|q|mean|lik:8:1024'.
+    MEMBER_NORM: raw (score / mean training score) | q (quantile-normalised) | lik:... |
+    t=SPEC (score / the level of threshold SPEC fitted on the training part: t=pot:1e-3, t=spot:1e-3);
+    POST: - | local:W (local_ratio) | lik:short:long[:min_std] | lik:S1/S2/S3:long (max over shorts)."""
+    from tsrnn.anomaly.scorers import local_ratio
+
+    members, mnorm, how, post = variant.split("|")
+    parts = [member(m, mnorm, seed, sr) for m in members.split("+")]
+    s = parts[0] if len(parts) == 1 else combine(parts, how)
+    if post.startswith("local:"):
+        s = local_ratio(s, int(post.split(":")[1]))
+    elif post.startswith("lik:") and "/" in post:
+        _, shorts, rest = post.split(":", 2)
+        s = combine([lik_of(s, f"lik:{k}:{rest}") for k in shorts.split("/")], "max")
+    elif post.startswith("lik:"):
+        s = lik_of(s, post)
+    return s
+
+
+def seedless_variant(variant: str) -> bool:
+    return all(SCORERS[m]["method"] in SEEDLESS for m in variant.split("|")[0].split("+"))
+
+
+def variant_rows(variant: str, thresholds, cooldowns, seeds, series: list[Series]) -> list[dict]:
+    """One row per (threshold, cooldown, seed, series) of a variant, nab.py's columns."""
+    from tsrnn.anomaly.evaluate import auc_pr
+    from tsrnn.anomaly.flags import suppress_repeats
+    from tsrnn.anomaly.thresholds import parse_threshold
+
+    rows = []
+    run = seeds[:1] if seedless_variant(variant) else seeds
+    for seed in run:
+        for sr in series:
+            s = build(variant, seed, sr)
+            auc = auc_pr(s[sr.n_train:], sr.label)
+            for thr in thresholds:
+                tr = s[: sr.n_train]
+                _, flag = parse_threshold(thr).fit(tr[np.isfinite(tr)] if thr.startswith("pot") else tr).apply(s)
+                flag = flag & np.isfinite(s)
+                for cd in cooldowns:
+                    m = judge(suppress_repeats(flag, cd), sr)
+                    base = {"config": f"{variant}@{thr}@cd{cd}", "label": variant, "threshold": thr,
+                            "cooldown": cd, "series": sr.name, "category": sr.category, "auc_pr": auc, **m}
+                    rows += [{**base, "seed": k} for k in (seeds if seed == run[0] and len(run) == 1 else [seed])]
+    return rows
+
+
+
+# -- the ablation: one out-of-fold row per step ---------------------------------------------------
+
+POT = ("pot:1e-2", "pot:1e-3", "pot:1e-4")
+LEVELS = ("fixed:3", "fixed:4", "fixed:6", "fixed:8")  # likelihood levels: tail probability 1e-k
+MARGINS = ("fixed:1", "fixed:1.25", "fixed:1.5", "fixed:2")  # on score / tail level
+COOLS = (0, 16, 64, 256, 1024)
+LIKS = ("lik:1:1024", "lik:1:4096", "lik:4:1024", "lik:4:4096", "lik:16:1024", "lik:16:4096")
+ENS = ("forecast+zscore-64", "forecast+iforest-48", "forecast+tail-48", "forecast+forecast-in",
+       "forecast+zscore-64+iforest-48", "forecast+forecast-in+zscore-64")
+MULTI = ("forecast+forecast-w16", "forecast+forecast-w16+forecast-w128", "forecast-w16+forecast-w128")
+SPOT_ENS = ("forecast+zscore-64", "forecast+iforest-48", "forecast+forecast-in", "forecast+forecast-in+zscore-64",
+            "forecast+zscore-64+iforest-48")
+SPOT_SEASON = ("forecast+forecast-sd", "forecast+forecast-sd+zscore-64", "forecast+forecast-in+forecast-sd+zscore-64",
+               "forecast+forecast-in+zscore-64+zscore-sd", "forecast+forecast-sd+zscore-64+zscore-sd")
+SPOT_MULTI = ("forecast+forecast-w16", "forecast+forecast-w16+zscore-64", "forecast+forecast-gru+zscore-64",
+              "forecast+forecast-w16+forecast-in+zscore-64")
+
+
+def steps() -> list[tuple[str, list[tuple[str, tuple]]]]:
+    """(step name, [(variant, thresholds)]) in the order of the ablation; cooldowns COOLS for all."""
+    return [
+        ("1 forecast error, no normaliser", [("forecast|raw|-|-", POT)]),
+        ("2 forecast error / recent level (local_ratio 64)", [("forecast|raw|-|local:64", POT)]),
+        ("3 forecast error -> anomaly likelihood", [(f"forecast|raw|-|{k}", POT + LEVELS) for k in LIKS]),
+        ("4 ensemble of quantile-normalised scores (forecast + z/iforest/tail/input-norm forecast)",
+         [(f"{m}|q|{h}|-", POT) for m in ENS for h in ("mean", "max")]),
+        ("5 ensemble of per-member likelihoods (max)",
+         [(f"{m}|{k}|max|-", POT + LEVELS) for m in ENS for k in ("lik:4:1024", "lik:4:4096")]),
+        ("6 multi-scale forecasters (windows 16/64/128), quantile-normalised",
+         [(f"{m}|q|{h}|-", POT) for m in MULTI for h in ("mean", "max")]),
+        ("7 forecast error / its streaming tail level (SPOT)", [("forecast|t=spot:1e-3|-|-", MARGINS)]),
+        ("8 ensemble, each member / its training tail level (POT), max",
+         [(f"{m}|t=pot:1e-3|max|-", MARGINS) for m in SPOT_ENS]),
+        ("9 ensemble, each member / its streaming tail level (SPOT), max",
+         [(f"{m}|t=spot:1e-3|max|-", MARGINS) for m in SPOT_ENS]),
+        ("10 as 9 with multi-scale / GRU forecasters",
+         [(f"{m}|t=spot:1e-3|max|-", MARGINS) for m in SPOT_ENS + SPOT_MULTI]),
+        ("11 as 9 with seasonality-aware members (forecast / z-score of x[t] - x[t-day])",
+         [(f"{m}|t=spot:1e-3|max|-", MARGINS) for m in SPOT_ENS + SPOT_SEASON]),
+    ]
+
+
+CONTROLS = [
+    ("control: rolling z-score -> anomaly likelihood (no recurrent model)",
+     [(f"zscore-64|raw|-|{k}", POT + LEVELS) for k in LIKS]),
+    ("control: z-score (+ IsolationForest) / streaming tail level, max (no recurrent model)",
+     [(f"{m}|t=spot:1e-3|max|-", MARGINS) for m in ("zscore-64", "zscore-64+iforest-48")]),
+]
+UNION = "12 all recurrent candidates of steps 1-11, chosen by the CV"
+UNION_CD0 = "13 = 12 without cooldown (cd0 only)"
+
+
+def baseline_rows() -> pd.DataFrame:
+    """z-score, IsolationForest and PyOD ECOD rows of benchmarks/nab_rows.csv (copied to every seed)."""
+    from benchmarks.nab import all_seeds
+
+    rows = pd.read_csv(ROOT / "benchmarks" / "nab_rows.csv")
+    rows = rows[rows["label"].str.match(r"(zscore|iforest|pyod)-")]
+    return all_seeds(rows)
+
+
+def oof_tables(rows: pd.DataFrame, fams: dict[str, list[str]]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Leave one category out for each family (name -> candidate configs): per-seed and mean tables, picks."""
+    from benchmarks.nab import mean_table, per_seed_table
+    from tsrnn.anomaly.selection import cross_validate
+
+    folds = rows.drop_duplicates("series").set_index("series")["category"].to_dict()
+    oofs, picks = [], []
+    for fam, cands in fams.items():
+        sub = rows[rows["config"].isin(cands)]
+        oof, chosen = cross_validate(sub, folds, config="config", candidates=sorted(cands))
+        oofs.append(oof.assign(family=fam))
+        picks.append(chosen.assign(family=fam))
+    oof = pd.concat(oofs, ignore_index=True)
+    per_seed = per_seed_table(oof, "family")
+    return per_seed, mean_table(per_seed, "family"), pd.concat(picks, ignore_index=True)
+
+
+def ablate(seeds: list[int], csv: str | None, record: bool) -> None:
+    from tsrnn.anomaly.selection import nab_f1_objective
+
+    t0 = time.perf_counter()
+    load0 = os.getloadavg()
+    windows = json.loads((NAB / "labels" / "combined_windows.json").read_text())
+    series = [Series(n, windows[n]) for n in series_names()]
+    plan = steps() + CONTROLS
+    rows, fams, done = [], {}, set()
+    for name, variants in plan:
+        fams[name] = []
+        for v, thr in variants:
+            if v not in done:
+                rows += variant_rows(v, thr, COOLS, seeds, series)
+                done.add(v)
+            fams[name] += [f"{v}@{t}@cd{c}" for t in thr for c in COOLS]
+        print(f"{name}: {len(fams[name])} configurations, {time.perf_counter() - t0:.0f}s", flush=True)
+    ours = pd.DataFrame(rows)
+    fams[UNION] = sorted({c for n, _ in steps() for c in fams[n]})
+    fams[UNION_CD0] = [c for c in fams[UNION] if c.endswith("@cd0")]
+    base = baseline_rows()
+    base = base[base["seed"].isin(seeds)]
+    bfams = {"z-score": [c for c in base["config"].unique() if c.startswith("zscore-")],
+             "IsolationForest": [c for c in base["config"].unique() if c.startswith("iforest-")],
+             "PyOD ECOD": [c for c in base["config"].unique() if c.startswith("pyod-")]}
+    ps_b, mean_b, picks_b = oof_tables(base, bfams)
+    ps_o, mean_o, picks_o = oof_tables(ours, fams)
+    per_seed = pd.concat([ps_b, ps_o], ignore_index=True)
+    table = pd.concat([mean_b, mean_o], ignore_index=True)
+    picks = pd.concat([picks_b, picks_o], ignore_index=True)
+    # the configuration the same criterion picks on all 31 series (what a default is set to)
+    full = ours[ours["config"].isin(fams[UNION])]
+    winner = max(sorted(fams[UNION]), key=lambda c: nab_f1_objective(full[full["config"] == c]))
+    ov = table[table["category"] == "overall"]
+    best = ov[ov["family"].str.match(r"\d")].sort_values("NAB", ascending=False).iloc[0]["family"]
+    best_pick = max(sorted(fams[best]), key=lambda c: nab_f1_objective(full[full["config"] == c]))
+    print(f"done in {time.perf_counter() - t0:.0f}s; in-sample choice {winner}; in step {best}: {best_pick}",
+          flush=True)
+    cols = ["family", "category", "series", "seeds", "mean event F1", "F1 std", "pooled event F1",
+            "AUC-PR", "NAB", "NAB std", "NAB raw", "events"]
+    if csv:
+        table[cols].to_csv(csv, index=False, float_format="%.4f")
+    md = report(table, per_seed, picks, winner, full[full["config"] == winner], seeds, cols)
+    from benchmarks.nab import mean_table, per_seed_table
+
+    fixed = mean_table(per_seed_table(full[full["config"] == best_pick], "config"), "config")
+    fixed = fixed[fixed["category"] == "overall"].iloc[0]
+    md += (f"\nThe best step by out-of-fold NAB is \"{best}\" (that pick of a step is made on the judged "
+           "folds, so its row is slightly optimistic as an estimate; the all-candidates row above is the "
+           f"strict one). The same criterion on all 31 series among that step's candidates picks `{best_pick}` "
+           f"(in-sample, every seed: mean event F1 {fixed['mean event F1']:.3f} ± {fixed['F1 std']:.3f}, "
+           f"NAB {fixed['NAB']:.1f} ± {fixed['NAB std']:.1f}).\n")
+    load1 = os.getloadavg()
+    md = (f"- load average (1, 5, 15 min): {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f} at the start, "
+          f"{load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f} at the end; {time.perf_counter() - t0:.0f} s over the "
+          f"cache in {CACHE} (filled by `python benchmarks/nab_scores.py fill`, one torch thread)\n"
+          f"- seeds: {', '.join(map(str, seeds))}\n\n" + md)
+    print(md)
+    if record:
+        from benchmarks._results import update_section
+
+        update_section("NAB score ablation (out of fold)", md)
+
+
+def versus(per_seed: pd.DataFrame, table: pd.DataFrame, fam: str, base: str) -> str:
+    ov = table[table["category"] == "overall"].set_index("family")
+    ps = per_seed[per_seed["category"] == "overall"]
+    parts = []
+    for col, std in (("mean event F1", "F1 std"), ("NAB", "NAB std")):
+        a, b = ov.loc[fam, col], ov.loc[base, col]
+        sa = ps[ps["family"] == fam].set_index("seed")[col]
+        sb = ps[ps["family"] == base].set_index("seed")[col]
+        won = int(sum(sa[s] > sb.get(s, sb.iloc[0]) for s in sa.index))
+        spread = max(ov.loc[fam, std], ov.loc[base, std])
+        parts.append(f"{col} {a:.3f} vs {b:.3f} ({a - b:+.3f}; ahead in {won} of {len(sa)} seeds; "
+                     f"{'beyond' if abs(a - b) > spread else 'within'} the seed std {spread:.3f})")
+    return f"- step {fam.split(' ')[0]} vs {base}: " + "; ".join(parts)
+
+
+def report(table, per_seed, picks, winner, winner_rows, seeds, cols) -> str:
+    from benchmarks._results import markdown_table
+    from tsrnn.anomaly.evaluate import corpus_metrics
+
+    ov = table[table["category"] == "overall"]
+    m = corpus_metrics(winner_rows)
+    best = ov[ov["family"].str.match(r"\d")].sort_values("NAB", ascending=False).iloc[0]["family"]
+    lines = [versus(per_seed, table, fam, b) for fam in (UNION, best) for b in ("z-score", "IsolationForest",
+                                                                             "PyOD ECOD")]
+    nab = float(ov.set_index("family").loc[UNION, "NAB"])
+    by = ov.set_index("family")
+    s1 = by.loc[steps()[0][0]]
+    deltas = "".join(f"- step {f.split(' ')[0]} vs step 1 (forecast error, no normaliser): mean event F1 "
+                     f"{r['mean event F1'] - s1['mean event F1']:+.3f}, NAB {r['NAB'] - s1['NAB']:+.1f}\n"
+                     for f, r in by.iterrows() if f[0].isdigit() and not f.startswith("1 "))
+    pick_txt = "\n".join(f"- {fam}: " + ", ".join(f"{r['fold']} ← `{r['config']}`" for _, r in g.iterrows())
+                         for fam, g in picks.groupby("family", sort=False))
+    return (
+        "Cheap ablation over cached per-point scores (`benchmarks/nab_scores.py`): every scorer was fitted "
+        "once per seed and series on the first 15% and scored the whole series (raw score divided by the "
+        "series' mean training score, `local_norm=0`); every normaliser, combination, threshold and "
+        "cooldown below is numpy over that cache, judged on the remaining 85% with the library's event F1 "
+        "and NAB standard-profile scorer exactly as benchmarks/nab.py does (the cached `forecast`, "
+        "`zscore-64` and `iforest-48` scores reproduce nab_rows.csv's rows). Each row is out of fold: each "
+        "category judged by the configuration of that step (variant, threshold, cooldown) that is best on "
+        "the other four (tsrnn.anomaly.selection, criterion (mean event F1 + NAB/100)/2, all seeds); mean "
+        f"over seeds {', '.join(map(str, seeds))}, std seed to seed. Baseline rows: benchmarks/nab_rows.csv "
+        "under the same protocol. Thresholds: `pot:*` fitted on each series' training-part scores; "
+        "`fixed:k` on a likelihood = tail probability 10^-k. Cooldowns " + ", ".join(map(str, COOLS)) + ". "
+        "Variant grammar: `members|member normaliser|combine|post normaliser` (`q`: the ensemble's quantile "
+        "normalisation by the training part; `lik:short:long`: tsrnn.anomaly.likelihood.AnomalyLikelihood; "
+        "`t=SPEC`: tsrnn.anomaly.likelihood.TailLevelRatio(SPEC) fitted on the member's training-part scores of "
+        "that series, so `fixed:m` on it means m times the member's own tail level, and `max` over such "
+        "members is tsrnn.anomaly.tail_combine.TailRatioMax; `local:64`: local_ratio). Members: `forecast` "
+        "(AnomalyDetector method forecast, window 64, stride 4, LSTM hidden 32, 30 epochs, lr 3e-3, batch 32), "
+        "`forecast-in` (the same with input_norm=64), `forecast-w16` / `-w128` (window 16 stride 2 / window "
+        "128 stride 8), `forecast-gru`, `forecast-sd` / `zscore-sd` (the forecast / z-score detector on "
+        "x[t] - x[t-P], P = points per day, where the training part holds P + 130 points; else P = 0), "
+        "`zscore-64`, `iforest-48`, `tail-48` (the library's scorers). Rows per category: "
+        "benchmarks/nab_scores_rows.csv.\n\n"
+        + markdown_table(ov[cols].to_dict("records"))
+        + "\nOut-of-fold comparison:\n\n" + "\n".join(lines) + "\n" + deltas
+        + f"- NAB standard score of step 12 out of fold: {nab:.1f} (target >= 60: {'met' if nab >= 60 else 'NOT met'})\n\n"
+        f"The criterion on all 31 series (in-sample) picks `{winner}` among the step 12 candidates: "
+        f"mean event F1 {m['mean event F1']:.3f}, NAB {m['NAB']:.1f} on those series (chosen on them; "
+        "the step 12 row is the honest estimate).\n\n" + READING + "\nChoices per held-out category:\n\n"
+        + pick_txt + "\n")
+
+
+READING = """Reading (of the rows above):
+
+- The "recent level" normalisers do not generalise: local_ratio (step 2) and the anomaly likelihood
+  (step 3; per member, step 5) are behind the raw forecast error with a POT threshold (step 1).
+  Dividing by the recent error level mutes the sustained error bursts that NAB labels, and the CV
+  asks for likelihood levels of 1e-4 to 1e-8, a sign that a Gaussian tail of the short-term mean is
+  far too light for these heavy-tailed errors.
+- What generalises is putting every member on its own tail scale: score / the series' own 1e-3
+  tail level (POT on the training part, step 8; SPOT, which keeps learning from the judged points,
+  step 9), then the maximum over members. An alarm then means the same on every series and member,
+  so one margin (1.25-1.5 times the level) and one cooldown (16) chosen on four categories carry to
+  the fifth. On the forecast error alone it gains nothing (step 7): the gain is the combination of
+  members that miss different windows (forecast errors, input-normalised forecast errors, the
+  rolling z-score). The quantile normalisation by the training median and 99th percentile does not
+  give a comparable tail scale and loses (step 4).
+- Multi-scale and GRU forecasters (step 10) are never chosen. Seasonality-aware members (step 11)
+  raise the in-sample figures (the all-series choice above includes one) but lower the out-of-fold
+  ones, and with them among the candidates choosing among everything (step 12) falls behind step 9:
+  more candidates, more room to fit the training categories.
+- The cooldown matters for NAB (step 13 vs 12): without it every burst of exceedances adds false
+  alarms. The recurrent members matter too: the same tail-scale maximum over z-score (and
+  IsolationForest) alone (second control row) is behind step 9.
+"""
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    f = sub.add_parser("fill", help="score and cache")
+    f.add_argument("--scorers", default=",".join(SCORERS))
+    f.add_argument("--seeds", default="0,1,2,3,4")
+    a = sub.add_parser("ablate", help="judge variants over the cache")
+    a.add_argument("--seeds", default="0,1,2,3,4")
+    a.add_argument("--csv", default=None)
+    a.add_argument("--no-record", action="store_true")
+    args = ap.parse_args(argv)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    if args.cmd == "fill":
+        fill(args.scorers.split(","), seeds, series_names())
+    else:
+        ablate(seeds, args.csv, not args.no_record)
+
+
+if __name__ == "__main__":
+    main()
