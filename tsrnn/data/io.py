@@ -227,7 +227,8 @@ def _stand_in(text: str, path: Path) -> str:
     for code in range(0xE000, 0xF900):
         if chr(code) not in text:
             return chr(code)
-    raise DataError(f"{path}: the file holds NUL bytes and every private-use character; remove the NUL bytes")
+    raise DataError(f"{path}: the file holds NUL bytes and every private-use character; "
+                    "remove the NUL bytes")
 
 
 def _clean_names(names, where: str) -> list[str]:
