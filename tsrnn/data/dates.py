@@ -35,6 +35,7 @@ RANGE_TEXT = f"{LOWEST:%Y-%m-%d} to {HIGHEST:%Y-%m-%d}"
 _NS_ONLY = int(pd.__version__.split(".")[0]) < 3
 _LOW_US, _HIGH_US = np.datetime64("1677-09-22", "us"), np.datetime64("2262-04-11T23:47:16", "us")
 # a run of four or more digits that may be a year outside the datetime64[ns] range
+_FAR_4_DIGITS = r"(?<!\d)(?:0\d{3}|1[0-6]\d\d|22[6-9]\d|2[3-9]\d\d|[3-9]\d{3})(?!\d)"
 _FAR_YEAR = r"(?<!\d)(?:0\d{3}|1[0-6]\d\d|22[6-9]\d|2[3-9]\d\d|[3-9]\d{3}|\d{5,})(?!\d)"
 
 
@@ -206,10 +207,7 @@ def _candidates(text: pd.Series, dayfirst: bool | None) -> list[str]:
     found: list[str] = []
     for v in probes:
         for df in (False, True):
-            try:
-                fmt = guess_datetime_format(v, dayfirst=df)
-            except (ValueError, TypeError):
-                fmt = None
+            fmt = _guess(v, df)
             if fmt and fmt not in found and _usable(fmt):
                 found.append(fmt)
     for fmt in list(found):  # the other day order of every guess
@@ -220,6 +218,18 @@ def _candidates(text: pd.Series, dayfirst: bool | None) -> list[str]:
         found = [f for f in found if _day_order(f) in (None, dayfirst) or _year_first(f)]
     found += [f for f in ("ISO8601", *_EXTRA_FORMATS) if f not in found]
     return found
+
+
+def _guess(value: str, dayfirst: bool) -> str | None:
+    """pandas' guess of the format of `value`; on pandas 2, which guesses nothing for a date
+    outside datetime64[ns], the guess for the value with its far year written as 2000."""
+    try:
+        fmt = guess_datetime_format(value, dayfirst=dayfirst)
+        if fmt is None and _NS_ONLY and re.search(_FAR_4_DIGITS, value):
+            fmt = guess_datetime_format(re.sub(_FAR_4_DIGITS, "2000", value), dayfirst=dayfirst)
+    except (ValueError, TypeError):
+        fmt = None
+    return fmt
 
 
 def _usable(fmt: str) -> bool:

@@ -65,7 +65,14 @@ def _step_alias(step: pd.Timedelta, first: pd.Timestamp) -> str:
 
 
 def _normalise_alias(alias: str) -> str:
+    """The alias as pandas 3 names it: quarterly anchors are the first month of the quarter cycle
+    for starts (QS-JAN, QS-FEB, QS-MAR) and the last for ends (QE-OCT, QE-NOV, QE-DEC); pandas 2
+    infers July starts as QS-OCT, pandas 3 as QS-JAN, for the same dates."""
     off = pd.tseries.frequencies.to_offset(alias)
+    if isinstance(off, (pd.offsets.QuarterBegin, pd.offsets.BQuarterBegin)):
+        off = type(off)(n=off.n, startingMonth=(off.startingMonth - 1) % 3 + 1)
+    elif isinstance(off, (pd.offsets.QuarterEnd, pd.offsets.BQuarterEnd)):
+        off = type(off)(n=off.n, startingMonth=(off.startingMonth - 1) % 3 + 10)
     return off.freqstr
 
 

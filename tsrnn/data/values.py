@@ -41,10 +41,12 @@ _DECIMAL = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 
 
 def to_numbers(text: pd.Series) -> pd.Series:
-    """Strings (NaN for missing cells) as float64, NaN where a value is not a number; a number
-    beyond float64's range (1e309, 400 digits) is infinite (pandas 3 reads it so, pandas 2 as
-    NaN)."""
+    """Strings (NaN for missing cells) as float64, NaN where a value is not a number (a NUL byte
+    included); a number beyond float64's range (1e309, 400 digits) is infinite (pandas 3 reads it
+    so, pandas 2 as NaN)."""
     num = pd.to_numeric(text, errors="coerce")
+    if text.str.contains("\0", regex=False, na=False).any():  # pandas 2 reads '1.5\x009' as 1.5
+        num = num.where(~text.str.contains("\0", regex=False, na=False))
     over = num.isna().to_numpy() & text.str.fullmatch(_DECIMAL, na=False).to_numpy(dtype=bool)
     if over.any():
         num = num.astype(np.float64)
