@@ -35,6 +35,8 @@ RANGE_TEXT = f"{LOWEST:%Y-%m-%d} to {HIGHEST:%Y-%m-%d}"
 _NS_ONLY = int(pd.__version__.split(".")[0]) < 3
 _LOW_US, _HIGH_US = np.datetime64("1677-09-22", "us"), np.datetime64("2262-04-11T23:47:16", "us")
 # a run of four or more digits that may be a year outside the datetime64[ns] range
+_ISO_LIKE = re.compile(r"\d{4}(?:-\d\d?(?:-\d\d?(?:[T ]\d\d?(?::\d\d(?::\d\d(?:[.,]\d+)?)?)?)?)?)?"
+                       r"\s*(?:[Zz]|[+-]\d\d(?::?\d\d)?)?")
 _FAR_4_DIGITS = r"(?<!\d)(?:0\d{3}|1[0-6]\d\d|22[6-9]\d|2[3-9]\d\d|[3-9]\d{3})(?!\d)"
 _FAR_YEAR = r"(?<!\d)(?:0\d{3}|1[0-6]\d\d|22[6-9]\d|2[3-9]\d\d|[3-9]\d{3}|\d{5,})(?!\d)"
 
@@ -295,12 +297,20 @@ def _far_date(value: str, fmt: str) -> np.datetime64 | None:
     """`value` read with `fmt` (naive, UTC for an offset) when that is a real date outside the
     datetime64[ns] range; None otherwise."""
     try:
-        dt = datetime.fromisoformat(value) if fmt == "ISO8601" else datetime.strptime(value, fmt)
-        if dt.tzinfo is not None:
-            dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+        if fmt == "ISO8601":  # pandas' own ISO 8601 reader, which pd.Timestamp uses beyond ns
+            if not _ISO_LIKE.fullmatch(value):
+                return None
+            ts = pd.Timestamp(value)
+            ts = ts.tz_convert("UTC").tz_localize(None) if ts.tz is not None else ts
+            out = ts.asm8.astype("datetime64[us]")
+        else:
+            dt = datetime.strptime(value, fmt)
+            if dt.tzinfo is not None:
+                dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+            out = np.datetime64(dt, "us")
     except (ValueError, OverflowError):
         return None
-    out = np.datetime64(dt, "us")  # bounds in microseconds too: in ns the far date overflows
+    # bounds in microseconds too: in ns the far date overflows
     inside = _LOW_US <= out <= _HIGH_US
     return None if inside else out
 
