@@ -37,6 +37,7 @@ def mostly_numeric(col: pd.Series, decimal: str = ".") -> bool:
 
 
 # a decimal number in plain or exponent notation, as float() and pandas.to_numeric both read it
+_PANDAS_2 = int(pd.__version__.split(".")[0]) < 3
 _DECIMAL = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 
 
@@ -44,13 +45,14 @@ def to_numbers(text: pd.Series) -> pd.Series:
     """Strings (NaN for missing cells) as float64, NaN where a value is not a number (a NUL byte
     included); a number beyond float64's range (1e309, 400 digits) is infinite (pandas 3 reads it
     so, pandas 2 as NaN)."""
-    num = pd.to_numeric(text, errors="coerce")
-    if text.str.contains("\0", regex=False, na=False).any():  # pandas 2 reads '1.5\x009' as 1.5
-        num = num.where(~text.str.contains("\0", regex=False, na=False))
-    over = num.isna().to_numpy() & text.str.fullmatch(_DECIMAL, na=False).to_numpy(dtype=bool)
-    if over.any():
-        num = num.astype(np.float64)
-        num[over] = [float(v) for v in text[over]]
+    num = pd.to_numeric(text, errors="coerce").astype(np.float64)
+    if _PANDAS_2:  # pandas 2 reads '1.5\x009' as 1.5 (its parser stops at the NUL); pandas 3: NaN
+        nul = text.str.contains("\0", regex=False, na=False).to_numpy(dtype=bool)
+        num[nul] = np.nan
+    nan = np.flatnonzero(num.isna().to_numpy())
+    if len(nan):
+        over = text.iloc[nan].str.fullmatch(_DECIMAL, na=False).to_numpy(dtype=bool)
+        num.iloc[nan[over]] = [float(v) for v in text.iloc[nan[over]]]
     return num
 
 
