@@ -3,6 +3,7 @@ detected or given; every refusal is one sentence (API) and exit status 2 with on
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -109,6 +110,33 @@ def test_out_of_range_dates_are_refused(tmp_path, value, fragment):
     p = write(tmp_path, "ds,y\n" + "".join(f"{r},{i}\n" for i, r in enumerate(rows)))
     with pytest.raises(DataError, match=rf"column 'ds' line 2: '{rows[0]}' is {fragment}"):
         read_series(p)
+
+
+@pytest.mark.parametrize("rows, line, value", [
+    (["1500-01-01T00:00", "2020-01-01T00:00", "2020-01-01T01:00"], 2, "1500-01-01T00:00"),
+    (["1500-01-01T00:00Z", "2020-01-01T00:00Z", "2020-01-01T01:00Z"], 2, "1500-01-01T00:00Z"),
+    (["01/01/1500", "13/01/2020", "14/01/2020"], 2, "01/01/1500"),
+    (["15000101", "15000102", "15000103"], 2, "15000101"),
+    (["Jan 1500", "Feb 1500", "Mar 1500"], 2, "Jan 1500"),
+    (["9997", "9998", "9999"], 2, "9997"),
+    (["1980-01-03T23:59:58.999999", "1981-01-03T23:59:58.999999", "1287"], 4, "1287"),
+    (["1500-05", "2020-01", "2020-02"], 2, "1500-05"),
+    (["1677-09-21", "1677-09-22", "1677-09-23"], 2, "1677-09-21"),
+    (["2262-04-10", "2262-04-11", "2262-04-12"], 4, "2262-04-12"),
+])
+def test_out_of_range_dates_are_named_in_every_format(tmp_path, rows, line, value):
+    # pandas 2 parses text to nanoseconds only and reads these as NaT; the message is the one
+    # pandas 3 gives, naming the value, not "cannot parse"
+    p = write(tmp_path, "ds,y\n" + "".join(f"{r},{i}\n" for i, r in enumerate(rows)))
+    with pytest.raises(DataError, match=rf"column 'ds' line {line}: '{value}' is outside the dates "
+                                        r"tsrnn can represent \(1677-09-22 to 2262-04-11\)"):
+        read_series(p)
+    inside = write(tmp_path, "ds,y\n1677-09-22,1\n1677-09-23,2\n1677-09-24,3\n", "in.csv")
+    assert read_series(inside)["ds"].iloc[0] == pd.Timestamp("1677-09-22")
+    # a value that is no date at all is named first, as on pandas 3
+    both = write(tmp_path, "ds,y\n1500-01-01,1\n2020-01-02,2\nxx,3\n", "both.csv")
+    with pytest.raises(DataError, match=r"line 4: cannot parse 'xx' as a timestamp"):
+        read_series(both)
 
 
 @pytest.mark.parametrize("values, match", [
@@ -219,7 +247,7 @@ def test_colliding_column_names(tmp_path):
     one_error_line(forecast(p), "appears twice")
 
 
-@pytest.mark.parametrize("cell", ["inf", "-inf", "1e309", "-Infinity"])
+@pytest.mark.parametrize("cell", ["inf", "-inf", "1e309", "-Infinity", "-1e309", "1" + "0" * 400])
 def test_infinite_values_are_refused_or_filled(tmp_path, cell):
     p = dates_file(tmp_path, JAN_FEB[:10], "%Y-%m-%d", value=lambda i: cell if i == 4 else str(i))
     with pytest.raises(DataError, match=rf"column 'y' line 6: '{cell}' is not a finite number.*--fill-nan"):
@@ -248,6 +276,42 @@ def test_bad_frequencies_and_overflowing_forecasts(tmp_path):
     with pytest.raises(DataError, match="2 steps of 'MS' after 2262-03-01 00:00:00 would pass 2262-04-11"):
         future_dates(pd.Timestamp("2262-03-01"), 2, "MS")
     assert future_dates(pd.Timestamp("2262-03-01"), 1, "MS")[0] == pd.Timestamp("2262-04-01")
+
+
+def test_old_frequency_aliases_are_refused_naming_the_new_one(tmp_path):
+    # pandas 2 still reads 'M' as month end, pandas 3 refuses it: tsrnn refuses it on both, naming
+    # 'ME' (month end) and 'MS' (month start), so that a file reads the same on every pandas
+    for old, new in (("M", "'ME' (month end; MS is month start)"), ("2M", "'2ME'"), ("H", "'h'"),
+                     ("15T", "'15min'"), ("A-JAN", "'YE-JAN' (year end; YS is year start)"),
+                     ("Q", "'QE' (quarter end"), ("S", "'s'")):
+        pattern = rf"^--freq '{old}' is not a pandas frequency alias any more; use {re.escape(new)}"
+        with pytest.raises(ConfigError, match=pattern):
+            parse_freq(old)
+    month_ends = pd.date_range("2020-01-31", periods=12, freq="ME")
+    ends = write(tmp_path, "ds,y\n" + "".join(f"{t:%Y-%m-%d},{i}\n"
+                                              for i, t in enumerate(month_ends)))
+    one_error_line(forecast(ends, "--freq", "M"), "--freq 'M' is not a pandas frequency alias any",
+                   "use 'ME' (month end; MS is month start)")
+    assert forecast_dates(ends, "--freq", "ME", "--horizon", 2) == [pd.Timestamp("2021-01-31"),
+                                                                   pd.Timestamp("2021-02-28")]
+    assert read_series(ends).attrs["freq"] == "ME" == parse_freq("ME")
+    # spellings pandas 3 still reads are read on both
+    spellings = ("d", "w", "MIN", "W-sun", "h", "ms")
+    assert [parse_freq(f) for f in spellings] == ["D", "W-SUN", "min", "W-SUN", "h", "ms"]
+    with pytest.raises(ConfigError, match="--freq 'Ms' is not a pandas frequency alias"):
+        parse_freq("Ms")
+
+
+def test_nul_bytes_stay_in_their_cell(tmp_path):
+    # pandas 2's C parser cut a cell at a NUL byte ('1\x00' read as 1); pandas 3 keeps it
+    for cell, shown in (("1\x00", r"'1\\x00'"), ("\x00", r"'\\x00'")):
+        p = write(tmp_path, f"ds,y\n2020-01-01,{cell}\n2020-01-02,2\n2020-01-03,3\n")
+        with pytest.raises(DataError, match=rf"column 'y' line 2: {shown} is not a number"):
+            read_series(p)
+    q = write(tmp_path, "ds,y\n2020-01-01\x00,1\n2020-01-02,2\n2020-01-03,3\n", "q.csv")
+    with pytest.raises(DataError, match=r"line 2: cannot parse '2020-01-01\\x00' as a timestamp"):
+        read_series(q)
+    one_error_line(forecast(q), "cannot parse '2020-01-01\\x00'")
 
 
 def test_far_apart_timestamps_are_not_filled_into_millions_of_rows(tmp_path):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from datetime import datetime, timezone
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,15 @@ _AWARE = r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:[Zz]|[+-]\d\d(?::?\d\d)?|UTC|GMT|u
 _SHORT_YEAR = re.compile(r"\d{1,3}[-/.]\d{1,2}(?:[-/.]\d{1,3})?")
 _EXTRA_FORMATS = ("%b %Y", "%B %Y", "%Y %b", "%Y %B", "%b-%Y", "%Y-%b", "%d %b %Y", "%d-%b-%Y")
 RANGE_TEXT = f"{LOWEST:%Y-%m-%d} to {HIGHEST:%Y-%m-%d}"
+# pandas 2 parses text to datetime64[ns] only and reads a date outside that range as NaT; pandas 3
+# parses it (in microseconds) and the range check below names it
+_NS_ONLY = int(pd.__version__.split(".")[0]) < 3
+_LOW_US, _HIGH_US = np.datetime64("1677-09-22", "us"), np.datetime64("2262-04-11T23:47:16", "us")
+# a run of four or more digits that may be a year outside the datetime64[ns] range
+_ISO_LIKE = re.compile(r"\d{4}(?:-\d\d?(?:-\d\d?(?:[T ]\d\d?(?::\d\d(?::\d\d(?:[.,]\d+)?)?)?)?)?)?"
+                       r"\s*(?:[Zz]|[+-]\d\d(?::?\d\d)?)?")
+_FAR_4_DIGITS = r"(?<!\d)(?:0\d{3}|1[0-6]\d\d|22[6-9]\d|2[3-9]\d\d|[3-9]\d{3})(?!\d)"
+_FAR_YEAR = r"(?<!\d)(?:0\d{3}|1[0-6]\d\d|22[6-9]\d|2[3-9]\d\d|[3-9]\d{3}|\d{5,})(?!\d)"
 
 
 def parse_timestamps(
@@ -199,10 +209,7 @@ def _candidates(text: pd.Series, dayfirst: bool | None) -> list[str]:
     found: list[str] = []
     for v in probes:
         for df in (False, True):
-            try:
-                fmt = guess_datetime_format(v, dayfirst=df)
-            except (ValueError, TypeError):
-                fmt = None
+            fmt = _guess(v, df)
             if fmt and fmt not in found and _usable(fmt):
                 found.append(fmt)
     for fmt in list(found):  # the other day order of every guess
@@ -213,6 +220,18 @@ def _candidates(text: pd.Series, dayfirst: bool | None) -> list[str]:
         found = [f for f in found if _day_order(f) in (None, dayfirst) or _year_first(f)]
     found += [f for f in ("ISO8601", *_EXTRA_FORMATS) if f not in found]
     return found
+
+
+def _guess(value: str, dayfirst: bool) -> str | None:
+    """pandas' guess of the format of `value`; on pandas 2, which guesses nothing for a date
+    outside datetime64[ns], the guess for the value with its far year written as 2000."""
+    try:
+        fmt = guess_datetime_format(value, dayfirst=dayfirst)
+        if fmt is None and _NS_ONLY and re.search(_FAR_4_DIGITS, value):
+            fmt = guess_datetime_format(re.sub(_FAR_4_DIGITS, "2000", value), dayfirst=dayfirst)
+    except (ValueError, TypeError):
+        fmt = None
+    return fmt
 
 
 def _usable(fmt: str) -> bool:
@@ -253,7 +272,47 @@ def _parse_with(text: pd.Series, fmt: str, utc: bool, strict_format: bool = Fals
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
     elif getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_localize(None)
+    if _NS_ONLY and parsed.isna().any():
+        parsed = _with_far_dates(parsed, text, fmt)
     return parsed
+
+
+def _with_far_dates(parsed: pd.Series, text: pd.Series, fmt: str) -> pd.Series:
+    """`parsed` (datetime64[ns], NaT where pandas 2 failed) with the values that `fmt` reads as a
+    date outside the datetime64[ns] range filled in, as datetime64[us] (what pandas 3 gives)."""
+    maybe = parsed.isna().to_numpy() & text.str.contains(_FAR_YEAR, na=False).to_numpy(dtype=bool)
+    far = {}
+    for i in np.flatnonzero(maybe):
+        value = _far_date(str(text.iat[i]), fmt)
+        if value is not None:
+            far[i] = value
+    if not far:
+        return parsed
+    vals = parsed.to_numpy().astype("datetime64[us]")
+    vals[list(far)] = list(far.values())
+    return pd.Series(vals, index=parsed.index)
+
+
+def _far_date(value: str, fmt: str) -> np.datetime64 | None:
+    """`value` read with `fmt` (naive, UTC for an offset) when that is a real date outside the
+    datetime64[ns] range; None otherwise."""
+    try:
+        if fmt == "ISO8601":  # pandas' own ISO 8601 reader, which pd.Timestamp uses beyond ns
+            if not _ISO_LIKE.fullmatch(value):
+                return None
+            ts = pd.Timestamp(value)
+            ts = ts.tz_convert("UTC").tz_localize(None) if ts.tz is not None else ts
+            out = ts.asm8.astype("datetime64[us]")
+        else:
+            dt = datetime.strptime(value, fmt)
+            if dt.tzinfo is not None:
+                dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+            out = np.datetime64(dt, "us")
+    except (ValueError, OverflowError):
+        return None
+    # bounds in microseconds too: in ns the far date overflows
+    inside = _LOW_US <= out <= _HIGH_US
+    return None if inside else out
 
 
 def _to_ns(parsed: pd.Series, text: pd.Series, name: str, where: str, line_offset: int) -> np.ndarray:
@@ -262,7 +321,7 @@ def _to_ns(parsed: pd.Series, text: pd.Series, name: str, where: str, line_offse
     # comparing across units makes numpy convert to ns, which overflows for far dates (and a
     # microsecond-rounded bound overflowed itself: every date was "out of range" on pandas 2)
     unit = np.datetime_data(vals.dtype)[0] if vals.dtype.kind == "M" else "ns"
-    lo, hi = np.datetime64("1677-09-22", unit), np.datetime64("2262-04-11T23:47:16", unit)
+    lo, hi = _LOW_US.astype(f"datetime64[{unit}]"), _HIGH_US.astype(f"datetime64[{unit}]")
     out = (vals < lo) | (vals > hi)
     if out.any():
         i = int(np.flatnonzero(out)[0])

@@ -5,6 +5,7 @@ A frequency is a pandas offset alias string ("h", "30min", "D", "MS", "YS", ...)
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -64,7 +65,14 @@ def _step_alias(step: pd.Timedelta, first: pd.Timestamp) -> str:
 
 
 def _normalise_alias(alias: str) -> str:
+    """The alias as pandas 3 names it: quarterly anchors are the first month of the quarter cycle
+    for starts (QS-JAN, QS-FEB, QS-MAR) and the last for ends (QE-OCT, QE-NOV, QE-DEC); pandas 2
+    infers July starts as QS-OCT, pandas 3 as QS-JAN, for the same dates."""
     off = pd.tseries.frequencies.to_offset(alias)
+    if isinstance(off, (pd.offsets.QuarterBegin, pd.offsets.BQuarterBegin)):
+        off = type(off)(n=off.n, startingMonth=(off.startingMonth - 1) % 3 + 1)
+    elif isinstance(off, (pd.offsets.QuarterEnd, pd.offsets.BQuarterEnd)):
+        off = type(off)(n=off.n, startingMonth=(off.startingMonth - 1) % 3 + 10)
     return off.freqstr
 
 
@@ -101,16 +109,43 @@ def regular_grid(start: pd.Timestamp, end: pd.Timestamp, freq: str) -> pd.Dateti
     return pd.date_range(start, end, freq=freq)
 
 
+# aliases pandas 2.2 deprecated and pandas 3 removed -> their new names; refused on every pandas
+# (pandas 2 would still read 'M' as month end), the message naming the new alias
+_REMOVED = {"M": "ME", "Q": "QE", "Y": "YE", "A": "YE", "BM": "BME", "BQ": "BQE", "BY": "BYE",
+            "BA": "BYE", "SM": "SME", "CBM": "CBME", "H": "h", "BH": "bh", "CBH": "cbh", "T": "min",
+            "S": "s", "L": "ms", "U": "us", "N": "ns"}
+_ENDS = {"ME": "month end; MS is month start", "QE": "quarter end; QS is quarter start",
+         "YE": "year end; YS is year start"}
+_STILL_READ = {"w", "MIN", "d"}  # deprecated spellings that pandas 3 still reads (with a warning)
+_PANDAS_2 = int(pd.__version__.split(".")[0]) < 3
+_ALIAS = re.compile(r"\s*([+-]?\d*)\s*([A-Za-z]+)(-[A-Za-z]+)?\s*")
+
+
 def parse_freq(freq: str, option: str = "--freq") -> str:
     """The normalised alias of a user's frequency (e.g. '1D' -> 'D'); ConfigError for anything
-    that is not a pandas alias or not a positive step ('0D', '-1D')."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    that is not a pandas alias or not a positive step ('0D', '-1D').
+
+    Only aliases that pandas 3 reads are accepted, on pandas 2 as well: 'M', 'H', 'T', 'A', ...
+    are refused with their new names ('ME' for month end, 'h', 'min', 'YE')."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         try:
             off = pd.tseries.frequencies.to_offset(freq)
         except (ValueError, TypeError):
             off = None
-    if off is None:
+    m = _ALIAS.fullmatch(freq) if isinstance(freq, str) else None
+    code = m.group(2) if m else ""
+    renamed = _PANDAS_2 and code not in _STILL_READ and any(
+        issubclass(w.category, FutureWarning) and "deprecated" in str(w.message) for w in caught)
+    if m and (off is None or renamed) and code.upper() in _REMOVED and code not in ("s", "ms"):
+        new = _REMOVED[code.upper()]
+        anchor = (m.group(3) or "").upper()
+        hint = f" ({_ENDS[new]})" if new in _ENDS else ""
+        raise ConfigError(
+            f"{option} '{freq}' is not a pandas frequency alias any more; use "
+            f"'{m.group(1)}{new}{anchor}'{hint}"
+        )
+    if off is None or renamed:
         raise ConfigError(f"{option} '{freq}' is not a pandas frequency alias (e.g. h, 30min, D, W, MS, QS, YS)")
     if off.n <= 0:
         raise ConfigError(f"{option} '{freq}' is not a positive step; use e.g. D, 2h, MS")

@@ -201,6 +201,9 @@ def _load_table(path: Path, nrows: int | None = None, sep: str | None = None) ->
             sep = sniff_sep(text, "\t" if path.name.lower().endswith((".tsv", ".tsv.gz")) else ",")
         except DataError as e:
             raise DataError(f"{path}: {e}") from None
+    nul = _stand_in(text, path) if "\0" in text else None
+    if nul is not None:  # pandas 2's C parser cuts a cell at a NUL byte; pandas 3 keeps it
+        text = text.replace("\0", nul)
     try:
         table = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False,
                             skipinitialspace=True, nrows=None if nrows is None else nrows + 1)
@@ -209,12 +212,23 @@ def _load_table(path: Path, nrows: int | None = None, sep: str | None = None) ->
     except (pd.errors.ParserError, ValueError, OverflowError) as e:
         raise DataError(f"{path}: cannot be read as a table with separator {sep_name(sep)} "
                         f"({_first_line(e)}); pass --sep if that is not the separator") from None
+    if nul is not None:
+        table = table.apply(lambda c: c.str.replace(nul, "\0", regex=False))
     header = [str(c) for c in table.iloc[0]] if len(table) else []
     table = table.iloc[1:].reset_index(drop=True)
     table.columns = _clean_names([h or f"Unnamed: {i}" for i, h in enumerate(header)], str(path))
     table = table.apply(lambda c: c.str.strip())
     table.attrs["sep"] = sep
     return table
+
+
+def _stand_in(text: str, path: Path) -> str:
+    """A private-use character that `text` does not hold, to carry NUL bytes through read_csv."""
+    for code in range(0xE000, 0xF900):
+        if chr(code) not in text:
+            return chr(code)
+    raise DataError(f"{path}: the file holds NUL bytes and every private-use character; "
+                    "remove the NUL bytes")
 
 
 def _clean_names(names, where: str) -> list[str]:

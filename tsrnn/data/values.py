@@ -33,7 +33,27 @@ def mostly_numeric(col: pd.Series, decimal: str = ".") -> bool:
     s = s[s != ""]
     if s.empty:
         return False
-    return pd.to_numeric(to_number_text(s, decimal), errors="coerce").notna().mean() > 0.9
+    return to_numbers(to_number_text(s, decimal)).notna().mean() > 0.9
+
+
+# a decimal number in plain or exponent notation, as float() and pandas.to_numeric both read it
+_PANDAS_2 = int(pd.__version__.split(".")[0]) < 3
+_DECIMAL = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+
+
+def to_numbers(text: pd.Series) -> pd.Series:
+    """Strings (NaN for missing cells) as float64, NaN where a value is not a number (a NUL byte
+    included); a number beyond float64's range (1e309, 400 digits) is infinite (pandas 3 reads it
+    so, pandas 2 as NaN)."""
+    num = pd.to_numeric(text, errors="coerce").astype(np.float64)
+    if _PANDAS_2:  # pandas 2 reads '1.5\x009' as 1.5 (its parser stops at the NUL); pandas 3: NaN
+        nul = text.str.contains("\0", regex=False, na=False).to_numpy(dtype=bool)
+        num[nul] = np.nan
+    nan = np.flatnonzero(num.isna().to_numpy())
+    if len(nan):
+        over = text.iloc[nan].str.fullmatch(_DECIMAL, na=False).to_numpy(dtype=bool)
+        num.iloc[nan[over]] = [float(v) for v in text.iloc[nan[over]]]
+    return num
 
 
 _MISSING = {"", "na", "nan", "null", "none", "n/a", "?"}
@@ -49,7 +69,7 @@ def to_float(col: pd.Series, name: str, where: str, line_offset: int, fill_nan: 
     else:
         text = col.astype(str).str.strip()
         missing = text.str.lower().isin(_MISSING)
-        num = pd.to_numeric(to_number_text(text, decimal).where(~missing), errors="coerce")
+        num = to_numbers(to_number_text(text, decimal).where(~missing))
         bad = num.isna() & ~missing
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
