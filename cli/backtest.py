@@ -17,12 +17,15 @@ from tsrnn_cli.common import (
     split_list,
 )
 from tsrnn_cli.options import (
+    Device,
+    Epochs,
     FileArg,
     Force,
     Horizon,
     Level,
     Quiet,
     SeasonLength,
+    Seed,
     TimeBudget,
     TrainThreads,
     read_frame,
@@ -44,9 +47,9 @@ def backtest_command(
     read: dict | None = None,
     level: Level = None,
     season_length: SeasonLength = None,
-    epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Training epochs (neural models).")] = None,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
-    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda (neural models).")] = "auto",
+    epochs: Epochs = None,
+    seed: Seed = 0,
+    device: Device = "auto",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write per series × window × model metrics (.csv/.parquet).")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes (-1: all cores): with --refit, the fits of every window and model in parallel; with --no-refit, the series of each statistical fit.")] = 1,
     force: Force = False,
@@ -55,10 +58,10 @@ def backtest_command(
     time_budget: TimeBudget = None,
 ) -> None:
     """Backtest models on FILE and print mean metrics per model, best MASE first."""
-    from tsrnn_cli.forecast import default_horizon
     from tsrnn_cli.render import err, table
 
     from tsrnn.backtest import backtest
+    from tsrnn.data.freq import default_horizon
     from tsrnn.frames import parse_levels
     from tsrnn.output import Outputs, frame_format, frame_writer
     from tsrnn.registry import check_models, is_neural, make_models

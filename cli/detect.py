@@ -22,7 +22,6 @@ from tsrnn_cli.detect_options import (
     ModelArg,
     NormaliserOpt,
     Output,
-    PlotOut,
     RefitOpt,
     ReThreshold,
     SaveModel,
@@ -35,23 +34,7 @@ from tsrnn_cli.detect_options import (
     read_input,
     staged_outputs,
 )
-from tsrnn_cli.options import (
-    DateFormat,
-    DayFirst,
-    Decimal,
-    Duplicates,
-    FileArg,
-    FillGaps,
-    FillNan,
-    Force,
-    Freq,
-    IdCol,
-    Quiet,
-    Sep,
-    TargetCol,
-    Threads,
-    TimeCol,
-)
+from tsrnn_cli.options import FileArg, Force, PlotOut, Quiet, Threads, read_options
 
 
 def _judge(det, df, masks, file, outs, output, events, plot, save_model, quiet, train_frac=None):
@@ -97,6 +80,7 @@ def _judge(det, df, masks, file, outs, output, events, plot, save_model, quiet, 
 
 @app.command("detect")
 @handle_errors
+@read_options(duplicates="mean")
 def detect_command(
     file: FileArg,
     scorer: ScorerOpt = "forecast",
@@ -107,17 +91,7 @@ def detect_command(
     train_frac: TrainFrac = 0.15,
     seed: Seed = 0,
     device: Device = "auto",
-    id_col: IdCol = None,
-    time_col: TimeCol = None,
-    target_col: TargetCol = None,
-    freq: Freq = None,
-    fill_gaps: FillGaps = None,
-    fill_nan: FillNan = None,
-    duplicates: Duplicates = "mean",
-    sep: Sep = None,
-    decimal: Decimal = None,
-    date_format: DateFormat = None,
-    dayfirst: DayFirst = None,
+    read: dict | None = None,
     irregular: Irregular = False,
     output: Output = None,
     events: EventsOut = None,
@@ -143,43 +117,19 @@ def detect_command(
         (save_model, "--save-model", "file"),
     )
     set_threads(threads)
-    df, masks = read_input(
-        file,
-        labels,
-        id_col,
-        time_col,
-        target_col,
-        freq,
-        fill_gaps,
-        fill_nan,
-        duplicates,
-        sep,
-        decimal,
-        date_format,
-        dayfirst,
-        quiet,
-    )
+    df, masks = read_input(file, labels, read)
     fit_detector(det, df, train_frac, quiet)
     _judge(det, df, masks, file, outs, output, events, plot, save_model, quiet, train_frac)
 
 
 @app.command("detect-saved")
 @handle_errors
+@read_options(duplicates="mean")
 def detect_saved_command(
     model: ModelArg,
     file: FileArg,
     threshold: ReThreshold = None,
-    id_col: IdCol = None,
-    time_col: TimeCol = None,
-    target_col: TargetCol = None,
-    freq: Freq = None,
-    fill_gaps: FillGaps = None,
-    fill_nan: FillNan = None,
-    duplicates: Duplicates = "mean",
-    sep: Sep = None,
-    decimal: Decimal = None,
-    date_format: DateFormat = None,
-    dayfirst: DayFirst = None,
+    read: dict | None = None,
     irregular: Irregular = False,
     output: Output = None,
     events: EventsOut = None,
@@ -207,22 +157,7 @@ def detect_saved_command(
     det.set_params(event_gap=event_gap, min_event_length=min_event_length)
     if threshold is not None and threshold != det.threshold:
         det.refit_threshold(threshold)  # fitted again on the saved training scores
-    df, masks = read_input(
-        file,
-        labels,
-        id_col,
-        time_col,
-        target_col,
-        freq,
-        fill_gaps,
-        fill_nan,
-        duplicates,
-        sep,
-        decimal,
-        date_format,
-        dayfirst,
-        quiet,
-    )
+    df, masks = read_input(file, labels, read)
     if not quiet:
         err.print(
             f"judging {df['unique_id'].nunique()} series ({len(df)} rows) with the "

@@ -1,5 +1,5 @@
 """What `tsrnn detect` and its modes share: option declarations (Annotated aliases; the read
-options come from cli/options.py) and the steps every mode takes (read the input, build and fit
+options and --plot come from cli/options.py) and the steps every mode takes (read the input, build and fit
 the detector, stage the outputs)."""
 
 from __future__ import annotations
@@ -106,9 +106,6 @@ Output = Annotated[
 EventsOut = Annotated[
     Path | None, typer.Option("--events", help="Write the merged events here (.csv or .parquet).")
 ]
-PlotOut = Annotated[
-    Path | None, typer.Option("--plot", help="Write a plot here (.png, .svg or .pdf).")
-]
 SaveModel = Annotated[
     Path | None,
     typer.Option("--save-model", help="Write the fitted detector here (safetensors + JSON)."),
@@ -152,51 +149,12 @@ OnBadLine = Annotated[
 ]
 
 
-def read_input(
-    file,
-    labels,
-    id_col,
-    time_col,
-    target_col,
-    freq,
-    fill_gaps,
-    fill_nan,
-    duplicates,
-    sep,
-    decimal,
-    date_format,
-    dayfirst,
-    quiet,
-):
+def read_input(file, labels, read: dict):
     """The frame, its label masks (or None) and one warning line for what was found."""
-    from tsrnn.anomaly.reading import label_masks, read_for_detection
-    from tsrnn.errors import ConfigError
+    from tsrnn.anomaly.reading import read_labelled
 
-    label_col = labels[len("column:") :] if labels and labels.startswith("column:") else None
-    if labels is not None and label_col is None and not Path(labels).is_file():
-        raise ConfigError(
-            f"{labels}: labels file not found (given by --labels; a 0/1 column of "
-            "FILE is given as column:NAME)"
-        )
-    df, masks, found = read_for_detection(
-        file,
-        label_col=label_col,
-        target_col=target_col,
-        duplicates=duplicates,
-        regular=bool(freq or fill_gaps),
-        id_col=id_col,
-        time_col=time_col,
-        freq=freq,
-        fill_gaps=fill_gaps,
-        fill_nan=fill_nan,
-        sep=sep,
-        decimal=decimal,
-        date_format=date_format,
-        dayfirst=dayfirst,
-    )
-    if labels is not None and label_col is None:
-        masks = label_masks(df, labels)
-    line = found.warning(Path(file).name, duplicates)
+    df, masks, found = read_labelled(file, labels, read)
+    line = found.warning(Path(file).name, read["duplicates"])
     if line:
         typer.echo(line, err=True)
     return df, masks

@@ -26,27 +26,12 @@ from tsrnn_cli.detect_options import (
     read_input,
     staged_outputs,
 )
-from tsrnn_cli.options import (
-    DateFormat,
-    DayFirst,
-    Decimal,
-    Duplicates,
-    FileArg,
-    FillGaps,
-    FillNan,
-    Force,
-    Freq,
-    IdCol,
-    Quiet,
-    Sep,
-    TargetCol,
-    Threads,
-    TimeCol,
-)
+from tsrnn_cli.options import FileArg, Force, Quiet, Threads, read_options
 
 
 @app.command("detect-stream")
 @handle_errors
+@read_options(duplicates="mean")
 def detect_stream_command(
     file: FileArg,
     scorer: ScorerOpt = "forecast",
@@ -56,17 +41,7 @@ def detect_stream_command(
     cooldown: CooldownOpt = 64,
     seed: Seed = 0,
     device: Device = "auto",
-    id_col: IdCol = None,
-    time_col: TimeCol = None,
-    target_col: TargetCol = None,
-    freq: Freq = None,
-    fill_gaps: FillGaps = None,
-    fill_nan: FillNan = None,
-    duplicates: Duplicates = "mean",
-    sep: Sep = None,
-    decimal: Decimal = None,
-    date_format: DateFormat = None,
-    dayfirst: DayFirst = None,
+    read: dict | None = None,
     irregular: Irregular = False,
     save_model: SaveModel = None,
     on_bad_line: OnBadLine = BadLine.skip,
@@ -82,22 +57,7 @@ def detect_stream_command(
     check_streamable(det.validate())
     outs = staged_outputs(force, (save_model, "--save-model", "file"))
     set_threads(threads)
-    df, _ = read_input(
-        file,
-        None,
-        id_col,
-        time_col,
-        target_col,
-        freq,
-        fill_gaps,
-        fill_nan,
-        duplicates,
-        sep,
-        decimal,
-        date_format,
-        dayfirst,
-        quiet,
-    )
+    df, _ = read_input(file, None, read)
     _one_series(df, file)
     fit_detector(det, df, 1.0, quiet)
     if save_model is not None:
@@ -111,20 +71,11 @@ def detect_stream_command(
 
 @app.command("detect-stream-saved")
 @handle_errors
+@read_options(duplicates="mean")
 def detect_stream_saved_command(
     model: ModelArg,
     file: FileArg,
-    id_col: IdCol = None,
-    time_col: TimeCol = None,
-    target_col: TargetCol = None,
-    freq: Freq = None,
-    fill_gaps: FillGaps = None,
-    fill_nan: FillNan = None,
-    duplicates: Duplicates = "mean",
-    sep: Sep = None,
-    decimal: Decimal = None,
-    date_format: DateFormat = None,
-    dayfirst: DayFirst = None,
+    read: dict | None = None,
     irregular: Irregular = False,
     on_bad_line: OnBadLine = BadLine.skip,
     threads: Threads = None,
@@ -136,22 +87,7 @@ def detect_stream_saved_command(
 
     set_threads(threads)
     det = AnomalyDetector.load(model)
-    df, _ = read_input(
-        file,
-        None,
-        id_col,
-        time_col,
-        target_col,
-        freq,
-        fill_gaps,
-        fill_nan,
-        duplicates,
-        sep,
-        decimal,
-        date_format,
-        dayfirst,
-        quiet,
-    )
+    df, _ = read_input(file, None, read)
     _one_series(df, file)
     _stream(det, df, stop=on_bad_line is BadLine.stop)
 

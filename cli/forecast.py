@@ -18,25 +18,22 @@ from tsrnn_cli.common import (
     split_list,
 )
 from tsrnn_cli.options import (
+    Device,
+    Epochs,
     FileArg,
     Force,
     Horizon,
     Jobs,
     Level,
+    PlotOut,
     Quiet,
     SeasonLength,
+    Seed,
     TimeBudget,
     TrainThreads,
     read_frame,
     read_options,
 )
-
-
-def default_horizon(freq: str | None) -> int:
-    from tsrnn.data.freq import season_length
-
-    m = season_length(freq)
-    return m if m > 1 else 6
 
 
 @app.command("forecast")
@@ -52,11 +49,11 @@ def forecast_command(
     read: dict | None = None,
     level: Level = None,
     season_length: SeasonLength = None,
-    epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Training epochs (neural models).")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed (neural models).")] = 0,
-    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda (neural models).")] = "auto",
+    epochs: Epochs = None,
+    seed: Seed = 0,
+    device: Device = "auto",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the forecast frame here (.csv or .parquet).")] = None,
-    plot: Annotated[Path | None, typer.Option("--plot", help="Write a plot here (.png, .svg or .pdf).")] = None,
+    plot: PlotOut = None,
     plot_series: Annotated[int, typer.Option("--plot-series", min=1, help="Series shown in the plot (the first N).")] = 6,
     jobs: Jobs = 1,
     force: Force = False,
@@ -68,6 +65,7 @@ def forecast_command(
     from tsrnn_cli.render import err, table
 
     from tsrnn.core import Forecast
+    from tsrnn.data.freq import default_horizon
     from tsrnn.errors import ConfigError
     from tsrnn.frames import parse_levels
     from tsrnn.output import Outputs, frame_format, frame_writer

@@ -37,14 +37,6 @@ Level = Annotated[str | None, typer.Option("--level", help="Interval levels in p
 SeasonLength = Annotated[int | None, typer.Option("--season-length", min=1, help="Season length (default: from the frequency).")]
 
 
-def read(file: Path, id_col, time_col, target_col, freq, fill_gaps, fill_nan=None, duplicates="error",
-         sep=None, decimal=None, date_format=None, dayfirst=None):
-    """read_series with the CLI's options, given one by one (for commands that declare them
-    themselves; the others use `read_options`)."""
-    return read_frame(file, read_kwargs(id_col, time_col, target_col, freq, fill_gaps, fill_nan,
-                                        duplicates, sep, decimal, date_format, dayfirst))
-
-
 # name → (declaration, default) of every option that says how to read the input file
 READ_OPTIONS = {
     "id_col": (IdCol, None),
@@ -77,33 +69,38 @@ def read_frame(file: Path, kwargs: dict):
     return read_series(file, **kwargs)
 
 
-def read_options(fn):
+def read_options(fn=None, *, duplicates: str = "error"):
     """Declare the read options (READ_OPTIONS: --id-col … --dayfirst/--monthfirst) on command
     `fn` once: the command takes one parameter `read` where the options are to appear (in its
     signature and in --help) and receives them there as one dict, the read_series keyword
-    arguments (read_kwargs).
+    arguments (read_kwargs). `duplicates` is the command's default for --duplicates
+    (`@read_options(duplicates="mean")`: the detectors merge repeated timestamps by default).
 
     A command adopts the group by taking `read: dict | None = None` instead of the eleven options
     and placing `@read_options` under `@handle_errors`::
 
         @app.command("detect")
         @handle_errors
-        @read_options
+        @read_options(duplicates="mean")
         def detect_command(file: FileArg, ..., read: dict | None = None, ...) -> None:
             df = read_frame(file, read)
     """
+    if fn is None:
+        return functools.partial(read_options, duplicates=duplicates)
+    defaults = {name: default for name, (_, default) in READ_OPTIONS.items()}
+    defaults["duplicates"] = duplicates
     sig = inspect.signature(fn, eval_str=True)
     names = list(sig.parameters)
     at = names.index("read")  # the group takes the place of `read` (and its place in --help)
     own = [p for p in sig.parameters.values() if p.name != "read"]
     kw = inspect.Parameter.KEYWORD_ONLY  # typer passes every option by name
-    extra = [inspect.Parameter(name, kw, default=default, annotation=decl)
-             for name, (decl, default) in READ_OPTIONS.items()]
+    extra = [inspect.Parameter(name, kw, default=defaults[name], annotation=decl)
+             for name, (decl, _) in READ_OPTIONS.items()]
     first, rest = own[:at], [p.replace(kind=kw) for p in own[at:]]
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        values = {name: kwargs.pop(name, default) for name, (_, default) in READ_OPTIONS.items()}
+        values = {name: kwargs.pop(name, default) for name, default in defaults.items()}
         return fn(*args, read=read_kwargs(**values), **kwargs)
 
     wrapper.__signature__ = sig.replace(parameters=[*first, *extra, *rest])
@@ -113,3 +110,10 @@ def read_options(fn):
 
 
 Jobs = Annotated[int, typer.Option("--jobs", "-j", help="Processes for per-series statistical fits (-1: all cores).")]
+
+# model and training options shared by the commands that fit forecasters (forecast, backtest)
+Epochs = Annotated[int | None, typer.Option("--epochs", min=1, help="Training epochs (neural models).")]
+Seed = Annotated[int, typer.Option("--seed", help="Random seed (neural models).")]
+Device = Annotated[str, typer.Option("--device", help="auto, cpu or cuda (neural models).")]
+# output options shared by the commands that write a frame and a plot (forecast, detect)
+PlotOut = Annotated[Path | None, typer.Option("--plot", help="Write a plot here (.png, .svg or .pdf).")]

@@ -85,25 +85,24 @@ def classify_train(
     """Train a classifier on DATA (seeded 80/10/10 split: train, early stopping, test) and save it to -o."""
     from tsrnn.output import Outputs
     from tsrnn.text.classifier import TextClassifier
-    from tsrnn.text.data import read_labelled_text, split_indices
+    from tsrnn.text.data import read_labelled_text, split_labelled
 
     outs = Outputs(force)
     outs.add(output, "-o")
-    texts, labels = read_labelled_text(data)
-    tr, va, te = split_indices(len(texts), seed=seed)
-    pick = lambda idx: ([texts[i] for i in idx], [labels[i] for i in idx])  # noqa: E731
+    tr, va, te = split_labelled(*read_labelled_text(data), seed=seed)
     _threads()
     est = TextClassifier(cell=cell, embed=embed, hidden=hidden, layers=layers, pooling=pooling, dropout=dropout,
                          min_freq=min_freq, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device,
                          quiet=quiet)
-    _say(quiet, f"training a {cell} classifier on {len(tr)} texts (validation {len(va)}, test {len(te)})")
-    est.fit(*pick(tr), *pick(va))
-    acc = est.score(*pick(te)) if len(te) else float("nan")
+    _say(quiet, f"training a {cell} classifier on {len(tr[0])} texts (validation {len(va[0])}, "
+                f"test {len(te[0])})")
+    est.fit(*tr, *va)
+    acc = est.score(*te) if len(te[0]) else float("nan")
     _save(outs, output, lambda t: est.save(t, force=True))
     h = est.history_
     _say(quiet, f"wrote {output} ({len(est.vocab_)} words, {len(h.train_loss)} epochs, best at epoch "
                 f"{h.best_epoch + 1}, {h.seconds:.1f} s on {est.device_})")
-    typer.echo(f"test accuracy {acc:.4f} ({len(te)} texts)")
+    typer.echo(f"test accuracy {acc:.4f} ({len(te[0])} texts)")
 
 
 @classify_app.command("predict")
@@ -117,8 +116,6 @@ def classify_predict(
     force: Force = False,
 ) -> None:
     """Label each text of FILE (or --text) with the model's classes and their probabilities."""
-    import numpy as np
-    import pandas as pd
     from tsrnn_cli.render import table
 
     from tsrnn.errors import DataError
@@ -138,10 +135,7 @@ def classify_predict(
         from tsrnn.text.export import quantize
 
         net = quantize(est.net_)
-    z = est.logits(texts, net=net)
-    p = np.exp(z - z.max(1, keepdims=True))
-    p /= p.sum(1, keepdims=True)
-    df = pd.DataFrame({"text": texts, "label": [est.labels_[i] for i in p.argmax(1)], "probability": p.max(1)})
+    df = est.predict_frame(texts, net=net)
     if output is not None:
         _save(outs, output, frame_writer(df, frame_format(output)))
     else:
@@ -346,21 +340,16 @@ def tag_predict(
 ) -> None:
     """Tag FILE; writes token<TAB>tag lines (CoNLL). When FILE carries gold tags, reports entity P/R/F1."""
     from tsrnn.output import Outputs
-    from tsrnn.text.data import read_conll, read_sentences
+    from tsrnn.text.data import format_conll, read_tagged
     from tsrnn.text.tagger import Tagger
 
     outs = Outputs(force)
     outs.add(output, "-o")
-    if lines:
-        sents, gold = read_sentences(file), None
-    else:
-        sents, gold = read_conll(file, require_tags=False)
-        if any(t == "" for ts in gold for t in ts):
-            gold = None
+    sents, gold = read_tagged(file, lines)
     _threads()
     est = Tagger.load(model)
     pred = est.predict(sents)
-    body = "\n\n".join("\n".join(f"{w}\t{t}" for w, t in zip(s, p)) for s, p in zip(sents, pred)) + "\n"
+    body = format_conll(sents, pred)
     if output is not None:
         _save(outs, output, lambda t: Path(t).write_text(body, encoding="utf-8"))
     else:

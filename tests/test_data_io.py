@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from tsrnn.data.freq import infer_freq, season_length
-from tsrnn.data.io import check_length, read_series, read_tsf
+from tsrnn.data.io import check_length, read_series
+from tsrnn.data.tsf import read_tsf
 from tsrnn.errors import ConfigError, DataError
 
 

@@ -6,7 +6,8 @@ lazy import still ties the modules together):
 
     0  errors, _version, _lazy                      nothing of tsrnn
     1  base, output, parallel, _onnx, _cache        small shared services
-    2  _container                                   the model-file container (writes via output)
+    2  _container, _figure                          the model-file container (writes via output),
+                                                    the matplotlib setup of every plot
     3  data                                         reading, panels, scaling, windows
     4  frames, metrics, forecastfile, netconfig     the forecast frame, accuracy on arrays, the
                                                     forecaster's file and network configuration
@@ -34,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYERS = [
     {"errors", "_version", "_lazy"},
     {"base", "output", "parallel", "_onnx", "_cache"},
-    {"_container"},
+    {"_container", "_figure"},
     {"data"},
     {"frames", "metrics", "forecastfile", "netconfig"},
     {"nn", "cpu", "baselines"},
@@ -161,3 +162,33 @@ def test_every_public_name_has_one_import_path():
         obj = getattr(tsrnn, name)
         assert obj.__module__ == module, (name, obj.__module__, module)
     assert not (ROOT / "tsrnn" / "forecaster.py").exists()
+
+
+def _all_lists() -> dict[str, set[str]]:
+    """Module → the names of its `__all__` (read from the source, nothing imported)."""
+    out = {}
+    for name, path in _modules().items():
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if (isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__"
+                                                     for t in node.targets)
+                    and isinstance(node.value, (ast.List, ast.Tuple))):
+                out[name] = {e.value for e in node.value.elts if isinstance(e, ast.Constant)}
+    return out
+
+
+def test_public_names_are_exported_by_tsrnn_alone():
+    """No other package or module offers a public name of tsrnn as its own export (`__all__`),
+    and no package __init__ below tsrnn binds one: `from tsrnn import X` is the one path."""
+    import tsrnn
+
+    lists = _all_lists()
+    for name, module in tsrnn._LAZY.items():
+        others = [m for m, names in lists.items()
+                  if name in names and m not in (module, "tsrnn")]
+        assert not others, (name, others)
+    for pkg, path in _modules().items():
+        if path.name == "__init__.py" and pkg not in ("tsrnn", "tsrnn_cli"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            bound = {a.asname or a.name for n in tree.body if isinstance(n, ast.ImportFrom)
+                     for a in n.names}
+            assert not bound & set(tsrnn._LAZY), (pkg, bound & set(tsrnn._LAZY))

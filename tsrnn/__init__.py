@@ -37,7 +37,26 @@ _LAZY = {
     "make_model": "tsrnn.registry",
     "backtest": "tsrnn.backtest",
     "BacktestResult": "tsrnn.crossval",
+    # anomaly detection: the detector and the parts it is composed of (scorer, normaliser, refit)
     "AnomalyDetector": "tsrnn.anomaly.detector",
+    "Scorer": "tsrnn.anomaly.scorers",
+    "ZScoreScorer": "tsrnn.anomaly.scorers",
+    "STLScorer": "tsrnn.anomaly.scorers",
+    "IForestScorer": "tsrnn.anomaly.scorers",
+    "ForecastScorer": "tsrnn.anomaly.recurrent",
+    "AutoencoderScorer": "tsrnn.anomaly.recurrent",
+    "TailScorer": "tsrnn.anomaly.tails",
+    "EnsembleScorer": "tsrnn.anomaly.ensemble",
+    "make_scorer": "tsrnn.anomaly.catalog",
+    "LocalRatio": "tsrnn.anomaly.normalisers",
+    "AnomalyLikelihood": "tsrnn.anomaly.likelihood",
+    "TailLevelRatio": "tsrnn.anomaly.likelihood",
+    "TailRatioMax": "tsrnn.anomaly.tail_combine",
+    "Refit": "tsrnn.anomaly.refit",
+    # text models on the same recurrent cores
+    "TextClassifier": "tsrnn.text.classifier",
+    "CharLM": "tsrnn.text.charlm",
+    "Tagger": "tsrnn.text.tagger",
 }
 
 __all__ = [

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tsrnn._figure import pyplot_for, save_figure
 from tsrnn.frames import interval_columns
-from tsrnn.output import atomic_write, plot_format
 
 
 def plot_forecast(history: pd.DataFrame, forecast: pd.DataFrame, path: str | Path, max_series: int = 6,
@@ -16,15 +16,7 @@ def plot_forecast(history: pd.DataFrame, forecast: pd.DataFrame, path: str | Pat
     """Write a plot with one panel per series (the first `max_series`): the last `history_points`
     observations (default: 4 × horizon, at least 48), each model's forecast and its interval bands.
     The format follows the suffix of `path`: .png, .svg or .pdf (any other: ConfigError)."""
-    from tsrnn._cache import matplotlib_config
-
-    matplotlib_config()  # its font cache in tsrnn's user cache folder unless MPLCONFIGDIR is set
-    fmt = plot_format(path, None)
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt, fmt = pyplot_for(path, None)
     ids = list(dict.fromkeys(forecast["unique_id"]))[:max_series]
     horizon = int(forecast.groupby(["unique_id", "model"]).size().max())
     keep = history_points or max(4 * horizon, 48)
@@ -48,7 +40,4 @@ def plot_forecast(history: pd.DataFrame, forecast: pd.DataFrame, path: str | Pat
         fig.suptitle(title)
     fig.autofmt_xdate()
     fig.tight_layout()
-    try:
-        atomic_write(path, lambda t: fig.savefig(t, dpi=110, format=fmt))
-    finally:
-        plt.close(fig)
+    save_figure(fig, path, fmt, dpi=110)

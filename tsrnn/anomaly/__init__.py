@@ -1,13 +1,9 @@
 """Anomaly detection: AnomalyDetector (detector.py) composed of a scorer (scorers.py, recurrent.py,
 tails.py, ensemble.py; by name through catalog.py), a threshold (thresholds.py, evt.py), an optional
-normaliser (normalisers.py), optional refitting (refit.py) and a cooldown, run per series by
-pipeline.py in batch and streaming (streaming.py); events (events.py), labels (labels.py),
-evaluation (evaluate.py), plots (plot.py). Importing this package imports neither torch nor
-numba."""
+normaliser (normalisers.py, likelihood.py, tail_combine.py), optional refitting (refit.py) and a
+cooldown, run per series by pipeline.py in batch and streaming (streaming.py); events (events.py),
+labels (labels.py), evaluation (evaluate.py), plots (plot.py). Importing this package imports
+neither torch nor numba.
 
-from tsrnn.anomaly.catalog import make_scorer, parse_scorer
-from tsrnn.anomaly.detector import METHODS, AnomalyDetector
-from tsrnn.anomaly.normalisers import LocalRatio
-from tsrnn.anomaly.refit import Refit
-
-__all__ = ["AnomalyDetector", "METHODS", "LocalRatio", "Refit", "make_scorer", "parse_scorer"]
+The public names (the detector and its parts) are imported from `tsrnn`, their one import path:
+``from tsrnn import AnomalyDetector, ZScoreScorer, LocalRatio, Refit``."""

@@ -26,18 +26,9 @@ def plot_detections(out: pd.DataFrame, path: str | Path, labels: dict[str, np.nd
                     max_series: int = 4, title: str | None = None, force: bool = False) -> None:
     """Write a plot of a detect frame, as PNG, SVG or PDF by the suffix of `path`; labels: optional
     per-series (T,) bool masks. Atomic, no clobber without force."""
-    from tsrnn._cache import matplotlib_config
+    from tsrnn._figure import pyplot_for, save_figure
 
-    matplotlib_config()  # its font cache in tsrnn's user cache folder unless MPLCONFIGDIR is set
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from tsrnn.output import atomic_write, check_writable, plot_format
-
-    fmt = plot_format(path, "--plot")
-    check_writable(path, force, "--plot")
+    plt, fmt = pyplot_for(path, "--plot", force)
     targets = out.attrs.get("targets") or [c for c in out.columns if c not in
                                            ("unique_id", "ds", "score", "threshold", "is_anomaly")]
     ids = list(dict.fromkeys(out["unique_id"]))[:max_series]
@@ -62,7 +53,4 @@ def plot_detections(out: pd.DataFrame, path: str | Path, labels: dict[str, np.nd
         axs.set_ylabel("score", fontsize=8)
         axs.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
-    try:
-        atomic_write(path, lambda p: fig.savefig(p, format=fmt, dpi=90), force=force, option="--plot")
-    finally:
-        plt.close(fig)
+    save_figure(fig, path, fmt, dpi=90, force=force, option="--plot")

@@ -17,7 +17,7 @@ import pandas as pd
 
 from tsrnn.errors import DataError
 
-__all__ = ["Irregularities", "irregularities", "read_for_detection", "label_masks"]
+__all__ = ["Irregularities", "irregularities", "read_for_detection", "read_labelled", "label_masks"]
 
 CALENDAR = 27 * 86_400 * 10**9  # ns: a usual step this long is a calendar one (month and longer)
 
@@ -161,3 +161,36 @@ def label_masks(df: pd.DataFrame, labels_path) -> dict:
         )
         masks[uid] = label_mask(len(g), idx)
     return masks
+
+
+def read_labelled(
+    file, labels: str | None, read: dict
+) -> tuple[pd.DataFrame, dict | None, Irregularities]:
+    """The frame a detector judges, its label masks (series id -> (T,) bool, or None) and what was
+    found, from `file` read with the read_series options `read`.
+
+    labels: None, "column:NAME" (a 0/1 column of the file) or the path of a labels JSON file.
+    The timestamps stay as given unless read asks for a grid (freq or fill_gaps)."""
+    from pathlib import Path
+
+    from tsrnn.errors import ConfigError
+
+    label_col = labels[len("column:") :] if labels and labels.startswith("column:") else None
+    if labels is not None and label_col is None and not Path(labels).is_file():
+        raise ConfigError(
+            f"{labels}: labels file not found (given by --labels; a 0/1 column of "
+            "FILE is given as column:NAME)"
+        )
+    opts = dict(read)
+    regular = bool(opts.get("freq") or opts.get("fill_gaps"))
+    df, masks, found = read_for_detection(
+        file,
+        label_col=label_col,
+        target_col=opts.pop("target_col", None),
+        duplicates=opts.pop("duplicates", "mean"),
+        regular=regular,
+        **opts,
+    )
+    if labels is not None and label_col is None:
+        masks = label_masks(df, labels)
+    return df, masks, found

@@ -104,6 +104,13 @@ def season_length(freq: str | None) -> int:
     return 1
 
 
+
+def default_horizon(freq: str | None) -> int:
+    """Steps to forecast when none is asked for: one season of `freq`, or 6 where the season is
+    one step (yearly or unknown frequency)."""
+    m = season_length(freq)
+    return m if m > 1 else 6
+
 def regular_grid(start: pd.Timestamp, end: pd.Timestamp, freq: str) -> pd.DatetimeIndex:
     """All timestamps from start to end (inclusive) at the given frequency."""
     return pd.date_range(start, end, freq=freq)

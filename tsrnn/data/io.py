@@ -26,7 +26,7 @@ from tsrnn.data.tsf import read_tsf
 from tsrnn.data.values import decimal_of, is_numeric_frame, mostly_numeric, to_float
 from tsrnn.errors import ConfigError, DataError, TsrnnError
 
-__all__ = ["check_length", "read_columns", "read_head", "read_series", "read_tsf"]
+__all__ = ["check_length", "read_columns", "read_head", "read_series"]
 
 TIME_CANDIDATES = ("ds", "timestamp", "datetime", "date", "time", "month", "period", "year")
 ID_CANDIDATES = ("unique_id", "series_id", "series", "id", "item_id")

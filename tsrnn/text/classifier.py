@@ -200,10 +200,20 @@ class TextClassifier(BaseEstimator):
                 out[b] = net(x, n).float().numpy()
         return out
 
-    def predict_proba(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
-        z = self.logits(texts, batch_size)
+    def predict_proba(self, texts: Sequence[str], batch_size: int = 256, net=None) -> np.ndarray:
+        """Class probabilities (N, n_labels), columns in the order of `labels_`."""
+        z = self.logits(texts, batch_size, net=net)
         z = np.exp(z - z.max(1, keepdims=True))
         return z / z.sum(1, keepdims=True)
+
+    def predict_frame(self, texts: Sequence[str], batch_size: int = 256, net=None):
+        """A frame (text, label, probability): each text, its likeliest label and that label's
+        probability."""
+        import pandas as pd
+
+        p = self.predict_proba(texts, batch_size, net=net)
+        return pd.DataFrame({"text": list(texts), "label": [self.labels_[i] for i in p.argmax(1)],
+                             "probability": p.max(1)})
 
     def predict(self, texts: Sequence[str], batch_size: int = 256, net=None) -> list[str]:
         z = self.logits(texts, batch_size, net=net)

@@ -84,6 +84,13 @@ def split_indices(n: int, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1
     return np.sort(perm[:a]), np.sort(perm[a:b]), np.sort(perm[b:])
 
 
+def split_labelled(texts: list[str], labels: list[str], seed: int = 0,
+                   fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)) -> list[tuple[list, list]]:
+    """(texts, labels) of the train, validation and test parts of split_indices(len(texts))."""
+    return [([texts[i] for i in idx], [labels[i] for i in idx])
+            for idx in split_indices(len(texts), fractions, seed)]
+
+
 def read_text(path: str | Path) -> str:
     text = _read_text_file(Path(path))
     if not text:
@@ -128,3 +135,17 @@ def read_conll(path: str | Path, require_tags: bool = True) -> tuple[list[list[s
     if not sents:
         raise DataError(f"{p}: no sentences found")
     return sents, tags
+
+
+def read_tagged(path: str | Path, lines: bool = False) -> tuple[list[list[str]], list[list[str]] | None]:
+    """Sentences to tag and their gold tags, or None where the file does not give every token a
+    tag: a CoNLL file (token, or token<TAB>tag, a line) or, with lines, one sentence a line."""
+    if lines:
+        return read_sentences(path), None
+    sents, gold = read_conll(path, require_tags=False)
+    return sents, (None if any(t == "" for ts in gold for t in ts) else gold)
+
+
+def format_conll(sents: list[list[str]], tags: list[list[str]]) -> str:
+    """CoNLL text: token<TAB>tag lines, a blank line between sentences, a final newline."""
+    return "\n\n".join("\n".join(f"{w}\t{t}" for w, t in zip(s, p)) for s, p in zip(sents, tags)) + "\n"
