@@ -72,6 +72,11 @@ CONFIGS = {
         scorer=f"ensemble:members=zscore+iforest+forecast,combine=max,window=64,stride=4,{_REC}"),
     "ensemble-zf": dict(scorer=f"ensemble:members=zscore+forecast,window=64,stride=4,{_REC}"),
     "ensemble-zi": dict(scorer="ensemble:members=zscore+iforest,window=64"),
+    # the default (AnomalyDetector(), `tsrnn detect`): each member / its own SPOT 1e-3 tail
+    # level, max over members
+    # (margins and cooldowns of the NAB score ablation, benchmarks/nab_scores.py)
+    "tailmax": dict(scorer="tailmax", thresholds=("fixed:1", "fixed:1.25", "fixed:1.5", "fixed:2"),
+                    cooldowns=(0, 16, 64, 256, 1024)),
     "ensemble-zifs": dict(scorer="ensemble:members=zscore+iforest+forecast,window=64,stride=4,"
                                  f"input_norm=64,error=scaled,{_REC}"),
 }
@@ -93,14 +98,16 @@ def seedless(label: str) -> bool:
 TSRNN, BASELINES = "tsrnn (recurrent, tail, ensemble)", "baselines (z-score, IsolationForest, PyOD)"
 # the default must stream (score each point from the past only, streaming == batch); the
 # autoencoder's score averages the windows covering a point, later points included, so it is left out
-DEFAULT_FAMILY = "tsrnn default candidates (causal: forecast, tail, ensemble)"
+DEFAULT_FAMILY = "tsrnn default candidates (causal: forecast, tail, tailmax, ensemble)"
 # family -> label prefixes; "(no cooldown)" families may choose only cd0 rows (the cooldown ablation)
 FAMILIES = {
     "z-score": ["zscore-"], "IsolationForest": ["iforest-"], "PyOD ECOD": ["pyod-"],
-    "tail": ["tail-"], "forecast": ["forecast"], "autoencoder": ["autoencoder"], "ensemble": ["ensemble-"],
-    TSRNN: ["forecast", "autoencoder", "ensemble-", "tail-"], BASELINES: ["zscore-", "iforest-", "pyod-"],
-    DEFAULT_FAMILY: ["forecast", "ensemble-", "tail-"],
-    TSRNN + " (no cooldown)": ["forecast", "autoencoder", "ensemble-", "tail-"],
+    "tail": ["tail-"], "tailmax (the default scorer)": ["tailmax"], "forecast": ["forecast"],
+    "autoencoder": ["autoencoder"], "ensemble": ["ensemble-"],
+    TSRNN: ["forecast", "autoencoder", "ensemble-", "tail"],
+    BASELINES: ["zscore-", "iforest-", "pyod-"],
+    DEFAULT_FAMILY: ["forecast", "ensemble-", "tail"],
+    TSRNN + " (no cooldown)": ["forecast", "autoencoder", "ensemble-", "tail"],
     BASELINES + " (no cooldown)": ["zscore-", "iforest-", "pyod-"],
 }
 
@@ -147,7 +154,8 @@ class PyODDetector:
 
 
 def run_one(label: str, name: str, windows, seed: int, thresholds=THRESHOLDS) -> list[dict]:
-    """Fit configuration `label` on the first 15% of series `name`; one row per threshold. The
+    """Fit configuration `label` on the first 15% of series `name`; one row per threshold and
+    cooldown (the configuration's own `thresholds` / `cooldowns` where it names them). The
     detector runs without a cooldown; each cooldown is applied to its flags afterwards (the same
     as AnomalyDetector(cooldown=cd): a causal filter of the flags)."""
     from tsrnn.anomaly.catalog import parse_scorer, set_shared
@@ -162,6 +170,8 @@ def run_one(label: str, name: str, windows, seed: int, thresholds=THRESHOLDS) ->
     train = train_part(df, TRAIN_FRAC)
     idx = windows_to_index(df["ds"].to_numpy(), [(pd.Timestamp(a), pd.Timestamp(b)) for a, b in windows], name)
     params = dict(CONFIGS[label])
+    thresholds = params.pop("thresholds", thresholds)
+    cooldowns = params.pop("cooldowns", COOLDOWNS)
     t0 = time.perf_counter()
     if params["scorer"].startswith("pyod"):
         det = PyODDetector(int(params["scorer"].split("=")[1]), seed).fit(train)
@@ -180,7 +190,7 @@ def run_one(label: str, name: str, windows, seed: int, thresholds=THRESHOLDS) ->
             out = det.refit_threshold(thr).detect(df)
             pred, score = out["is_anomaly"].to_numpy(), out["score"].to_numpy()
         secs = fit_secs + time.perf_counter() - t0
-        for cd in COOLDOWNS:
+        for cd in cooldowns:
             rows.append({"config": f"{label}@{thr}@cd{cd}", "label": label, "threshold": thr, "cooldown": cd,
                          "seed": seed, "series": name, "category": name.split("/")[0],
                          **judged_metrics(suppress_repeats(pred, cd), score, idx, n_train), "seconds": secs})
