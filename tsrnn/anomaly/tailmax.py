@@ -61,13 +61,26 @@ def member_scale(raw: np.ndarray) -> float:
 class _SeriesStep:
     """The combined score of one series one row at a time (every member's own step)."""
 
-    def __init__(self, steps: list, scales: list[float], comb):
+    def __init__(self, steps: list, scales: list[float], comb, n_features: int):
         self.steps, self.inv = steps, [1.0 / s for s in scales]
         self.comb = comb.stepper()
         self.backend = "+".join(sorted({getattr(s, "backend", "python") for s in steps}))
+        if n_features == 1:  # one column: the members' float paths (the forecast's fast step)
+            self.update_scalar = self._scalar()
 
     def update(self, x: np.ndarray) -> float:
+        """The combined score of row x (C,); use either update or update_scalar, not both."""
         return self.comb.update([st.update(x) * k for st, k in zip(self.steps, self.inv)])
+
+    def _scalar(self):
+        fns = [getattr(st, "update_scalar", None) or (lambda v, f=st.update: f(np.array([v])))
+               for st in self.steps]
+        pairs, comb = list(zip(fns, self.inv)), self.comb.update
+
+        def update_scalar(x: float) -> float:
+            return comb([f(x) * k for f, k in pairs])
+
+        return update_scalar
 
 
 class _Bound:
@@ -93,7 +106,8 @@ class _Bound:
 
     def stepper(self, n_features: int, backend: str = "auto") -> _SeriesStep:
         steps = [m.stepper(n_features, backend) for m in self.parent.members.values()]
-        return _SeriesStep(steps, self.parent.scales_[self.k], self.parent.combs_[self.k])
+        return _SeriesStep(steps, self.parent.scales_[self.k], self.parent.combs_[self.k],
+                           n_features)
 
 
 class TailMaxScorer(Scorer):
