@@ -187,3 +187,11 @@ def test_catalog_names_tailmax_and_the_normalisers(tmp_path):
     out = det.detect(df)
     det.save(tmp_path / "n.tsrnn")
     pd.testing.assert_frame_equal(AnomalyDetector.load(tmp_path / "n.tsrnn").detect(df), out)
+
+
+def test_too_short_a_training_part_is_one_clear_error():
+    from tsrnn.errors import DataError
+
+    df = _frame({"s": _series(20, 7)})
+    with pytest.raises(DataError, match="no finite training score.*too few points"):
+        AnomalyDetector(scorer=TailMaxScorer({"z": ZScoreScorer(window=64)})).fit(df)

@@ -30,7 +30,7 @@ import numpy as np
 
 from tsrnn.anomaly.scorers import Scorer, ZScoreScorer
 from tsrnn.anomaly.tail_combine import TailRatioMax
-from tsrnn.errors import ConfigError
+from tsrnn.errors import ConfigError, DataError
 
 __all__ = ["TailMaxScorer", "default_members", "member_scale"]
 
@@ -49,11 +49,11 @@ def default_members() -> dict:
 
 
 def member_scale(raw: np.ndarray) -> float:
-    """The mean of the finite scores (1.0 when it is below SCALE_MIN); ConfigError when none is."""
+    """The mean of the finite scores (1.0 when it is below SCALE_MIN); DataError when none is."""
     fin = raw[np.isfinite(raw)]
     if not len(fin):
-        raise ConfigError("a tailmax member gives no finite training score on a series; train on "
-                          "more points or use members with a smaller window")
+        raise DataError("a tailmax member gives no finite training score on a series (too few "
+                        "points for its look-back); train on more points or use smaller windows")
     m = float(np.mean(fin))
     return m if m > SCALE_MIN else 1.0
 
@@ -62,7 +62,7 @@ class _SeriesStep:
     """The combined score of one series one row at a time (every member's own step)."""
 
     def __init__(self, steps: list, scales: list[float], comb, n_features: int):
-        self.steps, self.inv = steps, [1.0 / s for s in scales]
+        self.steps, self.scales = steps, [float(s) for s in scales]
         self.comb = comb.stepper()
         self.backend = "+".join(sorted({getattr(s, "backend", "python") for s in steps}))
         if n_features == 1:  # one column: the members' float paths (the forecast's fast step)
@@ -70,15 +70,15 @@ class _SeriesStep:
 
     def update(self, x: np.ndarray) -> float:
         """The combined score of row x (C,); use either update or update_scalar, not both."""
-        return self.comb.update([st.update(x) * k for st, k in zip(self.steps, self.inv)])
+        return self.comb.update([st.update(x) / k for st, k in zip(self.steps, self.scales)])
 
     def _scalar(self):
         fns = [getattr(st, "update_scalar", None) or (lambda v, f=st.update: f(np.array([v])))
                for st in self.steps]
-        pairs, comb = list(zip(fns, self.inv)), self.comb.update
+        pairs, comb = list(zip(fns, self.scales)), self.comb.update
 
         def update_scalar(x: float) -> float:
-            return comb([f(x) * k for f, k in pairs])
+            return comb([f(x) / k for f, k in pairs])
 
         return update_scalar
 
