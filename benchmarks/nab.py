@@ -72,6 +72,11 @@ CONFIGS = {
         scorer=f"ensemble:members=zscore+iforest+forecast,combine=max,window=64,stride=4,{_REC}"),
     "ensemble-zf": dict(scorer=f"ensemble:members=zscore+forecast,window=64,stride=4,{_REC}"),
     "ensemble-zi": dict(scorer="ensemble:members=zscore+iforest,window=64"),
+    # the default (AnomalyDetector(), `tsrnn detect`): each member / its own SPOT 1e-3 tail
+    # level, max over members
+    # (margins and cooldowns of the NAB score ablation, benchmarks/nab_scores.py)
+    "tailmax": dict(scorer="tailmax", thresholds=("fixed:1", "fixed:1.25", "fixed:1.5", "fixed:2"),
+                    cooldowns=(0, 16, 64, 256, 1024)),
     "ensemble-zifs": dict(scorer="ensemble:members=zscore+iforest+forecast,window=64,stride=4,"
                                  f"input_norm=64,error=scaled,{_REC}"),
 }
@@ -93,14 +98,16 @@ def seedless(label: str) -> bool:
 TSRNN, BASELINES = "tsrnn (recurrent, tail, ensemble)", "baselines (z-score, IsolationForest, PyOD)"
 # the default must stream (score each point from the past only, streaming == batch); the
 # autoencoder's score averages the windows covering a point, later points included, so it is left out
-DEFAULT_FAMILY = "tsrnn default candidates (causal: forecast, tail, ensemble)"
+DEFAULT_FAMILY = "tsrnn default candidates (causal: forecast, tail, tailmax, ensemble)"
 # family -> label prefixes; "(no cooldown)" families may choose only cd0 rows (the cooldown ablation)
 FAMILIES = {
     "z-score": ["zscore-"], "IsolationForest": ["iforest-"], "PyOD ECOD": ["pyod-"],
-    "tail": ["tail-"], "forecast": ["forecast"], "autoencoder": ["autoencoder"], "ensemble": ["ensemble-"],
-    TSRNN: ["forecast", "autoencoder", "ensemble-", "tail-"], BASELINES: ["zscore-", "iforest-", "pyod-"],
-    DEFAULT_FAMILY: ["forecast", "ensemble-", "tail-"],
-    TSRNN + " (no cooldown)": ["forecast", "autoencoder", "ensemble-", "tail-"],
+    "tail": ["tail-"], "tailmax (the default scorer)": ["tailmax"], "forecast": ["forecast"],
+    "autoencoder": ["autoencoder"], "ensemble": ["ensemble-"],
+    TSRNN: ["forecast", "autoencoder", "ensemble-", "tail"],
+    BASELINES: ["zscore-", "iforest-", "pyod-"],
+    DEFAULT_FAMILY: ["forecast", "ensemble-", "tail"],
+    TSRNN + " (no cooldown)": ["forecast", "autoencoder", "ensemble-", "tail"],
     BASELINES + " (no cooldown)": ["zscore-", "iforest-", "pyod-"],
 }
 
@@ -147,7 +154,8 @@ class PyODDetector:
 
 
 def run_one(label: str, name: str, windows, seed: int, thresholds=THRESHOLDS) -> list[dict]:
-    """Fit configuration `label` on the first 15% of series `name`; one row per threshold. The
+    """Fit configuration `label` on the first 15% of series `name`; one row per threshold and
+    cooldown (the configuration's own `thresholds` / `cooldowns` where it names them). The
     detector runs without a cooldown; each cooldown is applied to its flags afterwards (the same
     as AnomalyDetector(cooldown=cd): a causal filter of the flags)."""
     from tsrnn.anomaly.catalog import parse_scorer, set_shared
@@ -162,6 +170,8 @@ def run_one(label: str, name: str, windows, seed: int, thresholds=THRESHOLDS) ->
     train = train_part(df, TRAIN_FRAC)
     idx = windows_to_index(df["ds"].to_numpy(), [(pd.Timestamp(a), pd.Timestamp(b)) for a, b in windows], name)
     params = dict(CONFIGS[label])
+    thresholds = params.pop("thresholds", thresholds)
+    cooldowns = params.pop("cooldowns", COOLDOWNS)
     t0 = time.perf_counter()
     if params["scorer"].startswith("pyod"):
         det = PyODDetector(int(params["scorer"].split("=")[1]), seed).fit(train)
@@ -180,7 +190,7 @@ def run_one(label: str, name: str, windows, seed: int, thresholds=THRESHOLDS) ->
             out = det.refit_threshold(thr).detect(df)
             pred, score = out["is_anomaly"].to_numpy(), out["score"].to_numpy()
         secs = fit_secs + time.perf_counter() - t0
-        for cd in COOLDOWNS:
+        for cd in cooldowns:
             rows.append({"config": f"{label}@{thr}@cd{cd}", "label": label, "threshold": thr, "cooldown": cd,
                          "seed": seed, "series": name, "category": name.split("/")[0],
                          **judged_metrics(suppress_repeats(pred, cd), score, idx, n_train), "seconds": secs})
@@ -293,8 +303,9 @@ def _versus(tsr: str, ov: pd.DataFrame, ps: pd.DataFrame) -> list[str]:
     return lines
 
 
-def report(rows: pd.DataFrame, seeds: list[int]) -> str:
+def report(rows: pd.DataFrame, seeds: list[int], against_cache: bool = False) -> str:
     from benchmarks._results import markdown_table
+    from benchmarks.nab_default import cache_agreement, headline
 
     n = rows["series"].nunique()  # a (configuration, seed) run cut short is left out whole
     rows = rows[rows.groupby(["config", "seed"])["series"].transform("nunique") == n]
@@ -322,17 +333,19 @@ def report(rows: pd.DataFrame, seeds: list[int]) -> str:
           "fitted on the first 15% of each series, judged on the remaining 85% only (event F1, AUC-PR, NAB). "
           "Thresholds " + ", ".join(f"`{t}`" for t in THRESHOLDS) + " (fitted on each series' training "
           "scores), each with an alarm cooldown of " + ", ".join(map(str, COOLDOWNS)) + " points "
-          "(`cd`: after an alarm, no new alarm for that many points). Configurations: " + "; ".join(f"`{k}`: " + ", ".join(f"{a}={b}" for a, b in v.items())
+          "(`cd`: after an alarm, no new alarm for that many points); a configuration that names its "
+          "own thresholds and cooldowns (tailmax) runs those. Configurations: " + "; ".join(f"`{k}`: " + ", ".join(f"{a}={b}" for a, b in v.items())
                                                   for k, v in CONFIGS.items()) + ".\n\n"
-          "### Headline: out of fold (leave one category out)\n\nEach category judged by the configuration "
+          + headline(fixed, abl, seeds, cache_agreement(rows) if against_cache else "")
+          + "### Headline: out of fold (leave one category out)\n\nEach category judged by the configuration "
           "(method settings and threshold) of its family that scores best on the other four categories "
           "(criterion: (mean event F1 + NAB/100)/2 over those series and all seeds). Mean over seeds; "
           "std: seed to seed.\n\n"
           + markdown_table(head[head["category"] == "overall"][["family"] + cols].to_dict("records"))
           + "\n" + verdict(oof_mean, oof_seed) + "\nChoices per held-out category:\n\n" + pick_txt + "\n\n"
-          f"The same criterion on all 31 series picks `{choice}` among the default candidates (the defaults "
-          "of AnomalyDetector and `tsrnn detect` are set from it; the default must stream, so the "
-          "autoencoder, whose score uses the windows after a point too, is not a candidate); its figures "
+          f"The same criterion on all 31 series picks `{choice}` among the default candidates (they "
+          "must stream, so the autoencoder, whose score uses the windows after a point too, is not a "
+          "candidate; the default itself is the score ablation's choice, above); its figures "
           "on those series are in the fixed table below, chosen on them (in-sample selection). The "
           f"out-of-fold row \"{DEFAULT_FAMILY}\" is the honest estimate of this choice.\n\n"
           "#### Out of fold, per category\n\n"
@@ -355,6 +368,8 @@ def main(argv=None) -> None:
     ap.add_argument("--section", default="Anomaly detection (NAB)")
     ap.add_argument("--csv", default=None, help="append the per-series rows here (rows already there are kept)")
     ap.add_argument("--from-csv", default=None, help="summarise rows written by --csv instead of running")
+    ap.add_argument("--against-cache", action="store_true",
+                    help="compare the tailmax rows with nab_scores.py's cached-score rows")
     args = ap.parse_args(argv)
     labels = args.configs.split(",")
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -390,7 +405,7 @@ def main(argv=None) -> None:
         rows = pd.read_csv(args.csv) if args.csv else pd.DataFrame(out)
         rows = rows[rows["label"].isin(labels) & rows["seed"].isin(seeds)]
     seeds = sorted(int(s) for s in rows["seed"].unique())
-    md = report(rows, seeds)
+    md = report(rows, seeds, args.against_cache)
     if args.from_csv:
         md = f"Summarised from the per-series rows in {args.from_csv}.\n\n" + md
     print(md)

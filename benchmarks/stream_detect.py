@@ -1,5 +1,6 @@
 """Streaming throughput of the forecast-error detector: points per second through
 `AnomalyDetector.streamer().update(value)` on the numba runtime and on torch (CPU, one thread).
+A row streams the default detector (tailmax) too, checked against its batch scores.
 
 The detector (LSTM, hidden 64, one layer) is fitted briefly on a synthetic sine series; both
 back ends then score the same stream; their scores are checked to agree. The numba figure excludes
@@ -32,6 +33,8 @@ def main(argv=None) -> None:
     ap.add_argument("--refit-every", type=int, default=10_000,
                     help="adaptive row: refit every N streamed points on the last --refit-history (0: skip the row)")
     ap.add_argument("--refit-history", type=int, default=2_000)
+    ap.add_argument("--tailmax-points", type=int, default=20_000,
+                    help="points streamed through the default detector (0: skip the row)")
     ap.add_argument("--no-record", action="store_true")
     args = ap.parse_args(argv)
 
@@ -81,6 +84,31 @@ def main(argv=None) -> None:
         notes.append(f"{label}: numba first-call compile (or cache load) {compile_s:.2f} s; max |score difference| "
                      f"numba vs torch over the first {k} points {diff:.2e}; numba / torch speed-up "
                      f"{(args.points / nb_s) / (k / th_s):.0f}x.")
+    if args.tailmax_points:
+        # the default detector (AnomalyDetector()'s tailmax, fixed:1.5, cooldown 16; 2 epochs here):
+        # three member steps (two forecast nets, a running z-score) and three SPOT levels per point
+        from tsrnn.anomaly.tailmax import TailMaxScorer, default_members
+
+        members = default_members()
+        for m in members.values():
+            if hasattr(m, "epochs"):
+                m.epochs = 2
+        det = AnomalyDetector(scorer=TailMaxScorer(members)).fit(df)
+        k = min(args.tailmax_points, args.points)
+        series = pd.DataFrame({"unique_id": "s", "y": np.concatenate([df["y"], stream[:k]]),
+                               "ds": pd.date_range("2024", periods=n + k, freq="min")})
+        series.attrs.update(freq="min", targets=["y"])
+        batch = det.detect(series)["score"].to_numpy()
+        for backend in ("numba", "torch"):
+            st = det.streamer(backend=backend).prime(df["y"].to_numpy())
+            t0 = time.perf_counter()
+            got = [st.update(v)[0] for v in stream[:k].tolist()]
+            secs = time.perf_counter() - t0
+            rows.append({"detector": "default (tailmax: 2 LSTM hidden 32 + z-score, SPOT levels)",
+                         "back end": st.backend, "points": k, "seconds": secs, "points/s": k / secs})
+            diff = float(np.nanmax(np.abs(np.array(got) - batch[n:])))
+            notes.append(f"default, {backend}: max |stream score - detect score| over {k} points "
+                         f"{diff:.2e}.")
     if args.refit_every:
         # online adaptation: the same plain detector refitted every N points on the last H values
         # (AdaptiveStreamer); the time includes every refit and the replay that warms it up

@@ -19,11 +19,12 @@ ScorerOpt = Annotated[
         "--scorer",
         "-s",
         help=(
-            "The scorer and its options: forecast, autoencoder, zscore, stl, iforest, tail or "
-            "ensemble, optionally name:key=value,... e.g. zscore:window=288, "
+            "The scorer and its options: tailmax, forecast, autoencoder, zscore, stl, iforest, "
+            "tail or ensemble, optionally name:key=value,... e.g. zscore:window=288, "
             "forecast:window=64,hidden=32,input_norm=64,error=scaled, "
-            "ensemble:members=zscore+tail+forecast. Default: the LSTM forecast error of the "
-            "cross-validated NAB choice."
+            "ensemble:members=zscore+tail+forecast, tailmax:members=zscore+tail,window=48. "
+            "Default: tailmax, the cross-validated NAB choice (two LSTM forecast errors and a "
+            "rolling z-score, each over its own 1e-3 tail level, max over the three)."
         ),
     ),
 ]
@@ -51,8 +52,8 @@ NormaliserOpt = Annotated[
     typer.Option(
         "--normaliser",
         help=(
-            "Score normaliser, e.g. local:64 (each score divided by the mean of the 64 before it)."
-            " Default: none."
+            "Score normaliser: local:64 (each score divided by the mean of the 64 before it), "
+            "likelihood[:short] or tailratio:spot:1e-3 (over the tail level). Default: none."
         ),
         show_default=False,
     ),

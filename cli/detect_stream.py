@@ -34,11 +34,11 @@ from tsrnn_cli.options import FileArg, Force, Quiet, Threads, read_options
 @read_options(duplicates="mean")
 def detect_stream_command(
     file: FileArg,
-    scorer: ScorerOpt = "forecast",
-    threshold: ThresholdOpt = "pot:1e-3",
+    scorer: ScorerOpt = "tailmax",
+    threshold: ThresholdOpt = "fixed:1.5",
     normaliser: NormaliserOpt = None,
     refit: RefitOpt = None,
-    cooldown: CooldownOpt = 64,
+    cooldown: CooldownOpt = 16,
     seed: Seed = 0,
     device: Device = "auto",
     read: dict | None = None,

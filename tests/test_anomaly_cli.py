@@ -445,7 +445,8 @@ def test_flag_free_detect_on_the_shipped_taxi_series(tmp_path):
     )
     assert r.exit_code == 0, r.output
     assert "detection vs labels" in r.stdout and "nyc_taxi_halfhou" in r.stdout
-    assert "threshold pot:1e-3: " in r.stderr and "first 1548 points" in r.stderr
+    assert "threshold fixed:1.5: 1.5 × the 1e-3 tail level of each member" in r.stderr
+    assert "first 1548 points" in r.stderr
     import matplotlib.image as mpimg
 
     img = mpimg.imread(png)

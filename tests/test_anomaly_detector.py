@@ -3,6 +3,8 @@ streaming equal to batch scoring."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -23,12 +25,16 @@ def _det(method: str = "forecast", **kw) -> AnomalyDetector:
 
     from tsrnn.anomaly.catalog import SCORERS, scorer_class
 
+    kw.setdefault("threshold", "pot:1e-3")  # the threshold these tests were written for
     parts = {k: kw.pop(k) for k in PARTS if k in kw}
     local = kw.pop("local_norm", 0)
     every, history = kw.pop("refit_every", 0), kw.pop("refit_history", 0)
     names = [method]
-    if method == "ensemble":
-        names = [n.strip() for n in kw.get("members", "zscore,iforest,forecast").split(",")]
+    if method == "tailmax":  # the fast members of these tests (the default's: two forecasters)
+        kw.setdefault("members", "forecast+zscore")
+    if method in ("ensemble", "tailmax"):
+        default = "zscore,iforest,forecast"
+        names = [n.strip() for n in re.split(r"[,+]", kw.get("members", default))]
     takes = set().union(*(inspect.signature(scorer_class(n).__init__).parameters
                           for n in names if n in SCORERS))
     opts = {k: v for k, v in kw.items() if k in takes or k in ("members", "combine")}

@@ -178,9 +178,11 @@ def test_default_configuration_streams_exactly_as_it_judges():
     df = _frame(y)
     det = AnomalyDetector().fit(df.iloc[:200])
     sc = det.scorer_
-    assert (sc.name, det.threshold, sc.window, det.cooldown, det.normaliser, det.refit) == (
-        "forecast", "pot:1e-3", 64, 64, None, None)
-    assert (sc.hidden, sc.epochs, sc.lr, sc.batch_size, sc.stride) == (32, 30, 3e-3, 32, 4)
+    assert (sc.name, sc.tail, det.threshold, det.cooldown, det.normaliser, det.refit) == (
+        "tailmax", "spot:1e-3", "fixed:1.5", 16, None, None)
+    assert list(sc.members) == ["forecast", "forecast-in", "zscore"]
+    f = sc.members["forecast"]
+    assert (f.window, f.hidden, f.epochs, f.lr, f.batch_size, f.stride) == (64, 32, 30, 3e-3, 32, 4)
     out = det.detect(df)
     assert out["is_anomaly"].sum() >= 1
     for backend in ("torch", "auto"):

@@ -52,6 +52,7 @@ _LAZY = {
     "AnomalyLikelihood": "tsrnn.anomaly.likelihood",
     "TailLevelRatio": "tsrnn.anomaly.likelihood",
     "TailRatioMax": "tsrnn.anomaly.tail_combine",
+    "TailMaxScorer": "tsrnn.anomaly.tailmax",
     "Refit": "tsrnn.anomaly.refit",
     # text models on the same recurrent cores
     "TextClassifier": "tsrnn.text.classifier",

@@ -38,9 +38,12 @@ SCORERS = {
     "iforest": "tsrnn.anomaly.scorers:IForestScorer",
     "tail": "tsrnn.anomaly.tails:TailScorer",
     "ensemble": "tsrnn.anomaly.ensemble:EnsembleScorer",
+    "tailmax": "tsrnn.anomaly.tailmax:TailMaxScorer",
 }
 NORMALISERS = {
     "local": "tsrnn.anomaly.normalisers:LocalRatio",
+    "likelihood": "tsrnn.anomaly.likelihood:AnomalyLikelihood",
+    "tailratio": "tsrnn.anomaly.likelihood:TailLevelRatio",
 }
 
 
@@ -87,6 +90,8 @@ def make_scorer(name: str, **options):
             for n, c in classes.items()
         }
         sc = cls(members, combine)
+    elif name == "tailmax":
+        sc = _tailmax(cls, options)
     else:
         bad = [k for k in options if k not in _options(cls)]
         if bad:
@@ -97,6 +102,29 @@ def make_scorer(name: str, **options):
         sc = cls(**options)
     sc.validate()
     return sc
+
+
+def _tailmax(cls, options: dict):
+    """TailMaxScorer from options: members None (the defaults), a dict name -> scorer, or names
+    ("forecast+zscore", each with the other options it takes); tail: the tail level spec."""
+    members, tail = options.pop("members", None), options.pop("tail", "spot:1e-3")
+    if isinstance(members, str):
+        names = [n.strip() for n in re.split(r"[,+]", members) if n.strip()]
+        if not names or len(set(names)) != len(names) or {"ensemble", "tailmax"} & set(names):
+            raise ConfigError(f"tailmax members must be distinct scorer names other than "
+                              f"ensemble and tailmax (got {members})")
+        classes = {n: _class(SCORERS, "tailmax member", n) for n in names}
+        unused = [k for k in options if not any(k in _options(c) for c in classes.values())]
+        if unused:
+            raise ConfigError(
+                f"no member of tailmax ({', '.join(names)}) takes {', '.join(unused)}"
+            )
+        members = {n: c(**{k: v for k, v in options.items() if k in _options(c)})
+                   for n, c in classes.items()}
+    elif options:
+        raise ConfigError(f"the tailmax scorer takes no option {', '.join(options)} without "
+                          "members=NAME+NAME; its options are members, tail")
+    return cls(members, tail)
 
 
 def _value(text: str):
@@ -127,8 +155,8 @@ def parse_scorer(spec: str):
 
 
 def set_shared(scorer, **options) -> None:
-    """Set options such as seed, device or quiet on the scorer, and on every ensemble member, that
-    takes them (the others ignore them: a z-score has no seed)."""
+    """Set options such as seed, device or quiet on the scorer, and on every ensemble or tailmax
+    member, that takes them (the others ignore them: a z-score has no seed)."""
     for sc in [scorer, *(getattr(scorer, "members", None) or {}).values()]:
         names = _options(type(sc))
         for k, v in options.items():
@@ -139,7 +167,7 @@ def set_shared(scorer, **options) -> None:
 def scorer_spec(scorer) -> dict:
     """{"name": ..., "params": {...}} for a model file (ensemble members nested)."""
     params = dict(scorer.get_params())
-    if scorer.name == "ensemble":
+    if scorer.name in ("ensemble", "tailmax"):
         params["members"] = {n: scorer_spec(m) for n, m in params["members"].items()}
     return {"name": scorer.name, "params": params}
 
@@ -153,18 +181,26 @@ def scorer_from_spec(spec: dict):
         sc = cls(members, params.get("combine", "mean"))
         sc.validate()
         return sc
+    if name == "tailmax":
+        members = {n: scorer_from_spec(m) for n, m in params["members"].items()}
+        sc = _class(SCORERS, "scorer", name)(members, params.get("tail", "spot:1e-3"))
+        sc.validate()
+        return sc
     return make_scorer(name, **params)
 
 
 def make_normaliser(spec):
     """None, a normaliser object (returned as is) or "name[:N]" (e.g. "local:64": the local
-    ratio over 64 scores)."""
+    ratio over 64 scores; "likelihood:8": AnomalyLikelihood(short=8); "tailratio:spot:1e-3":
+    TailLevelRatio("spot:1e-3"), its level fitted on every series' training scores pooled)."""
     if spec is None or not isinstance(spec, str):
         return spec
     name, _, arg = spec.strip().partition(":")
     cls = _class(NORMALISERS, "normaliser", name)
     if not arg:
         return cls()
+    if name == "tailratio":  # "tailratio:spot:1e-3": the tail level's threshold spec
+        return cls(arg)
     try:
         return cls(int(arg))
     except ValueError:

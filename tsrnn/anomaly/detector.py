@@ -1,22 +1,23 @@
 """AnomalyDetector: the frame-facing estimator behind `tsrnn detect`, composed of parts.
 
-    det = AnomalyDetector(scorer=ForecastScorer(window=64, hidden=32), threshold="pot:1e-3",
-                          normaliser=None, refit=None, cooldown=64).fit(train_df)
+    det = AnomalyDetector(scorer=TailMaxScorer(), threshold="fixed:1.5", normaliser=None,
+                          refit=None, cooldown=16).fit(train_df)    # the defaults
     scores = det.score(df)          # (N,) per-point scores aligned with df's rows
     out = det.detect(df)            # unique_id, ds, <values>, score, threshold, is_anomaly
     det.events(out)                 # unique_id, start, end, peak, peak_score, n_points
     det.explain(out)                # which threshold each series got, and why
 
-A detector = a scorer (tsrnn.anomaly.scorers, recurrent, tails, ensemble; each owns its options
-and fitted state; by name through tsrnn.anomaly.catalog) + a threshold spec
+A detector = a scorer (tsrnn.anomaly.scorers, recurrent, tails, ensemble, tailmax; each owns
+its options and fitted state; by name through tsrnn.anomaly.catalog) + a threshold spec
 (tsrnn.anomaly.thresholds) + an optional score normaliser (tsrnn.anomaly.normalisers) + optional
 online refitting (tsrnn.anomaly.refit.Refit) + a cooldown. `fit` scales every series by its own
 statistics (SeriesScaler), fits the scorer on the scaled training series, scores them, divides
 scores by each series' mean training score (a score reads as "times the typical score of this
 series"), fits the normaliser and one threshold per series on those training scores. Every
 series is then judged by one SeriesPipeline (tsrnn.anomaly.pipeline), in batch (`detect`) and one
-point at a time (`streamer`). NaN scores (too little history) are never anomalous. `detect` and
-`score` leave the fitted detector unchanged.
+point at a time (`streamer`). A per-series scorer (tailmax) judges series k as `scorer_.bind(k)`,
+and a unit-free one (`unit_scale`, tailmax) is not divided by its mean training score. NaN scores
+(too little history) are never anomalous. `detect` and `score` leave the fitted detector unchanged.
 """
 
 from __future__ import annotations
@@ -36,26 +37,30 @@ from tsrnn.errors import ConfigError, DataError
 
 __all__ = ["AnomalyDetector", "METHODS"]
 
-METHODS = ("autoencoder", "forecast", "zscore", "stl", "iforest", "tail", "ensemble")
+METHODS = ("tailmax", "autoencoder", "forecast", "zscore", "stl", "iforest", "tail", "ensemble")
 
 
 class AnomalyDetector(BaseEstimator):
     """Per-point anomaly scores, thresholds and decisions for every series of a long frame.
 
     The defaults are the configuration chosen by leave-one-category-out cross-validation on the
-    31 NAB series of benchmarks/nab.py, among the causal (streamable) candidates
-    (`forecast@pot:1e-3@cd64` there): ForecastScorer() (LSTM one-step forecast error over 64-point
-    training windows taken every 4 points, hidden 32, 30 epochs, lr 3e-3, batch 32), POT threshold
-    at risk 1e-3, cooldown 64 (one alarm per burst). Fit it on a leading part of each series and
-    judge the rest (tsrnn.anomaly.split.train_part). Its out-of-fold NAB figures are in
-    benchmarks/RESULTS.md.
+    31 NAB series (the NAB score ablation, benchmarks/nab_scores.py; `tailmax` in
+    benchmarks/nab.py): TailMaxScorer() (tsrnn.anomaly.tailmax: the LSTM one-step forecast error
+    (window 64, stride 4, hidden 32, 30 epochs, lr 3e-3, batch 32), the same with input_norm 64,
+    and the rolling z-score over 64 points, each divided by its own SPOT 1e-3 tail level on the
+    series, max over the three), threshold fixed:1.5 (1.5 times that level), cooldown 16 (one
+    alarm per burst). Every part is causal, so it streams. Fit it on a leading part of each series
+    and judge the rest (tsrnn.anomaly.split.train_part). Its out-of-fold figures (mean event F1
+    0.599, NAB 58.0 over 5 seeds) are in benchmarks/RESULTS.md. It trains two small LSTMs per fit;
+    `AnomalyDetector(scorer="zscore", threshold="pot:1e-3")` is a fast one without torch.
 
     scorer: a scorer object or a name of tsrnn.anomaly.catalog.SCORERS (default options), or a
         spec "zscore:window=288" (catalog.parse_scorer). The detector fits a copy.
     threshold: a spec for `tsrnn.anomaly.thresholds.parse_threshold` ("pot", "spot", "dynamic",
         "quantile:0.99", "contamination:0.01", "sigma:4", "fixed:3").
     normaliser: None, a normaliser object (tsrnn.anomaly.normalisers interface) or a spec
-        ("local:64": each score divided by the mean of the 64 before it).
+        ("local:64": each score divided by the mean of the 64 before it; "likelihood",
+        "tailratio:spot:1e-3": tsrnn.anomaly.likelihood's AnomalyLikelihood, TailLevelRatio).
     refit: None or tsrnn.anomaly.refit.Refit(every, history): online adaptation while judging.
     cooldown: 0 (off) or N: a point above its threshold raises an alarm only when none of the N
         points before it was above (one alarm per burst, `flags.suppress_repeats`).
@@ -66,21 +71,17 @@ class AnomalyDetector(BaseEstimator):
 
     def __init__(
         self,
-        scorer="forecast",
-        threshold: str = "pot:1e-3",
+        scorer="tailmax",
+        threshold: str = "fixed:1.5",
         normaliser=None,
         refit=None,
-        cooldown: int = 64,
+        cooldown: int = 16,
         calibration: float = 0.0,
         event_gap: int = 0,
         min_event_length: int = 1,
     ):
-        self.scorer, self.threshold, self.normaliser, self.refit = (
-            scorer,
-            threshold,
-            normaliser,
-            refit,
-        )
+        self.scorer, self.threshold, self.normaliser = scorer, threshold, normaliser
+        self.refit = refit
         self.cooldown, self.calibration = cooldown, calibration
         self.event_gap, self.min_event_length = event_gap, min_event_length
 
@@ -188,8 +189,8 @@ class AnomalyDetector(BaseEstimator):
         self.fit_lengths_ = [int(n) for n in panel.lengths]
         self.fit_end_ = list(panel.last_ds())
         self.score_scale_, base = [], []
-        for uid, x in zip(panel.ids, train):
-            raw = self.scorer_.score(x)
+        for k, (uid, x) in enumerate(zip(panel.ids, train)):
+            raw = self.series_scorer(k).score(x)
             fin = raw[np.isfinite(raw)]
             if not len(fin):
                 w = getattr(self.scorer_, "window", None)
@@ -198,7 +199,8 @@ class AnomalyDetector(BaseEstimator):
                     f"score (too few for the look-back{f' of window={w}' if w else ''}); "
                     "lower the window or train on more points"
                 )
-            scale = float(np.mean(fin)) if np.mean(fin) > 1e-12 else 1.0
+            unit = getattr(self.scorer_, "unit_scale", False)  # already unit-free (tailmax)
+            scale = 1.0 if unit or np.mean(fin) <= 1e-12 else float(np.mean(fin))
             self.score_scale_.append(scale)
             base.append(raw / scale)
         self._set_scores(base, make_normaliser(copy.deepcopy(self.normaliser)))
@@ -234,13 +236,17 @@ class AnomalyDetector(BaseEstimator):
         self.threshold = threshold
         return self.fit_thresholds()
 
+    def series_scorer(self, k: int):
+        """The fitted scorer as it judges fitted series k (a per-series scorer's bind(k))."""
+        return self.scorer_.bind(k) if getattr(self.scorer_, "per_series", False) else self.scorer_
+
     def pipeline(self, k: int) -> SeriesPipeline:
         """A new SeriesPipeline of fitted series k (its threshold a copy of the fitted one)."""
         self._check_fitted()
         return SeriesPipeline(
             self.scaler_.loc_[k],
             self.scaler_.scale_[k],
-            self.scorer_,
+            self.series_scorer(k),
             self.score_scale_[k],
             self.normaliser_,
             copy.deepcopy(self.thresholds_[k]),
@@ -330,6 +336,12 @@ class AnomalyDetector(BaseEstimator):
         adapt = (
             f"; refitted every {self.refit.every} points after it" if self.refit is not None else ""
         )
+        units = getattr(self.scorer_, "units", None)
+        if units is not None:  # a unit-free score (tailmax): 1 = each member's own tail level
+            return (
+                f"threshold {self.threshold}: {val} × the {units()}; each level fitted on its "
+                f"member's scores of the first {pts} points of each series{adapt}"
+            )
         return (
             f"threshold {self.threshold}: {val} (in units of the series' mean training score), "
             f"fitted on the scores of the first {pts} points of each series{adapt}"
@@ -370,13 +382,8 @@ class AnomalyDetector(BaseEstimator):
         self.score_scale_ = [float(v) for v in d["score_scale"]]
         self.scaler_ = SeriesScaler.from_dict(d["scaler"])
         n = len(self.ids_)
-        if not (
-            len(self.fit_lengths_)
-            == len(self.fit_end_)
-            == len(self.score_scale_)
-            == len(self.scaler_.loc_)
-            == n
-        ):
+        sizes = (self.fit_lengths_, self.fit_end_, self.score_scale_, self.scaler_.loc_)
+        if any(len(v) != n for v in sizes):
             raise ValueError(f"per-series entries do not all have {n} items")
         scores = [np.asarray(tensors[f"train_scores.{i}"], dtype=np.float64) for i in range(n)]
         base = [

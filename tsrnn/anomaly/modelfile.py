@@ -5,7 +5,9 @@ Tensors: the training scores every threshold is fitted on under ``train_scores.<
 on) and the scorer's own state, written by its `state` method: the recurrent network under
 ``net.<torch state_dict name>`` (float32), STL's residual statistics ``stl.med`` / ``stl.mad``,
 IsolationForest's scaled training series ``iforest.train.<i>`` (the seeded forest is fitted on
-them again), the tail scorer's ``tail.sorted``, an ensemble's members under ``ens.<member>.``.
+them again), the tail scorer's ``tail.sorted``, an ensemble's members under ``ens.<member>.``, a
+tailmax scorer's members under ``tm.<member>.`` and each series' raw member training scores
+``tm_train.<i>`` (float64, (M, T_i); its tail levels are fitted again on them).
 Metadata (str → str): ``format`` = "tsrnn-anomaly-model", ``format_version``, ``tsrnn_version``
 and ``detector``, a JSON document with the parameters (format 3: the scorer as
 catalog.scorer_spec, the threshold, the normaliser spec, the refit, cooldown, ...; formats 1 and
@@ -237,6 +239,18 @@ def _check_scorer(p: Path, spec, info, prefix: str, tensors: dict, tensor, n: in
         for m, mspec in members.obj.items():
             stats.array(m, 1, (2,))
             _check_scorer(p, mspec, states.obj[m], f"{prefix}ens.{m}.", tensors, tensor, n, C)
+        return
+    if name == "tailmax":
+        members = Fields(p, prm.obj.get("members"), f"{where} members")
+        states = Fields(p, state.obj.get("members"), f"{where} state members")
+        if not members.obj or set(members.obj) != set(states.obj):
+            sf.fail(f"{where}: members and their states do not match")
+        if state.integer("n_series", 1, 10**9) != n:
+            sf.fail(f"{where}: state n_series differs from the detector's {n} series")
+        for k in range(n):
+            tensor(f"{prefix}tm_train.{k}", (len(members.obj), None), finite=False)
+        for m, mspec in members.obj.items():
+            _check_scorer(p, mspec, states.obj[m], f"{prefix}tm.{m}.", tensors, tensor, n, C)
         return
     for key, lo, hi in (("window", 2, MAX_WINDOW), ("stride", 1, MAX_WINDOW),
                         ("batch_size", 1, MAX_WINDOW), ("input_norm", 0, MAX_WINDOW),

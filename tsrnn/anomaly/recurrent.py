@@ -73,9 +73,9 @@ class OneStepNet(nn.Module):
 
 
 class _TorchScorer(Scorer):
-    """Options shared by the recurrent scorers. The defaults are the detector's default
-    configuration (benchmarks/nab.py's `forecast`): window 64, hidden 32, one LSTM layer, 30
-    epochs at lr 3e-3, batches of 32, training windows every 4 points."""
+    """Options shared by the recurrent scorers. The defaults are those of the forecast members of
+    the detector's default scorer (tsrnn.anomaly.tailmax; benchmarks/nab.py's `forecast`): window
+    64, hidden 32, one LSTM layer, 30 epochs at lr 3e-3, batches of 32, windows every 4 points."""
 
     def __init__(self, window: int = 64, hidden: int = 32, layers: int = 1, cell: str = "lstm",
                  epochs: int = 30, lr: float = 3e-3, batch_size: int = 32, stride: int = 4,

@@ -17,6 +17,7 @@ one feature vector over all columns (IsolationForest).
 
 from __future__ import annotations
 
+import math
 from collections import deque
 
 import numpy as np
@@ -171,9 +172,38 @@ class RollingZ:
 class _ZStep:
     def __init__(self, window: int, n_features: int, min_std: float):
         self.rolling = RollingZ(window, n_features, min_std)
+        if n_features == 1:
+            self.update_scalar = self._scalar(window, min_std)
 
     def update(self, x: np.ndarray) -> float:
+        """|z| of row x (C,), the largest column; use either update or update_scalar, not both."""
         return float(np.max(np.abs(self.rolling(x))))
+
+    def _scalar(self, window: int, min_std: float):
+        """RollingZ for one column in float arithmetic (the same operations, the same numbers)."""
+        buf: deque = deque()
+        sums = [0.0, 0.0]
+        lo, sqrt, nan = rolling_min_periods(window), math.sqrt, float("nan")
+
+        def update_scalar(x: float) -> float:
+            x = min(max(x, -VALUE_CLIP), VALUE_CLIP) if x == x else x
+            n = len(buf)
+            if n >= lo:
+                m = sums[0] / n
+                sd = sqrt(max(sums[1] / n - m * m, 0.0))
+                z = abs((x - m) / max(sd, min_std))
+            else:
+                z = nan
+            buf.append(x)
+            sums[0] += x
+            sums[1] += x * x
+            if len(buf) > window:
+                old = buf.popleft()
+                sums[0] -= old
+                sums[1] -= old * old
+            return z
+
+        return update_scalar
 
 
 class WindowStep:

@@ -141,7 +141,7 @@ class FixedThreshold(Threshold):
         self.v, self.spec = float(value), f"fixed:{value}"
 
     def _fit(self, s):
-        return self.v, f"fixed threshold {self.v:.4g} given by the user"
+        return self.v, f"fixed threshold {self.v:.4g}"
 
 
 class POTThreshold(Threshold):
