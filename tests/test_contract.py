@@ -188,7 +188,11 @@ def detector_case(name: str, normaliser=None, refit=None, tag: str = "", file: b
 
     def use(e):
         out = e.detect(AN_DF)
-        return e.score(AN_DF), out, e.events(out), e.explain()
+        streamed = []
+        if e.scorer_.causal:  # one point at a time: SPOT thresholds and refits stay in the stream
+            st = e.streamer("a", backend="torch")
+            streamed = [st.update(v) for v in SERIES[:, 0]]
+        return e.score(AN_DF), out, e.events(out), e.explain(), streamed
 
     covers = [tsrnn.AnomalyDetector, type(small_scorer(name))]
     if name == "ensemble":
@@ -205,8 +209,13 @@ def scorer_case(name: str) -> Case:
     def fit(e):
         return e.fit(SERIES_TRAIN, "h") if getattr(e, "uses_freq", False) else e.fit(SERIES_TRAIN)
 
-    return Case(f"scorer-{name}", lambda: small_scorer(name), fit=fit,
-                use=lambda e: e.score(SERIES),
+    def use(e):
+        if not e.causal:
+            return e.score(SERIES)
+        st = e.stepper(1, "torch")
+        return e.score(SERIES), [st.update(v) for v in SERIES]
+
+    return Case(f"scorer-{name}", lambda: small_scorer(name), fit=fit, use=use,
                 needs_fit={} if stateless else {"score": lambda e: e.score(SERIES)})
 
 
@@ -612,3 +621,14 @@ def test_a_detector_with_an_unnamed_normaliser_refuses_to_save(case_id, tmp_path
                                           "tsrnn.anomaly.catalog.NORMALISERS"):
         est.save(tmp_path / "detector.tsrnn")
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("case_id", FITTED)
+def test_fit_again_gives_the_same_outputs(case_id):
+    """A second fit on the same data starts afresh: same seed, same outputs (nothing is carried
+    over from the first fit)."""
+    case = BY_ID[case_id]
+    est, _, _ = fitted(case)
+    first = case.use(est)
+    assert case.fit(est) is est
+    same(case.use(est), first, f"{case.id} outputs after a second fit")
