@@ -35,7 +35,7 @@ def test_members_are_put_on_one_scale_by_their_training_quantiles():
     rng = np.random.default_rng(1)
     train = [rng.standard_normal((400, 1))]
     ens = EnsembleScorer({"zscore": ZScoreScorer(32), "iforest": IForestScorer(16, 50, 0)}).fit(train)
-    for name, m in ens.members.items():
+    for name, m in ens.members_.items():
         s = m.score(train[0])
         s = s[np.isfinite(s)]
         med, spread = ens.stats_[name]
@@ -46,7 +46,7 @@ def test_members_are_put_on_one_scale_by_their_training_quantiles():
     np.testing.assert_allclose(ens.score(x), np.where(np.isfinite(parts).all(0), parts.mean(0), np.nan))
     assert np.isnan(ens.score(x)[:16]).all() and np.isfinite(ens.score(x)[16:]).all()  # look-backs
     mx = EnsembleScorer(ens.members, "max")
-    mx.stats_ = ens.stats_
+    mx.stats_, mx.members_ = ens.stats_, ens.members_
     np.testing.assert_allclose(mx.score(x)[40:], parts.max(0)[40:])
     with pytest.raises(ConfigError, match="combine"):
         EnsembleScorer(ens.members, "median").validate()

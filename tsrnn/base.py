@@ -69,9 +69,17 @@ class BaseEstimator:
         """An unfitted copy with the same parameters."""
         return type(self)(**self.get_params())
 
+    fit_call = "fit(df)"  # how this estimator is fitted, for the NotFittedError message
+
     def _check_fitted(self, attr: str = "fitted_") -> None:
-        if not getattr(self, attr, False):
-            raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit(df) first")
+        """NotFittedError unless fitted: `attr` is true where it is set, else the estimator holds
+        some fitted (public, ending in `_`) attribute."""
+        state = vars(self)
+        done = state[attr] if attr in state else any(
+            k.endswith("_") and not k.startswith("_") for k in state)
+        if not done:
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet; "
+                                 f"call {self.fit_call} first")
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
@@ -96,6 +104,7 @@ class LocalModel(BaseEstimator):
 
     GLOBAL = False
     default_alias = "model"
+    fit_call = "fit(y)"
     min_obs = 2
 
     def label(self) -> str:

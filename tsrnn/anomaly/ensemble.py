@@ -45,7 +45,8 @@ class _EnsembleStep:
 class EnsembleScorer(Scorer):
     """members: dict name -> scorer (each with fit / score; distinct names). combine: "mean" or
     "max". `tsrnn.anomaly.catalog.make_scorer("ensemble", members="zscore,forecast", window=32)`
-    builds the members by name, each taking the options it has."""
+    builds the members by name, each taking the options it has. fit leaves `members` unfitted
+    and fits copies of them (`members_`)."""
 
     name = "ensemble"
 
@@ -67,7 +68,8 @@ class EnsembleScorer(Scorer):
     def fit(self, train: list[np.ndarray], freq: str | None = None) -> EnsembleScorer:
         self.validate()
         self.stats_ = {}
-        for name, m in self.members.items():
+        self.members_ = {n: m.clone() for n, m in self.members.items()}  # the members stay unfitted
+        for name, m in self.members_.items():
             m.fit(train, freq) if getattr(m, "uses_freq", False) else m.fit(train)
             s = np.concatenate([m.score(x) for x in train])
             s = s[np.isfinite(s)]
@@ -82,8 +84,9 @@ class EnsembleScorer(Scorer):
     def uses_freq(self) -> bool:
         return any(getattr(m, "uses_freq", False) for m in (self.members or {}).values())
     def member_scores(self, x: np.ndarray) -> dict[str, np.ndarray]:
-        """Every member's normalised score (T,) of x (T, C)."""
-        return {n: normalise(m.score(x), *self.stats_[n]) for n, m in self.members.items()}
+        """Every member's normalised score (T,) of x (T, C) (the fitted copies, members_)."""
+        self._check_fitted()
+        return {n: normalise(m.score(x), *self.stats_[n]) for n, m in self.members_.items()}
 
     def combine_scores(self, parts: np.ndarray) -> np.ndarray:
         """(M, T) normalised member scores -> (T,) ensemble score (NaN where any member is NaN)."""
@@ -96,15 +99,16 @@ class EnsembleScorer(Scorer):
 
     def stepper(self, n_features: int, backend: str = "auto") -> _EnsembleStep:
         return _EnsembleStep(self, [(n, m.stepper(n_features, backend))
-                                    for n, m in self.members.items()])
+                                    for n, m in self.members_.items()])
 
     def state(self, tensors: dict, prefix: str) -> dict:
-        members = {n: m.state(tensors, f"{prefix}ens.{n}.") for n, m in self.members.items()}
+        members = {n: m.state(tensors, f"{prefix}ens.{n}.") for n, m in self.members_.items()}
         return {"members": members,
                 "stats": {n: [float(v) for v in st] for n, st in self.stats_.items()}}
 
     def restore(self, tensors: dict, prefix: str, info: dict, n_features: int) -> EnsembleScorer:
-        for n, m in self.members.items():
+        self.members_ = {n: m.clone() for n, m in self.members.items()}
+        for n, m in self.members_.items():
             m.restore(tensors, f"{prefix}ens.{n}.", info["members"][n], n_features)
         self.stats_ = {k: (float(a), float(b)) for k, (a, b) in info["stats"].items()}
         if set(self.stats_) != set(self.members):

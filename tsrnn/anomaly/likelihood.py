@@ -144,6 +144,8 @@ class TailLevelRatio(BaseEstimator):
     fit pools the arrays it is given: give it one series' training scores for a per-series level.
     """
 
+    fit_call = "fit(scores)"
+
     def __init__(self, threshold: str = "spot:1e-3"):
         self.threshold = threshold
 

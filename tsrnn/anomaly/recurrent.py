@@ -157,6 +157,7 @@ class AutoencoderScorer(_TorchScorer):
 
     @torch.no_grad()
     def score(self, x: np.ndarray, batch: int = 1024) -> np.ndarray:
+        self._check_fitted()
         x64 = clip_values(x)  # errors in float64: a 1e300 point's square stays finite
         x = np.clip(x64, -NET_CLIP, NET_CLIP).astype(np.float32)
         n, w = len(x), self.window
@@ -250,6 +251,7 @@ class ForecastScorer(_TorchScorer):
     def predict(self, x: np.ndarray) -> np.ndarray:
         """(T, C) -> (T, n_outputs) the net's outputs about each row from the rows before it: the
         one-step prediction (then, for error="scaled", the scale logits); row 0 is NaN."""
+        self._check_fitted()
         xt = torch.from_numpy(np.clip(x, -NET_CLIP, NET_CLIP).astype(np.float32))[None]
         pred, _ = self.model_(xt)
         out = np.full((len(x), pred.shape[-1]), np.nan)
@@ -267,6 +269,7 @@ class ForecastScorer(_TorchScorer):
         return max(self.burn, rolling_min_periods(self.input_norm)) if self.input_norm else self.burn
 
     def score(self, x: np.ndarray) -> np.ndarray:
+        self._check_fitted()
         x = np.asarray(x, dtype=np.float64)
         if self.input_norm:
             x = self._standardise(x)

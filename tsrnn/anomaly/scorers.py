@@ -117,6 +117,7 @@ class Scorer(BaseEstimator):
     fitted state of its own. Subclasses define fit, score, stepper, state and restore."""
 
     name = "scorer"  # the registry name (tsrnn.anomaly.catalog)
+    fit_call = "fit(train)"
     causal = True  # a point's score uses only the points up to it (streamable)
 
     def __eq__(self, other) -> bool:
@@ -289,6 +290,7 @@ class STLScorer(Scorer):
         return self
 
     def score(self, x: np.ndarray) -> np.ndarray:
+        self._check_fitted()
         return (np.abs(self._resid(x) - self.med_) / self.mad_).max(axis=1)
 
     def state(self, tensors: dict, prefix: str) -> dict:
@@ -352,6 +354,7 @@ class IForestScorer(Scorer):
         return -self.model_.score_samples(self._features(x))
 
     def score(self, x: np.ndarray) -> np.ndarray:
+        self._check_fitted()
         out = np.full(len(x), np.nan)
         out[self.window - 1 :] = self._window_scores(x)
         return out

@@ -29,6 +29,8 @@ __all__ = ["TailRatioMax", "TailRatioMaxStepper"]
 class TailRatioMax(BaseEstimator):
     """threshold: the tail level of every member (a parse_threshold spec, default "spot:1e-3")."""
 
+    fit_call = "fit(member_scores)"
+
     def __init__(self, threshold: str = "spot:1e-3"):
         self.threshold = threshold
 

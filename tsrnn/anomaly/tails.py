@@ -54,6 +54,7 @@ class TailScorer(Scorer):
         return np.maximum(sl, sr)
 
     def score(self, x: np.ndarray) -> np.ndarray:
+        self._check_fitted()
         out = np.full(len(x), np.nan)
         out[self.window - 1 :] = self._surprise(self._feat(x))
         return out

@@ -95,6 +95,7 @@ class MSTL(LocalModel):
         return out
 
     def predict(self, h: int, levels: list[int] = ()) -> Prediction:
+        self._check_fitted()
         pred = self.trend_model_.predict(h, list(levels))
         s = self.seasonal_forecast(h)
         return Prediction(

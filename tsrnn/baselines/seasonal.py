@@ -79,6 +79,7 @@ class Naive2(LocalModel):
         return self
 
     def predict(self, h: int, levels: list[int] = ()) -> Prediction:
+        self._check_fitted()
         season = self.indices_[np.arange(self.T_, self.T_ + h) % len(self.indices_)]
         mean = self.last_ * season
         sd = self.sigma_ * np.sqrt(np.arange(1, h + 1)) * season

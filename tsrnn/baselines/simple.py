@@ -61,6 +61,7 @@ class Naive(LocalModel):
         return self
 
     def predict(self, h: int, levels: list[int] = ()) -> Prediction:
+        self._check_fitted()
         mean = np.full(h, self.y_[-1])
         sd = self.sigma_ * np.sqrt(np.arange(1, h + 1))
         return Prediction(mean, normal_intervals(mean, sd, list(levels)))
@@ -85,6 +86,7 @@ class SeasonalNaive(LocalModel):
         return self
 
     def predict(self, h: int, levels: list[int] = ()) -> Prediction:
+        self._check_fitted()
         m = self.m_
         last = self.y_[-m:]
         mean = np.array([last[i % m] for i in range(h)])
@@ -111,6 +113,7 @@ class Drift(LocalModel):
         return self
 
     def predict(self, h: int, levels: list[int] = ()) -> Prediction:
+        self._check_fitted()
         steps = np.arange(1, h + 1)
         mean = self.y_[-1] + self.slope_ * steps
         T = len(self.y_)
@@ -135,5 +138,6 @@ class HistoricMean(LocalModel):
         return self
 
     def predict(self, h: int, levels: list[int] = ()) -> Prediction:
+        self._check_fitted()
         mean = np.full(h, self.mu_)
         return Prediction(mean, normal_intervals(mean, np.full(h, self.sd_), list(levels)))

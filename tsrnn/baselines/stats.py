@@ -67,6 +67,7 @@ class _UnitScaled(LocalModel):
         return self.max_train
 
     def predict(self, h: int, levels: list[int] = ()) -> Prediction:
+        self._check_fitted()
         if self.constant_ is not None:
             mean = np.full(h, self.constant_)
             return Prediction(mean, {lv: (mean.copy(), mean.copy()) for lv in levels})

@@ -71,6 +71,7 @@ class CharLM(BaseEstimator):
     """
 
     task = "generate"
+    fit_call = "fit(text)"
 
     def __init__(self, cell: str = "lstm", embed: int = 64, hidden: int = 256, layers: int = 2,
                  dropout: float = 0.1, seq_len: int = 128, batch_size: int = 64, epoch_chars: int | None = None,

@@ -80,6 +80,7 @@ class TextClassifier(BaseEstimator):
     """
 
     task = "classify"
+    fit_call = "fit(texts, labels)"
 
     def __init__(self, cell: str = "lstm", embed: int = 200, hidden: int = 128, layers: int = 1,
                  bidirectional: bool = True, pooling: str = "max", dropout: float = 0.5,

@@ -112,6 +112,7 @@ class Tagger(BaseEstimator):
     """
 
     task = "tag"
+    fit_call = "fit(sentences, tags)"
 
     def __init__(self, cell: str = "lstm", word_embed: int = 100, char_embed: int = 32, char_hidden: int = 50,
                  hidden: int = 128, layers: int = 1, dropout: float = 0.5, output: str = "crf",
