@@ -539,7 +539,9 @@ READING = """Reading (of the rows above):
   the out-of-fold row has fewer alarms than step 9 because realKnownCause is then judged at 1.5x
   instead of 1.25x. jumpsdown, flatmiddle (and nojump) stay missed. Its windows 16/64 were the first
   tried, not tuned; the member was designed after looking at step 9's misses on all five
-  categories, so it is not blind to the held-out ones.
+  categories, so it is not blind to the held-out ones. A variance-change member (|log| of the
+  std of the last 16 first differences over that of the 128 before them), tried with the same
+  protocol in a preliminary run outside this script, was chosen on no fold.
 - Earlier alarms by a two-level rule (the margin, or the mean of the last K ratios above LO; step
   15) and cooldowns relative to the training length (0.02-0.2 n_train; step 16) each raise NAB a
   little over step 9 (59.5, 60.3) and lower the mean event F1 (0.583, 0.582): fewer false alarms
