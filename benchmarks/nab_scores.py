@@ -51,7 +51,8 @@ SCORERS = {
     "zscore-64": dict(method="zscore", window=64),
     "zscore-288": dict(method="zscore", window=288),
     "tail-48": dict(method="tail", window=48),
-    # computed here, not cached: tsrnn.anomaly.level_shift on the series standardised by its training part
+    # computed here, not cached: tsrnn.anomaly.level_shift on the series standardised by its
+    # training part
     "shift-16-64": dict(method="level_shift", short=16, long=64),
 }
 SEEDLESS = ("zscore", "tail", "level_shift")
@@ -250,8 +251,9 @@ def variant_rows(variant: str, thresholds, cooldowns, seeds, series: list[Series
             for thr in thresholds:
                 tr = s[: sr.n_train]
                 one, _, extra = thr.partition("+mean")
-                _, flag = parse_threshold(one).fit(tr[np.isfinite(tr)] if one.startswith("pot") else tr).apply(s)
-                if extra:  # two-level rule: also flag where the mean of the last K scores exceeds LO
+                fit_on = tr[np.isfinite(tr)] if one.startswith("pot") else tr
+                _, flag = parse_threshold(one).fit(fit_on).apply(s)
+                if extra:  # two-level rule: also flag where the mean of the last K scores > LO
                     k, lo = extra.split(">")
                     flag = flag | (pd.Series(s).rolling(int(k)).mean().to_numpy() > float(lo))
                 flag = flag & np.isfinite(s)
@@ -310,7 +312,8 @@ SHIFT_ENS = ("forecast+forecast-in+zscore-64+shift-16-64", "forecast+zscore-64+s
              "forecast+forecast-in+shift-16-64")
 OTHER_NEW = ("forecast+forecast-in+zscore-64+tail-48", "forecast+forecast-in+zscore-64+forecast-zs")
 TWO = tuple(f"{m}+mean{k}>{lo}" for m in MARGINS for k, lo in ((4, 1.0), (8, 1.0), (8, 0.8)))
-REL_COOLS = ("r0.02", "r0.05", "r0.1", "r0.2")  # times the training length (NAB windows: 10% / #anomalies)
+# times the training length (NAB windows: 10% of a series / its number of anomalies)
+REL_COOLS = ("r0.02", "r0.05", "r0.1", "r0.2")
 BEST = "forecast+forecast-in+zscore-64+shift-16-64"
 
 
@@ -318,7 +321,8 @@ def new_steps() -> list[tuple[str, list[tuple]]]:
     """Steps after the first union (12, 13): (name, [(variant, thresholds[, cooldowns])])."""
     sp = "|t=spot:1e-3|max|-"
     return [
-        ("14 as 9 with a level-shift member (LevelShiftScorer 16/64), a tail or a scaled-error member",
+        ("14 as 9 with a level-shift member (LevelShiftScorer 16/64), a tail or a scaled-error "
+         "member",
          [(f"{m}{sp}", MARGINS) for m in SPOT_ENS + SHIFT_ENS + OTHER_NEW]),
         ("15 as 9 with a two-level rule (margin, or the mean of the last K ratios above LO)",
          [(f"{m}{sp}", MARGINS + TWO) for m in SPOT_ENS]),
@@ -326,7 +330,8 @@ def new_steps() -> list[tuple[str, list[tuple]]]:
          [(f"{m}{sp}", MARGINS, REL_COOLS) for m in SPOT_ENS]),
         ("17 as 14 with fixed and relative cooldowns",
          [(f"{m}{sp}", MARGINS, COOLS + REL_COOLS) for m in SPOT_ENS + SHIFT_ENS]),
-        ("18 few candidates: forecast + input-norm forecast + z-score + level shift, 1.25-1.5x, cd 16 or 0.1 n_train",
+        ("18 few candidates: forecast + input-norm forecast + z-score + level shift, 1.25-1.5x, "
+         "cd 16 or 0.1 n_train",
          [(f"{BEST}{sp}", ("fixed:1.25", "fixed:1.5"), (16, "r0.1"))]),
     ]
 
@@ -491,8 +496,9 @@ def report(table, per_seed, picks, winner, winner_rows, seeds, cols) -> str:
         "128 stride 8), `forecast-gru`, `forecast-sd` / `zscore-sd` (the forecast / z-score detector on "
         "x[t] - x[t-P], P = points per day, where the training part holds P + 130 points; else P = 0), "
         "`zscore-64`, `iforest-48`, `tail-48` (the library's scorers), `shift-16-64` "
-        "(tsrnn.anomaly.level_shift.LevelShiftScorer(16, 64) on the series standardised by its training part). "
-        "Rules: `fixed:m+meanK>LO` also flags where the mean of the last K ratios exceeds LO; `cdrF` is a "
+        "(tsrnn.anomaly.level_shift.LevelShiftScorer(16, 64) on the series standardised by its "
+        "training part). Rules: `fixed:m+meanK>LO` also flags where the mean of the last K ratios "
+        "exceeds LO; `cdrF` is a "
         "cooldown of F times the series' training length. Rows per category: "
         "benchmarks/nab_scores_rows.csv.\n\n"
         + markdown_table(ov[cols].to_dict("records"))

@@ -22,7 +22,8 @@ from tsrnn.anomaly.scorers import ROLLING_MIN_STD, Scorer, WindowStep, check_win
 __all__ = ["LevelShiftScorer", "level_shift"]
 
 
-def level_shift(x: np.ndarray, short: int = 16, long: int = 64, min_std: float = ROLLING_MIN_STD) -> np.ndarray:
+def level_shift(x: np.ndarray, short: int = 16, long: int = 64,
+                min_std: float = ROLLING_MIN_STD) -> np.ndarray:
     """(T,) or (T, C) values -> (T,) level-shift scores (the largest over columns), NaN before
     short + long points. Population std of the reference window, floored at min_std (x's units)."""
     x = clip_values(np.asarray(x, dtype=np.float64))
