@@ -51,8 +51,11 @@ SCORERS = {
     "zscore-64": dict(method="zscore", window=64),
     "zscore-288": dict(method="zscore", window=288),
     "tail-48": dict(method="tail", window=48),
+    # computed here, not cached: tsrnn.anomaly.level_shift on the series standardised by its
+    # training part
+    "shift-16-64": dict(method="level_shift", short=16, long=64),
 }
-SEEDLESS = ("zscore", "tail")
+SEEDLESS = ("zscore", "tail", "level_shift")
 
 
 def series_names() -> list[str]:
@@ -65,9 +68,23 @@ def cache_path(label: str, seed: int, name: str) -> Path:
 
 def cached(label: str, seed: int, name: str) -> np.ndarray:
     """The cached score array (T,) of one scorer, seed and series (seedless scorers: seed 0)."""
+    if SCORERS[label]["method"] == "level_shift":
+        return level_shift_scores(label, name)
     if SCORERS[label]["method"] in SEEDLESS:
         seed = 0
     return np.load(cache_path(label, seed, name))
+
+
+def level_shift_scores(label: str, name: str) -> np.ndarray:
+    """tsrnn.anomaly.level_shift.LevelShiftScorer over one series, its values standardised by the
+    mean and std of its training part (as the detector scales them)."""
+    from tsrnn.anomaly.level_shift import LevelShiftScorer
+
+    y = load(name)["y"].to_numpy(np.float64)
+    tr = y[: int(math.floor(TRAIN_FRAC * len(y)))]
+    x = (y - tr.mean()) / max(float(tr.std()), 1e-12)
+    opts = {k: v for k, v in SCORERS[label].items() if k != "method"}
+    return LevelShiftScorer(**opts).fit([x[: len(tr), None]]).score(x[:, None])
 
 
 def season_points(df: pd.DataFrame, n_train: int, window: int) -> int:
@@ -86,6 +103,8 @@ def fill(labels: list[str], seeds: list[int], names: list[str]) -> None:
 
     torch.set_num_threads(1)
     for label in labels:
+        if SCORERS[label]["method"] == "level_shift":
+            continue  # computed from the values when read (cached())
         for seed in seeds[:1] if SCORERS[label]["method"] in SEEDLESS else seeds:
             for name in names:
                 p = cache_path(label, seed, name)
@@ -211,6 +230,12 @@ def seedless_variant(variant: str) -> bool:
     return all(SCORERS[m]["method"] in SEEDLESS for m in variant.split("|")[0].split("+"))
 
 
+def cooldown_points(cd, sr: Series) -> int:
+    """A cooldown in points: an int as it is; 'rF' is F times the series' training length (known
+    before any judged point), rounded up."""
+    return int(math.ceil(float(cd[1:]) * sr.n_train)) if isinstance(cd, str) else int(cd)
+
+
 def variant_rows(variant: str, thresholds, cooldowns, seeds, series: list[Series]) -> list[dict]:
     """One row per (threshold, cooldown, seed, series) of a variant, nab.py's columns."""
     from tsrnn.anomaly.evaluate import auc_pr
@@ -225,10 +250,15 @@ def variant_rows(variant: str, thresholds, cooldowns, seeds, series: list[Series
             auc = auc_pr(s[sr.n_train:], sr.label)
             for thr in thresholds:
                 tr = s[: sr.n_train]
-                _, flag = parse_threshold(thr).fit(tr[np.isfinite(tr)] if thr.startswith("pot") else tr).apply(s)
+                one, _, extra = thr.partition("+mean")
+                fit_on = tr[np.isfinite(tr)] if one.startswith("pot") else tr
+                _, flag = parse_threshold(one).fit(fit_on).apply(s)
+                if extra:  # two-level rule: also flag where the mean of the last K scores > LO
+                    k, lo = extra.split(">")
+                    flag = flag | (pd.Series(s).rolling(int(k)).mean().to_numpy() > float(lo))
                 flag = flag & np.isfinite(s)
                 for cd in cooldowns:
-                    m = judge(suppress_repeats(flag, cd), sr)
+                    m = judge(suppress_repeats(flag, cooldown_points(cd, sr)), sr)
                     base = {"config": f"{variant}@{thr}@cd{cd}", "label": variant, "threshold": thr,
                             "cooldown": cd, "series": sr.name, "category": sr.category, "auc_pr": auc, **m}
                     rows += [{**base, "seed": k} for k in (seeds if seed == run[0] and len(run) == 1 else [seed])]
@@ -278,6 +308,34 @@ def steps() -> list[tuple[str, list[tuple[str, tuple]]]]:
     ]
 
 
+SHIFT_ENS = ("forecast+forecast-in+zscore-64+shift-16-64", "forecast+zscore-64+shift-16-64",
+             "forecast+forecast-in+shift-16-64")
+OTHER_NEW = ("forecast+forecast-in+zscore-64+tail-48", "forecast+forecast-in+zscore-64+forecast-zs")
+TWO = tuple(f"{m}+mean{k}>{lo}" for m in MARGINS for k, lo in ((4, 1.0), (8, 1.0), (8, 0.8)))
+# times the training length (NAB windows: 10% of a series / its number of anomalies)
+REL_COOLS = ("r0.02", "r0.05", "r0.1", "r0.2")
+BEST = "forecast+forecast-in+zscore-64+shift-16-64"
+
+
+def new_steps() -> list[tuple[str, list[tuple]]]:
+    """Steps after the first union (12, 13): (name, [(variant, thresholds[, cooldowns])])."""
+    sp = "|t=spot:1e-3|max|-"
+    return [
+        ("14 as 9 with a level-shift member (LevelShiftScorer 16/64), a tail or a scaled-error "
+         "member",
+         [(f"{m}{sp}", MARGINS) for m in SPOT_ENS + SHIFT_ENS + OTHER_NEW]),
+        ("15 as 9 with a two-level rule (margin, or the mean of the last K ratios above LO)",
+         [(f"{m}{sp}", MARGINS + TWO) for m in SPOT_ENS]),
+        ("16 as 9 with cooldowns relative to the training length",
+         [(f"{m}{sp}", MARGINS, REL_COOLS) for m in SPOT_ENS]),
+        ("17 as 14 with fixed and relative cooldowns",
+         [(f"{m}{sp}", MARGINS, COOLS + REL_COOLS) for m in SPOT_ENS + SHIFT_ENS]),
+        ("18 few candidates: forecast + input-norm forecast + z-score + level shift, 1.25-1.5x, "
+         "cd 16 or 0.1 n_train",
+         [(f"{BEST}{sp}", ("fixed:1.25", "fixed:1.5"), (16, "r0.1"))]),
+    ]
+
+
 CONTROLS = [
     ("control: rolling z-score -> anomaly likelihood (no recurrent model)",
      [(f"zscore-64|raw|-|{k}", POT + LEVELS) for k in LIKS]),
@@ -286,6 +344,8 @@ CONTROLS = [
 ]
 UNION = "12 all recurrent candidates of steps 1-11, chosen by the CV"
 UNION_CD0 = "13 = 12 without cooldown (cd0 only)"
+UNION_ALL = "19 all recurrent candidates of steps 1-11 and 14-18, chosen by the CV"
+UNION_NEW = "20 all candidates of steps 14-17, chosen by the CV"
 
 
 def baseline_rows() -> pd.DataFrame:
@@ -321,19 +381,23 @@ def ablate(seeds: list[int], csv: str | None, record: bool) -> None:
     load0 = os.getloadavg()
     windows = json.loads((NAB / "labels" / "combined_windows.json").read_text())
     series = [Series(n, windows[n]) for n in series_names()]
-    plan = steps() + CONTROLS
+    plan = steps() + CONTROLS + new_steps()
     rows, fams, done = [], {}, set()
     for name, variants in plan:
         fams[name] = []
-        for v, thr in variants:
-            if v not in done:
-                rows += variant_rows(v, thr, COOLS, seeds, series)
-                done.add(v)
-            fams[name] += [f"{v}@{t}@cd{c}" for t in thr for c in COOLS]
+        for v, thr, *cd in variants:
+            cools = cd[0] if cd else COOLS
+            todo = [t for t in thr if any(f"{v}@{t}@cd{c}" not in done for c in cools)]
+            if todo:
+                rows += variant_rows(v, todo, cools, seeds, series)
+                done |= {f"{v}@{t}@cd{c}" for t in todo for c in cools}
+            fams[name] += [f"{v}@{t}@cd{c}" for t in thr for c in cools]
         print(f"{name}: {len(fams[name])} configurations, {time.perf_counter() - t0:.0f}s", flush=True)
-    ours = pd.DataFrame(rows)
+    ours = pd.DataFrame(rows).drop_duplicates(["config", "seed", "series"])
     fams[UNION] = sorted({c for n, _ in steps() for c in fams[n]})
     fams[UNION_CD0] = [c for c in fams[UNION] if c.endswith("@cd0")]
+    fams[UNION_ALL] = sorted({c for n, _ in steps() + new_steps() for c in fams[n]})
+    fams[UNION_NEW] = sorted({c for n, _ in new_steps()[:4] for c in fams[n]})
     base = baseline_rows()
     base = base[base["seed"].isin(seeds)]
     bfams = {"z-score": [c for c in base["config"].unique() if c.startswith("zscore-")],
@@ -345,8 +409,8 @@ def ablate(seeds: list[int], csv: str | None, record: bool) -> None:
     table = pd.concat([mean_b, mean_o], ignore_index=True)
     picks = pd.concat([picks_b, picks_o], ignore_index=True)
     # the configuration the same criterion picks on all 31 series (what a default is set to)
-    full = ours[ours["config"].isin(fams[UNION])]
-    winner = max(sorted(fams[UNION]), key=lambda c: nab_f1_objective(full[full["config"] == c]))
+    full = ours[ours["config"].isin(fams[UNION_ALL])]
+    winner = max(sorted(fams[UNION_ALL]), key=lambda c: nab_f1_objective(full[full["config"] == c]))
     ov = table[table["category"] == "overall"]
     best = ov[ov["family"].str.match(r"\d")].sort_values("NAB", ascending=False).iloc[0]["family"]
     best_pick = max(sorted(fams[best]), key=lambda c: nab_f1_objective(full[full["config"] == c]))
@@ -400,9 +464,9 @@ def report(table, per_seed, picks, winner, winner_rows, seeds, cols) -> str:
     ov = table[table["category"] == "overall"]
     m = corpus_metrics(winner_rows)
     best = ov[ov["family"].str.match(r"\d")].sort_values("NAB", ascending=False).iloc[0]["family"]
-    lines = [versus(per_seed, table, fam, b) for fam in (UNION, best) for b in ("z-score", "IsolationForest",
+    lines = [versus(per_seed, table, fam, b) for fam in (UNION_ALL, best) for b in ("z-score", "IsolationForest",
                                                                              "PyOD ECOD")]
-    nab = float(ov.set_index("family").loc[UNION, "NAB"])
+    nab = float(ov.set_index("family").loc[UNION_ALL, "NAB"])
     by = ov.set_index("family")
     s1 = by.loc[steps()[0][0]]
     deltas = "".join(f"- step {f.split(' ')[0]} vs step 1 (forecast error, no normaliser): mean event F1 "
@@ -431,14 +495,18 @@ def report(table, per_seed, picks, winner, winner_rows, seeds, cols) -> str:
         "`forecast-in` (the same with input_norm=64), `forecast-w16` / `-w128` (window 16 stride 2 / window "
         "128 stride 8), `forecast-gru`, `forecast-sd` / `zscore-sd` (the forecast / z-score detector on "
         "x[t] - x[t-P], P = points per day, where the training part holds P + 130 points; else P = 0), "
-        "`zscore-64`, `iforest-48`, `tail-48` (the library's scorers). Rows per category: "
+        "`zscore-64`, `iforest-48`, `tail-48` (the library's scorers), `shift-16-64` "
+        "(tsrnn.anomaly.level_shift.LevelShiftScorer(16, 64) on the series standardised by its "
+        "training part). Rules: `fixed:m+meanK>LO` also flags where the mean of the last K ratios "
+        "exceeds LO; `cdrF` is a "
+        "cooldown of F times the series' training length. Rows per category: "
         "benchmarks/nab_scores_rows.csv.\n\n"
         + markdown_table(ov[cols].to_dict("records"))
         + "\nOut-of-fold comparison:\n\n" + "\n".join(lines) + "\n" + deltas
-        + f"- NAB standard score of step 12 out of fold: {nab:.1f} (target >= 60: {'met' if nab >= 60 else 'NOT met'})\n\n"
-        f"The criterion on all 31 series (in-sample) picks `{winner}` among the step 12 candidates: "
+        + f"- NAB standard score of step 19 out of fold: {nab:.1f} (target >= 60: {'met' if nab >= 60 else 'NOT met'})\n\n"
+        f"The criterion on all 31 series (in-sample) picks `{winner}` among the step 19 candidates: "
         f"mean event F1 {m['mean event F1']:.3f}, NAB {m['NAB']:.1f} on those series (chosen on them; "
-        "the step 12 row is the honest estimate).\n\n" + READING + "\nChoices per held-out category:\n\n"
+        "the step 19 row is the honest estimate).\n\n" + READING + "\nChoices per held-out category:\n\n"
         + pick_txt + "\n")
 
 
@@ -464,6 +532,42 @@ READING = """Reading (of the rows above):
 - The cooldown matters for NAB (step 13 vs 12): without it every burst of exceedances adds false
   alarms. The recurrent members matter too: the same tail-scale maximum over z-score (and
   IsolationForest) alone (second control row) is behind step 9.
+- What step 9 missed (read on its alarms): windows whose anomaly is a change of the local level
+  that neither the forecasters (they adapt within their input window) nor the point z-score see
+  as one extreme point (art_increase_spike_density, art_daily_jumpsdown, art_daily_flatmiddle,
+  exchange-3_cpc's third window, occupancy_6005). A level-shift member
+  (tsrnn.anomaly.level_shift.LevelShiftScorer: |mean of the last 16 points - mean of the 64
+  before them| / their std) on its own SPOT tail level, added to the maximum (step 14), is chosen
+  on every fold (with all of step 9's sets and the tail-48 and scaled-error alternatives among the
+  candidates) and lifts the out-of-fold figures to those of its row (step 9: 0.599, 58.0). With
+  the step 9 set at 1.5x and cooldown 16 (seed 0) it adds the windows of
+  art_increase_spike_density, exchange-3_cpc (third) and occupancy_6005 for 12 more false alarms;
+  the out-of-fold row has fewer alarms than step 9 because realKnownCause is then judged at 1.5x
+  instead of 1.25x. jumpsdown, flatmiddle (and nojump) stay missed. Its windows 16/64 were the first
+  tried, not tuned; the member was designed after looking at step 9's misses on all five
+  categories, so it is not blind to the held-out ones. A variance-change member (|log| of the
+  std of the last 16 first differences over that of the 128 before them), tried with the same
+  protocol in a preliminary run outside this script, was chosen on no fold.
+- Earlier alarms by a two-level rule (the margin, or the mean of the last K ratios above LO; step
+  15) and cooldowns relative to the training length (0.02-0.2 n_train; step 16) each raise NAB a
+  little over step 9 (59.5, 60.3) and lower the mean event F1 (0.583, 0.582): fewer false alarms
+  after a burst, but also fewer separate hits. With the level-shift member (step 17) the
+  relative cooldown adds nothing beyond the seed spread (63.1 vs 62.5, F1 0.610 vs 0.622).
+  Detections come near the middle of NAB's windows (the labelled point), so a rule that fires a
+  few points earlier gains little; a window hit or missed is worth far more than its timing.
+- Fewer candidates (step 18: the one member set and margin of step 14's picks, cooldown 16 or
+  0.1 n_train; 4 configurations) gives NAB 66.0 ± 0.3, F1 0.618 out of fold, but its four
+  candidates were named after seeing steps 14 and 17 on every category, so that row is an upper
+  bound, not an estimate. Choosing among all candidates of steps 1-11 and 14-18 (step 19) falls to
+  NAB 52.5 (F1 0.554): the two-level and seasonal candidates fit the training categories and are
+  chosen for three folds. Among the candidates of steps 14-17 only (step 20) the choice gives
+  NAB 60.0 ± 0.3 (59.7-60.4 by seed) but F1 0.582: the two-level rule is chosen for three
+  folds and loses F1. The strict figure for "choose among everything" stays below 60; the
+  figure for the level-shift family (step 14: NAB per seed 63.7, 63.9, 60.9, 61.8, 62.1) is
+  above it on every seed.
+- The configuration step 14 picks on 4 of 5 folds and on all 31 series: members forecast,
+  forecast-in, zscore-64, shift-16-64, each over its own SPOT 1e-3 tail level, max, 1.5x,
+  cooldown 16 (in-sample 0.629 ± 0.004, NAB 65.4 ± 0.4).
 """
 
 

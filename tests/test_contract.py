@@ -266,7 +266,7 @@ def part_cases() -> list[Case]:
 
 
 def text_cases() -> list[Case]:
-    from tsrnn.text import CharLM, Tagger, TextClassifier
+    from tsrnn import CharLM, Tagger, TextClassifier
 
     common = dict(epochs=1, device="cpu", quiet=True, seed=0)
     return [
