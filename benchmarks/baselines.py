@@ -13,6 +13,7 @@ ARIMA 4.479). Writes a section of benchmarks/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
@@ -20,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._results import markdown_table, update_section  # noqa: E402
+from benchmarks._results import RESULTS, markdown_table, update_section  # noqa: E402
 from tsrnn import backtest, read_series  # noqa: E402
 from tsrnn.data.freq import season_length  # noqa: E402
 from tsrnn.data.shipped import list_datasets  # noqa: E402
@@ -45,6 +46,22 @@ def run(name: str, df, horizon: int, windows: int, season: int | None, reference
     return rows
 
 
+def previous_table(name: str, error: str) -> str:
+    """The dataset's subsection as last recorded in RESULTS.md, headed by why it was not re-run."""
+    text = RESULTS.read_text() if RESULTS.exists() else ""
+    sec = re.search(r"<!-- BEGIN Statistical baselines -->(.*?)<!-- END Statistical baselines -->",
+                    text, re.S)
+    prev = re.search(rf"^### {re.escape(name)} \(.*?(?=^### |\Z)", sec.group(1) if sec else "",
+                     re.S | re.M)
+    stamp = re.search(r"- date: (.*)", sec.group(1)) if sec else None
+    note = f"Not re-run: reading the dataset failed ({error})."
+    if prev is None:
+        return f"### {name}\n\n{note}\n"
+    title, table = prev.group(0).split("\n", 1)
+    return (f"{title}\n\n{note} The table below is the previous run's "
+            f"({stamp.group(1) if stamp else '?'}).\n\n{table.strip()}\n")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", default=None, help="comma-separated shipped dataset names (default: all) and/or m1")
@@ -55,7 +72,12 @@ def main() -> None:
     for entry in list_datasets():
         if wanted and entry["name"] not in wanted:
             continue
-        df = read_series(entry["path"])
+        try:
+            df = read_series(entry["path"])
+        except Exception as exc:  # keep the dataset's previous table, say why it was not re-run
+            print(f"{entry['name']}: FAILED ({type(exc).__name__}: {exc})", flush=True)
+            sections.append(previous_table(entry["name"], f"{type(exc).__name__}: {exc}"))
+            continue
         m = season_length(df.attrs["freq"])
         h = m if m > 1 else 6
         rows = run(entry["name"], df, h, args.windows, None)

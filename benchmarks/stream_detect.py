@@ -38,8 +38,11 @@ def main(argv=None) -> None:
     ap.add_argument("--no-record", action="store_true")
     args = ap.parse_args(argv)
 
+    import os
+
     import torch
 
+    load0 = os.getloadavg()[0]
     torch.set_num_threads(1)
     from tsrnn.anomaly.detector import AnomalyDetector
     from tsrnn.anomaly.recurrent import ForecastScorer
@@ -128,7 +131,9 @@ def main(argv=None) -> None:
                      f"a replay of them) included in the time.")
     from benchmarks._results import markdown_table
 
-    md = (f"Forecast-error detector, {args.cell.upper()} hidden {args.hidden}, one layer, threshold pot; "
+    md = (f"Load average when measured: {load0:.1f} → {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} cores (a shared machine: timings are noisy).\n\n"
+          f"Forecast-error detector, {args.cell.upper()} hidden {args.hidden}, one layer, threshold pot; "
           f"`detector.streamer().update(value)` one point at a time (score + decision), one core. "
           "Target (plain detector): >= 50k points/s per core.\n\n"
           + markdown_table(rows, floatfmt="{:,.1f}") + "\n" + "\n".join(f"- {n}" for n in notes) + "\n")
