@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -161,3 +163,18 @@ def test_read_columns_and_head(tmp_path):
     assert read_columns(q) == ["ds", "v"]
     with pytest.raises(DataError, match="file not found"):
         read_columns(tmp_path / "nope.csv")
+
+
+def test_every_shipped_dataset_reads_with_its_catalog_frequency_and_length():
+    """Each dataset in datasets/catalog.json reads (sunspots spans 309 years: more than a
+    nanosecond Timedelta holds) with the catalog's frequency, series count and length."""
+    import json
+
+    root = Path(__file__).resolve().parents[1] / "datasets"
+    for entry in json.loads((root / "catalog.json").read_text()):
+        df = read_series(root / entry["file"])
+        assert df["unique_id"].nunique() == entry["series"], entry["name"]
+        assert df.groupby("unique_id").size().max() == entry["length"], entry["name"]
+        got = df.attrs.get("freq")
+        assert pd.tseries.frequencies.to_offset(got) == pd.tseries.frequencies.to_offset(
+            entry["freq"]), (entry["name"], got)

@@ -71,7 +71,9 @@ def _grid(first: pd.Timestamp, last: pd.Timestamp, freq: str, rows: int, where: 
     """The grid from `first` to `last`, refused (DataError) when it would be far longer than the
     series: timestamps years apart at a minute frequency are a mistake, not gaps to fill."""
     step = pd.date_range(first, periods=2, freq=freq)
-    size = (last - first) / (step[1] - step[0]) if len(step) == 2 else 0
+    # in seconds: a Timedelta of nanoseconds overflows beyond ~292 years (sunspots: 1700-2008)
+    span = (last.as_unit("s") - first.as_unit("s")).total_seconds()
+    size = span / (step[1] - step[0]).total_seconds() if len(step) == 2 else 0
     if size > MAX_GRID_GROWTH * rows + 10_000:
         raise DataError(
             f"{where}: series '{uid}' spans {first} to {last}, about {int(size):,} steps of '{freq}' "
