@@ -77,21 +77,45 @@ CONFIGS = {
     # (margins and cooldowns of the NAB score ablation, benchmarks/nab_scores.py)
     "tailmax": dict(scorer="tailmax", thresholds=("fixed:1", "fixed:1.25", "fixed:1.5", "fixed:2"),
                     cooldowns=(0, 16, 64, 256, 1024)),
+    # the default before the level-shift member (NAB score ablation step 9): three members
+    "tailmax-3": dict(scorer=lambda: _tailmax_without("level_shift"),
+                      thresholds=("fixed:1", "fixed:1.25", "fixed:1.5", "fixed:2"),
+                      cooldowns=(0, 16, 64, 256, 1024)),
     "ensemble-zifs": dict(scorer="ensemble:members=zscore+iforest+forecast,window=64,stride=4,"
                                  f"input_norm=64,error=scaled,{_REC}"),
 }
 
 
+def _tailmax_without(member: str):
+    """The default TailMaxScorer without one of its default members."""
+    from tsrnn.anomaly.tailmax import TailMaxScorer, default_members
+
+    members = default_members()
+    members.pop(member)
+    return TailMaxScorer(members)
+
+
+def _shown(value) -> str:
+    """A configuration value as the section shows it (a scorer callable by its scorer's repr)."""
+    return repr(value()) if callable(value) else str(value)
+
+
+def make_scorer_of(spec):
+    """A configuration's scorer: a catalog spec string, or a callable returning a scorer."""
+    from tsrnn.anomaly.catalog import parse_scorer
+
+    return spec() if callable(spec) else parse_scorer(spec)
+
+
 def seedless(label: str) -> bool:
     """Whether a configuration is deterministic: no scorer of it (ensemble members included) takes
     a seed; its rows then stand for every seed."""
-    from tsrnn.anomaly.catalog import parse_scorer
-
     spec = CONFIGS.get(label, {}).get("scorer", "")
-    if spec.startswith("pyod"):
+    if isinstance(spec, str) and spec.startswith("pyod"):
         return False
-    sc = parse_scorer(spec)
-    parts = [sc, *(getattr(sc, "members", None) or {}).values()]
+    sc = make_scorer_of(spec)
+    members = sc.member_specs() if hasattr(sc, "member_specs") else getattr(sc, "members", None)
+    parts = [sc, *(members or {}).values()]
     return not any("seed" in m.get_params() for m in parts)
 
 
@@ -158,7 +182,7 @@ def run_one(label: str, name: str, windows, seed: int, thresholds=THRESHOLDS) ->
     cooldown (the configuration's own `thresholds` / `cooldowns` where it names them). The
     detector runs without a cooldown; each cooldown is applied to its flags afterwards (the same
     as AnomalyDetector(cooldown=cd): a causal filter of the flags)."""
-    from tsrnn.anomaly.catalog import parse_scorer, set_shared
+    from tsrnn.anomaly.catalog import set_shared
     from tsrnn.anomaly.detector import AnomalyDetector
     from tsrnn.anomaly.evaluate import judged_metrics
     from tsrnn.anomaly.flags import suppress_repeats
@@ -173,10 +197,10 @@ def run_one(label: str, name: str, windows, seed: int, thresholds=THRESHOLDS) ->
     thresholds = params.pop("thresholds", thresholds)
     cooldowns = params.pop("cooldowns", COOLDOWNS)
     t0 = time.perf_counter()
-    if params["scorer"].startswith("pyod"):
+    if isinstance(params["scorer"], str) and params["scorer"].startswith("pyod"):
         det = PyODDetector(int(params["scorer"].split("=")[1]), seed).fit(train)
     else:
-        scorer = parse_scorer(params.pop("scorer"))
+        scorer = make_scorer_of(params.pop("scorer"))
         set_shared(scorer, seed=seed)
         det = AnomalyDetector(scorer=scorer, threshold=thresholds[0], cooldown=0, **params)
         det.fit(train)
@@ -334,7 +358,7 @@ def report(rows: pd.DataFrame, seeds: list[int], against_cache: bool = False) ->
           "Thresholds " + ", ".join(f"`{t}`" for t in THRESHOLDS) + " (fitted on each series' training "
           "scores), each with an alarm cooldown of " + ", ".join(map(str, COOLDOWNS)) + " points "
           "(`cd`: after an alarm, no new alarm for that many points); a configuration that names its "
-          "own thresholds and cooldowns (tailmax) runs those. Configurations: " + "; ".join(f"`{k}`: " + ", ".join(f"{a}={b}" for a, b in v.items())
+          "own thresholds and cooldowns (tailmax) runs those. Configurations: " + "; ".join(f"`{k}`: " + ", ".join(f"{a}={_shown(b)}" for a, b in v.items())
                                                   for k, v in CONFIGS.items()) + ".\n\n"
           + headline(fixed, abl, seeds, cache_agreement(rows) if against_cache else "")
           + "### Headline: out of fold (leave one category out)\n\nEach category judged by the configuration "

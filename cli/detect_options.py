@@ -23,8 +23,9 @@ ScorerOpt = Annotated[
             "tail or ensemble, optionally name:key=value,... e.g. zscore:window=288, "
             "forecast:window=64,hidden=32,input_norm=64,error=scaled, "
             "ensemble:members=zscore+tail+forecast, tailmax:members=zscore+tail,window=48. "
-            "Default: tailmax, the cross-validated NAB choice (two LSTM forecast errors and a "
-            "rolling z-score, each over its own 1e-3 tail level, max over the three)."
+            "Default: tailmax, the cross-validated NAB choice (two LSTM forecast errors, a "
+            "rolling z-score and a level shift, each over its own 1e-3 tail level, max over the "
+            "four)."
         ),
     ),
 ]

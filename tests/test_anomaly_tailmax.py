@@ -112,11 +112,14 @@ def _default_fast() -> TailMaxScorer:
 def test_default_members_and_options():
     sc = AnomalyDetector().validate()
     assert sc.name == "tailmax" and sc.tail == "spot:1e-3"
-    f, fi, z = sc.members["forecast"], sc.members["forecast-in"], sc.members["zscore"]
+    members = sc.member_specs()
+    assert list(members) == ["forecast", "forecast-in", "zscore", "level_shift"]
+    f, fi, z, ls = (members[k] for k in members)
     for m in (f, fi):
         got = (m.window, m.stride, m.hidden, m.layers, m.cell, m.epochs, m.lr, m.batch_size, m.error)
         assert got == (64, 4, 32, 1, "lstm", 30, 3e-3, 32, "abs")
     assert (f.input_norm, fi.input_norm, z.name, z.window) == (0, 64, "zscore", 64)
+    assert (ls.name, ls.short, ls.long) == ("level_shift", 16, 64)
     det = AnomalyDetector()
     assert (det.threshold, det.cooldown, det.normaliser, det.refit) == ("fixed:1.5", 16, None, None)
 
@@ -171,7 +174,8 @@ def test_catalog_names_tailmax_and_the_normalisers(tmp_path):
     assert sc.members["zscore"].window == 16 == sc.members["tail"].window
     again = scorer_from_spec(scorer_spec(sc))
     assert scorer_spec(again) == scorer_spec(sc)
-    assert list(parse_scorer("tailmax").members) == ["forecast", "forecast-in", "zscore"]
+    assert list(parse_scorer("tailmax").member_specs()) == ["forecast", "forecast-in", "zscore",
+                                                            "level_shift"]
     for bad, why in (("tailmax:window=16", "takes no option window"),
                      ("tailmax:members=zscore+zscore", "distinct"),
                      ("tailmax:members=zscore,tail=quantile:0.9", "POT or SPOT"),

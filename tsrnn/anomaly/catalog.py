@@ -39,6 +39,7 @@ SCORERS = {
     "tail": "tsrnn.anomaly.tails:TailScorer",
     "ensemble": "tsrnn.anomaly.ensemble:EnsembleScorer",
     "tailmax": "tsrnn.anomaly.tailmax:TailMaxScorer",
+    "level_shift": "tsrnn.anomaly.level_shift:LevelShiftScorer",
 }
 NORMALISERS = {
     "local": "tsrnn.anomaly.normalisers:LocalRatio",
@@ -156,7 +157,10 @@ def parse_scorer(spec: str):
 
 def set_shared(scorer, **options) -> None:
     """Set options such as seed, device or quiet on the scorer, and on every ensemble or tailmax
-    member, that takes them (the others ignore them: a z-score has no seed)."""
+    member, that takes them (the others ignore them: a z-score has no seed). A tailmax scorer with
+    the default members (None) gets them spelled out, so that they take the options."""
+    if getattr(scorer, "name", None) == "tailmax" and scorer.members is None:
+        scorer.members = scorer.member_specs()
     for sc in [scorer, *(getattr(scorer, "members", None) or {}).values()]:
         names = _options(type(sc))
         for k, v in options.items():
@@ -167,8 +171,10 @@ def set_shared(scorer, **options) -> None:
 def scorer_spec(scorer) -> dict:
     """{"name": ..., "params": {...}} for a model file (ensemble members nested)."""
     params = dict(scorer.get_params())
-    if scorer.name in ("ensemble", "tailmax"):
+    if scorer.name == "ensemble":
         params["members"] = {n: scorer_spec(m) for n, m in params["members"].items()}
+    elif scorer.name == "tailmax":
+        params["members"] = {n: scorer_spec(m) for n, m in scorer.member_specs().items()}
     return {"name": scorer.name, "params": params}
 
 

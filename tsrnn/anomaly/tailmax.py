@@ -17,7 +17,8 @@ The scores are per series, so the detector judges series k through `bind(k)` (a 
 object with `score` and `stepper`); they are already unit-free (`unit_scale`: the detector does not
 divide them by their mean training score). Default members (`default_members`): the one-step LSTM
 forecast error (window 64, stride 4, hidden 32, 30 epochs, lr 3e-3, batch 32), the same with
-input_norm 64, and the rolling z-score over 64 points.
+input_norm 64, the rolling z-score over 64 points and the level shift of the last 16 points
+against the 64 before them (tsrnn.anomaly.level_shift).
 
     sc = TailMaxScorer().fit([x_train])           # list of (T_s, C) scaled training series
     s = sc.bind(0).score(x)                       # (T,) for series 0, x (T, C) from its first point
@@ -39,13 +40,15 @@ SCALE_MIN = 1e-12  # a member's mean training score below this counts as 1 (a co
 
 def default_members() -> dict:
     """name -> unfitted scorer: the members chosen by the NAB score ablation (benchmarks/RESULTS.md)."""
+    from tsrnn.anomaly.level_shift import LevelShiftScorer
     from tsrnn.anomaly.recurrent import ForecastScorer
 
     rec = dict(window=64, stride=4, hidden=32, layers=1, cell="lstm", epochs=30, lr=3e-3,
                batch_size=32, error="abs")
     return {"forecast": ForecastScorer(input_norm=0, **rec),
             "forecast-in": ForecastScorer(input_norm=64, **rec),
-            "zscore": ZScoreScorer(window=64)}
+            "zscore": ZScoreScorer(window=64),
+            "level_shift": LevelShiftScorer(short=16, long=64)}
 
 
 def member_scale(raw: np.ndarray) -> float:
@@ -99,13 +102,13 @@ class _Bound:
     def member_scores(self, x: np.ndarray) -> np.ndarray:
         """(M, T): each member's score of x (T, C) divided by its mean training score here."""
         scales = self.parent.scales_[self.k]
-        return np.stack([m.score(x) / s for m, s in zip(self.parent.members.values(), scales)])
+        return np.stack([m.score(x) / s for m, s in zip(self.parent.members_.values(), scales)])
 
     def score(self, x: np.ndarray) -> np.ndarray:
         return self.parent.combs_[self.k].transform(self.member_scores(x))
 
     def stepper(self, n_features: int, backend: str = "auto") -> _SeriesStep:
-        steps = [m.stepper(n_features, backend) for m in self.parent.members.values()]
+        steps = [m.stepper(n_features, backend) for m in self.parent.members_.values()]
         return _SeriesStep(steps, self.parent.scales_[self.k], self.parent.combs_[self.k],
                            n_features)
 
@@ -124,24 +127,31 @@ class TailMaxScorer(Scorer):
     per_series = True  # the detector judges series k with bind(k)
 
     def __init__(self, members: dict | None = None, tail: str = "spot:1e-3"):
-        self.members = default_members() if members is None else members
+        self.members = members
         self.tail = tail
+
+    def member_specs(self) -> dict:
+        """name -> scorer as configured (unfitted; default_members() when `members` is None)."""
+        return default_members() if self.members is None else self.members
 
     @property
     def causal(self) -> bool:
-        return all(m.causal for m in (self.members or {}).values())
+        specs = self.member_specs()
+        return isinstance(specs, dict) and all(m.causal for m in specs.values())
 
     @property
     def window(self) -> int:
         """The longest look-back of the members that have one."""
-        return max([getattr(m, "window", 0) or 0 for m in self.members.values()] or [0])
+        specs = self.member_specs().values()
+        return max([getattr(m, "window", 0) or 0 for m in specs] or [0])
 
     def validate(self) -> None:
         from tsrnn.anomaly.thresholds import parse_threshold
 
-        if not isinstance(self.members, dict) or not self.members:
+        specs = self.member_specs()
+        if not isinstance(specs, dict) or not specs:
             raise ConfigError("a tailmax scorer needs at least one member (a dict name -> scorer)")
-        for n, m in self.members.items():
+        for n, m in specs.items():
             if not (hasattr(m, "score") and hasattr(m, "fit")):
                 raise ConfigError(f"tailmax member '{n}' is not a scorer")
             if not m.causal:
@@ -157,9 +167,8 @@ class TailMaxScorer(Scorer):
     def fit(self, train: list[np.ndarray]) -> TailMaxScorer:
         """train: one (T_s, C) scaled training series per series; members and tail levels."""
         self.validate()
-        for m in self.members.values():
-            m.fit(train)
-        raw = [np.stack([m.score(x) for m in self.members.values()]) for x in train]
+        self.members_ = {n: m.clone().fit(train) for n, m in self.member_specs().items()}
+        raw = [np.stack([m.score(x) for m in self.members_.values()]) for x in train]
         self._set_levels(raw)
         return self
 
@@ -174,7 +183,8 @@ class TailMaxScorer(Scorer):
         """What a score of 1 means (for the detector's threshold line)."""
         kind, _, risk = self.tail.partition(":")
         keeps = " (SPOT: it keeps learning from the judged points)" if kind == "spot" else ""
-        return (f"{risk or 'default'} tail level of each member ({', '.join(self.members)}), "
+        return (f"{risk or 'default'} tail level of each member "
+                f"({', '.join(self.member_specs())}), "
                 f"max over members{keeps}")
 
     def bind(self, k: int) -> _Bound:
@@ -185,10 +195,7 @@ class TailMaxScorer(Scorer):
         return _Bound(self, k)
 
     def _check_fitted_levels(self) -> None:
-        if not hasattr(self, "combs_"):
-            from tsrnn.errors import NotFittedError
-
-            raise NotFittedError("the tailmax scorer is not fitted; call fit first")
+        self._check_fitted("combs_")
 
     def score(self, x: np.ndarray) -> np.ndarray:
         """x (T, C) judged as the only fitted series (ConfigError when several were fitted)."""
@@ -204,19 +211,20 @@ class TailMaxScorer(Scorer):
         return self.bind(0)
 
     def state(self, tensors: dict, prefix: str) -> dict:
-        members = {n: m.state(tensors, f"{prefix}tm.{n}.") for n, m in self.members.items()}
+        members = {n: m.state(tensors, f"{prefix}tm.{n}.") for n, m in self.members_.items()}
         for k, raw in enumerate(self.raw_):
             tensors[f"{prefix}tm_train.{k}"] = raw
         return {"members": members, "n_series": len(self.raw_)}
 
     def restore(self, tensors: dict, prefix: str, info: dict, n_features: int) -> TailMaxScorer:
-        if set(info["members"]) != set(self.members):
+        specs = self.member_specs()
+        if set(info["members"]) != set(specs):
             raise ValueError("the tailmax scorer's stored members differ from its settings")
-        for n, m in self.members.items():
-            m.restore(tensors, f"{prefix}tm.{n}.", info["members"][n], n_features)
+        self.members_ = {n: m.clone().restore(tensors, f"{prefix}tm.{n}.", info["members"][n],
+                                              n_features) for n, m in specs.items()}
         n = int(info["n_series"])
         raw = [np.asarray(tensors[f"{prefix}tm_train.{k}"], dtype=np.float64) for k in range(n)]
-        if any(r.ndim != 2 or r.shape[0] != len(self.members) for r in raw):
+        if any(r.ndim != 2 or r.shape[0] != len(specs) for r in raw):
             raise ValueError("the tailmax scorer's stored training scores have the wrong shape")
         self._set_levels(raw)
         return self
