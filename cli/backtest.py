@@ -60,7 +60,7 @@ def backtest_command(
     """Backtest models on FILE and print mean metrics per model, best MASE first."""
     from tsrnn_cli.render import err, table
 
-    from tsrnn.backtest import backtest
+    from tsrnn.backtesting import backtest
     from tsrnn.data.freq import default_horizon
     from tsrnn.frames import parse_levels
     from tsrnn.output import Outputs, frame_format, frame_writer

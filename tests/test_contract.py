@@ -64,7 +64,7 @@ def library_estimators() -> set[type]:
 
 def unshadow_lazy_names() -> None:
     """Importing a submodule sets it as an attribute of its package; where a lazy public name is
-    also a submodule's name (tsrnn.backtest, the function, in the module tsrnn/backtest.py) the
+    also a submodule's name (none today; tsrnn.backtest once was) the
     walk above would leave the module in its place for the tests that run after it. Drop such
     attributes so that the lazy name resolves to its own object again."""
     for name, module in list(sys.modules.items()):

@@ -17,7 +17,7 @@ lazy import still ties the modules together):
     7  registry                                     the public API, in this order: names → models
     8  crossval                                     splits and scores of a cross-validation
     9  core                                         Forecast: frames for any list of forecasters
-    10 backtest                                     backtest() over models or names
+    10 backtesting                                  backtest() over models or names
     11 tsrnn (its __init__)
     12 tsrnn_cli (cli/)                             the command line
 """
@@ -43,7 +43,7 @@ LAYERS = [
     {"registry"},
     {"crossval"},
     {"core"},
-    {"backtest"},
+    {"backtesting"},
     {""},
 ]
 
@@ -192,3 +192,16 @@ def test_public_names_are_exported_by_tsrnn_alone():
             bound = {a.asname or a.name for n in tree.body if isinstance(n, ast.ImportFrom)
                      for a in n.names}
             assert not bound & set(tsrnn._LAZY), (pkg, bound & set(tsrnn._LAZY))
+
+
+def test_importing_the_cli_leaves_every_lazy_public_name_its_own_object():
+    """No submodule shares a lazy public name: importing every tsrnn module and the CLI leaves
+    each lazy name (tsrnn.backtest, the function, included) its own object, not a module."""
+    code = ("import importlib, pkgutil, types, tsrnn, tsrnn_cli.app\n"
+            "for m in pkgutil.walk_packages(tsrnn.__path__, 'tsrnn.'):\n"
+            "    importlib.import_module(m.name)\n"
+            "bad = [n for n in tsrnn._LAZY if isinstance(getattr(tsrnn, n), types.ModuleType)]\n"
+            "assert not bad, bad\n"
+            "assert callable(tsrnn.backtest)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]

@@ -35,7 +35,7 @@ _LAZY = {
     "MSTL": "tsrnn.baselines.mstl",
     "Forecaster": "tsrnn.forecast.estimator",
     "make_model": "tsrnn.registry",
-    "backtest": "tsrnn.backtest",
+    "backtest": "tsrnn.backtesting",
     "BacktestResult": "tsrnn.crossval",
     # anomaly detection: the detector and the parts it is composed of (scorer, normaliser, refit)
     "AnomalyDetector": "tsrnn.anomaly.detector",

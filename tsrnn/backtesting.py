@@ -1,5 +1,6 @@
 """`tsrnn.backtest`: rolling-origin backtest of models given as objects or names (a tsrnn.Forecast
-cross-validation; the splits and metrics are described in tsrnn/crossval.py)."""
+cross-validation; the splits and metrics are described in tsrnn/crossval.py). The module is
+named backtesting so that importing it never shadows the function `tsrnn.backtest`."""
 
 from __future__ import annotations
 
