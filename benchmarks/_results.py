@@ -42,25 +42,35 @@ def command() -> str:
 def update_section(name: str, body: str) -> None:
     """Replace (or append) the section `name` of RESULTS.md with a dated header and `body`."""
     try:
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                             cwd=RESULTS.parent).stdout.strip()
+        rev = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=RESULTS.parent,
+        ).stdout.strip()
     except OSError:
         rev = "?"
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    block = (f"<!-- BEGIN {name} -->\n## {name}\n\n- date: {stamp} (commit {rev or '?'})\n- machine: {machine()}\n"
-             f"- command: `{command()}`\n\n{body.rstrip()}\n<!-- END {name} -->\n")
+    block = (
+        f"<!-- BEGIN {name} -->\n## {name}\n\n- date: {stamp} (commit {rev or '?'})\n- machine: {machine()}\n"
+        f"- command: `{command()}`\n\n{body.rstrip()}\n<!-- END {name} -->\n"
+    )
     text = RESULTS.read_text() if RESULTS.exists() else HEADER
     pat = re.compile(rf"<!-- BEGIN {re.escape(name)} -->.*?<!-- END {re.escape(name)} -->\n?", re.S)
     text = pat.sub(lambda _m: block, text) if pat.search(text) else text.rstrip() + "\n\n" + block
     RESULTS.write_text(text)
 
 
-def markdown_table(rows: list[dict], columns: list[str] | None = None, floatfmt: str = "{:.3f}") -> str:
+def markdown_table(
+    rows: list[dict], columns: list[str] | None = None, floatfmt: str = "{:.3f}"
+) -> str:
     if not rows:
         return "(no rows)\n"
     columns = columns or list(rows[0])
+
     def fmt(v):
         return floatfmt.format(v) if isinstance(v, float) else str(v)
+
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(fmt(r.get(c, "")) for c in columns) + " |" for r in rows]
     return "\n".join(lines) + "\n"

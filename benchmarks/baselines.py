@@ -31,15 +31,25 @@ M1 = ROOT.parent / "shared" / "data" / "series" / "m1_yearly" / "m1_yearly_datas
 MONASH_M1_YEARLY = {"Naive": "4.938 (SES)", "Theta": "4.191", "ETS": "3.771", "ARIMA": "4.479"}
 
 
-def run(name: str, df, horizon: int, windows: int, season: int | None, reference: dict | None = None) -> list[dict]:
+def run(
+    name: str, df, horizon: int, windows: int, season: int | None, reference: dict | None = None
+) -> list[dict]:
     t0 = time.perf_counter()
-    res = backtest(df, list(MODELS), horizon=horizon, windows=windows, level=[80], season_length=season)
+    res = backtest(
+        df, list(MODELS), horizon=horizon, windows=windows, level=[80], season_length=season
+    )
     s = res.summary()
     print(f"{name}: {time.perf_counter() - t0:.1f}s", flush=True)
     rows = []
     for r in s.itertuples(index=False):
-        row = {"dataset": name, "model": r.model, "MASE": float(r.mase), "sMAPE": float(r.smape),
-               "coverage_80": float(r.coverage_80), "s/series": float(r.seconds_per_series)}
+        row = {
+            "dataset": name,
+            "model": r.model,
+            "MASE": float(r.mase),
+            "sMAPE": float(r.smape),
+            "coverage_80": float(r.coverage_80),
+            "s/series": float(r.seconds_per_series),
+        }
         if reference is not None:
             row["published MASE"] = reference.get(r.model, "")
         rows.append(row)
@@ -49,22 +59,30 @@ def run(name: str, df, horizon: int, windows: int, season: int | None, reference
 def previous_table(name: str, error: str) -> str:
     """The dataset's subsection as last recorded in RESULTS.md, headed by why it was not re-run."""
     text = RESULTS.read_text() if RESULTS.exists() else ""
-    sec = re.search(r"<!-- BEGIN Statistical baselines -->(.*?)<!-- END Statistical baselines -->",
-                    text, re.S)
-    prev = re.search(rf"^### {re.escape(name)} \(.*?(?=^### |\Z)", sec.group(1) if sec else "",
-                     re.S | re.M)
+    sec = re.search(
+        r"<!-- BEGIN Statistical baselines -->(.*?)<!-- END Statistical baselines -->", text, re.S
+    )
+    prev = re.search(
+        rf"^### {re.escape(name)} \(.*?(?=^### |\Z)", sec.group(1) if sec else "", re.S | re.M
+    )
     stamp = re.search(r"- date: (.*)", sec.group(1)) if sec else None
     note = f"Not re-run: reading the dataset failed ({error})."
     if prev is None:
         return f"### {name}\n\n{note}\n"
     title, table = prev.group(0).split("\n", 1)
-    return (f"{title}\n\n{note} The table below is the previous run's "
-            f"({stamp.group(1) if stamp else '?'}).\n\n{table.strip()}\n")
+    return (
+        f"{title}\n\n{note} The table below is the previous run's "
+        f"({stamp.group(1) if stamp else '?'}).\n\n{table.strip()}\n"
+    )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--datasets", default=None, help="comma-separated shipped dataset names (default: all) and/or m1")
+    ap.add_argument(
+        "--datasets",
+        default=None,
+        help="comma-separated shipped dataset names (default: all) and/or m1",
+    )
     ap.add_argument("--windows", type=int, default=3)
     args = ap.parse_args()
     wanted = set(args.datasets.split(",")) if args.datasets else None
@@ -81,18 +99,27 @@ def main() -> None:
         m = season_length(df.attrs["freq"])
         h = m if m > 1 else 6
         rows = run(entry["name"], df, h, args.windows, None)
-        sections.append(f"### {entry['name']} ({entry['freq']}, {df['unique_id'].nunique()} series, horizon {h}, "
-                        f"{args.windows} origins)\n\n" + markdown_table(rows[0:], ["model", "MASE", "sMAPE", "coverage_80", "s/series"]))
+        sections.append(
+            f"### {entry['name']} ({entry['freq']}, {df['unique_id'].nunique()} series, horizon {h}, "
+            f"{args.windows} origins)\n\n"
+            + markdown_table(rows[0:], ["model", "MASE", "sMAPE", "coverage_80", "s/series"])
+        )
     if wanted is None or "m1" in wanted:
         df = read_series(M1)
         rows = run("m1_yearly", df, 6, 1, 1, MONASH_M1_YEARLY)
-        sections.append("### M1 yearly (181 series, horizon 6, last 6 points held out, MASE lag 1)\n\n"
-                        + markdown_table(rows, ["model", "MASE", "sMAPE", "coverage_80", "s/series", "published MASE"])
-                        + "\nPublished: Monash archive Table 4 (mean MASE). Our Naive is the closest counterpart of "
-                          "their SES on yearly data (SES with α near 1 is the naive forecast).\n")
-    body = ("Rolling-origin backtests of every statistical baseline (`tsrnn.backtest`), mean over series and "
-            "origins; sMAPE in percent; coverage of the 80% interval; seconds per series include fitting.\n\n"
-            + "\n".join(sections))
+        sections.append(
+            "### M1 yearly (181 series, horizon 6, last 6 points held out, MASE lag 1)\n\n"
+            + markdown_table(
+                rows, ["model", "MASE", "sMAPE", "coverage_80", "s/series", "published MASE"]
+            )
+            + "\nPublished: Monash archive Table 4 (mean MASE). Our Naive is the closest counterpart of "
+            "their SES on yearly data (SES with α near 1 is the naive forecast).\n"
+        )
+    body = (
+        "Rolling-origin backtests of every statistical baseline (`tsrnn.backtest`), mean over series and "
+        "origins; sMAPE in percent; coverage of the 80% interval; seconds per series include fitting.\n\n"
+        + "\n".join(sections)
+    )
     update_section("Statistical baselines", body)
 
 

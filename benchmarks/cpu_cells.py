@@ -88,8 +88,16 @@ def numba_net(cell: str, core):
     w = {f"core.rnn.{k}": v.detach().numpy() for k, v in core.state_dict().items()}
     w["head.weight"] = (rng.standard_normal((1, H)) * 0.1).astype(np.float32)
     w["head.bias"] = np.zeros(1, np.float32)
-    cfg = {"cell": cell, "hidden": H, "layers": 1, "bidirectional": False, "layer_norm": False,
-           "horizon": 1, "n_outputs": 1, "input_size": IN}
+    cfg = {
+        "cell": cell,
+        "hidden": H,
+        "layers": 1,
+        "bidirectional": False,
+        "layer_norm": False,
+        "horizon": 1,
+        "n_outputs": 1,
+        "input_size": IN,
+    }
     return NumbaNet.from_state(cfg, w)
 
 
@@ -111,21 +119,46 @@ def bench_cell(cell: str, rounds: int) -> list[dict]:
         _, state[0] = core(xs, state[0])
 
     with torch.inference_mode():
-        t, c = best_of({"torch": torch_step, "numba": lambda: upd(0.25)}, {"torch": 2000, "numba": 100_000}, rounds)
-    rows.append({"cell": cell, "case": "stream 1 step, B=1", "torch": f"{1 / t['torch']:,.0f} steps/s",
-                 "numba": f"{1 / t['numba']:,.0f} steps/s", "speedup": t["torch"] / t["numba"],
-                 "CPU-time speedup": c["torch"] / c["numba"], "target": "≥ 30×",
-                 "note": "numba: public streamer (scale, step, head, unscale); torch: the cell alone"})
+        t, c = best_of(
+            {"torch": torch_step, "numba": lambda: upd(0.25)},
+            {"torch": 2000, "numba": 100_000},
+            rounds,
+        )
+    rows.append(
+        {
+            "cell": cell,
+            "case": "stream 1 step, B=1",
+            "torch": f"{1 / t['torch']:,.0f} steps/s",
+            "numba": f"{1 / t['numba']:,.0f} steps/s",
+            "speedup": t["torch"] / t["numba"],
+            "CPU-time speedup": c["torch"] / c["numba"],
+            "target": "≥ 30×",
+            "note": "numba: public streamer (scale, step, head, unscale); torch: the cell alone",
+        }
+    )
 
     # one window, batch 1
     x1 = torch.randn(1, T_WIN, IN)
     x1n = x1.numpy()
     rnn = net.rnn
     with torch.inference_mode():
-        t, c = best_of({"torch": lambda: core(x1), "numba": lambda: rnn.forward(x1n)}, {"torch": 50, "numba": 200}, rounds)
-    rows.append({"cell": cell, "case": f"window T={T_WIN}, B=1", "torch": f"{t['torch'] * 1e3:.3f} ms",
-                 "numba": f"{t['numba'] * 1e3:.3f} ms", "speedup": t["torch"] / t["numba"],
-                 "CPU-time speedup": c["torch"] / c["numba"], "target": "≥ 2×", "note": ""})
+        t, c = best_of(
+            {"torch": lambda: core(x1), "numba": lambda: rnn.forward(x1n)},
+            {"torch": 50, "numba": 200},
+            rounds,
+        )
+    rows.append(
+        {
+            "cell": cell,
+            "case": f"window T={T_WIN}, B=1",
+            "torch": f"{t['torch'] * 1e3:.3f} ms",
+            "numba": f"{t['numba'] * 1e3:.3f} ms",
+            "speedup": t["torch"] / t["numba"],
+            "CPU-time speedup": c["torch"] / c["numba"],
+            "target": "≥ 2×",
+            "note": "",
+        }
+    )
 
     # big batch
     xb = torch.randn(B_BIG, T_WIN, IN)
@@ -142,14 +175,29 @@ def bench_cell(cell: str, rounds: int) -> list[dict]:
             numba.set_num_threads(nthreads)
 
     with torch.inference_mode():
-        t, c = best_of({"torch": lambda: core(xb), "numba": lambda: rnn.forward(xbn), "numba1": numba_one_thread},
-                       {"torch": 1, "numba": 1, "numba1": 1}, max(2, rounds // 2))
+        t, c = best_of(
+            {
+                "torch": lambda: core(xb),
+                "numba": lambda: rnn.forward(xbn),
+                "numba1": numba_one_thread,
+            },
+            {"torch": 1, "numba": 1, "numba1": 1},
+            max(2, rounds // 2),
+        )
     peak, _ = peak_gflops()
-    rows.append({"cell": cell, "case": f"batch {B_BIG} × T={T_WIN}", "torch": f"{t['torch'] * 1e3:.1f} ms ({flops / t['torch'] / 1e9:.1f} GFLOP/s, 1 thread)",
-                 "numba": f"{t['numba'] * 1e3:.1f} ms ({flops / t['numba'] / 1e9:.1f} GFLOP/s, {nthreads} threads)",
-                 "speedup": t["torch"] / t["numba"], "CPU-time speedup": c["torch"] / c["numba1"], "target": "≥ 1×",
-                 "note": f"CPU-time speedup: 1 thread each; numba on 1 thread: {t['numba1'] * 1e3:.1f} ms ({flops / t['numba1'] / 1e9:.1f} GFLOP/s, "
-                         f"{t['torch'] / t['numba1']:.2f}×); peak ≈ {peak:.0f} GFLOP/s"})
+    rows.append(
+        {
+            "cell": cell,
+            "case": f"batch {B_BIG} × T={T_WIN}",
+            "torch": f"{t['torch'] * 1e3:.1f} ms ({flops / t['torch'] / 1e9:.1f} GFLOP/s, 1 thread)",
+            "numba": f"{t['numba'] * 1e3:.1f} ms ({flops / t['numba'] / 1e9:.1f} GFLOP/s, {nthreads} threads)",
+            "speedup": t["torch"] / t["numba"],
+            "CPU-time speedup": c["torch"] / c["numba1"],
+            "target": "≥ 1×",
+            "note": f"CPU-time speedup: 1 thread each; numba on 1 thread: {t['numba1'] * 1e3:.1f} ms ({flops / t['numba1'] / 1e9:.1f} GFLOP/s, "
+            f"{t['torch'] / t['numba1']:.2f}×); peak ≈ {peak:.0f} GFLOP/s",
+        }
+    )
     return rows
 
 
@@ -178,11 +226,23 @@ def compile_times() -> list[dict]:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
         for label in ("cold (empty NUMBA_CACHE_DIR)", "warm (cache from the cold run)"):
             t = time.perf_counter()
-            out = subprocess.run([sys.executable, "-c", COMPILE_CHILD], capture_output=True, text=True, env=env,
-                                 cwd=ROOT, check=True).stdout
+            out = subprocess.run(
+                [sys.executable, "-c", COMPILE_CHILD],
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd=ROOT,
+                check=True,
+            ).stdout
             total = time.perf_counter() - t
             res = json.loads(out.strip().splitlines()[-1])
-            rows.append({"cache": label, **{k: f"{v:.2f} s" for k, v in res.items()}, "process total": f"{total:.2f} s"})
+            rows.append(
+                {
+                    "cache": label,
+                    **{k: f"{v:.2f} s" for k, v in res.items()},
+                    "process total": f"{total:.2f} s",
+                }
+            )
     return rows
 
 
@@ -206,13 +266,20 @@ def main() -> None:
     import numba
 
     peak, how = peak_gflops()
-    md = (f"torch {torch.__version__} (inference_mode, set_num_threads(1)), numba {numba.__version__} "
-          f"({numba.get_num_threads()} threads, threading layer {numba.threading_layer()}); H={H}, input {IN}, float32. "
-          f"Best of {args.rounds} rounds; load average {load0:.1f} → {os.getloadavg()[0]:.1f} on this shared machine "
-          "(timings are noisy). Peak estimate: " + f"{peak:.0f} GFLOP/s ({how}).\n\n"
-          + markdown_table(rows, ["cell", "case", "torch", "numba", "speedup", "CPU-time speedup", "target", "note"],
-                           floatfmt="{:.1f}×")
-          + "\nFirst-call compile time (float32 LSTM, fresh process each):\n\n" + markdown_table(comp))
+    md = (
+        f"torch {torch.__version__} (inference_mode, set_num_threads(1)), numba {numba.__version__} "
+        f"({numba.get_num_threads()} threads, threading layer {numba.threading_layer()}); H={H}, input {IN}, float32. "
+        f"Best of {args.rounds} rounds; load average {load0:.1f} → {os.getloadavg()[0]:.1f} on this shared machine "
+        "(timings are noisy). Peak estimate: "
+        + f"{peak:.0f} GFLOP/s ({how}).\n\n"
+        + markdown_table(
+            rows,
+            ["cell", "case", "torch", "numba", "speedup", "CPU-time speedup", "target", "note"],
+            floatfmt="{:.1f}×",
+        )
+        + "\nFirst-call compile time (float32 LSTM, fresh process each):\n\n"
+        + markdown_table(comp)
+    )
     if not args.no_write:
         update_section("numba CPU runtime", md)
         print("wrote the 'numba CPU runtime' section of benchmarks/RESULTS.md")

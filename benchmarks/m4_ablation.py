@@ -40,13 +40,20 @@ VARIANTS: dict[str, dict] = {
     "base lstm L96": dict(model="lstm", input_len=96, **OFF),
     "lstm L168 rows": dict(model="lstm", input_len=168, **OFF),
     "lstm L168 seg24": dict(model="lstm", input_len=168, **{**OFF, "segment": 24}),
-    "lstm L168 seg24 season-norm": dict(model="lstm", input_len=168, **{**OFF, "segment": 24,
-                                                                         "window_norm": "season"}),
-    "lstm L168 seg24 log": dict(model="lstm", input_len=168, **{**OFF, "segment": 24, "transform": "log"}),
-    "lstm L168 seg24 log season-norm": dict(model="lstm", input_len=168,
-                                            **{**OFF, "segment": 24, "transform": "log",
-                                               "window_norm": "season"}),
-    "lstm L168 seg24 residual": dict(model="lstm", input_len=168, **{**OFF, "segment": 24, "residual": True}),
+    "lstm L168 seg24 season-norm": dict(
+        model="lstm", input_len=168, **{**OFF, "segment": 24, "window_norm": "season"}
+    ),
+    "lstm L168 seg24 log": dict(
+        model="lstm", input_len=168, **{**OFF, "segment": 24, "transform": "log"}
+    ),
+    "lstm L168 seg24 log season-norm": dict(
+        model="lstm",
+        input_len=168,
+        **{**OFF, "segment": 24, "transform": "log", "window_norm": "season"},
+    ),
+    "lstm L168 seg24 residual": dict(
+        model="lstm", input_len=168, **{**OFF, "segment": 24, "residual": True}
+    ),
     "lstm L168 auto": dict(hidden=64, model="lstm", input_len=168),
     "lstm L336 auto": dict(hidden=64, model="lstm", input_len=336),
     "gru L168 auto": dict(hidden=64, model="gru", input_len=168),
@@ -84,7 +91,7 @@ FINDINGS = (
     "training-budget work (Forecaster max_steps='auto', early stopping on), only model and horizon set: "
     "a step budget that costs the 7 segment steps at their true width gives 3460 steps (early stopping ended at 2320, OWA "
     "0.431 in 321 s); one that counts each step 24x wider than it is gives 534 (0.491 in 84 s). "
-        "A 168-row LSTM without segments (600 steps) was stopped unfinished after 25 min at load ~10. "
+    "A 168-row LSTM without segments (600 steps) was stopped unfinished after 25 min at load ~10. "
     "Defaults chosen: transform/segment/residual/window_norm 'auto' (log, day segments, residual, "
     "last-day level where the window holds >= 4 seasons), input_len a week for sub-daily data, "
     "hidden 'auto' (128 with segments), linear head."
@@ -100,8 +107,12 @@ def load_m4(path: Path) -> list[np.ndarray]:
 
 def long_frame(ids: list[str], series: list[np.ndarray]) -> pd.DataFrame:
     """Long frame (unique_id, ds hourly from 2000-01-01, y)."""
-    parts = [pd.DataFrame({"unique_id": i, "ds": pd.date_range("2000-01-01", periods=len(y), freq="h"), "y": y})
-             for i, y in zip(ids, series)]
+    parts = [
+        pd.DataFrame(
+            {"unique_id": i, "ds": pd.date_range("2000-01-01", periods=len(y), freq="h"), "y": y}
+        )
+        for i, y in zip(ids, series)
+    ]
     return pd.concat(parts, ignore_index=True)
 
 
@@ -121,7 +132,9 @@ def naive2_ref(train: list[np.ndarray], truth: np.ndarray) -> tuple[float, float
     return score(train, truth, pred)
 
 
-def run_variant(name: str, opts: dict, steps: int, seed: int, fit_df, ids, train, truth, ref) -> dict:
+def run_variant(
+    name: str, opts: dict, steps: int, seed: int, fit_df, ids, train, truth, ref
+) -> dict:
     import torch
 
     from tsrnn import Forecaster
@@ -132,8 +145,16 @@ def run_variant(name: str, opts: dict, steps: int, seed: int, fit_df, ids, train
     if name.endswith("defaults"):  # the Forecaster's own budget: only model and horizon are set
         fc = Forecaster(horizon=H, seed=seed, device="cpu", quiet=True, **opts)
     else:
-        fc = Forecaster(horizon=H, epochs=epochs, steps_per_epoch=per_epoch, seed=seed, device="cpu",
-                        quiet=True, patience=None, **opts)
+        fc = Forecaster(
+            horizon=H,
+            epochs=epochs,
+            steps_per_epoch=per_epoch,
+            seed=seed,
+            device="cpu",
+            quiet=True,
+            patience=None,
+            **opts,
+        )
     t0 = time.perf_counter()
     fc.fit(fit_df)
     secs = time.perf_counter() - t0
@@ -145,33 +166,56 @@ def run_variant(name: str, opts: dict, steps: int, seed: int, fit_df, ids, train
     pred = out["yhat"].to_numpy().reshape(len(ids), H)
     s, m = score(train, truth, pred)
     cfg = fc.config_
-    return {"variant": name, "owa": round(0.5 * (s / ref[0] + m / ref[1]), 4), "smape": round(s, 3),
-            "mase": round(m, 4), "seconds": round(secs, 1), "steps": epochs * per_epoch, "seed": seed,
-            "load": round(os.getloadavg()[0], 2),
-            "resolved": {k: cfg.get(k) for k in ("input_len", "window_norm", "transform", "segment",
-                                                   "residual", "hidden", "layers")},
-            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    return {
+        "variant": name,
+        "owa": round(0.5 * (s / ref[0] + m / ref[1]), 4),
+        "smape": round(s, 3),
+        "mase": round(m, 4),
+        "seconds": round(secs, 1),
+        "steps": epochs * per_epoch,
+        "seed": seed,
+        "load": round(os.getloadavg()[0], 2),
+        "resolved": {
+            k: cfg.get(k)
+            for k in (
+                "input_len",
+                "window_norm",
+                "transform",
+                "segment",
+                "residual",
+                "hidden",
+                "layers",
+            )
+        },
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
 
 
 def render(rows: list[dict], ref: tuple[float, float], command: str) -> str:
-    lines = [SECTION, "",
-             f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; machine: 2 CPU cores shared "
-             "with other jobs (load average per row), torch with 1 thread",
-             f"- command: `{command}`",
-             "- data: M4 Hourly dev half (Hourly-train-odd.csv, 207 series); the last 48 values of each "
-             "training series are the validation part, the models see only the rest; the test file is "
-             "not read. OWA against Naive2 on the same split "
-             f"(Naive2 sMAPE {ref[0]:.3f}, MASE {ref[1]:.4f}).",
-             "- every variant: horizon 48, the given options, the same number of AdamW steps of batch 256, "
-             "patience off; other options at their defaults. 'resolved' = what the options resolved to. "
-             "'defaults' rows set only model and horizon (the Forecaster's own epochs, budget and early "
-             "stopping; steps as run).",
-             "", "| variant | val OWA | sMAPE % | MASE | seconds | steps | seed | load | resolved |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        SECTION,
+        "",
+        f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; machine: 2 CPU cores shared "
+        "with other jobs (load average per row), torch with 1 thread",
+        f"- command: `{command}`",
+        "- data: M4 Hourly dev half (Hourly-train-odd.csv, 207 series); the last 48 values of each "
+        "training series are the validation part, the models see only the rest; the test file is "
+        "not read. OWA against Naive2 on the same split "
+        f"(Naive2 sMAPE {ref[0]:.3f}, MASE {ref[1]:.4f}).",
+        "- every variant: horizon 48, the given options, the same number of AdamW steps of batch 256, "
+        "patience off; other options at their defaults. 'resolved' = what the options resolved to. "
+        "'defaults' rows set only model and horizon (the Forecaster's own epochs, budget and early "
+        "stopping; steps as run).",
+        "",
+        "| variant | val OWA | sMAPE % | MASE | seconds | steps | seed | load | resolved |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         res = ", ".join(f"{k} {v}" for k, v in r["resolved"].items())
-        lines.append(f"| {r['variant']} | {r['owa']:.3f} | {r['smape']:.2f} | {r['mase']:.3f} | {r['seconds']:.0f} "
-                     f"| {r['steps']} | {r['seed']} | {r['load']} | {res} |")
+        lines.append(
+            f"| {r['variant']} | {r['owa']:.3f} | {r['smape']:.2f} | {r['mase']:.3f} | {r['seconds']:.0f} "
+            f"| {r['steps']} | {r['seed']} | {r['load']} | {res} |"
+        )
     lines += ["", FINDINGS]
     return "\n".join(lines) + "\n"
 
@@ -191,13 +235,17 @@ def record(text: str) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--variants", default=None, help="comma-separated variant names (default: all)")
     ap.add_argument("--steps", type=int, default=600)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-record", action="store_true")
     ap.add_argument("--list", action="store_true")
-    ap.add_argument("--render-only", action="store_true", help="rewrite RESULTS.md from the cached rows")
+    ap.add_argument(
+        "--render-only", action="store_true", help="rewrite RESULTS.md from the cached rows"
+    )
     a = ap.parse_args()
     if a.list:
         print("\n".join(VARIANTS))
@@ -209,15 +257,25 @@ def main() -> None:
     ref = naive2_ref(train, truth)
     names = a.variants.split(",") if a.variants else list(VARIANTS)
     if a.render_only:
-        record(render(json.loads(CACHE.read_text()), ref, "python benchmarks/m4_ablation.py --variants ... "
-                      "--steps 600|2000 [--seed 1] (several runs; rows cached)"))
+        record(
+            render(
+                json.loads(CACHE.read_text()),
+                ref,
+                "python benchmarks/m4_ablation.py --variants ... "
+                "--steps 600|2000 [--seed 1] (several runs; rows cached)",
+            )
+        )
         return
     cmd = "python benchmarks/m4_ablation.py " + " ".join(sys.argv[1:])
     for n in names:
         r = run_variant(n, VARIANTS[n], a.steps, a.seed, fit_df, ids, train, truth, ref)
         print(json.dumps(r), flush=True)
-        rows = json.loads(CACHE.read_text()) if CACHE.exists() else []  # other runs may have added rows
-        rows = [x for x in rows if (x["variant"], x["steps"], x["seed"]) != (n, r["steps"], a.seed)] + [r]
+        rows = (
+            json.loads(CACHE.read_text()) if CACHE.exists() else []
+        )  # other runs may have added rows
+        rows = [
+            x for x in rows if (x["variant"], x["steps"], x["seed"]) != (n, r["steps"], a.seed)
+        ] + [r]
         CACHE.write_text(json.dumps(rows, indent=1))
         if not a.no_record:
             record(render(rows, ref, cmd))

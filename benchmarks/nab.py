@@ -67,22 +67,31 @@ CONFIGS = {
     "forecast-zs": dict(scorer=f"forecast:window=64,stride=4,input_norm=64,error=scaled,{_REC}"),
     "autoencoder": dict(scorer=f"autoencoder:window=32,stride=2,{_REC}"),
     "ensemble-zif": dict(
-        scorer=f"ensemble:members=zscore+iforest+forecast,window=64,stride=4,{_REC}"),
+        scorer=f"ensemble:members=zscore+iforest+forecast,window=64,stride=4,{_REC}"
+    ),
     "ensemble-zif-max": dict(
-        scorer=f"ensemble:members=zscore+iforest+forecast,combine=max,window=64,stride=4,{_REC}"),
+        scorer=f"ensemble:members=zscore+iforest+forecast,combine=max,window=64,stride=4,{_REC}"
+    ),
     "ensemble-zf": dict(scorer=f"ensemble:members=zscore+forecast,window=64,stride=4,{_REC}"),
     "ensemble-zi": dict(scorer="ensemble:members=zscore+iforest,window=64"),
     # the default (AnomalyDetector(), `tsrnn detect`): each member / its own SPOT 1e-3 tail
     # level, max over members
     # (margins and cooldowns of the NAB score ablation, benchmarks/nab_scores.py)
-    "tailmax": dict(scorer="tailmax", thresholds=("fixed:1", "fixed:1.25", "fixed:1.5", "fixed:2"),
-                    cooldowns=(0, 16, 64, 256, 1024)),
+    "tailmax": dict(
+        scorer="tailmax",
+        thresholds=("fixed:1", "fixed:1.25", "fixed:1.5", "fixed:2"),
+        cooldowns=(0, 16, 64, 256, 1024),
+    ),
     # the default before the level-shift member (NAB score ablation step 9): three members
-    "tailmax-3": dict(scorer=lambda: _tailmax_without("level_shift"),
-                      thresholds=("fixed:1", "fixed:1.25", "fixed:1.5", "fixed:2"),
-                      cooldowns=(0, 16, 64, 256, 1024)),
-    "ensemble-zifs": dict(scorer="ensemble:members=zscore+iforest+forecast,window=64,stride=4,"
-                                 f"input_norm=64,error=scaled,{_REC}"),
+    "tailmax-3": dict(
+        scorer=lambda: _tailmax_without("level_shift"),
+        thresholds=("fixed:1", "fixed:1.25", "fixed:1.5", "fixed:2"),
+        cooldowns=(0, 16, 64, 256, 1024),
+    ),
+    "ensemble-zifs": dict(
+        scorer="ensemble:members=zscore+iforest+forecast,window=64,stride=4,"
+        f"input_norm=64,error=scaled,{_REC}"
+    ),
 }
 
 
@@ -125,9 +134,14 @@ TSRNN, BASELINES = "tsrnn (recurrent, tail, ensemble)", "baselines (z-score, Iso
 DEFAULT_FAMILY = "tsrnn default candidates (causal: forecast, tail, tailmax, ensemble)"
 # family -> label prefixes; "(no cooldown)" families may choose only cd0 rows (the cooldown ablation)
 FAMILIES = {
-    "z-score": ["zscore-"], "IsolationForest": ["iforest-"], "PyOD ECOD": ["pyod-"],
-    "tail": ["tail-"], "tailmax (the default scorer)": ["tailmax"], "forecast": ["forecast"],
-    "autoencoder": ["autoencoder"], "ensemble": ["ensemble-"],
+    "z-score": ["zscore-"],
+    "IsolationForest": ["iforest-"],
+    "PyOD ECOD": ["pyod-"],
+    "tail": ["tail-"],
+    "tailmax (the default scorer)": ["tailmax"],
+    "forecast": ["forecast"],
+    "autoencoder": ["autoencoder"],
+    "ensemble": ["ensemble-"],
     TSRNN: ["forecast", "autoencoder", "ensemble-", "tail"],
     BASELINES: ["zscore-", "iforest-", "pyod-"],
     DEFAULT_FAMILY: ["forecast", "ensemble-", "tail"],
@@ -166,7 +180,9 @@ class PyODDetector:
 
     def _raw(self, x: np.ndarray) -> np.ndarray:
         out = np.full(len(x), np.nan)
-        out[self.window - 1:] = self.model.decision_function(self.feat(((x - self.loc) / self.sd)[:, None]))
+        out[self.window - 1 :] = self.model.decision_function(
+            self.feat(((x - self.loc) / self.sd)[:, None])
+        )
         return out
 
     def judge(self, df: pd.DataFrame, threshold: str) -> tuple[np.ndarray, np.ndarray]:
@@ -192,7 +208,9 @@ def run_one(label: str, name: str, windows, seed: int, thresholds=THRESHOLDS) ->
     df = load(name)
     n_train = train_rows(len(df), TRAIN_FRAC)
     train = train_part(df, TRAIN_FRAC)
-    idx = windows_to_index(df["ds"].to_numpy(), [(pd.Timestamp(a), pd.Timestamp(b)) for a, b in windows], name)
+    idx = windows_to_index(
+        df["ds"].to_numpy(), [(pd.Timestamp(a), pd.Timestamp(b)) for a, b in windows], name
+    )
     params = dict(CONFIGS[label])
     thresholds = params.pop("thresholds", thresholds)
     cooldowns = params.pop("cooldowns", COOLDOWNS)
@@ -215,9 +233,19 @@ def run_one(label: str, name: str, windows, seed: int, thresholds=THRESHOLDS) ->
             pred, score = out["is_anomaly"].to_numpy(), out["score"].to_numpy()
         secs = fit_secs + time.perf_counter() - t0
         for cd in cooldowns:
-            rows.append({"config": f"{label}@{thr}@cd{cd}", "label": label, "threshold": thr, "cooldown": cd,
-                         "seed": seed, "series": name, "category": name.split("/")[0],
-                         **judged_metrics(suppress_repeats(pred, cd), score, idx, n_train), "seconds": secs})
+            rows.append(
+                {
+                    "config": f"{label}@{thr}@cd{cd}",
+                    "label": label,
+                    "threshold": thr,
+                    "cooldown": cd,
+                    "seed": seed,
+                    "series": name,
+                    "category": name.split("/")[0],
+                    **judged_metrics(suppress_repeats(pred, cd), score, idx, n_train),
+                    "seconds": secs,
+                }
+            )
     return rows
 
 
@@ -236,7 +264,9 @@ def all_seeds(rows: pd.DataFrame) -> pd.DataFrame:
     seeds = sorted(rows["seed"].unique())
     one = rows["label"].map(seedless)
     copies = [rows[one].assign(seed=s) for s in seeds]
-    return pd.concat([rows[~one]] + copies, ignore_index=True).drop_duplicates(["config", "seed", "series"])
+    return pd.concat([rows[~one]] + copies, ignore_index=True).drop_duplicates(
+        ["config", "seed", "series"]
+    )
 
 
 def per_seed_table(rows: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -246,7 +276,15 @@ def per_seed_table(rows: pd.DataFrame, key: str) -> pd.DataFrame:
     out = []
     for (k, seed), g in rows.groupby([key, "seed"], sort=False):
         for cat, h in list(g.groupby("category")) + [("overall", g)]:
-            out.append({key: k, "seed": seed, "category": cat, "series": h["series"].nunique(), **corpus_metrics(h)})
+            out.append(
+                {
+                    key: k,
+                    "seed": seed,
+                    "category": cat,
+                    "series": h["series"].nunique(),
+                    **corpus_metrics(h),
+                }
+            )
     return pd.DataFrame(out)
 
 
@@ -275,7 +313,9 @@ def out_of_fold(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     full = set(n_seeds[n_seeds == rows["seed"].nunique()].index)
     for fam in list(FAMILIES) + [f"label {lab}" for lab in labels]:
         # a family chooses among configurations run with every seed; a label's own row keeps its seeds
-        cands = [c for c in configs if in_family(c, fam) and (fam.startswith("label ") or c in full)]
+        cands = [
+            c for c in configs if in_family(c, fam) and (fam.startswith("label ") or c in full)
+        ]
         if not cands:
             continue
         oof, chosen = cross_validate(rows, folds, config="config", candidates=cands)
@@ -290,8 +330,12 @@ def default_choice(rows: pd.DataFrame, family: str = DEFAULT_FAMILY) -> str:
 
     cands = [c for c in rows["config"].unique() if in_family(c, family)]
     n, k = rows["series"].nunique(), rows["seed"].nunique()
-    ok = [c for c in sorted(cands) if rows.loc[rows["config"] == c, "series"].nunique() == n
-          and rows.loc[rows["config"] == c, "seed"].nunique() == k]
+    ok = [
+        c
+        for c in sorted(cands)
+        if rows.loc[rows["config"] == c, "series"].nunique() == n
+        and rows.loc[rows["config"] == c, "seed"].nunique() == k
+    ]
     return max(ok, key=lambda c: nab_f1_objective(rows[rows["config"] == c]))
 
 
@@ -318,12 +362,16 @@ def _versus(tsr: str, ov: pd.DataFrame, ps: pd.DataFrame) -> list[str]:
             sb = ps[ps["family"] == base].set_index("seed")[col]
             won = int(sum(sa[s] > sb.get(s, sb.iloc[0]) for s in sa.index))
             spread = max(ov.loc[tsr, std], ov.loc[base, std])
-            parts.append(f"{col} {a:.3f} vs {b:.3f} ({a - b:+.3f}; ahead in {won} of {len(sa)} seeds; "
-                         f"{'beyond' if abs(a - b) > spread else 'within'} the seed std {spread:.3f})")
+            parts.append(
+                f"{col} {a:.3f} vs {b:.3f} ({a - b:+.3f}; ahead in {won} of {len(sa)} seeds; "
+                f"{'beyond' if abs(a - b) > spread else 'within'} the seed std {spread:.3f})"
+            )
         lines.append(f"- {tsr} vs {base}: " + "; ".join(parts))
     nab = ov.loc[tsr, "NAB"]
-    lines.append(f"- NAB standard score of {tsr} out of fold: {nab:.1f} (target >= 60: "
-                 f"{'met' if nab >= 60 else 'NOT met'})")
+    lines.append(
+        f"- NAB standard score of {tsr} out of fold: {nab:.1f} (target >= 60: "
+        f"{'met' if nab >= 60 else 'NOT met'})"
+    )
     return lines
 
 
@@ -340,46 +388,72 @@ def report(rows: pd.DataFrame, seeds: list[int], against_cache: bool = False) ->
     head = oof_mean[~oof_mean["family"].str.startswith("label ")]
     abl = oof_mean[oof_mean["family"].str.startswith("label ")]
     fixed = mean_table(per_seed_table(rows, "config"), "config")
-    cols = ["category", "series", "seeds", "mean event F1", "F1 std", "pooled event F1", "AUC-PR", "NAB",
-            "NAB std", "NAB raw", "events"]
+    cols = [
+        "category",
+        "series",
+        "seeds",
+        "mean event F1",
+        "F1 std",
+        "pooled event F1",
+        "AUC-PR",
+        "NAB",
+        "NAB std",
+        "NAB raw",
+        "events",
+    ]
     choice = default_choice(rows)
-    pick_txt = "\n".join(f"- {fam}: " + ", ".join(f"{r['fold']} ← `{r['config']}`" for _, r in g.iterrows())
-                         for fam, g in picks.groupby("family", sort=False) if not fam.startswith("label "))
+    pick_txt = "\n".join(
+        f"- {fam}: " + ", ".join(f"{r['fold']} ← `{r['config']}`" for _, r in g.iterrows())
+        for fam, g in picks.groupby("family", sort=False)
+        if not fam.startswith("label ")
+    )
     over = fixed[fixed["category"] == "overall"].sort_values("config")
-    md = ("Rows written by `python benchmarks/nab.py --csv FILE` runs on the machine below (torch 2.13 CPU, "
-          "one thread each). The NAB scorer is checked in tests/test_anomaly_nab_scorer.py: it reproduces NAB's "
-          "published null-detector scores (Score, TN, FN) on all 31 files and HTM's published score on "
-          "realTraffic/speed_7578 (1.2365) re-scored from its recorded detections. NAB's own leaderboard "
-          "optimises one threshold over the whole corpus and scores everything after the probationary "
-          "period; the figures here are out of fold and judged after each series' training part, so they "
-          "are not comparable with it. The held-out NAB categories (not in ../shared) are not scored here.\n\n"
-          f"Seeds {', '.join(map(str, seeds))} (deterministic configurations — z-score, tail, their ensembles — once); torch threads 1. Every configuration "
-          "fitted on the first 15% of each series, judged on the remaining 85% only (event F1, AUC-PR, NAB). "
-          "Thresholds " + ", ".join(f"`{t}`" for t in THRESHOLDS) + " (fitted on each series' training "
-          "scores), each with an alarm cooldown of " + ", ".join(map(str, COOLDOWNS)) + " points "
-          "(`cd`: after an alarm, no new alarm for that many points); a configuration that names its "
-          "own thresholds and cooldowns (tailmax) runs those. Configurations: " + "; ".join(f"`{k}`: " + ", ".join(f"{a}={_shown(b)}" for a, b in v.items())
-                                                  for k, v in CONFIGS.items()) + ".\n\n"
-          + headline(fixed, abl, seeds, cache_agreement(rows) if against_cache else "")
-          + "### Headline: out of fold (leave one category out)\n\nEach category judged by the configuration "
-          "(method settings and threshold) of its family that scores best on the other four categories "
-          "(criterion: (mean event F1 + NAB/100)/2 over those series and all seeds). Mean over seeds; "
-          "std: seed to seed.\n\n"
-          + markdown_table(head[head["category"] == "overall"][["family"] + cols].to_dict("records"))
-          + "\n" + verdict(oof_mean, oof_seed) + "\nChoices per held-out category:\n\n" + pick_txt + "\n\n"
-          f"The same criterion on all 31 series picks `{choice}` among the default candidates (they "
-          "must stream, so the autoencoder, whose score uses the windows after a point too, is not a "
-          "candidate; the default itself is the score ablation's choice, above); its figures "
-          "on those series are in the fixed table below, chosen on them (in-sample selection). The "
-          f"out-of-fold row \"{DEFAULT_FAMILY}\" is the honest estimate of this choice.\n\n"
-          "#### Out of fold, per category\n\n"
-          + markdown_table(head[head["category"] != "overall"][["family"] + cols].to_dict("records"))
-          + "\n### Ablation, out of fold: one method's settings each (threshold and cooldown chosen per fold)\n\n"
-          "Each row: one method with fixed settings; only its threshold and cooldown are chosen by the "
-          "same leave-one-category-out protocol. The \"(no cooldown)\" rows above are the cooldown ablation.\n\n"
-          + markdown_table(abl[abl["category"] == "overall"][["family"] + cols].to_dict("records"))
-          + "\n### Fixed configurations on all 31 series (nothing chosen; in-sample if one is picked from here)\n\n"
-          + markdown_table(over[["config"] + cols[1:]].to_dict("records")))
+    md = (
+        "Rows written by `python benchmarks/nab.py --csv FILE` runs on the machine below (torch 2.13 CPU, "
+        "one thread each). The NAB scorer is checked in tests/test_anomaly_nab_scorer.py: it reproduces NAB's "
+        "published null-detector scores (Score, TN, FN) on all 31 files and HTM's published score on "
+        "realTraffic/speed_7578 (1.2365) re-scored from its recorded detections. NAB's own leaderboard "
+        "optimises one threshold over the whole corpus and scores everything after the probationary "
+        "period; the figures here are out of fold and judged after each series' training part, so they "
+        "are not comparable with it. The held-out NAB categories (not in ../shared) are not scored here.\n\n"
+        f"Seeds {', '.join(map(str, seeds))} (deterministic configurations — z-score, tail, their ensembles — once); torch threads 1. Every configuration "
+        "fitted on the first 15% of each series, judged on the remaining 85% only (event F1, AUC-PR, NAB). "
+        "Thresholds "
+        + ", ".join(f"`{t}`" for t in THRESHOLDS)
+        + " (fitted on each series' training "
+        "scores), each with an alarm cooldown of " + ", ".join(map(str, COOLDOWNS)) + " points "
+        "(`cd`: after an alarm, no new alarm for that many points); a configuration that names its "
+        "own thresholds and cooldowns (tailmax) runs those. Configurations: "
+        + "; ".join(
+            f"`{k}`: " + ", ".join(f"{a}={_shown(b)}" for a, b in v.items())
+            for k, v in CONFIGS.items()
+        )
+        + ".\n\n"
+        + headline(fixed, abl, seeds, cache_agreement(rows) if against_cache else "")
+        + "### Headline: out of fold (leave one category out)\n\nEach category judged by the configuration "
+        "(method settings and threshold) of its family that scores best on the other four categories "
+        "(criterion: (mean event F1 + NAB/100)/2 over those series and all seeds). Mean over seeds; "
+        "std: seed to seed.\n\n"
+        + markdown_table(head[head["category"] == "overall"][["family"] + cols].to_dict("records"))
+        + "\n"
+        + verdict(oof_mean, oof_seed)
+        + "\nChoices per held-out category:\n\n"
+        + pick_txt
+        + "\n\n"
+        f"The same criterion on all 31 series picks `{choice}` among the default candidates (they "
+        "must stream, so the autoencoder, whose score uses the windows after a point too, is not a "
+        "candidate; the default itself is the score ablation's choice, above); its figures "
+        "on those series are in the fixed table below, chosen on them (in-sample selection). The "
+        f'out-of-fold row "{DEFAULT_FAMILY}" is the honest estimate of this choice.\n\n'
+        "#### Out of fold, per category\n\n"
+        + markdown_table(head[head["category"] != "overall"][["family"] + cols].to_dict("records"))
+        + "\n### Ablation, out of fold: one method's settings each (threshold and cooldown chosen per fold)\n\n"
+        "Each row: one method with fixed settings; only its threshold and cooldown are chosen by the "
+        'same leave-one-category-out protocol. The "(no cooldown)" rows above are the cooldown ablation.\n\n'
+        + markdown_table(abl[abl["category"] == "overall"][["family"] + cols].to_dict("records"))
+        + "\n### Fixed configurations on all 31 series (nothing chosen; in-sample if one is picked from here)\n\n"
+        + markdown_table(over[["config"] + cols[1:]].to_dict("records"))
+    )
     return md
 
 
@@ -390,10 +464,17 @@ def main(argv=None) -> None:
     ap.add_argument("--seeds", default="0,1,2,3,4")
     ap.add_argument("--no-record", action="store_true", help="print only; do not update RESULTS.md")
     ap.add_argument("--section", default="Anomaly detection (NAB)")
-    ap.add_argument("--csv", default=None, help="append the per-series rows here (rows already there are kept)")
-    ap.add_argument("--from-csv", default=None, help="summarise rows written by --csv instead of running")
-    ap.add_argument("--against-cache", action="store_true",
-                    help="compare the tailmax rows with nab_scores.py's cached-score rows")
+    ap.add_argument(
+        "--csv", default=None, help="append the per-series rows here (rows already there are kept)"
+    )
+    ap.add_argument(
+        "--from-csv", default=None, help="summarise rows written by --csv instead of running"
+    )
+    ap.add_argument(
+        "--against-cache",
+        action="store_true",
+        help="compare the tailmax rows with nab_scores.py's cached-score rows",
+    )
     args = ap.parse_args(argv)
     labels = args.configs.split(",")
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -421,11 +502,15 @@ def main(argv=None) -> None:
                     new = run_one(label, name, windows[name], seed)
                     out += new
                     r = new[0]
-                    print(f"{label:18s} seed {seed} {name:58s} evF1 {r['event_f1']:.2f} NAB raw "
-                          f"{r['nab_raw']:+.2f} events {r['events']:4d} {r['seconds']:.1f}s", flush=True)
+                    print(
+                        f"{label:18s} seed {seed} {name:58s} evF1 {r['event_f1']:.2f} NAB raw "
+                        f"{r['nab_raw']:+.2f} events {r['events']:4d} {r['seconds']:.1f}s",
+                        flush=True,
+                    )
                     if args.csv:
-                        pd.DataFrame(new).to_csv(args.csv, mode="a", index=False,
-                                                 header=not Path(args.csv).exists())
+                        pd.DataFrame(new).to_csv(
+                            args.csv, mode="a", index=False, header=not Path(args.csv).exists()
+                        )
         rows = pd.read_csv(args.csv) if args.csv else pd.DataFrame(out)
         rows = rows[rows["label"].isin(labels) & rows["seed"].isin(seeds)]
     seeds = sorted(int(s) for s in rows["seed"].unique())

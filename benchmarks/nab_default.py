@@ -47,10 +47,14 @@ def cache_agreement(rows: pd.DataFrame) -> str:
     ref = pd.DataFrame(ns.variant_rows(VARIANT, ns.MARGINS, ns.COOLS, seeds, series))
     ref["config"] = ref["config"].str.replace(VARIANT, LABEL, regex=False)
     m = lib.merge(ref, on=["config", "seed", "series"], suffixes=("", "_cache"))
-    diff = {c: float(np.abs(m[c] - m[f"{c}_cache"]).max()) for c in ("event_f1", "nab_raw", "events")}
-    return (f"Library vs ablation cache ({ns.CACHE}): {len(m)} of {len(lib)} library rows matched "
-            f"by (configuration, seed, series); largest difference: event F1 {diff['event_f1']:.3g}, "
-            f"NAB raw {diff['nab_raw']:.3g}, events {diff['events']:.3g}.")
+    diff = {
+        c: float(np.abs(m[c] - m[f"{c}_cache"]).max()) for c in ("event_f1", "nab_raw", "events")
+    }
+    return (
+        f"Library vs ablation cache ({ns.CACHE}): {len(m)} of {len(lib)} library rows matched "
+        f"by (configuration, seed, series); largest difference: event F1 {diff['event_f1']:.3g}, "
+        f"NAB raw {diff['nab_raw']:.3g}, events {diff['events']:.3g}."
+    )
 
 
 def headline(fixed: pd.DataFrame, abl: pd.DataFrame, seeds: list[int], check: str = "") -> str:
@@ -62,24 +66,34 @@ def headline(fixed: pd.DataFrame, abl: pd.DataFrame, seeds: list[int], check: st
     f = f.iloc[0]
     own = abl[(abl["family"] == f"label {LABEL}") & (abl["category"] == "overall")]
     ab = ablation_row()
-    oof = ("its out-of-fold row there (members, margin and cooldown chosen per held-out category): "
-           f"mean event F1 {ab['mean event F1']:.3f} ± {ab['F1 std']:.3f}, NAB {ab['NAB']:.1f} ± "
-           f"{ab['NAB std']:.1f}" if ab else "its out-of-fold row is not in nab_scores_rows.csv")
+    oof = (
+        "its out-of-fold row there (members, margin and cooldown chosen per held-out category): "
+        f"mean event F1 {ab['mean event F1']:.3f} ± {ab['F1 std']:.3f}, NAB {ab['NAB']:.1f} ± "
+        f"{ab['NAB std']:.1f}"
+        if ab
+        else "its out-of-fold row is not in nab_scores_rows.csv"
+    )
     nab = ab["NAB"] if ab else float("nan")
-    txt = (f"### The default: `{CONFIG}`\n\nAnomalyDetector() and `tsrnn detect` (and "
-           "`detect-stream`) use the scorer `tailmax` (tsrnn.anomaly.tailmax.TailMaxScorer: the LSTM "
-           "forecast error, the same with input_norm 64, the rolling z-score over 64 points and the "
-           "level shift of the last 16 points against the 64 before them, each divided by its mean "
-           "training score and then by its own SPOT 1e-3 tail level on the series, max over the four), threshold `fixed:1.5`, cooldown 16. It was chosen by "
-           "leave-one-category-out cross-validation in the NAB score ablation (section \"NAB score "
-           f"ablation (out of fold)\", step {STEP.strip()}); {oof}. Through the library "
-           f"(`tailmax` rows here, seeds {', '.join(map(str, seeds))}), fixed at that configuration on "
-           f"all 31 series (in-sample: it was chosen on them): mean event F1 {f['mean event F1']:.3f} ± "
-           f"{f['F1 std']:.3f}, NAB {f['NAB']:.1f} ± {f['NAB std']:.1f}")
+    txt = (
+        f"### The default: `{CONFIG}`\n\nAnomalyDetector() and `tsrnn detect` (and "
+        "`detect-stream`) use the scorer `tailmax` (tsrnn.anomaly.tailmax.TailMaxScorer: the LSTM "
+        "forecast error, the same with input_norm 64, the rolling z-score over 64 points and the "
+        "level shift of the last 16 points against the 64 before them, each divided by its mean "
+        "training score and then by its own SPOT 1e-3 tail level on the series, max over the four), threshold `fixed:1.5`, cooldown 16. It was chosen by "
+        'leave-one-category-out cross-validation in the NAB score ablation (section "NAB score '
+        f'ablation (out of fold)", step {STEP.strip()}); {oof}. Through the library '
+        f"(`tailmax` rows here, seeds {', '.join(map(str, seeds))}), fixed at that configuration on "
+        f"all 31 series (in-sample: it was chosen on them): mean event F1 {f['mean event F1']:.3f} ± "
+        f"{f['F1 std']:.3f}, NAB {f['NAB']:.1f} ± {f['NAB std']:.1f}"
+    )
     if not own.empty:
         o = own.iloc[0]
-        txt += (f"; with only its margin and cooldown chosen per held-out category (members fixed, "
-                f"so slightly optimistic): mean event F1 {o['mean event F1']:.3f}, NAB {o['NAB']:.1f}")
-    txt += (f". {check + ' ' if check else ''}The NAB target (>= 60 out of fold) is "
-            f"{'met' if nab >= 60 else 'NOT met'}: the honest estimate is {nab:.1f}.\n\n")
+        txt += (
+            f"; with only its margin and cooldown chosen per held-out category (members fixed, "
+            f"so slightly optimistic): mean event F1 {o['mean event F1']:.3f}, NAB {o['NAB']:.1f}"
+        )
+    txt += (
+        f". {check + ' ' if check else ''}The NAB target (>= 60 out of fold) is "
+        f"{'met' if nab >= 60 else 'NOT met'}: the honest estimate is {nab:.1f}.\n\n"
+    )
     return txt

@@ -38,7 +38,9 @@ _REC = dict(hidden=32, epochs=30, lr=3e-3, batch_size=32, cell="lstm")
 # cached scorer label -> AnomalyDetector parameters (local_norm 0: the raw per-point score)
 SCORERS = {
     "forecast": dict(method="forecast", window=64, stride=4, **_REC),
-    "forecast-zs": dict(method="forecast", window=64, stride=4, input_norm=64, error="scaled", **_REC),
+    "forecast-zs": dict(
+        method="forecast", window=64, stride=4, input_norm=64, error="scaled", **_REC
+    ),
     "forecast-in": dict(method="forecast", window=64, stride=4, input_norm=64, **_REC),
     "forecast-w16": dict(method="forecast", window=16, stride=2, **_REC),
     "forecast-w128": dict(method="forecast", window=128, stride=8, **_REC),
@@ -90,7 +92,9 @@ def level_shift_scores(label: str, name: str) -> np.ndarray:
 def season_points(df: pd.DataFrame, n_train: int, window: int) -> int:
     """Points per day from the median time step, or 0 (no differencing) when the training part
     cannot hold one season plus two windows of the differenced series."""
-    step = float(np.median(np.diff(df["ds"].to_numpy()).astype("timedelta64[s]").astype(np.float64)))
+    step = float(
+        np.median(np.diff(df["ds"].to_numpy()).astype("timedelta64[s]").astype(np.float64))
+    )
     p = int(round(86400.0 / step)) if step > 0 else 0
     return p if p >= 2 and n_train - p >= 2 * window + 2 else 0
 
@@ -116,23 +120,31 @@ def fill(labels: list[str], seeds: list[int], names: list[str]) -> None:
                 train.attrs.update(df.attrs)
                 t0 = time.perf_counter()
                 params = dict(SCORERS[label])
-                lag = season_points(df, n_train, params["window"]) if params.pop("season", False) else 0
+                lag = (
+                    season_points(df, n_train, params["window"])
+                    if params.pop("season", False)
+                    else 0
+                )
                 if lag:  # the seasonal difference; its first `lag` points have no value (score NaN)
                     d = df.iloc[lag:].copy()
                     d["y"] = df["y"].to_numpy()[lag:] - df["y"].to_numpy()[:-lag]
                     d.attrs.update(df.attrs)
                     train = d.iloc[: n_train - lag].copy()
                     train.attrs.update(df.attrs)
-                det = AnomalyDetector(threshold="pot:1e-3", seed=seed, local_norm=0, cooldown=0,
-                                      **params).fit(train)
+                det = AnomalyDetector(
+                    threshold="pot:1e-3", seed=seed, local_norm=0, cooldown=0, **params
+                ).fit(train)
                 s = np.concatenate([np.full(lag, np.nan), det.score(d if lag else df)])
                 p.parent.mkdir(parents=True, exist_ok=True)
                 np.save(p, s.astype(np.float64))
-                print(f"{label:12s} seed {seed} {name:58s} {time.perf_counter() - t0:6.1f}s", flush=True)
-
+                print(
+                    f"{label:12s} seed {seed} {name:58s} {time.perf_counter() - t0:6.1f}s",
+                    flush=True,
+                )
 
 
 # -- the cheap part: variants over the cache -----------------------------------------------------
+
 
 class Series:
     """One NAB series as the judge sees it: length, training part, label windows (row positions)."""
@@ -143,20 +155,29 @@ class Series:
         df = load(name)
         self.name, self.category, self.n = name, name.split("/")[0], len(df)
         self.n_train = int(math.floor(TRAIN_FRAC * self.n))
-        self.windows = windows_to_index(df["ds"].to_numpy(),
-                                        [(pd.Timestamp(a), pd.Timestamp(b)) for a, b in windows], name)
-        self.label = label_mask(self.n, self.windows)[self.n_train:]
+        self.windows = windows_to_index(
+            df["ds"].to_numpy(), [(pd.Timestamp(a), pd.Timestamp(b)) for a, b in windows], name
+        )
+        self.label = label_mask(self.n, self.windows)[self.n_train :]
 
 
 def judge(pred: np.ndarray, sr: Series) -> dict:
     """Event F1 and NAB of the rows after the training part (as benchmarks/nab.judged_metrics)."""
     from tsrnn.anomaly.evaluate import event_prf, nab_score
 
-    ev = event_prf(pred[sr.n_train:], sr.label)
+    ev = event_prf(pred[sr.n_train :], sr.label)
     nab = nab_score(pred, sr.windows, probation=sr.n_train)
-    return {"event_f1": ev["f1"], "windows": ev["windows"], "windows_hit": ev["windows_hit"],
-            "events": ev["events"], "events_in_window": ev["events_in_window"], "nab_raw": nab["raw"],
-            "nab_null": nab["null"], "nab_perfect": nab["perfect"], "flagged": int(pred[sr.n_train:].sum())}
+    return {
+        "event_f1": ev["f1"],
+        "windows": ev["windows"],
+        "windows_hit": ev["windows_hit"],
+        "events": ev["events"],
+        "events_in_window": ev["events_in_window"],
+        "nab_raw": nab["raw"],
+        "nab_null": nab["null"],
+        "nab_perfect": nab["perfect"],
+        "flagged": int(pred[sr.n_train :].sum()),
+    }
 
 
 def qnorm(s: np.ndarray, n_train: int) -> np.ndarray:
@@ -181,7 +202,9 @@ def lik_of(s: np.ndarray, spec: str) -> np.ndarray:
     parts = spec.split(":")
     short, long = int(parts[1]), int(parts[2])
     min_std = float(parts[3]) if len(parts) > 3 else 0.05
-    return AnomalyLikelihood(short=short, long=long, min_history=min(64, long), min_std=min_std).transform(s)
+    return AnomalyLikelihood(
+        short=short, long=long, min_history=min(64, long), min_std=min_std
+    ).transform(s)
 
 
 _MEMO: dict = {}
@@ -247,7 +270,7 @@ def variant_rows(variant: str, thresholds, cooldowns, seeds, series: list[Series
     for seed in run:
         for sr in series:
             s = build(variant, seed, sr)
-            auc = auc_pr(s[sr.n_train:], sr.label)
+            auc = auc_pr(s[sr.n_train :], sr.label)
             for thr in thresholds:
                 tr = s[: sr.n_train]
                 one, _, extra = thr.partition("+mean")
@@ -259,11 +282,21 @@ def variant_rows(variant: str, thresholds, cooldowns, seeds, series: list[Series
                 flag = flag & np.isfinite(s)
                 for cd in cooldowns:
                     m = judge(suppress_repeats(flag, cooldown_points(cd, sr)), sr)
-                    base = {"config": f"{variant}@{thr}@cd{cd}", "label": variant, "threshold": thr,
-                            "cooldown": cd, "series": sr.name, "category": sr.category, "auc_pr": auc, **m}
-                    rows += [{**base, "seed": k} for k in (seeds if seed == run[0] and len(run) == 1 else [seed])]
+                    base = {
+                        "config": f"{variant}@{thr}@cd{cd}",
+                        "label": variant,
+                        "threshold": thr,
+                        "cooldown": cd,
+                        "series": sr.name,
+                        "category": sr.category,
+                        "auc_pr": auc,
+                        **m,
+                    }
+                    rows += [
+                        {**base, "seed": k}
+                        for k in (seeds if seed == run[0] and len(run) == 1 else [seed])
+                    ]
     return rows
-
 
 
 # -- the ablation: one out-of-fold row per step ---------------------------------------------------
@@ -273,15 +306,39 @@ LEVELS = ("fixed:3", "fixed:4", "fixed:6", "fixed:8")  # likelihood levels: tail
 MARGINS = ("fixed:1", "fixed:1.25", "fixed:1.5", "fixed:2")  # on score / tail level
 COOLS = (0, 16, 64, 256, 1024)
 LIKS = ("lik:1:1024", "lik:1:4096", "lik:4:1024", "lik:4:4096", "lik:16:1024", "lik:16:4096")
-ENS = ("forecast+zscore-64", "forecast+iforest-48", "forecast+tail-48", "forecast+forecast-in",
-       "forecast+zscore-64+iforest-48", "forecast+forecast-in+zscore-64")
-MULTI = ("forecast+forecast-w16", "forecast+forecast-w16+forecast-w128", "forecast-w16+forecast-w128")
-SPOT_ENS = ("forecast+zscore-64", "forecast+iforest-48", "forecast+forecast-in", "forecast+forecast-in+zscore-64",
-            "forecast+zscore-64+iforest-48")
-SPOT_SEASON = ("forecast+forecast-sd", "forecast+forecast-sd+zscore-64", "forecast+forecast-in+forecast-sd+zscore-64",
-               "forecast+forecast-in+zscore-64+zscore-sd", "forecast+forecast-sd+zscore-64+zscore-sd")
-SPOT_MULTI = ("forecast+forecast-w16", "forecast+forecast-w16+zscore-64", "forecast+forecast-gru+zscore-64",
-              "forecast+forecast-w16+forecast-in+zscore-64")
+ENS = (
+    "forecast+zscore-64",
+    "forecast+iforest-48",
+    "forecast+tail-48",
+    "forecast+forecast-in",
+    "forecast+zscore-64+iforest-48",
+    "forecast+forecast-in+zscore-64",
+)
+MULTI = (
+    "forecast+forecast-w16",
+    "forecast+forecast-w16+forecast-w128",
+    "forecast-w16+forecast-w128",
+)
+SPOT_ENS = (
+    "forecast+zscore-64",
+    "forecast+iforest-48",
+    "forecast+forecast-in",
+    "forecast+forecast-in+zscore-64",
+    "forecast+zscore-64+iforest-48",
+)
+SPOT_SEASON = (
+    "forecast+forecast-sd",
+    "forecast+forecast-sd+zscore-64",
+    "forecast+forecast-in+forecast-sd+zscore-64",
+    "forecast+forecast-in+zscore-64+zscore-sd",
+    "forecast+forecast-sd+zscore-64+zscore-sd",
+)
+SPOT_MULTI = (
+    "forecast+forecast-w16",
+    "forecast+forecast-w16+zscore-64",
+    "forecast+forecast-gru+zscore-64",
+    "forecast+forecast-w16+forecast-in+zscore-64",
+)
 
 
 def steps() -> list[tuple[str, list[tuple[str, tuple]]]]:
@@ -289,27 +346,50 @@ def steps() -> list[tuple[str, list[tuple[str, tuple]]]]:
     return [
         ("1 forecast error, no normaliser", [("forecast|raw|-|-", POT)]),
         ("2 forecast error / recent level (local_ratio 64)", [("forecast|raw|-|local:64", POT)]),
-        ("3 forecast error -> anomaly likelihood", [(f"forecast|raw|-|{k}", POT + LEVELS) for k in LIKS]),
-        ("4 ensemble of quantile-normalised scores (forecast + z/iforest/tail/input-norm forecast)",
-         [(f"{m}|q|{h}|-", POT) for m in ENS for h in ("mean", "max")]),
-        ("5 ensemble of per-member likelihoods (max)",
-         [(f"{m}|{k}|max|-", POT + LEVELS) for m in ENS for k in ("lik:4:1024", "lik:4:4096")]),
-        ("6 multi-scale forecasters (windows 16/64/128), quantile-normalised",
-         [(f"{m}|q|{h}|-", POT) for m in MULTI for h in ("mean", "max")]),
-        ("7 forecast error / its streaming tail level (SPOT)", [("forecast|t=spot:1e-3|-|-", MARGINS)]),
-        ("8 ensemble, each member / its training tail level (POT), max",
-         [(f"{m}|t=pot:1e-3|max|-", MARGINS) for m in SPOT_ENS]),
-        ("9 ensemble, each member / its streaming tail level (SPOT), max",
-         [(f"{m}|t=spot:1e-3|max|-", MARGINS) for m in SPOT_ENS]),
-        ("10 as 9 with multi-scale / GRU forecasters",
-         [(f"{m}|t=spot:1e-3|max|-", MARGINS) for m in SPOT_ENS + SPOT_MULTI]),
-        ("11 as 9 with seasonality-aware members (forecast / z-score of x[t] - x[t-day])",
-         [(f"{m}|t=spot:1e-3|max|-", MARGINS) for m in SPOT_ENS + SPOT_SEASON]),
+        (
+            "3 forecast error -> anomaly likelihood",
+            [(f"forecast|raw|-|{k}", POT + LEVELS) for k in LIKS],
+        ),
+        (
+            "4 ensemble of quantile-normalised scores (forecast + z/iforest/tail/input-norm forecast)",
+            [(f"{m}|q|{h}|-", POT) for m in ENS for h in ("mean", "max")],
+        ),
+        (
+            "5 ensemble of per-member likelihoods (max)",
+            [(f"{m}|{k}|max|-", POT + LEVELS) for m in ENS for k in ("lik:4:1024", "lik:4:4096")],
+        ),
+        (
+            "6 multi-scale forecasters (windows 16/64/128), quantile-normalised",
+            [(f"{m}|q|{h}|-", POT) for m in MULTI for h in ("mean", "max")],
+        ),
+        (
+            "7 forecast error / its streaming tail level (SPOT)",
+            [("forecast|t=spot:1e-3|-|-", MARGINS)],
+        ),
+        (
+            "8 ensemble, each member / its training tail level (POT), max",
+            [(f"{m}|t=pot:1e-3|max|-", MARGINS) for m in SPOT_ENS],
+        ),
+        (
+            "9 ensemble, each member / its streaming tail level (SPOT), max",
+            [(f"{m}|t=spot:1e-3|max|-", MARGINS) for m in SPOT_ENS],
+        ),
+        (
+            "10 as 9 with multi-scale / GRU forecasters",
+            [(f"{m}|t=spot:1e-3|max|-", MARGINS) for m in SPOT_ENS + SPOT_MULTI],
+        ),
+        (
+            "11 as 9 with seasonality-aware members (forecast / z-score of x[t] - x[t-day])",
+            [(f"{m}|t=spot:1e-3|max|-", MARGINS) for m in SPOT_ENS + SPOT_SEASON],
+        ),
     ]
 
 
-SHIFT_ENS = ("forecast+forecast-in+zscore-64+shift-16-64", "forecast+zscore-64+shift-16-64",
-             "forecast+forecast-in+shift-16-64")
+SHIFT_ENS = (
+    "forecast+forecast-in+zscore-64+shift-16-64",
+    "forecast+zscore-64+shift-16-64",
+    "forecast+forecast-in+shift-16-64",
+)
 OTHER_NEW = ("forecast+forecast-in+zscore-64+tail-48", "forecast+forecast-in+zscore-64+forecast-zs")
 TWO = tuple(f"{m}+mean{k}>{lo}" for m in MARGINS for k, lo in ((4, 1.0), (8, 1.0), (8, 0.8)))
 # times the training length (NAB windows: 10% of a series / its number of anomalies)
@@ -321,26 +401,40 @@ def new_steps() -> list[tuple[str, list[tuple]]]:
     """Steps after the first union (12, 13): (name, [(variant, thresholds[, cooldowns])])."""
     sp = "|t=spot:1e-3|max|-"
     return [
-        ("14 as 9 with a level-shift member (LevelShiftScorer 16/64), a tail or a scaled-error "
-         "member",
-         [(f"{m}{sp}", MARGINS) for m in SPOT_ENS + SHIFT_ENS + OTHER_NEW]),
-        ("15 as 9 with a two-level rule (margin, or the mean of the last K ratios above LO)",
-         [(f"{m}{sp}", MARGINS + TWO) for m in SPOT_ENS]),
-        ("16 as 9 with cooldowns relative to the training length",
-         [(f"{m}{sp}", MARGINS, REL_COOLS) for m in SPOT_ENS]),
-        ("17 as 14 with fixed and relative cooldowns",
-         [(f"{m}{sp}", MARGINS, COOLS + REL_COOLS) for m in SPOT_ENS + SHIFT_ENS]),
-        ("18 few candidates: forecast + input-norm forecast + z-score + level shift, 1.25-1.5x, "
-         "cd 16 or 0.1 n_train",
-         [(f"{BEST}{sp}", ("fixed:1.25", "fixed:1.5"), (16, "r0.1"))]),
+        (
+            "14 as 9 with a level-shift member (LevelShiftScorer 16/64), a tail or a scaled-error "
+            "member",
+            [(f"{m}{sp}", MARGINS) for m in SPOT_ENS + SHIFT_ENS + OTHER_NEW],
+        ),
+        (
+            "15 as 9 with a two-level rule (margin, or the mean of the last K ratios above LO)",
+            [(f"{m}{sp}", MARGINS + TWO) for m in SPOT_ENS],
+        ),
+        (
+            "16 as 9 with cooldowns relative to the training length",
+            [(f"{m}{sp}", MARGINS, REL_COOLS) for m in SPOT_ENS],
+        ),
+        (
+            "17 as 14 with fixed and relative cooldowns",
+            [(f"{m}{sp}", MARGINS, COOLS + REL_COOLS) for m in SPOT_ENS + SHIFT_ENS],
+        ),
+        (
+            "18 few candidates: forecast + input-norm forecast + z-score + level shift, 1.25-1.5x, "
+            "cd 16 or 0.1 n_train",
+            [(f"{BEST}{sp}", ("fixed:1.25", "fixed:1.5"), (16, "r0.1"))],
+        ),
     ]
 
 
 CONTROLS = [
-    ("control: rolling z-score -> anomaly likelihood (no recurrent model)",
-     [(f"zscore-64|raw|-|{k}", POT + LEVELS) for k in LIKS]),
-    ("control: z-score (+ IsolationForest) / streaming tail level, max (no recurrent model)",
-     [(f"{m}|t=spot:1e-3|max|-", MARGINS) for m in ("zscore-64", "zscore-64+iforest-48")]),
+    (
+        "control: rolling z-score -> anomaly likelihood (no recurrent model)",
+        [(f"zscore-64|raw|-|{k}", POT + LEVELS) for k in LIKS],
+    ),
+    (
+        "control: z-score (+ IsolationForest) / streaming tail level, max (no recurrent model)",
+        [(f"{m}|t=spot:1e-3|max|-", MARGINS) for m in ("zscore-64", "zscore-64+iforest-48")],
+    ),
 ]
 UNION = "12 all recurrent candidates of steps 1-11, chosen by the CV"
 UNION_CD0 = "13 = 12 without cooldown (cd0 only)"
@@ -357,7 +451,9 @@ def baseline_rows() -> pd.DataFrame:
     return all_seeds(rows)
 
 
-def oof_tables(rows: pd.DataFrame, fams: dict[str, list[str]]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def oof_tables(
+    rows: pd.DataFrame, fams: dict[str, list[str]]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Leave one category out for each family (name -> candidate configs): per-seed and mean tables, picks."""
     from benchmarks.nab import mean_table, per_seed_table
     from tsrnn.anomaly.selection import cross_validate
@@ -392,7 +488,9 @@ def ablate(seeds: list[int], csv: str | None, record: bool) -> None:
                 rows += variant_rows(v, todo, cools, seeds, series)
                 done |= {f"{v}@{t}@cd{c}" for t in todo for c in cools}
             fams[name] += [f"{v}@{t}@cd{c}" for t in thr for c in cools]
-        print(f"{name}: {len(fams[name])} configurations, {time.perf_counter() - t0:.0f}s", flush=True)
+        print(
+            f"{name}: {len(fams[name])} configurations, {time.perf_counter() - t0:.0f}s", flush=True
+        )
     ours = pd.DataFrame(rows).drop_duplicates(["config", "seed", "series"])
     fams[UNION] = sorted({c for n, _ in steps() for c in fams[n]})
     fams[UNION_CD0] = [c for c in fams[UNION] if c.endswith("@cd0")]
@@ -400,9 +498,11 @@ def ablate(seeds: list[int], csv: str | None, record: bool) -> None:
     fams[UNION_NEW] = sorted({c for n, _ in new_steps()[:4] for c in fams[n]})
     base = baseline_rows()
     base = base[base["seed"].isin(seeds)]
-    bfams = {"z-score": [c for c in base["config"].unique() if c.startswith("zscore-")],
-             "IsolationForest": [c for c in base["config"].unique() if c.startswith("iforest-")],
-             "PyOD ECOD": [c for c in base["config"].unique() if c.startswith("pyod-")]}
+    bfams = {
+        "z-score": [c for c in base["config"].unique() if c.startswith("zscore-")],
+        "IsolationForest": [c for c in base["config"].unique() if c.startswith("iforest-")],
+        "PyOD ECOD": [c for c in base["config"].unique() if c.startswith("pyod-")],
+    }
     ps_b, mean_b, picks_b = oof_tables(base, bfams)
     ps_o, mean_o, picks_o = oof_tables(ours, fams)
     per_seed = pd.concat([ps_b, ps_o], ignore_index=True)
@@ -414,10 +514,24 @@ def ablate(seeds: list[int], csv: str | None, record: bool) -> None:
     ov = table[table["category"] == "overall"]
     best = ov[ov["family"].str.match(r"\d")].sort_values("NAB", ascending=False).iloc[0]["family"]
     best_pick = max(sorted(fams[best]), key=lambda c: nab_f1_objective(full[full["config"] == c]))
-    print(f"done in {time.perf_counter() - t0:.0f}s; in-sample choice {winner}; in step {best}: {best_pick}",
-          flush=True)
-    cols = ["family", "category", "series", "seeds", "mean event F1", "F1 std", "pooled event F1",
-            "AUC-PR", "NAB", "NAB std", "NAB raw", "events"]
+    print(
+        f"done in {time.perf_counter() - t0:.0f}s; in-sample choice {winner}; in step {best}: {best_pick}",
+        flush=True,
+    )
+    cols = [
+        "family",
+        "category",
+        "series",
+        "seeds",
+        "mean event F1",
+        "F1 std",
+        "pooled event F1",
+        "AUC-PR",
+        "NAB",
+        "NAB std",
+        "NAB raw",
+        "events",
+    ]
     if csv:
         table[cols].to_csv(csv, index=False, float_format="%.4f")
     md = report(table, per_seed, picks, winner, full[full["config"] == winner], seeds, cols)
@@ -425,16 +539,20 @@ def ablate(seeds: list[int], csv: str | None, record: bool) -> None:
 
     fixed = mean_table(per_seed_table(full[full["config"] == best_pick], "config"), "config")
     fixed = fixed[fixed["category"] == "overall"].iloc[0]
-    md += (f"\nThe best step by out-of-fold NAB is \"{best}\" (that pick of a step is made on the judged "
-           "folds, so its row is slightly optimistic as an estimate; the all-candidates row above is the "
-           f"strict one). The same criterion on all 31 series among that step's candidates picks `{best_pick}` "
-           f"(in-sample, every seed: mean event F1 {fixed['mean event F1']:.3f} ± {fixed['F1 std']:.3f}, "
-           f"NAB {fixed['NAB']:.1f} ± {fixed['NAB std']:.1f}).\n")
+    md += (
+        f'\nThe best step by out-of-fold NAB is "{best}" (that pick of a step is made on the judged '
+        "folds, so its row is slightly optimistic as an estimate; the all-candidates row above is the "
+        f"strict one). The same criterion on all 31 series among that step's candidates picks `{best_pick}` "
+        f"(in-sample, every seed: mean event F1 {fixed['mean event F1']:.3f} ± {fixed['F1 std']:.3f}, "
+        f"NAB {fixed['NAB']:.1f} ± {fixed['NAB std']:.1f}).\n"
+    )
     load1 = os.getloadavg()
-    md = (f"- load average (1, 5, 15 min): {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f} at the start, "
-          f"{load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f} at the end; {time.perf_counter() - t0:.0f} s over the "
-          f"cache in {CACHE} (filled by `python benchmarks/nab_scores.py fill`, one torch thread)\n"
-          f"- seeds: {', '.join(map(str, seeds))}\n\n" + md)
+    md = (
+        f"- load average (1, 5, 15 min): {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f} at the start, "
+        f"{load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f} at the end; {time.perf_counter() - t0:.0f} s over the "
+        f"cache in {CACHE} (filled by `python benchmarks/nab_scores.py fill`, one torch thread)\n"
+        f"- seeds: {', '.join(map(str, seeds))}\n\n" + md
+    )
     print(md)
     if record:
         from benchmarks._results import update_section
@@ -452,8 +570,10 @@ def versus(per_seed: pd.DataFrame, table: pd.DataFrame, fam: str, base: str) -> 
         sb = ps[ps["family"] == base].set_index("seed")[col]
         won = int(sum(sa[s] > sb.get(s, sb.iloc[0]) for s in sa.index))
         spread = max(ov.loc[fam, std], ov.loc[base, std])
-        parts.append(f"{col} {a:.3f} vs {b:.3f} ({a - b:+.3f}; ahead in {won} of {len(sa)} seeds; "
-                     f"{'beyond' if abs(a - b) > spread else 'within'} the seed std {spread:.3f})")
+        parts.append(
+            f"{col} {a:.3f} vs {b:.3f} ({a - b:+.3f}; ahead in {won} of {len(sa)} seeds; "
+            f"{'beyond' if abs(a - b) > spread else 'within'} the seed std {spread:.3f})"
+        )
     return f"- step {fam.split(' ')[0]} vs {base}: " + "; ".join(parts)
 
 
@@ -464,16 +584,24 @@ def report(table, per_seed, picks, winner, winner_rows, seeds, cols) -> str:
     ov = table[table["category"] == "overall"]
     m = corpus_metrics(winner_rows)
     best = ov[ov["family"].str.match(r"\d")].sort_values("NAB", ascending=False).iloc[0]["family"]
-    lines = [versus(per_seed, table, fam, b) for fam in (UNION_ALL, best) for b in ("z-score", "IsolationForest",
-                                                                             "PyOD ECOD")]
+    lines = [
+        versus(per_seed, table, fam, b)
+        for fam in (UNION_ALL, best)
+        for b in ("z-score", "IsolationForest", "PyOD ECOD")
+    ]
     nab = float(ov.set_index("family").loc[UNION_ALL, "NAB"])
     by = ov.set_index("family")
     s1 = by.loc[steps()[0][0]]
-    deltas = "".join(f"- step {f.split(' ')[0]} vs step 1 (forecast error, no normaliser): mean event F1 "
-                     f"{r['mean event F1'] - s1['mean event F1']:+.3f}, NAB {r['NAB'] - s1['NAB']:+.1f}\n"
-                     for f, r in by.iterrows() if f[0].isdigit() and not f.startswith("1 "))
-    pick_txt = "\n".join(f"- {fam}: " + ", ".join(f"{r['fold']} ← `{r['config']}`" for _, r in g.iterrows())
-                         for fam, g in picks.groupby("family", sort=False))
+    deltas = "".join(
+        f"- step {f.split(' ')[0]} vs step 1 (forecast error, no normaliser): mean event F1 "
+        f"{r['mean event F1'] - s1['mean event F1']:+.3f}, NAB {r['NAB'] - s1['NAB']:+.1f}\n"
+        for f, r in by.iterrows()
+        if f[0].isdigit() and not f.startswith("1 ")
+    )
+    pick_txt = "\n".join(
+        f"- {fam}: " + ", ".join(f"{r['fold']} ← `{r['config']}`" for _, r in g.iterrows())
+        for fam, g in picks.groupby("family", sort=False)
+    )
     return (
         "Cheap ablation over cached per-point scores (`benchmarks/nab_scores.py`): every scorer was fitted "
         "once per seed and series on the first 15% and scored the whole series (raw score divided by the "
@@ -485,7 +613,9 @@ def report(table, per_seed, picks, winner, winner_rows, seeds, cols) -> str:
         "the other four (tsrnn.anomaly.selection, criterion (mean event F1 + NAB/100)/2, all seeds); mean "
         f"over seeds {', '.join(map(str, seeds))}, std seed to seed. Baseline rows: benchmarks/nab_rows.csv "
         "under the same protocol. Thresholds: `pot:*` fitted on each series' training-part scores; "
-        "`fixed:k` on a likelihood = tail probability 10^-k. Cooldowns " + ", ".join(map(str, COOLS)) + ". "
+        "`fixed:k` on a likelihood = tail probability 10^-k. Cooldowns "
+        + ", ".join(map(str, COOLS))
+        + ". "
         "Variant grammar: `members|member normaliser|combine|post normaliser` (`q`: the ensemble's quantile "
         "normalisation by the training part; `lik:short:long`: tsrnn.anomaly.likelihood.AnomalyLikelihood; "
         "`t=SPEC`: tsrnn.anomaly.likelihood.TailLevelRatio(SPEC) fitted on the member's training-part scores of "
@@ -502,12 +632,19 @@ def report(table, per_seed, picks, winner, winner_rows, seeds, cols) -> str:
         "cooldown of F times the series' training length. Rows per category: "
         "benchmarks/nab_scores_rows.csv.\n\n"
         + markdown_table(ov[cols].to_dict("records"))
-        + "\nOut-of-fold comparison:\n\n" + "\n".join(lines) + "\n" + deltas
+        + "\nOut-of-fold comparison:\n\n"
+        + "\n".join(lines)
+        + "\n"
+        + deltas
         + f"- NAB standard score of step 19 out of fold: {nab:.1f} (target >= 60: {'met' if nab >= 60 else 'NOT met'})\n\n"
         f"The criterion on all 31 series (in-sample) picks `{winner}` among the step 19 candidates: "
         f"mean event F1 {m['mean event F1']:.3f}, NAB {m['NAB']:.1f} on those series (chosen on them; "
-        "the step 19 row is the honest estimate).\n\n" + READING + "\nChoices per held-out category:\n\n"
-        + pick_txt + "\n")
+        "the step 19 row is the honest estimate).\n\n"
+        + READING
+        + "\nChoices per held-out category:\n\n"
+        + pick_txt
+        + "\n"
+    )
 
 
 READING = """Reading (of the rows above):

@@ -26,7 +26,12 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
-                                 help="Print tsrnn's version and exit."),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Print tsrnn's version and exit.",
+    ),
 ) -> None:
     """Time-series forecasting and anomaly detection with recurrent networks."""

@@ -126,5 +126,7 @@ def refuse_given(ctx: typer.Context, names: Iterable[str], why: str) -> None:
     flags = [option_name(ctx, n) for n in names if given(ctx, n)]
     if flags:
         one = len(flags) == 1
-        raise ConfigError(f"{', '.join(flags)} {'does' if one else 'do'} not apply {why}; "
-                          f"drop {'it' if one else 'them'}")
+        raise ConfigError(
+            f"{', '.join(flags)} {'does' if one else 'do'} not apply {why}; "
+            f"drop {'it' if one else 'them'}"
+        )

@@ -23,8 +23,15 @@ def datasets_command() -> None:
     out.print(f"datasets in {DATASETS_DIR}", markup=False, highlight=False)
     width = max(len(e["file"]) for e in entries)
     for e in entries:
-        line = (f"  {e['file']:<{width}}  {e['name']:<14} {e['freq']:<6} {e['series']} × {e['length']:<6} "
-                f"{e['licence']}")
+        line = (
+            f"  {e['file']:<{width}}  {e['name']:<14} {e['freq']:<6} {e['series']} × {e['length']:<6} "
+            f"{e['licence']}"
+        )
         out.print(line, markup=False, highlight=False, soft_wrap=True)
         if e.get("labels"):
-            out.print(f"  {'':<{width}}  labels: {e['labels']}", markup=False, highlight=False, soft_wrap=True)
+            out.print(
+                f"  {'':<{width}}  labels: {e['labels']}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )

@@ -14,9 +14,19 @@ from tsrnn_cli.options import Force, Quiet
 @app.command("export")
 @handle_errors
 def export_command(
-    model: Annotated[Path, typer.Argument(help="Forecaster model file written by `tsrnn train` (.tsrnn).", show_default=False)],
-    output: Annotated[Path, typer.Option("--output", "-o", help="ONNX file to write (.onnx).", show_default=False)],
-    check: Annotated[bool, typer.Option("--check/--no-check", help="Compare onnxruntime with torch on random inputs.")] = True,
+    model: Annotated[
+        Path,
+        typer.Argument(
+            help="Forecaster model file written by `tsrnn train` (.tsrnn).", show_default=False
+        ),
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="ONNX file to write (.onnx).", show_default=False)
+    ],
+    check: Annotated[
+        bool,
+        typer.Option("--check/--no-check", help="Compare onnxruntime with torch on random inputs."),
+    ] = True,
     force: Force = False,
     quiet: Quiet = False,
 ) -> None:
@@ -34,8 +44,11 @@ def export_command(
         outs.commit()
     cfg = est.config_
     if not quiet:
-        typer.echo(f"wrote {output}: inputs {', '.join(onnx_input_names(cfg))} → y (batch, "
-                   f"{cfg.horizon}, {cfg.n_outputs}), scaled units", err=True)
+        typer.echo(
+            f"wrote {output}: inputs {', '.join(onnx_input_names(cfg))} → y (batch, "
+            f"{cfg.horizon}, {cfg.n_outputs}), scaled units",
+            err=True,
+        )
     if check:
         try:
             import onnxruntime  # noqa: F401

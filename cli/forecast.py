@@ -43,18 +43,38 @@ def forecast_command(
     ctx: typer.Context,
     file: FileArg,
     horizon: Horizon = None,
-    model: Annotated[str, typer.Option("--model", "-m", help="Model name(s), comma-separated: naive, snaive, drift, mean, ets, arima, theta, rnn, lstm, gru, seq2seq.")] = "ets",
-    model_file: Annotated[Path | None, typer.Option("--model-file", help="Forecast with a saved model (from `tsrnn train`) instead of fitting one.")] = None,
-    backend: Annotated[str, typer.Option("--backend", help="Back end for --model-file: torch or numba.")] = "torch",
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            "-m",
+            help="Model name(s), comma-separated: naive, snaive, drift, mean, ets, arima, theta, rnn, lstm, gru, seq2seq.",
+        ),
+    ] = "ets",
+    model_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--model-file",
+            help="Forecast with a saved model (from `tsrnn train`) instead of fitting one.",
+        ),
+    ] = None,
+    backend: Annotated[
+        str, typer.Option("--backend", help="Back end for --model-file: torch or numba.")
+    ] = "torch",
     read: dict | None = None,
     level: Level = None,
     season_length: SeasonLength = None,
     epochs: Epochs = None,
     seed: Seed = 0,
     device: Device = "auto",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the forecast frame here (.csv or .parquet).")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the forecast frame here (.csv or .parquet)."),
+    ] = None,
     plot: PlotOut = None,
-    plot_series: Annotated[int, typer.Option("--plot-series", min=1, help="Series shown in the plot (the first N).")] = 6,
+    plot_series: Annotated[
+        int, typer.Option("--plot-series", min=1, help="Series shown in the plot (the first N).")
+    ] = 6,
     jobs: Jobs = 1,
     force: Force = False,
     quiet: Quiet = False,
@@ -73,8 +93,11 @@ def forecast_command(
 
     # every option is checked before the data is read or anything is fitted
     if model_file is not None:
-        refuse_given(ctx, ("model", "season_length", "epochs", "seed", "jobs", "time_budget"),
-                     f"with --model-file: {model_file} forecasts as it was fitted")
+        refuse_given(
+            ctx,
+            ("model", "season_length", "epochs", "seed", "jobs", "time_budget"),
+            f"with --model-file: {model_file} forecasts as it was fitted",
+        )
         if backend not in ("torch", "numba"):
             raise ConfigError(f"--backend '{backend}' is unknown; use torch or numba")
         if backend == "numba":
@@ -84,8 +107,11 @@ def forecast_command(
         keys = check_models(split_list(model) if given(ctx, "model") else ["ets"], "--model")
         if all(is_neural(k) for k in keys):
             refuse_given(ctx, ("jobs",), f"to the neural models of --model {model}")
-        opts = model_options(ctx, ("season_length", "epochs", "seed", "device", "threads"),
-                             time_budget=budget_seconds(time_budget))
+        opts = model_options(
+            ctx,
+            ("season_length", "epochs", "seed", "device", "threads"),
+            time_budget=budget_seconds(time_budget),
+        )
         if any(is_neural(k) for k in keys):
             opts["quiet"] = quiet
         ests = make_models(keys, opts, flag=lambda n: option_name(ctx, n))
@@ -104,7 +130,9 @@ def forecast_command(
         opts = {"device": device} if given(ctx, "device") else {}
         est = Forecaster.load(model_file, backend=backend, **opts)
         if horizon is not None and horizon != est.horizon:
-            raise ConfigError(f"--horizon {horizon} differs from the model file's horizon {est.horizon}; omit --horizon")
+            raise ConfigError(
+                f"--horizon {horizon} differs from the model file's horizon {est.horizon}; omit --horizon"
+            )
         status = f"forecasting with {model_file}"
         if not quiet:
             err.print(status)
@@ -112,8 +140,10 @@ def forecast_command(
     else:
         core = Forecast(ests, horizon=horizon or default_horizon(freq_), n_jobs=jobs)
         if not quiet:
-            err.print(f"fitting {', '.join(core.labels())} on {df['unique_id'].nunique()} series "
-                      f"({len(df)} rows, freq {freq_})")
+            err.print(
+                f"fitting {', '.join(core.labels())} on {df['unique_id'].nunique()} series "
+                f"({len(df)} rows, freq {freq_})"
+            )
         fc = core.forecast(df, level=levels or None)
     with outs:  # every output is written to its temporary file, then all are moved into place
         if output is not None:
@@ -121,7 +151,12 @@ def forecast_command(
         if plot is not None:
             from tsrnn.plotting import plot_forecast
 
-            outs.stage(plot, lambda t: plot_forecast(df, fc, t, max_series=plot_series, title=f"{Path(file).name}"))
+            outs.stage(
+                plot,
+                lambda t: plot_forecast(
+                    df, fc, t, max_series=plot_series, title=f"{Path(file).name}"
+                ),
+            )
         outs.commit()
     if not quiet:
         if output is not None:

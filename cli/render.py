@@ -27,7 +27,11 @@ def table(df: pd.DataFrame, title: str | None = None, max_rows: int = 60) -> Non
     t = Table(title=title, show_lines=False, header_style="bold")
     for c in df.columns:
         numeric = pd.api.types.is_numeric_dtype(df[c])
-        t.add_column(str(c), justify="right" if numeric else "left", overflow="ellipsis" if numeric else "fold")
+        t.add_column(
+            str(c),
+            justify="right" if numeric else "left",
+            overflow="ellipsis" if numeric else "fold",
+        )
     for row in df.head(max_rows).itertuples(index=False):
         t.add_row(*(_fmt(v) for v in row))
     out.print(t)
@@ -37,8 +41,16 @@ def table(df: pd.DataFrame, title: str | None = None, max_rows: int = 60) -> Non
 
 def detection_table(metrics: pd.DataFrame) -> None:
     """The detection-vs-labels table of tsrnn.anomaly.evaluate.evaluate_frame's frame."""
-    names = {"unique_id": "series", "point_precision": "P", "point_recall": "R", "point_f1": "F1",
-             "event_f1": "event F1", "pa_f1": "PA-F1*", "auc_pr": "AUC-PR", "nab": "NAB"}
+    names = {
+        "unique_id": "series",
+        "point_precision": "P",
+        "point_recall": "R",
+        "point_f1": "F1",
+        "event_f1": "event F1",
+        "pa_f1": "PA-F1*",
+        "auc_pr": "AUC-PR",
+        "nab": "NAB",
+    }
     shown = metrics[list(names)].rename(columns=names)
     for c in list(names.values())[1:]:
         fmt = "{:.1f}" if c == "NAB" else "{:.3f}"

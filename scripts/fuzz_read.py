@@ -34,7 +34,13 @@ def _cases():
 
 class Tally:
     def __init__(self, out: Path, label: str = "inputs"):
-        self.out, self.label, self.n, self.read, self.refused = out, label, 0, 0, collections.Counter()
+        self.out, self.label, self.n, self.read, self.refused = (
+            out,
+            label,
+            0,
+            0,
+            collections.Counter(),
+        )
         self.failures: dict[str, str] = {}
 
     def judge(self, case, work: Path, known: bool) -> None:
@@ -42,7 +48,10 @@ class Tally:
 
         self.n += 1
         if self.n % 2000 == 0:
-            print(f"{self.n} {self.label}, {self.read} read clean, {len(self.failures)} failures", flush=True)
+            print(
+                f"{self.n} {self.label}, {self.read} read clean, {len(self.failures)} failures",
+                flush=True,
+            )
         try:
             res = _cases().run_case(case, work)
             if known:
@@ -57,7 +66,10 @@ class Tally:
 
     def record(self, case, e: Exception) -> None:
         tb = traceback.extract_tb(e.__traceback__)
-        where = next((f"{Path(f.filename).name}:{f.lineno}" for f in reversed(tb) if "tsrnn" in f.filename), "?")
+        where = next(
+            (f"{Path(f.filename).name}:{f.lineno}" for f in reversed(tb) if "tsrnn" in f.filename),
+            "?",
+        )
         key = f"{type(e).__name__} at {where}: {re.sub(r'[0-9]+', 'N', str(e))[:80]}"
         if key in self.failures:
             return
@@ -65,13 +77,24 @@ class Tally:
         self.failures[key] = name
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / name).write_bytes(case.data)
-        (self.out / (name + ".json")).write_text(json.dumps(
-            {"as": case.name, "options": case.options, "failure": key, "message": str(e)[:2000]}, indent=1))
+        (self.out / (name + ".json")).write_text(
+            json.dumps(
+                {
+                    "as": case.name,
+                    "options": case.options,
+                    "failure": key,
+                    "message": str(e)[:2000],
+                },
+                indent=1,
+            )
+        )
         print(f"FAILURE {name}: {key}", flush=True)
 
     def report(self, seconds: float) -> None:
-        print(f"\n{self.n} {self.label} in {seconds:.0f} s: {self.read} read clean, "
-              f"{sum(self.refused.values())} refused with a TsrnnError, {len(self.failures)} distinct failures")
+        print(
+            f"\n{self.n} {self.label} in {seconds:.0f} s: {self.read} read clean, "
+            f"{sum(self.refused.values())} refused with a TsrnnError, {len(self.failures)} distinct failures"
+        )
         for msg, k in self.refused.most_common(15):
             print(f"  {k:6d}  {msg}")
         for key, name in self.failures.items():
@@ -83,10 +106,13 @@ def run_hypothesis(out: Path, examples: int, seed: int | None) -> None:
     from hypothesis import seed as hseed
 
     work = Path(tempfile.mkdtemp(prefix="fuzz_read_"))
-    cfg = settings(max_examples=examples, deadline=None, database=None,
-                   suppress_health_check=list(HealthCheck))
-    for label, strategy, known in (("random-files", _cases().csv_files(), False),
-                                   ("known-series", _cases().known_series(), True)):
+    cfg = settings(
+        max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
+    for label, strategy, known in (
+        ("random-files", _cases().csv_files(), False),
+        ("known-series", _cases().known_series(), True),
+    ):
         tally, t0 = Tally(out, label), time.perf_counter()
         prop = cfg(given(case=strategy)(_judge_with(tally, work, known)))
         if seed is not None:
@@ -115,8 +141,13 @@ def run_atheris(tally: Tally, runs: int) -> None:
         import tsrnn.data.io  # noqa: F401
     Case = _cases().Case
     work = Path(tempfile.mkdtemp(prefix="fuzz_read_"))
-    options = [{}, {"fill_nan": "zero", "fill_gaps": "zero"}, {"dayfirst": True}, {"sep": ";", "decimal": ","},
-               {"duplicates": "mean", "fill_nan": "interpolate"}]
+    options = [
+        {},
+        {"fill_nan": "zero", "fill_gaps": "zero"},
+        {"dayfirst": True},
+        {"sep": ";", "decimal": ","},
+        {"duplicates": "mean", "fill_nan": "interpolate"},
+    ]
 
     t0 = time.perf_counter()
 
@@ -140,12 +171,16 @@ def run_atheris(tally: Tally, runs: int) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--examples", type=int, default=5000, help="hypothesis examples per generator")
     ap.add_argument("--seed", type=int, default=None, help="hypothesis seed (default: random)")
     ap.add_argument("--atheris", action="store_true", help="coverage-guided byte fuzzing instead")
     ap.add_argument("--runs", type=int, default=100_000, help="atheris inputs")
-    ap.add_argument("--out", type=Path, default=Path("fuzz_failures"), help="where failing inputs go")
+    ap.add_argument(
+        "--out", type=Path, default=Path("fuzz_failures"), help="where failing inputs go"
+    )
     args = ap.parse_args()
     if args.atheris:
         run_atheris(Tally(args.out, "atheris"), args.runs)

@@ -25,15 +25,87 @@ from tsrnn.data.io import read_series
 from tsrnn.errors import TsrnnError
 
 SEPS = [",", ";", "\t"]
-NAMES = ["ds", "date", "timestamp", "Month", "year", "y", "value", "unique_id", "id", "x", "sales", "",
-         " y ", "y ", "ds;y", 'a"b', "Umsatz €", "\ufeffds", "1,5"]
-DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S+01:00", "%Y-%m-%dT%H:%M:%SZ",
-                "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y%m%d", "%b %Y", "%Y", "%y-%m", "%Y-%m",
-                "%d-%b-%Y", "%Y-%m-%dT%H:%M:%S.%f", "%Y/%m/%d %H:%M", "%m/%d/%y", "%I:%M %p"]
-SPECIAL_CELLS = ["", " ", "NA", "nan", "NaN", "inf", "-inf", "1e309", "-1e309", "1e308", "-0.0", "1,5",
-                 "1.5", "1,500", "1.234,5", "0x10", "1_000", "?", "null", "None", "NaT", "1-01", "12-01",
-                 "0", "-1", "1e-320", "9" * 40, "2020-02-30", "0000-01-01", "9999-12-31", "1577836800",
-                 '"', '""', "a,b", "a;b", "é", "日本", "\x00", "1.5.2"]
+NAMES = [
+    "ds",
+    "date",
+    "timestamp",
+    "Month",
+    "year",
+    "y",
+    "value",
+    "unique_id",
+    "id",
+    "x",
+    "sales",
+    "",
+    " y ",
+    "y ",
+    "ds;y",
+    'a"b',
+    "Umsatz €",
+    "\ufeffds",
+    "1,5",
+]
+DATE_FORMATS = [
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S+01:00",
+    "%Y-%m-%dT%H:%M:%SZ",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d.%m.%Y",
+    "%Y%m%d",
+    "%b %Y",
+    "%Y",
+    "%y-%m",
+    "%Y-%m",
+    "%d-%b-%Y",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y/%m/%d %H:%M",
+    "%m/%d/%y",
+    "%I:%M %p",
+]
+SPECIAL_CELLS = [
+    "",
+    " ",
+    "NA",
+    "nan",
+    "NaN",
+    "inf",
+    "-inf",
+    "1e309",
+    "-1e309",
+    "1e308",
+    "-0.0",
+    "1,5",
+    "1.5",
+    "1,500",
+    "1.234,5",
+    "0x10",
+    "1_000",
+    "?",
+    "null",
+    "None",
+    "NaT",
+    "1-01",
+    "12-01",
+    "0",
+    "-1",
+    "1e-320",
+    "9" * 40,
+    "2020-02-30",
+    "0000-01-01",
+    "9999-12-31",
+    "1577836800",
+    '"',
+    '""',
+    "a,b",
+    "a;b",
+    "é",
+    "日本",
+    "\x00",
+    "1.5.2",
+]
 
 
 @dataclass
@@ -97,7 +169,8 @@ def check_known(case: Case, out) -> None:
     if isinstance(out, TsrnnError):
         msg = str(out)
         allowed = (case.ambiguous_dates and "fits both" in msg) or (
-            case.thousands_like and "thousands separator" in msg)
+            case.thousands_like and "thousands separator" in msg
+        )
         assert allowed, msg
         return
     truth = case.truth
@@ -110,6 +183,7 @@ def check_known(case: Case, out) -> None:
 
 
 # ----------------------------------------------------------------------------- arbitrary files
+
 
 def _dates_cell(draw) -> str:
     fmt = draw(st.sampled_from(DATE_FORMATS))
@@ -130,7 +204,7 @@ def _cell(draw) -> str:
     if kind == 2:
         return repr(draw(st.floats(allow_nan=True, allow_infinity=True)))
     if kind == 3:
-        return str(draw(st.integers(-10**20, 10**20)))
+        return str(draw(st.integers(-(10**20), 10**20)))
     if kind == 4:
         return draw(st.text(max_size=8))
     return ""
@@ -150,7 +224,10 @@ def csv_files(draw) -> Case:
     if draw(_often()):
         header[0] = draw(st.sampled_from(["ds", "date", "timestamp", "Month"]))
     if draw(_often()):  # mostly distinct names (equal names are an error of their own)
-        header = [h if h.strip() not in [g.strip() for g in header[:k]] else f"{h}{k}" for k, h in enumerate(header)]
+        header = [
+            h if h.strip() not in [g.strip() for g in header[:k]] else f"{h}{k}"
+            for k, h in enumerate(header)
+        ]
     if ncol >= 2 and draw(st.booleans()):
         header[-1] = draw(st.sampled_from(["y", "value", "sales"]))
     noise = draw(st.sampled_from([0, 0, 1, 5]))  # percent of cells drawn at random
@@ -161,8 +238,17 @@ def csv_files(draw) -> Case:
     # mostly columnar: a date-like column and a number column, with random cells mixed in
     fmt = draw(st.sampled_from(DATE_FORMATS))
     start = draw(st.datetimes(min_value=datetime(1600, 1, 1), max_value=datetime(2300, 1, 1)))
-    step = draw(st.sampled_from([timedelta(days=1), timedelta(hours=1), timedelta(days=31),
-                                 timedelta(days=366), timedelta(minutes=5)]))
+    step = draw(
+        st.sampled_from(
+            [
+                timedelta(days=1),
+                timedelta(hours=1),
+                timedelta(days=31),
+                timedelta(days=366),
+                timedelta(minutes=5),
+            ]
+        )
+    )
     jitter = draw(st.integers(0, 3)) == 0  # repeated, missing and out-of-order timestamps
     rows = []
     for i in range(nrows):
@@ -179,8 +265,11 @@ def csv_files(draw) -> Case:
             elif j == 1 and with_id:
                 row.append(draw(st.sampled_from(["a", "b", " a", "1"])))
             else:
-                row.append(repr(draw(st.floats(-1e6, 1e6, allow_nan=False)))
-                           if draw(st.booleans()) else str(draw(st.integers(-1000, 1000))))
+                row.append(
+                    repr(draw(st.floats(-1e6, 1e6, allow_nan=False)))
+                    if draw(st.booleans())
+                    else str(draw(st.integers(-1000, 1000)))
+                )
         rows.append(row)
     quote = draw(st.sampled_from(["never", "always", "sometimes"]))
 
@@ -198,7 +287,9 @@ def csv_files(draw) -> Case:
         data = b"\xef\xbb\xbf" + data
     if not draw(_often(9)) and data:
         at = draw(st.integers(0, len(data) - 1))
-        data = data[:at] + draw(st.sampled_from([b"\xe9", b"\xff\xfe", b"\x80", b"\x00"])) + data[at:]
+        data = (
+            data[:at] + draw(st.sampled_from([b"\xe9", b"\xff\xfe", b"\x80", b"\x00"])) + data[at:]
+        )
     name = draw(st.sampled_from(["s.csv", "s.tsv", "s.txt"]))
     choices = {
         "fill_nan": st.sampled_from(["interpolate", "ffill", "zero"]),
@@ -214,7 +305,11 @@ def csv_files(draw) -> Case:
         "id_col": st.sampled_from(header),
         "date_format": st.sampled_from(DATE_FORMATS + ["%Q", "%", ""]),
     }
-    keys = draw(st.lists(st.sampled_from(sorted(choices)), max_size=2, unique=True)) if draw(st.booleans()) else []
+    keys = (
+        draw(st.lists(st.sampled_from(sorted(choices)), max_size=2, unique=True))
+        if draw(st.booleans())
+        else []
+    )
     options = {k: draw(choices[k]) for k in keys}
     if sep == "|" and draw(_often()):
         options["sep"] = "|"  # not detected: said outright
@@ -226,10 +321,25 @@ def csv_files(draw) -> Case:
 # ----------------------------------------------------------------------------- known series
 
 FORMATS_BY_FREQ = {
-    "D": ["%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y%m%d", "%Y/%m/%d", "%d %b %Y",
-          "%Y-%m-%dT00:00:00", "%d-%b-%Y"],
-    "h": ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%Y%m%d%H%M",
-          "%Y-%m-%dT%H:%M:%SZ"],
+    "D": [
+        "%Y-%m-%d",
+        "%d/%m/%Y",
+        "%m/%d/%Y",
+        "%d.%m.%Y",
+        "%Y%m%d",
+        "%Y/%m/%d",
+        "%d %b %Y",
+        "%Y-%m-%dT00:00:00",
+        "%d-%b-%Y",
+    ],
+    "h": [
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%d/%m/%Y %H:%M",
+        "%m/%d/%Y %H:%M:%S",
+        "%Y%m%d%H%M",
+        "%Y-%m-%dT%H:%M:%SZ",
+    ],
     "30min": ["%Y-%m-%d %H:%M", "%d.%m.%Y %H:%M"],
     "MS": ["%Y-%m", "%Y-%m-%d", "%b %Y", "%m/%d/%Y", "%d.%m.%Y", "%Y%m", "%B %Y"],
     "QS": ["%Y-%m-%d", "%Y-%m"],
@@ -244,7 +354,9 @@ def _other_order_fits(texts: list[str], fmt: str) -> bool:
         return False
     swapped = fmt.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
     try:
-        return [datetime.strptime(t, swapped) for t in texts] != [datetime.strptime(t, fmt) for t in texts]
+        return [datetime.strptime(t, swapped) for t in texts] != [
+            datetime.strptime(t, fmt) for t in texts
+        ]
     except ValueError:
         return False
 
@@ -258,7 +370,9 @@ def known_series(draw) -> Case:
     n = draw(st.integers(4, 40))
     days = int(SPAN[freq] * n) + 2
     lo, hi = pd.Timestamp("1678-01-01"), pd.Timestamp("2261-12-31") - pd.Timedelta(days=days)
-    start = pd.Timestamp(draw(st.datetimes(min_value=lo.to_pydatetime(), max_value=hi.to_pydatetime())))
+    start = pd.Timestamp(
+        draw(st.datetimes(min_value=lo.to_pydatetime(), max_value=hi.to_pydatetime()))
+    )
     start = start.floor("D") if freq not in ("h", "30min") else start.floor(freq)
     ds = pd.date_range(start, periods=n, freq=freq)
     if freq in ("MS", "QS", "YS", "W-SUN"):
@@ -267,8 +381,13 @@ def known_series(draw) -> Case:
     sep = draw(st.sampled_from(SEPS))
     decimal = "," if sep != "," and draw(st.booleans()) else "."
     quote = draw(st.booleans())
-    values = {uid: [round(draw(st.floats(-1e6, 1e6, allow_nan=False)), draw(st.integers(0, 4)))
-                    for _ in range(n)] for uid in ids}
+    values = {
+        uid: [
+            round(draw(st.floats(-1e6, 1e6, allow_nan=False)), draw(st.integers(0, 4)))
+            for _ in range(n)
+        ]
+        for uid in ids
+    }
     texts = [t.strftime(fmt) for t in ds]
 
     def num(v: float) -> str:
@@ -278,8 +397,10 @@ def known_series(draw) -> Case:
     def q(s: str) -> str:
         return f'"{s}"' if quote or sep in s else s
 
-    head = ([q("unique_id")] if ids != [None] else []) + [q(draw(st.sampled_from(["ds", "date", "timestamp"]))),
-                                                          q(draw(st.sampled_from(["y", "value"])))]
+    head = ([q("unique_id")] if ids != [None] else []) + [
+        q(draw(st.sampled_from(["ds", "date", "timestamp"]))),
+        q(draw(st.sampled_from(["y", "value"]))),
+    ]
     lines = [sep.join(head)]
     order = [(uid, i) for uid in ids for i in range(n)]
     order = draw(st.permutations(order)) if draw(st.booleans()) else order
@@ -291,15 +412,26 @@ def known_series(draw) -> Case:
     if draw(st.booleans()):
         data = b"\xef\xbb\xbf" + data
     sorted_ids = sorted("s" if uid is None else uid for uid in ids)
-    truth = pd.DataFrame({
-        "unique_id": np.repeat(sorted_ids, n),
-        "ds": np.tile(ds.to_numpy().astype("datetime64[ns]"), len(ids)),
-        "y": np.concatenate([np.array(values[None if uid == "s" else uid], dtype=np.float64)
-                             for uid in sorted_ids]),
-    })
+    truth = pd.DataFrame(
+        {
+            "unique_id": np.repeat(sorted_ids, n),
+            "ds": np.tile(ds.to_numpy().astype("datetime64[ns]"), len(ids)),
+            "y": np.concatenate(
+                [
+                    np.array(values[None if uid == "s" else uid], dtype=np.float64)
+                    for uid in sorted_ids
+                ]
+            ),
+        }
+    )
     comma_nums = [num(v) for vs in values.values() for v in vs if "," in num(v)]
-    thousands = decimal == "," and bool(comma_nums) and all(
-        len(c.split(",")[1]) == 3 and len(c.split(",")[0].lstrip("-")) <= 3 for c in comma_nums)
+    thousands = (
+        decimal == ","
+        and bool(comma_nums)
+        and all(
+            len(c.split(",")[1]) == 3 and len(c.split(",")[0].lstrip("-")) <= 3 for c in comma_nums
+        )
+    )
     options = {}
     order = fmt.find("%d") < fmt.find("%m") if "%d" in fmt and "%m" in fmt else None
     how = draw(st.sampled_from(["detect", "detect", "dayfirst", "date_format", "dialect"]))
@@ -308,7 +440,15 @@ def known_series(draw) -> Case:
     elif how == "date_format":
         options["date_format"] = fmt
     elif how == "dialect":
-        options.update(sep=draw(st.sampled_from([sep, {"\t": "tab"}.get(sep, sep)])), decimal=decimal)
-    return Case(data, "s.csv", options, truth,
-                ambiguous_dates=_other_order_fits(texts, fmt) and not {"dayfirst", "date_format"} & set(options),
-                thousands_like=thousands and "decimal" not in options)
+        options.update(
+            sep=draw(st.sampled_from([sep, {"\t": "tab"}.get(sep, sep)])), decimal=decimal
+        )
+    return Case(
+        data,
+        "s.csv",
+        options,
+        truth,
+        ambiguous_dates=_other_order_fits(texts, fmt)
+        and not {"dayfirst", "date_format"} & set(options),
+        thousands_like=thousands and "decimal" not in options,
+    )

@@ -35,12 +35,17 @@ def _det(method: str = "forecast", **kw) -> AnomalyDetector:
     if method in ("ensemble", "tailmax"):
         default = "zscore,iforest,forecast"
         names = [n.strip() for n in re.split(r"[,+]", kw.get("members", default))]
-    takes = set().union(*(inspect.signature(scorer_class(n).__init__).parameters
-                          for n in names if n in SCORERS))
+    takes = set().union(
+        *(inspect.signature(scorer_class(n).__init__).parameters for n in names if n in SCORERS)
+    )
     opts = {k: v for k, v in kw.items() if k in takes or k in ("members", "combine")}
-    return AnomalyDetector(scorer=make_scorer(method, **opts),
-                           normaliser=f"local:{local}" if local else None,
-                           refit=Refit(every, history) if every or history else None, **parts)
+    return AnomalyDetector(
+        scorer=make_scorer(method, **opts),
+        normaliser=f"local:{local}" if local else None,
+        refit=Refit(every, history) if every or history else None,
+        **parts,
+    )
+
 
 SPIKE = 420
 
@@ -114,9 +119,15 @@ def _fitted_state(det) -> dict:
     return out
 
 
-@pytest.mark.parametrize("method, threshold, extra", [
-    ("zscore", "spot", {}), ("forecast", "spot", {"local_norm": 16}),
-    ("zscore", "pot", {"refit_every": 100}), ("ensemble", "dynamic", {"members": "zscore,tail"})])
+@pytest.mark.parametrize(
+    "method, threshold, extra",
+    [
+        ("zscore", "spot", {}),
+        ("forecast", "spot", {"local_norm": 16}),
+        ("zscore", "pot", {"refit_every": 100}),
+        ("ensemble", "dynamic", {"members": "zscore,tail"}),
+    ],
+)
 def test_detect_and_score_leave_the_fitted_state_unchanged(method, threshold, extra):
     """SPOT moves while it judges and refits fit new detectors: none of it may touch `det`."""
     import torch
@@ -188,12 +199,16 @@ def test_same_seed_same_model_whatever_ran_before(method):
     a = _det(**opts).fit(df)
     torch.rand(1000)
     b = _det(**opts).fit(df)
-    for (name, pa), pb in zip(a.scorer_.model_.state_dict().items(), b.scorer_.model_.state_dict().values()):
+    for (name, pa), pb in zip(
+        a.scorer_.model_.state_dict().items(), b.scorer_.model_.state_dict().values()
+    ):
         assert torch.equal(pa, pb), name
     np.testing.assert_array_equal(a.score(df), b.score(df))
     c = _det(**{**opts, "seed": 4}).fit(df)
-    assert not torch.equal(a.scorer_.model_.state_dict()["out.weight" if method == "autoencoder" else "head.weight"],
-                           c.scorer_.model_.state_dict()["out.weight" if method == "autoencoder" else "head.weight"])
+    assert not torch.equal(
+        a.scorer_.model_.state_dict()["out.weight" if method == "autoencoder" else "head.weight"],
+        c.scorer_.model_.state_dict()["out.weight" if method == "autoencoder" else "head.weight"],
+    )
 
 
 def test_calibration_holds_out_the_tail():
@@ -209,7 +224,9 @@ def test_calibration_holds_out_the_tail():
 
     det = AnomalyDetector(scorer=Spy(24), calibration=0.25)
     det.fit(df)
-    assert seen == [[225]] and len(det.train_scores_[0]) == 300  # thresholds see every training point
+    assert (
+        seen == [[225]] and len(det.train_scores_[0]) == 300
+    )  # thresholds see every training point
     with pytest.raises(ConfigError, match="calibration"):
         _det("zscore", calibration=1.0).fit(df)
 
@@ -236,7 +253,9 @@ def test_local_ratio_known_answer():
     expected = [np.nan, 3.0 / 1.0, np.nan, 2.0 / 3.0, 8.0 / 2.0, 0.01 / 5.0, 0.02 / max(4.005, 0.1)]
     assert np.allclose(out, expected, equal_nan=True)
     flat = local_ratio(np.full(6, 0.01), window=2)
-    assert np.allclose(flat[1:], 0.1)  # the floor (a tenth of the typical score) caps the amplification
+    assert np.allclose(
+        flat[1:], 0.1
+    )  # the floor (a tenth of the typical score) caps the amplification
 
 
 def test_local_norm_divides_by_the_recent_score_level():
@@ -245,8 +264,9 @@ def test_local_norm_divides_by_the_recent_score_level():
     y[300:310] += np.array([4.0, -4.0] * 5)  # a burst of large errors
     df["y"] = y
     plain = _det("zscore", window=24, threshold="quantile:0.99", cooldown=0).fit(_head(df, 250))
-    local = _det("zscore", window=24, threshold="quantile:0.99", local_norm=16,
-                            cooldown=0).fit(_head(df, 250))
+    local = _det("zscore", window=24, threshold="quantile:0.99", local_norm=16, cooldown=0).fit(
+        _head(df, 250)
+    )
     from tsrnn.anomaly.scorers import local_ratio
 
     s0, s1 = plain.score(df), local.score(df)
@@ -255,18 +275,38 @@ def test_local_norm_divides_by_the_recent_score_level():
     # the training scores behind the thresholds are normalised the same way
     assert np.allclose(local.train_scores_[0], s1[:250], equal_nan=True)
     # the burst alarms at its start; later points of the burst are judged against the raised level
-    assert plain.detect(df)["is_anomaly"].to_numpy()[300:310].sum() > local.detect(df)["is_anomaly"].to_numpy()[300:310].sum() >= 1
+    assert (
+        plain.detect(df)["is_anomaly"].to_numpy()[300:310].sum()
+        > local.detect(df)["is_anomaly"].to_numpy()[300:310].sum()
+        >= 1
+    )
     with pytest.raises(ConfigError, match="local normaliser's window must be a whole number >= 2"):
         _det("zscore", local_norm=1).fit(df)
 
 
-@pytest.mark.parametrize("method, local_norm, input_norm, error", [
-    ("forecast", 0, 0, "abs"), ("zscore", 0, 0, "abs"), ("forecast", 16, 0, "abs"), ("zscore", 16, 0, "abs"),
-    ("forecast", 0, 24, "abs"), ("forecast", 16, 24, "abs"), ("forecast", 0, 0, "scaled"), ("forecast", 0, 24, "scaled")])
+@pytest.mark.parametrize(
+    "method, local_norm, input_norm, error",
+    [
+        ("forecast", 0, 0, "abs"),
+        ("zscore", 0, 0, "abs"),
+        ("forecast", 16, 0, "abs"),
+        ("zscore", 16, 0, "abs"),
+        ("forecast", 0, 24, "abs"),
+        ("forecast", 16, 24, "abs"),
+        ("forecast", 0, 0, "scaled"),
+        ("forecast", 0, 24, "scaled"),
+    ],
+)
 def test_streaming_equals_batch(method, local_norm, input_norm, error):
     df = _frame(n=400)
-    det = _det(method, threshold="quantile:0.995", local_norm=local_norm, input_norm=input_norm,
-                          error=error, **FAST).fit(_head(df, 300))
+    det = _det(
+        method,
+        threshold="quantile:0.995",
+        local_norm=local_norm,
+        input_norm=input_norm,
+        error=error,
+        **FAST,
+    ).fit(_head(df, 300))
     out = det.detect(df)
     st = det.streamer()
     res = [st.update(v) for v in df["y"].to_numpy()]
@@ -275,16 +315,23 @@ def test_streaming_equals_batch(method, local_norm, input_norm, error):
     assert [r[1] for r in res] == out["is_anomaly"].tolist()
 
 
-@pytest.mark.parametrize("columns, threshold, input_norm, error", [
-    (("y",), "quantile:0.99", 0, "abs"), (("y",), "spot", 0, "abs"), (("a", "b"), "pot", 0, "abs"),
-    (("y",), "pot", 24, "abs"), (("a", "b"), "quantile:0.99", 24, "abs"), (("y",), "pot", 24, "scaled"),
-    (("a", "b"), "quantile:0.99", 0, "scaled")])
+@pytest.mark.parametrize(
+    "columns, threshold, input_norm, error",
+    [
+        (("y",), "quantile:0.99", 0, "abs"),
+        (("y",), "spot", 0, "abs"),
+        (("a", "b"), "pot", 0, "abs"),
+        (("y",), "pot", 24, "abs"),
+        (("a", "b"), "quantile:0.99", 24, "abs"),
+        (("y",), "pot", 24, "scaled"),
+        (("a", "b"), "quantile:0.99", 0, "scaled"),
+    ],
+)
 def test_streaming_numba_equals_torch(columns, threshold, input_norm, error):
     pytest.importorskip("tsrnn.cpu.net")
 
     df = _frame(n=300, columns=columns)
-    det = _det("forecast", threshold=threshold, input_norm=input_norm, error=error,
-                          **FAST).fit(df)
+    det = _det("forecast", threshold=threshold, input_norm=input_norm, error=error, **FAST).fit(df)
     torch_st = det.streamer(backend="torch")
     numba_st = det.streamer(backend="numba")
     assert numba_st.backend == "numba" and det.streamer().backend == "numba"  # auto prefers numba
@@ -308,7 +355,9 @@ def _level_shift(n=900, shift_at=500, seed=1):
     t = np.arange(n)
     y = np.sin(2 * np.pi * t / 24) + 0.1 * rng.normal(size=n)
     y[shift_at:] += 8.0
-    df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=n, freq="h"), "y": y})
+    df = pd.DataFrame(
+        {"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=n, freq="h"), "y": y}
+    )
     df.attrs.update(freq="h", targets=["y"])
     return df
 
@@ -317,7 +366,15 @@ def test_input_norm_alarms_once_on_a_level_shift():
     """Without input_norm the net, trained before the shift, is wrong for every point after it; with
     input_norm it flags the jump and goes quiet once the look-back has passed it."""
     df = _level_shift()
-    opts = dict(method="forecast", threshold="sigma:6", window=48, hidden=16, epochs=8, seed=0, **{**PINNED, "lr": 3e-3})
+    opts = dict(
+        method="forecast",
+        threshold="sigma:6",
+        window=48,
+        hidden=16,
+        epochs=8,
+        seed=0,
+        **{**PINNED, "lr": 3e-3},
+    )
     plain = _det(**opts).fit(_head(df, 400)).detect(df)["is_anomaly"].to_numpy()
     normed = _det(**opts, input_norm=48).fit(_head(df, 400)).detect(df)["is_anomaly"].to_numpy()
     after = slice(500 + 2 * 48, None)
@@ -336,7 +393,9 @@ def test_input_norm_score_is_the_rolling_zscore_for_a_silent_net():
     with torch.no_grad():
         det.scorer_.model_.head.weight.zero_()
         det.scorer_.model_.head.bias.zero_()
-    raw = det.scorer_.score(det.scaler_.transform(df[["y"]].to_numpy(), np.zeros(len(df), dtype=int)))
+    raw = det.scorer_.score(
+        det.scaler_.transform(df[["y"]].to_numpy(), np.zeros(len(df), dtype=int))
+    )
     ref = z.scorer_.score(z.scaler_.transform(df[["y"]].to_numpy(), np.zeros(len(df), dtype=int)))
     ok = np.isfinite(raw)
     assert ok.sum() > 250 and np.isfinite(ref[ok]).all()
@@ -381,7 +440,9 @@ def test_forecast_error_known_answer():
     x = np.array([[1.0, 2.0], [0.0, -1.0]])
     pred = np.array([[0.5, 2.5], [1.0, 1.0]])
     assert np.allclose(forecast_error(x, pred, False), [0.5, 1.5])
-    r = np.array([[0.0, np.log(np.e - 1)], [np.log(np.e ** 2 - 1), 0.0]])  # softplus: log 2, 1; 2, log 2
+    r = np.array(
+        [[0.0, np.log(np.e - 1)], [np.log(np.e**2 - 1), 0.0]]
+    )  # softplus: log 2, 1; 2, log 2
     sig = np.array([[np.log(2), 1.0], [2.0, np.log(2)]]) + SCALE_FLOOR
     want = (np.abs(x - pred) / sig).mean(axis=1)
     assert np.allclose(forecast_error(x, np.concatenate([pred, r], axis=1), True), want)
@@ -398,10 +459,20 @@ def test_scaled_error_learns_where_the_series_is_noisy():
     y = np.sin(2 * np.pi * t / 48) + np.where(loud, 0.5, 0.05) * rng.normal(size=n)
     spike = next(i for i in range(1000, 1100) if i % 48 == 12)  # the middle of a quiet half
     y[spike] += 0.8
-    df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=n, freq="h"), "y": y})
+    df = pd.DataFrame(
+        {"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=n, freq="h"), "y": y}
+    )
     df.attrs.update(freq="h", targets=["y"])
-    opts = dict(method="forecast", threshold="sigma:4", window=48, hidden=16, epochs=20, lr=5e-3, batch_size=16,
-                seed=0)
+    opts = dict(
+        method="forecast",
+        threshold="sigma:4",
+        window=48,
+        hidden=16,
+        epochs=20,
+        lr=5e-3,
+        batch_size=16,
+        seed=0,
+    )
     det = _det(**opts, error="scaled").fit(_head(df, 900))
     x = det.scaler_.transform(df[["y"]].to_numpy(), np.zeros(n, dtype=int))
     out = det.scorer_.predict(x)
@@ -421,7 +492,9 @@ def _regime_change(n=800, train=300, change=400, spike=720, seed=2):
     y = np.sin(2 * np.pi * t / 24) + 0.05 * rng.normal(size=n) + 3.0 * (t >= change)
     if spike < n:
         y[spike] += 2.5
-    df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=n, freq="h"), "y": y})
+    df = pd.DataFrame(
+        {"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=n, freq="h"), "y": y}
+    )
     df.attrs.update(freq="h", targets=["y"])
     return df, _head(df, train)
 
@@ -439,7 +512,15 @@ def test_refit_every_adapts_to_a_new_regime():
     level has moved; refitted every 100 points it learns the new level and is quiet again, and
     still flags the spike planted there. The blocks before the first refit are judged alike."""
     df, train = _regime_change()
-    opts = dict(method="forecast", threshold="pot:1e-3", window=48, hidden=16, epochs=8, seed=0, **{**PINNED, "lr": 3e-3})
+    opts = dict(
+        method="forecast",
+        threshold="pot:1e-3",
+        window=48,
+        hidden=16,
+        epochs=8,
+        seed=0,
+        **{**PINNED, "lr": 3e-3},
+    )
     fixed = _det(**opts).fit(train).detect(df)
     online_det = _det(**opts, refit_every=100).fit(train)
     online = online_det.detect(df)
@@ -453,7 +534,9 @@ def test_refit_every_adapts_to_a_new_regime():
 
 def test_refit_every_detect_is_repeatable_and_refit_threshold_is_a_fresh_fit():
     df, train = _regime_change(n=600)
-    opts = dict(method="forecast", window=24, hidden=8, epochs=2, seed=1, refit_every=100, refit_history=200)
+    opts = dict(
+        method="forecast", window=24, hidden=8, epochs=2, seed=1, refit_every=100, refit_history=200
+    )
     det = _det(threshold="pot:1e-3", **opts).fit(train)
     a = det.detect(df)
     state = {k: v.clone() for k, v in det.scorer_.model_.state_dict().items()}
@@ -474,28 +557,51 @@ def _two_spikes(n=700, big=350, small=550, seed=0):
     y[big] += 8.0
     if small < n:
         y[small] += 3.0
-    df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=n, freq="h"), "y": y})
+    df = pd.DataFrame(
+        {"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=n, freq="h"), "y": y}
+    )
     df.attrs.update(freq="h", targets=["y"])
     return df, _head(df, 300)
 
 
-@pytest.mark.parametrize("method,threshold,kw,data", [
-    ("forecast", "pot:1e-3", dict(input_norm=24, error="scaled"), _regime_change),
-    ("forecast", "spot:1e-3", {}, _regime_change),
-    ("zscore", "spot:1e-3", {}, _regime_change),
-    ("zscore", "pot:1e-3", {}, _two_spikes),  # a flagged point left out of a refit's calibration
-])
+@pytest.mark.parametrize(
+    "method,threshold,kw,data",
+    [
+        ("forecast", "pot:1e-3", dict(input_norm=24, error="scaled"), _regime_change),
+        ("forecast", "spot:1e-3", {}, _regime_change),
+        ("zscore", "spot:1e-3", {}, _regime_change),
+        (
+            "zscore",
+            "pot:1e-3",
+            {},
+            _two_spikes,
+        ),  # a flagged point left out of a refit's calibration
+    ],
+)
 def test_streaming_with_refits_equals_batch(method, threshold, kw, data):
     df, train = data(n=600)
-    det = _det(method, threshold=threshold, window=24, hidden=8, epochs=2, seed=0, refit_every=100,
-                          stride=1, lr=1e-3, batch_size=64,
-                          refit_history=250, **kw).fit(train)
+    det = _det(
+        method,
+        threshold=threshold,
+        window=24,
+        hidden=8,
+        epochs=2,
+        seed=0,
+        refit_every=100,
+        stride=1,
+        lr=1e-3,
+        batch_size=64,
+        refit_history=250,
+        **kw,
+    ).fit(train)
     out = det.detect(df)
     values = df["y"].to_numpy()
     st = det.streamer().prime(values[:150])
     got = [st.update(v) for v in values[150:]]
     assert st.refits == 2  # at 400 and 500
-    np.testing.assert_allclose([s for s, _ in got], out["score"].to_numpy()[150:], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        [s for s, _ in got], out["score"].to_numpy()[150:], rtol=1e-5, atol=1e-6
+    )
     assert [f for _, f in got] == out["is_anomaly"].tolist()[150:]
 
 
@@ -515,8 +621,9 @@ def test_a_refit_threshold_leaves_out_the_anomalies_already_flagged(monkeypatch)
     told = det.explain(out)
     assert "refit 3 time(s)" in told and "without the 2 point(s) flagged before it" in told
 
-    monkeypatch.setattr(refit_module, "judged_flags",
-                        lambda flags, lo, start: np.zeros(len(flags), dtype=bool))
+    monkeypatch.setattr(
+        refit_module, "judged_flags", lambda flags, lo, start: np.zeros(len(flags), dtype=bool)
+    )
     calibrated_on_it = det.detect(df)
     assert calibrated_on_it["threshold"].iloc[450] > 2 * level[399]
     assert not calibrated_on_it["is_anomaly"].iloc[550]
@@ -528,13 +635,17 @@ def test_judged_flags_leaves_out_rare_flags_only():
     flags = np.zeros(400, dtype=bool)
     flags[[10, 350]] = True  # row 10 lies in the training part (start=300): not a judgement
     assert np.flatnonzero(judged_flags(flags, 0, 300)).tolist() == [350]
-    assert np.flatnonzero(judged_flags(flags[100:], 100, 300)).tolist() == [250]  # indices within the slice
+    assert np.flatnonzero(judged_flags(flags[100:], 100, 300)).tolist() == [
+        250
+    ]  # indices within the slice
     flags[300:310] = True  # 10 of 100 judged rows: a change of regime, nothing is left out
     assert not judged_flags(flags, 0, 300).any()
 
 
 def test_too_short_training_series_and_refit_history_name_the_problem():
-    with pytest.raises(DataError, match="series 'a': its 40 training points give no zscore score.*window=100"):
+    with pytest.raises(
+        DataError, match="series 'a': its 40 training points give no zscore score.*window=100"
+    ):
         _det("zscore", window=100).fit(_frame(40))
     with pytest.raises(ConfigError, match=r"refit history \(20\) must exceed the scorer's window"):
         _det("zscore", window=24, refit_every=50, refit_history=20).fit(_frame(200))
@@ -561,18 +672,32 @@ def test_a_joint_anomaly_is_found_by_the_joint_detector_only():
     mem = np.sin(2 * np.pi * t / period) + 0.02 * rng.normal(size=n)
     k = k - k % period + period // 4  # a peak: mem drops to the trough value
     mem[k] = -cpu[k]
-    df = pd.DataFrame({"unique_id": "host", "ds": pd.date_range("2024", periods=n, freq="h"),
-                       "cpu": cpu, "mem": mem})
+    df = pd.DataFrame(
+        {
+            "unique_id": "host",
+            "ds": pd.date_range("2024", periods=n, freq="h"),
+            "cpu": cpu,
+            "mem": mem,
+        }
+    )
     df.attrs.update(freq="h", targets=["cpu", "mem"])
     scorer = make_scorer("forecast", window=24, hidden=16, epochs=10, stride=2)
-    joint = AnomalyDetector(scorer=scorer,
-                            threshold="pot:1e-3", cooldown=0).fit(_head(df, 300)).detect(df)
+    joint = (
+        AnomalyDetector(scorer=scorer, threshold="pot:1e-3", cooldown=0)
+        .fit(_head(df, 300))
+        .detect(df)
+    )
     assert joint["is_anomaly"].to_numpy()[k]
     assert int(np.nanargmax(joint["score"].to_numpy())) == k
     for col in ("cpu", "mem"):
         one = df[["unique_id", "ds", col]].rename(columns={col: "y"})
         one.attrs.update(freq="h", targets=["y"])
-        z = AnomalyDetector(scorer=make_scorer("zscore", window=64), threshold="pot:1e-3",
-                            cooldown=0).fit(_head(one, 300)).detect(one)
+        z = (
+            AnomalyDetector(
+                scorer=make_scorer("zscore", window=64), threshold="pot:1e-3", cooldown=0
+            )
+            .fit(_head(one, 300))
+            .detect(one)
+        )
         assert not z["is_anomaly"].to_numpy()[k - 2 : k + 3].any(), col
         assert z["score"].to_numpy()[k] < 2.0  # in range: |z| of a sine value stays below ~1.5

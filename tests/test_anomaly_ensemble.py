@@ -16,7 +16,9 @@ from tsrnn.errors import ConfigError
 
 def _frame(values: np.ndarray, cols=("y",), uid="s") -> pd.DataFrame:
     values = np.asarray(values, dtype=np.float64).reshape(len(values), -1)
-    f = pd.DataFrame({"unique_id": uid, "ds": pd.date_range("2024-01-01", periods=len(values), freq="5min")})
+    f = pd.DataFrame(
+        {"unique_id": uid, "ds": pd.date_range("2024-01-01", periods=len(values), freq="5min")}
+    )
     for j, c in enumerate(cols):
         f[c] = values[:, j]
     f.attrs.update(freq="5min", targets=list(cols))
@@ -34,7 +36,9 @@ def _series(n=900, seed=0):
 def test_members_are_put_on_one_scale_by_their_training_quantiles():
     rng = np.random.default_rng(1)
     train = [rng.standard_normal((400, 1))]
-    ens = EnsembleScorer({"zscore": ZScoreScorer(32), "iforest": IForestScorer(16, 50, 0)}).fit(train)
+    ens = EnsembleScorer({"zscore": ZScoreScorer(32), "iforest": IForestScorer(16, 50, 0)}).fit(
+        train
+    )
     for name, m in ens.members_.items():
         s = m.score(train[0])
         s = s[np.isfinite(s)]
@@ -43,7 +47,9 @@ def test_members_are_put_on_one_scale_by_their_training_quantiles():
         assert np.median(u) == pytest.approx(1.0) and np.quantile(u, 0.99) == pytest.approx(2.0)
     x = rng.standard_normal((100, 1))
     parts = np.stack(list(ens.member_scores(x).values()))
-    np.testing.assert_allclose(ens.score(x), np.where(np.isfinite(parts).all(0), parts.mean(0), np.nan))
+    np.testing.assert_allclose(
+        ens.score(x), np.where(np.isfinite(parts).all(0), parts.mean(0), np.nan)
+    )
     assert np.isnan(ens.score(x)[:16]).all() and np.isfinite(ens.score(x)[16:]).all()  # look-backs
     mx = EnsembleScorer(ens.members, "max")
     mx.stats_, mx.members_ = ens.stats_, ens.members_
@@ -56,14 +62,24 @@ def test_ensemble_detector_finds_the_spike_refuses_bad_members_and_saves(tmp_pat
     y = _series()
     df = _frame(y)
     det = _det("ensemble", members="zscore,iforest", window=32, threshold="pot:1e-3").fit(
-        df.iloc[:300])
+        df.iloc[:300]
+    )
     out = det.detect(df)
     k = int(len(y) * 0.78)
     assert out["is_anomaly"].iloc[k] and out["score"].iloc[k] == out["score"].max()
     with pytest.raises(ConfigError, match="ensemble member 'nope' is unknown"):
         _det("ensemble", members="zscore,nope").fit(df.iloc[:300])
-    full = _det("ensemble", members="zscore,iforest,forecast", window=32, hidden=8, epochs=2,
-                           stride=4, input_norm=32, error="scaled", threshold="pot:1e-3").fit(df.iloc[:300])
+    full = _det(
+        "ensemble",
+        members="zscore,iforest,forecast",
+        window=32,
+        hidden=8,
+        epochs=2,
+        stride=4,
+        input_norm=32,
+        error="scaled",
+        threshold="pot:1e-3",
+    ).fit(df.iloc[:300])
     full.save(tmp_path / "e.tsrnn")
     back = AnomalyDetector.load(tmp_path / "e.tsrnn")
     pd.testing.assert_frame_equal(back.detect(df), full.detect(df))
@@ -72,14 +88,25 @@ def test_ensemble_detector_finds_the_spike_refuses_bad_members_and_saves(tmp_pat
 def test_ensemble_streaming_equals_batch():
     y = _series(600)
     df = _frame(y)
-    det = _det("ensemble", members="zscore,iforest,forecast", window=32, hidden=8, epochs=2,
-                          stride=4, input_norm=32, error="scaled", threshold="pot:1e-3").fit(df.iloc[:200])
+    det = _det(
+        "ensemble",
+        members="zscore,iforest,forecast",
+        window=32,
+        hidden=8,
+        epochs=2,
+        stride=4,
+        input_norm=32,
+        error="scaled",
+        threshold="pot:1e-3",
+    ).fit(df.iloc[:200])
     out = det.detect(df)
     for backend in ("torch", "auto"):
         st = det.streamer(backend=backend)
         got = np.array([st.update(v) for v in y], dtype=object)
         scores = got[:, 0].astype(float)
-        np.testing.assert_allclose(scores, out["score"].to_numpy(), rtol=1e-5, atol=1e-6, equal_nan=True)
+        np.testing.assert_allclose(
+            scores, out["score"].to_numpy(), rtol=1e-5, atol=1e-6, equal_nan=True
+        )
         np.testing.assert_array_equal(got[:, 1].astype(bool), out["is_anomaly"].to_numpy())
 
 
@@ -130,7 +157,9 @@ def test_cooldown_keeps_one_alarm_per_burst_in_batch_and_stream():
     out = det.detect(df)
     raw = _det("zscore", window=32, threshold="pot:1e-2", cooldown=0).fit(df.iloc[:300]).detect(df)
     assert raw["is_anomaly"].sum() > out["is_anomaly"].sum() >= 1
-    np.testing.assert_array_equal(out["is_anomaly"].to_numpy(), suppress_repeats(raw["is_anomaly"].to_numpy(), 20))
+    np.testing.assert_array_equal(
+        out["is_anomaly"].to_numpy(), suppress_repeats(raw["is_anomaly"].to_numpy(), 20)
+    )
     st = det.streamer()
     flags = [st.update(v)[1] for v in y]
     np.testing.assert_array_equal(flags, out["is_anomaly"].to_numpy())
@@ -140,7 +169,9 @@ def test_cooldown_keeps_one_alarm_per_burst_in_batch_and_stream():
     on = _det("zscore", window=32, threshold="pot:1e-2", cooldown=20, refit_every=150)
     out = on.fit(df.iloc[:300]).detect(df)
     raw = on.clone().set_params(cooldown=0).fit(df.iloc[:300]).detect(df)
-    np.testing.assert_array_equal(out["is_anomaly"].to_numpy(), suppress_repeats(raw["is_anomaly"].to_numpy(), 20))
+    np.testing.assert_array_equal(
+        out["is_anomaly"].to_numpy(), suppress_repeats(raw["is_anomaly"].to_numpy(), 20)
+    )
     st = on.streamer()
     np.testing.assert_array_equal([st.update(v)[1] for v in y], out["is_anomaly"].to_numpy())
 
@@ -179,7 +210,13 @@ def test_default_configuration_streams_exactly_as_it_judges():
     det = AnomalyDetector().fit(df.iloc[:200])
     sc = det.scorer_
     assert (sc.name, sc.tail, det.threshold, det.cooldown, det.normaliser, det.refit) == (
-        "tailmax", "spot:1e-3", "fixed:1.5", 16, None, None)
+        "tailmax",
+        "spot:1e-3",
+        "fixed:1.5",
+        16,
+        None,
+        None,
+    )
     assert list(sc.members) == ["forecast", "forecast-in", "zscore"]
     f = sc.members["forecast"]
     assert (f.window, f.hidden, f.epochs, f.lr, f.batch_size, f.stride) == (64, 32, 30, 3e-3, 32, 4)
@@ -188,5 +225,7 @@ def test_default_configuration_streams_exactly_as_it_judges():
     for backend in ("torch", "auto"):
         st = det.streamer(backend=backend)
         got = np.array([st.update(v) for v in y], dtype=float)
-        np.testing.assert_allclose(got[:, 0], out["score"].to_numpy(), rtol=1e-4, atol=1e-5, equal_nan=True)
+        np.testing.assert_allclose(
+            got[:, 0], out["score"].to_numpy(), rtol=1e-4, atol=1e-5, equal_nan=True
+        )
         np.testing.assert_array_equal(got[:, 1].astype(bool), out["is_anomaly"].to_numpy())

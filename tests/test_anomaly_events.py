@@ -32,14 +32,21 @@ def test_find_events_peak():
     scores = np.array([0, 2, 7, 3, 0, 0, 5.0])
     ev = find_events(flags, scores)
     assert [(e["start"], e["end"], e["peak"], e["peak_score"], e["length"]) for e in ev] == [
-        (1, 3, 2, 7.0, 3), (6, 6, 6, 5.0, 1)]
+        (1, 3, 2, 7.0, 3),
+        (6, 6, 6, 5.0, 1),
+    ]
 
 
 def test_events_frame_per_series_with_timestamps():
     ds = pd.date_range("2024-01-01", periods=6, freq="h")
-    det = pd.DataFrame({"unique_id": ["a"] * 6 + ["b"] * 6, "ds": list(ds) * 2,
-                        "score": [0, 1, 2, 0, 0, 0, 0, 0, 0, 0, 9, 8.0],
-                        "is_anomaly": [0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1]})
+    det = pd.DataFrame(
+        {
+            "unique_id": ["a"] * 6 + ["b"] * 6,
+            "ds": list(ds) * 2,
+            "score": [0, 1, 2, 0, 0, 0, 0, 0, 0, 0, 9, 8.0],
+            "is_anomaly": [0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1],
+        }
+    )
     det["is_anomaly"] = det["is_anomaly"].astype(bool)
     ev = events_frame(det)
     assert ev["unique_id"].tolist() == ["a", "b"]  # never merged across series

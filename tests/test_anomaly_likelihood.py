@@ -34,17 +34,23 @@ def test_tail_decades_matches_the_normal_tail():
 
 def test_likelihood_hand_case():
     # short 1, long 4: at t=4 the level 5 against the past levels 0, 2, 0, 2 (mean 1, std 1): z = 4
-    out = AnomalyLikelihood(short=1, long=4, min_history=4, min_std=1e-6).transform([0, 2, 0, 2, 5.0])
+    out = AnomalyLikelihood(short=1, long=4, min_history=4, min_std=1e-6).transform(
+        [0, 2, 0, 2, 5.0]
+    )
     assert np.isnan(out[:4]).all()
     assert out[4] == pytest.approx(-math.log10(norm.sf(4.0)), rel=1e-9)
     # short 2: levels 0, 1, 1, 1, 1, 3; at t=5 the past four levels are all 1 (std 0 -> min_std 0.5)
-    out = AnomalyLikelihood(short=2, long=4, min_history=4, min_std=0.5).transform([0, 2, 0, 2, 0, 6.0])
+    out = AnomalyLikelihood(short=2, long=4, min_history=4, min_std=0.5).transform(
+        [0, 2, 0, 2, 0, 6.0]
+    )
     assert out[5] == pytest.approx(-math.log10(norm.sf(4.0)), rel=1e-9)
 
 
 def test_likelihood_hand_case_before_the_last_point():
     # t=4 of the short-2 case: level 1 against the past levels 0, 1, 1, 1 (mean 0.75, std sqrt(3)/4)
-    out = AnomalyLikelihood(short=2, long=4, min_history=4, min_std=1e-6).transform([0, 2, 0, 2, 0, 6.0])
+    out = AnomalyLikelihood(short=2, long=4, min_history=4, min_std=1e-6).transform(
+        [0, 2, 0, 2, 0, 6.0]
+    )
     z = (1.0 - 0.75) / (math.sqrt(3.0) / 4.0)
     assert out[4] == pytest.approx(-math.log10(norm.sf(z)), rel=1e-9)
     assert np.isnan(out[:4]).all()
@@ -71,14 +77,19 @@ def test_spot_ratio_level_keeps_learning():
     assert np.ptp(lvl) > 0.01  # and moves with the judged scores (SPOT)
     fixed = later / TailLevelRatio("pot:1e-3").fit([train]).transform(later)
     np.testing.assert_allclose(fixed, fixed[0])  # a POT level does not
-    np.testing.assert_array_equal(r.transform(later), out)  # transform leaves the fitted state as is
+    np.testing.assert_array_equal(
+        r.transform(later), out
+    )  # transform leaves the fitted state as is
 
 
 def _normalisers():
     train = _scores(400, seed=3)[7:]
-    return [AnomalyLikelihood(short=1, long=64, min_history=16),
-            AnomalyLikelihood(short=8, long=256, min_history=32, min_std=0.01),
-            TailLevelRatio("spot:1e-3").fit([train]), TailLevelRatio("pot:1e-2").fit([train])]
+    return [
+        AnomalyLikelihood(short=1, long=64, min_history=16),
+        AnomalyLikelihood(short=8, long=256, min_history=32, min_std=0.01),
+        TailLevelRatio("spot:1e-3").fit([train]),
+        TailLevelRatio("pot:1e-2").fit([train]),
+    ]
 
 
 @pytest.mark.parametrize("k", range(4))
@@ -124,9 +135,15 @@ def test_tail_ratio_max_combines_member_ratios():
         comb.transform(np.stack([a]))
 
 
-@pytest.mark.parametrize("opts, word", [(dict(short=0), "short"), (dict(long=2.5), "long"),
-                                        (dict(long=8, min_history=9), "min_history"),
-                                        (dict(min_std=0.0), "min_std")])
+@pytest.mark.parametrize(
+    "opts, word",
+    [
+        (dict(short=0), "short"),
+        (dict(long=2.5), "long"),
+        (dict(long=8, min_history=9), "min_history"),
+        (dict(min_std=0.0), "min_std"),
+    ],
+)
 def test_likelihood_rejects_bad_options(opts, word):
     with pytest.raises(ConfigError, match=word):
         AnomalyLikelihood(**opts).fit([])

@@ -33,8 +33,8 @@ def test_point_prf():
 
 
 def test_event_prf_counts_a_window_once():
-    label = _b(list(range(2, 5)) + [8, 9], 12)        # windows [2,4] and [8,9]
-    pred = _b([2, 3, 4, 6], 12)                        # one window hit three times + one false event
+    label = _b(list(range(2, 5)) + [8, 9], 12)  # windows [2,4] and [8,9]
+    pred = _b([2, 3, 4, 6], 12)  # one window hit three times + one false event
     r = event_prf(pred, label)
     assert (r["windows"], r["windows_hit"], r["events"], r["events_in_window"]) == (2, 1, 2, 1)
     assert r["precision"] == 0.5 and r["recall"] == 0.5 and r["f1"] == pytest.approx(0.5)
@@ -101,7 +101,9 @@ def _nab_reference(pred, windows, probation, tp=1.0, fp=0.11, fn=1.0):
         else:
             un = -1.0 if prev_right is None else _sig(abs(prev_right - i) / float(prev_width - 1))
             weighted = un * fp
-        points.append((pred[i], weighted, (name if cur is not None else None) if i >= probation else "prob"))
+        points.append(
+            (pred[i], weighted, (name if cur is not None else None) if i >= probation else "prob")
+        )
         if cur is not None and i == cur[1]:
             prev_right, prev_width, cur = i, cur_width, None
     parts = {"fp": 0.0}
@@ -122,7 +124,9 @@ def test_nab_matches_reference_port():
     rng = np.random.default_rng(3)
     for _ in range(30):
         n = int(rng.integers(200, 400))
-        starts = np.sort(rng.choice(np.arange(40, n - 30, 30), size=int(rng.integers(1, 4)), replace=False))
+        starts = np.sort(
+            rng.choice(np.arange(40, n - 30, 30), size=int(rng.integers(1, 4)), replace=False)
+        )
         windows = [(int(s), int(s) + int(rng.integers(2, 20))) for s in starts]
         pred = rng.random(n) < 0.03
         prob = int(min(math.floor(0.15 * n), 750))
@@ -135,8 +139,13 @@ def test_nab_normalised_and_frame():
 
     assert nab_normalised(0.0, -2.0, 2.0) == 50.0
     assert math.isnan(nab_normalised(0.0, 0.0, 0.0))
-    out = pd.DataFrame({"unique_id": ["a"] * 10 + ["b"] * 10, "score": np.arange(20.0),
-                        "is_anomaly": _b([3, 15], 20)})
+    out = pd.DataFrame(
+        {
+            "unique_id": ["a"] * 10 + ["b"] * 10,
+            "score": np.arange(20.0),
+            "is_anomaly": _b([3, 15], 20),
+        }
+    )
     labels = {"a": _b([3, 4], 10), "b": np.zeros(10, bool)}
     m = evaluate_frame(out, labels).set_index("unique_id")
     assert m.loc["a", "event_f1"] == 1.0 and m.loc["b", "event_f1"] == 0.0

@@ -103,7 +103,9 @@ def test_bad_files_raise_model_file_error(tmp_path):
     with pytest.raises(ModelFileError, match="without tsrnn metadata"):
         AnomalyDetector.load(plain)
     foreign = tmp_path / "forecaster.tsrnn"
-    save_file({"w": np.zeros(3, dtype=np.float32)}, str(foreign), metadata={"format": "tsrnn-model"})
+    save_file(
+        {"w": np.zeros(3, dtype=np.float32)}, str(foreign), metadata={"format": "tsrnn-model"}
+    )
     with pytest.raises(ModelFileError, match="'tsrnn-model' file"):
         AnomalyDetector.load(foreign)
     # a detector file whose network does not match its description
@@ -143,16 +145,28 @@ def test_a_format_2_file_with_flat_options_loads_as_the_composed_detector(tmp_pa
     from tsrnn._container import with_digest
 
     df = _frame(n=500)
-    det = _det("zscore", threshold="pot:1e-3", window=24, local_norm=16, refit_every=100,
-               cooldown=8).fit(_head(df, 250))
+    det = _det(
+        "zscore", threshold="pot:1e-3", window=24, local_norm=16, refit_every=100, cooldown=8
+    ).fit(_head(df, 250))
     det.save(tmp_path / "v3.tsrnn")
     with safe_open(str(tmp_path / "v3.tsrnn"), framework="numpy") as f:
         meta = f.metadata()
         tensors = {k: f.get_tensor(k) for k in f.keys() if not k.startswith("base_scores.")}
     d = json.loads(meta["detector"])
-    d["params"] = {"method": "zscore", "threshold": "pot:1e-3", "window": 24, "hidden": 32,
-                   "local_norm": 16, "refit_every": 100, "refit_history": 0, "cooldown": 8,
-                   "calibration": 0.0, "event_gap": 0, "min_event_length": 1, "seed": 0}
+    d["params"] = {
+        "method": "zscore",
+        "threshold": "pot:1e-3",
+        "window": 24,
+        "hidden": 32,
+        "local_norm": 16,
+        "refit_every": 100,
+        "refit_history": 0,
+        "cooldown": 8,
+        "calibration": 0.0,
+        "event_gap": 0,
+        "min_event_length": 1,
+        "seed": 0,
+    }
     md = with_digest(tensors, {**meta, "format_version": "2", "detector": json.dumps(d)})
     save_file(tensors, str(tmp_path / "v2.tsrnn"), metadata=md)
     old = AnomalyDetector.load(tmp_path / "v2.tsrnn")

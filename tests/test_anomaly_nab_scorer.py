@@ -98,7 +98,9 @@ def test_null_and_perfect_detectors_match_nabs_published_null_scores(nab_root):
         assert n - probation == tn + fn, name  # NAB's probation rule
         assert int(label_mask(n, idx)[probation:].sum()) == fn, name  # the window mapping
         null = nab_score(np.zeros(n, bool), idx)
-        assert null["raw"] == pytest.approx(score, abs=1e-12) and null["null"] == pytest.approx(score), name
+        assert null["raw"] == pytest.approx(score, abs=1e-12) and null["null"] == pytest.approx(
+            score
+        ), name
         # perfect: one detection at the first scored point of every window
         perfect = np.zeros(n, bool)
         for a, b in idx:
@@ -106,7 +108,9 @@ def test_null_and_perfect_detectors_match_nabs_published_null_scores(nab_root):
                 perfect[max(a, probation)] = True
         p = nab_score(perfect, idx)
         assert p["raw"] == pytest.approx(-score) and p["perfect"] == pytest.approx(-score), name
-        assert (p["normalised"] == pytest.approx(100.0)) if score < 0 else math.isnan(p["normalised"])
+        assert (
+            (p["normalised"] == pytest.approx(100.0)) if score < 0 else math.isnan(p["normalised"])
+        )
 
 
 def test_rescoring_htms_published_detections_reproduces_its_published_score(nab_root):

@@ -23,10 +23,25 @@ def _rows(f1: dict, seeds=(0, 1)) -> pd.DataFrame:
         for seed in seeds:
             for s, fold in FOLDS.items():
                 v = by_fold[fold]
-                out.append({"config": cfg, "label": cfg.split("@")[0], "threshold": "pot:1e-3", "seed": seed,
-                            "series": s, "category": fold, "event_f1": v, "windows": 1, "windows_hit": int(v > 0),
-                            "events": 1, "events_in_window": int(v > 0), "auc_pr": v, "nab_raw": 2 * v - 1,
-                            "nab_null": -1.0, "nab_perfect": 1.0})
+                out.append(
+                    {
+                        "config": cfg,
+                        "label": cfg.split("@")[0],
+                        "threshold": "pot:1e-3",
+                        "seed": seed,
+                        "series": s,
+                        "category": fold,
+                        "event_f1": v,
+                        "windows": 1,
+                        "windows_hit": int(v > 0),
+                        "events": 1,
+                        "events_in_window": int(v > 0),
+                        "auc_pr": v,
+                        "nab_raw": 2 * v - 1,
+                        "nab_null": -1.0,
+                        "nab_perfect": 1.0,
+                    }
+                )
     return pd.DataFrame(out)
 
 
@@ -37,7 +52,9 @@ PLANTED = {"good": {"a": 0.55, "b": 0.55, "c": 0.55}, "leak": {"a": 0.45, "b": 0
 
 def test_planted_leak_is_not_chosen_for_the_fold_where_it_shines():
     rows = _rows(PLANTED)
-    assert nab_f1_objective(rows[rows["config"] == "leak"]) > nab_f1_objective(rows[rows["config"] == "good"])
+    assert nab_f1_objective(rows[rows["config"] == "leak"]) > nab_f1_objective(
+        rows[rows["config"] == "good"]
+    )
     oof, chosen = cross_validate(rows, FOLDS)
     pick = chosen.set_index("fold")["config"]
     assert pick["c"] == "good"  # judged by what the other folds prefer
@@ -58,7 +75,10 @@ def test_the_judged_folds_rows_never_change_its_choice():
         changed.loc[m, "event_f1"] = rng.uniform(0, 1, m.sum())
         changed.loc[m, "nab_raw"] = rng.uniform(-1, 1, m.sum())
         _, after = cross_validate(changed, FOLDS)
-        assert after.set_index("fold").loc[fold, "config"] == before.set_index("fold").loc[fold, "config"]
+        assert (
+            after.set_index("fold").loc[fold, "config"]
+            == before.set_index("fold").loc[fold, "config"]
+        )
 
 
 def test_selection_rules_and_errors():
@@ -69,7 +89,9 @@ def test_selection_rules_and_errors():
     part = _rows({"z": {"a": 1.0, "b": 1.0, "c": 1.0}})
     part = part[part["series"] != "a/s1"]
     _, chosen = cross_validate(pd.concat([rows, part]), FOLDS)
-    assert chosen.set_index("fold").loc["a", "config"] == "z"  # a's training folds b, c are complete
+    assert (
+        chosen.set_index("fold").loc["a", "config"] == "z"
+    )  # a's training folds b, c are complete
     assert chosen.set_index("fold").loc["b", "config"] == "x"
     with pytest.raises(ConfigError, match="no fold"):
         cross_validate(rows, {k: v for k, v in FOLDS.items() if k != "c/s2"})
@@ -83,8 +105,13 @@ def test_the_benchmark_headline_is_out_of_fold():
     spec = importlib.util.spec_from_file_location("nab_benchmark", path)
     nab = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(nab)
-    rows = _rows({"forecast@pot:1e-3": PLANTED["good"], "forecast-zs@pot:1e-3": PLANTED["leak"],
-                  "zscore-64@pot:1e-3": {"a": 0.5, "b": 0.5, "c": 0.5}})
+    rows = _rows(
+        {
+            "forecast@pot:1e-3": PLANTED["good"],
+            "forecast-zs@pot:1e-3": PLANTED["leak"],
+            "zscore-64@pot:1e-3": {"a": 0.5, "b": 0.5, "c": 0.5},
+        }
+    )
     oof, picks = nab.out_of_fold(rows)
     fc = picks[picks["family"] == "forecast"].set_index("fold")["config"]
     assert fc["c"] == "forecast@pot:1e-3"

@@ -33,8 +33,9 @@ def _one_thread():
 
 def _frame(ys: dict[str, np.ndarray]) -> pd.DataFrame:
     parts = [
-        pd.DataFrame({"unique_id": u, "ds": pd.date_range("2024-01-01", periods=len(y), freq="h"),
-                      "y": y})
+        pd.DataFrame(
+            {"unique_id": u, "ds": pd.date_range("2024-01-01", periods=len(y), freq="h"), "y": y}
+        )
         for u, y in ys.items()
     ]
     df = pd.concat(parts, ignore_index=True)
@@ -116,7 +117,17 @@ def test_default_members_and_options():
     assert list(members) == ["forecast", "forecast-in", "zscore", "level_shift"]
     f, fi, z, ls = (members[k] for k in members)
     for m in (f, fi):
-        got = (m.window, m.stride, m.hidden, m.layers, m.cell, m.epochs, m.lr, m.batch_size, m.error)
+        got = (
+            m.window,
+            m.stride,
+            m.hidden,
+            m.layers,
+            m.cell,
+            m.epochs,
+            m.lr,
+            m.batch_size,
+            m.error,
+        )
         assert got == (64, 4, 32, 1, "lstm", 30, 3e-3, 32, "abs")
     assert (f.input_norm, fi.input_norm, z.name, z.window) == (0, 64, "zscore", 64)
     assert (ls.name, ls.short, ls.long) == ("level_shift", 16, 64)
@@ -145,8 +156,9 @@ def test_default_streams_as_it_judges_and_detect_leaves_the_fit_alone():
     for backend in ("torch", "auto"):
         st = det.streamer(backend=backend)
         got = np.array([st.update(v) for v in y], dtype=float)
-        np.testing.assert_allclose(got[:, 0], out["score"].to_numpy(), rtol=1e-4, atol=1e-5,
-                                   equal_nan=True)
+        np.testing.assert_allclose(
+            got[:, 0], out["score"].to_numpy(), rtol=1e-4, atol=1e-5, equal_nan=True
+        )
         np.testing.assert_array_equal(got[:, 1].astype(bool), out["is_anomaly"].to_numpy())
 
 
@@ -164,8 +176,9 @@ def test_save_load_gives_identical_scores_and_flags(tmp_path):
     st = back.streamer("b", backend="torch")
     yb = df.loc[df["unique_id"] == "b", "y"].to_numpy()
     got = np.array([st.update(v) for v in yb], dtype=float)
-    np.testing.assert_allclose(got[:, 0], out["score"].to_numpy()[500:], rtol=1e-4, atol=1e-5,
-                               equal_nan=True)
+    np.testing.assert_allclose(
+        got[:, 0], out["score"].to_numpy()[500:], rtol=1e-4, atol=1e-5, equal_nan=True
+    )
 
 
 def test_catalog_names_tailmax_and_the_normalisers(tmp_path):
@@ -174,20 +187,30 @@ def test_catalog_names_tailmax_and_the_normalisers(tmp_path):
     assert sc.members["zscore"].window == 16 == sc.members["tail"].window
     again = scorer_from_spec(scorer_spec(sc))
     assert scorer_spec(again) == scorer_spec(sc)
-    assert list(parse_scorer("tailmax").member_specs()) == ["forecast", "forecast-in", "zscore",
-                                                            "level_shift"]
-    for bad, why in (("tailmax:window=16", "takes no option window"),
-                     ("tailmax:members=zscore+zscore", "distinct"),
-                     ("tailmax:members=zscore,tail=quantile:0.9", "POT or SPOT"),
-                     ("tailmax:members=zscore+stl", "not causal")):
+    assert list(parse_scorer("tailmax").member_specs()) == [
+        "forecast",
+        "forecast-in",
+        "zscore",
+        "level_shift",
+    ]
+    for bad, why in (
+        ("tailmax:window=16", "takes no option window"),
+        ("tailmax:members=zscore+zscore", "distinct"),
+        ("tailmax:members=zscore,tail=quantile:0.9", "POT or SPOT"),
+        ("tailmax:members=zscore+stl", "not causal"),
+    ):
         with pytest.raises(ConfigError, match=why):
             parse_scorer(bad)
     norm = make_normaliser("tailratio:spot:1e-3")
     assert normaliser_spec(norm) == {"name": "tailratio", "params": {"threshold": "spot:1e-3"}}
     assert normaliser_spec(make_normaliser("likelihood"))["name"] == "likelihood"
     df = _frame({"s": _series(400, 6)})
-    det = AnomalyDetector(scorer="zscore:window=32", normaliser="tailratio:spot:1e-3",
-                          threshold="fixed:1.5", cooldown=0).fit(_head(df, 200))
+    det = AnomalyDetector(
+        scorer="zscore:window=32",
+        normaliser="tailratio:spot:1e-3",
+        threshold="fixed:1.5",
+        cooldown=0,
+    ).fit(_head(df, 200))
     out = det.detect(df)
     det.save(tmp_path / "n.tsrnn")
     pd.testing.assert_frame_equal(AnomalyDetector.load(tmp_path / "n.tsrnn").detect(df), out)

@@ -125,15 +125,17 @@ def test_dynamic_finds_planted_sequences(rng):
     _, flags = thr.apply(e)
     hit = np.flatnonzero(flags)
     assert flags[1010:1030].all() and flags[2210:2220].all()
-    assert hit.min() >= 1000 and not flags[1100:2200].any() and hit.max() < 2240  # EWMA lags a little
+    assert (
+        hit.min() >= 1000 and not flags[1100:2200].any() and hit.max() < 2240
+    )  # EWMA lags a little
     assert "z=" in thr.explain() and "pruned" in thr.explain()
 
 
 def test_dynamic_pruning_known_answer():
     e = np.zeros(100)
-    e[10:13] = 5.0   # strong
-    e[40:42] = 1.0   # barely above the normal maximum 0.95: pruned
-    e[70:72] = 4.8   # within 13% of the strongest, but followed by a big drop: kept
+    e[10:13] = 5.0  # strong
+    e[40:42] = 1.0  # barely above the normal maximum 0.95: pruned
+    e[70:72] = 4.8  # within 13% of the strongest, but followed by a big drop: kept
     e[80] = 0.95
     seqs = [(10, 12), (40, 41), (70, 71)]
     assert prune_sequences(e, seqs, 0.95, 0.13) == [(10, 12), (70, 71)]
@@ -142,7 +144,10 @@ def test_dynamic_pruning_known_answer():
 
 
 def test_parse_threshold_specs_and_errors():
-    assert isinstance(parse_threshold("pot:1e-4"), POTThreshold) and parse_threshold("pot:1e-4").risk == 1e-4
+    assert (
+        isinstance(parse_threshold("pot:1e-4"), POTThreshold)
+        and parse_threshold("pot:1e-4").risk == 1e-4
+    )
     assert parse_threshold("quantile:0.95").q == 0.95
     assert parse_threshold("sigma:3").k == 3
     assert isinstance(parse_threshold("dynamic"), DynamicThreshold)

@@ -28,8 +28,16 @@ from tsrnn.registry import LOCAL
 
 
 def frame(values: dict, freq="MS", start="2000-01-01") -> pd.DataFrame:
-    parts = [pd.DataFrame({"unique_id": k, "ds": pd.date_range(start, periods=len(v), freq=freq), "y": np.asarray(v, float)})
-             for k, v in values.items()]
+    parts = [
+        pd.DataFrame(
+            {
+                "unique_id": k,
+                "ds": pd.date_range(start, periods=len(v), freq=freq),
+                "y": np.asarray(v, float),
+            }
+        )
+        for k, v in values.items()
+    ]
     df = pd.concat(parts, ignore_index=True)
     df.attrs["freq"] = freq
     return df
@@ -47,13 +55,17 @@ def test_simple_models_by_hand():
     np.testing.assert_allclose(p.mean, [6, 5, 6, 5, 6])
     e = y[2:] - y[:-2]
     s = np.sqrt(np.mean(e**2))
-    np.testing.assert_allclose(p.intervals[80][1] - p.mean, norm.ppf(0.9) * s * np.sqrt([1, 1, 2, 2, 3]))
+    np.testing.assert_allclose(
+        p.intervals[80][1] - p.mean, norm.ppf(0.9) * s * np.sqrt([1, 1, 2, 2, 3])
+    )
 
     p = Drift().fit(y).predict(2, [])
     np.testing.assert_allclose(p.mean, [6.0, 7.0])  # slope (5-1)/4 = 1
     p = HistoricMean().fit(y).predict(2, [90])
     np.testing.assert_allclose(p.mean, [3.4, 3.4])
-    np.testing.assert_allclose(p.intervals[90][0], 3.4 - norm.ppf(0.95) * np.std(y, ddof=1) * np.sqrt(1.2))
+    np.testing.assert_allclose(
+        p.intervals[90][0], 3.4 - norm.ppf(0.95) * np.std(y, ddof=1) * np.sqrt(1.2)
+    )
 
 
 def test_ets_matches_statsmodels_for_the_chosen_form(rng):
@@ -64,8 +76,13 @@ def test_ets_matches_statsmodels_for_the_chosen_form(rng):
     ets = AutoETS(12).fit(y)
     assert ets.spec_.endswith(",A)") or ets.spec_.endswith(",M)")  # a seasonal form is chosen
     e, tr, s = ets.spec_[4:-1].split(",")
-    kw = dict(error={"A": "add", "M": "mul"}[e], trend=None if tr == "N" else "add", damped_trend=tr == "Ad",
-              seasonal={"A": "add", "M": "mul"}[s], seasonal_periods=12)
+    kw = dict(
+        error={"A": "add", "M": "mul"}[e],
+        trend=None if tr == "N" else "add",
+        damped_trend=tr == "Ad",
+        seasonal={"A": "add", "M": "mul"}[s],
+        seasonal_periods=12,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = ETSModel(pd.Series(y), **kw).fit(disp=False, maxiter=200)
@@ -91,7 +108,12 @@ def test_arima_recovers_an_ar1(rng):
         y[i] = 0.7 * y[i - 1] + e[i]
     ar = AutoARIMA(1).fit(y)
     assert ar.spec_.startswith("ARIMA(") and ",0," in ar.spec_  # stationary: d = 0
-    assert ar.res_.params[list(ar.res_.model.param_names).index("ar.L1")] == pytest.approx(0.7, abs=0.12) if "ar.L1" in ar.res_.model.param_names else True
+    assert (
+        ar.res_.params[list(ar.res_.model.param_names).index("ar.L1")]
+        == pytest.approx(0.7, abs=0.12)
+        if "ar.L1" in ar.res_.model.param_names
+        else True
+    )
     p = ar.predict(5, [95])
     assert np.all(p.intervals[95][0] < p.mean) and np.all(p.mean < p.intervals[95][1])
 
@@ -111,17 +133,22 @@ def test_arima_with_a_long_season_is_an_arma_of_the_seasonal_differences(rng):
         noise[i] = 0.6 * noise[i - 1] + e[i]
     y = 50 + 10 * np.sin(2 * np.pi * np.arange(n) / m) + noise
     ar = AutoARIMA(m).fit(y)
-    assert ar.spec_.endswith("(0,1,0)[48]"), ar.spec_  # D = 1 from the seasonal strength, no seasonal ARMA above 24
-    p, d, q = (int(v) for v in ar.spec_[6:ar.spec_.index(")")].split(","))
+    assert ar.spec_.endswith("(0,1,0)[48]"), (
+        ar.spec_
+    )  # D = 1 from the seasonal strength, no seasonal ARMA above 24
+    p, d, q = (int(v) for v in ar.spec_[6 : ar.spec_.index(")")].split(","))
     assert d == 0  # the seasonal differences of a season plus AR(1) noise are stationary
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        diffs = SARIMAX(y, order=(p, 0, q), seasonal_order=(0, 1, 0, m), trend="c",
-                        simple_differencing=True).filter(ar.res_.params)
-    expected = diffs.forecast(m) + y[n - m:]
+        diffs = SARIMAX(
+            y, order=(p, 0, q), seasonal_order=(0, 1, 0, m), trend="c", simple_differencing=True
+        ).filter(ar.res_.params)
+    expected = diffs.forecast(m) + y[n - m :]
     np.testing.assert_allclose(ar.predict(m).mean, expected, rtol=1e-6)
     lo, hi = ar.predict(2 * m, [95]).intervals[95]
-    assert np.all(np.diff(hi - lo)[m - 2 : m + 2] >= -1e-9) and (hi - lo)[-1] > (hi - lo)[m - 1]  # wider past a season
+    assert (
+        np.all(np.diff(hi - lo)[m - 2 : m + 2] >= -1e-9) and (hi - lo)[-1] > (hi - lo)[m - 1]
+    )  # wider past a season
 
 
 def test_arima_models_a_long_season_left_undifferenced_by_fourier_terms():
@@ -154,27 +181,45 @@ def test_theta_matches_statsmodels(rng):
 
     y = 100 + np.cumsum(rng.normal(1, 2, 50))
     th = Theta(1).fit(y)
-    ref = ThetaModel(y, period=None, deseasonalize=False, use_test=True, method="multiplicative").fit()
+    ref = ThetaModel(
+        y, period=None, deseasonalize=False, use_test=True, method="multiplicative"
+    ).fit()
     np.testing.assert_allclose(th.predict(6).mean, ref.forecast(6), rtol=1e-9)
 
 
 def test_forecast_frame_contract():
     df = frame({"a": np.arange(1, 37) % 12 + 10.0, "b": np.linspace(5, 40, 36)})
     fc = Forecast([SeasonalNaive()], horizon=12).fit(df).predict(level="80,95")
-    assert list(fc.columns) == ["unique_id", "ds", "model", "yhat", "yhat_lo_80", "yhat_hi_80", "yhat_lo_95", "yhat_hi_95"]
+    assert list(fc.columns) == [
+        "unique_id",
+        "ds",
+        "model",
+        "yhat",
+        "yhat_lo_80",
+        "yhat_hi_80",
+        "yhat_lo_95",
+        "yhat_hi_95",
+    ]
     assert fc["model"].unique().tolist() == ["SeasonalNaive"]
     a = fc[fc.unique_id == "a"]
     np.testing.assert_allclose(a["yhat"], (np.arange(25, 37) % 12 + 10.0))  # monthly → season 12
     assert a["ds"].iloc[0] == pd.Timestamp("2003-01-01")
-    assert (fc["yhat_lo_95"] <= fc["yhat_lo_80"]).all() and (fc["yhat_hi_80"] <= fc["yhat_hi_95"]).all()
+    assert (fc["yhat_lo_95"] <= fc["yhat_lo_80"]).all() and (
+        fc["yhat_hi_80"] <= fc["yhat_hi_95"]
+    ).all()
     fc2 = Forecast([SeasonalNaive(season_length=1)], horizon=3).fit(df).predict()
-    np.testing.assert_allclose(fc2[fc2.unique_id == "a"]["yhat"], [10.0] * 3)  # season 1 → last value
+    np.testing.assert_allclose(
+        fc2[fc2.unique_id == "a"]["yhat"], [10.0] * 3
+    )  # season 1 → last value
 
 
 @pytest.mark.parametrize("name", list(LOCAL))
 def test_every_baseline_follows_the_estimator_contract(name):
     # yearly: season 1 keeps ETS/ARIMA searches small (seasonal fits are covered above)
-    df = frame({"a": 20 + np.sin(np.arange(40)) + np.arange(40) * 0.1, "b": 30 + np.cos(np.arange(40))}, freq="YS")
+    df = frame(
+        {"a": 20 + np.sin(np.arange(40)) + np.arange(40) * 0.1, "b": 30 + np.cos(np.arange(40))},
+        freq="YS",
+    )
     model = make_model(name, alias=None)
     assert model.get_params()["alias"] is None  # stored as given; the label is resolved
     assert model.clone().get_params() == model.get_params()
@@ -190,7 +235,9 @@ def test_every_baseline_follows_the_estimator_contract(name):
     # new history → forecasts continue from its end
     new = frame({"c": 10 + np.arange(30) * 0.5}, freq="YS", start="1950-01-01")
     fc_new = core.predict(df=new)
-    assert fc_new["unique_id"].unique().tolist() == ["c"] and fc_new["ds"].iloc[0] == pd.Timestamp("1980-01-01")
+    assert fc_new["unique_id"].unique().tolist() == ["c"] and fc_new["ds"].iloc[0] == pd.Timestamp(
+        "1980-01-01"
+    )
 
 
 def test_bad_model_and_short_series():

@@ -125,13 +125,23 @@ def test_matplotlib_cache_goes_to_the_user_cache_folder(tmp_path):
     home.mkdir()
     work = tmp_path / "work"
     work.mkdir()
-    out = _run(code, {"HOME": str(home), "XDG_CACHE_HOME": str(tmp_path / "xdg"),
-                      "PYTHONPATH": str(ROOT)}, cwd=work)
+    out = _run(
+        code,
+        {"HOME": str(home), "XDG_CACHE_HOME": str(tmp_path / "xdg"), "PYTHONPATH": str(ROOT)},
+        cwd=work,
+    )
     assert f"DIR {tmp_path / 'xdg' / 'tsrnn' / 'matplotlib'}" in out
     assert (work / "p.png").stat().st_size > 0
     assert not (home / ".cache" / "matplotlib").exists() and not (home / ".matplotlib").exists()
     # a user's MPLCONFIGDIR wins
     mine = tmp_path / "mpl"
-    out = _run(code, {"MPLCONFIGDIR": str(mine), "XDG_CACHE_HOME": str(tmp_path / "xdg2"),
-                      "PYTHONPATH": str(ROOT)}, cwd=work)
+    out = _run(
+        code,
+        {
+            "MPLCONFIGDIR": str(mine),
+            "XDG_CACHE_HOME": str(tmp_path / "xdg2"),
+            "PYTHONPATH": str(ROOT),
+        },
+        cwd=work,
+    )
     assert f"DIR {mine}" in out and not (tmp_path / "xdg2").exists()

@@ -49,8 +49,12 @@ def library_estimators() -> set[type]:
     for info in pkgutil.walk_packages(tsrnn.__path__, "tsrnn."):
         module = importlib.import_module(info.name)
         for name, obj in vars(module).items():
-            if (inspect.isclass(obj) and issubclass(obj, BaseEstimator)
-                    and obj.__module__ == module.__name__ and not name.startswith("_")):
+            if (
+                inspect.isclass(obj)
+                and issubclass(obj, BaseEstimator)
+                and obj.__module__ == module.__name__
+                and not name.startswith("_")
+            ):
                 found.add(obj)
     for name in tsrnn.__all__:
         obj = getattr(tsrnn, name)
@@ -79,10 +83,16 @@ def unshadow_lazy_names() -> None:
 
 def forecast_frame(n: int = 48, ids: str = "ab", shift: float = 0.0) -> pd.DataFrame:
     t = np.arange(n)
-    parts = [pd.DataFrame({"unique_id": u,
-                           "ds": pd.date_range("2000-01-01", periods=n, freq="MS"),
-                           "y": 20 + k + shift + 0.3 * t + 3 * np.sin(2 * np.pi * t / 12 + k)})
-             for k, u in enumerate(ids)]
+    parts = [
+        pd.DataFrame(
+            {
+                "unique_id": u,
+                "ds": pd.date_range("2000-01-01", periods=n, freq="MS"),
+                "y": 20 + k + shift + 0.3 * t + 3 * np.sin(2 * np.pi * t / 12 + k),
+            }
+        )
+        for k, u in enumerate(ids)
+    ]
     df = pd.concat(parts, ignore_index=True)
     df.attrs.update(freq="MS", targets=["y"])
     return df
@@ -95,9 +105,11 @@ def anomaly_frame(n: int = 160, seed: int = 0) -> pd.DataFrame:
     for k, u in enumerate("ab"):
         y = np.sin(2 * np.pi * t / 24 + k) + 0.1 * rng.standard_normal(n)
         y[n - 20 + k] += 4.0
-        parts.append(pd.DataFrame({"unique_id": u,
-                                   "ds": pd.date_range("2000-01-01", periods=n, freq="h"),
-                                   "y": y}))
+        parts.append(
+            pd.DataFrame(
+                {"unique_id": u, "ds": pd.date_range("2000-01-01", periods=n, freq="h"), "y": y}
+            )
+        )
     df = pd.concat(parts, ignore_index=True)
     df.attrs.update(freq="h", targets=["y"])
     return df
@@ -119,18 +131,41 @@ SCORES = np.abs(RNG.standard_normal(80))
 SCORES[60] = 9.0
 SERIES_TRAIN = [AN_TRAIN.loc[AN_TRAIN.unique_id == u, ["y"]].to_numpy() for u in "ab"]
 SERIES = AN_DF.loc[AN_DF.unique_id == "a", ["y"]].to_numpy()
-TEXTS = ["good fine film", "bad awful plot", "fine good acting", "awful bad film",
-         "good acting fine", "bad plot awful"]
+TEXTS = [
+    "good fine film",
+    "bad awful plot",
+    "fine good acting",
+    "awful bad film",
+    "good acting fine",
+    "bad plot awful",
+]
 LABELS = ["pos", "neg", "pos", "neg", "pos", "neg"]
 CHARS = "the cat sat on the mat. the dog sat on the log. " * 4
-SENTS = [["John", "lives", "in", "Paris"], ["Mary", "went", "to", "Rome"],
-         ["Paris", "is", "big"], ["John", "met", "Mary"]]
-TAGS = [["B-PER", "O", "O", "B-LOC"], ["B-PER", "O", "O", "B-LOC"], ["B-LOC", "O", "O"],
-        ["B-PER", "O", "B-PER"]]
+SENTS = [
+    ["John", "lives", "in", "Paris"],
+    ["Mary", "went", "to", "Rome"],
+    ["Paris", "is", "big"],
+    ["John", "met", "Mary"],
+]
+TAGS = [
+    ["B-PER", "O", "O", "B-LOC"],
+    ["B-PER", "O", "O", "B-LOC"],
+    ["B-LOC", "O", "O"],
+    ["B-PER", "O", "B-PER"],
+]
 
 # small options for every scorer that takes them (a new catalog scorer gets them too)
-SMALL = dict(window=16, hidden=4, epochs=1, n_estimators=10, period=24, batch_size=16, stride=4,
-             quiet=True, device="cpu")
+SMALL = dict(
+    window=16,
+    hidden=4,
+    epochs=1,
+    n_estimators=10,
+    period=24,
+    batch_size=16,
+    stride=4,
+    quiet=True,
+    device="cpu",
+)
 NET = dict(hidden=4, layers=1, epochs=1, quiet=True, device="cpu", input_len=12)
 
 
@@ -139,8 +174,9 @@ def small_scorer(name: str):
     if name == "ensemble":
         return catalog.make_scorer("ensemble", members="zscore,tail", window=16)
     if name == "tailmax":
-        return catalog.make_scorer("tailmax", members="zscore+level_shift", window=16, short=4,
-                                   long=8, tail="spot:1e-2")
+        return catalog.make_scorer(
+            "tailmax", members="zscore+level_shift", window=16, short=4, long=8, tail="spot:1e-2"
+        )
     names = catalog._options(catalog.scorer_class(name))
     return catalog.make_scorer(name, **{k: v for k, v in SMALL.items() if k in names})
 
@@ -174,36 +210,49 @@ def local_case(cls) -> Case:
     def make():
         return cls(season_length=12) if "season_length" in cls._param_names() else cls()
 
-    return Case(cls.__name__, make, fit=lambda e: e.fit(Y),
-                use=lambda e: e.predict(4, [80]),
-                needs_fit={"predict": lambda e: e.predict(4, [80])})
+    return Case(
+        cls.__name__,
+        make,
+        fit=lambda e: e.fit(Y),
+        use=lambda e: e.predict(4, [80]),
+        needs_fit={"predict": lambda e: e.predict(4, [80])},
+    )
 
 
 def forecaster_case(model: str) -> Case:
     def make():
         return tsrnn.Forecaster(model=model, horizon=3, **NET)
 
-    return Case(f"Forecaster-{model}", make, fit=lambda e: e.fit(FC_DF),
-                use=lambda e: (e.predict(level=[80]), e.predict(df=FC_NEW)),
-                needs_fit={"predict": lambda e: e.predict(),
-                           "predict_panel": lambda e: e.predict_panel()},
-                file=True)
+    return Case(
+        f"Forecaster-{model}",
+        make,
+        fit=lambda e: e.fit(FC_DF),
+        use=lambda e: (e.predict(level=[80]), e.predict(df=FC_NEW)),
+        needs_fit={"predict": lambda e: e.predict(), "predict_panel": lambda e: e.predict_panel()},
+        file=True,
+    )
 
 
 def core_case() -> Case:
     def make():
-        return tsrnn.Forecast([tsrnn.Naive(), tsrnn.SeasonalNaive(),
-                               tsrnn.Forecaster(model="gru", **NET)], horizon=3)
+        return tsrnn.Forecast(
+            [tsrnn.Naive(), tsrnn.SeasonalNaive(), tsrnn.Forecaster(model="gru", **NET)], horizon=3
+        )
 
-    return Case("Forecast", make, fit=lambda e: e.fit(FC_DF),
-                use=lambda e: (e.predict(level=[80]), e.predict(df=FC_NEW), e.specs()),
-                needs_fit={"predict": lambda e: e.predict(), "specs": lambda e: e.specs()})
+    return Case(
+        "Forecast",
+        make,
+        fit=lambda e: e.fit(FC_DF),
+        use=lambda e: (e.predict(level=[80]), e.predict(df=FC_NEW), e.specs()),
+        needs_fit={"predict": lambda e: e.predict(), "specs": lambda e: e.specs()},
+    )
 
 
 def detector_case(name: str, normaliser=None, refit=None, tag: str = "", file: bool = True) -> Case:
     def make():
-        return tsrnn.AnomalyDetector(scorer=small_scorer(name), normaliser=normaliser,
-                                     refit=refit, cooldown=8)
+        return tsrnn.AnomalyDetector(
+            scorer=small_scorer(name), normaliser=normaliser, refit=refit, cooldown=8
+        )
 
     def use(e):
         out = e.detect(AN_DF)
@@ -217,9 +266,15 @@ def detector_case(name: str, normaliser=None, refit=None, tag: str = "", file: b
     if name == "ensemble":
         covers += [type(m) for m in small_scorer(name).members.values()]
     covers += [type(p) for p in (normaliser, refit) if p is not None]
-    return Case(f"AnomalyDetector-{name}{tag}", make, fit=lambda e: e.fit(AN_TRAIN), use=use,
-                needs_fit={"detect": lambda e: e.detect(AN_DF), "score": lambda e: e.score(AN_DF)},
-                file=file, covers=tuple(covers))
+    return Case(
+        f"AnomalyDetector-{name}{tag}",
+        make,
+        fit=lambda e: e.fit(AN_TRAIN),
+        use=use,
+        needs_fit={"detect": lambda e: e.detect(AN_DF), "score": lambda e: e.score(AN_DF)},
+        file=file,
+        covers=tuple(covers),
+    )
 
 
 def scorer_case(name: str) -> Case:
@@ -235,8 +290,13 @@ def scorer_case(name: str) -> Case:
         st = one.stepper(1, "torch")
         return one.score(SERIES), [st.update(v) for v in SERIES]
 
-    return Case(f"scorer-{name}", lambda: small_scorer(name), fit=fit, use=use,
-                needs_fit={} if stateless else {"score": lambda e: e.score(SERIES)})
+    return Case(
+        f"scorer-{name}",
+        lambda: small_scorer(name),
+        fit=fit,
+        use=use,
+        needs_fit={} if stateless else {"score": lambda e: e.score(SERIES)},
+    )
 
 
 def part_cases() -> list[Case]:
@@ -250,10 +310,15 @@ def part_cases() -> list[Case]:
         return np.array([st.update(v) for v in s])
 
     def norm(cls, stateless, **kw):
-        return Case(cls.__name__, lambda: cls(**kw), fit=lambda e: e.fit(SCORE_TRAIN),
-                    use=lambda e: (e.transform(SCORES), streamed(e, SCORES)),
-                    needs_fit={} if stateless else {"transform": lambda e: e.transform(SCORES),
-                                                    "stepper": lambda e: e.stepper()})
+        return Case(
+            cls.__name__,
+            lambda: cls(**kw),
+            fit=lambda e: e.fit(SCORE_TRAIN),
+            use=lambda e: (e.transform(SCORES), streamed(e, SCORES)),
+            needs_fit={}
+            if stateless
+            else {"transform": lambda e: e.transform(SCORES), "stepper": lambda e: e.stepper()},
+        )
 
     member_train = [SCORE_TRAIN[0], SCORE_TRAIN[1] * 2]
     members = np.stack([SCORES, SCORES[::-1] * 2])
@@ -261,10 +326,16 @@ def part_cases() -> list[Case]:
         norm(LocalRatio, True, window=16),
         norm(AnomalyLikelihood, True, short=4, long=32, min_history=8),
         norm(TailLevelRatio, False, threshold="spot:1e-2"),
-        Case("TailRatioMax", lambda: TailRatioMax("spot:1e-2"), fit=lambda e: e.fit(member_train),
-             use=lambda e: (e.transform(members), streamed(e, members.T)),
-             needs_fit={"transform": lambda e: e.transform(members),
-                        "stepper": lambda e: e.stepper()}),
+        Case(
+            "TailRatioMax",
+            lambda: TailRatioMax("spot:1e-2"),
+            fit=lambda e: e.fit(member_train),
+            use=lambda e: (e.transform(members), streamed(e, members.T)),
+            needs_fit={
+                "transform": lambda e: e.transform(members),
+                "stepper": lambda e: e.stepper(),
+            },
+        ),
         Case("Refit", lambda: Refit(every=40, history=0)),  # options only (a detector part)
     ]
 
@@ -274,29 +345,49 @@ def text_cases() -> list[Case]:
 
     common = dict(epochs=1, device="cpu", quiet=True, seed=0)
     return [
-        Case("TextClassifier",
-             lambda: TextClassifier(embed=8, hidden=8, min_freq=1, batch_size=4, **common),
-             fit=lambda e: e.fit(TEXTS, LABELS),
-             use=lambda e: (e.predict(TEXTS), e.predict_proba(TEXTS), e.score(TEXTS, LABELS)),
-             needs_fit={"predict": lambda e: e.predict(TEXTS),
-                        "predict_proba": lambda e: e.predict_proba(TEXTS),
-                        "score": lambda e: e.score(TEXTS, LABELS)},
-             file=True),
-        Case("CharLM",
-             lambda: CharLM(embed=8, hidden=8, layers=1, seq_len=8, batch_size=2, **common),
-             fit=lambda e: e.fit(CHARS),
-             use=lambda e: (e.evaluate(CHARS), e.sample(20, prime="the", seed=1)),
-             needs_fit={"evaluate": lambda e: e.evaluate(CHARS),
-                        "sample": lambda e: e.sample(5, seed=1)},
-             file=True),
-        Case("Tagger",
-             lambda: Tagger(word_embed=8, char_embed=4, char_hidden=4, hidden=8, shape_embed=2,
-                            min_freq=1, batch_size=2, **common),
-             fit=lambda e: e.fit(SENTS, TAGS),
-             use=lambda e: (e.predict(SENTS), e.evaluate(SENTS, TAGS)),
-             needs_fit={"predict": lambda e: e.predict(SENTS),
-                        "evaluate": lambda e: e.evaluate(SENTS, TAGS)},
-             file=True),
+        Case(
+            "TextClassifier",
+            lambda: TextClassifier(embed=8, hidden=8, min_freq=1, batch_size=4, **common),
+            fit=lambda e: e.fit(TEXTS, LABELS),
+            use=lambda e: (e.predict(TEXTS), e.predict_proba(TEXTS), e.score(TEXTS, LABELS)),
+            needs_fit={
+                "predict": lambda e: e.predict(TEXTS),
+                "predict_proba": lambda e: e.predict_proba(TEXTS),
+                "score": lambda e: e.score(TEXTS, LABELS),
+            },
+            file=True,
+        ),
+        Case(
+            "CharLM",
+            lambda: CharLM(embed=8, hidden=8, layers=1, seq_len=8, batch_size=2, **common),
+            fit=lambda e: e.fit(CHARS),
+            use=lambda e: (e.evaluate(CHARS), e.sample(20, prime="the", seed=1)),
+            needs_fit={
+                "evaluate": lambda e: e.evaluate(CHARS),
+                "sample": lambda e: e.sample(5, seed=1),
+            },
+            file=True,
+        ),
+        Case(
+            "Tagger",
+            lambda: Tagger(
+                word_embed=8,
+                char_embed=4,
+                char_hidden=4,
+                hidden=8,
+                shape_embed=2,
+                min_freq=1,
+                batch_size=2,
+                **common,
+            ),
+            fit=lambda e: e.fit(SENTS, TAGS),
+            use=lambda e: (e.predict(SENTS), e.evaluate(SENTS, TAGS)),
+            needs_fit={
+                "predict": lambda e: e.predict(SENTS),
+                "evaluate": lambda e: e.evaluate(SENTS, TAGS),
+            },
+            file=True,
+        ),
     ]
 
 
@@ -305,8 +396,9 @@ def all_cases() -> list[Case]:
     from tsrnn.anomaly.normalisers import LocalRatio
     from tsrnn.anomaly.refit import Refit
 
-    local = sorted((c for c in library_estimators() if issubclass(c, LocalModel)),
-                   key=lambda c: c.__name__)
+    local = sorted(
+        (c for c in library_estimators() if issubclass(c, LocalModel)), key=lambda c: c.__name__
+    )
     return [
         *[local_case(c) for c in local],
         forecaster_case("gru"),
@@ -345,13 +437,16 @@ def same(a, b, where: str = "value", seen: dict | None = None) -> None:
         assert np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"), f"{where}: values differ"
     elif isinstance(a, torch.Tensor):
         assert a.dtype == b.dtype and a.shape == b.shape, f"{where}: tensor shape or dtype differs"
-        assert torch.equal(a, b) or (a.is_floating_point() and torch.equal(a.isnan(), b.isnan())
-                                     and torch.equal(a.nan_to_num(), b.nan_to_num())), \
-            f"{where}: tensor values differ"
+        assert torch.equal(a, b) or (
+            a.is_floating_point()
+            and torch.equal(a.isnan(), b.isnan())
+            and torch.equal(a.nan_to_num(), b.nan_to_num())
+        ), f"{where}: tensor values differ"
     elif isinstance(a, torch.nn.Module):
         # a network is its class, its mode and its weights (torch's own caches do not count)
-        assert [m.training for m in a.modules()] == [m.training for m in b.modules()], \
+        assert [m.training for m in a.modules()] == [m.training for m in b.modules()], (
             f"{where}: train/eval mode differs"
+        )
         same(dict(a.state_dict()), dict(b.state_dict()), f"{where}.state_dict()", seen)
     elif type(a).__module__.split(".")[0] == "statsmodels":
         # statsmodels caches per-call values on its results (predict_start, _sigma2): a fit is
@@ -371,16 +466,33 @@ def same(a, b, where: str = "value", seen: dict | None = None) -> None:
         pd.testing.assert_series_equal(a, b, obj=where)
     elif isinstance(a, float):
         assert a == b or (math.isnan(a) and math.isnan(b)), f"{where}: {a} != {b}"
-    elif isinstance(a, (int, str, bytes, bool, type(None), complex, range, torch.dtype,
-                        torch.device, pd.Timestamp, np.dtype)):
+    elif isinstance(
+        a,
+        (
+            int,
+            str,
+            bytes,
+            bool,
+            type(None),
+            complex,
+            range,
+            torch.dtype,
+            torch.device,
+            pd.Timestamp,
+            np.dtype,
+        ),
+    ):
         assert a == b, f"{where}: {a!r} != {b!r}"
     elif isinstance(a, dict):
         assert list(a) == list(b), f"{where}: keys {list(a)} != {list(b)}"
         for k in a:
             same(a[k], b[k], f"{where}[{k!r}]", seen)
     elif isinstance(a, (list, tuple, set, frozenset)):
-        a2, b2 = (sorted(a, key=repr), sorted(b, key=repr)) if isinstance(a, (set, frozenset)) \
+        a2, b2 = (
+            (sorted(a, key=repr), sorted(b, key=repr))
+            if isinstance(a, (set, frozenset))
             else (a, b)
+        )
         assert len(a2) == len(b2), f"{where}: length {len(a2)} != {len(b2)}"
         for i, (x, y) in enumerate(zip(a2, b2)):
             same(x, y, f"{where}[{i}]", seen)
@@ -433,8 +545,9 @@ def nested(params: dict) -> list[BaseEstimator]:
     """Estimators among the parameter values (directly, in lists and in dicts), recursively."""
     out = []
     for v in params.values():
-        vals = v if isinstance(v, (list, tuple)) else list(v.values()) if isinstance(v, dict) \
-            else [v]
+        vals = (
+            v if isinstance(v, (list, tuple)) else list(v.values()) if isinstance(v, dict) else [v]
+        )
         for x in vals:
             if isinstance(x, BaseEstimator):
                 out += [x, *nested(x.get_params())]
@@ -450,9 +563,22 @@ def test_every_library_estimator_has_a_case():
     assert not missing, f"estimators without a contract case in tests/test_contract.py: {missing}"
     # the collection itself finds the estimators it should
     names = {c.__name__ for c in library_estimators()}
-    assert {"Forecaster", "Forecast", "AnomalyDetector", "Naive", "MSTL", "ZScoreScorer",
-            "ForecastScorer", "EnsembleScorer", "LocalRatio", "Refit", "TailRatioMax",
-            "TextClassifier", "CharLM", "Tagger"} <= names
+    assert {
+        "Forecaster",
+        "Forecast",
+        "AnomalyDetector",
+        "Naive",
+        "MSTL",
+        "ZScoreScorer",
+        "ForecastScorer",
+        "EnsembleScorer",
+        "LocalRatio",
+        "Refit",
+        "TailRatioMax",
+        "TextClassifier",
+        "CharLM",
+        "Tagger",
+    } <= names
 
 
 # which estimators have no model file of their own, and where their fitted state goes instead
@@ -469,17 +595,20 @@ def no_file_reason(cls) -> str | None:
     from tsrnn.anomaly.refit import Refit
     from tsrnn.anomaly.tail_combine import TailRatioMax
 
-    parts = {LocalRatio: "saved inside the detector's file (its parameters)",
-             Refit: "saved inside the detector's file (its parameters)",
-             AnomalyLikelihood: "stateless score normaliser (parameters only)",
-             TailLevelRatio: "a part of TailRatioMax and of the NAB benchmark; no file",
-             TailRatioMax: "combines member scores in the NAB benchmark; no file"}
+    parts = {
+        LocalRatio: "saved inside the detector's file (its parameters)",
+        Refit: "saved inside the detector's file (its parameters)",
+        AnomalyLikelihood: "stateless score normaliser (parameters only)",
+        TailLevelRatio: "a part of TailRatioMax and of the NAB benchmark; no file",
+        TailRatioMax: "combines member scores in the NAB benchmark; no file",
+    }
     table = {**NO_FILE, **parts}
     return next((why for base, why in table.items() if issubclass(cls, base)), None)
 
 
-@pytest.mark.parametrize("cls", sorted(library_estimators(), key=lambda c: c.__name__),
-                         ids=lambda c: c.__name__)
+@pytest.mark.parametrize(
+    "cls", sorted(library_estimators(), key=lambda c: c.__name__), ids=lambda c: c.__name__
+)
 def test_save_and_load_have_the_common_signature(cls):
     if not hasattr(cls, "save"):
         assert no_file_reason(cls), f"{cls.__name__} has no save(path, force=False)"
@@ -511,8 +640,11 @@ def test_init_stores_exactly_its_arguments(case_id):
     assert all(odd.get_params()[n] is marks[n] for n in names)
     assert sorted(vars(odd)) == sorted(names)
     # the defaults are the signature's own
-    defaults = {p.name: p.default for p in inspect.signature(cls.__init__).parameters.values()
-                if p.name in names and p.default is not p.empty}
+    defaults = {
+        p.name: p.default
+        for p in inspect.signature(cls.__init__).parameters.values()
+        if p.name in names and p.default is not p.empty
+    }
     bare = cls(**{n: params[n] for n in names if n not in defaults})
     for n, d in defaults.items():
         assert bare.get_params()[n] is d, f"{cls.__name__}: default of {n} is not stored as is"

@@ -25,9 +25,16 @@ from tsrnn.registry import LOCAL, make_models
 
 def frame(n=60, freq="MS", ids="ab") -> pd.DataFrame:
     t = np.arange(n)
-    parts = [pd.DataFrame({"unique_id": u, "ds": pd.date_range("2000-01-01", periods=n, freq=freq),
-                           "y": 20 + k + 0.3 * t + 3 * np.sin(2 * np.pi * t / 12 + k)})
-             for k, u in enumerate(ids)]
+    parts = [
+        pd.DataFrame(
+            {
+                "unique_id": u,
+                "ds": pd.date_range("2000-01-01", periods=n, freq=freq),
+                "y": 20 + k + 0.3 * t + 3 * np.sin(2 * np.pi * t / 12 + k),
+            }
+        )
+        for k, u in enumerate(ids)
+    ]
     df = pd.concat(parts, ignore_index=True)
     df.attrs["freq"] = freq
     return df
@@ -41,12 +48,18 @@ def test_several_models_in_one_call_equal_each_model_by_hand():
     df = frame()
     core = Forecast([SeasonalNaive(), Drift(), Theta(alias="th")], horizon=6)
     fc = core.fit(df).predict(level=[80])
-    assert fc.groupby("model", sort=False).size().to_dict() == {"SeasonalNaive": 12, "Drift": 12,
-                                                                "th": 12}
+    assert fc.groupby("model", sort=False).size().to_dict() == {
+        "SeasonalNaive": 12,
+        "Drift": 12,
+        "th": 12,
+    }
     for uid in "ab":
         y = df.loc[df.unique_id == uid, "y"].to_numpy()
-        for model, label in [(SeasonalNaive(12), "SeasonalNaive"), (Drift(), "Drift"),
-                             (Theta(12), "th")]:
+        for model, label in [
+            (SeasonalNaive(12), "SeasonalNaive"),
+            (Drift(), "Drift"),
+            (Theta(12), "th"),
+        ]:
             got = fc[(fc.unique_id == uid) & (fc.model == label)]
             want = by_hand(model, y, 6, [80])
             np.testing.assert_array_equal(got["yhat"], want.mean)
@@ -58,12 +71,21 @@ def test_several_models_in_one_call_equal_each_model_by_hand():
 def test_season_length_of_the_core_fills_models_without_one():
     df = frame()
     y = df.loc[df.unique_id == "a", "y"].to_numpy()
-    fc = Forecast([SeasonalNaive(), SeasonalNaive(season_length=3, alias="m3")], horizon=4,
-                  season_length=6).fit(df).predict()
-    np.testing.assert_array_equal(fc[(fc.unique_id == "a") & (fc.model == "SeasonalNaive")]["yhat"],
-                                  y[-6:-2])
-    np.testing.assert_array_equal(fc[(fc.unique_id == "a") & (fc.model == "m3")]["yhat"],
-                                  np.r_[y[-3:], y[-3]])
+    fc = (
+        Forecast(
+            [SeasonalNaive(), SeasonalNaive(season_length=3, alias="m3")],
+            horizon=4,
+            season_length=6,
+        )
+        .fit(df)
+        .predict()
+    )
+    np.testing.assert_array_equal(
+        fc[(fc.unique_id == "a") & (fc.model == "SeasonalNaive")]["yhat"], y[-6:-2]
+    )
+    np.testing.assert_array_equal(
+        fc[(fc.unique_id == "a") & (fc.model == "m3")]["yhat"], np.r_[y[-3:], y[-3]]
+    )
 
 
 def test_intervals_nest_and_levels_are_checked():
@@ -120,17 +142,23 @@ def test_every_forecaster_follows_the_contract(name):
 
 
 def test_unknown_and_non_applicable_options_are_one_config_error():
-    with pytest.raises(ConfigError, match="option 'epochs' does not apply to the statistical model "
-                                          "'ets'; its options are: season_length"):
+    with pytest.raises(
+        ConfigError,
+        match="option 'epochs' does not apply to the statistical model "
+        "'ets'; its options are: season_length",
+    ):
         make_model("ets", epochs=3)
-    with pytest.raises(ConfigError, match="option 'season_length' does not apply to the recurrent "
-                                          "model 'lstm'"):
+    with pytest.raises(
+        ConfigError, match="option 'season_length' does not apply to the recurrent model 'lstm'"
+    ):
         make_model("lstm", season_length=4)
     with pytest.raises(ConfigError, match="unknown model 'prophet'"):
         make_model("prophet")
     # in a list, an option must apply to one of the models at least
-    with pytest.raises(ConfigError, match="'epochs', 'seed' do not apply to the statistical models "
-                                          "ets, naive; drop them"):
+    with pytest.raises(
+        ConfigError,
+        match="'epochs', 'seed' do not apply to the statistical models ets, naive; drop them",
+    ):
         make_models(["ets", "naive"], {"epochs": 2, "seed": 1})
     ets, lstm = make_models(["ets", "lstm"], {"epochs": 2, "season_length": 12})
     assert ets.season_length == 12 and lstm.epochs == 2 and lstm.model == "lstm"
@@ -146,8 +174,9 @@ def test_unknown_and_non_applicable_options_are_one_config_error():
 
 def test_short_series_name_the_series_and_the_model():
     with pytest.raises(DataError, match="series 'b' has 3 observations; ETS needs at least 4"):
-        Forecast([Naive(), AutoETS()], horizon=2).fit(pd.concat([frame(10, ids="a"),
-                                                                frame(3, ids="b")]))
+        Forecast([Naive(), AutoETS()], horizon=2).fit(
+            pd.concat([frame(10, ids="a"), frame(3, ids="b")])
+        )
 
 
 def test_new_history_refits_local_models():
@@ -157,8 +186,6 @@ def test_new_history_refits_local_models():
     got = core.predict(df=new)
     want = Forecast([Naive(), Drift()], horizon=2).fit(new).predict()
     pd.testing.assert_frame_equal(got, want)
-
-
 
 
 def test_mixed_local_and_global_models_in_one_call():
@@ -180,5 +207,6 @@ def test_mixed_local_and_global_models_in_one_call():
     new = frame(80, ids="ab")
     new["y"] += 5
     moved = core.predict(df=new)
-    np.testing.assert_array_equal(moved[moved.model == "GRU"]["yhat"],
-                                  core.models_[1].predict(df=new)["yhat"])
+    np.testing.assert_array_equal(
+        moved[moved.model == "GRU"]["yhat"], core.models_[1].predict(df=new)["yhat"]
+    )

@@ -26,8 +26,13 @@ TDT = {"float32": torch.float32, "float64": torch.float64}
 
 
 def torch_rnn(cell, input_size, hidden, layers, bidirectional, dtype):
-    kw = dict(input_size=input_size, hidden_size=hidden, num_layers=layers, batch_first=True,
-              bidirectional=bidirectional)
+    kw = dict(
+        input_size=input_size,
+        hidden_size=hidden,
+        num_layers=layers,
+        batch_first=True,
+        bidirectional=bidirectional,
+    )
     if cell == "lstm":
         m = torch.nn.LSTM(**kw)
     elif cell == "gru":
@@ -42,7 +47,13 @@ def as_numpy(module, prefix=""):
 
 
 # seeded grid of random sizes: (cell, layers, bidirectional, dtype) × sizes drawn per case
-GRID = [(c, L, bi, dt) for c in CELLS for L in (1, 2, 3) for bi in (False, True) for dt in ("float32", "float64")]
+GRID = [
+    (c, L, bi, dt)
+    for c in CELLS
+    for L in (1, 2, 3)
+    for bi in (False, True)
+    for dt in ("float32", "float64")
+]
 
 
 @pytest.mark.parametrize("cell,layers,bi,dtype", GRID)
@@ -88,17 +99,39 @@ def test_parallel_batch_matches_torch(cell):
     np.testing.assert_allclose(alone[0], out[B - 1], rtol=0, atol=1e-6)
 
 
-def direct_net(cell, layers, bi, layer_norm, embedding, n_features, horizon, n_outputs, seed, dtype="float32"):
+def direct_net(
+    cell, layers, bi, layer_norm, embedding, n_features, horizon, n_outputs, seed, dtype="float32"
+):
     from tsrnn.nn.heads import DirectNet
 
     torch.manual_seed(seed)
-    net = DirectNet(n_features, horizon=horizon, hidden=12, layers=layers, cell=cell, n_outputs=n_outputs,
-                    bidirectional=bi, layer_norm=layer_norm, n_series=5, embedding=embedding)
+    net = DirectNet(
+        n_features,
+        horizon=horizon,
+        hidden=12,
+        layers=layers,
+        cell=cell,
+        n_outputs=n_outputs,
+        bidirectional=bi,
+        layer_norm=layer_norm,
+        n_series=5,
+        embedding=embedding,
+    )
     with torch.no_grad():  # move LayerNorm and biases off their 1 / 0 initial values
         for p in net.parameters():
             p.add_(torch.randn_like(p) * 0.2)
-    cfg = dict(cell=cell, hidden=12, layers=layers, bidirectional=bi, layer_norm=layer_norm, horizon=horizon,
-               n_outputs=n_outputs, input_size=n_features + embedding, embedding=embedding, n_targets=1)
+    cfg = dict(
+        cell=cell,
+        hidden=12,
+        layers=layers,
+        bidirectional=bi,
+        layer_norm=layer_norm,
+        horizon=horizon,
+        n_outputs=n_outputs,
+        input_size=n_features + embedding,
+        embedding=embedding,
+        n_targets=1,
+    )
     return net.to(TDT[dtype]).eval(), cfg
 
 
@@ -114,7 +147,9 @@ NETS = [
 
 @pytest.mark.parametrize("cell,layers,bi,layer_norm,embedding", NETS)
 def test_direct_network_matches_torch(cell, layers, bi, layer_norm, embedding):
-    net, cfg = direct_net(cell, layers, bi, layer_norm, embedding, n_features=3, horizon=4, n_outputs=3, seed=3)
+    net, cfg = direct_net(
+        cell, layers, bi, layer_norm, embedding, n_features=3, horizon=4, n_outputs=3, seed=3
+    )
     x = torch.randn(6, 10, 3)
     sid = torch.tensor([0, 1, 2, 3, 4, 0])
     with torch.no_grad():
@@ -135,8 +170,18 @@ STREAMS = [(c, L, dt) for c in CELLS for L in (1, 3) for dt in ("float32", "floa
 @pytest.mark.parametrize("cell,layers,dtype", STREAMS)
 def test_streaming_equals_full_sequence(cell, layers, dtype):
     """Step-by-step updates give, after every step, the forward() of everything fed so far."""
-    net, cfg = direct_net(cell, layers, False, layers == 3, 0, n_features=1, horizon=3, n_outputs=1,
-                          seed=11, dtype=dtype)
+    net, cfg = direct_net(
+        cell,
+        layers,
+        False,
+        layers == 3,
+        0,
+        n_features=1,
+        horizon=3,
+        n_outputs=1,
+        seed=11,
+        dtype=dtype,
+    )
     nn = NumbaNet.from_state(cfg, as_numpy(net), dtype=dtype)
     rng = np.random.default_rng(5)
     loc, scale = 40.0, 7.5
@@ -171,7 +216,9 @@ def test_streaming_with_features_and_embedding():
         ref = net(torch.from_numpy(xs), torch.tensor([3])).reshape(-1).numpy() * 2 + 5
     st = nn.streamer(loc=5.0, scale=2.0, series=3)
     outs = [st.update(y[t], feats[t]) for t in range(T)]
-    np.testing.assert_allclose(st.forecast().ravel(), ref, rtol=0, atol=2e-5)  # 1e-5 in scaled units × scale 2
+    np.testing.assert_allclose(
+        st.forecast().ravel(), ref, rtol=0, atol=2e-5
+    )  # 1e-5 in scaled units × scale 2
     assert abs(outs[-1] - ref[1]) < 2e-5  # horizon step 0, the middle of 3 outputs
     with pytest.raises(ConfigError, match="features"):
         st.update(1.0)
@@ -233,7 +280,9 @@ b = rtsys.get_allocation_stats()
 print(b.alloc - a.alloc - 3, b.free - a.free - 3)  # the 3 array arguments of `drive` itself
 """
     env = dict(__import__("os").environ, NUMBA_NRT_STATS="1")
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.split() == ["0", "0"]
 
@@ -277,9 +326,13 @@ def test_streaming_several_targets():
         st.update(1.0)
 
 
-SEQ2SEQ = [("lstm", "bahdanau", False, False, 1, 0), ("gru", "luong", True, True, 1, 2),
-           ("rnn", "dot", False, True, 3, 0), ("lstm", "luong", True, False, 2, 3),
-           ("gru", "bahdanau", True, True, 2, 2)]
+SEQ2SEQ = [
+    ("lstm", "bahdanau", False, False, 1, 0),
+    ("gru", "luong", True, True, 1, 2),
+    ("rnn", "dot", False, True, 3, 0),
+    ("lstm", "luong", True, False, 2, 3),
+    ("gru", "bahdanau", True, True, 2, 2),
+]
 
 
 @pytest.mark.parametrize("cell,attention,bi,layer_norm,segment,embedding", SEQ2SEQ)
@@ -293,22 +346,50 @@ def test_seq2seq_matches_torch(cell, attention, bi, layer_norm, segment, embeddi
 
     torch.manual_seed(5)
     F_row, K_fut, T, B, horizon, hidden = 3, 2, 4, 3, 5, 6  # "dot" needs a unidirectional encoder
-    net = Seq2SeqNet(F_row * segment, K_fut, horizon=horizon, hidden=hidden, layers=2, cell=cell,
-                     n_outputs=3, attention=attention, bidirectional=bi, layer_norm=layer_norm,
-                     n_series=4, embedding=embedding, point=1, segment=segment).eval()
+    net = Seq2SeqNet(
+        F_row * segment,
+        K_fut,
+        horizon=horizon,
+        hidden=hidden,
+        layers=2,
+        cell=cell,
+        n_outputs=3,
+        attention=attention,
+        bidirectional=bi,
+        layer_norm=layer_norm,
+        n_series=4,
+        embedding=embedding,
+        point=1,
+        segment=segment,
+    ).eval()
     with torch.no_grad():
         for p in net.parameters():
             p.add_(torch.randn_like(p) * 0.3)
-    cfg = NetConfig(model="seq2seq", cell=cell, horizon=horizon, hidden=hidden, layers=2,
-                    attention=attention, bidirectional=bi, layer_norm=layer_norm, n_outputs=3,
-                    quantiles=(0.1, 0.5, 0.9), embedding=embedding, n_series=4, n_features=F_row,
-                    n_future=K_fut, segment=segment, input_len=T * segment)
+    cfg = NetConfig(
+        model="seq2seq",
+        cell=cell,
+        horizon=horizon,
+        hidden=hidden,
+        layers=2,
+        attention=attention,
+        bidirectional=bi,
+        layer_norm=layer_norm,
+        n_outputs=3,
+        quantiles=(0.1, 0.5, 0.9),
+        embedding=embedding,
+        n_series=4,
+        n_features=F_row,
+        n_future=K_fut,
+        segment=segment,
+        input_len=T * segment,
+    )
     x = torch.randn(B, T, F_row * segment)
     fut = torch.randn(B, horizon, K_fut)
     emb = torch.randn(B, embedding) if embedding else None
     with torch.no_grad():
         ref = net(x, fut, None, None, 0.0, embed=emb).numpy()
-    got = NumbaSeq2Seq(cfg, as_numpy(net)).forward(x.numpy(), fut.numpy(),
-                                                   None if emb is None else emb.numpy())
+    got = NumbaSeq2Seq(cfg, as_numpy(net)).forward(
+        x.numpy(), fut.numpy(), None if emb is None else emb.numpy()
+    )
     assert got.shape == ref.shape == (B, horizon, 3)
     np.testing.assert_allclose(got, ref, rtol=0, atol=1e-5)

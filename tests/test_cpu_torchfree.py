@@ -21,14 +21,18 @@ BLOCK_TORCH = "import sys; sys.modules['torch'] = None\n"
 def run_torchless(code: str, tmp_path):
     script = tmp_path / "child.py"
     script.write_text(BLOCK_TORCH + textwrap.dedent(code))
-    res = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    res = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=300
+    )
     assert res.returncode == 0, res.stderr[-3000:]
     return res.stdout
 
 
 def test_importing_tsrnn_cpu_imports_neither_torch_nor_numba():
-    code = ("import sys, tsrnn.cpu; assert 'torch' not in sys.modules and 'numba' not in sys.modules, "
-            "sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'numba'))")
+    code = (
+        "import sys, tsrnn.cpu; assert 'torch' not in sys.modules and 'numba' not in sys.modules, "
+        "sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'numba'))"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -37,16 +41,42 @@ def test_numbanet_from_model_file_without_torch(tmp_path):
     from tsrnn.nn.heads import DirectNet
 
     torch.manual_seed(0)
-    net = DirectNet(1, horizon=3, hidden=16, layers=2, cell="lstm", n_outputs=1, layer_norm=True,
-                    n_series=2, embedding=2).eval()
+    net = DirectNet(
+        1,
+        horizon=3,
+        hidden=16,
+        layers=2,
+        cell="lstm",
+        n_outputs=1,
+        layer_norm=True,
+        n_series=2,
+        embedding=2,
+    ).eval()
     with torch.no_grad():
         for p in net.parameters():
             p.add_(torch.randn_like(p) * 0.2)
-    cfg = {"model": "lstm", "cell": "lstm", "hidden": 16, "layers": 2, "bidirectional": False, "layer_norm": True,
-           "horizon": 3, "n_outputs": 1, "input_size": 3, "embedding": 2, "n_targets": 1}
+    cfg = {
+        "model": "lstm",
+        "cell": "lstm",
+        "hidden": 16,
+        "layers": 2,
+        "bidirectional": False,
+        "layer_norm": True,
+        "horizon": 3,
+        "n_outputs": 1,
+        "input_size": 3,
+        "embedding": 2,
+        "n_targets": 1,
+    }
     loc, scale = [[10.0], [-3.0]], [[2.0], [0.5]]
-    meta = {"config": cfg, "features": {}, "scaler": {"method": "standard", "loc": loc, "scale": scale},
-            "series": ["a", "b"], "history": {}, "conformal": None}
+    meta = {
+        "config": cfg,
+        "features": {},
+        "scaler": {"method": "standard", "loc": loc, "scale": scale},
+        "series": ["a", "b"],
+        "history": {},
+        "conformal": None,
+    }
     write_model(tmp_path / "m.tsrnn", {k: v.numpy() for k, v in net.state_dict().items()}, meta)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((4, 20, 1)).astype(np.float32)
@@ -55,11 +85,16 @@ def test_numbanet_from_model_file_without_torch(tmp_path):
     with torch.no_grad():
         window = net(torch.from_numpy(x), torch.from_numpy(sid)).reshape(4, -1).numpy()
         xs = torch.from_numpy(((ys - -3.0) / 0.5).astype(np.float32))
-        stream = [float(net(xs[None, : t + 1, None], torch.tensor([1]))[0, 0, 0]) * 0.5 - 3.0 for t in range(30)]
+        stream = [
+            float(net(xs[None, : t + 1, None], torch.tensor([1]))[0, 0, 0]) * 0.5 - 3.0
+            for t in range(30)
+        ]
     np.save(tmp_path / "x.npy", x)
     np.save(tmp_path / "sid.npy", sid)
     np.save(tmp_path / "ys.npy", ys)
-    (tmp_path / "expected.json").write_text(json.dumps({"window": window.tolist(), "stream": stream}))
+    (tmp_path / "expected.json").write_text(
+        json.dumps({"window": window.tolist(), "stream": stream})
+    )
     out = run_torchless(
         """
         import json, sys
@@ -83,25 +118,42 @@ def test_numbanet_from_model_file_without_torch(tmp_path):
     )
     err = json.loads(out.strip().splitlines()[-1])
     assert err["window"] <= 1e-5
-    assert err["stream"] <= 1e-5 * 0.5 * 4  # scaled-unit tolerance times the series' scale (0.5), a little slack
+    assert (
+        err["stream"] <= 1e-5 * 0.5 * 4
+    )  # scaled-unit tolerance times the series' scale (0.5), a little slack
 
 
 def test_forecaster_numba_backend_without_torch(tmp_path):
     from tsrnn import Forecaster, read_series
 
     t = np.arange(150)
-    rows = [f"s{k},{ts},{10 + k + (1 + k) * np.sin(2 * np.pi * i / 24 + k):.6f}"
-            for k in range(2) for i, ts in zip(t, np.arange("2024-01-01T00", 150, dtype="datetime64[h]"))]
+    rows = [
+        f"s{k},{ts},{10 + k + (1 + k) * np.sin(2 * np.pi * i / 24 + k):.6f}"
+        for k in range(2)
+        for i, ts in zip(t, np.arange("2024-01-01T00", 150, dtype="datetime64[h]"))
+    ]
     csv = tmp_path / "data.csv"
     csv.write_text("unique_id,ds,y\n" + "\n".join(rows) + "\n")
     df = read_series(csv)
-    est = Forecaster(model="lstm", horizon=4, input_len=12, hidden=8, layers=2, embedding=2, epochs=1,
-                     quiet=True, device="cpu").fit(df)
+    est = Forecaster(
+        model="lstm",
+        horizon=4,
+        input_len=12,
+        hidden=8,
+        layers=2,
+        embedding=2,
+        epochs=1,
+        quiet=True,
+        device="cpu",
+    ).fit(df)
     est.save(tmp_path / "m.tsrnn")
     new = df[df.unique_id == "s1"].iloc[:100].assign(unique_id="fresh")
     new.attrs = dict(df.attrs)
     new.to_csv(tmp_path / "new.csv", index=False)
-    expected = {"train": est.predict().yhat.tolist(), "new": est.predict(read_series(tmp_path / "new.csv")).yhat.tolist()}
+    expected = {
+        "train": est.predict().yhat.tolist(),
+        "new": est.predict(read_series(tmp_path / "new.csv")).yhat.tolist(),
+    }
     (tmp_path / "expected.json").write_text(json.dumps(expected))
     out = run_torchless(
         """
@@ -132,16 +184,32 @@ def test_forecaster_streamer_without_torch(tmp_path):
     from tsrnn import Forecaster
 
     n = 80
-    df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=n, freq="D"),
-                       "y": 20 + np.sin(np.arange(n) / 3) + 0.02 * np.arange(n)})
+    df = pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": pd.date_range("2024-01-01", periods=n, freq="D"),
+            "y": 20 + np.sin(np.arange(n) / 3) + 0.02 * np.arange(n),
+        }
+    )
     df.attrs.update(freq="D", targets=["y"])
     new = [21.5, 22.0, 20.7]
     expected = {}
     for model in ("gru", "seq2seq"):
         est = Forecaster(model=model, horizon=3, epochs=1, max_steps=5, quiet=True).fit(df)
         est.save(tmp_path / f"{model}.tsrnn")
-        ext = pd.concat([df, pd.DataFrame({"unique_id": "a", "ds": pd.date_range(
-            df.ds.iloc[-1], periods=4, freq="D")[1:], "y": new})], ignore_index=True)
+        ext = pd.concat(
+            [
+                df,
+                pd.DataFrame(
+                    {
+                        "unique_id": "a",
+                        "ds": pd.date_range(df.ds.iloc[-1], periods=4, freq="D")[1:],
+                        "y": new,
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
         ext.attrs.update(df.attrs)
         expected[model] = est.predict(ext).yhat.tolist()
     (tmp_path / "expected.json").write_text(json.dumps(expected))

@@ -24,9 +24,16 @@ WORKER = HERE / "_ddp_train.py"
 def _panel(tmp_path: Path) -> Path:
     rng = np.random.default_rng(0)
     t = np.arange(240)
-    parts = [pd.DataFrame({"unique_id": f"s{i}", "ds": pd.date_range("2024-01-01", periods=len(t), freq="h"),
-                           "y": 10 + 3 * np.sin(2 * np.pi * t / 24 + i) + 0.2 * rng.normal(size=len(t))})
-             for i in range(3)]
+    parts = [
+        pd.DataFrame(
+            {
+                "unique_id": f"s{i}",
+                "ds": pd.date_range("2024-01-01", periods=len(t), freq="h"),
+                "y": 10 + 3 * np.sin(2 * np.pi * t / 24 + i) + 0.2 * rng.normal(size=len(t)),
+            }
+        )
+        for i in range(3)
+    ]
     path = tmp_path / "panel.csv"
     pd.concat(parts).to_csv(path, index=False)
     return path
@@ -40,12 +47,22 @@ def _env() -> dict:
 
 
 def _torchrun(*args) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", *map(str, args)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        *map(str, args),
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, env=_env(), timeout=300)
 
 
 def _alone(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *map(str, args)], capture_output=True, text=True, env=_env(), timeout=300)
+    return subprocess.run(
+        [sys.executable, *map(str, args)], capture_output=True, text=True, env=_env(), timeout=300
+    )
 
 
 def _weights(path: Path) -> dict:
@@ -61,7 +78,9 @@ def test_two_processes_with_batch_b_equal_one_with_batch_2b(tmp_path, model):
     # 30 full global batches of 16 windows an epoch (of the 591 training windows): equal shards
     r = _torchrun(WORKER, csv, model, 8, ddp, 30)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert ddp.exists() and sorted(p.name for p in tmp_path.glob("*.tsrnn")) == ["ddp.tsrnn"]  # written once
+    assert ddp.exists() and sorted(p.name for p in tmp_path.glob("*.tsrnn")) == [
+        "ddp.tsrnn"
+    ]  # written once
     assert _alone(WORKER, csv, model, 16, one, 30).returncode == 0
     assert _alone(WORKER, csv, model, 8, small, 60).returncode == 0
     a, b, c = _weights(ddp), _weights(one), _weights(small)
@@ -75,12 +94,34 @@ def test_two_processes_with_batch_b_equal_one_with_batch_2b(tmp_path, model):
 def test_the_cli_trains_under_torchrun_and_writes_one_file(tmp_path):
     csv = _panel(tmp_path)
     out = tmp_path / "m.tsrnn"
-    r = _torchrun("-m", "tsrnn_cli", "train", csv, "--model", "seq2seq", "--horizon", 4, "--hidden", 8, "--layers", 1,
-                  "--epochs", 2, "--batch-size", 8, "--device", "cpu", "-o", out)
+    r = _torchrun(
+        "-m",
+        "tsrnn_cli",
+        "train",
+        csv,
+        "--model",
+        "seq2seq",
+        "--horizon",
+        4,
+        "--hidden",
+        8,
+        "--layers",
+        1,
+        "--epochs",
+        2,
+        "--batch-size",
+        8,
+        "--device",
+        "cpu",
+        "-o",
+        out,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stderr.count("wrote ") == 1  # process 0 alone reports and writes
     assert all(np.isfinite(v).all() for v in _weights(out).values())
-    fc = _alone("-m", "tsrnn_cli", "forecast", csv, "--model-file", out, "-o", tmp_path / "f.csv", "-q")
+    fc = _alone(
+        "-m", "tsrnn_cli", "forecast", csv, "--model-file", out, "-o", tmp_path / "f.csv", "-q"
+    )
     assert fc.returncode == 0, fc.stderr
     assert len(pd.read_csv(tmp_path / "f.csv")) == 3 * 4
 
@@ -91,5 +132,8 @@ def test_shard_takes_every_pth_row_and_drops_a_batch_too_small_to_share(monkeypa
     batches = [torch.arange(0, 6), torch.arange(6, 11), torch.arange(11, 12)]
     assert D.shard(batches, 3) is batches and D.is_main()  # one process: unchanged
     monkeypatch.setattr(D, "rank_and_size", lambda: (1, 2))
-    assert [b.tolist() for b in D.shard(batches, 3)] == [[1, 3, 5], [7, 9]]  # [11] alone cannot be shared
+    assert [b.tolist() for b in D.shard(batches, 3)] == [
+        [1, 3, 5],
+        [7, 9],
+    ]  # [11] alone cannot be shared
     assert not D.is_main()

@@ -26,13 +26,23 @@ from tsrnn.forecast.export import (  # noqa: E402
 )
 
 torch.set_num_threads(1)
-TINY = dict(horizon=5, input_len=12, hidden=8, layers=1, epochs=1, batch_size=64, device="cpu", quiet=True)
+TINY = dict(
+    horizon=5, input_len=12, hidden=8, layers=1, epochs=1, batch_size=64, device="cpu", quiet=True
+)
 
 
 def sine_panel(n_series=3, length=120):
     t = np.arange(length)
-    rows = [pd.DataFrame({"unique_id": f"s{k}", "ds": pd.date_range("2024-01-01", periods=length, freq="h"),
-                          "y": 10 + k + (1 + k) * np.sin(2 * np.pi * t / 24 + k)}) for k in range(n_series)]
+    rows = [
+        pd.DataFrame(
+            {
+                "unique_id": f"s{k}",
+                "ds": pd.date_range("2024-01-01", periods=length, freq="h"),
+                "y": 10 + k + (1 + k) * np.sin(2 * np.pi * t / 24 + k),
+            }
+        )
+        for k in range(n_series)
+    ]
     df = pd.concat(rows, ignore_index=True)
     df.attrs.update(freq="h", targets=["y"], source="sine.csv")
     return df
@@ -47,8 +57,12 @@ CASES = {
     "lstm": dict(model="lstm"),
     "gru": dict(model="gru"),
     "seq2seq": dict(model="seq2seq"),
-    "lstm-bi-norm-embed": dict(model="lstm", layers=2, bidirectional=True, layer_norm=True, embedding=2),
-    "seq2seq-luong-quantiles-embed": dict(model="seq2seq", attention="luong", quantiles=(0.1, 0.5, 0.9), embedding=3),
+    "lstm-bi-norm-embed": dict(
+        model="lstm", layers=2, bidirectional=True, layer_norm=True, embedding=2
+    ),
+    "seq2seq-luong-quantiles-embed": dict(
+        model="seq2seq", attention="luong", quantiles=(0.1, 0.5, 0.9), embedding=3
+    ),
     # a window of 4 days: log, day segments (4 steps of 24 rows) and the seasonal-naive residual
     "gru-segments-embed-mlp": dict(model="gru", input_len=96, embedding=2, decoder=8),
     "seq2seq-segments": dict(model="seq2seq", input_len=96),
@@ -64,9 +78,14 @@ def test_onnxruntime_equals_torch(panel, case, tmp_path):
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     names = [i.name for i in sess.get_inputs()]
     assert names == onnx_input_names(cfg)
-    assert ("future" in names) == (cfg["model"] == "seq2seq") and ("embed" in names) == bool(cfg["embedding"])
+    assert ("future" in names) == (cfg["model"] == "seq2seq") and ("embed" in names) == bool(
+        cfg["embedding"]
+    )
     if cfg["input_len"] == 96:
-        assert cfg["segment"] == 24 and sess.get_inputs()[0].shape[1:] == [4, 24 * cfg["n_features"]]
+        assert cfg["segment"] == 24 and sess.get_inputs()[0].shape[1:] == [
+            4,
+            24 * cfg["n_features"],
+        ]
     inputs = example_inputs(cfg, batch=7, seed=3)  # the graph was traced with batch 2
     got = sess.run(["y"], inputs)[0]
     assert got.shape == (7, cfg["horizon"], cfg["n_outputs"])
@@ -119,7 +138,11 @@ def test_cli_export(panel, tmp_path):
     assert r.exit_code == 0, r.output
     assert "onnxruntime parity" in r.output and float(r.output.split()[-1]) <= 1e-5
     assert onnx_parity(est, out) <= 1e-5
-    r = runner.invoke(app, ["export", str(tmp_path / "m.tsrnn"), "-o", str(out)])  # exists, no --force
+    r = runner.invoke(
+        app, ["export", str(tmp_path / "m.tsrnn"), "-o", str(out)]
+    )  # exists, no --force
     assert r.exit_code == 2 and "--force" in r.output and r.output.count("error:") == 1
-    r = runner.invoke(app, ["export", str(tmp_path / "missing.tsrnn"), "-o", str(tmp_path / "n.onnx")])
+    r = runner.invoke(
+        app, ["export", str(tmp_path / "missing.tsrnn"), "-o", str(tmp_path / "n.onnx")]
+    )
     assert r.exit_code == 2 and r.output.startswith("error:") and "Traceback" not in r.output

@@ -24,8 +24,11 @@ def series(n: int, freq: str, ids=("a",), season=7, seed=0) -> pd.DataFrame:
     for k, uid in enumerate(ids):
         t = np.arange(n)
         y = 50 + 5 * k + 0.05 * t + 4 * np.sin(2 * np.pi * t / season) + rng.normal(0, 0.5, n)
-        rows.append(pd.DataFrame({"unique_id": uid, "ds": pd.date_range("2024-01-01", periods=n,
-                                                                        freq=freq), "y": y}))
+        rows.append(
+            pd.DataFrame(
+                {"unique_id": uid, "ds": pd.date_range("2024-01-01", periods=n, freq=freq), "y": y}
+            )
+        )
     df = pd.concat(rows, ignore_index=True)
     df.attrs.update(freq=freq, targets=["y"], source="stream.csv")
     return df
@@ -35,8 +38,9 @@ def extended(df: pd.DataFrame, uid: str, values: np.ndarray) -> pd.DataFrame:
     """df with `values` appended to series `uid` at the following timestamps."""
     own = df[df.unique_id == uid]
     ds = pd.date_range(own.ds.iloc[-1], periods=len(values) + 1, freq=df.attrs["freq"])[1:]
-    out = pd.concat([df, pd.DataFrame({"unique_id": uid, "ds": ds, "y": values})],
-                    ignore_index=True).sort_values(["unique_id", "ds"], kind="stable")
+    out = pd.concat(
+        [df, pd.DataFrame({"unique_id": uid, "ds": ds, "y": values})], ignore_index=True
+    ).sort_values(["unique_id", "ds"], kind="stable")
     out = out.reset_index(drop=True)
     out.attrs.update(df.attrs)
     return out
@@ -78,8 +82,9 @@ def test_seasonal_preparation_streams_like_predict(model):
 
 
 def test_padded_short_series_streams_like_predict():
-    df = pd.concat([series(80, "D", ids=("a",)), series(9, "D", ids=("s",), seed=3)],
-                   ignore_index=True)
+    df = pd.concat(
+        [series(80, "D", ids=("a",)), series(9, "D", ids=("s",), seed=3)], ignore_index=True
+    )
     df.attrs.update(freq="D", targets=["y"], source="stream.csv")
     est = Forecaster(model="gru", horizon=4, input_len=20, embedding=2, **QUICK).fit(df)
     assert est.config_.pad > 0 and est.config_.embedding == 2
@@ -132,8 +137,15 @@ def test_exogenous_columns_and_calendar_blocks_stream_like_predict(monkeypatch):
         got = s.update(rows[i])
         own = df[df.unique_id == "a"]
         ds = pd.date_range(own.ds.iloc[-1], periods=i + 2, freq="D")[1:]
-        ext = pd.concat([df, pd.DataFrame({"unique_id": "a", "ds": ds, "y": rows[: i + 1, 0],
-                                           "temp": rows[: i + 1, 1]})], ignore_index=True)
+        ext = pd.concat(
+            [
+                df,
+                pd.DataFrame(
+                    {"unique_id": "a", "ds": ds, "y": rows[: i + 1, 0], "temp": rows[: i + 1, 1]}
+                ),
+            ],
+            ignore_index=True,
+        )
         ext = ext.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
         ext.attrs.update(df.attrs)
         fc = est.predict(ext)

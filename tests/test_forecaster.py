@@ -23,7 +23,15 @@ def sine_panel(n_series=2, length=160, freq="h", scale=1.0, names="s"):
     rows = []
     for k in range(n_series):
         y = scale * (10 + k + (1 + k) * np.sin(2 * np.pi * t / 24 + k))
-        rows.append(pd.DataFrame({"unique_id": f"{names}{k}", "ds": pd.date_range("2024-01-01", periods=length, freq=freq), "y": y}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "unique_id": f"{names}{k}",
+                    "ds": pd.date_range("2024-01-01", periods=length, freq=freq),
+                    "y": y,
+                }
+            )
+        )
     df = pd.concat(rows, ignore_index=True)
     df.attrs.update(freq=freq, targets=["y"], source="sine.csv")
     return df
@@ -54,8 +62,19 @@ def test_contract(panel, model):
 
 
 def test_overfits_a_tiny_sine_panel(panel):
-    est = Forecaster(model="lstm", horizon=6, input_len=24, hidden=32, layers=1, epochs=30, batch_size=32,
-                     lr=1e-2, patience=None, val_size=0, quiet=True).fit(panel)
+    est = Forecaster(
+        model="lstm",
+        horizon=6,
+        input_len=24,
+        hidden=32,
+        layers=1,
+        epochs=30,
+        batch_size=32,
+        lr=1e-2,
+        patience=None,
+        val_size=0,
+        quiet=True,
+    ).fit(panel)
     fc = est.predict()
     t = np.arange(160, 166)
     truth = np.concatenate([10 + k + (1 + k) * np.sin(2 * np.pi * t / 24 + k) for k in range(2)])
@@ -65,17 +84,44 @@ def test_overfits_a_tiny_sine_panel(panel):
 
 
 def test_seed_determinism(panel):
-    a = Forecaster(model="gru", horizon=4, input_len=12, seed=3, dropout=0.1, **{**TINY, "layers": 2}).fit(panel).predict()
-    b = Forecaster(model="gru", horizon=4, input_len=12, seed=3, dropout=0.1, **{**TINY, "layers": 2}).fit(panel).predict()
-    c = Forecaster(model="gru", horizon=4, input_len=12, seed=4, dropout=0.1, **{**TINY, "layers": 2}).fit(panel).predict()
+    a = (
+        Forecaster(
+            model="gru", horizon=4, input_len=12, seed=3, dropout=0.1, **{**TINY, "layers": 2}
+        )
+        .fit(panel)
+        .predict()
+    )
+    b = (
+        Forecaster(
+            model="gru", horizon=4, input_len=12, seed=3, dropout=0.1, **{**TINY, "layers": 2}
+        )
+        .fit(panel)
+        .predict()
+    )
+    c = (
+        Forecaster(
+            model="gru", horizon=4, input_len=12, seed=4, dropout=0.1, **{**TINY, "layers": 2}
+        )
+        .fit(panel)
+        .predict()
+    )
     pd.testing.assert_frame_equal(a, b)
     assert not np.allclose(a.yhat, c.yhat)
 
 
-@pytest.mark.parametrize("opts", [
-    dict(model="lstm", embedding=3, quantiles=(0.1, 0.5, 0.9), bidirectional=True, layer_norm=True),
-    dict(model="seq2seq", attention="luong", cell="gru"),
-])
+@pytest.mark.parametrize(
+    "opts",
+    [
+        dict(
+            model="lstm",
+            embedding=3,
+            quantiles=(0.1, 0.5, 0.9),
+            bidirectional=True,
+            layer_norm=True,
+        ),
+        dict(model="seq2seq", attention="luong", cell="gru"),
+    ],
+)
 def test_save_load_identical_predictions(panel, tmp_path, opts):
     est = Forecaster(horizon=4, input_len=12, **{**TINY, **opts}).fit(panel)
     path = tmp_path / "m.tsrnn"
@@ -91,13 +137,17 @@ def test_save_load_identical_predictions(panel, tmp_path, opts):
 
 
 def test_quantile_intervals_come_from_quantile_outputs(panel):
-    est = Forecaster(model="gru", horizon=4, input_len=12, quantiles=(0.1, 0.5, 0.9), **TINY).fit(panel)
+    est = Forecaster(model="gru", horizon=4, input_len=12, quantiles=(0.1, 0.5, 0.9), **TINY).fit(
+        panel
+    )
     fc = est.predict(level=[80])
     x_in, ref = _inputs(est)
     x = est._run(x_in, None, np.arange(2)) + ref[:, :1, None]
     sc = est.scaler_
     lo = x[:, :, 0] * sc.scale_[:, :1] + sc.loc_[:, :1]
-    np.testing.assert_allclose(fc["yhat_lo_80"], np.minimum(lo, fc["yhat"].to_numpy().reshape(2, 4)).ravel())
+    np.testing.assert_allclose(
+        fc["yhat_lo_80"], np.minimum(lo, fc["yhat"].to_numpy().reshape(2, 4)).ravel()
+    )
 
 
 def _inputs(est):
@@ -136,18 +186,42 @@ def test_nan_loss_stops_with_training_error():
 
 
 def test_too_short_series_and_bad_options(panel):
-    short = pd.concat([panel, pd.DataFrame({"unique_id": "tiny", "ds": pd.date_range("2024-01-01", periods=8, freq="h"), "y": 1.0})],
-                      ignore_index=True)
+    short = pd.concat(
+        [
+            panel,
+            pd.DataFrame(
+                {
+                    "unique_id": "tiny",
+                    "ds": pd.date_range("2024-01-01", periods=8, freq="h"),
+                    "y": 1.0,
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
     short.attrs.update(panel.attrs)
     with pytest.raises(DataError, match="'tiny' has 8 observations"):
         Forecaster(model="lstm", horizon=4, input_len=12, pad=False, **TINY).fit(short)
-    one = pd.concat([panel, pd.DataFrame({"unique_id": "one", "ds": pd.date_range("2024-01-01", periods=1, freq="h"), "y": 1.0})],
-                    ignore_index=True)
+    one = pd.concat(
+        [
+            panel,
+            pd.DataFrame(
+                {
+                    "unique_id": "one",
+                    "ds": pd.date_range("2024-01-01", periods=1, freq="h"),
+                    "y": 1.0,
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
     one.attrs.update(panel.attrs)
     with pytest.raises(DataError, match="'one' has 1 observations.*at least 2"):
         Forecaster(model="lstm", horizon=4, input_len=12, **TINY).fit(one)
     with pytest.raises(DataError, match="longest series has 4 observations.*at least 5"):
-        Forecaster(model="lstm", horizon=4, input_len=12, **TINY).fit(short[short.unique_id == "tiny"].iloc[:4])
+        Forecaster(model="lstm", horizon=4, input_len=12, **TINY).fit(
+            short[short.unique_id == "tiny"].iloc[:4]
+        )
     with pytest.raises(ConfigError, match="window_norm 'median'"):
         Forecaster(model="lstm", horizon=4, window_norm="median").fit(panel)
     with pytest.raises(ConfigError, match="model 'tcn'"):
@@ -192,14 +266,18 @@ def test_corrupt_foreign_and_future_files(panel, tmp_path):
 
 
 def test_importing_forecaster_does_not_import_torch():
-    code = ("import sys, tsrnn, tsrnn.forecastfile; tsrnn.Forecaster; "
-            "assert 'torch' not in sys.modules, 'torch imported'")
+    code = (
+        "import sys, tsrnn, tsrnn.forecastfile; tsrnn.Forecaster; "
+        "assert 'torch' not in sys.modules, 'torch imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_numba_backend_matches_torch(panel, tmp_path):
     pytest.importorskip("tsrnn.cpu.net")
-    est = Forecaster(model="gru", horizon=4, input_len=12, hidden=8, layers=2, embedding=2, epochs=1, quiet=True).fit(panel)
+    est = Forecaster(
+        model="gru", horizon=4, input_len=12, hidden=8, layers=2, embedding=2, epochs=1, quiet=True
+    ).fit(panel)
     path = tmp_path / "m.tsrnn"
     est.save(path)
     nb = Forecaster.load(path, backend="numba")
@@ -228,13 +306,24 @@ def short_panel():
 
 def test_left_padding_forecasts_short_series_and_round_trips(tmp_path):
     df = short_panel()
-    est = Forecaster(model="gru", horizon=6, input_len=24, hidden=8, layers=1, epochs=2, quiet=True,
-                     window_norm="mean").fit(df)
+    est = Forecaster(
+        model="gru",
+        horizon=6,
+        input_len=24,
+        hidden=8,
+        layers=1,
+        epochs=2,
+        quiet=True,
+        window_norm="mean",
+    ).fit(df)
     assert est.config_["pad"] == 23 and est.features_["columns"][-1] == "observed"
     fc = est.predict(level=[80])
     assert set(fc.unique_id) == {"s0", "s1", "t0", "t1"} and np.isfinite(fc.yhat).all()
     # new history shorter than input_len, for a known and an unseen series
-    new = pd.concat([df[df.unique_id == "t0"].iloc[:5], sine_panel(n_series=1, length=3, names="u")], ignore_index=True)
+    new = pd.concat(
+        [df[df.unique_id == "t0"].iloc[:5], sine_panel(n_series=1, length=3, names="u")],
+        ignore_index=True,
+    )
     new.attrs.update(df.attrs)
     assert len(est.predict(new)) == 12
     path = tmp_path / "pad.tsrnn"
@@ -242,26 +331,64 @@ def test_left_padding_forecasts_short_series_and_round_trips(tmp_path):
     for backend in ("torch", "numba"):
         back = Forecaster.load(path, backend=backend)
         for d in (None, new):
-            np.testing.assert_allclose(back.predict(d).yhat, est.predict(d).yhat, rtol=1e-4, atol=1e-4)
+            np.testing.assert_allclose(
+                back.predict(d).yhat, est.predict(d).yhat, rtol=1e-4, atol=1e-4
+            )
 
 
 @pytest.mark.parametrize("norm", ["last", "mean"])
 def test_window_norm_is_level_invariant(norm):
     df = short_panel()
-    est = Forecaster(model="lstm", horizon=6, input_len=24, hidden=8, layers=1, epochs=2, quiet=True, scaler="none",
-                     window_norm=norm).fit(df)
+    est = Forecaster(
+        model="lstm",
+        horizon=6,
+        input_len=24,
+        hidden=8,
+        layers=1,
+        epochs=2,
+        quiet=True,
+        scaler="none",
+        window_norm=norm,
+    ).fit(df)
     shifted = df.assign(y=df.y + 1000.0)
     a, b = est.predict(df), est.predict(shifted)
     np.testing.assert_allclose(b.yhat.to_numpy() - 1000.0, a.yhat.to_numpy(), atol=2e-3)
-    plain = Forecaster(model="lstm", horizon=6, input_len=24, hidden=8, layers=1, epochs=2, quiet=True,
-                       scaler="none", window_norm=None).fit(df)
-    assert np.abs(plain.predict(shifted).yhat.to_numpy() - 1000.0 - plain.predict(df).yhat.to_numpy()).max() > 1.0
+    plain = Forecaster(
+        model="lstm",
+        horizon=6,
+        input_len=24,
+        hidden=8,
+        layers=1,
+        epochs=2,
+        quiet=True,
+        scaler="none",
+        window_norm=None,
+    ).fit(df)
+    assert (
+        np.abs(
+            plain.predict(shifted).yhat.to_numpy() - 1000.0 - plain.predict(df).yhat.to_numpy()
+        ).max()
+        > 1.0
+    )
 
 
 def test_window_norm_model_still_overfits_a_sine_panel():
     panel = sine_panel()
-    est = Forecaster(model="gru", horizon=6, input_len=24, hidden=32, layers=1, epochs=30, batch_size=32, lr=1e-2,
-                     patience=None, val_size=0, quiet=True, window_norm="mean", scaler="diff").fit(panel)
+    est = Forecaster(
+        model="gru",
+        horizon=6,
+        input_len=24,
+        hidden=32,
+        layers=1,
+        epochs=30,
+        batch_size=32,
+        lr=1e-2,
+        patience=None,
+        val_size=0,
+        quiet=True,
+        window_norm="mean",
+        scaler="diff",
+    ).fit(panel)
     t = np.arange(160, 166)
     truth = np.concatenate([10 + k + (1 + k) * np.sin(2 * np.pi * t / 24 + k) for k in range(2)])
     assert np.abs(est.predict()["yhat"].to_numpy() - truth).max() < 0.2
@@ -294,34 +421,69 @@ def test_exogenous_columns_are_inputs(panel):
 
 # -- seasonal preparation: log, day segments, seasonal-naive residual, last-season level --------
 
+
 def weekly_panel(days=20, n_series=3):
     """Positive hourly series with an exact daily cycle (period 24) at different levels."""
     t = np.arange(24 * days)
-    rows = [pd.DataFrame({"unique_id": f"w{k}", "ds": pd.date_range("2024-01-01", periods=len(t), freq="h"),
-                          "y": (50.0 * (k + 1)) * (1.5 + np.sin(2 * np.pi * t / 24 + k) + 0.3 * np.cos(4 * np.pi * t / 24))})
-            for k in range(n_series)]
+    rows = [
+        pd.DataFrame(
+            {
+                "unique_id": f"w{k}",
+                "ds": pd.date_range("2024-01-01", periods=len(t), freq="h"),
+                "y": (50.0 * (k + 1))
+                * (1.5 + np.sin(2 * np.pi * t / 24 + k) + 0.3 * np.cos(4 * np.pi * t / 24)),
+            }
+        )
+        for k in range(n_series)
+    ]
     df = pd.concat(rows, ignore_index=True)
     df.attrs.update(freq="h", targets=["y"], source="weekly.csv")
     return df
 
 
 def test_seasonal_preparation_defaults_are_sized_from_the_data(panel):
-    QUICK = {**TINY, "epochs": 1, "steps_per_epoch": 1}  # only the resolved configuration is checked
+    QUICK = {
+        **TINY,
+        "epochs": 1,
+        "steps_per_epoch": 1,
+    }  # only the resolved configuration is checked
     est = Forecaster(model="gru", horizon=24, **QUICK).fit(weekly_panel())
     cfg = est.config_
     assert cfg["input_len"] == 168 and cfg["segment"] == 24 and cfg["residual"] == 24
     assert cfg["transform"] == "log" and cfg["window_norm"] == "season" and cfg["hidden"] == 8
-    assert Forecaster(model="gru", horizon=24, **{**QUICK, "hidden": "auto"}).fit(weekly_panel()).config_["hidden"] == 128
-    assert cfg["net_features"] == 24 * cfg["n_features"] and cfg["input_size"] == cfg["net_features"]
+    assert (
+        Forecaster(model="gru", horizon=24, **{**QUICK, "hidden": "auto"})
+        .fit(weekly_panel())
+        .config_["hidden"]
+        == 128
+    )
+    assert (
+        cfg["net_features"] == 24 * cfg["n_features"] and cfg["input_size"] == cfg["net_features"]
+    )
     assert est.net_.core.rnn.input_size == 24 * cfg["n_features"]
     # a short window (12 < 4 seasons): everything falls back to one row per step, no log, no residual
     old = Forecaster(model="gru", horizon=4, input_len=12, **QUICK).fit(panel).config_
-    assert (old["segment"], old["residual"], old["transform"], old["window_norm"]) == (1, 0, None, "mean")
-    assert Forecaster(model="gru", horizon=4, input_len=12, **{**QUICK, "hidden": "auto"}).fit(panel).config_["hidden"] == 64
+    assert (old["segment"], old["residual"], old["transform"], old["window_norm"]) == (
+        1,
+        0,
+        None,
+        "mean",
+    )
+    assert (
+        Forecaster(model="gru", horizon=4, input_len=12, **{**QUICK, "hidden": "auto"})
+        .fit(panel)
+        .config_["hidden"]
+        == 64
+    )
     # weekly data (season 52): not sub-daily, so the old default window of 2 seasons
     wk = sine_panel(n_series=1, length=400, freq="W-SAT")
     cfg = Forecaster(model="lstm", horizon=52, **QUICK).fit(wk).config_
-    assert (cfg["input_len"], cfg["segment"], cfg["residual"], cfg["transform"]) == (104, 1, 0, None)
+    assert (cfg["input_len"], cfg["segment"], cfg["residual"], cfg["transform"]) == (
+        104,
+        1,
+        0,
+        None,
+    )
     # yearly data (season 1): the old default window
     yr = sine_panel(n_series=2, length=40, freq="YS")
     cfg = Forecaster(model="lstm", horizon=6, **QUICK).fit(yr).config_
@@ -355,7 +517,9 @@ def test_seasonal_preparation_is_exactly_inverted(model):
     for k in range(3):
         y = df[df.unique_id == f"w{k}"]["y"].to_numpy()
         expect = y[-24:][np.arange(36) % 24]  # the exact continuation of a period-24 series
-        np.testing.assert_allclose(fc[fc.unique_id == f"w{k}"]["yhat"].to_numpy(), expect, rtol=2e-6)
+        np.testing.assert_allclose(
+            fc[fc.unique_id == f"w{k}"]["yhat"].to_numpy(), expect, rtol=2e-6
+        )
 
 
 def test_seasonal_model_saves_and_runs_on_numba_and_refuses_bad_history(tmp_path):
@@ -363,7 +527,11 @@ def test_seasonal_model_saves_and_runs_on_numba_and_refuses_bad_history(tmp_path
     est = Forecaster(model="lstm", horizon=24, embedding=2, decoder=16, **TINY).fit(df)
     assert est.net_.head[0].out_features == 16
     fc = est.predict(level=[80])
-    assert (fc.yhat > 0).all() and (fc.yhat_lo_80 <= fc.yhat).all() and (fc.yhat <= fc.yhat_hi_80).all()
+    assert (
+        (fc.yhat > 0).all()
+        and (fc.yhat_lo_80 <= fc.yhat).all()
+        and (fc.yhat <= fc.yhat_hi_80).all()
+    )
     est.save(tmp_path / "m.tsrnn")
     for backend in ("torch", "numba"):
         again = Forecaster.load(tmp_path / "m.tsrnn", backend=backend).predict(level=[80])
@@ -377,7 +545,16 @@ def test_seasonal_model_saves_and_runs_on_numba_and_refuses_bad_history(tmp_path
 
 def test_seasonal_model_is_deterministic_for_a_step_budget():
     df = weekly_panel()
-    kw = dict(model="gru", horizon=24, hidden=8, layers=1, epochs=2, steps_per_epoch=3, batch_size=32, quiet=True)
+    kw = dict(
+        model="gru",
+        horizon=24,
+        hidden=8,
+        layers=1,
+        epochs=2,
+        steps_per_epoch=3,
+        batch_size=32,
+        quiet=True,
+    )
     a = Forecaster(seed=5, **kw).fit(df)
     b = Forecaster(seed=5, **kw).fit(df)
     c = Forecaster(seed=6, **kw).fit(df)

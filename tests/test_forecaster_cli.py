@@ -20,8 +20,11 @@ def _app():
     try:
         import tsrnn_cli  # noqa: F401
     except ImportError:  # not installed yet: map cli/ to the package name, as pyproject does
-        spec = importlib.util.spec_from_file_location("tsrnn_cli", ROOT / "cli" / "__init__.py",
-                                                      submodule_search_locations=[str(ROOT / "cli")])
+        spec = importlib.util.spec_from_file_location(
+            "tsrnn_cli",
+            ROOT / "cli" / "__init__.py",
+            submodule_search_locations=[str(ROOT / "cli")],
+        )
         mod = importlib.util.module_from_spec(spec)
         sys.modules["tsrnn_cli"] = mod
         spec.loader.exec_module(mod)
@@ -33,7 +36,12 @@ def _app():
 @pytest.fixture
 def csv(tmp_path):
     t = np.arange(120)
-    df = pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=120, freq="h"), "y": 5 + np.sin(2 * np.pi * t / 24)})
+    df = pd.DataFrame(
+        {
+            "ds": pd.date_range("2024-01-01", periods=120, freq="h"),
+            "y": 5 + np.sin(2 * np.pi * t / 24),
+        }
+    )
     p = tmp_path / "series.csv"
     df.to_csv(p, index=False)
     return p
@@ -42,8 +50,26 @@ def csv(tmp_path):
 def test_train_writes_a_loadable_model_and_refuses_to_overwrite(csv, tmp_path, monkeypatch):
     app = _app()
     out = tmp_path / "m.tsrnn"
-    args = ["train", str(csv), "--model", "gru", "--horizon", "6", "--input-len", "12", "--hidden", "8",
-            "--layers", "1", "--epochs", "1", "--device", "cpu", "-o", str(out)]
+    args = [
+        "train",
+        str(csv),
+        "--model",
+        "gru",
+        "--horizon",
+        "6",
+        "--input-len",
+        "12",
+        "--hidden",
+        "8",
+        "--layers",
+        "1",
+        "--epochs",
+        "1",
+        "--device",
+        "cpu",
+        "-o",
+        str(out),
+    ]
     r = CliRunner().invoke(app, [*args, "--quiet"])
     assert r.exit_code == 0, r.output
     from tsrnn import Forecaster
@@ -62,26 +88,91 @@ def test_train_writes_a_loadable_model_and_refuses_to_overwrite(csv, tmp_path, m
 
 def test_train_bad_option_is_one_line(csv, tmp_path):
     app = _app()
-    r = CliRunner().invoke(app, ["train", str(csv), "--model", "tcn", "--horizon", "6", "-o", str(tmp_path / "m.tsrnn"), "-q"])
+    r = CliRunner().invoke(
+        app,
+        [
+            "train",
+            str(csv),
+            "--model",
+            "tcn",
+            "--horizon",
+            "6",
+            "-o",
+            str(tmp_path / "m.tsrnn"),
+            "-q",
+        ],
+    )
     assert r.exit_code == 2
     assert "model 'tcn' is unknown" in r.output and "Traceback" not in r.output
 
 
 def test_train_short_series_options_reach_the_model(tmp_path):
     app = _app()
-    rows = [pd.DataFrame({"unique_id": u, "ds": pd.date_range("2000-01-01", periods=n, freq="YS"), "y": 10.0 + np.arange(n) * k})
-            for u, n, k in (("a", 30, 1.0), ("b", 9, 2.0))]
+    rows = [
+        pd.DataFrame(
+            {
+                "unique_id": u,
+                "ds": pd.date_range("2000-01-01", periods=n, freq="YS"),
+                "y": 10.0 + np.arange(n) * k,
+            }
+        )
+        for u, n, k in (("a", 30, 1.0), ("b", 9, 2.0))
+    ]
     p = tmp_path / "yearly.csv"
     pd.concat(rows).to_csv(p, index=False)
     out = tmp_path / "y.tsrnn"
-    r = CliRunner().invoke(app, ["train", str(p), "--model", "lstm", "--horizon", "6", "--hidden", "8", "--layers", "1",
-                                 "--epochs", "1", "--scaler", "diff", "--window-norm", "mean", "--batch-size", "8",
-                                 "-o", str(out), "-q"])
+    r = CliRunner().invoke(
+        app,
+        [
+            "train",
+            str(p),
+            "--model",
+            "lstm",
+            "--horizon",
+            "6",
+            "--hidden",
+            "8",
+            "--layers",
+            "1",
+            "--epochs",
+            "1",
+            "--scaler",
+            "diff",
+            "--window-norm",
+            "mean",
+            "--batch-size",
+            "8",
+            "-o",
+            str(out),
+            "-q",
+        ],
+    )
     assert r.exit_code == 0, r.output
     from tsrnn import Forecaster
 
     est = Forecaster.load(out)
-    assert est.config_["pad"] == 11 and est.config_["window_norm"] == "mean" and est.scaler_.method == "diff"
+    assert (
+        est.config_["pad"] == 11
+        and est.config_["window_norm"] == "mean"
+        and est.scaler_.method == "diff"
+    )
     assert set(est.predict().unique_id) == {"a", "b"}  # the 9-point series is padded, not refused
-    r = CliRunner().invoke(app, ["train", str(p), "--horizon", "6", "--window-norm", "median", "-o", str(tmp_path / "z.tsrnn"), "-q"])
-    assert r.exit_code == 2 and "window_norm 'median' is unknown" in r.output and "Traceback" not in r.output
+    r = CliRunner().invoke(
+        app,
+        [
+            "train",
+            str(p),
+            "--horizon",
+            "6",
+            "--window-norm",
+            "median",
+            "-o",
+            str(tmp_path / "z.tsrnn"),
+            "-q",
+        ],
+    )
+    assert (
+        r.exit_code == 2
+        and "window_norm 'median' is unknown" in r.output
+        and "Traceback" not in r.output
+    )

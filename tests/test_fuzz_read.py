@@ -17,8 +17,13 @@ from tsrnn.errors import TsrnnError
 
 CORPUS = Path(__file__).parent / "fuzz_corpus" / "read_series"
 EXPECTED = json.loads((CORPUS / "expected.json").read_text())
-CI = settings(max_examples=80, deadline=None, derandomize=True, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+CI = settings(
+    max_examples=80,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 
 
 @CI
@@ -38,7 +43,9 @@ def test_corpus(name, tmp_path):
     """Each corpus file reads as recorded in expected.json: an error matching a pattern, or a
     frame with the given rows, frequency and first/last timestamps and values."""
     want = EXPECTED[name]
-    case = Case((CORPUS / name).read_bytes(), name=want.get("as", "s.csv"), options=want.get("options", {}))
+    case = Case(
+        (CORPUS / name).read_bytes(), name=want.get("as", "s.csv"), options=want.get("options", {})
+    )
     out = run_case(case, tmp_path)
     if "error" in want:
         assert isinstance(out, TsrnnError), f"expected an error, got {len(out)} rows"
@@ -46,7 +53,9 @@ def test_corpus(name, tmp_path):
         return
     assert not isinstance(out, TsrnnError), str(out)
     assert len(out) == want["rows"] and out.attrs["freq"] == want["freq"]
-    assert out["ds"].iloc[0] == pd.Timestamp(want["first"]) and out["ds"].iloc[-1] == pd.Timestamp(want["last"])
+    assert out["ds"].iloc[0] == pd.Timestamp(want["first"]) and out["ds"].iloc[-1] == pd.Timestamp(
+        want["last"]
+    )
     assert out[out.attrs["targets"][0]].iloc[[0, -1]].tolist() == want["values"]
 
 

@@ -125,7 +125,7 @@ def test_no_import_cycles():
         stack.append(n)
         for d in sorted(g.get(n, ())):
             if state[d] == 1:
-                cycles.append(" -> ".join(stack[stack.index(d):] + [d]))
+                cycles.append(" -> ".join(stack[stack.index(d) :] + [d]))
             elif state[d] == 0:
                 visit(d, stack)
         stack.pop()
@@ -147,9 +147,11 @@ def test_the_contract_catches_a_violation(tmp_path):
 
 
 def test_help_and_import_stay_torch_free():
-    code = ("import sys; import tsrnn; import tsrnn_cli.app; "
-            "assert 'torch' not in sys.modules, 'torch imported'; "
-            "assert 'numba' not in sys.modules, 'numba imported'")
+    code = (
+        "import sys; import tsrnn; import tsrnn_cli.app; "
+        "assert 'torch' not in sys.modules, 'torch imported'; "
+        "assert 'numba' not in sys.modules, 'numba imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
@@ -169,9 +171,11 @@ def _all_lists() -> dict[str, set[str]]:
     out = {}
     for name, path in _modules().items():
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
-            if (isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__"
-                                                     for t in node.targets)
-                    and isinstance(node.value, (ast.List, ast.Tuple))):
+            if (
+                isinstance(node, ast.Assign)
+                and any(getattr(t, "id", None) == "__all__" for t in node.targets)
+                and isinstance(node.value, (ast.List, ast.Tuple))
+            ):
                 out[name] = {e.value for e in node.value.elts if isinstance(e, ast.Constant)}
     return out
 
@@ -183,25 +187,30 @@ def test_public_names_are_exported_by_tsrnn_alone():
 
     lists = _all_lists()
     for name, module in tsrnn._LAZY.items():
-        others = [m for m, names in lists.items()
-                  if name in names and m not in (module, "tsrnn")]
+        others = [m for m, names in lists.items() if name in names and m not in (module, "tsrnn")]
         assert not others, (name, others)
     for pkg, path in _modules().items():
         if path.name == "__init__.py" and pkg not in ("tsrnn", "tsrnn_cli"):
             tree = ast.parse(path.read_text(encoding="utf-8"))
-            bound = {a.asname or a.name for n in tree.body if isinstance(n, ast.ImportFrom)
-                     for a in n.names}
+            bound = {
+                a.asname or a.name
+                for n in tree.body
+                if isinstance(n, ast.ImportFrom)
+                for a in n.names
+            }
             assert not bound & set(tsrnn._LAZY), (pkg, bound & set(tsrnn._LAZY))
 
 
 def test_importing_the_cli_leaves_every_lazy_public_name_its_own_object():
     """No submodule shares a lazy public name: importing every tsrnn module and the CLI leaves
     each lazy name (tsrnn.backtest, the function, included) its own object, not a module."""
-    code = ("import importlib, pkgutil, types, tsrnn, tsrnn_cli.app\n"
-            "for m in pkgutil.walk_packages(tsrnn.__path__, 'tsrnn.'):\n"
-            "    importlib.import_module(m.name)\n"
-            "bad = [n for n in tsrnn._LAZY if isinstance(getattr(tsrnn, n), types.ModuleType)]\n"
-            "assert not bad, bad\n"
-            "assert callable(tsrnn.backtest)\n")
+    code = (
+        "import importlib, pkgutil, types, tsrnn, tsrnn_cli.app\n"
+        "for m in pkgutil.walk_packages(tsrnn.__path__, 'tsrnn.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "bad = [n for n in tsrnn._LAZY if isinstance(getattr(tsrnn, n), types.ModuleType)]\n"
+        "assert not bad, bad\n"
+        "assert callable(tsrnn.backtest)\n"
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-2000:]

@@ -67,8 +67,16 @@ class Spy(BaseEstimator):
 
 
 def panel():
-    parts = [pd.DataFrame({"unique_id": u, "ds": pd.date_range("2020-01-01", periods=n, freq="D"), "y": np.arange(n, dtype=float) * k})
-             for u, n, k in [("a", 30, 1.0), ("b", 20, 2.0)]]
+    parts = [
+        pd.DataFrame(
+            {
+                "unique_id": u,
+                "ds": pd.date_range("2020-01-01", periods=n, freq="D"),
+                "y": np.arange(n, dtype=float) * k,
+            }
+        )
+        for u, n, k in [("a", 30, 1.0), ("b", 20, 2.0)]
+    ]
     df = pd.concat(parts, ignore_index=True)
     df.attrs["freq"] = "D"
     return df
@@ -81,8 +89,12 @@ def test_backtest_windows_never_leak_and_refit_policy():
     fits = [e[1] for e in Spy.log if e[0] == "fit"]
     assert len(fits) == 3
     # origins of series a (length 30): 30-3-4=23, 25, 27 → last training day index 22, 24, 26
-    assert [f["a"] for f in fits] == [pd.Timestamp("2020-01-01") + pd.Timedelta(days=d) for d in (22, 24, 26)]
-    assert [f["b"] for f in fits] == [pd.Timestamp("2020-01-01") + pd.Timedelta(days=d) for d in (12, 14, 16)]
+    assert [f["a"] for f in fits] == [
+        pd.Timestamp("2020-01-01") + pd.Timedelta(days=d) for d in (22, 24, 26)
+    ]
+    assert [f["b"] for f in fits] == [
+        pd.Timestamp("2020-01-01") + pd.Timedelta(days=d) for d in (12, 14, 16)
+    ]
     m = res.metrics
     assert len(m) == 2 * 3 and set(m["window"]) == {0, 1, 2}
     # last-value forecast of a linear series: errors 1,2,3 per unit slope
@@ -104,11 +116,14 @@ def test_backtest_windows_never_leak_and_refit_policy():
 
 def test_backtest_explicit_cutoffs_and_summary():
     df = panel()
-    res = backtest(df, [Spy(), Naive()], horizon=2,
-                   cutoffs=["2020-01-10", "2020-01-15"], level=[80])
+    res = backtest(
+        df, [Spy(), Naive()], horizon=2, cutoffs=["2020-01-10", "2020-01-15"], level=[80]
+    )
     m = res.metrics
     assert set(m["model"]) == {"Spy", "Naive"}
-    assert m.loc[(m.unique_id == "a") & (m.window == 0), "cutoff"].iloc[0] == pd.Timestamp("2020-01-09")
+    assert m.loc[(m.unique_id == "a") & (m.window == 0), "cutoff"].iloc[0] == pd.Timestamp(
+        "2020-01-09"
+    )
     assert "coverage_80" in m and "pinball_80" in m
     s = res.summary()
     assert list(s["model"]) == sorted(s["model"], key=lambda x: s.set_index("model").loc[x, "mase"])
@@ -119,7 +134,10 @@ def test_backtest_explicit_cutoffs_and_summary():
 def test_backtest_too_short_is_a_clear_error():
     from tsrnn.errors import DataError
 
-    with pytest.raises(DataError, match=r"series 'b' has 20 observations; a backtest with horizon 5, 4 window\(s\) and step 5 needs at least 22"):
+    with pytest.raises(
+        DataError,
+        match=r"series 'b' has 20 observations; a backtest with horizon 5, 4 window\(s\) and step 5 needs at least 22",
+    ):
         backtest(panel(), ["naive"], horizon=5, windows=4)
 
 
@@ -128,15 +146,32 @@ def test_backtest_fits_in_parallel_equal_the_serial_run():
     forecasts exactly (seconds aside), for statistical and neural models alike."""
     rng = np.random.default_rng(0)
     t = np.arange(120)
-    df = pd.concat([pd.DataFrame({"unique_id": u, "ds": pd.date_range("2020-01-01", periods=len(t), freq="D"),
-                                  "y": 10 + np.sin(2 * np.pi * t / 7 + k) + 0.1 * rng.normal(size=len(t))})
-                    for k, u in enumerate("ab")], ignore_index=True)
+    df = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "unique_id": u,
+                    "ds": pd.date_range("2020-01-01", periods=len(t), freq="D"),
+                    "y": 10 + np.sin(2 * np.pi * t / 7 + k) + 0.1 * rng.normal(size=len(t)),
+                }
+            )
+            for k, u in enumerate("ab")
+        ],
+        ignore_index=True,
+    )
     df.attrs["freq"] = "D"
-    models = [AutoETS(), Theta(),
-              Forecaster(model="gru", hidden=4, layers=1, epochs=1, input_len=14, device="cpu", quiet=True)]
+    models = [
+        AutoETS(),
+        Theta(),
+        Forecaster(
+            model="gru", hidden=4, layers=1, epochs=1, input_len=14, device="cpu", quiet=True
+        ),
+    ]
     serial = backtest(df, models, horizon=7, windows=2, level=[80])
     parallel = backtest(df, models, horizon=7, windows=2, level=[80], n_jobs=2)
-    pd.testing.assert_frame_equal(serial.metrics.drop(columns="seconds"), parallel.metrics.drop(columns="seconds"))
+    pd.testing.assert_frame_equal(
+        serial.metrics.drop(columns="seconds"), parallel.metrics.drop(columns="seconds")
+    )
     pd.testing.assert_frame_equal(serial.forecasts, parallel.forecasts)
     assert set(serial.metrics["model"]) == {"ETS", "Theta", "GRU"}
 

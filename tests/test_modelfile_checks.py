@@ -303,9 +303,7 @@ def detector_file(tmp_path_factory):
     from tsrnn.anomaly.detector import AnomalyDetector
 
     p = tmp_path_factory.mktemp("d") / "det.tsrnn"
-    AnomalyDetector(scorer="forecast:epochs=1,hidden=8,window=16").fit(_frame(ids=("a",))).save(
-        p
-    )
+    AnomalyDetector(scorer="forecast:epochs=1,hidden=8,window=16").fit(_frame(ids=("a",))).save(p)
     return p
 
 
@@ -392,9 +390,15 @@ def test_the_detector_file_written_through_the_container_api_is_the_same_file(
     from tsrnn.anomaly import modelfile as amf
     from tsrnn.anomaly.detector import AnomalyDetector
 
-    kind = FileKind(amf.FORMAT, amf.FORMAT_VERSION, noun="detector file",
-                    refit="fit the detector again", digest_since=amf.DIGEST_SINCE, finite=False,
-                    option="the detector path")
+    kind = FileKind(
+        amf.FORMAT,
+        amf.FORMAT_VERSION,
+        noun="detector file",
+        refit="fit the detector again",
+        digest_since=amf.DIGEST_SINCE,
+        finite=False,
+        option="the detector path",
+    )
     tensors, md = read_raw(detector_file)
     again = tmp_path / "again.tsrnn"
     write_container(again, kind, tensors, {"detector": json.loads(md["detector"])})
@@ -405,8 +409,9 @@ def test_the_detector_file_written_through_the_container_api_is_the_same_file(
     t3, dec, version = read_file(again, kind, json_keys=("detector",))
     assert version == amf.FORMAT_VERSION and dec["detector"] == json.loads(md["detector"])
     df = _frame(ids=("a",))
-    np.testing.assert_array_equal(AnomalyDetector.load(again).score(df),
-                                  AnomalyDetector.load(detector_file).score(df))
+    np.testing.assert_array_equal(
+        AnomalyDetector.load(again).score(df), AnomalyDetector.load(detector_file).score(df)
+    )
 
 
 # -- text model files ----------------------------------------------------------------------------
@@ -463,11 +468,36 @@ def test_text_file_with_flipped_bytes_is_refused(text_file, tmp_path):
 # -- the configuration (NetConfig) and the container API ---------------------------------------
 
 # the `config` keys format-2 files have carried since segments existed, written as a plain dict
-FORMAT2_KEYS = {"params", "model", "cell", "horizon", "input_len", "hidden", "layers",
-                "bidirectional", "layer_norm", "dropout", "attention", "n_outputs", "quantiles",
-                "embedding", "n_series", "n_features", "input_size", "freq", "season", "n_targets",
-                "n_future", "pad", "window_norm", "transform", "segment", "residual",
-                "net_features", "decoder"}
+FORMAT2_KEYS = {
+    "params",
+    "model",
+    "cell",
+    "horizon",
+    "input_len",
+    "hidden",
+    "layers",
+    "bidirectional",
+    "layer_norm",
+    "dropout",
+    "attention",
+    "n_outputs",
+    "quantiles",
+    "embedding",
+    "n_series",
+    "n_features",
+    "input_size",
+    "freq",
+    "season",
+    "n_targets",
+    "n_future",
+    "pad",
+    "window_norm",
+    "transform",
+    "segment",
+    "residual",
+    "net_features",
+    "decoder",
+}
 
 
 def test_the_typed_configuration_is_stored_with_the_format_2_keys(model_file):
@@ -502,12 +532,14 @@ def test_a_format_2_file_from_before_segments_and_decoders_loads_and_predicts_th
 
 
 def test_an_unknown_or_mistyped_configuration_entry_is_refused(model_file, tmp_path):
-    bad = rewrite(model_file, tmp_path / "k.tsrnn",
-                  edit_meta=lambda d: d["config"].update(hiddenn=8))
+    bad = rewrite(
+        model_file, tmp_path / "k.tsrnn", edit_meta=lambda d: d["config"].update(hiddenn=8)
+    )
     for msg in _load_both(bad):
         assert "unknown entry 'hiddenn'" in msg and str(bad) in msg
-    bad = rewrite(model_file, tmp_path / "s.tsrnn",
-                  edit_meta=lambda d: d["config"].update(season="x"))
+    bad = rewrite(
+        model_file, tmp_path / "s.tsrnn", edit_meta=lambda d: d["config"].update(season="x")
+    )
     for msg in _load_both(bad):
         assert "network config 'season' is 'x', not int" in msg and str(bad) in msg
 

@@ -47,7 +47,9 @@ def test_lengths_match_unpadded_runs():
         torch.testing.assert_close(out[b, :n], ref[0], rtol=1e-5, atol=1e-6)
         assert torch.all(out[b, n:] == 0)
         # forward half at the last valid step, backward half at step 0
-        torch.testing.assert_close(last[b], torch.cat([ref[0, n - 1, :3], ref[0, 0, 3:]]), rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(
+            last[b], torch.cat([ref[0, n - 1, :3], ref[0, 0, 3:]]), rtol=1e-5, atol=1e-6
+        )
 
 
 def test_bad_cell():

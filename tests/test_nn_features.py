@@ -19,7 +19,9 @@ from tsrnn.errors import ConfigError
 
 
 def test_calendar_known_values():
-    ds = np.array(["2024-01-01T06:00", "2024-01-03T18:00", "2024-07-01T00:00"], dtype="datetime64[ns]")
+    ds = np.array(
+        ["2024-01-01T06:00", "2024-01-03T18:00", "2024-07-01T00:00"], dtype="datetime64[ns]"
+    )
     f = calendar_features(ds, ["tod", "dow", "moy"])
     assert f.shape == (3, 6) and f.dtype == np.float32
     ang = 2 * np.pi * np.array([[0.25, 0 / 7, 0 / 12], [0.75, 2 / 7, 0 / 12], [0.0, 0 / 7, 6 / 12]])
@@ -47,7 +49,9 @@ def test_step_inputs_layout_and_last_windows():
     np.testing.assert_array_equal(x[:, 3], -np.arange(10))
     w = last_windows(x, np.array([0, 4, 10]), 3)
     np.testing.assert_array_equal(w[:, :, 0], [[1, 2, 3], [7, 8, 9]])
-    short = last_windows(x, np.array([0, 2, 10]), 4)  # a 2-row series: left-padded with its first row
+    short = last_windows(
+        x, np.array([0, 2, 10]), 4
+    )  # a 2-row series: left-padded with its first row
     np.testing.assert_array_equal(short[:, :, 0], [[0, 0, 0, 1], [6, 7, 8, 9]])
 
 
@@ -56,6 +60,7 @@ def test_date_grids_match_future_dates(freq):
     last = np.array([pd.Timestamp("2020-01-01").to_datetime64()], dtype="datetime64[ns]")
     fut = future_dates(pd.Timestamp(last[0]), 5, freq).to_numpy()
     np.testing.assert_array_equal(
-        future_calendar(last, 5, freq, ["moy"])[0], calendar_features(fut, ["moy"]))
+        future_calendar(last, 5, freq, ["moy"])[0], calendar_features(fut, ["moy"])
+    )
     past = past_dates(np.array([fut[-1]]), 6, freq)
     np.testing.assert_array_equal(past, np.concatenate([last, fut]))

@@ -40,7 +40,9 @@ def test_dot_attention_known_answer():
 @pytest.mark.parametrize("attention", ["bahdanau", "luong"])
 def test_seq2seq_attention_over_horizon_sums_to_one(attention):
     torch.manual_seed(0)
-    net = Seq2SeqNet(3, 2, horizon=5, hidden=8, layers=2, cell="gru", attention=attention, bidirectional=True)
+    net = Seq2SeqNet(
+        3, 2, horizon=5, hidden=8, layers=2, cell="gru", attention=attention, bidirectional=True
+    )
     out = net(torch.randn(4, 11, 3), torch.randn(4, 5, 2))
     assert out.shape == (4, 5, 1)
     assert net.last_attention.shape == (4, 5, 11)
@@ -56,7 +58,9 @@ def test_teacher_forcing_vs_free_running():
     free_with_target = net(x, fut, target=y, teacher_ratio=0.0)
     forced = net(x, fut, target=y, teacher_ratio=1.0)
     torch.testing.assert_close(free, free_with_target)  # ratio 0 ignores the truth
-    torch.testing.assert_close(forced[:, 0], free[:, 0])  # step 0 reads the last observation either way
+    torch.testing.assert_close(
+        forced[:, 0], free[:, 0]
+    )  # step 0 reads the last observation either way
     assert (forced[:, 1:] - free[:, 1:]).abs().min() > 0  # later steps read the truth instead
     # with full teacher forcing, changing the truth at step 2 changes outputs from step 3 on only
     y2 = y.clone()
@@ -68,7 +72,9 @@ def test_teacher_forcing_vs_free_running():
 
 def test_direct_net_embedding_and_shapes():
     torch.manual_seed(0)
-    net = DirectNet(4, horizon=3, hidden=5, layers=2, cell="rnn", n_outputs=2, n_series=7, embedding=3)
+    net = DirectNet(
+        4, horizon=3, hidden=5, layers=2, cell="rnn", n_outputs=2, n_series=7, embedding=3
+    )
     assert net.core.input_size == 7
     assert net.head.weight.shape == (6, 5)
     x, sid = torch.randn(2, 8, 4), torch.tensor([1, 6])
@@ -89,7 +95,12 @@ def _data(device="cpu"):
     cut = np.array([25, 15, 28])  # relative training ends
     train = window_starts(offsets, 10, last_end=cut)
     val = window_starts(offsets, 10, first=cut - 6)
-    return inputs, sid, offsets, DeviceData.build(inputs, sid, train, val, 6, 4, slice(1, 3), torch.device(device))
+    return (
+        inputs,
+        sid,
+        offsets,
+        DeviceData.build(inputs, sid, train, val, 6, 4, slice(1, 3), torch.device(device)),
+    )
 
 
 def test_gather_equals_window_view_on_same_indices():
@@ -132,7 +143,9 @@ def test_losses_and_conformal_table():
     y = torch.tensor([[2.5]])
     pin = make_loss("mae", [0.1, 0.5, 0.9], torch.device("cpu"))(pred, y)
     torch.testing.assert_close(pin, torch.tensor((0.1 * 1.5 + 0.5 * 0.5 + 0.1 * 0.5) / 3))
-    torch.testing.assert_close(make_loss("mse", None, torch.device("cpu"))(pred[..., :1], y), torch.tensor(2.25))
+    torch.testing.assert_close(
+        make_loss("mse", None, torch.device("cpu"))(pred[..., :1], y), torch.tensor(2.25)
+    )
     res = np.tile(np.arange(1, 101, dtype=float)[:, None], (1, 2))
     tab = np.asarray(conformal_table(res))
     assert tab.shape == (99, 2)

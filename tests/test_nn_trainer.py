@@ -37,7 +37,9 @@ def test_learns_and_is_deterministic():
     res = []
     for _ in range(2):
         model, batches, loss_fn, val = _problem()
-        hist = Trainer(TrainConfig(epochs=40, lr=0.05, quiet=True, patience=None)).fit(model, batches, loss_fn, val)
+        hist = Trainer(TrainConfig(epochs=40, lr=0.05, quiet=True, patience=None)).fit(
+            model, batches, loss_fn, val
+        )
         res.append((hist, model.weight.detach().clone()))
     (h1, w1), (h2, w2) = res
     assert h1.train_loss[-1] < 0.01 * h1.train_loss[0]
@@ -69,7 +71,9 @@ def test_early_stopping_restores_best():
         states.append(m.weight.detach().clone())
         return val(m)
 
-    hist = Trainer(TrainConfig(epochs=8, patience=2, quiet=True)).fit(model, batches, loss_fn, val_and_snap)
+    hist = Trainer(TrainConfig(epochs=8, patience=2, quiet=True)).fit(
+        model, batches, loss_fn, val_and_snap
+    )
     assert hist.best_epoch == 2 and len(hist.train_loss) == 5
     torch.testing.assert_close(model.weight, states[2])
 
@@ -92,7 +96,9 @@ def test_checkpoint_resume_equals_uninterrupted(tmp_path):
     assert ck.exists()
     model_c, _, _, _ = _problem()
     model_c.weight.data.fill_(123.0)  # resume must overwrite these from the checkpoint
-    hist = Trainer(TrainConfig(**cfg), checkpoint=ck).fit(model_c, batches, loss_fn, val, resume=True)
+    hist = Trainer(TrainConfig(**cfg), checkpoint=ck).fit(
+        model_c, batches, loss_fn, val, resume=True
+    )
     assert hist.train_loss == pytest.approx(full.train_loss, rel=1e-6)
     torch.testing.assert_close(model_c.weight, model_a.weight)
 
@@ -118,8 +124,10 @@ def test_cuda_bf16_training_learns_and_checkpoint_loads_on_cpu(tmp_path):
         return torch.nn.functional.mse_loss(m(X[idx.cuda()]).squeeze(-1).float(), y[idx.cuda()])
 
     ck = tmp_path / "ck.pt"
-    hist = Trainer(TrainConfig(epochs=30, lr=0.05, device="cuda", bf16=True, quiet=True, patience=None),
-                   checkpoint=ck).fit(model, batches, loss_fn)
+    hist = Trainer(
+        TrainConfig(epochs=30, lr=0.05, device="cuda", bf16=True, quiet=True, patience=None),
+        checkpoint=ck,
+    ).fit(model, batches, loss_fn)
     assert next(model.parameters()).device.type == "cuda"
     assert hist.train_loss[-1] < 0.05 * hist.train_loss[0]
     state = torch.load(ck, map_location="cpu", weights_only=True)  # a CUDA checkpoint read on CPU
@@ -144,7 +152,9 @@ def test_resume_continues_the_step_budget(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         Trainer(TrainConfig(**cfg), checkpoint=ck).fit(model_b, interrupted, loss_fn, val)
     model_c, _, _, _ = _problem()
-    hist = Trainer(TrainConfig(**cfg), checkpoint=ck).fit(model_c, batches, loss_fn, val, resume=True)
+    hist = Trainer(TrainConfig(**cfg), checkpoint=ck).fit(
+        model_c, batches, loss_fn, val, resume=True
+    )
     assert hist.steps == 22 and hist.train_loss == pytest.approx(full.train_loss, rel=1e-6)
     torch.testing.assert_close(model_c.weight, model_a.weight)
     d = hist.to_dict()

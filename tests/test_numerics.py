@@ -158,8 +158,13 @@ def test_lstm_with_a_1e300_point_forecasts_finite_numbers():
 
 # -- detectors ---------------------------------------------------------------------------------
 
-DETECTORS = ["zscore", "stl", "iforest", "forecast:epochs=2,hidden=8",
-             "autoencoder:epochs=2,hidden=8"]
+DETECTORS = [
+    "zscore",
+    "stl",
+    "iforest",
+    "forecast:epochs=2,hidden=8",
+    "autoencoder:epochs=2,hidden=8",
+]
 
 
 def _spiked():
@@ -173,8 +178,9 @@ def test_a_1e300_spike_is_the_most_anomalous_point(method):
     from tsrnn.anomaly.detector import AnomalyDetector
 
     df = _frame(_spiked())
-    det = AnomalyDetector(scorer=method, threshold="quantile:0.99",
-                          cooldown=0).fit(df)  # every exceedance an alarm
+    det = AnomalyDetector(scorer=method, threshold="quantile:0.99", cooldown=0).fit(
+        df
+    )  # every exceedance an alarm
     s = det.score(df)
     assert not np.any(np.isinf(s))
     assert np.nanargmax(s) == 300
@@ -189,9 +195,7 @@ def test_a_1e300_spike_after_a_clean_fit_is_flagged_with_finite_scores(method):
     from tsrnn.anomaly.detector import AnomalyDetector
 
     y = _spiked()
-    det = AnomalyDetector(scorer=method, threshold="quantile:0.99",
-                          cooldown=0).fit(_frame(y[:250])
-    )
+    det = AnomalyDetector(scorer=method, threshold="quantile:0.99", cooldown=0).fit(_frame(y[:250]))
     s = det.score(_frame(y))
     assert not np.any(np.isinf(s))
     assert (

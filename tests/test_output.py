@@ -63,7 +63,9 @@ def _temps(folder):
 
 def test_a_file_that_appears_before_the_rename_is_kept_without_force(tmp_path, monkeypatch):
     p = tmp_path / "race.tsrnn"
-    monkeypatch.setattr(tsrnn.output, "_before_rename", lambda target: target.write_text("other run"))
+    monkeypatch.setattr(
+        tsrnn.output, "_before_rename", lambda target: target.write_text("other run")
+    )
     with pytest.raises(ConfigError, match="appeared while this command ran"):
         atomic_write(p, lambda t: t.write_text("mine"), force=False, option="-o")
     assert p.read_text() == "other run" and _temps(tmp_path) == []
@@ -89,8 +91,11 @@ def test_outputs_are_committed_all_or_none(tmp_path, monkeypatch):
     outs = Outputs(force=False)
     outs.add(a, "-o", "frame")
     outs.add(b, "--plot", "plot")
-    monkeypatch.setattr(tsrnn.output, "_before_rename",
-                        lambda target: target.write_bytes(b"theirs") if target == b else None)
+    monkeypatch.setattr(
+        tsrnn.output,
+        "_before_rename",
+        lambda target: target.write_bytes(b"theirs") if target == b else None,
+    )
     with outs, pytest.raises(ConfigError, match=r"b\.png \(given by --plot\) appeared"):
         outs.stage(a, lambda t: t.write_text("scores"))
         outs.stage(b, lambda t: t.write_bytes(b"png"))
@@ -149,8 +154,10 @@ def test_a_dangling_symlink_counts_as_existing(tmp_path):
     assert not link.is_symlink() and link.read_text() == "a\n1\n"
 
 
-@pytest.mark.parametrize("name, fragment", [("f.jpg", "unsupported plot type '.jpg'"),
-                                            ("f", "unsupported plot type '(none)'")])
+@pytest.mark.parametrize(
+    "name, fragment",
+    [("f.jpg", "unsupported plot type '.jpg'"), ("f", "unsupported plot type '(none)'")],
+)
 def test_plot_format_comes_from_the_suffix(name, fragment):
     for ok, fmt in (("a.png", "png"), ("a.SVG", "svg"), ("a.pdf", "pdf")):
         assert plot_format(ok) == fmt
@@ -176,9 +183,14 @@ def test_plot_forecast_writes_the_format_of_its_suffix(tmp_path):
 # -- full or read-only disks -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("code, reason", [(errno.ENOSPC, "no space is left on the device"),
-                                          (errno.EDQUOT, "the disk quota is exceeded"),
-                                          (errno.EROFS, "the file system is read-only")])
+@pytest.mark.parametrize(
+    "code, reason",
+    [
+        (errno.ENOSPC, "no space is left on the device"),
+        (errno.EDQUOT, "the disk quota is exceeded"),
+        (errno.EROFS, "the file system is read-only"),
+    ],
+)
 def test_a_failing_disk_is_one_sentence_naming_the_output(tmp_path, code, reason):
     p = tmp_path / "out.csv"
     p.write_text("keep me")
@@ -206,7 +218,10 @@ def test_an_unwritable_folder_is_found_before_the_work(tmp_path, monkeypatch):
     with pytest.raises(OutputError) as e:
         Outputs().add(tmp_path / "m.tsrnn", "-o")
     msg = str(e.value)
-    assert msg == f"cannot write {tmp_path / 'm.tsrnn'} (given by -o): the file system is read-only; nothing was written"
+    assert (
+        msg
+        == f"cannot write {tmp_path / 'm.tsrnn'} (given by -o): the file system is read-only; nothing was written"
+    )
 
 
 # -- leftovers of a killed run ---------------------------------------------------------------------
@@ -220,9 +235,11 @@ def _dead_pid() -> int:
 
 def test_the_temporary_file_of_a_killed_writer_is_removed_by_the_next_write(tmp_path):
     p = tmp_path / "big.csv"
-    code = ("import time, sys; from tsrnn.output import atomic_write\n"
-            "def slow(t):\n    t.write_text('partial'); print('writing', flush=True); time.sleep(60)\n"
-            f"atomic_write({str(p)!r}, slow)\n")
+    code = (
+        "import time, sys; from tsrnn.output import atomic_write\n"
+        "def slow(t):\n    t.write_text('partial'); print('writing', flush=True); time.sleep(60)\n"
+        f"atomic_write({str(p)!r}, slow)\n"
+    )
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "writing"
     proc.send_signal(signal.SIGKILL)
@@ -251,9 +268,13 @@ def test_a_native_writers_disk_error_is_one_sentence_too(tmp_path):
     p = tmp_path / "m.tsrnn"
 
     def rust_writer(t):
-        raise RuntimeError("Error while serializing: I/O error: No space left on device (os error 28)")
+        raise RuntimeError(
+            "Error while serializing: I/O error: No space left on device (os error 28)"
+        )
 
-    with pytest.raises(OutputError, match=r"m\.tsrnn: no space is left on the device; nothing was written"):
+    with pytest.raises(
+        OutputError, match=r"m\.tsrnn: no space is left on the device; nothing was written"
+    ):
         atomic_write(p, rust_writer)
     with pytest.raises(RuntimeError, match="shape mismatch"):  # other errors pass through unchanged
         atomic_write(p, lambda t: (_ for _ in ()).throw(RuntimeError("shape mismatch")))
@@ -266,11 +287,16 @@ def test_a_disk_error_of_a_nested_write_names_the_output_not_a_temporary(tmp_pat
     outs.add(p, "-o")
 
     def save(t):  # a library writer that itself writes atomically (Forecaster.save, plots)
-        atomic_write(t, lambda u: (_ for _ in ()).throw(OSError(errno.ENOSPC, "No space left on device")))
+        atomic_write(
+            t, lambda u: (_ for _ in ()).throw(OSError(errno.ENOSPC, "No space left on device"))
+        )
 
     with outs, pytest.raises(OutputError) as e:
         outs.stage(p, save)
-    assert str(e.value) == f"cannot write {p} (given by -o): no space is left on the device; nothing was written"
+    assert (
+        str(e.value)
+        == f"cannot write {p} (given by -o): no space is left on the device; nothing was written"
+    )
     assert _temps(tmp_path) == [] and not p.exists()
 
 
@@ -288,7 +314,13 @@ def test_a_failed_commit_with_force_puts_the_replaced_files_back(tmp_path, monke
     outs = Outputs(force=True)
     for p, opt in ((a, "-o"), (b, "--events"), (c, "--plot")):
         outs.add(p, opt)
-    with outs, pytest.raises(OutputError, match=r"cannot write .*c\.csv \(given by --plot\): the file system is read-only"):
+    with (
+        outs,
+        pytest.raises(
+            OutputError,
+            match=r"cannot write .*c\.csv \(given by --plot\): the file system is read-only",
+        ),
+    ):
         for p in (a, b, c):
             outs.stage(p, lambda t, p=p: t.write_text(f"new {p.name}"))
         outs.commit()

@@ -21,7 +21,9 @@ def _blocks(lang: str) -> list[tuple[str, str]]:
     """(file name, code) of every fenced ```lang block of the docs."""
     out = []
     for p in DOCS:
-        for code in re.findall(rf"^```{lang}\n(.*?)^```", p.read_text(encoding="utf-8"), re.S | re.M):
+        for code in re.findall(
+            rf"^```{lang}\n(.*?)^```", p.read_text(encoding="utf-8"), re.S | re.M
+        ):
             out.append((p.name, code))
     return out
 
@@ -43,8 +45,11 @@ def test_python_examples_use_public_names_from_tsrnn_only(where, code):
         if isinstance(node, ast.Import):
             for a in node.names:
                 assert a.name == "tsrnn" or not a.name.startswith("tsrnn"), f"{where}: {a.name}"
-        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                and node.value.id == "tsrnn"):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "tsrnn"
+        ):
             assert node.attr in tsrnn.__all__, f"{where}: tsrnn.{node.attr} is not public"
             assert getattr(tsrnn, node.attr) is not None
 
@@ -62,7 +67,7 @@ def _shell_commands(code: str) -> list[list[str]]:
                 continue
             for i, x in enumerate(part):
                 if x == "tsrnn" or (x == "tsrnn_cli" and i and part[i - 1] == "-m"):
-                    out.append(part[i + 1:])
+                    out.append(part[i + 1 :])
                     break
             part = []
     return out
@@ -106,9 +111,10 @@ def test_the_command_checker_finds_a_wrong_option():
     assert "--scorer" in flags and "--scorrer" not in flags
     with pytest.raises(AssertionError, match="no command 'forcast'"):
         _command(["forcast", "x.csv"])
-    assert _shell_commands("tail -f v.txt | tsrnn detect-stream d.csv -s zscore  # note\n"
-                           "tsrnn text tag --help; tsrnn datasets\n") == [
-        ["detect-stream", "d.csv", "-s", "zscore"], ["text", "tag", "--help"], ["datasets"]]
+    assert _shell_commands(
+        "tail -f v.txt | tsrnn detect-stream d.csv -s zscore  # note\n"
+        "tsrnn text tag --help; tsrnn datasets\n"
+    ) == [["detect-stream", "d.csv", "-s", "zscore"], ["text", "tag", "--help"], ["datasets"]]
 
 
 @pytest.mark.slow
@@ -118,7 +124,7 @@ def test_readme_python_example_runs(tmp_path, monkeypatch):
     (tmp_path / "datasets").symlink_to(ROOT / "datasets")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("OMP_NUM_THREADS", os.environ.get("OMP_NUM_THREADS", "1"))
-    (where, code), = [b for b in _blocks("python") if b[0] == "README.md"]
+    ((where, code),) = [b for b in _blocks("python") if b[0] == "README.md"]
     ns: dict = {}
     exec(compile(code, where, "exec"), ns)
     fc, same, out = ns["fc"], ns["same"], ns["out"]

@@ -39,10 +39,16 @@ def test_scaler_statistics_and_fit_on_train_only(rng):
     # network output maps back to its constant
     np.testing.assert_allclose(sc.scale_[:, 0], [np.std([1, 2, 3]), 10.0 * CONSTANT_REL])
     mm = SeriesScaler("minmax").fit(values[:3], np.array([0, 3]))
-    np.testing.assert_allclose(mm.transform(np.array([1.0, 3.0, 5.0]), np.array([0, 0, 0]), column=0), [0, 1, 2])
-    rb = SeriesScaler("robust").fit(np.array([[1.0], [2.0], [3.0], [4.0], [100.0]]), np.array([0, 5]))
+    np.testing.assert_allclose(
+        mm.transform(np.array([1.0, 3.0, 5.0]), np.array([0, 0, 0]), column=0), [0, 1, 2]
+    )
+    rb = SeriesScaler("robust").fit(
+        np.array([[1.0], [2.0], [3.0], [4.0], [100.0]]), np.array([0, 5])
+    )
     assert rb.loc_[0, 0] == 3.0 and rb.scale_[0, 0] == 2.0
-    df = SeriesScaler("diff").fit(np.array([[1.0], [3.0], [2.0], [6.0], [5.0], [5.0]]), np.array([0, 4, 6]))
+    df = SeriesScaler("diff").fit(
+        np.array([[1.0], [3.0], [2.0], [6.0], [5.0], [5.0]]), np.array([0, 4, 6])
+    )
     np.testing.assert_allclose(df.loc_[:, 0], [3.0, 5.0])
     # naive MAE; a series without change is constant
     np.testing.assert_allclose(df.scale_[:, 0], [(2 + 1 + 4) / 3, 5.0 * CONSTANT_REL])
@@ -74,7 +80,11 @@ def test_window_limits_and_series_windows():
     starts = window_starts(offsets, 4, 1, first=2, last_end=8)
     assert starts.tolist() == [2, 3, 4, 12, 13, 14]
     x, y = series_windows(np.arange(10), 3, 2, stride=2)
-    assert x.tolist() == [[1, 2, 3], [3, 4, 5], [5, 6, 7]] and y.tolist() == [[4, 5], [6, 7], [8, 9]]
+    assert x.tolist() == [[1, 2, 3], [3, 4, 5], [5, 6, 7]] and y.tolist() == [
+        [4, 5],
+        [6, 7],
+        [8, 9],
+    ]
 
 
 def test_torch_unfold_matches_numpy(rng):
@@ -84,4 +94,6 @@ def test_torch_unfold_matches_numpy(rng):
     t = torch.from_numpy(values)
     tv = torch_window_view(t, 7)
     assert tv.data_ptr() == t.data_ptr()  # a view
-    np.testing.assert_array_equal(tv[torch.from_numpy(starts)].numpy(), window_view(values, 7)[starts])
+    np.testing.assert_array_equal(
+        tv[torch.from_numpy(starts)].numpy(), window_view(values, 7)[starts]
+    )

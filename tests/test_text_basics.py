@@ -14,7 +14,15 @@ from tsrnn.text.vocab import PAD_ID, UNK_ID, Vocab, char_tokenize, tokenize, wor
 
 
 def test_word_and_char_tokenisation():
-    assert word_tokenize("He's a co-writer, isn't he?") == ["He's", "a", "co-writer", ",", "isn't", "he", "?"]
+    assert word_tokenize("He's a co-writer, isn't he?") == [
+        "He's",
+        "a",
+        "co-writer",
+        ",",
+        "isn't",
+        "he",
+        "?",
+    ]
     assert word_tokenize("Hello World", lower=True) == ["hello", "world"]
     assert char_tokenize("Ab c") == ["A", "b", " ", "c"]
     assert tokenize("Ab", "char", lower=True) == ["a", "b"]
@@ -48,18 +56,24 @@ def test_pad_and_bucket_batches():
     bs = bucket_batches(lens, 10, shuffle=True, seed=3)
     flat = np.concatenate(bs)
     assert sorted(flat.tolist()) == list(range(103))  # every item exactly once
-    assert [b.tolist() for b in bs] == [b.tolist() for b in bucket_batches(lens, 10, shuffle=True, seed=3)]
+    assert [b.tolist() for b in bs] == [
+        b.tolist() for b in bucket_batches(lens, 10, shuffle=True, seed=3)
+    ]
     # sorted buckets: the spread of lengths inside a batch is far below the data's spread
     spread = np.mean([lens[b].max() - lens[b].min() for b in bs])
     assert spread < 8 < lens.max() - lens.min()
-    assert [b.tolist() for b in bs] != [b.tolist() for b in bucket_batches(lens, 10, shuffle=True, seed=4)]
+    assert [b.tolist() for b in bs] != [
+        b.tolist() for b in bucket_batches(lens, 10, shuffle=True, seed=4)
+    ]
 
 
 def test_split_indices_disjoint_seeded():
     a, b, c = split_indices(1000, seed=7)
     assert (len(a), len(b), len(c)) == (800, 100, 100)
     assert len(set(a) | set(b) | set(c)) == 1000
-    assert np.array_equal(a, split_indices(1000, seed=7)[0]) and not np.array_equal(a, split_indices(1000, seed=8)[0])
+    assert np.array_equal(a, split_indices(1000, seed=7)[0]) and not np.array_equal(
+        a, split_indices(1000, seed=8)[0]
+    )
     with pytest.raises(ConfigError):
         split_indices(10, (0.5, 0.5, 0.5))
 
@@ -71,7 +85,9 @@ def test_split_by_position():
 
 def test_read_conll_breaks_on_empty_token(tmp_path):
     f = tmp_path / "x.conll"
-    f.write_text("New York\tB-location\ncity\tO\n\t\nHi\tO\n\nthere\tO\n")  # lone tab and blank line both break
+    f.write_text(
+        "New York\tB-location\ncity\tO\n\t\nHi\tO\n\nthere\tO\n"
+    )  # lone tab and blank line both break
     sents, tags = read_conll(f)
     assert sents == [["New York", "city"], ["Hi"], ["there"]]
     assert tags == [["B-location", "O"], ["O"], ["O"]]
@@ -83,8 +99,10 @@ def test_read_conll_breaks_on_empty_token(tmp_path):
 
 def test_real_data_sizes(shared_data):
     d = shared_data / "text"
-    counts = [len(read_conll(d / "wnut17" / f)[0]) for f in
-              ("wnut17train.conll", "emerging.dev.conll", "emerging.test.annotated")]
+    counts = [
+        len(read_conll(d / "wnut17" / f)[0])
+        for f in ("wnut17train.conll", "emerging.dev.conll", "emerging.test.annotated")
+    ]
     assert counts == [3394, 1009, 1287]
     texts, labels = read_labelled_text(d / "sentence_polarity")
     assert len(texts) == 10662 and labels.count("pos") == 5331 and labels.count("neg") == 5331

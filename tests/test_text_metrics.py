@@ -18,7 +18,11 @@ def test_bio_spans_conlleval_rules():
     assert bio_spans(["B-PER", "B-PER", "I-PER"]) == [(0, 1, "PER"), (1, 3, "PER")]
     assert bio_spans(["B-ORG", "I-PER"]) == [(0, 1, "ORG"), (1, 2, "PER")]
     assert bio_spans(["I-X"]) == [(0, 1, "X")] and bio_spans(["O", "O"]) == []
-    assert bio_spans(["S-A", "B-A", "E-A", "I-A"]) == [(0, 1, "A"), (1, 3, "A"), (3, 4, "A")]  # IOBES
+    assert bio_spans(["S-A", "B-A", "E-A", "I-A"]) == [
+        (0, 1, "A"),
+        (1, 3, "A"),
+        (3, 4, "A"),
+    ]  # IOBES
     with pytest.raises(DataError):
         bio_spans(["PER"])
 
@@ -33,7 +37,14 @@ def test_span_prf_hand_example():
     assert r["precision"] == pytest.approx(2 / 3) and r["recall"] == pytest.approx(0.5)
     assert r["f1"] == pytest.approx(2 * (2 / 3) * 0.5 / (2 / 3 + 0.5))
     assert r["per_type"]["PER"]["f1"] == 1.0 and r["per_type"]["ORG"]["f1"] == 0.0
-    assert r["per_type"]["LOC"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "correct": 0, "predicted": 0, "gold": 1}
+    assert r["per_type"]["LOC"] == {
+        "precision": 0.0,
+        "recall": 0.0,
+        "f1": 0.0,
+        "correct": 0,
+        "predicted": 0,
+        "gold": 1,
+    }
 
 
 def test_span_prf_edge_cases():

@@ -22,7 +22,12 @@ def _one_thread():
     torch.set_num_threads(n)
 
 
-POS = ["a great and moving film", "wonderful acting , great fun", "a moving , wonderful story", "great fun"]
+POS = [
+    "a great and moving film",
+    "wonderful acting , great fun",
+    "a moving , wonderful story",
+    "great fun",
+]
 NEG = ["a dull and boring mess", "boring , awful acting", "an awful dull story", "dull mess"]
 
 
@@ -32,8 +37,17 @@ def test_packed_batch_equals_each_sentence_alone(cell, pooling):
     from tsrnn.text.batching import pad
 
     torch.manual_seed(0)
-    net = build_net(30, 2, embed=8, hidden=6, layers=2, cell=cell, bidirectional=True, pooling=pooling,
-                    dropout=0.0).eval()
+    net = build_net(
+        30,
+        2,
+        embed=8,
+        hidden=6,
+        layers=2,
+        cell=cell,
+        bidirectional=True,
+        pooling=pooling,
+        dropout=0.0,
+    ).eval()
     seqs = [[5, 6, 7, 8, 9, 10], [11, 12], [13, 14, 15, 16], [17]]
     ids, lengths = pad(seqs)
     with torch.no_grad():
@@ -46,8 +60,19 @@ def test_packed_batch_equals_each_sentence_alone(cell, pooling):
 
 def test_classifier_learns_tiny_slice_and_round_trips(tmp_path):
     texts, labels = POS + NEG, ["pos"] * 4 + ["neg"] * 4
-    clf = TextClassifier(embed=16, hidden=16, min_freq=1, epochs=20, lr=2e-2, batch_size=4, dropout=0.0, patience=None,
-                         device="cpu", quiet=True, seed=1)
+    clf = TextClassifier(
+        embed=16,
+        hidden=16,
+        min_freq=1,
+        epochs=20,
+        lr=2e-2,
+        batch_size=4,
+        dropout=0.0,
+        patience=None,
+        device="cpu",
+        quiet=True,
+        seed=1,
+    )
     with pytest.raises(NotFittedError):
         clf.predict(["x"])
     clf.fit(texts, labels, texts, labels)
@@ -72,7 +97,9 @@ def test_model_file_errors(tmp_path):
         TextClassifier.load(bad)
     with pytest.raises(ModelFileError, match="does not exist"):
         TextClassifier.load(tmp_path / "missing.tsrnn")
-    lm = CharLM(embed=4, hidden=8, layers=1, seq_len=4, batch_size=2, epochs=1, device="cpu").fit("abcabcabcabc")
+    lm = CharLM(embed=4, hidden=8, layers=1, seq_len=4, batch_size=2, epochs=1, device="cpu").fit(
+        "abcabcabcabc"
+    )
     lm.save(tmp_path / "lm.tsrnn")
     with pytest.raises(ModelFileError, match="'generate' model"):
         TextClassifier.load(tmp_path / "lm.tsrnn")
@@ -87,7 +114,9 @@ def test_model_file_errors(tmp_path):
     with safe_open(str(tmp_path / "lm.tsrnn"), framework="numpy") as f:
         meta, arrays = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}
     save_file(arrays, str(tmp_path / "new.tsrnn"), metadata={**meta, "format_version": "99"})
-    with pytest.raises(ModelFileError, match="format version 99 is not supported.*tsrnn text generate train"):
+    with pytest.raises(
+        ModelFileError, match="format version 99 is not supported.*tsrnn text generate train"
+    ):
         CharLM.load(tmp_path / "new.tsrnn")
     # truncated file
     data = (tmp_path / "lm.tsrnn").read_bytes()
@@ -100,7 +129,10 @@ def test_streams_layout():
     import numpy as np
 
     X, Y = streams(np.arange(11), 2)
-    assert X.tolist() == [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]] and Y.tolist() == [[1, 2, 3, 4, 5], [6, 7, 8, 9, 10]]
+    assert X.tolist() == [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]] and Y.tolist() == [
+        [1, 2, 3, 4, 5],
+        [6, 7, 8, 9, 10],
+    ]
     with pytest.raises(DataError):
         streams(np.arange(3), 4)
 
@@ -109,16 +141,38 @@ def test_char_lm_carries_state_across_windows():
     # "aab" repeated: after an 'a' the next char depends on the char before it. With one-character
     # windows only the carried (detached) state can know it: ≥ (2/3)·ln 2 ≈ 0.46 nats without carry.
     text = "aab" * 120
-    lm = CharLM(embed=8, hidden=16, layers=1, dropout=0.0, seq_len=1, batch_size=8, epochs=10, lr=2e-2,
-                patience=None, device="cpu", seed=0).fit(text, "aab" * 40)
+    lm = CharLM(
+        embed=8,
+        hidden=16,
+        layers=1,
+        dropout=0.0,
+        seq_len=1,
+        batch_size=8,
+        epochs=10,
+        lr=2e-2,
+        patience=None,
+        device="cpu",
+        seed=0,
+    ).fit(text, "aab" * 40)
     assert lm.history_.val_loss[-1] < 0.15
     assert lm.evaluate("aab" * 40)["nats_per_char"] < 0.15
 
 
 def test_char_lm_learns_and_samples(tmp_path):
     text = "the cat sat on the mat. " * 40
-    lm = CharLM(embed=8, hidden=32, layers=2, dropout=0.0, seq_len=16, batch_size=4, epochs=10, lr=1e-2,
-                patience=None, device="cpu", seed=0).fit(text, text[:200])
+    lm = CharLM(
+        embed=8,
+        hidden=32,
+        layers=2,
+        dropout=0.0,
+        seq_len=16,
+        batch_size=4,
+        epochs=10,
+        lr=1e-2,
+        patience=None,
+        device="cpu",
+        seed=0,
+    ).fit(text, text[:200])
     assert lm.history_.train_loss[0] > 1.5 and lm.history_.val_loss[-1] < 0.5
     ev = lm.evaluate(text[:200])
     assert ev["bits_per_char"] == pytest.approx(ev["nats_per_char"] / 0.6931471805599453)
@@ -136,17 +190,41 @@ def test_char_lm_learns_and_samples(tmp_path):
     assert back.sample(30, prime="the", seed=5) == lm.sample(30, prime="the", seed=5)
 
 
-SENTS = [["I", "met", "Alice", "in", "Paris"], ["Bob", "lives", "in", "London"], ["Alice", "and", "Bob"],
-         ["Paris", "is", "big"], ["we", "saw", "Carol", "Smith", "today"], ["London", "calling"]]
-TAGS = [["O", "O", "B-person", "O", "B-location"], ["B-person", "O", "O", "B-location"],
-        ["B-person", "O", "B-person"], ["B-location", "O", "O"], ["O", "O", "B-person", "I-person", "O"],
-        ["B-location", "O"]]
+SENTS = [
+    ["I", "met", "Alice", "in", "Paris"],
+    ["Bob", "lives", "in", "London"],
+    ["Alice", "and", "Bob"],
+    ["Paris", "is", "big"],
+    ["we", "saw", "Carol", "Smith", "today"],
+    ["London", "calling"],
+]
+TAGS = [
+    ["O", "O", "B-person", "O", "B-location"],
+    ["B-person", "O", "O", "B-location"],
+    ["B-person", "O", "B-person"],
+    ["B-location", "O", "O"],
+    ["O", "O", "B-person", "I-person", "O"],
+    ["B-location", "O"],
+]
 
 
 @pytest.mark.parametrize("output", ["crf", "softmax"])
 def test_tagger_learns_tiny_slice(output, tmp_path):
-    tg = Tagger(output=output, word_embed=16, char_embed=8, char_hidden=8, hidden=16, dropout=0.0,
-                word_dropout=0.0, epochs=25, lr=2e-2, batch_size=3, patience=None, device="cpu", seed=0)
+    tg = Tagger(
+        output=output,
+        word_embed=16,
+        char_embed=8,
+        char_hidden=8,
+        hidden=16,
+        dropout=0.0,
+        word_dropout=0.0,
+        epochs=25,
+        lr=2e-2,
+        batch_size=3,
+        patience=None,
+        device="cpu",
+        seed=0,
+    )
     tg.fit(SENTS, TAGS, SENTS, TAGS)
     assert tg.history_.train_loss[-1] < 0.1 < tg.history_.train_loss[0]
     r = tg.evaluate(SENTS, TAGS)
@@ -170,8 +248,18 @@ def test_int8_quantised_classifier_agrees():
     from tsrnn.text.export import quantize, state_bytes
 
     texts, labels = POS + NEG, ["pos"] * 4 + ["neg"] * 4
-    clf = TextClassifier(embed=16, hidden=32, min_freq=1, epochs=30, lr=1e-2, batch_size=4, dropout=0.0, patience=None,
-                         device="cpu", seed=1).fit(texts, labels)
+    clf = TextClassifier(
+        embed=16,
+        hidden=32,
+        min_freq=1,
+        epochs=30,
+        lr=1e-2,
+        batch_size=4,
+        dropout=0.0,
+        patience=None,
+        device="cpu",
+        seed=1,
+    ).fit(texts, labels)
     q = quantize(clf.net_)
     assert type(q.core.rnn).__module__.startswith("torch.ao.nn.quantized.dynamic")
     assert clf.predict(texts, net=q) == clf.predict(texts)
@@ -184,16 +272,29 @@ def test_int8_classifier_saved_as_int8_loads_unchanged(tmp_path):
     from safetensors.numpy import load_file
 
     texts, labels = POS + NEG, ["pos"] * 4 + ["neg"] * 4
-    clf = TextClassifier(embed=16, hidden=8, layers=2, min_freq=1, epochs=3, pooling="attention", device="cpu",
-                         seed=1).fit(texts, labels)
+    clf = TextClassifier(
+        embed=16,
+        hidden=8,
+        layers=2,
+        min_freq=1,
+        epochs=3,
+        pooling="attention",
+        device="cpu",
+        seed=1,
+    ).fit(texts, labels)
     clf.save(tmp_path / "f.tsrnn")
     for embedding in (False, True):
         q = clf.quantized(embedding=embedding)
-        assert clf.int8_ is None and type(clf.net_.core.rnn).__name__ == "LSTM"  # the float estimator is untouched
+        assert (
+            clf.int8_ is None and type(clf.net_.core.rnn).__name__ == "LSTM"
+        )  # the float estimator is untouched
         assert type(clf.net_.core.rnn).__module__.startswith("torch.nn")
         q.save(tmp_path / "q.tsrnn", force=True)
         stored = load_file(tmp_path / "q.tsrnn")
-        assert stored["core.rnn.weight_ih_l1_reverse"].dtype == np.int8 and stored["out.weight"].dtype == np.int8
+        assert (
+            stored["core.rnn.weight_ih_l1_reverse"].dtype == np.int8
+            and stored["out.weight"].dtype == np.int8
+        )
         assert stored["embed.weight"].dtype == (np.uint8 if embedding else np.float32)
         back = TextClassifier.load(tmp_path / "q.tsrnn")
         assert back.int8_ == {"embedding": embedding}
@@ -223,7 +324,9 @@ def test_onnx_export_parity(tmp_path):
     pytest.importorskip("onnx")
     from tsrnn.text.export import export_onnx, onnx_parity
 
-    clf = TextClassifier(embed=8, hidden=8, min_freq=1, epochs=2, device="cpu", pooling="attention").fit(POS + NEG, ["p"] * 4 + ["n"] * 4)
+    clf = TextClassifier(
+        embed=8, hidden=8, min_freq=1, epochs=2, device="cpu", pooling="attention"
+    ).fit(POS + NEG, ["p"] * 4 + ["n"] * 4)
     export_onnx(clf, tmp_path / "c.onnx")
     assert onnx_parity(clf, tmp_path / "c.onnx", POS + NEG) < 1e-5
 
@@ -232,8 +335,20 @@ def test_tagger_batched_emissions_equal_each_sentence_alone():
     from tsrnn.text.tagger import build_net
 
     torch.manual_seed(0)
-    net = build_net(20, 12, 5, word_embed=6, char_embed=4, char_hidden=3, hidden=5, layers=2, cell="lstm",
-                    dropout=0.0, output="crf", shape_embed=3).eval()
+    net = build_net(
+        20,
+        12,
+        5,
+        word_embed=6,
+        char_embed=4,
+        char_hidden=3,
+        hidden=5,
+        layers=2,
+        cell="lstm",
+        dropout=0.0,
+        output="crf",
+        shape_embed=3,
+    ).eval()
     words = [[2, 3, 4, 5], [6], [7, 8]]
     chars = [[[2, 3], [4], [5, 6, 7], [8]], [[9, 10, 11]], [[2], [3, 4]]]
     shapes = [[1, 3, 2, 10], [7], [9, 1]]
@@ -250,11 +365,41 @@ def test_tagger_batched_emissions_equal_each_sentence_alone():
 def test_word_shapes():
     from tsrnn.text.tagger import SHAPES, word_shape
 
-    got = {t: SHAPES[word_shape(t)] for t in ["paris", "NASA", "Paris", "iPhone", "2017", "3.5", "R2D2", "@bob",
-                                             "#nlp", "https://t.co/x", ",", "…", "I", "é"]}
-    assert got == {"paris": "lower", "NASA": "upper", "Paris": "title", "iPhone": "mixed", "2017": "number",
-                   "3.5": "number", "R2D2": "alnum", "@bob": "mention", "#nlp": "hashtag", "https://t.co/x": "url",
-                   ",": "punct", "…": "punct", "I": "title", "é": "lower"}
+    got = {
+        t: SHAPES[word_shape(t)]
+        for t in [
+            "paris",
+            "NASA",
+            "Paris",
+            "iPhone",
+            "2017",
+            "3.5",
+            "R2D2",
+            "@bob",
+            "#nlp",
+            "https://t.co/x",
+            ",",
+            "…",
+            "I",
+            "é",
+        ]
+    }
+    assert got == {
+        "paris": "lower",
+        "NASA": "upper",
+        "Paris": "title",
+        "iPhone": "mixed",
+        "2017": "number",
+        "3.5": "number",
+        "R2D2": "alnum",
+        "@bob": "mention",
+        "#nlp": "hashtag",
+        "https://t.co/x": "url",
+        ",": "punct",
+        "…": "punct",
+        "I": "title",
+        "é": "lower",
+    }
 
 
 def test_tagger_calibration_shift_raises_recall():
@@ -262,8 +407,20 @@ def test_tagger_calibration_shift_raises_recall():
     from tsrnn.text.metrics import span_prf
     from tsrnn.text.tagger import O_SHIFTS
 
-    tg = Tagger(word_embed=8, char_embed=4, char_hidden=4, hidden=8, dropout=0.0, word_dropout=0.0, epochs=3,
-                lr=1e-2, batch_size=3, patience=None, device="cpu", seed=0)
+    tg = Tagger(
+        word_embed=8,
+        char_embed=4,
+        char_hidden=4,
+        hidden=8,
+        dropout=0.0,
+        word_dropout=0.0,
+        epochs=3,
+        lr=1e-2,
+        batch_size=3,
+        patience=None,
+        device="cpu",
+        seed=0,
+    )
     tg.fit(SENTS, TAGS, SENTS, TAGS)
     enc = tg._encode(SENTS)
     with torch.no_grad():
@@ -283,8 +440,16 @@ def test_tagger_file_from_before_word_shapes_loads(tmp_path):
     from safetensors import safe_open
     from safetensors.numpy import load_file, save_file
 
-    tg = Tagger(word_embed=8, char_embed=4, char_hidden=4, hidden=8, shape_embed=0, calibrate=False, epochs=2,
-                device="cpu").fit(SENTS, TAGS)
+    tg = Tagger(
+        word_embed=8,
+        char_embed=4,
+        char_hidden=4,
+        hidden=8,
+        shape_embed=0,
+        calibrate=False,
+        epochs=2,
+        device="cpu",
+    ).fit(SENTS, TAGS)
     tg.save(tmp_path / "new.tsrnn")
     with safe_open(str(tmp_path / "new.tsrnn"), framework="np") as fh:
         meta = fh.metadata()

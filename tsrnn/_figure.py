@@ -30,14 +30,16 @@ def pyplot_for(path: str | Path, option: str | None = "--plot", force: bool = Tr
     return plt, fmt
 
 
-def save_figure(fig, path: str | Path, fmt: str, dpi: int, force: bool = True,
-                option: str | None = None) -> None:
+def save_figure(
+    fig, path: str | Path, fmt: str, dpi: int, force: bool = True, option: str | None = None
+) -> None:
     """Write `fig` to `path` in format `fmt` at `dpi` dots per inch through a temporary file
     (tsrnn.output.atomic_write; force=False leaves an existing `path` as it is), then close it."""
     import matplotlib.pyplot as plt
 
     try:
-        atomic_write(path, lambda t: fig.savefig(t, dpi=dpi, format=fmt), force=force,
-                     option=option)
+        atomic_write(
+            path, lambda t: fig.savefig(t, dpi=dpi, format=fmt), force=force, option=option
+        )
     finally:
         plt.close(fig)

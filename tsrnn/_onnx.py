@@ -9,16 +9,31 @@ from pathlib import Path
 from tsrnn.errors import ConfigError
 
 
-def trace_to_file(model, args: tuple, path: str | Path, input_names: list[str], output_names: list[str],
-                  dynamic_axes: dict, opset: int) -> None:
+def trace_to_file(
+    model,
+    args: tuple,
+    path: str | Path,
+    input_names: list[str],
+    output_names: list[str],
+    dynamic_axes: dict,
+    opset: int,
+) -> None:
     """torch.onnx.export (TorchScript tracer) of `model` on example `args`, without the tracer's
     notes on shape checks inside torch.nn.LSTM/GRU."""
     import torch
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(model, args, str(path), dynamo=False, input_names=input_names, output_names=output_names,
-                          dynamic_axes=dynamic_axes, opset_version=opset)
+        torch.onnx.export(
+            model,
+            args,
+            str(path),
+            dynamo=False,
+            input_names=input_names,
+            output_names=output_names,
+            dynamic_axes=dynamic_axes,
+            opset_version=opset,
+        )
 
 
 def ort_session(path: str | Path):
@@ -26,5 +41,7 @@ def ort_session(path: str | Path):
     try:
         import onnxruntime as ort
     except ImportError:
-        raise ConfigError("onnxruntime is not installed; pip install 'tsrnn[onnx]' for the parity check") from None
+        raise ConfigError(
+            "onnxruntime is not installed; pip install 'tsrnn[onnx]' for the parity check"
+        ) from None
     return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])

@@ -42,5 +42,6 @@ def backtest(
     """
     objs = [make_model(x) if isinstance(x, str) else x for x in models]
     core = Forecast(objs, horizon=horizon, season_length=season_length, n_jobs=n_jobs)
-    return core.cross_validation(df, windows=windows, step=step, refit=refit, level=level,
-                                 cutoffs=cutoffs)
+    return core.cross_validation(
+        df, windows=windows, step=step, refit=refit, level=level, cutoffs=cutoffs
+    )

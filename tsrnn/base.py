@@ -49,8 +49,11 @@ class BaseEstimator:
     @classmethod
     def _param_names(cls) -> list[str]:
         sig = inspect.signature(cls.__init__)
-        return [p.name for p in sig.parameters.values()
-                if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        return [
+            p.name
+            for p in sig.parameters.values()
+            if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        ]
 
     def get_params(self) -> dict:
         """The constructor arguments, as stored."""
@@ -60,8 +63,10 @@ class BaseEstimator:
         names = self._param_names()
         for k, v in params.items():
             if k not in names:
-                raise ConfigError(f"{type(self).__name__} has no parameter '{k}'; "
-                                  f"parameters are: {', '.join(names)}")
+                raise ConfigError(
+                    f"{type(self).__name__} has no parameter '{k}'; "
+                    f"parameters are: {', '.join(names)}"
+                )
             setattr(self, k, v)
         return self
 
@@ -75,11 +80,15 @@ class BaseEstimator:
         """NotFittedError unless fitted: `attr` is true where it is set, else the estimator holds
         some fitted (public, ending in `_`) attribute."""
         state = vars(self)
-        done = state[attr] if attr in state else any(
-            k.endswith("_") and not k.startswith("_") for k in state)
+        done = (
+            state[attr]
+            if attr in state
+            else any(k.endswith("_") and not k.startswith("_") for k in state)
+        )
         if not done:
-            raise NotFittedError(f"{type(self).__name__} is not fitted yet; "
-                                 f"call {self.fit_call} first")
+            raise NotFittedError(
+                f"{type(self).__name__} is not fitted yet; call {self.fit_call} first"
+            )
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
@@ -115,11 +124,15 @@ class LocalModel(BaseEstimator):
         """ConfigError for an invalid season_length or alias (no data needed)."""
         m = getattr(self, "season_length", None)
         if m is not None and (isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1):
-            raise ConfigError(f"{type(self).__name__}: season_length must be a positive whole "
-                              f"number or None (from the frequency), got {m!r}")
+            raise ConfigError(
+                f"{type(self).__name__}: season_length must be a positive whole "
+                f"number or None (from the frequency), got {m!r}"
+            )
         if self.alias is not None and (not isinstance(self.alias, str) or not self.alias):
-            raise ConfigError(f"{type(self).__name__}: alias must be a non-empty string or None, "
-                              f"got {self.alias!r}")
+            raise ConfigError(
+                f"{type(self).__name__}: alias must be a non-empty string or None, "
+                f"got {self.alias!r}"
+            )
 
     def _m(self) -> int:
         """The season length in use (1 when None)."""

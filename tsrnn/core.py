@@ -51,9 +51,15 @@ class Forecast(BaseEstimator):
     fitted global model), ids_, last_ds_, freq_, season_length_, horizon_.
     """
 
-    def __init__(self, models: Sequence, horizon: int | None = None, freq: str | None = None,
-                 season_length: int | None = None, n_jobs: int | None = 1,
-                 scheduler: str | None = None):
+    def __init__(
+        self,
+        models: Sequence,
+        horizon: int | None = None,
+        freq: str | None = None,
+        season_length: int | None = None,
+        n_jobs: int | None = 1,
+        scheduler: str | None = None,
+    ):
         self.models = models
         self.horizon = horizon
         self.freq = freq
@@ -91,8 +97,9 @@ class Forecast(BaseEstimator):
         labels = self.labels()
         twice = sorted({lb for lb in labels if labels.count(lb) > 1})
         if twice:
-            raise ConfigError(f"two models share the name {', '.join(twice)}; "
-                              "give them distinct aliases")
+            raise ConfigError(
+                f"two models share the name {', '.join(twice)}; give them distinct aliases"
+            )
         m = self.season_length
         if m is not None and (isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1):
             raise ConfigError(f"season_length must be a positive whole number, got {m!r}")
@@ -114,8 +121,9 @@ class Forecast(BaseEstimator):
     def _columns(model, df: pd.DataFrame) -> list[str]:
         """The value columns global model `model` reads from `df`."""
         targets = list(df.attrs.get("targets") or ["y"])
-        return model.input_columns(targets, [str(c) for c in df.columns],
-                                   df.attrs.get("source", "data"))
+        return model.input_columns(
+            targets, [str(c) for c in df.columns], df.attrs.get("source", "data")
+        )
 
     def _fit_local(self, panel: Panel, m: int, source: str) -> dict[int, list]:
         """Model number → its per-series fits, for every local model: all their (model, series)
@@ -157,8 +165,9 @@ class Forecast(BaseEstimator):
         self.fitted_ = True
         return self
 
-    def predict(self, level: Sequence[int] | str | None = None,
-                df: pd.DataFrame | None = None) -> pd.DataFrame:
+    def predict(
+        self, level: Sequence[int] | str | None = None, df: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
         """The forecast frame (unique_id, ds, model, yhat [, yhat_lo_L, yhat_hi_L]) of the next
         `horizon` steps of every series, the models' blocks in order. level: interval levels in
         percent. df: new history to forecast from without a refit of the global models (local
@@ -172,15 +181,21 @@ class Forecast(BaseEstimator):
             if is_global(model):
                 frames.append(self._global_frame(model, fit.predict_panel(None, levels=levels)))
             else:
-                frames.append(self._local_frame(model.label(), fit, self.ids_, self.last_ds_,
-                                                levels))
+                frames.append(
+                    self._local_frame(model.label(), fit, self.ids_, self.last_ds_, levels)
+                )
         return pd.concat(frames, ignore_index=True)
 
     def _local_frame(self, label: str, fits: list, ids, last_ds, levels: list[int]) -> pd.DataFrame:
         preds = [f.predict(self.horizon_, levels) for f in fits]
         mean = np.vstack([p.mean for p in preds])
-        ints = {lv: (np.vstack([p.intervals[lv][0] for p in preds]),
-                     np.vstack([p.intervals[lv][1] for p in preds])) for lv in levels}
+        ints = {
+            lv: (
+                np.vstack([p.intervals[lv][0] for p in preds]),
+                np.vstack([p.intervals[lv][1] for p in preds]),
+            )
+            for lv in levels
+        }
         return forecast_frame(ids, last_ds, self.freq_, label, mean, ints)
 
     def _predict_new(self, df: pd.DataFrame, levels: list[int]) -> pd.DataFrame:
@@ -191,30 +206,45 @@ class Forecast(BaseEstimator):
         for i, (model, fit) in enumerate(zip(self.models, self.models_)):
             if is_global(model):
                 panel = self._panel(df, self._columns(fit, df))
-                frames.append(self._global_frame(model, fit.predict_panel(panel, source,
-                                                                          levels=levels)))
+                frames.append(
+                    self._global_frame(model, fit.predict_panel(panel, source, levels=levels))
+                )
             else:
-                frames.append(self._local_frame(model.label(), refits[i], y_panel.ids,
-                                                y_panel.last_ds(), levels))
+                frames.append(
+                    self._local_frame(
+                        model.label(), refits[i], y_panel.ids, y_panel.last_ds(), levels
+                    )
+                )
         return pd.concat(frames, ignore_index=True)
 
     def forecast(self, df: pd.DataFrame, level: Sequence[int] | str | None = None) -> pd.DataFrame:
         """fit(df).predict(level): the forecast frame of every model."""
         return self.fit(df).predict(level=level)
 
-    def cross_validation(self, df: pd.DataFrame, windows: int = 3, step: int | None = None,
-                         refit: bool | int = True, level: Sequence[int] | str | None = None,
-                         cutoffs: Sequence | None = None) -> BacktestResult:
+    def cross_validation(
+        self,
+        df: pd.DataFrame,
+        windows: int = 3,
+        step: int | None = None,
+        refit: bool | int = True,
+        level: Sequence[int] | str | None = None,
+        cutoffs: Sequence | None = None,
+    ) -> BacktestResult:
         """Rolling-origin evaluation of every model (tsrnn.crossval): the models
         are fitted at each cutoff on the history before it and scored on the next `horizon`
         steps. Returns a BacktestResult (metrics, forecasts); see tsrnn.backtest."""
-        return cross_validate(self, df, windows=windows, step=step, refit=refit, level=level,
-                              cutoffs=cutoffs)
+        return cross_validate(
+            self, df, windows=windows, step=step, refit=refit, level=level, cutoffs=cutoffs
+        )
 
     def specs(self) -> dict[str, dict[str, str]]:
         """The model form chosen for each series of each local model (ETS/ARIMA/MSTL), e.g.
         {'ETS': {'a': 'ETS(A,Ad,N)'}}."""
         self._check_fitted()
-        return {model.label(): {uid: getattr(f, "spec_", model.label())
-                                for uid, f in zip(self.ids_, fit)}
-                for model, fit in zip(self.models, self.models_) if not is_global(model)}
+        return {
+            model.label(): {
+                uid: getattr(f, "spec_", model.label()) for uid, f in zip(self.ids_, fit)
+            }
+            for model, fit in zip(self.models, self.models_)
+            if not is_global(model)
+        }

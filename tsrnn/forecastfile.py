@@ -42,8 +42,9 @@ _META_KEYS = ("config", "features", "scaler", "series", "history", "conformal")
 KIND = FileKind(FORMAT, FORMAT_VERSION, digest_since=DIGEST_SINCE, dtypes=("float32",))
 
 
-def write_model(path: str | Path, tensors: dict[str, np.ndarray], meta: dict,
-                force: bool = False) -> None:
+def write_model(
+    path: str | Path, tensors: dict[str, np.ndarray], meta: dict, force: bool = False
+) -> None:
     """Write tensors (as float32) + JSON metadata atomically; an existing `path` is refused
     unless force. meta keys: those of _META_KEYS (``config`` a dict, e.g. NetConfig.to_dict()
     plus ``params``)."""
@@ -61,8 +62,12 @@ def read_model(path: str | Path, forecaster: bool = True) -> tuple[dict[str, np.
     """
     p = Path(path)
     tensors, md, version = read_file(p, KIND, json_keys=_META_KEYS)
-    out = {"format": md["format"], "format_version": version,
-           "tsrnn_version": md.get("tsrnn_version", "?"), **{k: md[k] for k in _META_KEYS}}
+    out = {
+        "format": md["format"],
+        "format_version": version,
+        "tsrnn_version": md.get("tsrnn_version", "?"),
+        **{k: md[k] for k in _META_KEYS},
+    }
     if forecaster:
         check_model(p, tensors, out)
     else:
@@ -76,9 +81,14 @@ def check_network_fields(p: Path, config) -> None:
     c = Fields(p, config, "config")
     if "cell" in c.obj:
         c.name("cell", tuple(GATES))
-    for key, hi in (("hidden", MAX_HIDDEN), ("layers", MAX_LAYERS), ("horizon", MAX_HORIZON),
-                    ("n_outputs", MAX_OUTPUTS), ("input_size", MAX_FEATURES + MAX_HIDDEN),
-                    ("n_targets", MAX_FEATURES)):
+    for key, hi in (
+        ("hidden", MAX_HIDDEN),
+        ("layers", MAX_LAYERS),
+        ("horizon", MAX_HORIZON),
+        ("n_outputs", MAX_OUTPUTS),
+        ("input_size", MAX_FEATURES + MAX_HIDDEN),
+        ("n_targets", MAX_FEATURES),
+    ):
         if key in c.obj:
             c.integer(key, 1, hi)
     if c.obj.get("embedding") is not None:
@@ -116,8 +126,10 @@ def check_model(p: Path, tensors: dict[str, np.ndarray], meta: dict) -> None:
     c.integer("residual", 0, MAX_INPUT_LEN, default=0)
     c.integer("decoder", 0, MAX_HIDDEN, default=0)
     if input_size != n_features * segment + embedding:
-        c.fail(f"config 'input_size' = {input_size} is not n_features × segment + embedding = "
-               f"{n_features * segment + embedding}")
+        c.fail(
+            f"config 'input_size' = {input_size} is not n_features × segment + embedding = "
+            f"{n_features * segment + embedding}"
+        )
     q = c.obj.get("quantiles")
     if q is not None:
         qa = c.array("quantiles", 1, (n_out,))
@@ -139,8 +151,10 @@ def check_model(p: Path, tensors: dict[str, np.ndarray], meta: dict) -> None:
     f.names("columns", n_features)
     want = n_targets + 2 * len(calendar) + len(exog) + pad
     if n_features != want:
-        f.fail(f"config 'n_features' = {n_features} is not targets + 2 × calendar + exog"
-               f"{' + 1 (padding)' if pad else ''} = {want}")
+        f.fail(
+            f"config 'n_features' = {n_features} is not targets + 2 × calendar + exog"
+            f"{' + 1 (padding)' if pad else ''} = {want}"
+        )
     if f.integer("n_targets", 1, MAX_FEATURES) != n_targets:
         f.fail(f"features 'n_targets' disagrees with config 'n_targets' = {n_targets}")
     V = len(targets) + len(exog)
@@ -163,8 +177,9 @@ def check_model(p: Path, tensors: dict[str, np.ndarray], meta: dict) -> None:
     with np.errstate(over="ignore", invalid="ignore"):
         scaled = (values - loc[:, None, :]) / scale[:, None, :]
     if not np.all(np.abs(scaled) < MAX_SCALED):
-        h.fail(f"history 'values' lie beyond {MAX_SCALED:g} of their series' scale from its "
-               "location")
+        h.fail(
+            f"history 'values' lie beyond {MAX_SCALED:g} of their series' scale from its location"
+        )
     h.names("last_ds", S)
     try:
         np.asarray(h.obj["last_ds"], dtype="datetime64[ns]")
@@ -178,13 +193,34 @@ def check_model(p: Path, tensors: dict[str, np.ndarray], meta: dict) -> None:
     conf = top.array("conformal", 2, (99, horizon))
     if not np.all(conf >= 0):
         c.fail("the conformal table holds negative half-widths")
-    _check_tensors(c, tensors, model, cell, hidden, layers, bidi, input_size, embedding, n_series,
-                   horizon * n_out)
+    _check_tensors(
+        c,
+        tensors,
+        model,
+        cell,
+        hidden,
+        layers,
+        bidi,
+        input_size,
+        embedding,
+        n_series,
+        horizon * n_out,
+    )
 
 
-def _check_tensors(c: Fields, tensors: dict[str, np.ndarray], model: str, cell: str, hidden: int,
-                   layers: int, bidi: bool, input_size: int, embedding: int, n_series: int,
-                   n_head: int) -> None:
+def _check_tensors(
+    c: Fields,
+    tensors: dict[str, np.ndarray],
+    model: str,
+    cell: str,
+    hidden: int,
+    layers: int,
+    bidi: bool,
+    input_size: int,
+    embedding: int,
+    n_series: int,
+    n_head: int,
+) -> None:
     """The recurrent stack's tensors agree with the config (the rest is compared tensor by tensor
     with the network the config describes before weights are loaded:
     fitting.build_net_from_weights)."""
@@ -200,26 +236,36 @@ def _check_tensors(c: Fields, tensors: dict[str, np.ndarray], model: str, cell: 
         c.fail(f"config 'layers' = {layers} but the tensors hold {n_layers} layer(s)")
     has_rev = pre + "weight_ih_l0_reverse" in tensors
     if has_rev != bidi:
-        c.fail(f"config 'bidirectional' = {str(bidi).lower()} but the tensors "
-               f"{'hold' if has_rev else 'lack'} a backward direction")
+        c.fail(
+            f"config 'bidirectional' = {str(bidi).lower()} but the tensors "
+            f"{'hold' if has_rev else 'lack'} a backward direction"
+        )
     whh = tensors.get(pre + "weight_hh_l0")
     if whh is None or whh.shape != (G * hidden, hidden):
         got = None if whh is None else whh.shape
-        c.fail(f"config 'hidden' = {hidden} ({cell}) needs {pre}weight_hh_l0 of shape "
-               f"{(G * hidden, hidden)}, the tensors hold {got}")
+        c.fail(
+            f"config 'hidden' = {hidden} ({cell}) needs {pre}weight_hh_l0 of shape "
+            f"{(G * hidden, hidden)}, the tensors hold {got}"
+        )
     if model != "seq2seq":
         if w0.shape != (G * hidden, input_size):
-            c.fail(f"config 'input_size' = {input_size} needs {pre}weight_ih_l0 of shape "
-                   f"{(G * hidden, input_size)}, the tensors hold {w0.shape}")
+            c.fail(
+                f"config 'input_size' = {input_size} needs {pre}weight_ih_l0 of shape "
+                f"{(G * hidden, input_size)}, the tensors hold {w0.shape}"
+            )
         # the last layer of the head: head.weight, or head.2.weight after an MLP decoder
         name = "head.2.weight" if int(c.obj.get("decoder", 0)) else "head.weight"
         hw = tensors.get(name)
         if hw is None or hw.ndim != 2 or hw.shape[0] != n_head:
-            c.fail(f"config 'horizon' × 'n_outputs' = {n_head} needs {name} with {n_head} "
-                   f"rows, the tensors hold {None if hw is None else hw.shape}")
+            c.fail(
+                f"config 'horizon' × 'n_outputs' = {n_head} needs {name} with {n_head} "
+                f"rows, the tensors hold {None if hw is None else hw.shape}"
+            )
     if embedding:
         ew = tensors.get("embed.weight")
         if ew is None or ew.shape != (n_series, embedding):
-            c.fail(f"config 'embedding' = {embedding} and 'n_series' = {n_series} need "
-                   f"embed.weight of shape {(n_series, embedding)}, the tensors hold "
-                   f"{None if ew is None else ew.shape}")
+            c.fail(
+                f"config 'embedding' = {embedding} and 'n_series' = {n_series} need "
+                f"embed.weight of shape {(n_series, embedding)}, the tensors hold "
+                f"{None if ew is None else ew.shape}"
+            )

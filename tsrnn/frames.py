@@ -30,13 +30,26 @@ def forecast_frame(
     yhat = np.asarray(yhat, dtype=np.float64)
     S, H = yhat.shape
     off = pd.tseries.frequencies.to_offset(freq)
-    if S and isinstance(off, pd.offsets.Tick):  # fixed-width steps: one vectorised grid for all series
+    if S and isinstance(
+        off, pd.offsets.Tick
+    ):  # fixed-width steps: one vectorised grid for all series
         step = np.timedelta64(pd.Timedelta(off).value, "ns")
-        ds = (np.asarray(last_ds, dtype="datetime64[ns]")[:, None] + np.arange(1, H + 1) * step).ravel()
+        ds = (
+            np.asarray(last_ds, dtype="datetime64[ns]")[:, None] + np.arange(1, H + 1) * step
+        ).ravel()
     else:
-        ds = np.concatenate([future_dates(pd.Timestamp(t), H, freq).to_numpy() for t in last_ds]) if S else []
+        ds = (
+            np.concatenate([future_dates(pd.Timestamp(t), H, freq).to_numpy() for t in last_ds])
+            if S
+            else []
+        )
     out = pd.DataFrame(
-        {"unique_id": np.repeat(np.asarray(ids, dtype=object), H), "ds": ds, "model": model, "yhat": yhat.ravel()}
+        {
+            "unique_id": np.repeat(np.asarray(ids, dtype=object), H),
+            "ds": ds,
+            "model": model,
+            "yhat": yhat.ravel(),
+        }
     )
     for level, (lo, hi) in sorted((intervals or {}).items()):
         out[f"yhat_lo_{level}"] = np.asarray(lo, dtype=np.float64).ravel()
@@ -54,7 +67,9 @@ def parse_levels(levels: str | Sequence[int] | None) -> list[int]:
         try:
             v = float(it)
         except (TypeError, ValueError):
-            raise ConfigError(f"--level '{it}' is not a number; give percentages such as 80,95") from None
+            raise ConfigError(
+                f"--level '{it}' is not a number; give percentages such as 80,95"
+            ) from None
         if not 0 < v < 100 or v != int(v):
             raise ConfigError(f"--level {it} must be a whole percentage between 1 and 99")
         out.append(int(v))
@@ -66,13 +81,16 @@ def interval_columns(df: pd.DataFrame) -> list[int]:
     return sorted(int(c.rsplit("_", 1)[1]) for c in df.columns if c.startswith("yhat_lo_"))
 
 
-def check_series_lengths(source: str, ids: Sequence[str], lengths: np.ndarray, needed: int,
-                         why: str) -> None:
+def check_series_lengths(
+    source: str, ids: Sequence[str], lengths: np.ndarray, needed: int, why: str
+) -> None:
     """DataError naming the first series shorter than `needed` observations, e.g. "data.csv:
     series 'a' has 3 observations (and 2 more); ETS needs at least 4"."""
     lengths = np.asarray(lengths)
     short = np.flatnonzero(lengths < needed)
     if len(short):
         more = f" (and {len(short) - 1} more)" if len(short) > 1 else ""
-        raise DataError(f"{source}: series '{ids[short[0]]}' has {int(lengths[short[0]])} "
-                        f"observations{more}; {why} needs at least {needed}")
+        raise DataError(
+            f"{source}: series '{ids[short[0]]}' has {int(lengths[short[0]])} "
+            f"observations{more}; {why} needs at least {needed}"
+        )

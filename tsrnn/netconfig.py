@@ -32,8 +32,9 @@ _TYPES = {  # field annotation → the check its values pass
     "float": _is_num,
     "str": lambda v: isinstance(v, str),
     "str | None": lambda v: v is None or isinstance(v, str),
-    "tuple[float, ...] | None": lambda v: v is None or (
-        isinstance(v, (list, tuple)) and all(_is_num(q) for q in v)),
+    "tuple[float, ...] | None": lambda v: (
+        v is None or (isinstance(v, (list, tuple)) and all(_is_num(q) for q in v))
+    ),
 }
 
 
@@ -110,8 +111,9 @@ class NetConfig:
             raise ConfigError(f"network config has an unknown entry {extra[0]!r}")
         missing = [k for k in ("cell", "horizon", "hidden", "layers") if k not in d]
         if missing:
-            raise ConfigError(f"network config lacks '{missing[0]}'; it needs cell, hidden, "
-                              "layers, horizon")
+            raise ConfigError(
+                f"network config lacks '{missing[0]}'; it needs cell, hidden, layers, horizon"
+            )
         return cls(**{k: v for k, v in d.items() if k in names})
 
     def to_dict(self) -> dict:

@@ -73,7 +73,9 @@ def frame_format(path: str | Path, option: str | None = "-o") -> str:
     """'csv' or 'parquet' by the suffix of `path`; ConfigError for any other suffix."""
     suffix = Path(path).suffix.lower()
     if suffix not in FRAME_FORMATS:
-        raise ConfigError(f"{path}{_by(option)}: unsupported output type '{suffix}'; use .csv or .parquet")
+        raise ConfigError(
+            f"{path}{_by(option)}: unsupported output type '{suffix}'; use .csv or .parquet"
+        )
     return FRAME_FORMATS[suffix]
 
 
@@ -81,8 +83,10 @@ def plot_format(path: str | Path, option: str | None = "--plot") -> str:
     """'png', 'svg' or 'pdf' by the suffix of `path`; ConfigError for any other suffix."""
     suffix = Path(path).suffix.lower()
     if suffix not in PLOT_FORMATS:
-        raise ConfigError(f"{path}{_by(option)}: unsupported plot type '{suffix or '(none)'}'; "
-                          "use .png, .svg or .pdf")
+        raise ConfigError(
+            f"{path}{_by(option)}: unsupported plot type '{suffix or '(none)'}'; "
+            "use .png, .svg or .pdf"
+        )
     return PLOT_FORMATS[suffix]
 
 
@@ -90,7 +94,9 @@ def plot_format(path: str | Path, option: str | None = "--plot") -> str:
 
 
 def _temp_pattern(p: Path) -> re.Pattern:
-    return re.compile(rf"\.{re.escape(p.name)}\.(\d+)\.[0-9a-f]+{re.escape(TMP_TAG)}{re.escape(p.suffix)}")
+    return re.compile(
+        rf"\.{re.escape(p.name)}\.(\d+)\.[0-9a-f]+{re.escape(TMP_TAG)}{re.escape(p.suffix)}"
+    )
 
 
 def _new_temp(p: Path) -> Path:
@@ -155,6 +161,7 @@ def _backup(p: Path) -> Callable[[], None] | None:
     """Keep the existing `p` so that it can be put back: a hard link to a file under a temporary
     name, or the target of a symbolic link. Returns restore(keep): keep=True puts the old `p`
     back, keep=False drops the backup; None where the file system has no hard links."""
+
     def temp_name() -> Path:
         return p.parent / f".{p.name}.{os.getpid()}.{secrets.token_hex(4)}{TMP_TAG}{p.suffix}"
 
@@ -189,8 +196,10 @@ def _before_rename(target: Path) -> None:
 
 
 def _appeared(p: Path, option: str | None) -> ConfigError:
-    return ConfigError(f"{p}{_by(option)} appeared while this command ran and was left as it is; "
-                       "nothing was written: pass --force to overwrite it")
+    return ConfigError(
+        f"{p}{_by(option)} appeared while this command ran and was left as it is; "
+        "nothing was written: pass --force to overwrite it"
+    )
 
 
 def _move_into_place(tmp: Path, p: Path, force: bool, option: str | None) -> None:
@@ -254,8 +263,9 @@ def _identity(p: Path) -> tuple:
 # -- writing -------------------------------------------------------------------------------------
 
 
-def atomic_write(path: str | Path, writer: Callable[[Path], None], force: bool = True,
-                 option: str | None = None) -> None:
+def atomic_write(
+    path: str | Path, writer: Callable[[Path], None], force: bool = True, option: str | None = None
+) -> None:
     """Call writer(tmp_path) on a temporary file beside `path`, then move it onto `path` (with the
     permissions `path` has, or an ordinary new file's). force=False: a `path` that exists by then
     is left as it is (ConfigError). A full or read-only disk: OutputError naming `path`; the
@@ -283,7 +293,9 @@ def frame_writer(df: pd.DataFrame, fmt: str) -> Callable[[Path], None]:
     return lambda t: df.to_csv(t, index=False)
 
 
-def write_frame(df: pd.DataFrame, path: str | Path, force: bool = False, option: str = "-o") -> None:
+def write_frame(
+    df: pd.DataFrame, path: str | Path, force: bool = False, option: str = "-o"
+) -> None:
     """Write a frame as CSV or Parquet (by suffix), atomically, refusing to overwrite without force."""
     fmt = frame_format(path, option)
     check_writable(path, force, option)
@@ -324,8 +336,9 @@ class Outputs:
         key = _identity(p)
         if key in self._ids:
             first = self._ids[key]
-            raise ConfigError(f"{self._options[first]} and {option} both name {p}; give each output "
-                              "its own file")
+            raise ConfigError(
+                f"{self._options[first]} and {option} both name {p}; give each output its own file"
+            )
         self._ids[key] = p
         self._options[p] = option
 

@@ -26,7 +26,9 @@ def n_workers(n_jobs: int | None) -> int:
     return int(n_jobs)
 
 
-def map_series(fn: Callable, items: Sequence, n_jobs: int | None = 1, scheduler: str | None = None) -> list:
+def map_series(
+    fn: Callable, items: Sequence, n_jobs: int | None = 1, scheduler: str | None = None
+) -> list:
     """[fn(x) for x in items], spread over `n_jobs` processes or a Dask scheduler address
     ("tcp://host:8786", or "local" for a LocalCluster with n_jobs workers)."""
     items = list(items)
@@ -56,10 +58,17 @@ def _dask_map(fn, items, n_jobs, scheduler):
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
-        raise ConfigError("a Dask scheduler was given but dask.distributed is not installed; "
-                          "pip install 'tsrnn[dask]'") from None
+        raise ConfigError(
+            "a Dask scheduler was given but dask.distributed is not installed; "
+            "pip install 'tsrnn[dask]'"
+        ) from None
     if scheduler == "local":
-        with LocalCluster(n_workers=n_workers(n_jobs), threads_per_worker=1, processes=True) as cluster, Client(cluster) as client:
+        with (
+            LocalCluster(
+                n_workers=n_workers(n_jobs), threads_per_worker=1, processes=True
+            ) as cluster,
+            Client(cluster) as client,
+        ):
             return client.gather(client.map(fn, items, pure=False))
     with Client(scheduler) as client:
         return client.gather(client.map(fn, items, pure=False))

@@ -26,8 +26,12 @@ LOCAL = {
     "mstl": MSTL,
 }
 NEURAL = ("rnn", "lstm", "gru", "seq2seq")
-ALIASES = {"seasonal_naive": "snaive", "seasonalnaive": "snaive", "autoets": "ets",
-           "autoarima": "arima"}
+ALIASES = {
+    "seasonal_naive": "snaive",
+    "seasonalnaive": "snaive",
+    "autoets": "ets",
+    "autoarima": "arima",
+}
 
 
 def available_models() -> list[str]:
@@ -41,8 +45,9 @@ def model_key(name: str) -> str | None:
     return key if key in LOCAL or key in NEURAL else None
 
 
-def check_models(names: list[str] | None, option: str = "--model",
-                 allowed: tuple[str, ...] | None = None) -> list[str]:
+def check_models(
+    names: list[str] | None, option: str = "--model", allowed: tuple[str, ...] | None = None
+) -> list[str]:
     """The canonical keys of every name in `names` ('AutoETS' → 'ets'), checked all at once before
     any fit: ConfigError naming every unknown name (and `option`), an empty list or a name given
     twice. allowed: the keys accepted here (default: every model)."""
@@ -55,8 +60,10 @@ def check_models(names: list[str] | None, option: str = "--model",
         (keys if key in choices else unknown).append(key if key in choices else name)
     if unknown:
         which = ", ".join(f"'{u}'" for u in unknown)
-        raise ConfigError(f"unknown model{'s' if len(unknown) > 1 else ''} {which} in {option}; "
-                          f"choose from {', '.join(choices)}")
+        raise ConfigError(
+            f"unknown model{'s' if len(unknown) > 1 else ''} {which} in {option}; "
+            f"choose from {', '.join(choices)}"
+        )
     twice = sorted({k for k in keys if keys.count(k) > 1})
     if twice:
         raise ConfigError(f"{option} names {', '.join(twice)} more than once; give each model once")
@@ -98,15 +105,20 @@ def make_model(name: str, **options):
     bad = [k for k in options if k not in takes]
     if bad:
         kind = "the recurrent" if key in NEURAL else "the statistical"
-        raise ConfigError(f"option '{bad[0]}' does not apply to {kind} model '{key}'; "
-                          f"its options are: {', '.join(takes)}")
+        raise ConfigError(
+            f"option '{bad[0]}' does not apply to {kind} model '{key}'; "
+            f"its options are: {', '.join(takes)}"
+        )
     if key in NEURAL:
         return _class(key)(model=key, **options)
     return _class(key)(**options)
 
 
-def make_models(names: Sequence[str], options: Mapping[str, object],
-                flag: Callable[[str], str] = lambda n: f"'{n}'") -> list:
+def make_models(
+    names: Sequence[str],
+    options: Mapping[str, object],
+    flag: Callable[[str], str] = lambda n: f"'{n}'",
+) -> list:
     """One unfitted forecaster per name, each given the options of `options` it takes. An option
     that no model of the list takes is a ConfigError naming it (`flag` spells the option, e.g. as
     the command-line flag), never silently dropped."""
@@ -119,8 +131,10 @@ def make_models(names: Sequence[str], options: Mapping[str, object],
     if unused:
         one = len(unused) == 1
         kinds = {"recurrent" if k in NEURAL else "statistical" for k in keys}
-        raise ConfigError(f"{', '.join(flag(o) for o in unused)} {'does' if one else 'do'} not "
-                          f"apply to the {' and '.join(sorted(kinds))} model"
-                          f"{'s' if len(keys) > 1 else ''} {', '.join(keys)}; "
-                          f"drop {'it' if one else 'them'}")
+        raise ConfigError(
+            f"{', '.join(flag(o) for o in unused)} {'does' if one else 'do'} not "
+            f"apply to the {' and '.join(sorted(kinds))} model"
+            f"{'s' if len(keys) > 1 else ''} {', '.join(keys)}; "
+            f"drop {'it' if one else 'them'}"
+        )
     return [make_model(k, **{o: v for o, v in options.items() if o in takes[k]}) for k in keys]

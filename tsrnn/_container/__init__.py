@@ -212,9 +212,14 @@ class FileKind:
     option: str = "the model path"
 
 
-def write_container(path: str | Path, kind: FileKind, tensors: dict[str, np.ndarray],
-                    json_meta: dict, text_meta: dict[str, str] | None = None,
-                    force: bool = False) -> None:
+def write_container(
+    path: str | Path,
+    kind: FileKind,
+    tensors: dict[str, np.ndarray],
+    json_meta: dict,
+    text_meta: dict[str, str] | None = None,
+    force: bool = False,
+) -> None:
     """Write `tensors` (name → numpy array, stored in its dtype, which must be one of the kind's)
     with `json_meta` (each value stored as a JSON document) and `text_meta` (str values stored as
     they are) atomically to `path`; an existing `path` is refused (ConfigError, one sentence)
@@ -228,31 +233,44 @@ def write_container(path: str | Path, kind: FileKind, tensors: dict[str, np.ndar
     arrays = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
     odd = [k for k, a in arrays.items() if a.dtype.name not in kind.dtypes]
     if odd:
-        raise ValueError(f"tensor {odd[0]!r} has dtype {arrays[odd[0]].dtype.name}; a {kind.noun} "
-                         f"holds {', '.join(kind.dtypes)}")
+        raise ValueError(
+            f"tensor {odd[0]!r} has dtype {arrays[odd[0]].dtype.name}; a {kind.noun} "
+            f"holds {', '.join(kind.dtypes)}"
+        )
     md = {"format": kind.format, "format_version": str(kind.version), "tsrnn_version": __version__}
     md.update({k: str(v) for k, v in (text_meta or {}).items()})
     md.update({k: json.dumps(v) for k, v in json_meta.items()})
     if kind.digest_since is not None:
         md = with_digest(arrays, md)
-    atomic_write(path, lambda t: save_file(arrays, str(t), metadata=md), force=force,
-                 option=kind.option)
+    atomic_write(
+        path, lambda t: save_file(arrays, str(t), metadata=md), force=force, option=kind.option
+    )
 
 
-def read_file(path: str | Path, kind: FileKind, json_keys: tuple[str, ...] = ()
-              ) -> tuple[dict[str, np.ndarray], dict, int]:
+def read_file(
+    path: str | Path, kind: FileKind, json_keys: tuple[str, ...] = ()
+) -> tuple[dict[str, np.ndarray], dict, int]:
     """Read and check a file of `kind` → (tensors, metadata with the `json_keys` entries decoded
     and the others as stored, format version). A missing or undecodable `json_keys` entry is one
     ModelFileError sentence naming the file."""
     p = Path(path)
-    tensors, md, version = read_container(p, kind.format, kind.version, noun=kind.noun,
-                                          refit=kind.refit, digest_since=kind.digest_since,
-                                          dtypes=kind.dtypes, finite=kind.finite)
+    tensors, md, version = read_container(
+        p,
+        kind.format,
+        kind.version,
+        noun=kind.noun,
+        refit=kind.refit,
+        digest_since=kind.digest_since,
+        dtypes=kind.dtypes,
+        finite=kind.finite,
+    )
     out: dict = dict(md)
     for k in json_keys:
         try:
             out[k] = json.loads(md[k])
         except (KeyError, json.JSONDecodeError, RecursionError) as e:
-            raise ModelFileError(f"{p}: {kind.noun} metadata is incomplete or corrupt "
-                                 f"({type(e).__name__} reading '{k}')") from None
+            raise ModelFileError(
+                f"{p}: {kind.noun} metadata is incomplete or corrupt "
+                f"({type(e).__name__} reading '{k}')"
+            ) from None
     return tensors, out, version

@@ -214,10 +214,14 @@ def check_state_shapes(state: dict, tensors: dict, path) -> None:
     missing, extra = sorted(set(want) - set(tensors)), sorted(set(tensors) - set(want))
     if missing or extra:
         what = f"lack {missing[0]!r}" if missing else f"hold an unexpected {extra[0]!r}"
-        raise ModelFileError(f"{path}: weights do not match the stored configuration "
-                             f"(the tensors {what}); the file is corrupt")
+        raise ModelFileError(
+            f"{path}: weights do not match the stored configuration "
+            f"(the tensors {what}); the file is corrupt"
+        )
     for k, shape in want.items():
         if tuple(tensors[k].shape) != shape:
-            raise ModelFileError(f"{path}: weights do not match the stored configuration ({k} has "
-                                 f"shape {tuple(tensors[k].shape)}, the configuration needs "
-                                 f"{shape}); the file is corrupt")
+            raise ModelFileError(
+                f"{path}: weights do not match the stored configuration ({k} has "
+                f"shape {tuple(tensors[k].shape)}, the configuration needs "
+                f"{shape}); the file is corrupt"
+            )

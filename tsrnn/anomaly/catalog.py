@@ -112,19 +112,25 @@ def _tailmax(cls, options: dict):
     if isinstance(members, str):
         names = [n.strip() for n in re.split(r"[,+]", members) if n.strip()]
         if not names or len(set(names)) != len(names) or {"ensemble", "tailmax"} & set(names):
-            raise ConfigError(f"tailmax members must be distinct scorer names other than "
-                              f"ensemble and tailmax (got {members})")
+            raise ConfigError(
+                f"tailmax members must be distinct scorer names other than "
+                f"ensemble and tailmax (got {members})"
+            )
         classes = {n: _class(SCORERS, "tailmax member", n) for n in names}
         unused = [k for k in options if not any(k in _options(c) for c in classes.values())]
         if unused:
             raise ConfigError(
                 f"no member of tailmax ({', '.join(names)}) takes {', '.join(unused)}"
             )
-        members = {n: c(**{k: v for k, v in options.items() if k in _options(c)})
-                   for n, c in classes.items()}
+        members = {
+            n: c(**{k: v for k, v in options.items() if k in _options(c)})
+            for n, c in classes.items()
+        }
     elif options:
-        raise ConfigError(f"the tailmax scorer takes no option {', '.join(options)} without "
-                          "members=NAME+NAME; its options are members, tail")
+        raise ConfigError(
+            f"the tailmax scorer takes no option {', '.join(options)} without "
+            "members=NAME+NAME; its options are members, tail"
+        )
     return cls(members, tail)
 
 

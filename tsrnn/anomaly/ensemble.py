@@ -74,8 +74,9 @@ class EnsembleScorer(Scorer):
             s = np.concatenate([m.score(x) for x in train])
             s = s[np.isfinite(s)]
             if not len(s):
-                raise ConfigError(f"ensemble member '{name}' gives no finite training score; "
-                                  "use a smaller window")
+                raise ConfigError(
+                    f"ensemble member '{name}' gives no finite training score; use a smaller window"
+                )
             med, q = float(np.median(s)), float(np.quantile(s, 0.99))
             self.stats_[name] = (med, max(q - med, SPREAD_FLOOR))
         return self
@@ -83,6 +84,7 @@ class EnsembleScorer(Scorer):
     @property
     def uses_freq(self) -> bool:
         return any(getattr(m, "uses_freq", False) for m in (self.members or {}).values())
+
     def member_scores(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """Every member's normalised score (T,) of x (T, C) (the fitted copies, members_)."""
         self._check_fitted()
@@ -98,13 +100,16 @@ class EnsembleScorer(Scorer):
         return self.combine_scores(np.stack(list(self.member_scores(x).values())))
 
     def stepper(self, n_features: int, backend: str = "auto") -> _EnsembleStep:
-        return _EnsembleStep(self, [(n, m.stepper(n_features, backend))
-                                    for n, m in self.members_.items()])
+        return _EnsembleStep(
+            self, [(n, m.stepper(n_features, backend)) for n, m in self.members_.items()]
+        )
 
     def state(self, tensors: dict, prefix: str) -> dict:
         members = {n: m.state(tensors, f"{prefix}ens.{n}.") for n, m in self.members_.items()}
-        return {"members": members,
-                "stats": {n: [float(v) for v in st] for n, st in self.stats_.items()}}
+        return {
+            "members": members,
+            "stats": {n: [float(v) for v in st] for n, st in self.stats_.items()},
+        }
 
     def restore(self, tensors: dict, prefix: str, info: dict, n_features: int) -> EnsembleScorer:
         self.members_ = {n: m.clone() for n, m in self.members.items()}

@@ -24,9 +24,19 @@ import numpy as np
 
 from tsrnn.anomaly.events import runs
 
-__all__ = ["point_prf", "event_prf", "point_adjusted_prf", "auc_pr", "nab_score", "nab_normalised",
-           "NAB_STANDARD", "evaluate", "evaluate_frame", "event_f1_from_counts",
-           "corpus_metrics"]
+__all__ = [
+    "point_prf",
+    "event_prf",
+    "point_adjusted_prf",
+    "auc_pr",
+    "nab_score",
+    "nab_normalised",
+    "NAB_STANDARD",
+    "evaluate",
+    "evaluate_frame",
+    "event_f1_from_counts",
+    "corpus_metrics",
+]
 
 NAB_STANDARD = {"tp": 1.0, "fp": 0.11, "fn": 1.0}
 
@@ -34,7 +44,11 @@ NAB_STANDARD = {"tp": 1.0, "fp": 0.11, "fn": 1.0}
 def _prf(tp: float, n_pred: float, n_true: float) -> dict:
     p = tp / n_pred if n_pred else float("nan")
     r = tp / n_true if n_true else float("nan")
-    f = 2 * p * r / (p + r) if (n_pred and n_true and p + r > 0) else (0.0 if n_pred and n_true else float("nan"))
+    f = (
+        2 * p * r / (p + r)
+        if (n_pred and n_true and p + r > 0)
+        else (0.0 if n_pred and n_true else float("nan"))
+    )
     return {"precision": p, "recall": r, "f1": f}
 
 
@@ -50,7 +64,12 @@ def event_prf(pred, label) -> dict:
     windows, events = runs(label), runs(pred)
     hit = sum(1 for a, b in windows if pred[a : b + 1].any())
     good = sum(1 for a, b in events if label[a : b + 1].any())
-    out = {"windows": len(windows), "windows_hit": hit, "events": len(events), "events_in_window": good}
+    out = {
+        "windows": len(windows),
+        "windows_hit": hit,
+        "events": len(events),
+        "events_in_window": good,
+    }
     p = good / len(events) if events else float("nan")
     r = hit / len(windows) if windows else float("nan")
     out.update(precision=p, recall=r, f1=event_f1_from_counts(hit, len(windows), good, len(events)))
@@ -88,7 +107,9 @@ def auc_pr(scores, label) -> float:
     if not label.any():
         return float("nan")
     s = np.asarray(scores, dtype=np.float64)
-    s = np.where(np.isfinite(s), s, np.nanmin(s[np.isfinite(s)]) - 1.0 if np.isfinite(s).any() else 0.0)
+    s = np.where(
+        np.isfinite(s), s, np.nanmin(s[np.isfinite(s)]) - 1.0 if np.isfinite(s).any() else 0.0
+    )
     return float(average_precision_score(label, s))
 
 
@@ -97,7 +118,9 @@ def _scaled_sigmoid(x: np.ndarray) -> np.ndarray:
     return np.where(x > 3.0, -1.0, 2.0 / (1.0 + np.exp(5.0 * x)) - 1.0)
 
 
-def nab_weights(n: int, windows: list[tuple[int, int]], profile: dict = NAB_STANDARD) -> tuple[np.ndarray, np.ndarray]:
+def nab_weights(
+    n: int, windows: list[tuple[int, int]], profile: dict = NAB_STANDARD
+) -> tuple[np.ndarray, np.ndarray]:
     """Per-point NAB sweep weights (n,) and window number (n,) (-1 outside windows).
 
     Inside window [a, b]: A_TP·σ*(-(b - i + 1)/w)/σ*(-1) (1 at the first point, ~0 at the last);
@@ -124,8 +147,9 @@ def nab_weights(n: int, windows: list[tuple[int, int]], profile: dict = NAB_STAN
     return w, which
 
 
-def nab_score(pred, windows: list[tuple[int, int]], probation: int | None = None,
-              profile: dict = NAB_STANDARD) -> dict:
+def nab_score(
+    pred, windows: list[tuple[int, int]], probation: int | None = None, profile: dict = NAB_STANDARD
+) -> dict:
     """Raw NAB score of one series' detections with its null and perfect scores.
 
     pred: (T,) bool; windows: inclusive (start, end) positions; probation: points not scored
@@ -151,8 +175,15 @@ def nab_score(pred, windows: list[tuple[int, int]], probation: int | None = None
     fp_mask = pred & (which < 0) & scored
     raw += float(w[fp_mask].sum())
     null, perfect = -profile["fn"] * len(live), profile["tp"] * len(live)
-    return {"raw": raw, "null": null, "perfect": perfect, "tp": tp, "fp": int(fp_mask.sum()), "fn": fn,
-            "normalised": nab_normalised(raw, null, perfect)}
+    return {
+        "raw": raw,
+        "null": null,
+        "perfect": perfect,
+        "tp": tp,
+        "fp": int(fp_mask.sum()),
+        "fn": fn,
+        "normalised": nab_normalised(raw, null, perfect),
+    }
 
 
 def nab_normalised(raw: float, null: float, perfect: float) -> float:
@@ -160,19 +191,32 @@ def nab_normalised(raw: float, null: float, perfect: float) -> float:
     return 100.0 * (raw - null) / (perfect - null) if perfect > null else float("nan")
 
 
-def evaluate(pred, scores, label, windows: list[tuple[int, int]] | None = None, probation: int | None = 0) -> dict:
+def evaluate(
+    pred, scores, label, windows: list[tuple[int, int]] | None = None, probation: int | None = 0
+) -> dict:
     """Every metric of one series as a flat dict (windows default to the runs of `label`)."""
     label = np.asarray(label, bool)
     windows = runs(label) if windows is None else windows
     pt, ev, pa = point_prf(pred, label), event_prf(pred, label), point_adjusted_prf(pred, label)
     nab = nab_score(pred, windows, probation=probation)
-    return {"point_precision": pt["precision"], "point_recall": pt["recall"], "point_f1": pt["f1"],
-            "event_precision": ev["precision"], "event_recall": ev["recall"], "event_f1": ev["f1"],
-            "pa_f1": pa["f1"], "auc_pr": auc_pr(scores, label), "nab": nab["normalised"],
-            "windows": ev["windows"], "windows_hit": ev["windows_hit"], "events": ev["events"],
-            "events_in_window": ev["events_in_window"], "nab_raw": nab["raw"], "nab_null": nab["null"],
-            "nab_perfect": nab["perfect"]}
-
+    return {
+        "point_precision": pt["precision"],
+        "point_recall": pt["recall"],
+        "point_f1": pt["f1"],
+        "event_precision": ev["precision"],
+        "event_recall": ev["recall"],
+        "event_f1": ev["f1"],
+        "pa_f1": pa["f1"],
+        "auc_pr": auc_pr(scores, label),
+        "nab": nab["normalised"],
+        "windows": ev["windows"],
+        "windows_hit": ev["windows_hit"],
+        "events": ev["events"],
+        "events_in_window": ev["events_in_window"],
+        "nab_raw": nab["raw"],
+        "nab_null": nab["null"],
+        "nab_perfect": nab["perfect"],
+    }
 
 
 def judged_metrics(pred, score, windows: list[tuple[int, int]], start: int) -> dict:
@@ -186,10 +230,18 @@ def judged_metrics(pred, score, windows: list[tuple[int, int]], start: int) -> d
     lab = label_mask(len(pred), windows)[start:]
     ev = event_prf(pred[start:], lab)
     nab = nab_score(pred, windows, probation=start)
-    return {"event_f1": ev["f1"], "windows": ev["windows"], "windows_hit": ev["windows_hit"],
-            "events": ev["events"], "events_in_window": ev["events_in_window"],
-            "auc_pr": auc_pr(score[start:], lab), "nab_raw": nab["raw"], "nab_null": nab["null"],
-            "nab_perfect": nab["perfect"], "flagged": int(pred[start:].sum())}
+    return {
+        "event_f1": ev["f1"],
+        "windows": ev["windows"],
+        "windows_hit": ev["windows_hit"],
+        "events": ev["events"],
+        "events_in_window": ev["events_in_window"],
+        "auc_pr": auc_pr(score[start:], lab),
+        "nab_raw": nab["raw"],
+        "nab_null": nab["null"],
+        "nab_perfect": nab["perfect"],
+        "flagged": int(pred[start:].sum()),
+    }
 
 
 def evaluate_frame(out, labels: dict, probation: int | None = 0):
@@ -203,7 +255,9 @@ def evaluate_frame(out, labels: dict, probation: int | None = 0):
     for uid, g in out.groupby("unique_id", sort=False):
         lab = np.asarray(labels.get(uid, np.zeros(len(g), bool)), bool)
         pred = g["is_anomaly"].to_numpy(bool)
-        rows.append({"unique_id": uid, **evaluate(pred, g["score"].to_numpy(), lab, probation=probation)})
+        rows.append(
+            {"unique_id": uid, **evaluate(pred, g["score"].to_numpy(), lab, probation=probation)}
+        )
         preds.append(pred)
         labs.append(lab)
     df = pd.DataFrame(rows)
@@ -212,13 +266,24 @@ def evaluate_frame(out, labels: dict, probation: int | None = 0):
     pt, pa = point_prf(pred, lab), point_prf(adj, lab)
     c = {k: int(df[k].sum()) for k in ("windows", "windows_hit", "events", "events_in_window")}
     raw, null, perfect = (float(df[k].sum()) for k in ("nab_raw", "nab_null", "nab_perfect"))
-    total = {"unique_id": "all", "point_precision": pt["precision"], "point_recall": pt["recall"],
-             "point_f1": pt["f1"],
-             "event_precision": c["events_in_window"] / c["events"] if c["events"] else float("nan"),
-             "event_recall": c["windows_hit"] / c["windows"] if c["windows"] else float("nan"),
-             "event_f1": event_f1_from_counts(c["windows_hit"], c["windows"], c["events_in_window"], c["events"]),
-             "pa_f1": pa["f1"], "auc_pr": float(df["auc_pr"].mean()), "nab": nab_normalised(raw, null, perfect),
-             **c, "nab_raw": raw, "nab_null": null, "nab_perfect": perfect}
+    total = {
+        "unique_id": "all",
+        "point_precision": pt["precision"],
+        "point_recall": pt["recall"],
+        "point_f1": pt["f1"],
+        "event_precision": c["events_in_window"] / c["events"] if c["events"] else float("nan"),
+        "event_recall": c["windows_hit"] / c["windows"] if c["windows"] else float("nan"),
+        "event_f1": event_f1_from_counts(
+            c["windows_hit"], c["windows"], c["events_in_window"], c["events"]
+        ),
+        "pa_f1": pa["f1"],
+        "auc_pr": float(df["auc_pr"].mean()),
+        "nab": nab_normalised(raw, null, perfect),
+        **c,
+        "nab_raw": raw,
+        "nab_null": null,
+        "nab_perfect": perfect,
+    }
     return pd.concat([df, pd.DataFrame([total])], ignore_index=True)
 
 
@@ -237,8 +302,13 @@ def corpus_metrics(rows) -> dict:
     s = {k: int(g[k].sum()) for k in ("windows", "windows_hit", "events", "events_in_window")}
     auc = g["auc_pr"].dropna()
     raw, null, perfect = (float(g[k].sum()) for k in ("nab_raw", "nab_null", "nab_perfect"))
-    return {"mean event F1": float(g["event_f1"].mean()),
-            "pooled event F1": event_f1_from_counts(s["windows_hit"], s["windows"], s["events_in_window"],
-                                                    s["events"]),
-            "AUC-PR": float(auc.mean()) if len(auc) else float("nan"),
-            "NAB": nab_normalised(raw, null, perfect), "NAB raw": raw, "events": s["events"]}
+    return {
+        "mean event F1": float(g["event_f1"].mean()),
+        "pooled event F1": event_f1_from_counts(
+            s["windows_hit"], s["windows"], s["events_in_window"], s["events"]
+        ),
+        "AUC-PR": float(auc.mean()) if len(auc) else float("nan"),
+        "NAB": nab_normalised(raw, null, perfect),
+        "NAB raw": raw,
+        "events": s["events"],
+    }

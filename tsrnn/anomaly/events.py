@@ -21,10 +21,14 @@ def runs(mask) -> list[tuple[int, int]]:
     return list(zip(starts.tolist(), ends.tolist()))
 
 
-def merge_runs(spans: list[tuple[int, int]], max_gap: int = 0, min_length: int = 1) -> list[tuple[int, int]]:
+def merge_runs(
+    spans: list[tuple[int, int]], max_gap: int = 0, min_length: int = 1
+) -> list[tuple[int, int]]:
     """Join runs separated by at most `max_gap` normal points, then drop those shorter than `min_length`."""
     if max_gap < 0 or min_length < 1:
-        raise ConfigError(f"event options: gap must be >= 0 (got {max_gap}) and min length >= 1 (got {min_length})")
+        raise ConfigError(
+            f"event options: gap must be >= 0 (got {max_gap}) and min length >= 1 (got {min_length})"
+        )
     out: list[list[int]] = []
     for a, b in spans:
         if out and a - out[-1][1] - 1 <= max_gap:
@@ -43,7 +47,9 @@ def find_events(flags, scores=None, max_gap: int = 0, min_length: int = 1) -> li
     for a, b in merge_runs(runs(flags), max_gap, min_length):
         seg = np.where(np.isfinite(s[a : b + 1]), s[a : b + 1], -np.inf)
         k = a + int(np.argmax(seg))
-        out.append({"start": a, "end": b, "length": b - a + 1, "peak": k, "peak_score": float(s[k])})
+        out.append(
+            {"start": a, "end": b, "length": b - a + 1, "peak": k, "peak_score": float(s[k])}
+        )
     return out
 
 
@@ -54,7 +60,17 @@ def events_frame(detections: pd.DataFrame, max_gap: int = 0, min_length: int = 1
     rows = []
     for uid, g in detections.groupby("unique_id", sort=False):
         ds = g["ds"].to_numpy()
-        for e in find_events(g["is_anomaly"].to_numpy(), g["score"].to_numpy(), max_gap, min_length):
-            rows.append({"unique_id": uid, "start": ds[e["start"]], "end": ds[e["end"]], "peak": ds[e["peak"]],
-                         "peak_score": e["peak_score"], "n_points": e["length"]})
+        for e in find_events(
+            g["is_anomaly"].to_numpy(), g["score"].to_numpy(), max_gap, min_length
+        ):
+            rows.append(
+                {
+                    "unique_id": uid,
+                    "start": ds[e["start"]],
+                    "end": ds[e["end"]],
+                    "peak": ds[e["peak"]],
+                    "peak_score": e["peak_score"],
+                    "n_points": e["length"],
+                }
+            )
     return pd.DataFrame(rows, columns=cols)

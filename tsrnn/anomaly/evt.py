@@ -63,8 +63,12 @@ def fit_gpd(excesses: np.ndarray) -> tuple[float, float]:
             b = -1e-12
         theta = grid[k]
         if b > a:
-            res = minimize_scalar(lambda t: -_profile(np.array([t]), y)[0], bounds=(a, b), method="bounded",
-                                  options={"xatol": abs(theta) * 1e-6 + 1e-14})
+            res = minimize_scalar(
+                lambda t: -_profile(np.array([t]), y)[0],
+                bounds=(a, b),
+                method="bounded",
+                options={"xatol": abs(theta) * 1e-6 + 1e-14},
+            )
             if -res.fun >= ll[k]:
                 theta = float(res.x)
         gamma = float(np.log1p(theta * y).mean())

@@ -26,16 +26,22 @@ Windows = list[tuple[pd.Timestamp, pd.Timestamp]]
 
 def _parse_windows(items, where: str) -> Windows:
     if not isinstance(items, list):
-        raise DataError(f"{where}: expected a list of [start, end] windows or timestamps, found {type(items).__name__}")
+        raise DataError(
+            f"{where}: expected a list of [start, end] windows or timestamps, found {type(items).__name__}"
+        )
     out = []
     for k, it in enumerate(items):
         pair = it if isinstance(it, (list, tuple)) else [it, it]
         if len(pair) != 2:
-            raise DataError(f"{where}: item {k + 1} should be [start, end], found {len(pair)} values")
+            raise DataError(
+                f"{where}: item {k + 1} should be [start, end], found {len(pair)} values"
+            )
         try:
             a, b = (pd.Timestamp(x) for x in pair)
         except (ValueError, TypeError):
-            raise DataError(f"{where}: item {k + 1} ({pair!r}) is not a timestamp or [start, end] pair") from None
+            raise DataError(
+                f"{where}: item {k + 1} ({pair!r}) is not a timestamp or [start, end] pair"
+            ) from None
         if a.tzinfo is not None:
             a, b = a.tz_convert("UTC").tz_localize(None), b.tz_convert("UTC").tz_localize(None)
         if b < a:
@@ -59,8 +65,10 @@ def read_labels(path: str | Path, ids: list[str]) -> dict[str, Windows]:
         raise DataError(f"{p}: not a valid JSON labels file ({str(e).splitlines()[0]})") from None
     if isinstance(raw, list):
         if len(ids) != 1:
-            raise DataError(f"{p}: a bare list of labels fits one series, but the data holds {len(ids)}; "
-                            "key the labels by series id")
+            raise DataError(
+                f"{p}: a bare list of labels fits one series, but the data holds {len(ids)}; "
+                "key the labels by series id"
+            )
         return {ids[0]: _parse_windows(raw, str(p))}
     if not isinstance(raw, dict):
         raise DataError(f"{p}: expected a JSON object of series -> windows or a list of windows")
@@ -75,11 +83,15 @@ def read_labels(path: str | Path, ids: list[str]) -> dict[str, Windows]:
         out[uid] = _parse_windows(items, f"{p}: '{key}'")
     if raw and not matched:
         shown = ", ".join(list(map(str, raw))[:3])
-        raise DataError(f"{p}: no key matches a series of the data (keys: {shown}...; series: {', '.join(ids[:3])})")
+        raise DataError(
+            f"{p}: no key matches a series of the data (keys: {shown}...; series: {', '.join(ids[:3])})"
+        )
     return out
 
 
-def windows_to_index(ds: np.ndarray, windows: Windows, where: str = "labels") -> list[tuple[int, int]]:
+def windows_to_index(
+    ds: np.ndarray, windows: Windows, where: str = "labels"
+) -> list[tuple[int, int]]:
     """Map timestamp windows onto inclusive positions of the sorted timestamps `ds` (T,).
 
     A window covering no timestamp of the series (outside its time range) is a DataError.
@@ -91,8 +103,10 @@ def windows_to_index(ds: np.ndarray, windows: Windows, where: str = "labels") ->
         j = int(np.searchsorted(ds, np.datetime64(b, "ns"), side="right")) - 1
         if len(ds) == 0 or i > j:
             lo, hi = (pd.Timestamp(ds[0]), pd.Timestamp(ds[-1])) if len(ds) else (None, None)
-            raise DataError(f"{where}: labelled window {a} – {b} lies outside the series' time range "
-                            f"({lo} – {hi}) or between its timestamps")
+            raise DataError(
+                f"{where}: labelled window {a} – {b} lies outside the series' time range "
+                f"({lo} – {hi}) or between its timestamps"
+            )
         out.append((i, j))
     return out
 
@@ -110,9 +124,13 @@ def labels_from_column(values: np.ndarray, column: str, where: str = "data") -> 
     v = pd.Series(values)
     if v.dtype == bool:
         return v.to_numpy()
-    num = pd.to_numeric(v.astype(str).str.strip().str.lower().replace({"true": "1", "false": "0"}), errors="coerce")
+    num = pd.to_numeric(
+        v.astype(str).str.strip().str.lower().replace({"true": "1", "false": "0"}), errors="coerce"
+    )
     bad = ~num.isin([0, 1])
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(f"{where}: label column '{column}' row {i + 1}: '{values[i]}' is not 0/1 or true/false")
+        raise DataError(
+            f"{where}: label column '{column}' row {i + 1}: '{values[i]}' is not 0/1 or true/false"
+        )
     return num.to_numpy().astype(bool)

@@ -22,8 +22,9 @@ from tsrnn.anomaly.scorers import ROLLING_MIN_STD, Scorer, WindowStep, check_win
 __all__ = ["LevelShiftScorer", "level_shift"]
 
 
-def level_shift(x: np.ndarray, short: int = 16, long: int = 64,
-                min_std: float = ROLLING_MIN_STD) -> np.ndarray:
+def level_shift(
+    x: np.ndarray, short: int = 16, long: int = 64, min_std: float = ROLLING_MIN_STD
+) -> np.ndarray:
     """(T,) or (T, C) values -> (T,) level-shift scores (the largest over columns), NaN before
     short + long points. Population std of the reference window, floored at min_std (x's units)."""
     x = clip_values(np.asarray(x, dtype=np.float64))
@@ -63,5 +64,6 @@ class LevelShiftScorer(Scorer):
 
     def stepper(self, n_features: int, backend: str = "auto") -> WindowStep:
         """One row at a time: the score of the newest row from the last short + long rows."""
-        return WindowStep(self.short + self.long,
-                          lambda w: level_shift(w, self.short, self.long, self.min_std))
+        return WindowStep(
+            self.short + self.long, lambda w: level_shift(w, self.short, self.long, self.min_std)
+        )

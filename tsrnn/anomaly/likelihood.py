@@ -39,10 +39,18 @@ import numpy as np
 from tsrnn.base import BaseEstimator
 from tsrnn.errors import ConfigError
 
-__all__ = ["AnomalyLikelihood", "LikelihoodStepper", "TailLevelRatio", "TailRatioStepper", "tail_decades",
-           "LEVEL_FLOOR"]
+__all__ = [
+    "AnomalyLikelihood",
+    "LikelihoodStepper",
+    "TailLevelRatio",
+    "TailRatioStepper",
+    "tail_decades",
+    "LEVEL_FLOOR",
+]
 
-LEVEL_FLOOR = 1e-12  # TailLevelRatio's level never drops below this (a constant zero training score)
+LEVEL_FLOOR = (
+    1e-12  # TailLevelRatio's level never drops below this (a constant zero training score)
+)
 
 LN10 = math.log(10.0)
 
@@ -65,21 +73,38 @@ class AnomalyLikelihood(BaseEstimator):
     infinitely rare). clip: scores are clipped to ±clip first.
     """
 
-    def __init__(self, short: int = 8, long: int = 1024, min_history: int = 64, min_std: float = 0.05,
-                 clip: float = 1e4):
+    def __init__(
+        self,
+        short: int = 8,
+        long: int = 1024,
+        min_history: int = 64,
+        min_std: float = 0.05,
+        clip: float = 1e4,
+    ):
         self.short, self.long, self.min_history, self.min_std, self.clip = (
-            short, long, min_history, min_std, clip)
+            short,
+            long,
+            min_history,
+            min_std,
+            clip,
+        )
 
     def _check(self) -> None:
         for name in ("short", "long", "min_history"):
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or v < 1:
-                raise ConfigError(f"AnomalyLikelihood: {name} must be a whole number >= 1 (got {v!r})")
+                raise ConfigError(
+                    f"AnomalyLikelihood: {name} must be a whole number >= 1 (got {v!r})"
+                )
         if self.min_history > self.long:
-            raise ConfigError(f"AnomalyLikelihood: min_history ({self.min_history}) must not exceed long "
-                              f"({self.long})")
+            raise ConfigError(
+                f"AnomalyLikelihood: min_history ({self.min_history}) must not exceed long "
+                f"({self.long})"
+            )
         if not (self.min_std > 0 and math.isfinite(self.min_std)):
-            raise ConfigError(f"AnomalyLikelihood: min_std must be a finite number > 0 (got {self.min_std!r})")
+            raise ConfigError(
+                f"AnomalyLikelihood: min_std must be a finite number > 0 (got {self.min_std!r})"
+            )
         if not (self.clip > 0):
             raise ConfigError(f"AnomalyLikelihood: clip must be > 0 (got {self.clip!r})")
 
@@ -157,7 +182,9 @@ class TailLevelRatio(BaseEstimator):
         s = np.concatenate(parts) if parts else np.empty(0)
         s = s[np.isfinite(s)]
         if not len(s):
-            raise ConfigError("TailLevelRatio needs at least one finite training score to fit its level")
+            raise ConfigError(
+                "TailLevelRatio needs at least one finite training score to fit its level"
+            )
         self.level_ = parse_threshold(self.threshold).fit(s)
         self.fitted_ = True
         return self

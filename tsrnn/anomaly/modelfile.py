@@ -55,41 +55,89 @@ def write_detector(path: str | Path, det, force: bool = False) -> None:
     from tsrnn.output import atomic_write, check_writable
 
     check_writable(path, force, "the detector path")
-    tensors = {f"train_scores.{i}": np.asarray(s, dtype=np.float64)
-               for i, s in enumerate(det.train_scores_)}
+    tensors = {
+        f"train_scores.{i}": np.asarray(s, dtype=np.float64)
+        for i, s in enumerate(det.train_scores_)
+    }
     if det.normaliser_ is not None:
-        tensors.update({f"base_scores.{i}": np.asarray(s, dtype=np.float64)
-                        for i, s in enumerate(det.base_scores_)})
+        tensors.update(
+            {
+                f"base_scores.{i}": np.asarray(s, dtype=np.float64)
+                for i, s in enumerate(det.base_scores_)
+            }
+        )
     scorer = det.scorer_.state(tensors, "")
-    params = {"scorer": scorer_spec(det.scorer_), "threshold": det.threshold,
-              "normaliser": normaliser_spec(det.normaliser_),
-              "refit": None if det.refit is None else det.refit.get_params(),
-              "cooldown": det.cooldown, "calibration": det.calibration,
-              "event_gap": det.event_gap, "min_event_length": det.min_event_length}
-    detector = {"params": params, "ids": [str(u) for u in det.ids_], "targets": list(det.targets_),
-                "freq": det.freq_, "fit_lengths": det.fit_lengths_,
-                "fit_end": [str(np.datetime64(t, "ns")) for t in det.fit_end_],
-                "score_scale": [float(v) for v in det.score_scale_],
-                "scaler": det.scaler_.to_dict(), "scorer": scorer}
-    md = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "tsrnn_version": __version__,
-          "detector": json.dumps(detector)}
+    params = {
+        "scorer": scorer_spec(det.scorer_),
+        "threshold": det.threshold,
+        "normaliser": normaliser_spec(det.normaliser_),
+        "refit": None if det.refit is None else det.refit.get_params(),
+        "cooldown": det.cooldown,
+        "calibration": det.calibration,
+        "event_gap": det.event_gap,
+        "min_event_length": det.min_event_length,
+    }
+    detector = {
+        "params": params,
+        "ids": [str(u) for u in det.ids_],
+        "targets": list(det.targets_),
+        "freq": det.freq_,
+        "fit_lengths": det.fit_lengths_,
+        "fit_end": [str(np.datetime64(t, "ns")) for t in det.fit_end_],
+        "score_scale": [float(v) for v in det.score_scale_],
+        "scaler": det.scaler_.to_dict(),
+        "scorer": scorer,
+    }
+    md = {
+        "format": FORMAT,
+        "format_version": str(FORMAT_VERSION),
+        "tsrnn_version": __version__,
+        "detector": json.dumps(detector),
+    }
     arrays = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
     md = with_digest(arrays, md)
     atomic_write(path, lambda p: save_file(arrays, str(p), metadata=md), force=force)
 
 
 _SCORER_KEYS = {
-    "forecast": ("window", "hidden", "layers", "cell", "epochs", "lr", "batch_size", "stride",
-                 "seed", "device", "quiet", "input_norm", "error"),
-    "autoencoder": ("window", "hidden", "layers", "cell", "epochs", "lr", "batch_size", "stride",
-                    "seed", "device", "quiet"),
-    "zscore": ("window",), "stl": ("period",), "iforest": ("window", "n_estimators", "seed"),
+    "forecast": (
+        "window",
+        "hidden",
+        "layers",
+        "cell",
+        "epochs",
+        "lr",
+        "batch_size",
+        "stride",
+        "seed",
+        "device",
+        "quiet",
+        "input_norm",
+        "error",
+    ),
+    "autoencoder": (
+        "window",
+        "hidden",
+        "layers",
+        "cell",
+        "epochs",
+        "lr",
+        "batch_size",
+        "stride",
+        "seed",
+        "device",
+        "quiet",
+    ),
+    "zscore": ("window",),
+    "stl": ("period",),
+    "iforest": ("window", "n_estimators", "seed"),
     "tail": ("window",),
 }
 
 
 def legacy_params(flat: dict) -> dict:
     """Format-1/2 parameters (one flat list of options with a `method`) as format-3 ones."""
+
     def spec(method: str) -> dict:
         return {"name": method, "params": {k: flat[k] for k in _SCORER_KEYS[method] if k in flat}}
 
@@ -98,20 +146,29 @@ def legacy_params(flat: dict) -> dict:
         names = [n.strip() for n in str(flat.get("members", "")).split(",") if n.strip()]
         if any(n not in _SCORER_KEYS for n in names):
             raise ValueError(f"ensemble members '{flat.get('members')}' are unknown")
-        scorer = {"name": "ensemble", "params": {"members": {n: spec(n) for n in names},
-                                                 "combine": flat.get("combine", "mean")}}
+        scorer = {
+            "name": "ensemble",
+            "params": {
+                "members": {n: spec(n) for n in names},
+                "combine": flat.get("combine", "mean"),
+            },
+        }
     elif method in _SCORER_KEYS:
         scorer = spec(method)
     else:
         raise ValueError(f"method '{method}' is unknown")
     local = flat.get("local_norm", 0)
     every = flat.get("refit_every", 0)
-    return {"scorer": scorer, "threshold": flat.get("threshold", "pot:1e-3"),
-            "normaliser": {"name": "local", "params": {"window": local}} if local else None,
-            "refit": {"every": every, "history": flat.get("refit_history", 0)} if every else None,
-            "cooldown": flat.get("cooldown", 0), "calibration": flat.get("calibration", 0.0),
-            "event_gap": flat.get("event_gap", 0),
-            "min_event_length": flat.get("min_event_length", 1)}
+    return {
+        "scorer": scorer,
+        "threshold": flat.get("threshold", "pot:1e-3"),
+        "normaliser": {"name": "local", "params": {"window": local}} if local else None,
+        "refit": {"every": every, "history": flat.get("refit_history", 0)} if every else None,
+        "cooldown": flat.get("cooldown", 0),
+        "calibration": flat.get("calibration", 0.0),
+        "event_gap": flat.get("event_gap", 0),
+        "min_event_length": flat.get("min_event_length", 1),
+    }
 
 
 def read_detector(path: str | Path, estimator: type):
@@ -122,9 +179,15 @@ def read_detector(path: str | Path, estimator: type):
     from tsrnn.anomaly.refit import Refit
     from tsrnn.errors import ConfigError
 
-    tensors, md, _ = read_container(path, FORMAT, FORMAT_VERSION, noun="detector file",
-                                    refit="fit the detector again", digest_since=DIGEST_SINCE,
-                                    finite=False)
+    tensors, md, _ = read_container(
+        path,
+        FORMAT,
+        FORMAT_VERSION,
+        noun="detector file",
+        refit="fit the detector again",
+        digest_since=DIGEST_SINCE,
+        finite=False,
+    )
     p = Path(path)
     try:
         detector = json.loads(md["detector"])
@@ -133,23 +196,29 @@ def read_detector(path: str | Path, estimator: type):
             detector["params"] = legacy_params(prm)
     except (KeyError, TypeError, ValueError, RecursionError) as e:
         why = str(e).splitlines()[0] if isinstance(e, ValueError) and str(e) else type(e).__name__
-        raise ModelFileError(f"{p}: detector file metadata is incomplete or corrupt ({why})") from None
+        raise ModelFileError(
+            f"{p}: detector file metadata is incomplete or corrupt ({why})"
+        ) from None
     check_detector(p, tensors, detector)
     try:
         prm = detector["params"]
         scorer = scorer_from_spec(prm["scorer"])
         refit = None if prm["refit"] is None else Refit(**prm["refit"])
-        det = estimator(scorer=scorer, threshold=prm["threshold"],
-                        normaliser=normaliser_from_spec(prm["normaliser"]), refit=refit,
-                        **{k: prm[k] for k in ("cooldown", "calibration", "event_gap",
-                                               "min_event_length")})
+        det = estimator(
+            scorer=scorer,
+            threshold=prm["threshold"],
+            normaliser=normaliser_from_spec(prm["normaliser"]),
+            refit=refit,
+            **{k: prm[k] for k in ("cooldown", "calibration", "event_gap", "min_event_length")},
+        )
         det.validate()
         norm = normaliser_from_spec(prm["normaliser"])
         return det.restore_fitted(detector, tensors, scorer, norm)
     except (KeyError, TypeError, ValueError, RuntimeError, ConfigError) as e:
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        raise ModelFileError(f"{p}: the detector file does not hold a usable detector "
-                             f"({type(e).__name__}: {first})") from None
+        raise ModelFileError(
+            f"{p}: the detector file does not hold a usable detector ({type(e).__name__}: {first})"
+        ) from None
 
 
 def check_detector(p: Path, tensors: dict[str, np.ndarray], d) -> None:
@@ -252,10 +321,16 @@ def _check_scorer(p: Path, spec, info, prefix: str, tensors: dict, tensor, n: in
         for m, mspec in members.obj.items():
             _check_scorer(p, mspec, states.obj[m], f"{prefix}tm.{m}.", tensors, tensor, n, C)
         return
-    for key, lo, hi in (("window", 2, MAX_WINDOW), ("stride", 1, MAX_WINDOW),
-                        ("batch_size", 1, MAX_WINDOW), ("input_norm", 0, MAX_WINDOW),
-                        ("epochs", 1, MAX_EPOCHS), ("n_estimators", 1, MAX_TREES),
-                        ("hidden", 1, MAX_HIDDEN), ("layers", 1, MAX_LAYERS)):
+    for key, lo, hi in (
+        ("window", 2, MAX_WINDOW),
+        ("stride", 1, MAX_WINDOW),
+        ("batch_size", 1, MAX_WINDOW),
+        ("input_norm", 0, MAX_WINDOW),
+        ("epochs", 1, MAX_EPOCHS),
+        ("n_estimators", 1, MAX_TREES),
+        ("hidden", 1, MAX_HIDDEN),
+        ("layers", 1, MAX_LAYERS),
+    ):
         if key in prm.obj:
             prm.integer(key, lo, hi)
     if "error" in prm.obj:

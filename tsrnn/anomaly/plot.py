@@ -18,22 +18,41 @@ def _shade(ax, ds: np.ndarray, mask: np.ndarray, color: str, label: str) -> None
     half = np.median(np.diff(ds)) / 2 if len(ds) > 1 else np.timedelta64(0, "ns")
     first = True
     for a, b in runs(mask):
-        ax.axvspan(ds[a] - half, ds[b] + half, color=color, alpha=0.25, lw=0, label=label if first else None)
+        ax.axvspan(
+            ds[a] - half,
+            ds[b] + half,
+            color=color,
+            alpha=0.25,
+            lw=0,
+            label=label if first else None,
+        )
         first = False
 
 
-def plot_detections(out: pd.DataFrame, path: str | Path, labels: dict[str, np.ndarray] | None = None,
-                    max_series: int = 4, title: str | None = None, force: bool = False) -> None:
+def plot_detections(
+    out: pd.DataFrame,
+    path: str | Path,
+    labels: dict[str, np.ndarray] | None = None,
+    max_series: int = 4,
+    title: str | None = None,
+    force: bool = False,
+) -> None:
     """Write a plot of a detect frame, as PNG, SVG or PDF by the suffix of `path`; labels: optional
     per-series (T,) bool masks. Atomic, no clobber without force."""
     from tsrnn._figure import pyplot_for, save_figure
 
     plt, fmt = pyplot_for(path, "--plot", force)
-    targets = out.attrs.get("targets") or [c for c in out.columns if c not in
-                                           ("unique_id", "ds", "score", "threshold", "is_anomaly")]
+    targets = out.attrs.get("targets") or [
+        c for c in out.columns if c not in ("unique_id", "ds", "score", "threshold", "is_anomaly")
+    ]
     ids = list(dict.fromkeys(out["unique_id"]))[:max_series]
-    fig, axes = plt.subplots(2 * len(ids), 1, figsize=(12, 3.2 * len(ids)), squeeze=False,
-                             gridspec_kw={"height_ratios": [2, 1] * len(ids)})
+    fig, axes = plt.subplots(
+        2 * len(ids),
+        1,
+        figsize=(12, 3.2 * len(ids)),
+        squeeze=False,
+        gridspec_kw={"height_ratios": [2, 1] * len(ids)},
+    )
     for i, uid in enumerate(ids):
         g = out[out["unique_id"] == uid]
         ds = g["ds"].to_numpy()

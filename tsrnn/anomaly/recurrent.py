@@ -61,8 +61,14 @@ class OneStepNet(nn.Module):
     Weights: ``core.rnn.*`` (torch's RNN/LSTM/GRU layout) and ``head.weight`` (n_outputs, hidden),
     ``head.bias`` (n_outputs,)."""
 
-    def __init__(self, n_features: int, hidden: int, layers: int = 1, cell: str = "lstm",
-                 n_outputs: int | None = None):
+    def __init__(
+        self,
+        n_features: int,
+        hidden: int,
+        layers: int = 1,
+        cell: str = "lstm",
+        n_outputs: int | None = None,
+    ):
         super().__init__()
         self.core = RecurrentCore(n_features, hidden, layers, cell)
         self.head = nn.Linear(hidden, n_outputs or n_features)
@@ -77,9 +83,20 @@ class _TorchScorer(Scorer):
     the detector's default scorer (tsrnn.anomaly.tailmax; benchmarks/nab.py's `forecast`): window
     64, hidden 32, one LSTM layer, 30 epochs at lr 3e-3, batches of 32, windows every 4 points."""
 
-    def __init__(self, window: int = 64, hidden: int = 32, layers: int = 1, cell: str = "lstm",
-                 epochs: int = 30, lr: float = 3e-3, batch_size: int = 32, stride: int = 4,
-                 seed: int = 0, device: str = "cpu", quiet: bool = True):
+    def __init__(
+        self,
+        window: int = 64,
+        hidden: int = 32,
+        layers: int = 1,
+        cell: str = "lstm",
+        epochs: int = 30,
+        lr: float = 3e-3,
+        batch_size: int = 32,
+        stride: int = 4,
+        seed: int = 0,
+        device: str = "cpu",
+        quiet: bool = True,
+    ):
         self.window, self.hidden, self.layers, self.cell = window, hidden, layers, cell
         self.epochs, self.lr, self.batch_size, self.stride = epochs, lr, batch_size, stride
         self.seed, self.device, self.quiet = seed, device, quiet
@@ -98,22 +115,37 @@ class _TorchScorer(Scorer):
 
     def state(self, tensors: dict, prefix: str) -> dict:
         sd = self.model_.state_dict()
-        tensors.update({f"{prefix}net.{k}": v.detach().float().cpu().numpy()
-                        for k, v in sd.items()})
+        tensors.update(
+            {f"{prefix}net.{k}": v.detach().float().cpu().numpy() for k, v in sd.items()}
+        )
         return {}
 
     def restore(self, tensors: dict, prefix: str, info: dict, n_features: int):
         net = self._net(n_features, int(info.get("n_outputs", n_features)))
         key = f"{prefix}net."
-        net.load_state_dict({k[len(key):]: torch.from_numpy(np.array(v, dtype=np.float32))
-                             for k, v in tensors.items() if k.startswith(key)}, strict=True)
+        net.load_state_dict(
+            {
+                k[len(key) :]: torch.from_numpy(np.array(v, dtype=np.float32))
+                for k, v in tensors.items()
+                if k.startswith(key)
+            },
+            strict=True,
+        )
         self.model_ = net.eval()
         return self
 
     def _train(self, model, data: torch.Tensor, loss_fn):
         """data: (W, L, C) training sequences on the device; plain shuffled mini-batches."""
-        cfg = TrainConfig(epochs=self.epochs, lr=self.lr, patience=None, schedule="cosine", seed=self.seed,
-                          device=self.device, bf16=False, quiet=self.quiet)
+        cfg = TrainConfig(
+            epochs=self.epochs,
+            lr=self.lr,
+            patience=None,
+            schedule="cosine",
+            seed=self.seed,
+            device=self.device,
+            bf16=False,
+            quiet=self.quiet,
+        )
         trainer = Trainer(cfg)
         data = data.to(trainer.device)
         gen = torch.Generator(device="cpu").manual_seed(self.seed)
@@ -132,8 +164,10 @@ class _TorchScorer(Scorer):
         offsets = np.concatenate([[0], np.cumsum([len(x) for x in train])])
         starts = window_starts(offsets, length, stride)
         if len(starts) == 0:
-            raise DataError(f"no training window of {length} points fits in the series "
-                            f"(longest has {max(len(x) for x in train)}); lower the window")
+            raise DataError(
+                f"no training window of {length} points fits in the series "
+                f"(longest has {max(len(x) for x in train)}); lower the window"
+            )
         return torch.from_numpy(np.ascontiguousarray(window_view(values, length)[starts]))
 
 
@@ -150,7 +184,9 @@ class AutoencoderScorer(_TorchScorer):
     def fit(self, train: list[np.ndarray]):
         self.validate()
         C = train[0].shape[1]
-        seed_everything(self.seed)  # the initial weights come from the seed, not from whatever ran before
+        seed_everything(
+            self.seed
+        )  # the initial weights come from the seed, not from whatever ran before
         model = self._net(C, C)
         data = self._stack(train, self.window, max(1, self.stride))
         return self._train(model, data, lambda m, x: torch.mean((m(x) - x) ** 2))
@@ -188,12 +224,25 @@ class ForecastScorer(_TorchScorer):
 
     name = "forecast"
 
-    def __init__(self, window: int = 64, hidden: int = 32, layers: int = 1, cell: str = "lstm",
-                 epochs: int = 30, lr: float = 3e-3, batch_size: int = 32, stride: int = 4,
-                 seed: int = 0, device: str = "cpu", quiet: bool = True, input_norm: int = 0,
-                 error: str = "abs"):
-        super().__init__(window, hidden, layers, cell, epochs, lr, batch_size, stride, seed, device,
-                         quiet)
+    def __init__(
+        self,
+        window: int = 64,
+        hidden: int = 32,
+        layers: int = 1,
+        cell: str = "lstm",
+        epochs: int = 30,
+        lr: float = 3e-3,
+        batch_size: int = 32,
+        stride: int = 4,
+        seed: int = 0,
+        device: str = "cpu",
+        quiet: bool = True,
+        input_norm: int = 0,
+        error: str = "abs",
+    ):
+        super().__init__(
+            window, hidden, layers, cell, epochs, lr, batch_size, stride, seed, device, quiet
+        )
         self.input_norm, self.error = input_norm, error
 
     def validate(self) -> None:
@@ -215,8 +264,9 @@ class ForecastScorer(_TorchScorer):
         where it can run the network); see tsrnn.anomaly.forecast_step."""
         from tsrnn.anomaly.forecast_step import ForecastStep
 
-        return ForecastStep(self.model_, n_features, self.lead, self.input_norm,
-                            self.error == "scaled", backend)
+        return ForecastStep(
+            self.model_, n_features, self.lead, self.input_norm, self.error == "scaled", backend
+        )
 
     def _standardise(self, x: np.ndarray) -> np.ndarray:
         """input_norm's rolling z (T, C); rows without enough history are 0 (their scores are NaN)."""
@@ -225,13 +275,19 @@ class ForecastScorer(_TorchScorer):
     def fit(self, train: list[np.ndarray]):
         self.validate()
         if self.input_norm:
-            lead = rolling_min_periods(self.input_norm)  # rows before the look-back holds enough points
+            lead = rolling_min_periods(
+                self.input_norm
+            )  # rows before the look-back holds enough points
             train = [np.clip(self._standardise(x)[lead:], -INPUT_CLIP, INPUT_CLIP) for x in train]
             if not all(len(x) for x in train):
-                raise DataError(f"input_norm {self.input_norm} needs more than {lead} training points per series")
+                raise DataError(
+                    f"input_norm {self.input_norm} needs more than {lead} training points per series"
+                )
         C = train[0].shape[1]
         scaled = self.error == "scaled"
-        seed_everything(self.seed)  # the initial weights come from the seed, not from whatever ran before
+        seed_everything(
+            self.seed
+        )  # the initial weights come from the seed, not from whatever ran before
         model = self._net(C, 2 * C if scaled else C)
         L = self.window
         data = self._stack(train, L + 1, self.stride if self.stride > 1 else max(1, L // 8))
@@ -266,7 +322,9 @@ class ForecastScorer(_TorchScorer):
     @property
     def lead(self) -> int:
         """Leading points that score NaN: the burn-in, and with input_norm the look-back's first half."""
-        return max(self.burn, rolling_min_periods(self.input_norm)) if self.input_norm else self.burn
+        return (
+            max(self.burn, rolling_min_periods(self.input_norm)) if self.input_norm else self.burn
+        )
 
     def score(self, x: np.ndarray) -> np.ndarray:
         self._check_fitted()
@@ -279,5 +337,3 @@ class ForecastScorer(_TorchScorer):
         s = forecast_error(x, pred, self.error == "scaled")
         s[: self.lead] = np.nan
         return s
-
-

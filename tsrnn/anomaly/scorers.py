@@ -25,15 +25,36 @@ import numpy as np
 from tsrnn.base import BaseEstimator
 from tsrnn.errors import ConfigError, DataError
 
-__all__ = ["ZScoreScorer", "STLScorer", "IForestScorer", "Scorer", "RollingZ", "cover_mean",
-           "local_ratio", "rolling_standardise", "rolling_min_periods", "forecast_error",
-           "LOCAL_FLOOR", "INPUT_CLIP", "SCALE_FLOOR", "VALUE_CLIP", "NET_CLIP", "clip_values",
-           "check_window"]
+__all__ = [
+    "ZScoreScorer",
+    "STLScorer",
+    "IForestScorer",
+    "Scorer",
+    "RollingZ",
+    "cover_mean",
+    "local_ratio",
+    "rolling_standardise",
+    "rolling_min_periods",
+    "forecast_error",
+    "LOCAL_FLOOR",
+    "INPUT_CLIP",
+    "SCALE_FLOOR",
+    "VALUE_CLIP",
+    "NET_CLIP",
+    "clip_values",
+    "check_window",
+]
 
-LOCAL_FLOOR = 0.1  # local_ratio's denominator never drops below a tenth of the typical training score
-INPUT_CLIP = 10.0  # the forecast detector's input_norm clips the net's inputs here (a spike's z can be huge)
+LOCAL_FLOOR = (
+    0.1  # local_ratio's denominator never drops below a tenth of the typical training score
+)
+INPUT_CLIP = (
+    10.0  # the forecast detector's input_norm clips the net's inputs here (a spike's z can be huge)
+)
 ROLLING_MIN_STD = 1e-2  # the rolling z-score's std floor (scaled units), batch and stream
-SCALE_FLOOR = 0.05  # error="scaled": the predicted error scale never drops below this (scaled units)
+SCALE_FLOOR = (
+    0.05  # error="scaled": the predicted error scale never drops below this (scaled units)
+)
 # Scaled values beyond these magnitudes (a 1e300 point in a unit-scale series) are clipped where a
 # method would overflow: squares and sums stay finite in float64 below VALUE_CLIP, and float32
 # networks and forests see at most NET_CLIP (far outside any training range: cells saturate, trees
@@ -312,12 +333,20 @@ def window_features(x: np.ndarray, window: int) -> np.ndarray:
 
     x = clip_values(x, NET_CLIP)  # sklearn's trees compare in float32
     if len(x) < window:
-        raise DataError(f"a scorer with window {window} needs at least that many points, "
-                        f"a series has {len(x)}")
+        raise DataError(
+            f"a scorer with window {window} needs at least that many points, a series has {len(x)}"
+        )
     v = sliding_window_view(x, window, axis=0)  # (W, C, w)
     last, mean = v[:, :, -1], v.mean(axis=2)
-    feats = [last, last - v[:, :, -2], mean, v.std(axis=2), v.min(axis=2), v.max(axis=2),
-             last - mean]
+    feats = [
+        last,
+        last - v[:, :, -2],
+        mean,
+        v.std(axis=2),
+        v.min(axis=2),
+        v.max(axis=2),
+        last - mean,
+    ]
     return np.concatenate(feats, axis=1)
 
 
@@ -346,8 +375,9 @@ class IForestScorer(Scorer):
         self.validate()
         self.train_ = [np.asarray(x, dtype=np.float64) for x in train]
         feats = np.concatenate([self._features(x) for x in self.train_])
-        self.model_ = IsolationForest(n_estimators=self.n_estimators,
-                                      random_state=self.seed).fit(feats)
+        self.model_ = IsolationForest(n_estimators=self.n_estimators, random_state=self.seed).fit(
+            feats
+        )
         return self
 
     def _window_scores(self, x: np.ndarray) -> np.ndarray:

@@ -46,9 +46,13 @@ def fold_of(series: pd.Series, folds: Mapping) -> pd.Series:
     return series.map(folds)
 
 
-def cross_validate(rows: pd.DataFrame, folds: Mapping, config: str = "config",
-                   objective: Callable[[pd.DataFrame], float] = nab_f1_objective,
-                   candidates: list | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def cross_validate(
+    rows: pd.DataFrame,
+    folds: Mapping,
+    config: str = "config",
+    objective: Callable[[pd.DataFrame], float] = nab_f1_objective,
+    candidates: list | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Out-of-fold rows of the configuration chosen for each fold on the other folds.
 
     rows: one row per configuration (column `config`), seed and series (column "series").
@@ -84,6 +88,13 @@ def cross_validate(rows: pd.DataFrame, folds: Mapping, config: str = "config",
             raise ConfigError(f"no configuration has rows on every training series of fold '{f}'")
         test = rows[(rows["fold"] == f) & (rows[config] == best)]
         oof.append(test)
-        chosen.append({"fold": f, config: best, "train objective": best_val, "train series": n_train,
-                       "test series": int(rows.loc[rows["fold"] == f, "series"].nunique())})
+        chosen.append(
+            {
+                "fold": f,
+                config: best,
+                "train objective": best_val,
+                "train series": n_train,
+                "test series": int(rows.loc[rows["fold"] == f, "series"].nunique()),
+            }
+        )
     return pd.concat(oof, ignore_index=True), pd.DataFrame(chosen)

@@ -47,7 +47,9 @@ class TailRatioMax(BaseEstimator):
         self._check_fitted()
         parts = np.atleast_2d(np.asarray(parts, dtype=np.float64))
         if parts.shape[0] != len(self.ratios_):
-            raise ConfigError(f"TailRatioMax was fitted on {len(self.ratios_)} members, got {parts.shape[0]}")
+            raise ConfigError(
+                f"TailRatioMax was fitted on {len(self.ratios_)} members, got {parts.shape[0]}"
+            )
         r = np.stack([n.transform(p) for n, p in zip(self.ratios_, parts)])
         return np.where(np.isfinite(r).all(axis=0), r.max(axis=0), np.nan)
 

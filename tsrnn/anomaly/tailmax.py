@@ -43,20 +43,33 @@ def default_members() -> dict:
     from tsrnn.anomaly.level_shift import LevelShiftScorer
     from tsrnn.anomaly.recurrent import ForecastScorer
 
-    rec = dict(window=64, stride=4, hidden=32, layers=1, cell="lstm", epochs=30, lr=3e-3,
-               batch_size=32, error="abs")
-    return {"forecast": ForecastScorer(input_norm=0, **rec),
-            "forecast-in": ForecastScorer(input_norm=64, **rec),
-            "zscore": ZScoreScorer(window=64),
-            "level_shift": LevelShiftScorer(short=16, long=64)}
+    rec = dict(
+        window=64,
+        stride=4,
+        hidden=32,
+        layers=1,
+        cell="lstm",
+        epochs=30,
+        lr=3e-3,
+        batch_size=32,
+        error="abs",
+    )
+    return {
+        "forecast": ForecastScorer(input_norm=0, **rec),
+        "forecast-in": ForecastScorer(input_norm=64, **rec),
+        "zscore": ZScoreScorer(window=64),
+        "level_shift": LevelShiftScorer(short=16, long=64),
+    }
 
 
 def member_scale(raw: np.ndarray) -> float:
     """The mean of the finite scores (1.0 when it is below SCALE_MIN); DataError when none is."""
     fin = raw[np.isfinite(raw)]
     if not len(fin):
-        raise DataError("a tailmax member gives no finite training score on a series (too few "
-                        "points for its look-back); train on more points or use smaller windows")
+        raise DataError(
+            "a tailmax member gives no finite training score on a series (too few "
+            "points for its look-back); train on more points or use smaller windows"
+        )
     m = float(np.mean(fin))
     return m if m > SCALE_MIN else 1.0
 
@@ -76,8 +89,10 @@ class _SeriesStep:
         return self.comb.update([st.update(x) / k for st, k in zip(self.steps, self.scales)])
 
     def _scalar(self):
-        fns = [getattr(st, "update_scalar", None) or (lambda v, f=st.update: f(np.array([v])))
-               for st in self.steps]
+        fns = [
+            getattr(st, "update_scalar", None) or (lambda v, f=st.update: f(np.array([v])))
+            for st in self.steps
+        ]
         pairs, comb = list(zip(fns, self.scales)), self.comb.update
 
         def update_scalar(x: float) -> float:
@@ -109,8 +124,9 @@ class _Bound:
 
     def stepper(self, n_features: int, backend: str = "auto") -> _SeriesStep:
         steps = [m.stepper(n_features, backend) for m in self.parent.members_.values()]
-        return _SeriesStep(steps, self.parent.scales_[self.k], self.parent.combs_[self.k],
-                           n_features)
+        return _SeriesStep(
+            steps, self.parent.scales_[self.k], self.parent.combs_[self.k], n_features
+        )
 
 
 class TailMaxScorer(Scorer):
@@ -155,13 +171,16 @@ class TailMaxScorer(Scorer):
             if not (hasattr(m, "score") and hasattr(m, "fit")):
                 raise ConfigError(f"tailmax member '{n}' is not a scorer")
             if not m.causal:
-                raise ConfigError(f"tailmax member '{n}' ({m.name}) is not causal; it could not stream")
+                raise ConfigError(
+                    f"tailmax member '{n}' ({m.name}) is not causal; it could not stream"
+                )
             if getattr(m, "per_series", False) or getattr(m, "uses_freq", False):
                 raise ConfigError(f"tailmax member '{n}' ({m.name}) cannot be a member")
             m.validate()
         if not isinstance(self.tail, str) or not self.tail.startswith(("spot", "pot")):
-            raise ConfigError(f"tailmax tail must be a POT or SPOT spec such as 'spot:1e-3' "
-                              f"(got {self.tail!r})")
+            raise ConfigError(
+                f"tailmax tail must be a POT or SPOT spec such as 'spot:1e-3' (got {self.tail!r})"
+            )
         parse_threshold(self.tail)
 
     def fit(self, train: list[np.ndarray]) -> TailMaxScorer:
@@ -183,9 +202,11 @@ class TailMaxScorer(Scorer):
         """What a score of 1 means (for the detector's threshold line)."""
         kind, _, risk = self.tail.partition(":")
         keeps = " (SPOT: it keeps learning from the judged points)" if kind == "spot" else ""
-        return (f"{risk or 'default'} tail level of each member "
-                f"({', '.join(self.member_specs())}), "
-                f"max over members{keeps}")
+        return (
+            f"{risk or 'default'} tail level of each member "
+            f"({', '.join(self.member_specs())}), "
+            f"max over members{keeps}"
+        )
 
     def bind(self, k: int) -> _Bound:
         """The scorer of fitted series k (score and stepper)."""
@@ -220,8 +241,10 @@ class TailMaxScorer(Scorer):
         specs = self.member_specs()
         if set(info["members"]) != set(specs):
             raise ValueError("the tailmax scorer's stored members differ from its settings")
-        self.members_ = {n: m.clone().restore(tensors, f"{prefix}tm.{n}.", info["members"][n],
-                                              n_features) for n, m in specs.items()}
+        self.members_ = {
+            n: m.clone().restore(tensors, f"{prefix}tm.{n}.", info["members"][n], n_features)
+            for n, m in specs.items()
+        }
         n = int(info["n_series"])
         raw = [np.asarray(tensors[f"{prefix}tm_train.{k}"], dtype=np.float64) for k in range(n)]
         if any(r.ndim != 2 or r.shape[0] != len(specs) for r in raw):

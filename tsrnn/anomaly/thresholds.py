@@ -24,8 +24,17 @@ from tsrnn.anomaly.evt import fit_gpd, pot_quantile
 from tsrnn.errors import ConfigError, NotFittedError
 
 __all__ = [
-    "Threshold", "QuantileThreshold", "ContaminationThreshold", "SigmaThreshold", "FixedThreshold",
-    "DynamicThreshold", "POTThreshold", "SPOTThreshold", "parse_threshold", "prune_sequences", "THRESHOLDS",
+    "Threshold",
+    "QuantileThreshold",
+    "ContaminationThreshold",
+    "SigmaThreshold",
+    "FixedThreshold",
+    "DynamicThreshold",
+    "POTThreshold",
+    "SPOTThreshold",
+    "parse_threshold",
+    "prune_sequences",
+    "THRESHOLDS",
 ]
 
 
@@ -61,7 +70,9 @@ class Threshold:
 
     def _check(self):
         if not hasattr(self, "value_"):
-            raise NotFittedError(f"threshold '{self.spec}' is not fitted; call fit(train_scores) first")
+            raise NotFittedError(
+                f"threshold '{self.spec}' is not fitted; call fit(train_scores) first"
+            )
 
     def apply(self, scores) -> tuple[np.ndarray, np.ndarray]:
         """scores (T,) -> (threshold per point (T,), anomalous (T,) bool)."""
@@ -84,7 +95,9 @@ class QuantileThreshold(Threshold):
 
     def __init__(self, q: float = 0.99):
         if not 0.0 < q < 1.0:
-            raise ConfigError(f"quantile:{q} must lie strictly between 0 and 1 (e.g. quantile:0.99)")
+            raise ConfigError(
+                f"quantile:{q} must lie strictly between 0 and 1 (e.g. quantile:0.99)"
+            )
         self.q, self.spec = q, f"quantile:{q}"
 
     def _fit(self, s):
@@ -98,12 +111,17 @@ class ContaminationThreshold(Threshold):
 
     def __init__(self, c: float = 0.01):
         if not 0.0 < c < 0.5:
-            raise ConfigError(f"contamination:{c} must lie between 0 and 0.5 (e.g. contamination:0.01)")
+            raise ConfigError(
+                f"contamination:{c} must lie between 0 and 0.5 (e.g. contamination:0.01)"
+            )
         self.c, self.spec = c, f"contamination:{c}"
 
     def _fit(self, s):
         v = float(np.quantile(s, 1.0 - self.c))
-        return v, f"contamination {self.c:g}: top {self.c:.2%} of the training scores lie above {v:.4g}"
+        return (
+            v,
+            f"contamination {self.c:g}: top {self.c:.2%} of the training scores lie above {v:.4g}",
+        )
 
     def apply(self, scores):
         self._check()
@@ -131,7 +149,10 @@ class SigmaThreshold(Threshold):
         if sd <= 1e-12:  # more than half the scores equal: fall back to the standard deviation
             sd, how = float(s.std()), "std (MAD is 0)"
         v = med + self.k * sd
-        return v, f"median {med:.4g} + {self.k:g} × {how} {sd:.4g} of {len(s)} training scores = {v:.4g}"
+        return (
+            v,
+            f"median {med:.4g} + {self.k:g} × {how} {sd:.4g} of {len(s)} training scores = {v:.4g}",
+        )
 
 
 class FixedThreshold(Threshold):
@@ -150,7 +171,9 @@ class POTThreshold(Threshold):
 
     def __init__(self, risk: float = 1e-3, level: float = 0.98):
         if not 0.0 < risk < 1.0:
-            raise ConfigError(f"pot:{risk}: the risk must lie strictly between 0 and 1 (e.g. pot:1e-3)")
+            raise ConfigError(
+                f"pot:{risk}: the risk must lie strictly between 0 and 1 (e.g. pot:1e-3)"
+            )
         if not 0.5 <= level < 1.0:
             raise ConfigError(f"POT initial level {level} must lie in [0.5, 1)")
         self.risk, self.level, self.spec = risk, level, f"pot:{risk:g}"
@@ -173,14 +196,21 @@ class POTThreshold(Threshold):
 
     def _why(self) -> str:
         if not self.peaks_:
-            return (f"POT: no training score exceeds the initial threshold t={self.t_:.4g} "
-                    f"({self.level:g}-quantile of {self.n_} scores), so t is used")
-        return (f"POT: t={self.t_:.4g} ({self.level:g}-quantile of {self.n_} scores), "
-                f"{len(self.peaks_)} excesses fitted by a generalized Pareto (γ={self.gamma_:.3g}, "
-                f"σ={self.sigma_:.3g}, maximum likelihood) → score exceeded with probability "
-                f"{self.risk:g}: z_q={self.value_ if hasattr(self, 'value_') else self._z():.4g}"
-                + (" (γ < -0.5: a short, bounded tail; z_q sits near the largest score seen)"
-                   if self.gamma_ < -0.5 else ""))
+            return (
+                f"POT: no training score exceeds the initial threshold t={self.t_:.4g} "
+                f"({self.level:g}-quantile of {self.n_} scores), so t is used"
+            )
+        return (
+            f"POT: t={self.t_:.4g} ({self.level:g}-quantile of {self.n_} scores), "
+            f"{len(self.peaks_)} excesses fitted by a generalized Pareto (γ={self.gamma_:.3g}, "
+            f"σ={self.sigma_:.3g}, maximum likelihood) → score exceeded with probability "
+            f"{self.risk:g}: z_q={self.value_ if hasattr(self, 'value_') else self._z():.4g}"
+            + (
+                " (γ < -0.5: a short, bounded tail; z_q sits near the largest score seen)"
+                if self.gamma_ < -0.5
+                else ""
+            )
+        )
 
     def _z(self):
         return pot_quantile(self.t_, self.gamma_, self.sigma_, self.risk, self.n_, len(self.peaks_))
@@ -235,7 +265,9 @@ class DynamicThreshold(Threshold):
 
     def __init__(self, p: float = 0.13, span: int = 10, z_max: float = 12.0):
         if not 0.0 < p < 1.0:
-            raise ConfigError(f"dynamic:{p}: the pruning ratio must lie strictly between 0 and 1 (e.g. dynamic:0.13)")
+            raise ConfigError(
+                f"dynamic:{p}: the pruning ratio must lie strictly between 0 and 1 (e.g. dynamic:0.13)"
+            )
         self.p, self.span, self.z_max, self.spec = p, span, z_max, f"dynamic:{p:g}"
 
     def smooth(self, s: np.ndarray) -> np.ndarray:
@@ -267,8 +299,10 @@ class DynamicThreshold(Threshold):
         e = self.smooth(s)
         z, eps = self._epsilon(e)
         self.z_ = z
-        return eps, (f"dynamic (training scores): EWMA span {self.span}, z={z:g} → ε={eps:.4g} "
-                     "(used as is when streaming)")
+        return eps, (
+            f"dynamic (training scores): EWMA span {self.span}, z={z:g} → ε={eps:.4g} "
+            "(used as is when streaming)"
+        )
 
     def apply(self, scores):
         """Choose ε on the judged scores themselves (telemanom is unsupervised), then prune."""
@@ -276,7 +310,9 @@ class DynamicThreshold(Threshold):
 
         self._check()
         s = np.asarray(scores, dtype=np.float64)
-        s = np.where(np.isfinite(s), s, np.nanmax(s[np.isfinite(s)]) if np.isfinite(s).any() else 0.0)
+        s = np.where(
+            np.isfinite(s), s, np.nanmax(s[np.isfinite(s)]) if np.isfinite(s).any() else 0.0
+        )
         e = self.smooth(s)
         z, eps = self._epsilon(e)
         above = exceeds(e, eps)
@@ -287,13 +323,17 @@ class DynamicThreshold(Threshold):
         for a, b in kept:
             flags[a : b + 1] = True
         self.value_, self.z_ = float(eps), z
-        self.explanation_ = (f"dynamic: EWMA span {self.span} of {len(s)} scores, z={z:g} maximised the "
-                             f"telemanom criterion → ε={eps:.4g} on the smoothed scores; {len(seqs)} "
-                             f"sequence(s) above ε, {len(seqs) - len(kept)} pruned (p={self.p:g})")
+        self.explanation_ = (
+            f"dynamic: EWMA span {self.span} of {len(s)} scores, z={z:g} maximised the "
+            f"telemanom criterion → ε={eps:.4g} on the smoothed scores; {len(seqs)} "
+            f"sequence(s) above ε, {len(seqs) - len(kept)} pruned (p={self.p:g})"
+        )
         return np.full(len(s), eps), flags
 
 
-def prune_sequences(e: np.ndarray, seqs: list[tuple[int, int]], normal_max: float, p: float) -> list[tuple[int, int]]:
+def prune_sequences(
+    e: np.ndarray, seqs: list[tuple[int, int]], normal_max: float, p: float
+) -> list[tuple[int, int]]:
     """Telemanom's pruning: sort the sequences' maxima of `e` descending, append the largest normal
     value, and keep the sequences down to the last step that drops by at least a fraction `p`."""
     if not seqs:
@@ -315,13 +355,24 @@ def parse_threshold(spec: str | Threshold) -> Threshold:
     if isinstance(spec, Threshold):
         return spec
     if not isinstance(spec, str) or not spec.strip():
-        raise ConfigError(f"threshold {spec!r} is not a threshold spec; use one of: {', '.join(THRESHOLDS)}")
+        raise ConfigError(
+            f"threshold {spec!r} is not a threshold spec; use one of: {', '.join(THRESHOLDS)}"
+        )
     name, _, arg = spec.strip().lower().partition(":")
-    kinds = {"quantile": QuantileThreshold, "contamination": ContaminationThreshold, "sigma": SigmaThreshold,
-             "fixed": FixedThreshold, "dynamic": DynamicThreshold, "pot": POTThreshold, "spot": SPOTThreshold}
+    kinds = {
+        "quantile": QuantileThreshold,
+        "contamination": ContaminationThreshold,
+        "sigma": SigmaThreshold,
+        "fixed": FixedThreshold,
+        "dynamic": DynamicThreshold,
+        "pot": POTThreshold,
+        "spot": SPOTThreshold,
+    }
     if name not in kinds:
-        raise ConfigError(f"threshold '{spec}' is unknown; use one of: {', '.join(THRESHOLDS)} "
-                          "(e.g. pot, dynamic, quantile:0.99, sigma:4)")
+        raise ConfigError(
+            f"threshold '{spec}' is unknown; use one of: {', '.join(THRESHOLDS)} "
+            "(e.g. pot, dynamic, quantile:0.99, sigma:4)"
+        )
     if not arg:
         if name == "fixed":
             raise ConfigError("threshold 'fixed' needs a value, e.g. fixed:3.5")

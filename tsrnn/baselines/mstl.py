@@ -56,9 +56,7 @@ class MSTL(LocalModel):
                 f"MSTL trend '{self.trend}' is unknown; use one of {', '.join(TRENDS)}"
             )
         y = _tail(y, self.max_train)
-        wanted = (
-            tuple(self.seasons) if self.seasons is not None else default_seasons(self._m())
-        )
+        wanted = tuple(self.seasons) if self.seasons is not None else default_seasons(self._m())
         periods = tuple(sorted(int(s) for s in wanted if s > 1 and len(y) >= 2 * s + 1))
         self.periods_ = periods
         self.cycles_: list[np.ndarray] = []

@@ -88,8 +88,14 @@ class AutoETS(_UnitScaled):
     default_alias = "ETS"
     min_obs = 4
 
-    def __init__(self, season_length: int | None = None, max_train: int | None = 2000,
-                 max_seasons: int | None = 20, max_seasonal_m: int = 24, alias: str | None = None):
+    def __init__(
+        self,
+        season_length: int | None = None,
+        max_train: int | None = 2000,
+        max_seasons: int | None = 20,
+        max_seasonal_m: int = 24,
+        alias: str | None = None,
+    ):
         self.season_length = season_length
         self.max_train = max_train
         self.max_seasons = max_seasons
@@ -102,10 +108,10 @@ class AutoETS(_UnitScaled):
         positive = bool(np.all(y > 0))
         trends = [(None, False), ("add", False), ("add", True)]
         for trend, damped in trends:
-            for seasonal in ([None, "add"] if seasonal_ok else [None]):
+            for seasonal in [None, "add"] if seasonal_ok else [None]:
                 yield "add", trend, damped, seasonal
             if positive:
-                for seasonal in ([None, "mul"] if seasonal_ok else [None]):
+                for seasonal in [None, "mul"] if seasonal_ok else [None]:
                     yield "mul", trend, damped, seasonal
 
     def _train_limit(self) -> int | None:
@@ -132,8 +138,11 @@ class AutoETS(_UnitScaled):
                 seasonal = np.asarray(STL(y, period=m, robust=True).fit().seasonal)
             self.stl_seasonal_ = seasonal[-m:]
             y = y - seasonal
-            candidates = [c for c in self._candidates(y) if c[3] is None] if np.all(y > 0) else \
-                [c for c in candidates if c[3] is None and c[0] == "add"]
+            candidates = (
+                [c for c in self._candidates(y) if c[3] is None]
+                if np.all(y > 0)
+                else [c for c in candidates if c[3] is None and c[0] == "add"]
+            )
         best, best_aicc, best_spec = None, np.inf, None
         with _silenced():
             for error, trend, damped, seasonal in candidates:
@@ -141,8 +150,14 @@ class AutoETS(_UnitScaled):
                 if trend is not None and len(y) < 5:
                     continue
                 try:
-                    model = ETSModel(pd.Series(y), error=error, trend=trend, damped_trend=damped, seasonal=seasonal,
-                                     seasonal_periods=self._m() if seasonal else None)
+                    model = ETSModel(
+                        pd.Series(y),
+                        error=error,
+                        trend=trend,
+                        damped_trend=damped,
+                        seasonal=seasonal,
+                        seasonal_periods=self._m() if seasonal else None,
+                    )
                     res = model.fit(disp=False, maxiter=200)
                 except (ValueError, np.linalg.LinAlgError, RuntimeError):
                     continue
@@ -163,19 +178,26 @@ class AutoETS(_UnitScaled):
         if self.stl_seasonal_ is None:
             return pred
         s = self.stl_seasonal_[np.arange(len(pred.mean)) % len(self.stl_seasonal_)]
-        return Prediction(pred.mean + s, {lv: (lo + s, hi + s) for lv, (lo, hi) in pred.intervals.items()})
+        return Prediction(
+            pred.mean + s, {lv: (lo + s, hi + s) for lv, (lo, hi) in pred.intervals.items()}
+        )
 
     def _predict(self, h: int, levels: list[int] = ()) -> Prediction:
         if self.res_ is None:
             return self._reseason(self.fallback_.predict(h, levels))
         with _silenced():
             # multiplicative models' intervals are simulated: a fixed stream keeps them reproducible
-            pred = self.res_.get_prediction(start=self.n_, end=self.n_ + h - 1, rng=np.random.default_rng(0))
+            pred = self.res_.get_prediction(
+                start=self.n_, end=self.n_ + h - 1, rng=np.random.default_rng(0)
+            )
             mean = np.asarray(pred.predicted_mean, dtype=np.float64)
             intervals = {}
             for level in levels:
                 frame = pred.summary_frame(alpha=1 - level / 100)
-                intervals[level] = (frame["pi_lower"].to_numpy(float), frame["pi_upper"].to_numpy(float))
+                intervals[level] = (
+                    frame["pi_lower"].to_numpy(float),
+                    frame["pi_upper"].to_numpy(float),
+                )
         return self._reseason(Prediction(mean, intervals))
 
 
@@ -232,9 +254,16 @@ class AutoARIMA(_UnitScaled):
     default_alias = "ARIMA"
     min_obs = 6
 
-    def __init__(self, season_length: int | None = None, max_pq: int = 2, max_seasonal_m: int = 24,
-                 max_train: int | None = 480, max_fits: int = 10, max_fourier: int = 5,
-                 alias: str | None = None):
+    def __init__(
+        self,
+        season_length: int | None = None,
+        max_pq: int = 2,
+        max_seasonal_m: int = 24,
+        max_train: int | None = 480,
+        max_fits: int = 10,
+        max_fourier: int = 5,
+        alias: str | None = None,
+    ):
         self.season_length = season_length
         self.max_pq = max_pq
         self.max_seasonal_m = max_seasonal_m
@@ -266,17 +295,25 @@ class AutoARIMA(_UnitScaled):
 
         def spec(p, q, P, Q, simple, k=None):
             k = self.fourier_k_ if k is None else k
-            return SARIMAX(y, exog=_fourier(np.arange(len(y)), m, k) if k else None, order=(p, d, q),
-                           seasonal_order=(P, D, Q, m) if (D or P or Q) and m > 1 else (0, 0, 0, 0),
-                           trend=trend, enforce_stationarity=True, enforce_invertibility=True,
-                           simple_differencing=simple)
+            return SARIMAX(
+                y,
+                exog=_fourier(np.arange(len(y)), m, k) if k else None,
+                order=(p, d, q),
+                seasonal_order=(P, D, Q, m) if (D or P or Q) and m > 1 else (0, 0, 0, 0),
+                trend=trend,
+                enforce_stationarity=True,
+                enforce_invertibility=True,
+                simple_differencing=simple,
+            )
 
         if harmonic:  # K by AICc on an AR(1) error model, before the search over the errors' orders
             aiccs = {}
             for k in range(1, max_k + 1):
                 with _silenced():
                     try:
-                        aiccs[k] = spec(1, 0, 0, 0, simple=True, k=k).fit(disp=False, maxiter=50).aicc
+                        aiccs[k] = (
+                            spec(1, 0, 0, 0, simple=True, k=k).fit(disp=False, maxiter=50).aicc
+                        )
                     except (ValueError, np.linalg.LinAlgError, IndexError):
                         continue
             finite = {k: a for k, a in aiccs.items() if np.isfinite(a)}
@@ -309,8 +346,18 @@ class AutoARIMA(_UnitScaled):
         while improved:
             improved = False
             p, q, P, Q = best
-            for dp, dq, dP, dQ in [(1, 0, 0, 0), (-1, 0, 0, 0), (0, 1, 0, 0), (0, -1, 0, 0), (1, 1, 0, 0),
-                                   (-1, -1, 0, 0), (0, 0, 1, 0), (0, 0, -1, 0), (0, 0, 0, 1), (0, 0, 0, -1)]:
+            for dp, dq, dP, dQ in [
+                (1, 0, 0, 0),
+                (-1, 0, 0, 0),
+                (0, 1, 0, 0),
+                (0, -1, 0, 0),
+                (1, 1, 0, 0),
+                (-1, -1, 0, 0),
+                (0, 0, 1, 0),
+                (0, 0, -1, 0),
+                (0, 0, 0, 1),
+                (0, 0, 0, -1),
+            ]:
                 cand = (p + dp, q + dq, P + dP, Q + dQ)
                 if min(cand) < 0 or max(cand[:2]) > self.max_pq or max(cand[2:]) > sP:
                     continue
@@ -331,15 +378,21 @@ class AutoARIMA(_UnitScaled):
             self.spec_ = "SeasonalNaive (no ARIMA could be fitted)"
         else:
             p, q, P, Q = best
-            self.spec_ = (f"ARIMA({p},{d},{q})" + (f"({P},{D},{Q})[{m}]" if (D or P or Q) and m > 1 else "")
-                          + (f" + Fourier(K={self.fourier_k_})[{m}]" if self.fourier_k_ else ""))
+            self.spec_ = (
+                f"ARIMA({p},{d},{q})"
+                + (f"({P},{D},{Q})[{m}]" if (D or P or Q) and m > 1 else "")
+                + (f" + Fourier(K={self.fourier_k_})[{m}]" if self.fourier_k_ else "")
+            )
             self.aicc_ = float(aicc)
 
     def _predict(self, h: int, levels: list[int] = ()) -> Prediction:
         if self.res_ is None:
             return self.fallback_.predict(h, levels)
-        exog = (_fourier(self.n_ + np.arange(h), self._m(), self.fourier_k_)
-                if self.fourier_k_ else None)
+        exog = (
+            _fourier(self.n_ + np.arange(h), self._m(), self.fourier_k_)
+            if self.fourier_k_
+            else None
+        )
         with _silenced():
             fc = self.res_.get_forecast(h, exog=exog)
             mean = np.asarray(fc.predicted_mean, dtype=np.float64)
@@ -358,8 +411,12 @@ class Theta(_UnitScaled):
     default_alias = "Theta"
     min_obs = 4
 
-    def __init__(self, season_length: int | None = None, max_train: int | None = 5000,
-                 alias: str | None = None):
+    def __init__(
+        self,
+        season_length: int | None = None,
+        max_train: int | None = 5000,
+        alias: str | None = None,
+    ):
         self.season_length = season_length
         self.max_train = max_train
         self.alias = alias
@@ -371,8 +428,9 @@ class Theta(_UnitScaled):
         deseason = m > 1 and len(y) >= 2 * m
         method = "multiplicative" if np.all(y > 0) else "additive"
         with _silenced():
-            self.res_ = ThetaModel(y, period=m if m > 1 else None, deseasonalize=deseason, use_test=True,
-                                   method=method).fit()
+            self.res_ = ThetaModel(
+                y, period=m if m > 1 else None, deseasonalize=deseason, use_test=True, method=method
+            ).fit()
 
     def _predict(self, h: int, levels: list[int] = ()) -> Prediction:
         with _silenced():

@@ -30,12 +30,16 @@ def pick_series(ids: list[str], unique_id: str | None) -> int:
     if unique_id is None:
         if len(ids) != 1:
             more = ", ..." if len(ids) > 3 else ""
-            raise ConfigError(f"this model knows {len(ids)} series; pass unique_id= (one of "
-                              f"{', '.join(map(repr, ids[:3]))}{more})")
+            raise ConfigError(
+                f"this model knows {len(ids)} series; pass unique_id= (one of "
+                f"{', '.join(map(repr, ids[:3]))}{more})"
+            )
         return 0
     if unique_id not in ids:
-        raise ConfigError(f"series {unique_id!r} is not one of the model's {len(ids)} training "
-                          "series; only those stream (predict(df) forecasts the others)")
+        raise ConfigError(
+            f"series {unique_id!r} is not one of the model's {len(ids)} training "
+            "series; only those stream (predict(df) forecasts the others)"
+        )
     return ids.index(unique_id)
 
 
@@ -49,8 +53,18 @@ class ForecastStreamer:
     number (one value column) or a (V,) row.
     """
 
-    def __init__(self, config, weights: dict[str, np.ndarray], values: np.ndarray, n_obs: int,
-                 last_ds, loc: np.ndarray, scale: np.ndarray, calendar: list[str], series: int):
+    def __init__(
+        self,
+        config,
+        weights: dict[str, np.ndarray],
+        values: np.ndarray,
+        n_obs: int,
+        last_ds,
+        loc: np.ndarray,
+        scale: np.ndarray,
+        calendar: list[str],
+        series: int,
+    ):
         c = self.config = config
         L, V = np.shape(values)
         if L != c.input_len:
@@ -72,8 +86,9 @@ class ForecastStreamer:
         else:
             from tsrnn.cpu.net import NumbaNet
 
-            self._net = NumbaNet.from_state(c, {k: v for k, v in weights.items()
-                                                if k.startswith(("core.", "head."))})
+            self._net = NumbaNet.from_state(
+                c, {k: v for k, v in weights.items() if k.startswith(("core.", "head."))}
+            )
         # the window's step rows (L, F): scaled targets, calendar, scaled exogenous [, observed]
         model_v = self._model_space(np.asarray(values, dtype=np.float64), check_rows=self.n_obs)
         scaled = (model_v - self.loc) / self.scale
@@ -108,9 +123,17 @@ class ForecastStreamer:
         sid = list(meta["series"]).index(ids[row])
         n_obs = h.get("n_obs", [config.input_len] * len(ids))[row]
         sc = meta["scaler"]
-        return cls(config, weights, np.asarray(h["values"][row], dtype=np.float64), int(n_obs),
-                   np.datetime64(h["last_ds"][row], "ns"), np.asarray(sc["loc"][sid]),
-                   np.asarray(sc["scale"][sid]), list(meta["features"]["calendar"]), sid)
+        return cls(
+            config,
+            weights,
+            np.asarray(h["values"][row], dtype=np.float64),
+            int(n_obs),
+            np.datetime64(h["last_ds"][row], "ns"),
+            np.asarray(sc["loc"][sid]),
+            np.asarray(sc["scale"][sid]),
+            list(meta["features"]["calendar"]),
+            sid,
+        )
 
     # -- preparation --------------------------------------------------------------------------
 
@@ -120,8 +143,10 @@ class ForecastStreamer:
         t = v[..., : self.C]
         rows = t if check_rows is None else t[len(t) - check_rows :]
         if np.any(rows <= 0):
-            raise DataError("this model forecasts the log of a positive series and got a value "
-                            "<= 0; give positive values or refit with transform=None")
+            raise DataError(
+                "this model forecasts the log of a positive series and got a value "
+                "<= 0; give positive values or refit with transform=None"
+            )
         out = np.array(v, dtype=np.float64)
         out[..., : self.C] = np.log(t)
         return out
@@ -140,9 +165,14 @@ class ForecastStreamer:
 
             start = k - 1
             anchor = pd.Timestamp(self.last_ds) + start * pd.tseries.frequencies.to_offset(
-                self.config.freq)
-            block = future_calendar(np.array([anchor.to_datetime64()], dtype="datetime64[ns]"),
-                                    max(CALENDAR_BLOCK, n), self.config.freq, self.kinds)
+                self.config.freq
+            )
+            block = future_calendar(
+                np.array([anchor.to_datetime64()], dtype="datetime64[ns]"),
+                max(CALENDAR_BLOCK, n),
+                self.config.freq,
+                self.kinds,
+            )
             self._cal_start, self._cal = start, block[0]
         a = k - 1 - self._cal_start
         return self._cal[a : a + n]
@@ -154,8 +184,10 @@ class ForecastStreamer:
         return the (horizon,) forecast of the steps after it, in raw units."""
         row = np.asarray(y, dtype=np.float64).reshape(-1)
         if row.size != self.V:
-            raise ConfigError(f"this model reads {self.V} value column(s) per step (targets, then "
-                              f"exogenous); update got {row.size}")
+            raise ConfigError(
+                f"this model reads {self.V} value column(s) per step (targets, then "
+                f"exogenous); update got {row.size}"
+            )
         if not np.all(np.isfinite(row)):
             raise DataError(f"update got a non-finite value {row.tolist()}")
         scaled = (self._model_space(row) - self.loc) / self.scale
@@ -221,5 +253,8 @@ class ForecastStreamer:
     def run(self, values) -> np.ndarray:
         """Feed N rows (N,) or (N, V); returns the N forecasts (N, horizon)."""
         values = np.asarray(values, dtype=np.float64)
-        return np.stack([self.update(v) for v in values]) if len(values) else \
-            np.zeros((0, self.config.horizon))
+        return (
+            np.stack([self.update(v) for v in values])
+            if len(values)
+            else np.zeros((0, self.config.horizon))
+        )

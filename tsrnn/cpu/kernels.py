@@ -183,8 +183,28 @@ def _cell_update(cell, H, zx, zh, h, c, nb):
 
 
 @njit(**_JIT)
-def _run_direction(inp, b_in, W, o_ih, o_hh, o_bih, o_bhh, n_in, cell, H, G, reverse, h, c, dst, b_dst, col,
-                   zx, zh, src):
+def _run_direction(
+    inp,
+    b_in,
+    W,
+    o_ih,
+    o_hh,
+    o_bih,
+    o_bhh,
+    n_in,
+    cell,
+    H,
+    G,
+    reverse,
+    h,
+    c,
+    dst,
+    b_dst,
+    col,
+    zx,
+    zh,
+    src,
+):
     """Run one direction of one layer over a block of nb = h.shape[0] sequences.
 
     inp[b_in + b, t, :n_in] is sequence b's input at step t; h, c (nb, H): initial state, updated
@@ -234,7 +254,9 @@ def _run_block(x, b0, nb, W, lay, cell, H, L, D, G, h0, c0, out, hn, cn):
             elif layer == L - 1:
                 _run_direction(bufs[(layer - 1) % 2], 0, W, *a, out, b0, d * H, zx, zh, src)
             else:
-                _run_direction(bufs[(layer - 1) % 2], 0, W, *a, bufs[layer % 2], 0, d * H, zx, zh, src)
+                _run_direction(
+                    bufs[(layer - 1) % 2], 0, W, *a, bufs[layer % 2], 0, d * H, zx, zh, src
+                )
             for b in range(nb):
                 for j in range(H):
                     hn[k, b0 + b, j] = h[b, j]

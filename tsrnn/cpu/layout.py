@@ -80,12 +80,18 @@ def stack_shape(cell: str, weights: dict[str, np.ndarray], prefix: str = "") -> 
     w0 = np.asarray(weights[f"{prefix}weight_ih_l0"])
     G = GATES[cell]
     if w0.ndim != 2 or w0.shape[0] % G:
-        raise ModelFileError(f"{prefix}weight_ih_l0 has shape {w0.shape}, not ({G}*hidden, input) for a {cell}")
+        raise ModelFileError(
+            f"{prefix}weight_ih_l0 has shape {w0.shape}, not ({G}*hidden, input) for a {cell}"
+        )
     return StackShape(cell, int(w0.shape[1]), w0.shape[0] // G, layers, dirs)
 
 
 def pack_stack(
-    shape: StackShape, weights: dict[str, np.ndarray], dtype, prefix: str = "", packer: Packer | None = None
+    shape: StackShape,
+    weights: dict[str, np.ndarray],
+    dtype,
+    prefix: str = "",
+    packer: Packer | None = None,
 ) -> tuple[Packer, np.ndarray]:
     """Add every (layer, direction) of a stack to `packer` (a new one by default).
 
@@ -109,7 +115,9 @@ def pack_stack(
             for name, shp in want.items():
                 key = f"{prefix}{name}_{sfx}"
                 if key not in weights:
-                    raise ModelFileError(f"tensor '{key}' is missing; a {shape.cell} stack of {shape.layers} layer(s) needs it")
+                    raise ModelFileError(
+                        f"tensor '{key}' is missing; a {shape.cell} stack of {shape.layers} layer(s) needs it"
+                    )
                 a = np.asarray(weights[key])
                 if a.shape != shp:
                     raise ModelFileError(f"tensor '{key}' has shape {a.shape}, expected {shp}")

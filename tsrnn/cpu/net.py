@@ -51,12 +51,14 @@ class NumbaNet:
             if want != got:
                 raise ModelFileError(f"config says {key}={want} but the weights have {got}")
         if c.bidirectional != (s.dirs == 2):
-            raise ModelFileError(f"config says bidirectional={c.bidirectional} but the weights "
-                                 "disagree")
+            raise ModelFileError(
+                f"config says bidirectional={c.bidirectional} but the weights disagree"
+            )
         self.input_size = s.input_size
         if c.input_size and c.input_size != s.input_size:
-            raise ModelFileError(f"config says input_size={c.input_size} but weight_ih_l0 reads "
-                                 f"{s.input_size}")
+            raise ModelFileError(
+                f"config says input_size={c.input_size} but weight_ih_l0 reads {s.input_size}"
+            )
         self.horizon, self.n_outputs = c.horizon, c.n_outputs
         self.embedding, self.n_targets = c.embedding, c.n_targets
         out_size = s.hidden * s.dirs
@@ -92,8 +94,9 @@ class NumbaNet:
         return get
 
     @classmethod
-    def from_state(cls, config: NetConfig | dict, weights: dict[str, np.ndarray],
-                   dtype="float32") -> NumbaNet:
+    def from_state(
+        cls, config: NetConfig | dict, weights: dict[str, np.ndarray], dtype="float32"
+    ) -> NumbaNet:
         """config: a NetConfig, or a dict of its fields (cell, hidden, layers, horizon required;
         bidirectional, layer_norm, n_outputs, input_size, embedding, n_targets, decoder ...);
         weights: torch state_dict names → arrays."""
@@ -109,11 +112,14 @@ class NumbaNet:
         try:
             cfg = as_config(meta["config"])
         except (ConfigError, TypeError) as e:
-            raise ModelFileError(f"{path}: the stored configuration is not a network's ({e})"
-                                 ) from None
+            raise ModelFileError(
+                f"{path}: the stored configuration is not a network's ({e})"
+            ) from None
         if cfg.model not in ("rnn", "lstm", "gru"):
-            raise ConfigError(f"{path}: a {cfg.model} model has no NumbaNet (a direct network); "
-                              "Forecaster.load(path).streamer() streams every model")
+            raise ConfigError(
+                f"{path}: a {cfg.model} model has no NumbaNet (a direct network); "
+                "Forecaster.load(path).streamer() streams every model"
+            )
         net = cls(cfg, weights, dtype)
         net.meta = meta
         return net
@@ -157,7 +163,9 @@ class NumbaNet:
             if self.embed_w is None:
                 raise ConfigError("series numbers were given but the network has no embed.weight")
             e = self.embed_w[np.asarray(series, dtype=np.int64)]
-            x = np.concatenate([x, np.broadcast_to(e[:, None, :], (*x.shape[:2], e.shape[1])).astype(x.dtype)], -1)
+            x = np.concatenate(
+                [x, np.broadcast_to(e[:, None, :], (*x.shape[:2], e.shape[1])).astype(x.dtype)], -1
+            )
         z = self.features(x)
         if self.decoder:
             z = np.maximum(z @ self.dec_w.T + self.dec_b, 0)
@@ -167,8 +175,14 @@ class NumbaNet:
 
     # -- streaming --------------------------------------------------------------------------
 
-    def streamer(self, loc=0.0, scale=1.0, series: int | str | None = None, embed: np.ndarray | None = None,
-                 output: int | None = None) -> Streamer:
+    def streamer(
+        self,
+        loc=0.0,
+        scale=1.0,
+        series: int | str | None = None,
+        embed: np.ndarray | None = None,
+        output: int | None = None,
+    ) -> Streamer:
         """A Streamer starting from the zero state (as `forward` starts every window).
 
         loc, scale: the series' statistics for its target column(s): scalars or (n_targets,);
@@ -179,30 +193,46 @@ class NumbaNet:
         median quantile or the point forecast). Bidirectional networks cannot stream.
         """
         if self.dirs != 1:
-            raise ConfigError("a bidirectional network cannot stream (its backward direction needs the whole "
-                              "window); use forward() on windows instead")
+            raise ConfigError(
+                "a bidirectional network cannot stream (its backward direction needs the whole "
+                "window); use forward() on windows instead"
+            )
         if self.decoder:
-            raise ConfigError("a network with an MLP decoder cannot stream; use forward() on windows")
+            raise ConfigError(
+                "a network with an MLP decoder cannot stream; use forward() on windows"
+            )
         c = self.config
         if c.segment > 1 or c.residual or c.transform:
-            raise ConfigError("a forecaster with segments (segment), a seasonal residual (residual) "
-                              "or a log transform (transform) reads whole windows, so its network "
-                              "cannot carry a state; use Forecaster.streamer(), which recomputes "
-                              "the window at each step")
+            raise ConfigError(
+                "a forecaster with segments (segment), a seasonal residual (residual) "
+                "or a log transform (transform) reads whole windows, so its network "
+                "cannot carry a state; use Forecaster.streamer(), which recomputes "
+                "the window at each step"
+            )
         if c.window_norm or c.pad:
-            raise ConfigError(f"a forecaster trained with window_norm={c.window_norm!r} or left "
-                              "padding (pad) sees every window relative to its own level, so no "
-                              "state can be carried from point to point in its network; use "
-                              "Forecaster.streamer(), which recomputes the window at each step, or "
-                              "train with window_norm=None and pad=False")
-        E = self.embedding if self.embedding else (0 if self.embed_w is None else self.embed_w.shape[1])
+            raise ConfigError(
+                f"a forecaster trained with window_norm={c.window_norm!r} or left "
+                "padding (pad) sees every window relative to its own level, so no "
+                "state can be carried from point to point in its network; use "
+                "Forecaster.streamer(), which recomputes the window at each step, or "
+                "train with window_norm=None and pad=False"
+            )
+        E = (
+            self.embedding
+            if self.embedding
+            else (0 if self.embed_w is None else self.embed_w.shape[1])
+        )
         if series is not None and isinstance(series, str):
             meta = getattr(self, "meta", None)
             if meta is None:
-                raise ConfigError("series ids need a net loaded with NumbaNet.from_file; pass loc/scale instead")
+                raise ConfigError(
+                    "series ids need a net loaded with NumbaNet.from_file; pass loc/scale instead"
+                )
             ids = list(meta["series"])
             if series not in ids:
-                raise ConfigError(f"series '{series}' is not in the model (it knows {len(ids)} series, e.g. {ids[:3]})")
+                raise ConfigError(
+                    f"series '{series}' is not in the model (it knows {len(ids)} series, e.g. {ids[:3]})"
+                )
             row = ids.index(series)
             C = self.n_targets
             loc = np.asarray(meta["scaler"]["loc"], dtype=np.float64)[row, :C]
@@ -211,8 +241,10 @@ class NumbaNet:
         if E:
             if embed is None:
                 if series is None or self.embed_w is None:
-                    raise ConfigError("this network has a per-series embedding; pass series= (a row of embed.weight) "
-                                      "or embed= (an (E,) vector)")
+                    raise ConfigError(
+                        "this network has a per-series embedding; pass series= (a row of embed.weight) "
+                        "or embed= (an (E,) vector)"
+                    )
                 embed = self.embed_w[int(series)]
             embed = np.asarray(embed, dtype=np.float64).reshape(-1)
             if embed.size != E:
@@ -254,8 +286,20 @@ class Streamer:
     `forecast()` → (horizon, n_outputs) the whole latest forecast (a copy).
     """
 
-    __slots__ = ("net", "update", "_W", "_meta", "_st", "_n_in", "_n_y", "_out", "_x", "_reset_state",
-                 "_locin", "_scin")
+    __slots__ = (
+        "net",
+        "update",
+        "_W",
+        "_meta",
+        "_st",
+        "_n_in",
+        "_n_y",
+        "_out",
+        "_x",
+        "_reset_state",
+        "_locin",
+        "_scin",
+    )
 
     def __init__(self, net: NumbaNet, loc, scale, embed: np.ndarray, point: int):
         self.net = net
@@ -271,15 +315,31 @@ class Streamer:
         scale = np.broadcast_to(np.asarray(scale, dtype=np.float64).reshape(-1), (n_y,))
         if not np.all(np.isfinite(scale)) or np.any(scale == 0):
             raise ConfigError("scale must be finite and non-zero")
-        sizes = {"h": L * H, "c": L * H, "zx": GH, "zh": GH, "x": n_in, "feat": H, "out": n_out, "b0": GH,
-                 "locin": n_y, "scin": n_y, "locout": n_out, "scout": n_out}
+        sizes = {
+            "h": L * H,
+            "c": L * H,
+            "zx": GH,
+            "zh": GH,
+            "x": n_in,
+            "feat": H,
+            "out": n_out,
+            "b0": GH,
+            "locin": n_y,
+            "scin": n_y,
+            "locout": n_out,
+            "scout": n_out,
+        }
         offs, pos = {}, 0
         for name, size in sizes.items():
             offs[name] = pos
             pos += size + (-size) % 16  # keep every block 64-byte aligned
         st = np.zeros(pos, dtype=dt)
         # layer-0 bias: b_ih plus the embedding's constant contribution W_ih[:, n_in:] @ e
-        w0 = W[lay[0, 0] : lay[0, 0] + net.input_size * GH].reshape(net.input_size, GH).astype(np.float64)
+        w0 = (
+            W[lay[0, 0] : lay[0, 0] + net.input_size * GH]
+            .reshape(net.input_size, GH)
+            .astype(np.float64)
+        )
         b0 = W[lay[0, 2] : lay[0, 2] + GH].astype(np.float64)
         if E:
             b0 = b0 + embed @ w0[n_in:]
@@ -290,11 +350,47 @@ class Streamer:
         st[offs["scout"] : offs["scout"] + n_out] = scale[0]
         meta = np.zeros(K.M_LAY + 5 * L, dtype=np.int64)
         meta[[K.M_CELL, K.M_H, K.M_L, K.M_NY, K.M_NIN, K.M_NOUT, K.M_NORM]] = [
-            net.rnn.cell_code, H, L, n_y, n_in, n_out, int(net.layer_norm)]
+            net.rnn.cell_code,
+            H,
+            L,
+            n_y,
+            n_in,
+            n_out,
+            int(net.layer_norm),
+        ]
         meta[[K.M_HEADW, K.M_HEADB, K.M_NORMW, K.M_NORMB]] = [o_hw, o_hb, o_nw, o_nb]
-        meta[[K.M_ST_H, K.M_ST_C, K.M_ST_ZX, K.M_ST_ZH, K.M_ST_X, K.M_ST_FEAT, K.M_ST_OUT, K.M_ST_B0,
-              K.M_ST_LOCIN, K.M_ST_SCIN, K.M_ST_LOCOUT, K.M_ST_SCOUT]] = [
-            offs[k] for k in ("h", "c", "zx", "zh", "x", "feat", "out", "b0", "locin", "scin", "locout", "scout")]
+        meta[
+            [
+                K.M_ST_H,
+                K.M_ST_C,
+                K.M_ST_ZX,
+                K.M_ST_ZH,
+                K.M_ST_X,
+                K.M_ST_FEAT,
+                K.M_ST_OUT,
+                K.M_ST_B0,
+                K.M_ST_LOCIN,
+                K.M_ST_SCIN,
+                K.M_ST_LOCOUT,
+                K.M_ST_SCOUT,
+            ]
+        ] = [
+            offs[k]
+            for k in (
+                "h",
+                "c",
+                "zx",
+                "zh",
+                "x",
+                "feat",
+                "out",
+                "b0",
+                "locin",
+                "scin",
+                "locout",
+                "scout",
+            )
+        ]
         meta[K.M_POINT] = offs["out"] + point
         lay_s = lay.copy()
         lay_s[0, 4] = n_in  # the embedding's inputs are folded into b0
@@ -322,8 +418,10 @@ class Streamer:
         rest = self._n_in - n_y
         if rest:
             if features is None:
-                raise ConfigError(f"this network's steps read {rest} feature(s) besides the target; "
-                                  "call update(y, features)")
+                raise ConfigError(
+                    f"this network's steps read {rest} feature(s) besides the target; "
+                    "call update(y, features)"
+                )
             x[n_y:] = features
         return K.stream_update(self._W, self._meta, self._st, float(y[0]))
 

@@ -18,7 +18,9 @@ class NumbaRNN:
     them. dtype: float32 or float64 (the weights are cast to it).
     """
 
-    def __init__(self, cell: str, weights: dict[str, np.ndarray], dtype="float32", prefix: str = ""):
+    def __init__(
+        self, cell: str, weights: dict[str, np.ndarray], dtype="float32", prefix: str = ""
+    ):
         self.shape: StackShape = stack_shape(cell, weights, prefix)
         self.dtype = as_dtype(dtype)
         packer, self.lay = pack_stack(self.shape, weights, self.dtype, prefix)
@@ -44,7 +46,9 @@ class NumbaRNN:
         if x.ndim != 3 or x.shape[2] != s.input_size:
             raise ConfigError(f"input must have shape (B, T, {s.input_size}) (got {np.shape(x)})")
         x = np.ascontiguousarray(x, dtype=self.dtype)
-        if not x.flags.writeable:  # read-only arrays are another numba type: copy rather than recompile
+        if (
+            not x.flags.writeable
+        ):  # read-only arrays are another numba type: copy rather than recompile
             x = x.copy()
         B, T = x.shape[0], x.shape[1]
         LD = s.layers * s.dirs
@@ -77,9 +81,15 @@ class NumbaRNN:
         else:
             h0, c0 = state, None
         # fresh writable C arrays: a read-only view would make numba compile another signature
-        h0 = np.array(np.broadcast_to(np.asarray(h0, dtype=self.dtype).reshape(-1, B, self.shape.hidden), shp))
+        h0 = np.array(
+            np.broadcast_to(np.asarray(h0, dtype=self.dtype).reshape(-1, B, self.shape.hidden), shp)
+        )
         if c0 is None:
             c0 = np.zeros(shp, self.dtype)
         else:
-            c0 = np.array(np.broadcast_to(np.asarray(c0, dtype=self.dtype).reshape(-1, B, self.shape.hidden), shp))
+            c0 = np.array(
+                np.broadcast_to(
+                    np.asarray(c0, dtype=self.dtype).reshape(-1, B, self.shape.hidden), shp
+                )
+            )
         return h0, c0

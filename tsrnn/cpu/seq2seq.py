@@ -53,8 +53,9 @@ class NumbaSeq2Seq:
                 raise ModelFileError(f"tensor '{name}' is missing from the seq2seq weights")
             return np.ascontiguousarray(weights[name], dtype=self.dtype)
 
-        self.norm = (get("encoder.norm.weight"), get("encoder.norm.bias")) if config.layer_norm \
-            else None
+        self.norm = (
+            (get("encoder.norm.weight"), get("encoder.norm.bias")) if config.layer_norm else None
+        )
         if self.kind == "bahdanau":
             self.w_q = get("attention.w_q.weight")
             self.w_k, self.b_k = get("attention.w_k.weight"), get("attention.w_k.bias")
@@ -119,8 +120,9 @@ class NumbaSeq2Seq:
             else:
                 dec, h, c, buf = self._decode(np.concatenate(parts, -1), h, c, buf)
                 ctx = self._attend(np.einsum("btk,bk->bt", keys, dec[:, 0]), enc)
-                z = np.tanh(np.concatenate([dec[:, 0], ctx], -1) @ self.combine_w.T
-                            + self.combine_b)
+                z = np.tanh(
+                    np.concatenate([dec[:, 0], ctx], -1) @ self.combine_w.T + self.combine_b
+                )
                 y = z @ self.out_w.T + self.out_b
             y = y.reshape(B, s, self.n_outputs).astype(self.dtype)
             outs.append(y)

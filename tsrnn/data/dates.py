@@ -25,7 +25,14 @@ LOWEST, HIGHEST = pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D")
 _MISSING = {"", "nan", "nat", "none", "null", "na", "n/a"}
 _NUMBER = r"[+-]?\d+(?:\.\d*)?(?:[eE][+-]?\d+)?"
 # digit strings read as dates: length -> format
-_DIGIT_FORMATS = {4: "%Y", 6: "%Y%m", 8: "%Y%m%d", 10: "%Y%m%d%H", 12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}
+_DIGIT_FORMATS = {
+    4: "%Y",
+    6: "%Y%m",
+    8: "%Y%m%d",
+    10: "%Y%m%d%H",
+    12: "%Y%m%d%H%M",
+    14: "%Y%m%d%H%M%S",
+}
 _AWARE = r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:[Zz]|[+-]\d\d(?::?\d\d)?|UTC|GMT|utc|gmt)$"
 _SHORT_YEAR = re.compile(r"\d{1,3}[-/.]\d{1,2}(?:[-/.]\d{1,3})?")
 _EXTRA_FORMATS = ("%b %Y", "%B %Y", "%Y %b", "%Y %B", "%b-%Y", "%Y-%b", "%d %b %Y", "%d-%b-%Y")
@@ -35,8 +42,10 @@ RANGE_TEXT = f"{LOWEST:%Y-%m-%d} to {HIGHEST:%Y-%m-%d}"
 _NS_ONLY = int(pd.__version__.split(".")[0]) < 3
 _LOW_US, _HIGH_US = np.datetime64("1677-09-22", "us"), np.datetime64("2262-04-11T23:47:16", "us")
 # a run of four or more digits that may be a year outside the datetime64[ns] range
-_ISO_LIKE = re.compile(r"\d{4}(?:-\d\d?(?:-\d\d?(?:[T ]\d\d?(?::\d\d(?::\d\d(?:[.,]\d+)?)?)?)?)?)?"
-                       r"\s*(?:[Zz]|[+-]\d\d(?::?\d\d)?)?")
+_ISO_LIKE = re.compile(
+    r"\d{4}(?:-\d\d?(?:-\d\d?(?:[T ]\d\d?(?::\d\d(?::\d\d(?:[.,]\d+)?)?)?)?)?)?"
+    r"\s*(?:[Zz]|[+-]\d\d(?::?\d\d)?)?"
+)
 _FAR_4_DIGITS = r"(?<!\d)(?:0\d{3}|1[0-6]\d\d|22[6-9]\d|2[3-9]\d\d|[3-9]\d{3})(?!\d)"
 _FAR_YEAR = r"(?<!\d)(?:0\d{3}|1[0-6]\d\d|22[6-9]\d|2[3-9]\d\d|[3-9]\d{3}|\d{5,})(?!\d)"
 
@@ -101,7 +110,9 @@ def _from_text(text, name, where, line_offset, date_format, dayfirst) -> np.ndar
     sample = _sample(text)
     aware = text.str.contains(_AWARE).to_numpy() if sample.str.contains(_AWARE).any() else None
     if aware is not None and not aware.all():
-        _refuse_mixed_zones(text, int(np.flatnonzero(aware != aware[0])[0]), name, where, line_offset)
+        _refuse_mixed_zones(
+            text, int(np.flatnonzero(aware != aware[0])[0]), name, where, line_offset
+        )
     utc = aware is not None
     if date_format is not None:
         parsed = _parse_with(text, date_format, utc, strict_format=True)
@@ -133,7 +144,9 @@ def _from_text(text, name, where, line_offset, date_format, dayfirst) -> np.ndar
         if not utc:  # an offset the sample did not show
             aware = text.str.contains(_AWARE).to_numpy()
             if aware.any():
-                _refuse_mixed_zones(text, int(np.flatnonzero(aware != aware[0])[0]), name, where, line_offset)
+                _refuse_mixed_zones(
+                    text, int(np.flatnonzero(aware != aware[0])[0]), name, where, line_offset
+                )
         raise DataError(_unparsable(text.iat[i], name, where, i + line_offset, best))
     fmt, parsed = fits[0]
     for other, alt in fits[1:]:
@@ -162,18 +175,24 @@ def _refuse_mixed_zones(text: pd.Series, i: int, name: str, where: str, line_off
 def _sample(text: pd.Series) -> pd.Series:
     """The first 200 values and 200 spread over the rest: where formats are tried first."""
     n = len(text)
-    idx = np.unique(np.concatenate([np.arange(min(n, 200)), np.linspace(0, n - 1, min(n, 200)).astype(int)]))
+    idx = np.unique(
+        np.concatenate([np.arange(min(n, 200)), np.linspace(0, n - 1, min(n, 200)).astype(int)])
+    )
     return text.iloc[idx]
 
 
 def _best_on(sample: pd.Series, candidates: list[str], utc: bool) -> str | None:
     """The first candidate that parses most of the sample (None when none parses any of it)."""
-    counts = [(int(_parse_with(sample, f, utc).notna().sum()), -k, f) for k, f in enumerate(candidates)]
+    counts = [
+        (int(_parse_with(sample, f, utc).notna().sum()), -k, f) for k, f in enumerate(candidates)
+    ]
     n, _, fmt = max(counts) if counts else (0, 0, None)
     return fmt if n > 0 else None
 
 
-def _check_missing(missing: np.ndarray, text: pd.Series, name: str, where: str, line_offset: int) -> None:
+def _check_missing(
+    missing: np.ndarray, text: pd.Series, name: str, where: str, line_offset: int
+) -> None:
     if missing.any():
         i = int(np.flatnonzero(missing)[0])
         raise DataError(
@@ -266,7 +285,9 @@ def _parse_with(text: pd.Series, fmt: str, utc: bool, strict_format: bool = Fals
         parsed = pd.to_datetime(text, format=fmt, errors="coerce", utc=utc)
     except (ValueError, TypeError, OverflowError) as e:
         if strict_format:
-            raise ConfigError(f"--date-format '{fmt}' is not a usable strftime format ({_first_line(e)})") from None
+            raise ConfigError(
+                f"--date-format '{fmt}' is not a usable strftime format ({_first_line(e)})"
+            ) from None
         return pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     if utc:
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
@@ -315,7 +336,9 @@ def _far_date(value: str, fmt: str) -> np.datetime64 | None:
     return None if inside else out
 
 
-def _to_ns(parsed: pd.Series, text: pd.Series, name: str, where: str, line_offset: int) -> np.ndarray:
+def _to_ns(
+    parsed: pd.Series, text: pd.Series, name: str, where: str, line_offset: int
+) -> np.ndarray:
     vals = parsed.to_numpy()
     # the nanosecond bounds in the parsed values' own unit (pandas 2 parses to ns, 3 may not):
     # comparing across units makes numpy convert to ns, which overflows for far dates (and a
@@ -335,8 +358,10 @@ def _to_ns(parsed: pd.Series, text: pd.Series, name: str, where: str, line_offse
 def _unparsable(value: str, name: str, where: str, line: int, fmt: str | None) -> str:
     head = f"{where}: column '{name}' line {line}: cannot parse '{value}' as a timestamp"
     if _SHORT_YEAR.fullmatch(value) and not re.search(r"\d{4}", value):
-        return (f"{head}: it has no four-digit year (dates from {RANGE_TEXT} are supported); write "
-                "full years such as 2001-01, or pass --date-format with %y if every year has two digits")
+        return (
+            f"{head}: it has no four-digit year (dates from {RANGE_TEXT} are supported); write "
+            "full years such as 2001-01, or pass --date-format with %y if every year has two digits"
+        )
     if fmt is not None and fmt != "ISO8601":
         return f"{head} (the other values fit the format {fmt}); fix it or pass --date-format"
     return f"{head}; pass --date-format (e.g. %d.%m.%Y %H:%M)"

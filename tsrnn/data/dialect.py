@@ -39,7 +39,9 @@ def normalise_sep(sep: str | None) -> str | None:
     if sep.lower() == "space":
         return " "
     if len(sep) != 1 or sep in "\"'\r\n" or sep.isalnum() or sep == ".":
-        raise ConfigError(f"--sep {sep!r} is not a column separator; use ',', ';', 'tab' or another single character")
+        raise ConfigError(
+            f"--sep {sep!r} is not a column separator; use ',', ';', 'tab' or another single character"
+        )
     return sep
 
 
@@ -74,7 +76,7 @@ def sniff_sep(text: str, default: str) -> str:
     """The separator of CSV `text`: the candidate that splits the header and the first rows into
     one constant number (> 1) of fields; `default` when none does or when `default` is one of
     several that do. Raises DataError when several others do."""
-    lines = [ln for ln in io.StringIO(text[:1 << 16]).read().splitlines() if ln.strip()]
+    lines = [ln for ln in io.StringIO(text[: 1 << 16]).read().splitlines() if ln.strip()]
     if len(text) > 1 << 16 and len(lines) > 1:
         lines = lines[:-1]  # the last line may be cut
     lines = lines[:_SNIFF_LINES]

@@ -67,20 +67,27 @@ def calendar_features(ds: np.ndarray, kinds: list[str]) -> np.ndarray:
         elif kind == "moy":
             phase = (ds.astype("datetime64[M]").astype(np.int64) % 12) / 12.0
         else:
-            raise ConfigError(f"calendar feature '{kind}' is unknown; use some of {', '.join(CALENDAR_KINDS)}")
+            raise ConfigError(
+                f"calendar feature '{kind}' is unknown; use some of {', '.join(CALENDAR_KINDS)}"
+            )
         ang = 2.0 * np.pi * phase
         out[:, 2 * j] = np.sin(ang)
         out[:, 2 * j + 1] = np.cos(ang)
     return out
 
 
-def step_inputs(targets: np.ndarray, ds: np.ndarray, kinds: list[str], exog: np.ndarray | None = None) -> np.ndarray:
+def step_inputs(
+    targets: np.ndarray, ds: np.ndarray, kinds: list[str], exog: np.ndarray | None = None
+) -> np.ndarray:
     """The per-step feature rows of stacked series.
 
     targets: (N, C) scaled target columns; ds: (N,) timestamps; exog: (N, X) scaled covariates.
     Returns (N, C + 2*len(kinds) + X) float32, columns in that order.
     """
-    parts = [np.asarray(targets, dtype=np.float32).reshape(len(ds), -1), calendar_features(ds, kinds)]
+    parts = [
+        np.asarray(targets, dtype=np.float32).reshape(len(ds), -1),
+        calendar_features(ds, kinds),
+    ]
     if exog is not None and np.size(exog):
         parts.append(np.asarray(exog, dtype=np.float32).reshape(len(ds), -1))
     return np.ascontiguousarray(np.concatenate(parts, axis=1))

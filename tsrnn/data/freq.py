@@ -24,7 +24,9 @@ def infer_freq(ds: pd.Series | pd.DatetimeIndex | np.ndarray, where: str = "seri
     """
     idx = pd.DatetimeIndex(ds)
     if len(idx) < 3:
-        raise DataError(f"{where}: cannot infer the frequency from {len(idx)} timestamps; pass --freq")
+        raise DataError(
+            f"{where}: cannot infer the frequency from {len(idx)} timestamps; pass --freq"
+        )
     f = _pandas_infer(idx)
     if f is None:
         # longest gap-free head: pandas needs a regular stretch; use the modal step instead
@@ -104,12 +106,12 @@ def season_length(freq: str | None) -> int:
     return 1
 
 
-
 def default_horizon(freq: str | None) -> int:
     """Steps to forecast when none is asked for: one season of `freq`, or 6 where the season is
     one step (yearly or unknown frequency)."""
     m = season_length(freq)
     return m if m > 1 else 6
+
 
 def regular_grid(start: pd.Timestamp, end: pd.Timestamp, freq: str) -> pd.DatetimeIndex:
     """All timestamps from start to end (inclusive) at the given frequency."""
@@ -118,11 +120,31 @@ def regular_grid(start: pd.Timestamp, end: pd.Timestamp, freq: str) -> pd.Dateti
 
 # aliases pandas 2.2 deprecated and pandas 3 removed -> their new names; refused on every pandas
 # (pandas 2 would still read 'M' as month end), the message naming the new alias
-_REMOVED = {"M": "ME", "Q": "QE", "Y": "YE", "A": "YE", "BM": "BME", "BQ": "BQE", "BY": "BYE",
-            "BA": "BYE", "SM": "SME", "CBM": "CBME", "H": "h", "BH": "bh", "CBH": "cbh", "T": "min",
-            "S": "s", "L": "ms", "U": "us", "N": "ns"}
-_ENDS = {"ME": "month end; MS is month start", "QE": "quarter end; QS is quarter start",
-         "YE": "year end; YS is year start"}
+_REMOVED = {
+    "M": "ME",
+    "Q": "QE",
+    "Y": "YE",
+    "A": "YE",
+    "BM": "BME",
+    "BQ": "BQE",
+    "BY": "BYE",
+    "BA": "BYE",
+    "SM": "SME",
+    "CBM": "CBME",
+    "H": "h",
+    "BH": "bh",
+    "CBH": "cbh",
+    "T": "min",
+    "S": "s",
+    "L": "ms",
+    "U": "us",
+    "N": "ns",
+}
+_ENDS = {
+    "ME": "month end; MS is month start",
+    "QE": "quarter end; QS is quarter start",
+    "YE": "year end; YS is year start",
+}
 _STILL_READ = {"w", "MIN", "d"}  # deprecated spellings that pandas 3 still reads (with a warning)
 _PANDAS_2 = int(pd.__version__.split(".")[0]) < 3
 _ALIAS = re.compile(r"\s*([+-]?\d*)\s*([A-Za-z]+)(-[A-Za-z]+)?\s*")
@@ -142,8 +164,13 @@ def parse_freq(freq: str, option: str = "--freq") -> str:
             off = None
     m = _ALIAS.fullmatch(freq) if isinstance(freq, str) else None
     code = m.group(2) if m else ""
-    renamed = _PANDAS_2 and code not in _STILL_READ and any(
-        issubclass(w.category, FutureWarning) and "deprecated" in str(w.message) for w in caught)
+    renamed = (
+        _PANDAS_2
+        and code not in _STILL_READ
+        and any(
+            issubclass(w.category, FutureWarning) and "deprecated" in str(w.message) for w in caught
+        )
+    )
     if m and (off is None or renamed) and code.upper() in _REMOVED and code not in ("s", "ms"):
         new = _REMOVED[code.upper()]
         anchor = (m.group(3) or "").upper()
@@ -153,7 +180,9 @@ def parse_freq(freq: str, option: str = "--freq") -> str:
             f"'{m.group(1)}{new}{anchor}'{hint}"
         )
     if off is None or renamed:
-        raise ConfigError(f"{option} '{freq}' is not a pandas frequency alias (e.g. h, 30min, D, W, MS, QS, YS)")
+        raise ConfigError(
+            f"{option} '{freq}' is not a pandas frequency alias (e.g. h, 30min, D, W, MS, QS, YS)"
+        )
     if off.n <= 0:
         raise ConfigError(f"{option} '{freq}' is not a positive step; use e.g. D, 2h, MS")
     return off.freqstr
@@ -164,7 +193,9 @@ def future_dates(last: pd.Timestamp, horizon: int, freq: str) -> pd.DatetimeInde
 
     Raises DataError when they pass the last date datetime64[ns] holds (2262-04-11)."""
     try:
-        out = pd.date_range(pd.Timestamp(last).as_unit("ns"), periods=horizon + 1, freq=freq, unit="ns")[1:]
+        out = pd.date_range(
+            pd.Timestamp(last).as_unit("ns"), periods=horizon + 1, freq=freq, unit="ns"
+        )[1:]
     except (pd.errors.OutOfBoundsDatetime, OverflowError):
         out = None
     if out is None or (len(out) and out[-1] < pd.Timestamp(last)):

@@ -49,7 +49,9 @@ def regularise(df, where, freq, fill_gaps, names) -> pd.DataFrame:
     return pd.concat(pieces, ignore_index=True) if changed else df
 
 
-def fill_column(df: pd.DataFrame, col: str, method: str, only: np.ndarray | None = None) -> np.ndarray:
+def fill_column(
+    df: pd.DataFrame, col: str, method: str, only: np.ndarray | None = None
+) -> np.ndarray:
     """Fill NaNs of one column within each series; `only` restricts which rows may be written."""
     s = df[col]
     g = s.groupby(df["unique_id"].to_numpy(), sort=False)
@@ -65,9 +67,9 @@ def fill_column(df: pd.DataFrame, col: str, method: str, only: np.ndarray | None
     return out
 
 
-
-
-def _grid(first: pd.Timestamp, last: pd.Timestamp, freq: str, rows: int, where: str, uid) -> pd.DatetimeIndex:
+def _grid(
+    first: pd.Timestamp, last: pd.Timestamp, freq: str, rows: int, where: str, uid
+) -> pd.DatetimeIndex:
     """The grid from `first` to `last`, refused (DataError) when it would be far longer than the
     series: timestamps years apart at a minute frequency are a mistake, not gaps to fill."""
     step = pd.date_range(first, periods=2, freq=freq)

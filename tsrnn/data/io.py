@@ -78,8 +78,21 @@ def read_series(
     Raises DataError with a one-sentence message naming the file, column and line.
     """
     try:
-        return _read_series(source, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates,
-                            regular, sep, decimal, date_format, dayfirst)
+        return _read_series(
+            source,
+            id_col,
+            time_col,
+            target_col,
+            freq,
+            fill_gaps,
+            fill_nan,
+            duplicates,
+            regular,
+            sep,
+            decimal,
+            date_format,
+            dayfirst,
+        )
     except TsrnnError as e:
         msg = str(e)
         if msg.isprintable():
@@ -88,15 +101,34 @@ def read_series(
         raise type(e)("".join(c if c.isprintable() else repr(c)[1:-1] for c in msg)) from None
 
 
-def _read_series(source, id_col, time_col, target_col, freq, fill_gaps, fill_nan, duplicates, regular,
-                 sep, decimal, date_format, dayfirst) -> pd.DataFrame:
+def _read_series(
+    source,
+    id_col,
+    time_col,
+    target_col,
+    freq,
+    fill_gaps,
+    fill_nan,
+    duplicates,
+    regular,
+    sep,
+    decimal,
+    date_format,
+    dayfirst,
+) -> pd.DataFrame:
     for name, opt in (("fill_gaps", fill_gaps), ("fill_nan", fill_nan)):
         if opt is not None and opt not in FILL_METHODS:
-            raise ConfigError(f"{name}={opt!r} is not a fill method; use one of {', '.join(FILL_METHODS)}")
+            raise ConfigError(
+                f"{name}={opt!r} is not a fill method; use one of {', '.join(FILL_METHODS)}"
+            )
     if duplicates not in DUPLICATE_POLICIES:
-        raise ConfigError(f"duplicates={duplicates!r} is not a duplicates policy; use one of {', '.join(DUPLICATE_POLICIES)}")
+        raise ConfigError(
+            f"duplicates={duplicates!r} is not a duplicates policy; use one of {', '.join(DUPLICATE_POLICIES)}"
+        )
     if not regular and fill_gaps is not None:
-        raise ConfigError("fill_gaps needs a regular grid; it cannot be combined with regular=False (timestamps as given)")
+        raise ConfigError(
+            "fill_gaps needs a regular grid; it cannot be combined with regular=False (timestamps as given)"
+        )
     sep, decimal = normalise_sep(sep), normalise_decimal(decimal)
     freq = parse_freq(freq) if freq is not None else None
     opts = {"duplicates": duplicates, "regular": regular}
@@ -108,7 +140,9 @@ def _read_series(source, id_col, time_col, target_col, freq, fill_gaps, fill_nan
         where = str(source)
         if path.suffix.lower() == ".tsf":
             df = read_tsf(path)
-            return _finish(df, where, freq or df.attrs.get("freq"), fill_gaps, fill_nan, ["y"], **opts)
+            return _finish(
+                df, where, freq or df.attrs.get("freq"), fill_gaps, fill_nan, ["y"], **opts
+            )
         raw, line_offset = _load_table(path, sep=sep), 2  # header is line 1
     if raw.empty:
         raise DataError(f"{where}: the file holds no rows")
@@ -121,7 +155,9 @@ def _read_series(source, id_col, time_col, target_col, freq, fill_gaps, fill_nan
         decimal = "." if rest.empty or is_numeric_frame(rest) else decimal_of(rest, where)
     raw.attrs["decimal"] = decimal
     targets = _pick_targets(raw, target_col, tcol, icol, where)
-    ds = parse_timestamps(raw[tcol], tcol, where, line_offset, date_format=date_format, dayfirst=dayfirst)
+    ds = parse_timestamps(
+        raw[tcol], tcol, where, line_offset, date_format=date_format, dayfirst=dayfirst
+    )
     lines = np.arange(len(raw)) + line_offset
     values = {"where": where, "line_offset": line_offset, "fill_nan": fill_nan, "decimal": decimal}
 
@@ -132,11 +168,19 @@ def _read_series(source, id_col, time_col, target_col, freq, fill_gaps, fill_nan
             raise DataError(f"{where}: no numeric value column found; {_columns(raw)}")
         parts = []
         for c in value_cols:
-            parts.append(pd.DataFrame({"unique_id": c, "ds": ds, "y": to_float(raw[c], c, **values), "_line": lines}))
+            parts.append(
+                pd.DataFrame(
+                    {"unique_id": c, "ds": ds, "y": to_float(raw[c], c, **values), "_line": lines}
+                )
+            )
         df = pd.concat(parts, ignore_index=True)
         names = ["y"]
     else:
-        uid = raw[icol].astype(str).str.strip() if icol else pd.Series(_default_id(where), index=raw.index)
+        uid = (
+            raw[icol].astype(str).str.strip()
+            if icol
+            else pd.Series(_default_id(where), index=raw.index)
+        )
         df = pd.DataFrame({"unique_id": uid.to_numpy(), "ds": ds, "_line": lines})
         if len(targets) == 1:
             df["y"] = to_float(raw[targets[0]], targets[0], **values)
@@ -163,8 +207,12 @@ def read_columns(path: str | Path, sep: str | None = None) -> list[str]:
         try:
             names = pq.read_schema(path).names
         except (OSError, ValueError) as e:
-            raise DataError(f"{path}: cannot be read as a table ({str(e).strip().splitlines()[0]})") from None
-        return _clean_names([c for c in names if not str(c).startswith("__index_level_")], str(path))
+            raise DataError(
+                f"{path}: cannot be read as a table ({str(e).strip().splitlines()[0]})"
+            ) from None
+        return _clean_names(
+            [c for c in names if not str(c).startswith("__index_level_")], str(path)
+        )
     return list(read_head(path, rows=0, sep=sep).columns)
 
 
@@ -192,7 +240,9 @@ def _load_table(path: Path, nrows: int | None = None, sep: str | None = None) ->
         table.attrs["sep"] = None
         return table
     if suffix not in (".csv", ".txt", ".tsv", ".gz"):
-        raise DataError(f"{path}: unsupported file type '{suffix}'; use .csv, .tsv, .parquet or .tsf")
+        raise DataError(
+            f"{path}: unsupported file type '{suffix}'; use .csv, .tsv, .parquet or .tsf"
+        )
     text = read_text(path)
     if not text.strip():
         raise DataError(f"{path}: the file is empty")
@@ -205,13 +255,22 @@ def _load_table(path: Path, nrows: int | None = None, sep: str | None = None) ->
     if nul is not None:  # pandas 2's C parser cuts a cell at a NUL byte; pandas 3 keeps it
         text = text.replace("\0", nul)
     try:
-        table = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False,
-                            skipinitialspace=True, nrows=None if nrows is None else nrows + 1)
+        table = pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            skipinitialspace=True,
+            nrows=None if nrows is None else nrows + 1,
+        )
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty") from None
     except (pd.errors.ParserError, ValueError, OverflowError) as e:
-        raise DataError(f"{path}: cannot be read as a table with separator {sep_name(sep)} "
-                        f"({_first_line(e)}); pass --sep if that is not the separator") from None
+        raise DataError(
+            f"{path}: cannot be read as a table with separator {sep_name(sep)} "
+            f"({_first_line(e)}); pass --sep if that is not the separator"
+        ) from None
     if nul is not None:
         table = table.apply(lambda c: c.str.replace(nul, "\0", regex=False))
     header = [str(c) for c in table.iloc[0]] if len(table) else []
@@ -227,8 +286,9 @@ def _stand_in(text: str, path: Path) -> str:
     for code in range(0xE000, 0xF900):
         if chr(code) not in text:
             return chr(code)
-    raise DataError(f"{path}: the file holds NUL bytes and every private-use character; "
-                    "remove the NUL bytes")
+    raise DataError(
+        f"{path}: the file holds NUL bytes and every private-use character; remove the NUL bytes"
+    )
 
 
 def _clean_names(names, where: str) -> list[str]:
@@ -254,7 +314,9 @@ def _columns(raw: pd.DataFrame) -> str:
     """'columns are: a, b' with the separator that split them, for messages about columns."""
     text = f"columns are: {', '.join(map(str, raw.columns))}"
     sep = raw.attrs.get("sep")
-    return text if sep is None else f"{text} (separator {sep_name(sep)}; pass --sep if that is wrong)"
+    return (
+        text if sep is None else f"{text} (separator {sep_name(sep)}; pass --sep if that is wrong)"
+    )
 
 
 def _find(raw: pd.DataFrame, candidates: Sequence[str]) -> str | None:
@@ -307,7 +369,9 @@ def _pick_targets(raw, target_col, tcol, icol, where) -> list[str] | None:
     return None  # wide layout
 
 
-def _finish(df, where, freq, fill_gaps, fill_nan, names, shown=None, duplicates="error", regular=True) -> pd.DataFrame:
+def _finish(
+    df, where, freq, fill_gaps, fill_nan, names, shown=None, duplicates="error", regular=True
+) -> pd.DataFrame:
     shown = shown or {}
     df = df.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
     if "_line" not in df:
@@ -318,7 +382,9 @@ def _finish(df, where, freq, fill_gaps, fill_nan, names, shown=None, duplicates=
     elif dup.any():
         i = int(np.flatnonzero(dup)[0])
         uid, t = df["unique_id"].iat[i], df["ds"].iat[i]
-        lines = df.loc[dup & (df["unique_id"] == uid).to_numpy() & (df["ds"] == t).to_numpy(), "_line"].tolist()
+        lines = df.loc[
+            dup & (df["unique_id"] == uid).to_numpy() & (df["ds"] == t).to_numpy(), "_line"
+        ].tolist()
         raise DataError(
             f"{where}: series '{uid}' has duplicate timestamp {t} (lines {', '.join(map(str, lines[:5]))})"
         )
@@ -336,11 +402,15 @@ def _finish(df, where, freq, fill_gaps, fill_nan, names, shown=None, duplicates=
     if freq is None:
         lens = df.groupby("unique_id", sort=False).size()
         longest = lens.idxmax()
-        freq = infer_freq(df.loc[df["unique_id"] == longest, "ds"], where=f"{where}: series '{longest}'")
+        freq = infer_freq(
+            df.loc[df["unique_id"] == longest, "ds"], where=f"{where}: series '{longest}'"
+        )
     return _complete(regularise(df, where, freq, fill_gaps, names), names, fill_nan, freq, where)
 
 
-def _complete(df: pd.DataFrame, names: list[str], fill_nan: str | None, freq: str | None, where: str) -> pd.DataFrame:
+def _complete(
+    df: pd.DataFrame, names: list[str], fill_nan: str | None, freq: str | None, where: str
+) -> pd.DataFrame:
     """Fill NaN values if asked, drop the line numbers and set the frame's attrs."""
     for c in names:
         if fill_nan is not None and np.isnan(df[c].to_numpy()).any():
@@ -348,7 +418,9 @@ def _complete(df: pd.DataFrame, names: list[str], fill_nan: str | None, freq: st
             left = np.isnan(df[c].to_numpy())
             if left.any():
                 uid = df["unique_id"].iat[int(np.flatnonzero(left)[0])]
-                raise DataError(f"{where}: column '{c}' of series '{uid}' holds no value to fill from")
+                raise DataError(
+                    f"{where}: column '{c}' of series '{uid}' holds no value to fill from"
+                )
     df = df.drop(columns=["_line"])
     df.attrs.update({"freq": freq, "targets": list(names), "source": where})
     return df

@@ -33,12 +33,16 @@ class Panel:
     targets: list[str]
 
     @classmethod
-    def from_frame(cls, df: pd.DataFrame, targets: list[str] | None = None, dtype=np.float64) -> Panel:
+    def from_frame(
+        cls, df: pd.DataFrame, targets: list[str] | None = None, dtype=np.float64
+    ) -> Panel:
         """Build a panel from a validated long frame (sorted by unique_id, ds)."""
         targets = targets or df.attrs.get("targets") or ["y"]
         missing = [c for c in ["unique_id", "ds", *targets] if c not in df.columns]
         if missing:
-            raise DataError(f"frame lacks column(s) {', '.join(missing)}; columns are: {', '.join(map(str, df.columns))}")
+            raise DataError(
+                f"frame lacks column(s) {', '.join(missing)}; columns are: {', '.join(map(str, df.columns))}"
+            )
         uid = df["unique_id"].to_numpy()
         change = np.flatnonzero(uid[1:] != uid[:-1]) + 1
         offsets = np.concatenate([[0], change, [len(df)]]).astype(np.int64)
@@ -52,7 +56,9 @@ class Panel:
 
             longest = int(np.argmax(np.diff(offsets)))
             freq = infer_freq(df["ds"].iloc[offsets[longest] : offsets[longest + 1]])
-        return cls(values, offsets, ids, df["ds"].to_numpy(dtype="datetime64[ns]"), freq, list(targets))
+        return cls(
+            values, offsets, ids, df["ds"].to_numpy(dtype="datetime64[ns]"), freq, list(targets)
+        )
 
     @property
     def n_series(self) -> int:

@@ -78,7 +78,9 @@ class SeriesScaler:
         if not hasattr(self, "loc_"):
             raise NotFittedError("SeriesScaler is not fitted; call fit first")
 
-    def transform(self, values: np.ndarray, series: np.ndarray, column: int | None = None) -> np.ndarray:
+    def transform(
+        self, values: np.ndarray, series: np.ndarray, column: int | None = None
+    ) -> np.ndarray:
         """Scale `values` of series `series`.
 
         values: (..., C) with series (...) — or, with `column` given, (...) scaled by that column's
@@ -88,7 +90,9 @@ class SeriesScaler:
         loc, scale = self._rows(series, column)
         return (values - loc) / scale
 
-    def inverse_transform(self, values: np.ndarray, series: np.ndarray, column: int | None = None) -> np.ndarray:
+    def inverse_transform(
+        self, values: np.ndarray, series: np.ndarray, column: int | None = None
+    ) -> np.ndarray:
         """Exact inverse of `transform` (same argument shapes)."""
         self._check()
         loc, scale = self._rows(series, column)

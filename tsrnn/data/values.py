@@ -59,8 +59,14 @@ def to_numbers(text: pd.Series) -> pd.Series:
 _MISSING = {"", "na", "nan", "null", "none", "n/a", "?"}
 
 
-def to_float(col: pd.Series, name: str, where: str, line_offset: int, fill_nan: str | None = None,
-              decimal: str = ".") -> np.ndarray:
+def to_float(
+    col: pd.Series,
+    name: str,
+    where: str,
+    line_offset: int,
+    fill_nan: str | None = None,
+    decimal: str = ".",
+) -> np.ndarray:
     """A value column as float64: missing cells NaN; infinite values (inf, 1e309) NaN when
     `fill_nan` will fill them, else a DataError naming the line."""
     if pd.api.types.is_numeric_dtype(col):
@@ -97,7 +103,11 @@ def _show(value: str) -> str:
 
 
 def _decimal_hint(value: str, decimal: str) -> str:
-    if decimal == "." and "," in value and pd.notna(pd.to_numeric(value.replace(",", "."), errors="coerce")):
+    if (
+        decimal == "."
+        and "," in value
+        and pd.notna(pd.to_numeric(value.replace(",", "."), errors="coerce"))
+    ):
         return " (the decimal mark is '.'; pass --decimal , if it is ',')"
     if decimal == "," and "." in value:
         return " (the decimal mark is ','; numbers with '.' are not read, pass --decimal . if it is '.')"

@@ -31,8 +31,16 @@ def window_starts(
     offsets = np.asarray(offsets, dtype=np.int64)
     lengths = np.diff(offsets)
     S = len(lengths)
-    ends = lengths if last_end is None else np.minimum(lengths, np.broadcast_to(np.asarray(last_end), (S,)))
-    lo = np.zeros(S, dtype=np.int64) if first is None else np.broadcast_to(np.asarray(first, dtype=np.int64), (S,))
+    ends = (
+        lengths
+        if last_end is None
+        else np.minimum(lengths, np.broadcast_to(np.asarray(last_end), (S,)))
+    )
+    lo = (
+        np.zeros(S, dtype=np.int64)
+        if first is None
+        else np.broadcast_to(np.asarray(first, dtype=np.int64), (S,))
+    )
     out = []
     for s in range(S):
         hi = int(ends[s]) - window  # last valid relative start
@@ -51,9 +59,13 @@ def window_view(values: np.ndarray, window: int) -> np.ndarray:
     return v.transpose(0, 2, 1)
 
 
-def series_windows(y: np.ndarray, input_len: int, horizon: int, stride: int = 1) -> tuple[np.ndarray, np.ndarray]:
+def series_windows(
+    y: np.ndarray, input_len: int, horizon: int, stride: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
     """Input/target windows of one 1-D series as views: X (W, input_len), Y (W, horizon)."""
-    w = np.lib.stride_tricks.sliding_window_view(np.asarray(y), input_len + horizon)[::-1][::stride][::-1]
+    w = np.lib.stride_tricks.sliding_window_view(np.asarray(y), input_len + horizon)[::-1][
+        ::stride
+    ][::-1]
     return w[:, :input_len], w[:, input_len:]
 
 

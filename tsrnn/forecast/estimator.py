@@ -84,27 +84,89 @@ class Forecaster(BaseEstimator):
     others are past inputs, like `exog`.
     """
 
-    def __init__(self, model: str = "lstm", horizon: int | None = None, input_len: int | None = None,
-                 hidden: int | str = "auto", layers: int = 2, cell: str | None = None, dropout: float = 0.0,
-                 bidirectional: bool = False, layer_norm: bool = False, attention: str = "bahdanau",
-                 teacher_forcing: float = 0.5, quantiles: tuple | None = None, loss: str = "mae",
-                 embedding: int = 0, calendar: bool | list = True, exog: list | None = None,
-                 scaler: str = "standard", val_size: float = 0.1, pad: bool | str = "auto",
-                 window_norm: str | None = "auto", transform: str | None = "auto",
-                 segment: int | str | None = "auto", residual: bool | str = "auto", decoder: int = 0,
-                 epochs: int = 30, batch_size: int = 256,
-                 lr: float = 2e-3, weight_decay: float = 1e-4, clip: float = 1.0, patience: int | None = 5,
-                 schedule: str = "cosine", steps_per_epoch: int | None = None, seed: int = 0,
-                 device: str = "auto", bf16: bool = True, quiet: bool = False,
-                 max_steps: int | str | None = "auto", time_budget: float | str | None = None,
-                 threads: int | str | None = "auto", alias: str | None = None):
-        self.model, self.horizon, self.input_len, self.hidden, self.layers = model, horizon, input_len, hidden, layers
-        self.cell, self.dropout, self.bidirectional, self.layer_norm = cell, dropout, bidirectional, layer_norm
-        self.attention, self.teacher_forcing, self.quantiles, self.loss = attention, teacher_forcing, quantiles, loss
-        self.embedding, self.calendar, self.exog, self.scaler, self.val_size = embedding, calendar, exog, scaler, val_size
+    def __init__(
+        self,
+        model: str = "lstm",
+        horizon: int | None = None,
+        input_len: int | None = None,
+        hidden: int | str = "auto",
+        layers: int = 2,
+        cell: str | None = None,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        layer_norm: bool = False,
+        attention: str = "bahdanau",
+        teacher_forcing: float = 0.5,
+        quantiles: tuple | None = None,
+        loss: str = "mae",
+        embedding: int = 0,
+        calendar: bool | list = True,
+        exog: list | None = None,
+        scaler: str = "standard",
+        val_size: float = 0.1,
+        pad: bool | str = "auto",
+        window_norm: str | None = "auto",
+        transform: str | None = "auto",
+        segment: int | str | None = "auto",
+        residual: bool | str = "auto",
+        decoder: int = 0,
+        epochs: int = 30,
+        batch_size: int = 256,
+        lr: float = 2e-3,
+        weight_decay: float = 1e-4,
+        clip: float = 1.0,
+        patience: int | None = 5,
+        schedule: str = "cosine",
+        steps_per_epoch: int | None = None,
+        seed: int = 0,
+        device: str = "auto",
+        bf16: bool = True,
+        quiet: bool = False,
+        max_steps: int | str | None = "auto",
+        time_budget: float | str | None = None,
+        threads: int | str | None = "auto",
+        alias: str | None = None,
+    ):
+        self.model, self.horizon, self.input_len, self.hidden, self.layers = (
+            model,
+            horizon,
+            input_len,
+            hidden,
+            layers,
+        )
+        self.cell, self.dropout, self.bidirectional, self.layer_norm = (
+            cell,
+            dropout,
+            bidirectional,
+            layer_norm,
+        )
+        self.attention, self.teacher_forcing, self.quantiles, self.loss = (
+            attention,
+            teacher_forcing,
+            quantiles,
+            loss,
+        )
+        self.embedding, self.calendar, self.exog, self.scaler, self.val_size = (
+            embedding,
+            calendar,
+            exog,
+            scaler,
+            val_size,
+        )
         self.pad, self.window_norm = pad, window_norm
-        self.transform, self.segment, self.residual, self.decoder = transform, segment, residual, decoder
-        self.epochs, self.batch_size, self.lr, self.weight_decay, self.clip = epochs, batch_size, lr, weight_decay, clip
+        self.transform, self.segment, self.residual, self.decoder = (
+            transform,
+            segment,
+            residual,
+            decoder,
+        )
+        self.epochs, self.batch_size, self.lr, self.weight_decay, self.clip = (
+            epochs,
+            batch_size,
+            lr,
+            weight_decay,
+            clip,
+        )
         self.patience, self.schedule, self.steps_per_epoch = patience, schedule, steps_per_epoch
         self.seed, self.device, self.bf16, self.quiet = seed, device, bf16, quiet
         self.max_steps, self.time_budget, self.threads = max_steps, time_budget, threads
@@ -139,11 +201,14 @@ class Forecaster(BaseEstimator):
         kinds = [self.calendar] if isinstance(self.calendar, str) else list(self.calendar)
         bad = [k for k in kinds if k not in CALENDAR_KINDS]
         if bad:
-            raise ConfigError(f"calendar feature '{bad[0]}' is unknown; use some of {', '.join(CALENDAR_KINDS)}")
+            raise ConfigError(
+                f"calendar feature '{bad[0]}' is unknown; use some of {', '.join(CALENDAR_KINDS)}"
+            )
         return kinds
 
-    def input_columns(self, targets: list[str], available: list[str],
-                      source: str = "data") -> list[str]:
+    def input_columns(
+        self, targets: list[str], available: list[str], source: str = "data"
+    ) -> list[str]:
         """The value columns this model reads, in order: the targets (the first is forecast), then
         `exog`; once fitted, the columns it was fitted on. DataError naming a missing column."""
         if getattr(self, "fitted_", False):
@@ -154,8 +219,10 @@ class Forecaster(BaseEstimator):
             cols, used = [*targets, *[c for c in exog if c not in targets]], ""
         missing = [c for c in ["unique_id", "ds", *cols] if c not in available]
         if missing:
-            raise DataError(f"{source}: column '{missing[0]}'{used} not found; "
-                            f"columns are: {', '.join(map(str, available))}")
+            raise DataError(
+                f"{source}: column '{missing[0]}'{used} not found; "
+                f"columns are: {', '.join(map(str, available))}"
+            )
         return cols
 
     def _exog(self, panel: Panel) -> list[str]:
@@ -166,7 +233,7 @@ class Forecaster(BaseEstimator):
         n = 0
         while n < len(cols) - 1 and cols[len(cols) - 1 - n] in names:
             n += 1
-        return cols[len(cols) - n:]
+        return cols[len(cols) - n :]
 
     def _panel(self, df: pd.DataFrame) -> tuple[Panel, str]:
         source = df.attrs.get("source", "data")
@@ -195,26 +262,41 @@ class Forecaster(BaseEstimator):
         season = season_length(panel.freq)
         lengths = panel.lengths
         shortest = int(lengths.min())
-        prep = resolve_prep(self, season, H, shortest, panel.values[:, :C], MAX_INPUT_LEN, panel.freq)
+        prep = resolve_prep(
+            self, season, H, shortest, panel.values[:, :C], MAX_INPUT_LEN, panel.freq
+        )
         L = prep["input_len"]
         W = L + H
         # left padding: windows may start up to P rows before a series (at least one observed input)
         P = L - 1 if self.pad is True or (self.pad == "auto" and shortest < W) else 0
         # padded models forecast every series but learn only from those with a full target window
-        check_series_lengths(source, panel.ids, lengths, 2 if P else W,
-                             f"model '{self.model}' with input_len {L} and horizon {H}")
+        check_series_lengths(
+            source,
+            panel.ids,
+            lengths,
+            2 if P else W,
+            f"model '{self.model}' with input_len {L} and horizon {H}",
+        )
         if P and lengths.max() < W - P:
-            raise DataError(f"{source}: the longest series has {int(lengths.max())} "
-                            f"observations; model '{self.model}' with horizon {H} needs at least {W - P} to learn from")
+            raise DataError(
+                f"{source}: the longest series has {int(lengths.max())} "
+                f"observations; model '{self.model}' with horizon {H} needs at least {W - P} to learn from"
+            )
         vs = float(self.val_size)
-        val_len = np.maximum(H, np.ceil(vs * lengths)).astype(np.int64) if vs < 1 else np.full(len(lengths), int(vs))
+        val_len = (
+            np.maximum(H, np.ceil(vs * lengths)).astype(np.int64)
+            if vs < 1
+            else np.full(len(lengths), int(vs))
+        )
         val_len = np.where((vs > 0) & (lengths - val_len >= W - P), val_len, 0)
         train_end = lengths - val_len
         # the scaler sees only the training part of each series
         rel = np.arange(len(panel.values)) - np.repeat(panel.offsets[:-1], lengths)
         in_train = rel < np.repeat(train_end, lengths)
         values = forward_values(panel.values, C, prep["transform"])
-        sc = SeriesScaler(self.scaler).fit(values[in_train], np.concatenate([[0], np.cumsum(train_end)]))
+        sc = SeriesScaler(self.scaler).fit(
+            values[in_train], np.concatenate([[0], np.cumsum(train_end)])
+        )
         sidx = panel.series_index()
         scaled = (values - sc.loc_[sidx]) / sc.scale_[sidx]
         kinds = self._kinds(panel.freq)
@@ -229,21 +311,55 @@ class Forecaster(BaseEstimator):
         n_out = len(quantiles) if quantiles else 1
         net_features = int(inputs.shape[1]) * prep["segment"]
         cfg = NetConfig(
-            model=str(self.model).lower(), cell=self._cell(), horizon=H, input_len=L,
-            hidden=prep["hidden"], layers=int(self.layers), bidirectional=bool(self.bidirectional),
-            layer_norm=bool(self.layer_norm), dropout=float(self.dropout), attention=self.attention,
-            n_outputs=n_out, quantiles=quantiles, embedding=int(self.embedding),
-            n_series=panel.n_series, n_features=int(inputs.shape[1]),
-            input_size=net_features + int(self.embedding), freq=panel.freq, season=season,
-            n_targets=C, n_future=2 * len(kinds), pad=int(P), window_norm=prep["window_norm"],
-            transform=prep["transform"], segment=prep["segment"], residual=prep["residual"],
-            net_features=net_features, decoder=int(self.decoder),
+            model=str(self.model).lower(),
+            cell=self._cell(),
+            horizon=H,
+            input_len=L,
+            hidden=prep["hidden"],
+            layers=int(self.layers),
+            bidirectional=bool(self.bidirectional),
+            layer_norm=bool(self.layer_norm),
+            dropout=float(self.dropout),
+            attention=self.attention,
+            n_outputs=n_out,
+            quantiles=quantiles,
+            embedding=int(self.embedding),
+            n_series=panel.n_series,
+            n_features=int(inputs.shape[1]),
+            input_size=net_features + int(self.embedding),
+            freq=panel.freq,
+            season=season,
+            n_targets=C,
+            n_future=2 * len(kinds),
+            pad=int(P),
+            window_norm=prep["window_norm"],
+            transform=prep["transform"],
+            segment=prep["segment"],
+            residual=prep["residual"],
+            net_features=net_features,
+            decoder=int(self.decoder),
         )
-        features = {"targets": targets, "exog": exog, "calendar": kinds, "n_targets": C,
-                    "columns": [*targets, *[f"{k}_{t}" for k in kinds for t in ("sin", "cos")], *exog,
-                                *(["observed"] if P else [])]}
-        net, hist, conformal, device = fit_network(self, cfg, inputs, sidx, train_starts, val_starts, W)
-        self.config_, self.features_, self.scaler_, self.series_ = cfg, features, sc, list(panel.ids)
+        features = {
+            "targets": targets,
+            "exog": exog,
+            "calendar": kinds,
+            "n_targets": C,
+            "columns": [
+                *targets,
+                *[f"{k}_{t}" for k in kinds for t in ("sin", "cos")],
+                *exog,
+                *(["observed"] if P else []),
+            ],
+        }
+        net, hist, conformal, device = fit_network(
+            self, cfg, inputs, sidx, train_starts, val_starts, W
+        )
+        self.config_, self.features_, self.scaler_, self.series_ = (
+            cfg,
+            features,
+            sc,
+            list(panel.ids),
+        )
         self.history_ = Histories.last(panel, L)
         self.conformal_, self.train_history_, self.device_ = conformal, hist, device
         self.net_, self.numba_net_, self.backend_ = net, None, "torch"
@@ -259,11 +375,13 @@ class Forecaster(BaseEstimator):
         self._check_fitted()
         levels = parse_levels(level)
         p = self.predict_panel(*(self._panel(df) if df is not None else (None,)), levels=levels)
-        return forecast_frame(p.ids, p.last_ds, self.config_["freq"], self.label(), p.mean,
-                              p.intervals)
+        return forecast_frame(
+            p.ids, p.last_ds, self.config_["freq"], self.label(), p.mean, p.intervals
+        )
 
-    def predict_panel(self, panel: Panel | None = None, source: str = "data",
-                      levels: list[int] = ()) -> PanelForecast:
+    def predict_panel(
+        self, panel: Panel | None = None, source: str = "data", levels: list[int] = ()
+    ) -> PanelForecast:
         """Forecast `horizon` steps after the end of every series.
 
         panel=None continues the training series; a Panel (columns from input_columns) gives new
@@ -278,8 +396,13 @@ class Forecaster(BaseEstimator):
             h, full_v, full_o, where = self.history_, None, None, None
         else:
             need = 1 if cfg.get("pad") else L
-            check_series_lengths(source, panel.ids, panel.lengths, need,
-                                 f"forecasting with this model (input_len {L})")
+            check_series_lengths(
+                source,
+                panel.ids,
+                panel.lengths,
+                need,
+                f"forecasting with this model (input_len {L})",
+            )
             h = Histories.last(panel, L)
             full_v, full_o, where = panel.values, panel.offsets, source
         C, tr = feats["n_targets"], cfg.get("transform")
@@ -290,9 +413,16 @@ class Forecaster(BaseEstimator):
         ref = window_ref(x.astype(np.float64), C, cfg.get("window_norm"), pad, cfg.get("season", 1))
         if ref is not None:
             x[:, :, :C] -= ref[:, None, :].astype(np.float32)
-        base = seasonal_base(x[:, :, 0].astype(np.float64), cfg["residual"], cfg["horizon"]) \
-            if cfg.get("residual") else None
-        future = decoder_inputs(h, cfg["horizon"], feats["calendar"], cfg["freq"]) if cfg["model"] == "seq2seq" else None
+        base = (
+            seasonal_base(x[:, :, 0].astype(np.float64), cfg["residual"], cfg["horizon"])
+            if cfg.get("residual")
+            else None
+        )
+        future = (
+            decoder_inputs(h, cfg["horizon"], feats["calendar"], cfg["freq"])
+            if cfg["model"] == "seq2seq"
+            else None
+        )
         out = self._run(to_segments(x, int(cfg.get("segment", 1))), future, sid)  # (S, H, Q) scaled
         if base is not None:
             out = out + base[:, :, None]
@@ -300,10 +430,16 @@ class Forecaster(BaseEstimator):
             out = out + ref[:, :1, None]
         out = out * scale[:, :1, None] + loc[:, :1, None]
         yhat = out[:, :, point_index(cfg["quantiles"])]
-        intervals = {lv: tuple(inverse_values(b, tr) for b in self._interval(lv, out, yhat, scale[:, :1]))
-                     for lv in levels}
-        return PanelForecast(list(h.ids), np.asarray(h.last_ds, dtype="datetime64[ns]"),
-                             inverse_values(yhat, tr), intervals)
+        intervals = {
+            lv: tuple(inverse_values(b, tr) for b in self._interval(lv, out, yhat, scale[:, :1]))
+            for lv in levels
+        }
+        return PanelForecast(
+            list(h.ids),
+            np.asarray(h.last_ds, dtype="datetime64[ns]"),
+            inverse_values(yhat, tr),
+            intervals,
+        )
 
     def _interval(self, level: int, out: np.ndarray, yhat: np.ndarray, scale: np.ndarray):
         qs = self.config_["quantiles"] or []
@@ -313,8 +449,10 @@ class Forecaster(BaseEstimator):
         if lo_i and hi_i:
             return np.minimum(out[:, :, lo_i[0]], yhat), np.maximum(out[:, :, hi_i[0]], yhat)
         if not self.conformal_:
-            raise ConfigError(f"level {level} needs interval information this model lacks (no validation part); "
-                              f"train with val_size > 0 or quantiles containing {a:g} and {1 - a:g}")
+            raise ConfigError(
+                f"level {level} needs interval information this model lacks (no validation part); "
+                f"train with val_size > 0 or quantiles containing {a:g} and {1 - a:g}"
+            )
         half = np.asarray(self.conformal_[level - 1])[None, :] * scale
         return yhat - half, yhat + half
 
@@ -326,7 +464,9 @@ class Forecaster(BaseEstimator):
             if E:
                 table = self.weights_["embed.weight"]
                 emb = np.where((sid >= 0)[:, None], table[np.maximum(sid, 0)], table.mean(0))
-                x = np.concatenate([x, np.broadcast_to(emb[:, None, :], (*x.shape[:2], E))], axis=-1)
+                x = np.concatenate(
+                    [x, np.broadcast_to(emb[:, None, :], (*x.shape[:2], E))], axis=-1
+                )
             y = self.numba_net_.forward(np.ascontiguousarray(x, dtype=np.float32))
             return np.asarray(y, dtype=np.float64).reshape(len(x), cfg.horizon, cfg.n_outputs)
         from tsrnn.forecast.fitting import torch_predict

@@ -35,16 +35,21 @@ from tsrnn.netconfig import NetConfig
 
 def onnx_input_names(config: NetConfig) -> list[str]:
     """Names of the ONNX graph's inputs for a forecaster's NetConfig, in order."""
-    return (["x"] + (["future"] if config.model == "seq2seq" else [])
-            + (["embed"] if config.embedding else []))
+    return (
+        ["x"]
+        + (["future"] if config.model == "seq2seq" else [])
+        + (["embed"] if config.embedding else [])
+    )
 
 
 def example_inputs(config: NetConfig, batch: int = 2, seed: int = 0) -> dict[str, np.ndarray]:
     """Random float32 inputs of the right shapes for the network of `config` (name → array)."""
     rng = np.random.default_rng(seed)
-    shapes = {"x": (batch, config.steps, config.net_features),
-              "future": (batch, config.horizon, config.n_future),
-              "embed": (batch, config.embedding)}
+    shapes = {
+        "x": (batch, config.steps, config.net_features),
+        "future": (batch, config.horizon, config.n_future),
+        "embed": (batch, config.embedding),
+    }
     return {k: rng.standard_normal(shapes[k]).astype(np.float32) for k in onnx_input_names(config)}
 
 
@@ -55,9 +60,13 @@ def export_module(forecaster):
     from torch import nn
 
     if not getattr(forecaster, "fitted_", False):
-        raise NotFittedError("this Forecaster is not fitted yet; call fit() or Forecaster.load() first")
+        raise NotFittedError(
+            "this Forecaster is not fitted yet; call fit() or Forecaster.load() first"
+        )
     if getattr(forecaster, "net_", None) is None:
-        raise ConfigError("ONNX export needs the torch network; load the model with backend='torch'")
+        raise ConfigError(
+            "ONNX export needs the torch network; load the model with backend='torch'"
+        )
     cfg = forecaster.config_
     seq2seq, has_embed = cfg.model == "seq2seq", bool(cfg.embedding)
 
@@ -86,7 +95,9 @@ def export_onnx(forecaster, path: str | Path, opset: int = 17) -> None:
     try:
         import onnx
     except ImportError:
-        raise ConfigError("the onnx package is not installed; pip install 'tsrnn[onnx]' to export") from None
+        raise ConfigError(
+            "the onnx package is not installed; pip install 'tsrnn[onnx]' to export"
+        ) from None
     model = export_module(forecaster)
     cfg = forecaster.config_
     names = onnx_input_names(cfg)
@@ -94,8 +105,10 @@ def export_onnx(forecaster, path: str | Path, opset: int = 17) -> None:
     axes = {n: {0: "batch"} for n in names} | {"y": {0: "batch"}}
     trace_to_file(model, ex, path, names, ["y"], axes, opset)
     proto = onnx.load(str(path))
-    for key, value in (("tsrnn_config", json.dumps(cfg.to_dict())),
-                       ("tsrnn_inputs", json.dumps(names))):
+    for key, value in (
+        ("tsrnn_config", json.dumps(cfg.to_dict())),
+        ("tsrnn_inputs", json.dumps(names)),
+    ):
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
     onnx.save(proto, str(path))
@@ -107,12 +120,16 @@ def torch_outputs(forecaster, inputs: dict[str, np.ndarray]) -> np.ndarray:
 
     model = export_module(forecaster)
     with torch.no_grad():
-        args = [torch.from_numpy(np.ascontiguousarray(inputs[n], dtype=np.float32))
-                for n in onnx_input_names(forecaster.config_)]
+        args = [
+            torch.from_numpy(np.ascontiguousarray(inputs[n], dtype=np.float32))
+            for n in onnx_input_names(forecaster.config_)
+        ]
         return model(*args).numpy()
 
 
-def onnx_parity(forecaster, path: str | Path, batches: tuple[int, ...] = (1, 3, 17), seed: int = 0) -> float:
+def onnx_parity(
+    forecaster, path: str | Path, batches: tuple[int, ...] = (1, 3, 17), seed: int = 0
+) -> float:
     """Largest |difference| between torch's and onnxruntime's outputs over random inputs of each
     batch size in `batches`. Raises ConfigError when onnxruntime is not installed."""
     sess = ort_session(path)
@@ -122,6 +139,8 @@ def onnx_parity(forecaster, path: str | Path, batches: tuple[int, ...] = (1, 3, 
         got = sess.run(["y"], inputs)[0]
         ref = torch_outputs(forecaster, inputs)
         if got.shape != ref.shape:
-            raise ConfigError(f"{path}: onnxruntime gives shape {got.shape}, torch {ref.shape}; re-export the model")
+            raise ConfigError(
+                f"{path}: onnxruntime gives shape {got.shape}, torch {ref.shape}; re-export the model"
+            )
         worst = max(worst, float(np.abs(got - ref).max()))
     return worst

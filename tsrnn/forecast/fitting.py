@@ -30,32 +30,75 @@ from tsrnn.nn.trainer import (
 
 def build_net(cfg: NetConfig) -> torch.nn.Module:
     """The network described by a resolved configuration (see Forecaster.fit)."""
-    common = dict(horizon=cfg.horizon, hidden=cfg.hidden, layers=cfg.layers, cell=cfg.cell,
-                  n_outputs=cfg.n_outputs, bidirectional=cfg.bidirectional, dropout=cfg.dropout,
-                  layer_norm=cfg.layer_norm, n_series=cfg.n_series, embedding=cfg.embedding)
+    common = dict(
+        horizon=cfg.horizon,
+        hidden=cfg.hidden,
+        layers=cfg.layers,
+        cell=cfg.cell,
+        n_outputs=cfg.n_outputs,
+        bidirectional=cfg.bidirectional,
+        dropout=cfg.dropout,
+        layer_norm=cfg.layer_norm,
+        n_series=cfg.n_series,
+        embedding=cfg.embedding,
+    )
     n_in = cfg.net_features  # segment * step features
     if cfg.model == "seq2seq":
-        return Seq2SeqNet(n_in, cfg.n_future, attention=cfg.attention,
-                          point=point_index(cfg.quantiles), segment=cfg.segment, **common)
+        return Seq2SeqNet(
+            n_in,
+            cfg.n_future,
+            attention=cfg.attention,
+            point=point_index(cfg.quantiles),
+            segment=cfg.segment,
+            **common,
+        )
     return DirectNet(n_in, decoder=cfg.decoder, **common)
 
 
-def fit_network(est, cfg: NetConfig, inputs: np.ndarray, sidx: np.ndarray, train: np.ndarray,
-                val: np.ndarray, W: int):
+def fit_network(
+    est,
+    cfg: NetConfig,
+    inputs: np.ndarray,
+    sidx: np.ndarray,
+    train: np.ndarray,
+    val: np.ndarray,
+    W: int,
+):
     """Train the network of `cfg` on step features inputs (N, F) and windows starting at train/val.
     Returns (net, TrainHistory, conformal table, device name)."""
-    tc = TrainConfig(epochs=int(est.epochs), lr=float(est.lr), weight_decay=float(est.weight_decay),
-                     clip=float(est.clip), patience=est.patience, schedule=est.schedule, seed=int(est.seed),
-                     device=est.device, bf16=bool(est.bf16), quiet=bool(est.quiet))
+    tc = TrainConfig(
+        epochs=int(est.epochs),
+        lr=float(est.lr),
+        weight_decay=float(est.weight_decay),
+        clip=float(est.clip),
+        patience=est.patience,
+        schedule=est.schedule,
+        seed=int(est.seed),
+        device=est.device,
+        bf16=bool(est.bf16),
+        quiet=bool(est.quiet),
+    )
     plan = forecast_plan(est, cfg, len(train))  # step budget, time budget, threads
     tc.max_steps, tc.time_budget, tc.threads = plan.max_steps, plan.time_budget, plan.threads
     trainer = Trainer(tc)
     device = trainer.device
     n_cal, n_t = cfg.n_future, cfg.n_targets
-    data = DeviceData.build(inputs, sidx, train, val, cfg.input_len, cfg.horizon,
-                            slice(n_t, n_t + n_cal), device, n_targets=n_t, norm=cfg.window_norm,
-                            observed=bool(cfg.pad), season=cfg.season, residual=cfg.residual,
-                            segment=cfg.segment)
+    data = DeviceData.build(
+        inputs,
+        sidx,
+        train,
+        val,
+        cfg.input_len,
+        cfg.horizon,
+        slice(n_t, n_t + n_cal),
+        device,
+        n_targets=n_t,
+        norm=cfg.window_norm,
+        observed=bool(cfg.pad),
+        season=cfg.season,
+        residual=cfg.residual,
+        segment=cfg.segment,
+    )
     seed_everything(int(est.seed))
     net = build_net(cfg)
     loss = make_loss(est.loss, cfg.quantiles, device)
@@ -63,8 +106,10 @@ def fit_network(est, cfg: NetConfig, inputs: np.ndarray, sidx: np.ndarray, train
 
     def batches(epoch: int):
         ratio = 1.0 - (1.0 - tf_end) * (epoch / max(1, epochs - 1))
-        return [(idx, ratio)
-                for idx in data.batches(epoch, int(est.batch_size), int(est.seed), plan.steps_per_epoch)]
+        return [
+            (idx, ratio)
+            for idx in data.batches(epoch, int(est.batch_size), int(est.seed), plan.steps_per_epoch)
+        ]
 
     def loss_fn(model, batch):
         idx, ratio = batch
@@ -101,7 +146,9 @@ def _embed_rows(net, sid: np.ndarray, device) -> torch.Tensor | None:
 
 
 @torch.no_grad()
-def torch_predict(est, x: np.ndarray, future: np.ndarray | None, sid: np.ndarray, chunk: int = 8192) -> np.ndarray:
+def torch_predict(
+    est, x: np.ndarray, future: np.ndarray | None, sid: np.ndarray, chunk: int = 8192
+) -> np.ndarray:
     """Network outputs (S, H, Q) float64, scaled units, for step features x (S, T, F)."""
     net = est.net_
     device = next(net.parameters()).device
@@ -110,8 +157,13 @@ def torch_predict(est, x: np.ndarray, future: np.ndarray | None, sid: np.ndarray
     on_cuda = device.type == "cuda" and est.bf16
     for a in range(0, len(x), chunk):
         xb = torch.from_numpy(np.ascontiguousarray(x[a : a + chunk], dtype=np.float32)).to(device)
-        fb = torch.from_numpy(np.ascontiguousarray(future[a : a + chunk], dtype=np.float32)).to(device) \
-            if future is not None else None
+        fb = (
+            torch.from_numpy(np.ascontiguousarray(future[a : a + chunk], dtype=np.float32)).to(
+                device
+            )
+            if future is not None
+            else None
+        )
         emb = _embed_rows(net, sid[a : a + chunk], device)
         with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=on_cuda):
             out = run_net(net, cfg.model, xb, fb, None, embed=emb)
@@ -121,8 +173,9 @@ def torch_predict(est, x: np.ndarray, future: np.ndarray | None, sid: np.ndarray
     return np.concatenate(outs).astype(np.float64)
 
 
-def build_net_from_weights(cfg: NetConfig, weights: dict[str, np.ndarray], device: str,
-                           path) -> tuple:
+def build_net_from_weights(
+    cfg: NetConfig, weights: dict[str, np.ndarray], device: str, path
+) -> tuple:
     """Rebuild the network of a model file on `device` (weights are CPU float32 arrays). The
     network is first built on torch's "meta" device (shapes only, no memory) and every tensor of
     its state_dict compared with the stored ones, so a configuration that disagrees with the
@@ -132,8 +185,10 @@ def build_net_from_weights(cfg: NetConfig, weights: dict[str, np.ndarray], devic
         with torch.device("meta"):
             shell = build_net(cfg)
     except (KeyError, TypeError, ValueError, ConfigError) as e:
-        raise ModelFileError(f"{path}: the stored configuration does not describe a network "
-                             f"({type(e).__name__}: {str(e)[:200]})") from None
+        raise ModelFileError(
+            f"{path}: the stored configuration does not describe a network "
+            f"({type(e).__name__}: {str(e)[:200]})"
+        ) from None
     check_state_shapes(shell.state_dict(), weights, path)
     del shell
     net = build_net(cfg)
@@ -142,5 +197,7 @@ def build_net_from_weights(cfg: NetConfig, weights: dict[str, np.ndarray], devic
         net.load_state_dict(state)
     except RuntimeError as e:
         first = str(e).strip().splitlines()[0]
-        raise ModelFileError(f"{path}: weights do not match the model's configuration ({first})") from None
+        raise ModelFileError(
+            f"{path}: weights do not match the model's configuration ({first})"
+        ) from None
     return net.to(dev).eval(), str(dev)

@@ -40,7 +40,12 @@ class Histories:
     def last(cls, panel, input_len: int) -> Histories:
         """The last input_len rows of every series of a Panel, left-padded where shorter."""
         n_obs = np.minimum(panel.lengths, input_len).astype(np.int64)
-        return cls(list(panel.ids), last_windows(panel.values, panel.offsets, input_len), panel.last_ds(), n_obs)
+        return cls(
+            list(panel.ids),
+            last_windows(panel.values, panel.offsets, input_len),
+            panel.last_ds(),
+            n_obs,
+        )
 
     def to_json(self) -> dict:
         return {
@@ -64,7 +69,9 @@ def point_index(quantiles: list[float] | None) -> int:
     return int(np.argmin([abs(q - 0.5) for q in quantiles]))
 
 
-def series_stats(h: Histories, scaler: SeriesScaler, known: list[str], full_values=None, full_offsets=None):
+def series_stats(
+    h: Histories, scaler: SeriesScaler, known: list[str], full_values=None, full_offsets=None
+):
     """Per-series location/scale (S, V) for the histories and each series' index in the training
     set (-1 for unseen). Unseen series are scaled by their own statistics, computed on their full
     given history (full_values (N, V), full_offsets (S+1,)) or, without it, on `h.values`."""
@@ -87,15 +94,24 @@ def series_stats(h: Histories, scaler: SeriesScaler, known: list[str], full_valu
     return sid, loc, scale
 
 
-def encoder_inputs(h: Histories, loc: np.ndarray, scale: np.ndarray, n_targets: int, kinds: list[str],
-                   freq: str, pad: bool = False) -> np.ndarray:
+def encoder_inputs(
+    h: Histories,
+    loc: np.ndarray,
+    scale: np.ndarray,
+    n_targets: int,
+    kinds: list[str],
+    freq: str,
+    pad: bool = False,
+) -> np.ndarray:
     """(S, T, F) float32 step features of the histories (layout of tsrnn.data.features.step_inputs;
     with `pad`, padded rows get zero calendar features and a last "observed" column is added, as
     in pad_panel)."""
     S, T, V = h.values.shape
     scaled = ((h.values - loc[:, None, :]) / scale[:, None, :]).reshape(S * T, V)
     ds = past_dates(h.last_ds, T, freq)
-    x = step_inputs(scaled[:, :n_targets], ds, kinds, scaled[:, n_targets:] if V > n_targets else None)
+    x = step_inputs(
+        scaled[:, :n_targets], ds, kinds, scaled[:, n_targets:] if V > n_targets else None
+    )
     x = x.reshape(S, T, -1)
     if not pad:
         return x
@@ -104,8 +120,9 @@ def encoder_inputs(h: Histories, loc: np.ndarray, scale: np.ndarray, n_targets: 
     return np.concatenate([x, observed[:, :, None].astype(np.float32)], axis=2)
 
 
-def pad_panel(inputs: np.ndarray, offsets: np.ndarray, P: int, n_targets: int,
-              n_exog: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def pad_panel(
+    inputs: np.ndarray, offsets: np.ndarray, P: int, n_targets: int, n_exog: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Left-pad every series of stacked step features (N, F) with P rows and add an "observed"
     column: padded rows repeat the series' first targets and exogenous values, have zero calendar
     features and observed 0. Returns (inputs (N + S*P, F + 1), series numbers, new offsets)."""
@@ -134,7 +151,7 @@ def window_ref(x, n_targets: int, kind: str | None, observed: bool, season: int 
     if kind == "last":
         return x[:, -1, :n_targets]
     if kind == "season":
-        x = x[:, -max(1, min(int(season), x.shape[1])):]
+        x = x[:, -max(1, min(int(season), x.shape[1])) :]
     if not observed:
         return x[:, :, :n_targets].mean(1)
     m = x[:, :, -1:]
@@ -146,5 +163,13 @@ def decoder_inputs(h: Histories, horizon: int, kinds: list[str], freq: str) -> n
     return future_calendar(h.last_ds, horizon, freq, kinds)
 
 
-__all__ = ["Histories", "series_stats", "encoder_inputs", "decoder_inputs", "point_index", "calendar_features",
-           "pad_panel", "window_ref"]
+__all__ = [
+    "Histories",
+    "series_stats",
+    "encoder_inputs",
+    "decoder_inputs",
+    "point_index",
+    "calendar_features",
+    "pad_panel",
+    "window_ref",
+]

@@ -19,8 +19,15 @@ HIDDEN = 64  # the recurrent state's default width
 SEGMENT_HIDDEN = 128  # ... when each step reads a whole season (segment × features inputs)
 
 
-def resolve_prep(est, season: int, horizon: int, shortest: int, targets: np.ndarray, cap: int,
-                 freq: str | None = None) -> dict:
+def resolve_prep(
+    est,
+    season: int,
+    horizon: int,
+    shortest: int,
+    targets: np.ndarray,
+    cap: int,
+    freq: str | None = None,
+) -> dict:
     """The resolved input_len, window_norm, transform ("log" | None), segment (rows per network
     step, 1 = off), residual (season of the seasonal-naive base, 0 = off) and hidden of a Forecaster
     `est` for data with this season, horizon, shortest series, target values (N, C) and frequency."""
@@ -31,7 +38,9 @@ def resolve_prep(est, season: int, horizon: int, shortest: int, targets: np.ndar
     auto = long_seasonal(season, L)
     if est.transform not in (None, "auto", "log"):
         raise ConfigError(f"transform '{est.transform}' is unknown; use 'auto', 'log' or None")
-    transform = resolve_transform(est.transform if (auto or est.transform != "auto") else None, targets)
+    transform = resolve_transform(
+        est.transform if (auto or est.transform != "auto") else None, targets
+    )
     seg = est.segment
     if seg == "auto":
         segment = season if auto else 1
@@ -40,8 +49,10 @@ def resolve_prep(est, season: int, horizon: int, shortest: int, targets: np.ndar
     elif isinstance(seg, (int, np.integer)) and not isinstance(seg, bool) and seg > 1:
         segment = int(seg)
         if L % segment:
-            raise ConfigError(f"segment {segment} must divide input_len {L}; choose input_len as a "
-                              f"multiple of it (e.g. {L - L % segment or segment})")
+            raise ConfigError(
+                f"segment {segment} must divide input_len {L}; choose input_len as a "
+                f"multiple of it (e.g. {L - L % segment or segment})"
+            )
     else:
         raise ConfigError(f"segment must be 'auto', None or a whole number >= 1 (got {seg!r})")
     res = est.residual
@@ -49,8 +60,10 @@ def resolve_prep(est, season: int, horizon: int, shortest: int, targets: np.ndar
         residual = season if auto else 0
     elif res is True:
         if season < 2 or L < season:
-            raise ConfigError(f"residual=True needs a season > 1 within input_len (season {season}, "
-                              f"input_len {L}); use residual='auto' or False")
+            raise ConfigError(
+                f"residual=True needs a season > 1 within input_len (season {season}, "
+                f"input_len {L}); use residual='auto' or False"
+            )
         residual = season
     elif res is False or res is None:
         residual = 0
@@ -58,12 +71,22 @@ def resolve_prep(est, season: int, horizon: int, shortest: int, targets: np.ndar
         raise ConfigError(f"residual must be 'auto', True or False (got {res!r})")
     wn = est.window_norm
     window_norm = ("season" if auto else "mean") if wn == "auto" else wn
-    hidden = (SEGMENT_HIDDEN if segment > 1 else HIDDEN) if est.hidden == "auto" else int(est.hidden)
-    return {"input_len": int(L), "window_norm": window_norm, "transform": transform,
-            "segment": int(segment), "residual": int(residual), "hidden": hidden}
+    hidden = (
+        (SEGMENT_HIDDEN if segment > 1 else HIDDEN) if est.hidden == "auto" else int(est.hidden)
+    )
+    return {
+        "input_len": int(L),
+        "window_norm": window_norm,
+        "transform": transform,
+        "segment": int(segment),
+        "residual": int(residual),
+        "hidden": hidden,
+    }
 
 
-def model_space(h: Histories, full_values, full_offsets, n_targets: int, transform: str | None, df=None):
+def model_space(
+    h: Histories, full_values, full_offsets, n_targets: int, transform: str | None, df=None
+):
     """Histories (and the full given history (N, V) with its offsets (S+1,), or None) in the
     model's value space; with the log transform every observed target value must be > 0
     (DataError naming the series otherwise)."""
@@ -74,11 +97,18 @@ def model_space(h: Histories, full_values, full_offsets, n_targets: int, transfo
     bad = np.flatnonzero(((tv <= 0) & observed[:, :, None]).any(axis=(1, 2)))
     if full_values is not None:
         rows = np.flatnonzero((full_values[:, :n_targets] <= 0).any(axis=1))
-        bad = np.union1d(bad, np.searchsorted(full_offsets, rows, side="right") - 1).astype(np.int64)
+        bad = np.union1d(bad, np.searchsorted(full_offsets, rows, side="right") - 1).astype(
+            np.int64
+        )
     if len(bad):
-        src = df if isinstance(df, str) else (df.attrs.get("source", "data") if df is not None
-                                              else "history")
-        raise DataError(f"{src}: series '{h.ids[int(bad[0])]}' has target values <= 0, but this model "
-                        "forecasts the log of positive series; give positive values or refit with transform=None")
+        src = (
+            df
+            if isinstance(df, str)
+            else (df.attrs.get("source", "data") if df is not None else "history")
+        )
+        raise DataError(
+            f"{src}: series '{h.ids[int(bad[0])]}' has target values <= 0, but this model "
+            "forecasts the log of positive series; give positive values or refit with transform=None"
+        )
     fv = forward_values(full_values, n_targets, transform) if full_values is not None else None
     return Histories(h.ids, forward_values(h.values, n_targets, transform), h.last_ds, h.n_obs), fv

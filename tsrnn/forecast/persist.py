@@ -19,10 +19,14 @@ def save_forecaster(est, path: str | Path, force: bool = False) -> None:
     est._check_fitted()
     if not is_main():
         return
-    meta = {"config": {"params": est._json_params(), **est.config_.to_dict()},
-            "features": est.features_, "scaler": est.scaler_.to_dict(),
-            "series": est.series_, "history": est.history_.to_json(),
-            "conformal": est.conformal_}
+    meta = {
+        "config": {"params": est._json_params(), **est.config_.to_dict()},
+        "features": est.features_,
+        "scaler": est.scaler_.to_dict(),
+        "series": est.series_,
+        "history": est.history_.to_json(),
+        "conformal": est.conformal_,
+    }
     write_model(path, est._weights(), meta, force=force)
 
 
@@ -44,14 +48,17 @@ def load_forecaster(cls, path: str | Path, backend: str, device: str):
         est.history_ = Histories.from_json(meta["history"])
         est.conformal_ = meta["conformal"]
     except (KeyError, TypeError, ValueError, ConfigError) as e:
-        raise ModelFileError(f"{path}: model file metadata is incomplete "
-                             f"({type(e).__name__}: {e})") from None
+        raise ModelFileError(
+            f"{path}: model file metadata is incomplete ({type(e).__name__}: {e})"
+        ) from None
     est.weights_, est.net_, est.numba_net_, est.backend_ = weights, None, None, backend
     est.train_history_ = None
     if backend == "numba":
         if est.config_.model == "seq2seq":
-            raise ConfigError(f"{path}: a seq2seq model has no numba back end for predict; load "
-                              "it with backend='torch' (its streamer() runs on numba either way)")
+            raise ConfigError(
+                f"{path}: a seq2seq model has no numba back end for predict; load "
+                "it with backend='torch' (its streamer() runs on numba either way)"
+            )
         from tsrnn.cpu.net import NumbaNet
 
         core = {k: v for k, v in weights.items() if k.startswith(("core.", "head."))}
@@ -72,6 +79,14 @@ def forecast_streamer(est, unique_id: str | None = None):
     h, ids = est.history_, list(est.history_.ids)
     row = pick_series(ids, unique_id)
     sid = list(est.series_).index(ids[row])
-    return ForecastStreamer(est.config_, est._weights(), h.values[row], int(h.n_obs[row]),
-                            h.last_ds[row], est.scaler_.loc_[sid], est.scaler_.scale_[sid],
-                            list(est.features_["calendar"]), sid)
+    return ForecastStreamer(
+        est.config_,
+        est._weights(),
+        h.values[row],
+        int(h.n_obs[row]),
+        h.last_ds[row],
+        est.scaler_.loc_[sid],
+        est.scaler_.scale_[sid],
+        list(est.features_["calendar"]),
+        sid,
+    )

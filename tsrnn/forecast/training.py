@@ -45,12 +45,39 @@ class DeviceData:
     segment: int = 1
 
     @classmethod
-    def build(cls, inputs: np.ndarray, sid: np.ndarray, train: np.ndarray, val: np.ndarray, input_len: int,
-              horizon: int, cal: slice, device: torch.device, n_targets: int = 1, norm: str | None = None,
-              observed: bool = False, season: int = 1, residual: int = 0, segment: int = 1) -> DeviceData:
+    def build(
+        cls,
+        inputs: np.ndarray,
+        sid: np.ndarray,
+        train: np.ndarray,
+        val: np.ndarray,
+        input_len: int,
+        horizon: int,
+        cal: slice,
+        device: torch.device,
+        n_targets: int = 1,
+        norm: str | None = None,
+        observed: bool = False,
+        season: int = 1,
+        residual: int = 0,
+        segment: int = 1,
+    ) -> DeviceData:
         to = lambda a, dt: torch.as_tensor(np.ascontiguousarray(a), dtype=dt).to(device)  # noqa: E731
-        return cls(to(inputs, torch.float32), to(sid, torch.int64), to(train, torch.int64), to(val, torch.int64),
-                   input_len, horizon, cal, n_targets, norm, observed, season, residual, segment)
+        return cls(
+            to(inputs, torch.float32),
+            to(sid, torch.int64),
+            to(train, torch.int64),
+            to(val, torch.int64),
+            input_len,
+            horizon,
+            cal,
+            n_targets,
+            norm,
+            observed,
+            season,
+            residual,
+            segment,
+        )
 
     def gather(self, idx: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """idx (B,) window starts → x (B, input_len / segment, segment * F), future calendar
@@ -68,7 +95,9 @@ class DeviceData:
             y = y - seasonal_base(x[:, :, 0], self.residual, self.horizon)
         return to_segments(x, self.segment), w[:, L:, self.cal], y, self.sid[idx]
 
-    def batches(self, epoch: int, batch_size: int, seed: int, steps: int | None = None) -> list[Tensor]:
+    def batches(
+        self, epoch: int, batch_size: int, seed: int, steps: int | None = None
+    ) -> list[Tensor]:
         """The index batches of one epoch: a permutation of the training windows drawn from a
         generator seeded by (seed, epoch) — the same on every device, in every process and after
         a resume. Under torchrun with P processes the permutation is cut into global batches of
@@ -99,8 +128,16 @@ def make_loss(loss: str, quantiles: list[float] | None, device: torch.device):
     return lambda pred, y: (pred[..., 0].float() - y.float()).abs().mean()
 
 
-def run_net(net, kind: str, x: Tensor, future: Tensor, sid: Tensor | None, target: Tensor | None = None,
-            teacher: float = 0.0, embed: Tensor | None = None) -> Tensor:
+def run_net(
+    net,
+    kind: str,
+    x: Tensor,
+    future: Tensor,
+    sid: Tensor | None,
+    target: Tensor | None = None,
+    teacher: float = 0.0,
+    embed: Tensor | None = None,
+) -> Tensor:
     """Call a DirectNet or Seq2SeqNet uniformly → (B, H, Q)."""
     if kind == "seq2seq":
         return net(x, future, sid, target, teacher, embed=embed)
@@ -108,8 +145,9 @@ def run_net(net, kind: str, x: Tensor, future: Tensor, sid: Tensor | None, targe
 
 
 @torch.no_grad()
-def predict_windows(net, kind: str, data: DeviceData, idx: Tensor, point: int,
-                    chunk: int = 4096) -> tuple[Tensor, Tensor]:
+def predict_windows(
+    net, kind: str, data: DeviceData, idx: Tensor, point: int, chunk: int = 4096
+) -> tuple[Tensor, Tensor]:
     """Point predictions and targets (both (W, H), scaled) of the windows starting at idx."""
     preds, ys = [], []
     for part in torch.split(idx, chunk):

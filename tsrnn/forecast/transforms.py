@@ -27,8 +27,10 @@ def resolve_transform(option, targets: np.ndarray) -> str | None:
         return None
     positive = bool(len(targets)) and bool(np.all(targets > 0))
     if option == "log" and not positive:
-        raise DataError("transform 'log' needs target values > 0 and some are <= 0; "
-                        "use transform='auto' (log only where it applies) or None")
+        raise DataError(
+            "transform 'log' needs target values > 0 and some are <= 0; "
+            "use transform='auto' (log only where it applies) or None"
+        )
     return "log" if positive else None
 
 
@@ -75,8 +77,6 @@ def seasonal_base(x_target, season: int, horizon: int):
     return x_target[:, idx]
 
 
-
-
 def long_seasonal(season: int, input_len: int) -> bool:
     """Whether the "auto" preparation applies: a season > 1 that divides the window, which holds at
     least 4 seasons (sub-daily data with its default week-long window, for example)."""
@@ -96,7 +96,9 @@ def sub_daily(freq: str | None) -> bool:
     return isinstance(off, pd.offsets.Tick) and pd.Timedelta(off) < pd.Timedelta("1D")
 
 
-def default_input_len(season: int, horizon: int, shortest: int, pad, cap: int, subdaily: bool) -> int:
+def default_input_len(
+    season: int, horizon: int, shortest: int, pad, cap: int, subdaily: bool
+) -> int:
     """The default window: a week of values for sub-daily data (`subdaily`, season = steps a day)
     when the shortest series holds it, the horizon and a validation part besides (rounded down to
     whole seasons under `cap`), else max(2*season, 2*horizon, 4) as before (capped, and shrunk to
@@ -115,5 +117,15 @@ def default_input_len(season: int, horizon: int, shortest: int, pad, cap: int, s
 WEEK_SEASONS = 7
 
 
-__all__ = ["TRANSFORMS", "resolve_transform", "forward_values", "inverse_values", "resolve_segment",
-           "to_segments", "seasonal_base", "long_seasonal", "default_input_len", "sub_daily"]
+__all__ = [
+    "TRANSFORMS",
+    "resolve_transform",
+    "forward_values",
+    "inverse_values",
+    "resolve_segment",
+    "to_segments",
+    "seasonal_base",
+    "long_seasonal",
+    "default_input_len",
+    "sub_daily",
+]

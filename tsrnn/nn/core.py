@@ -45,7 +45,9 @@ class RecurrentCore(nn.Module):
         if cell not in CELLS:
             raise ConfigError(f"cell '{cell}' is unknown; use one of {', '.join(CELLS)}")
         if input_size < 1 or hidden < 1 or layers < 1:
-            raise ConfigError(f"input_size, hidden and layers must be >= 1 (got {input_size}, {hidden}, {layers})")
+            raise ConfigError(
+                f"input_size, hidden and layers must be >= 1 (got {input_size}, {hidden}, {layers})"
+            )
         if not 0.0 <= dropout < 1.0:
             raise ConfigError(f"dropout must be in [0, 1) (got {dropout})")
         kw = dict(
@@ -68,7 +70,9 @@ class RecurrentCore(nn.Module):
         self.out_size = hidden * self.dirs
         self.norm = nn.LayerNorm(self.out_size) if layer_norm else nn.Identity()
 
-    def forward(self, x: Tensor, state: Any = None, lengths: Tensor | None = None) -> tuple[Tensor, Any]:
+    def forward(
+        self, x: Tensor, state: Any = None, lengths: Tensor | None = None
+    ) -> tuple[Tensor, Any]:
         """Run the stack.
 
         x: (B, T, F) inputs. state: initial state, h_0 (layers*dirs, B, hidden) or, for LSTM,

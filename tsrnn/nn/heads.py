@@ -33,17 +33,33 @@ ATTENTIONS = ("bahdanau", "luong", "dot")
 class DirectNet(nn.Module):
     """Direct multi-horizon network. forward(x (B, T, F), sid (B,) | None) → (B, horizon, n_outputs)."""
 
-    def __init__(self, n_features: int, horizon: int, hidden: int, layers: int, cell: str, n_outputs: int = 1,
-                 bidirectional: bool = False, dropout: float = 0.0, layer_norm: bool = False,
-                 n_series: int = 0, embedding: int = 0, decoder: int = 0):
+    def __init__(
+        self,
+        n_features: int,
+        horizon: int,
+        hidden: int,
+        layers: int,
+        cell: str,
+        n_outputs: int = 1,
+        bidirectional: bool = False,
+        dropout: float = 0.0,
+        layer_norm: bool = False,
+        n_series: int = 0,
+        embedding: int = 0,
+        decoder: int = 0,
+    ):
         super().__init__()
         self.horizon, self.n_outputs, self.embedding = horizon, n_outputs, embedding
         if embedding:
             self.embed = nn.Embedding(n_series, embedding)
-        self.core = RecurrentCore(n_features + embedding, hidden, layers, cell, bidirectional, dropout, layer_norm)
+        self.core = RecurrentCore(
+            n_features + embedding, hidden, layers, cell, bidirectional, dropout, layer_norm
+        )
         out = self.core.out_size
         if decoder:
-            self.head = nn.Sequential(nn.Linear(out, decoder), nn.ReLU(), nn.Linear(decoder, horizon * n_outputs))
+            self.head = nn.Sequential(
+                nn.Linear(out, decoder), nn.ReLU(), nn.Linear(decoder, horizon * n_outputs)
+            )
         else:
             self.head = nn.Linear(out, horizon * n_outputs)
 
@@ -69,7 +85,9 @@ class Attention(nn.Module):
         if kind not in ATTENTIONS:
             raise ConfigError(f"attention '{kind}' is unknown; use one of {', '.join(ATTENTIONS)}")
         if kind == "dot" and query_size != key_size:
-            raise ConfigError("attention 'dot' needs the decoder and encoder sizes to match; use 'luong' or 'bahdanau'")
+            raise ConfigError(
+                "attention 'dot' needs the decoder and encoder sizes to match; use 'luong' or 'bahdanau'"
+            )
         self.kind = kind
         size = size or query_size
         if kind == "bahdanau":
@@ -87,7 +105,9 @@ class Attention(nn.Module):
             return self.w(enc)
         return enc
 
-    def forward(self, query: Tensor, enc: Tensor, keys: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    def forward(
+        self, query: Tensor, enc: Tensor, keys: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
         keys = self.keys(enc) if keys is None else keys
         if self.kind == "bahdanau":
             scores = self.v(torch.tanh(keys + self.w_q(query)[:, None, :])).squeeze(-1)
@@ -112,10 +132,24 @@ class Seq2SeqNet(nn.Module):
     (D = ceil(H / s) steps), reading the previous s targets and the s steps' calendar features.
     """
 
-    def __init__(self, n_features: int, n_future: int, horizon: int, hidden: int, layers: int, cell: str,
-                 n_outputs: int = 1, attention: str = "bahdanau", bidirectional: bool = False, dropout: float = 0.0,
-                 layer_norm: bool = False, n_series: int = 0, embedding: int = 0, point: int | None = None,
-                 segment: int = 1):
+    def __init__(
+        self,
+        n_features: int,
+        n_future: int,
+        horizon: int,
+        hidden: int,
+        layers: int,
+        cell: str,
+        n_outputs: int = 1,
+        attention: str = "bahdanau",
+        bidirectional: bool = False,
+        dropout: float = 0.0,
+        layer_norm: bool = False,
+        n_series: int = 0,
+        embedding: int = 0,
+        point: int | None = None,
+        segment: int = 1,
+    ):
         super().__init__()
         self.segment = s = max(1, int(segment))
         self.steps = -(-horizon // s)  # decoder steps
@@ -123,7 +157,9 @@ class Seq2SeqNet(nn.Module):
         self.cell, self.layers, self.hidden, self.attention_kind = cell, layers, hidden, attention
         if embedding:
             self.embed = nn.Embedding(n_series, embedding)
-        self.encoder = RecurrentCore(n_features + embedding, hidden, layers, cell, bidirectional, dropout, layer_norm)
+        self.encoder = RecurrentCore(
+            n_features + embedding, hidden, layers, cell, bidirectional, dropout, layer_norm
+        )
         enc_size = self.encoder.out_size
         self.attention = Attention(attention, hidden, enc_size)
         dec_in = s + s * n_future + embedding + (enc_size if attention == "bahdanau" else 0)
@@ -139,14 +175,23 @@ class Seq2SeqNet(nn.Module):
 
     def _bridge(self, state):
         """Encoder final state → decoder initial state (directions summed when bidirectional)."""
+
         def fold(h):
             if self.encoder.dirs == 2:
                 h = h.view(self.layers, 2, *h.shape[1:]).sum(1)
             return h.contiguous()
+
         return tuple(fold(s) for s in state) if isinstance(state, tuple) else fold(state)
 
-    def forward(self, x: Tensor, future: Tensor, sid: Tensor | None = None, target: Tensor | None = None,
-                teacher_ratio: float = 0.0, embed: Tensor | None = None) -> Tensor:
+    def forward(
+        self,
+        x: Tensor,
+        future: Tensor,
+        sid: Tensor | None = None,
+        target: Tensor | None = None,
+        teacher_ratio: float = 0.0,
+        embed: Tensor | None = None,
+    ) -> Tensor:
         B, T, _ = x.shape
         e = None
         if self.embedding:

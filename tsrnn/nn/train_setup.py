@@ -62,20 +62,31 @@ class TrainHistory:
 
     def to_dict(self) -> dict:
         """JSON-ready losses, best epoch, steps and stop reason (for model files)."""
-        return {"train_loss": list(self.train_loss), "val_loss": list(self.val_loss),
-                "best_epoch": self.best_epoch, "steps": self.steps, "best_step": self.best_step,
-                "stopped": self.stopped}
+        return {
+            "train_loss": list(self.train_loss),
+            "val_loss": list(self.val_loss),
+            "best_epoch": self.best_epoch,
+            "steps": self.steps,
+            "best_step": self.best_step,
+            "stopped": self.stopped,
+        }
 
     @classmethod
     def from_dict(cls, d: dict | None) -> TrainHistory:
         d = d or {}
-        return cls(list(d.get("train_loss", [])), list(d.get("val_loss", [])),
-                   int(d.get("best_epoch", -1)), 0.0, int(d.get("steps", 0)),
-                   int(d.get("best_step", 0)), str(d.get("stopped", "")))
+        return cls(
+            list(d.get("train_loss", [])),
+            list(d.get("val_loss", [])),
+            int(d.get("best_epoch", -1)),
+            0.0,
+            int(d.get("steps", 0)),
+            int(d.get("best_step", 0)),
+            str(d.get("stopped", "")),
+        )
 
 
 def resolve_device(device: str) -> torch.device:
-    """"auto" → cuda if available else cpu; "cpu", "cuda", "cuda:N" as given.
+    """ "auto" → cuda if available else cpu; "cpu", "cuda", "cuda:N" as given.
     Raises ConfigError for an unknown name or for cuda on a machine without CUDA."""
     name = (device or "auto").strip().lower()
     if name == "auto":
@@ -84,13 +95,19 @@ def resolve_device(device: str) -> torch.device:
         return torch.device("cpu")
     if name == "cuda" or name.startswith("cuda:"):
         if not torch.cuda.is_available():
-            raise ConfigError(f"device '{device}' was asked for but CUDA is not available here; use --device cpu or auto")
+            raise ConfigError(
+                f"device '{device}' was asked for but CUDA is not available here; use --device cpu or auto"
+            )
         try:
             dev = torch.device(name)
         except RuntimeError:
-            raise ConfigError(f"device '{device}' is not a valid device name; use auto, cpu, cuda or cuda:N") from None
+            raise ConfigError(
+                f"device '{device}' is not a valid device name; use auto, cpu, cuda or cuda:N"
+            ) from None
         if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise ConfigError(f"device '{device}' does not exist; this machine has {torch.cuda.device_count()} GPU(s)")
+            raise ConfigError(
+                f"device '{device}' does not exist; this machine has {torch.cuda.device_count()} GPU(s)"
+            )
         return dev
     raise ConfigError(f"device '{device}' is unknown; use auto, cpu, cuda or cuda:N")
 

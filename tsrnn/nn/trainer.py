@@ -42,7 +42,9 @@ class Trainer:
 
     def __init__(self, config: TrainConfig, checkpoint: str | Path | None = None):
         if config.schedule not in SCHEDULES:
-            raise ConfigError(f"schedule '{config.schedule}' is unknown; use one of {', '.join(SCHEDULES)}")
+            raise ConfigError(
+                f"schedule '{config.schedule}' is unknown; use one of {', '.join(SCHEDULES)}"
+            )
         if config.epochs < 1:
             raise ConfigError(f"epochs must be >= 1 (got {config.epochs})")
         ms, tb = config.max_steps, config.time_budget
@@ -116,8 +118,9 @@ class Trainer:
         task = None
         if progress is not None:
             progress.start()
-            task = progress.add_task("training", total=cfg.max_steps, completed=step, loss="",
-                                     left="")
+            task = progress.add_task(
+                "training", total=cfg.max_steps, completed=step, loss="", left=""
+            )
         # duration of the last validation pass: the time budget leaves room for one more
         val_seconds = 0.0
         shown = 0.0
@@ -147,18 +150,24 @@ class Trainer:
                     now = time.perf_counter()
                     if progress is not None and now - shown >= 0.5:
                         shown = now
-                        progress.update(task, completed=step,
-                                        loss=f"loss {float(loss.detach()):.4f}",
-                                        left=self._time_left(progress, task, now, deadline))
+                        progress.update(
+                            task,
+                            completed=step,
+                            loss=f"loss {float(loss.detach()):.4f}",
+                            left=self._time_left(progress, task, now, deadline),
+                        )
                     if cfg.max_steps is not None and step >= cfg.max_steps:
                         hist.stopped = "max_steps"
                         break
-                    if deadline is not None and self._out_of_time(now + val_seconds, deadline,
-                                                                  several):
+                    if deadline is not None and self._out_of_time(
+                        now + val_seconds, deadline, several
+                    ):
                         hist.stopped = "time_budget"
                         break
                 if steps == 0:
-                    raise TrainingError(f"epoch {epoch + 1}: no training batches; the series are too short for the window")
+                    raise TrainingError(
+                        f"epoch {epoch + 1}: no training batches; the series are too short for the window"
+                    )
                 # the one host sync of the epoch (several processes: the mean of their sums; they
                 # all take the same number of steps)
                 train = float(distributed.mean_over_processes(total).item()) / steps
@@ -225,8 +234,9 @@ class Trainer:
             return torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=2)
         return None
 
-    def _cosine(self, opt, epoch: int, i: int, n_epoch: int | None, step: int, t0: float,
-                several: bool) -> None:
+    def _cosine(
+        self, opt, epoch: int, i: int, n_epoch: int | None, step: int, t0: float, several: bool
+    ) -> None:
         """Set the learning rate of step `i` of `epoch`: cosine from lr down to lr/20 over the
         largest fraction used of the epochs, the step budget and (one process only) the time
         budget."""
@@ -295,7 +305,9 @@ class Trainer:
             "scheduler": sched.state_dict() if sched is not None else {},
             "epoch": epoch,
             "best": float(best),
-            "best_state": {k: v.to("cpu") for k, v in best_state.items()} if best_state is not None else {},
+            "best_state": {k: v.to("cpu") for k, v in best_state.items()}
+            if best_state is not None
+            else {},
             "bad": bad,
             "history": asdict(hist),
             "torch_rng": torch.get_rng_state(),
@@ -313,10 +325,18 @@ class Trainer:
                 sched.load_state_dict(state["scheduler"])
         except (RuntimeError, KeyError, OSError, EOFError, ValueError) as e:
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise ModelFileError(f"{self.checkpoint}: not a usable tsrnn checkpoint for this model ({first})") from None
+            raise ModelFileError(
+                f"{self.checkpoint}: not a usable tsrnn checkpoint for this model ({first})"
+            ) from None
         torch.set_rng_state(state["torch_rng"].cpu())
         h = state["history"]
-        hist = TrainHistory(list(h["train_loss"]), list(h["val_loss"]), int(h["best_epoch"]), 0.0,
-                            int(h.get("steps", 0)), int(h.get("best_step", 0)))
+        hist = TrainHistory(
+            list(h["train_loss"]),
+            list(h["val_loss"]),
+            int(h["best_epoch"]),
+            0.0,
+            int(h.get("steps", 0)),
+            int(h.get("best_step", 0)),
+        )
         best_state = {k: v.to(self.device) for k, v in state["best_state"].items()} or None
         return int(state["epoch"]) + 1, float(state["best"]), best_state, int(state["bad"]), hist

@@ -28,8 +28,9 @@ def pad(seqs: Sequence[Sequence[int]], pad_id: int = PAD_ID, min_len: int = 1):
     return torch.from_numpy(out), torch.from_numpy(lengths)
 
 
-def bucket_batches(lengths: Sequence[int], batch_size: int, shuffle: bool = False, seed: int = 0
-                   ) -> list[np.ndarray]:
+def bucket_batches(
+    lengths: Sequence[int], batch_size: int, shuffle: bool = False, seed: int = 0
+) -> list[np.ndarray]:
     """Index batches of sequences of similar length.
 
     Sorted by length (ties broken at random when shuffling), cut into batches of `batch_size`, and
@@ -43,7 +44,7 @@ def bucket_batches(lengths: Sequence[int], batch_size: int, shuffle: bool = Fals
         order = np.lexsort((rng.random(n), lengths))
     else:
         order = np.argsort(lengths, kind="stable")
-    batches = [order[i:i + batch_size] for i in range(0, n, batch_size)]
+    batches = [order[i : i + batch_size] for i in range(0, n, batch_size)]
     if shuffle:
         perm = np.random.default_rng(seed + 1).permutation(len(batches))
         batches = [batches[i] for i in perm]

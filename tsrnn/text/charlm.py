@@ -58,8 +58,10 @@ def streams(ids: np.ndarray, rows: int) -> tuple[np.ndarray, np.ndarray]:
     Y[b, t] = ids[b*L + t + 1]; L = (len(ids) - 1) // rows."""
     L = (len(ids) - 1) // rows
     if L < 1:
-        raise DataError(f"the text is too short ({len(ids)} characters) for {rows} parallel streams")
-    return ids[: rows * L].reshape(rows, L), ids[1: rows * L + 1].reshape(rows, L)
+        raise DataError(
+            f"the text is too short ({len(ids)} characters) for {rows} parallel streams"
+        )
+    return ids[: rows * L].reshape(rows, L), ids[1 : rows * L + 1].reshape(rows, L)
 
 
 class CharLM(BaseEstimator):
@@ -73,11 +75,26 @@ class CharLM(BaseEstimator):
     task = "generate"
     fit_call = "fit(text)"
 
-    def __init__(self, cell: str = "lstm", embed: int = 64, hidden: int = 256, layers: int = 2,
-                 dropout: float = 0.1, seq_len: int = 128, batch_size: int = 64, epoch_chars: int | None = None,
-                 epochs: int = 10, lr: float = 3e-3, weight_decay: float = 0.0, clip: float = 5.0,
-                 patience: int | None = 3, schedule: str = "cosine", seed: int = 0, device: str = "auto",
-                 quiet: bool = True):
+    def __init__(
+        self,
+        cell: str = "lstm",
+        embed: int = 64,
+        hidden: int = 256,
+        layers: int = 2,
+        dropout: float = 0.1,
+        seq_len: int = 128,
+        batch_size: int = 64,
+        epoch_chars: int | None = None,
+        epochs: int = 10,
+        lr: float = 3e-3,
+        weight_decay: float = 0.0,
+        clip: float = 5.0,
+        patience: int | None = 3,
+        schedule: str = "cosine",
+        seed: int = 0,
+        device: str = "auto",
+        quiet: bool = True,
+    ):
         self.cell = cell
         self.embed = embed
         self.hidden = hidden
@@ -97,14 +114,21 @@ class CharLM(BaseEstimator):
         self.quiet = quiet
 
     def _validate(self):
-        check_positive(embed=self.embed, hidden=self.hidden, layers=self.layers, seq_len=self.seq_len,
-                       batch_size=self.batch_size)
+        check_positive(
+            embed=self.embed,
+            hidden=self.hidden,
+            layers=self.layers,
+            seq_len=self.seq_len,
+            batch_size=self.batch_size,
+        )
         if self.epoch_chars is not None:
             check_positive(epoch_chars=self.epoch_chars)
         check_dropout(self.dropout)
 
     def _net(self):
-        return build_net(len(self.vocab_), self.embed, self.hidden, self.layers, self.cell, self.dropout)
+        return build_net(
+            len(self.vocab_), self.embed, self.hidden, self.layers, self.cell, self.dropout
+        )
 
     def _ids(self, text: str) -> np.ndarray:
         return np.asarray(self.vocab_.encode(text), dtype=np.int64)
@@ -122,7 +146,11 @@ class CharLM(BaseEstimator):
         X, Y = streams(self._ids(text), self.batch_size)
         T = self.seq_len
         n_win = max(1, X.shape[1] // T)  # windows per pass over the streams
-        per_epoch = n_win if self.epoch_chars is None else max(1, min(n_win, self.epoch_chars // (self.batch_size * T)))
+        per_epoch = (
+            n_win
+            if self.epoch_chars is None
+            else max(1, min(n_win, self.epoch_chars // (self.batch_size * T)))
+        )
         seed_everything(self.seed)
         net = self._net()
         trainer = make_trainer(self)
@@ -136,7 +164,7 @@ class CharLM(BaseEstimator):
                 w = cursor["win"]
                 reset = w == 0  # a new pass over the streams starts from a zero state
                 cursor["win"] = (w + 1) % n_win
-                yield Xt[:, w * T:(w + 1) * T], Yt[:, w * T:(w + 1) * T], reset
+                yield Xt[:, w * T : (w + 1) * T], Yt[:, w * T : (w + 1) * T], reset
 
         def loss_fn(model, batch):
             x, y, reset = batch
@@ -168,9 +196,14 @@ class CharLM(BaseEstimator):
         state, tot = None, 0.0
         with torch.no_grad():
             for s in range(0, X.shape[1], window):
-                logits, state = net(X[:, s:s + window], state)
-                tot += float(F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(),
-                                             Y[:, s:s + window].reshape(-1), reduction="sum"))
+                logits, state = net(X[:, s : s + window], state)
+                tot += float(
+                    F.cross_entropy(
+                        logits.reshape(-1, logits.shape[-1]).float(),
+                        Y[:, s : s + window].reshape(-1),
+                        reduction="sum",
+                    )
+                )
         return tot / Y.numel()
 
     def evaluate(self, text: str) -> dict:
@@ -178,12 +211,20 @@ class CharLM(BaseEstimator):
         self._check_fitted()
         unseen = sorted(set(text) - set(self.vocab_.itos[2:]))
         if unseen:
-            raise DataError(f"the text holds {len(unseen)} character(s) the model never saw: {''.join(unseen)[:20]!r}")
+            raise DataError(
+                f"the text holds {len(unseen)} character(s) the model never saw: {''.join(unseen)[:20]!r}"
+            )
         nats = self._stream_loss(self.net_, self._ids(text), "cpu")
         return {"nats_per_char": nats, "bits_per_char": nats / LN2, "chars": len(text)}
 
-    def sample(self, n: int = 500, prime: str = "\n", temperature: float = 1.0, top_k: int | None = None,
-               seed: int | None = 0) -> str:
+    def sample(
+        self,
+        n: int = 500,
+        prime: str = "\n",
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        seed: int | None = 0,
+    ) -> str:
         """`n` characters drawn after `prime` (returned without the prime). temperature > 0 divides
         the logits (lower = more conservative); top_k keeps only the k likeliest characters."""
         import torch
@@ -197,7 +238,9 @@ class CharLM(BaseEstimator):
             raise ConfigError("the prime text must hold at least one character")
         unseen = sorted(set(prime) - set(self.vocab_.itos[2:]))
         if unseen:
-            raise ConfigError(f"the prime text holds characters the model never saw: {''.join(unseen)!r}")
+            raise ConfigError(
+                f"the prime text holds characters the model never saw: {''.join(unseen)!r}"
+            )
         gen = torch.Generator().manual_seed(seed if seed is not None else int(torch.seed() % 2**31))
         net = self.net_.eval()
         ids = torch.tensor([self.vocab_.encode(prime)])
@@ -226,8 +269,15 @@ class CharLM(BaseEstimator):
 
         self._check_fitted()
         ex = {"history": self.history_.to_dict(), **(extra or {})}
-        save_text_model(path, self.task, self.net_.state_dict(), self.get_params(), {"chars": self.vocab_.to_dict()},
-                        ex, force=force)
+        save_text_model(
+            path,
+            self.task,
+            self.net_.state_dict(),
+            self.get_params(),
+            {"chars": self.vocab_.to_dict()},
+            ex,
+            force=force,
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> CharLM:
@@ -235,4 +285,5 @@ class CharLM(BaseEstimator):
 
         def setup(est, vocab, extra):
             est.vocab_ = Vocab.from_dict(vocab["chars"])
+
         return restore_estimator(cls, path, setup)

@@ -21,8 +21,17 @@ from tsrnn.text.vocab import Vocab, tokenize
 POOLINGS = ("last", "max", "mean", "attention")
 
 
-def build_net(vocab_size: int, num_classes: int, embed: int, hidden: int, layers: int, cell: str,
-              bidirectional: bool, pooling: str, dropout: float):
+def build_net(
+    vocab_size: int,
+    num_classes: int,
+    embed: int,
+    hidden: int,
+    layers: int,
+    cell: str,
+    bidirectional: bool,
+    pooling: str,
+    dropout: float,
+):
     import torch
     from torch import nn
 
@@ -36,8 +45,14 @@ def build_net(vocab_size: int, num_classes: int, embed: int, hidden: int, layers
             self.pooling = pooling
             self.embed = nn.Embedding(vocab_size, embed, padding_idx=0)
             self.drop = nn.Dropout(dropout)
-            self.core = RecurrentCore(embed, hidden, layers=layers, cell=cell, bidirectional=bidirectional,
-                                      dropout=dropout)
+            self.core = RecurrentCore(
+                embed,
+                hidden,
+                layers=layers,
+                cell=cell,
+                bidirectional=bidirectional,
+                dropout=dropout,
+            )
             d = self.core.out_size
             if pooling == "attention":
                 self.att = nn.Sequential(nn.Linear(d, d), nn.Tanh(), nn.Linear(d, 1, bias=False))
@@ -52,8 +67,10 @@ def build_net(vocab_size: int, num_classes: int, embed: int, hidden: int, layers
                 mask = None
                 if lengths is not None:
                     T = ids.shape[1]
-                    mask = (torch.arange(T, device=ids.device).unsqueeze(0)
-                            < lengths.to(ids.device).unsqueeze(1)).unsqueeze(2)  # (B, T, 1)
+                    mask = (
+                        torch.arange(T, device=ids.device).unsqueeze(0)
+                        < lengths.to(ids.device).unsqueeze(1)
+                    ).unsqueeze(2)  # (B, T, 1)
                 if self.pooling == "max":
                     z = (out if mask is None else out.masked_fill(~mask, float("-inf"))).amax(1)
                 elif self.pooling == "mean":
@@ -82,11 +99,28 @@ class TextClassifier(BaseEstimator):
     task = "classify"
     fit_call = "fit(texts, labels)"
 
-    def __init__(self, cell: str = "lstm", embed: int = 200, hidden: int = 128, layers: int = 1,
-                 bidirectional: bool = True, pooling: str = "max", dropout: float = 0.5,
-                 min_freq: int = 2, lower: bool = True, epochs: int = 8, batch_size: int = 32,
-                 lr: float = 2e-3, weight_decay: float = 1e-4, clip: float = 5.0, patience: int | None = 3,
-                 schedule: str = "cosine", seed: int = 0, device: str = "auto", quiet: bool = True):
+    def __init__(
+        self,
+        cell: str = "lstm",
+        embed: int = 200,
+        hidden: int = 128,
+        layers: int = 1,
+        bidirectional: bool = True,
+        pooling: str = "max",
+        dropout: float = 0.5,
+        min_freq: int = 2,
+        lower: bool = True,
+        epochs: int = 8,
+        batch_size: int = 32,
+        lr: float = 2e-3,
+        weight_decay: float = 1e-4,
+        clip: float = 5.0,
+        patience: int | None = 3,
+        schedule: str = "cosine",
+        seed: int = 0,
+        device: str = "auto",
+        quiet: bool = True,
+    ):
         self.cell = cell
         self.embed = embed
         self.hidden = hidden
@@ -114,18 +148,37 @@ class TextClassifier(BaseEstimator):
 
     def _validate(self):
         check_choice("pooling", self.pooling, POOLINGS)
-        check_positive(embed=self.embed, hidden=self.hidden, layers=self.layers, batch_size=self.batch_size,
-                       min_freq=self.min_freq)
+        check_positive(
+            embed=self.embed,
+            hidden=self.hidden,
+            layers=self.layers,
+            batch_size=self.batch_size,
+            min_freq=self.min_freq,
+        )
         check_dropout(self.dropout)
 
     def _net(self):
-        return build_net(len(self.vocab_), len(self.labels_), self.embed, self.hidden, self.layers, self.cell,
-                         self.bidirectional, self.pooling, self.dropout)
+        return build_net(
+            len(self.vocab_),
+            len(self.labels_),
+            self.embed,
+            self.hidden,
+            self.layers,
+            self.cell,
+            self.bidirectional,
+            self.pooling,
+            self.dropout,
+        )
 
     # -- estimator -----------------------------------------------------------------------------
 
-    def fit(self, texts: Sequence[str], labels: Sequence, val_texts: Sequence[str] | None = None,
-            val_labels: Sequence | None = None) -> TextClassifier:
+    def fit(
+        self,
+        texts: Sequence[str],
+        labels: Sequence,
+        val_texts: Sequence[str] | None = None,
+        val_labels: Sequence | None = None,
+    ) -> TextClassifier:
         import torch
         import torch.nn.functional as F
 
@@ -139,7 +192,9 @@ class TextClassifier(BaseEstimator):
             raise DataError("no training texts")
         self.labels_ = sorted({str(x) for x in labels})
         if len(self.labels_) < 2:
-            raise DataError(f"only one label ({self.labels_[0]}) in the training data; need at least two")
+            raise DataError(
+                f"only one label ({self.labels_[0]}) in the training data; need at least two"
+            )
         index = {lab: i for i, lab in enumerate(self.labels_)}
         toks = [tokenize(t, "word", self.lower) for t in texts]
         self.vocab_ = Vocab.build(toks, min_freq=self.min_freq, lower=self.lower, level="word")
@@ -166,7 +221,9 @@ class TextClassifier(BaseEstimator):
         if val_texts is not None and val_labels is not None and len(val_texts):
             unknown = sorted({str(v) for v in val_labels} - set(self.labels_))
             if unknown:
-                raise DataError(f"validation labels {unknown} do not occur in the training labels {self.labels_}")
+                raise DataError(
+                    f"validation labels {unknown} do not occur in the training labels {self.labels_}"
+                )
             vids = self._encode(val_texts)
             vy = torch.tensor([index[str(v)] for v in val_labels])
             vb = bucket_batches([max(len(s), 1) for s in vids], 256)
@@ -175,7 +232,9 @@ class TextClassifier(BaseEstimator):
                 tot = 0.0
                 for b in vb:
                     x, n = pad([vids[i] for i in b])
-                    tot += float(F.cross_entropy(model(x.to(dev), n), vy[b].to(dev), reduction="sum"))
+                    tot += float(
+                        F.cross_entropy(model(x.to(dev), n), vy[b].to(dev), reduction="sum")
+                    )
                 return tot / len(vids)
 
         self.history_ = trainer.fit(net, batches, loss_fn, val_fn)
@@ -213,8 +272,13 @@ class TextClassifier(BaseEstimator):
         import pandas as pd
 
         p = self.predict_proba(texts, batch_size, net=net)
-        return pd.DataFrame({"text": list(texts), "label": [self.labels_[i] for i in p.argmax(1)],
-                             "probability": p.max(1)})
+        return pd.DataFrame(
+            {
+                "text": list(texts),
+                "label": [self.labels_[i] for i in p.argmax(1)],
+                "probability": p.max(1),
+            }
+        )
 
     def predict(self, texts: Sequence[str], batch_size: int = 256, net=None) -> list[str]:
         z = self.logits(texts, batch_size, net=net)
@@ -256,8 +320,15 @@ class TextClassifier(BaseEstimator):
 
             state, spec = int8_tensors(self.net_)
             extra["int8"] = {**self.int8_, "spec": spec}
-        save_text_model(path, self.task, state, self.get_params(), {"words": self.vocab_.to_dict()},
-                        extra, force=force)
+        save_text_model(
+            path,
+            self.task,
+            state,
+            self.get_params(),
+            {"words": self.vocab_.to_dict()},
+            extra,
+            force=force,
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> TextClassifier:
@@ -266,5 +337,8 @@ class TextClassifier(BaseEstimator):
         def setup(est, vocab, extra):
             est.vocab_ = Vocab.from_dict(vocab["words"])
             est.labels_ = list(extra["labels"])
-            est.int8_ = {"embedding": bool(extra["int8"]["embedding"])} if extra.get("int8") else None
+            est.int8_ = (
+                {"embedding": bool(extra["int8"]["embedding"])} if extra.get("int8") else None
+            )
+
         return restore_estimator(cls, path, setup)

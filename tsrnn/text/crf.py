@@ -30,8 +30,13 @@ def bio_constraints(labels: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
     return trans_ok, start_ok
 
 
-def viterbi(emissions: torch.Tensor, trans: torch.Tensor, start: torch.Tensor, end: torch.Tensor,
-            lengths: torch.Tensor) -> list[list[int]]:
+def viterbi(
+    emissions: torch.Tensor,
+    trans: torch.Tensor,
+    start: torch.Tensor,
+    end: torch.Tensor,
+    lengths: torch.Tensor,
+) -> list[list[int]]:
     """Best tag path for each sequence.
 
     emissions: (B, T, K) scores; trans: (K, K); start, end: (K,); lengths: (B,) valid lengths (≥ 1).
@@ -72,7 +77,9 @@ class CRF(nn.Module):
         self.trans = nn.Parameter(torch.zeros(num_tags, num_tags))
         self.start = nn.Parameter(torch.zeros(num_tags))
         self.end = nn.Parameter(torch.zeros(num_tags))
-        self.register_buffer("trans_mask", torch.zeros(num_tags, num_tags))  # 0 allowed, NEG forbidden
+        self.register_buffer(
+            "trans_mask", torch.zeros(num_tags, num_tags)
+        )  # 0 allowed, NEG forbidden
         self.register_buffer("start_mask", torch.zeros(num_tags))
 
     def constrain(self, trans_ok: torch.Tensor, start_ok: torch.Tensor) -> None:
@@ -93,11 +100,15 @@ class CRF(nn.Module):
             alpha = torch.where((t < lengths).unsqueeze(1), new, alpha)
         return torch.logsumexp(alpha + end, dim=1)
 
-    def path_score(self, emissions: torch.Tensor, tags: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def path_score(
+        self, emissions: torch.Tensor, tags: torch.Tensor, lengths: torch.Tensor
+    ) -> torch.Tensor:
         """Score of the given tag paths: emissions (B, T, K), tags (B, T) long, lengths (B,) → (B,)."""
         trans, start, end = self._params()
         B, T, _ = emissions.shape
-        mask = torch.arange(T, device=emissions.device).unsqueeze(0) < lengths.unsqueeze(1)  # (B, T)
+        mask = torch.arange(T, device=emissions.device).unsqueeze(0) < lengths.unsqueeze(
+            1
+        )  # (B, T)
         emit = emissions.gather(2, tags.unsqueeze(2)).squeeze(2)  # (B, T)
         s = start[tags[:, 0]] + (emit * mask).sum(1)
         tr = trans[tags[:, :-1], tags[:, 1:]]  # (B, T-1)
@@ -105,7 +116,9 @@ class CRF(nn.Module):
         last = tags.gather(1, (lengths - 1).unsqueeze(1)).squeeze(1)
         return s + end[last]
 
-    def nll(self, emissions: torch.Tensor, tags: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def nll(
+        self, emissions: torch.Tensor, tags: torch.Tensor, lengths: torch.Tensor
+    ) -> torch.Tensor:
         """Negative log-likelihood of `tags` per sequence, (B,)."""
         lengths = lengths.to(emissions.device)
         return self.log_partition(emissions, lengths) - self.path_score(emissions, tags, lengths)

@@ -37,7 +37,9 @@ def read_labelled_text(path: str | Path) -> tuple[list[str], list[str]]:
     if p.is_dir():
         files = sorted(p.glob("*.neg")) + sorted(p.glob("*.pos"))
         if not files:
-            raise DataError(f"{p} holds no *.pos or *.neg files; give a folder of them or a CSV with text,label")
+            raise DataError(
+                f"{p} holds no *.pos or *.neg files; give a folder of them or a CSV with text,label"
+            )
         for f in files:
             lab = f.suffix[1:]
             for line in _read_text_file(f).splitlines():
@@ -49,13 +51,17 @@ def read_labelled_text(path: str | Path) -> tuple[list[str], list[str]]:
 
         if not p.exists():
             raise DataError(f"{p} does not exist")
-        df = pd.read_csv(p, sep="\t" if p.suffix.lower() == ".tsv" else ",", dtype=str, keep_default_na=False)
+        df = pd.read_csv(
+            p, sep="\t" if p.suffix.lower() == ".tsv" else ",", dtype=str, keep_default_na=False
+        )
         for col in ("text", "label"):
             if col not in df.columns:
                 raise DataError(f"{p}: no column '{col}' (columns: {', '.join(df.columns)})")
         texts, labels = df["text"].tolist(), df["label"].tolist()
     else:
-        raise DataError(f"{p}: give a folder of *.pos/*.neg files or a .csv/.tsv with text,label columns")
+        raise DataError(
+            f"{p}: give a folder of *.pos/*.neg files or a .csv/.tsv with text,label columns"
+        )
     if not texts:
         raise DataError(f"{p}: no texts found")
     if len(set(labels)) < 2:
@@ -73,22 +79,31 @@ def read_lines(path: str | Path) -> list[str]:
     return [ln.strip() for ln in _read_text_file(Path(path)).splitlines() if ln.strip()]
 
 
-def split_indices(n: int, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1), seed: int = 0
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def split_indices(
+    n: int, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1), seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A seeded random train/validation/test partition of range(n) (sizes floor(f·n), rest → test)."""
     if len(fractions) != 3 or abs(sum(fractions) - 1) > 1e-9 or min(fractions) < 0:
-        raise ConfigError(f"split fractions must be three non-negative numbers summing to 1 (got {fractions})")
+        raise ConfigError(
+            f"split fractions must be three non-negative numbers summing to 1 (got {fractions})"
+        )
     perm = np.random.default_rng(seed).permutation(n)
     a = int(fractions[0] * n)
     b = a + int(fractions[1] * n)
     return np.sort(perm[:a]), np.sort(perm[a:b]), np.sort(perm[b:])
 
 
-def split_labelled(texts: list[str], labels: list[str], seed: int = 0,
-                   fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)) -> list[tuple[list, list]]:
+def split_labelled(
+    texts: list[str],
+    labels: list[str],
+    seed: int = 0,
+    fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+) -> list[tuple[list, list]]:
     """(texts, labels) of the train, validation and test parts of split_indices(len(texts))."""
-    return [([texts[i] for i in idx], [labels[i] for i in idx])
-            for idx in split_indices(len(texts), fractions, seed)]
+    return [
+        ([texts[i] for i in idx], [labels[i] for i in idx])
+        for idx in split_indices(len(texts), fractions, seed)
+    ]
 
 
 def read_text(path: str | Path) -> str:
@@ -106,7 +121,9 @@ def split_by_position(text: str, train_fraction: float = 0.9) -> tuple[str, str]
     return text[:cut], text[cut:]
 
 
-def read_conll(path: str | Path, require_tags: bool = True) -> tuple[list[list[str]], list[list[str]]]:
+def read_conll(
+    path: str | Path, require_tags: bool = True
+) -> tuple[list[list[str]], list[list[str]]]:
     """Sentences of a CoNLL file: (tokens, tags). Each line is token<TAB>tag (split on the tab
     only; a token may hold spaces); a line whose token field is empty ends a sentence (WNUT-17's
     train file marks breaks with a lone tab as well as with blank lines). With require_tags=False a
@@ -137,7 +154,9 @@ def read_conll(path: str | Path, require_tags: bool = True) -> tuple[list[list[s
     return sents, tags
 
 
-def read_tagged(path: str | Path, lines: bool = False) -> tuple[list[list[str]], list[list[str]] | None]:
+def read_tagged(
+    path: str | Path, lines: bool = False
+) -> tuple[list[list[str]], list[list[str]] | None]:
     """Sentences to tag and their gold tags, or None where the file does not give every token a
     tag: a CoNLL file (token, or token<TAB>tag, a line) or, with lines, one sentence a line."""
     if lines:
@@ -148,4 +167,7 @@ def read_tagged(path: str | Path, lines: bool = False) -> tuple[list[list[str]],
 
 def format_conll(sents: list[list[str]], tags: list[list[str]]) -> str:
     """CoNLL text: token<TAB>tag lines, a blank line between sentences, a final newline."""
-    return "\n\n".join("\n".join(f"{w}\t{t}" for w, t in zip(s, p)) for s, p in zip(sents, tags)) + "\n"
+    return (
+        "\n\n".join("\n".join(f"{w}\t{t}" for w, t in zip(s, p)) for s, p in zip(sents, tags))
+        + "\n"
+    )

@@ -33,7 +33,11 @@ def quantize(net, embedding: bool = False):
         quantize_dynamic,
     )
 
-    spec = {nn.LSTM: default_dynamic_qconfig, nn.GRU: default_dynamic_qconfig, nn.Linear: default_dynamic_qconfig}
+    spec = {
+        nn.LSTM: default_dynamic_qconfig,
+        nn.GRU: default_dynamic_qconfig,
+        nn.Linear: default_dynamic_qconfig,
+    }
     if embedding:
         spec[nn.Embedding] = float_qparams_weight_only_qconfig
     with warnings.catch_warnings():  # torch.ao's dynamic quantisation warns that it is deprecated
@@ -69,8 +73,15 @@ def export_onnx(est, path: str | Path, opset: int = 17) -> None:
 
     model = Unpacked(copy.deepcopy(est.net_).cpu().eval()).eval()
     example = torch.tensor([est.vocab_.encode(["a", "fine", "film", "."])], dtype=torch.int64)
-    trace_to_file(model, (example,), path, ["ids"], ["logits"],
-                  {"ids": {0: "batch", 1: "length"}, "logits": {0: "batch"}}, opset)
+    trace_to_file(
+        model,
+        (example,),
+        path,
+        ["ids"],
+        ["logits"],
+        {"ids": {0: "batch", 1: "length"}, "logits": {0: "batch"}},
+        opset,
+    )
 
 
 def onnx_parity(est, path: str | Path, texts: Sequence[str]) -> float:

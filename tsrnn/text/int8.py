@@ -41,8 +41,11 @@ def _put(tensors: dict, spec: dict, name: str, t: torch.Tensor) -> None:
     else:  # per-channel (the embedding's per-row float qparams)
         tensors[f"{name}.scale"] = t.q_per_channel_scales().contiguous().clone()
         tensors[f"{name}.zero_point"] = t.q_per_channel_zero_points().contiguous().clone()
-        spec[name] = {"scheme": "channel", "axis": int(t.q_per_channel_axis()),
-                      "dtype": str(t.dtype).removeprefix("torch.")}
+        spec[name] = {
+            "scheme": "channel",
+            "axis": int(t.q_per_channel_axis()),
+            "dtype": str(t.dtype).removeprefix("torch."),
+        }
 
 
 def _get(tensors: dict, spec: dict, name: str, like: torch.Tensor | None) -> torch.Tensor:
@@ -55,10 +58,12 @@ def _get(tensors: dict, spec: dict, name: str, like: torch.Tensor | None) -> tor
     if s is None:
         return t
     if s["scheme"] == "tensor":
-        return torch._make_per_tensor_quantized_tensor(t, float(tensors[f"{name}.scale"][0]),
-                                                       int(tensors[f"{name}.zero_point"][0]))
-    return torch._make_per_channel_quantized_tensor(t, tensors[f"{name}.scale"], tensors[f"{name}.zero_point"],
-                                                    s["axis"])
+        return torch._make_per_tensor_quantized_tensor(
+            t, float(tensors[f"{name}.scale"][0]), int(tensors[f"{name}.zero_point"][0])
+        )
+    return torch._make_per_channel_quantized_tensor(
+        t, tensors[f"{name}.scale"], tensors[f"{name}.zero_point"], s["axis"]
+    )
 
 
 def int8_tensors(qnet: nn.Module) -> tuple[dict[str, torch.Tensor], dict]:
@@ -85,8 +90,13 @@ def int8_tensors(qnet: nn.Module) -> tuple[dict[str, torch.Tensor], dict]:
     return tensors, spec
 
 
-def int8_restore(net: nn.Module, tensors: dict[str, torch.Tensor], spec: dict, embedding: bool,
-                 path="the model file") -> nn.Module:
+def int8_restore(
+    net: nn.Module,
+    tensors: dict[str, torch.Tensor],
+    spec: dict,
+    embedding: bool,
+    path="the model file",
+) -> nn.Module:
     """The quantised network whose float structure is `net`, its weights set from int8_tensors
     output. A missing or misshapen tensor raises ModelFileError naming `path`."""
     from tsrnn.text.export import quantize
@@ -108,17 +118,26 @@ def int8_restore(net: nn.Module, tensors: dict[str, torch.Tensor], spec: dict, e
                     mod.set_weight_bias({k: get(pre + k, t) for k, t in now.items()})
                 elif isinstance(mod, QLinear):
                     bias = mod.bias()
-                    mod.set_weight_bias(get(pre + "weight", mod.weight()),
-                                        get(pre + "bias", bias) if bias is not None else None)
+                    mod.set_weight_bias(
+                        get(pre + "weight", mod.weight()),
+                        get(pre + "bias", bias) if bias is not None else None,
+                    )
                 elif isinstance(mod, QEmbedding):
                     mod.set_weight(get(pre + "weight", mod.weight()))
                 else:
-                    for k, t in [*mod.named_parameters(recurse=False), *mod.named_buffers(recurse=False)]:
+                    for k, t in [
+                        *mod.named_parameters(recurse=False),
+                        *mod.named_buffers(recurse=False),
+                    ]:
                         t.copy_(get(pre + k, t))
     except (KeyError, ValueError, RuntimeError) as e:
-        raise ModelFileError(f"{path}: the int8 weights do not match the stored configuration ({e}); "
-                             "the file is corrupt") from None
+        raise ModelFileError(
+            f"{path}: the int8 weights do not match the stored configuration ({e}); "
+            "the file is corrupt"
+        ) from None
     extra = sorted(set(tensors) - used)
     if extra:
-        raise ModelFileError(f"{path}: unexpected tensor {extra[0]!r} in an int8 model; the file is corrupt")
+        raise ModelFileError(
+            f"{path}: unexpected tensor {extra[0]!r} in an int8 model; the file is corrupt"
+        )
     return q.eval()

@@ -18,7 +18,9 @@ def _split(tag: str) -> tuple[str, str]:
         return "O", ""
     if len(tag) > 2 and tag[1] == "-" and tag[0] in "BIES":
         return tag[0], tag[2:]
-    raise DataError(f"tag '{tag}' is not a BIO/IOBES tag (expected O, B-TYPE, I-TYPE, E-TYPE or S-TYPE)")
+    raise DataError(
+        f"tag '{tag}' is not a BIO/IOBES tag (expected O, B-TYPE, I-TYPE, E-TYPE or S-TYPE)"
+    )
 
 
 def _end_of_chunk(prev_tag: str, tag: str, prev_type: str, type_: str) -> bool:
@@ -56,7 +58,14 @@ def _prf(correct: int, n_pred: int, n_gold: int) -> dict:
     p = correct / n_pred if n_pred else 0.0
     r = correct / n_gold if n_gold else 0.0
     f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": p, "recall": r, "f1": f, "correct": correct, "predicted": n_pred, "gold": n_gold}
+    return {
+        "precision": p,
+        "recall": r,
+        "f1": f,
+        "correct": correct,
+        "predicted": n_pred,
+        "gold": n_gold,
+    }
 
 
 def span_prf(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> dict:

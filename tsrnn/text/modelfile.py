@@ -27,22 +27,36 @@ FORMAT_VERSION = 2
 DIGEST_SINCE = 2
 TASKS = ("classify", "generate", "tag")
 DTYPES = ("float32", "float64", "int8", "uint8", "int64")
-KIND = FileKind(FORMAT, FORMAT_VERSION, noun="text model file", digest_since=DIGEST_SINCE,
-                dtypes=DTYPES)
+KIND = FileKind(
+    FORMAT, FORMAT_VERSION, noun="text model file", digest_since=DIGEST_SINCE, dtypes=DTYPES
+)
 MAX_SIZE = 16_384  # embedding and hidden sizes
 MAX_LAYERS = 64
 SIZE_KEYS = ("embed", "hidden", "word_embed", "char_embed", "char_hidden", "shape_embed")
 
 
-def save_text_model(path: str | Path, task: str, state_dict: dict, config: dict, vocab: dict,
-                    extra: dict | None = None, force: bool = False) -> None:
+def save_text_model(
+    path: str | Path,
+    task: str,
+    state_dict: dict,
+    config: dict,
+    vocab: dict,
+    extra: dict | None = None,
+    force: bool = False,
+) -> None:
     """Write `state_dict` (name → tensor) with its config, vocabularies (JSON-able dicts) and
     extra facts (labels, training history) to `path`; an existing file only with force."""
     from tsrnn._container import write_container
 
     arrays = {k: v.detach().to("cpu").contiguous().numpy() for k, v in state_dict.items()}
-    write_container(path, KIND, arrays, {"config": config, "vocab": vocab, "extra": extra or {}},
-                    text_meta={"task": task}, force=force)
+    write_container(
+        path,
+        KIND,
+        arrays,
+        {"config": config, "vocab": vocab, "extra": extra or {}},
+        text_meta={"task": task},
+        force=force,
+    )
 
 
 def load_text_model(path: str | Path, task: str) -> tuple[dict, dict, dict, dict]:
@@ -57,15 +71,18 @@ def load_text_model(path: str | Path, task: str) -> tuple[dict, dict, dict, dict
     kind = replace(KIND, refit=f"train it again (tsrnn text {task} train)")
     arrays, meta, _ = read_file(p, kind)
     if meta.get("task") != task:
-        raise ModelFileError(f"{p} is a '{meta.get('task')}' model, not a '{task}' model; "
-                             f"use tsrnn text {meta.get('task')}")
+        raise ModelFileError(
+            f"{p} is a '{meta.get('task')}' model, not a '{task}' model; "
+            f"use tsrnn text {meta.get('task')}"
+        )
     try:
         config = json.loads(meta["config"])
         vocab = json.loads(meta["vocab"])
         extra = json.loads(meta.get("extra", "{}"))
     except (KeyError, json.JSONDecodeError, RecursionError) as e:
-        raise ModelFileError(f"{p}: the model's metadata is unreadable ({str(e)[:200]}); "
-                             "the file is corrupt") from None
+        raise ModelFileError(
+            f"{p}: the model's metadata is unreadable ({str(e)[:200]}); the file is corrupt"
+        ) from None
     check_config(p, config, vocab, extra)
     return {k: torch.from_numpy(v) for k, v in arrays.items()}, config, vocab, extra
 
@@ -94,7 +111,9 @@ def load_weights(net, tensors: dict, path: str | Path) -> None:
         net.load_state_dict(tensors, strict=True)
     except RuntimeError as e:
         first = str(e).strip().splitlines()[0]
-        raise ModelFileError(f"{path}: weights do not match the stored configuration ({first}); the file is corrupt") from None
+        raise ModelFileError(
+            f"{path}: weights do not match the stored configuration ({first}); the file is corrupt"
+        ) from None
 
 
 def restore_estimator(cls, path: str | Path, setup, defaults: dict | None = None):
@@ -122,19 +141,32 @@ def restore_estimator(cls, path: str | Path, setup, defaults: dict | None = None
             check_state_shapes(shell.state_dict(), tensors, path)
         del shell
         net = est._net()
-    except (TypeError, KeyError, ValueError, AttributeError, IndexError, OverflowError,
-            ConfigError) as e:
+    except (
+        TypeError,
+        KeyError,
+        ValueError,
+        AttributeError,
+        IndexError,
+        OverflowError,
+        ConfigError,
+    ) as e:
         # the setup callbacks and TrainHistory read vocabularies and extra facts of any JSON shape
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
-        raise ModelFileError(f"{path}: the stored configuration is unusable "
-                             f"({type(e).__name__}: {first}); the file is corrupt") from None
-    if extra.get("int8"):  # stored int8 weights: rebuild the quantised modules, do not quantise again
+        raise ModelFileError(
+            f"{path}: the stored configuration is unusable "
+            f"({type(e).__name__}: {first}); the file is corrupt"
+        ) from None
+    if extra.get(
+        "int8"
+    ):  # stored int8 weights: rebuild the quantised modules, do not quantise again
         from tsrnn.text.int8 import int8_restore
 
         try:
             spec, embedding = extra["int8"]["spec"], bool(extra["int8"]["embedding"])
         except (KeyError, TypeError):
-            raise ModelFileError(f"{path}: the int8 description is unreadable; the file is corrupt") from None
+            raise ModelFileError(
+                f"{path}: the int8 description is unreadable; the file is corrupt"
+            ) from None
         net = int8_restore(net, tensors, spec, embedding, path)
     else:
         load_weights(net, tensors, path)

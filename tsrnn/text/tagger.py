@@ -28,8 +28,20 @@ from tsrnn.text.vocab import UNK_ID, Vocab
 OUTPUTS = ("softmax", "crf")
 SELECT = ("f1", "loss")
 MAX_WORD_CHARS = 24  # longer tokens (URLs) are cut for the character encoder
-SHAPES = ("<pad>", "lower", "upper", "title", "mixed", "number", "alnum", "mention", "hashtag", "url", "punct",
-          "other")
+SHAPES = (
+    "<pad>",
+    "lower",
+    "upper",
+    "title",
+    "mixed",
+    "number",
+    "alnum",
+    "mention",
+    "hashtag",
+    "url",
+    "punct",
+    "other",
+)
 O_SHIFTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0)  # calibration grid (emission units)
 
 
@@ -59,8 +71,20 @@ def word_shape(token: str) -> int:
     return 4
 
 
-def build_net(n_words: int, n_chars: int, n_tags: int, word_embed: int, char_embed: int, char_hidden: int,
-              hidden: int, layers: int, cell: str, dropout: float, output: str, shape_embed: int = 0):
+def build_net(
+    n_words: int,
+    n_chars: int,
+    n_tags: int,
+    word_embed: int,
+    char_embed: int,
+    char_hidden: int,
+    hidden: int,
+    layers: int,
+    cell: str,
+    dropout: float,
+    output: str,
+    shape_embed: int = 0,
+):
     import torch
     from torch import nn
 
@@ -76,16 +100,26 @@ def build_net(n_words: int, n_chars: int, n_tags: int, word_embed: int, char_emb
             self.wemb = nn.Embedding(n_words, word_embed, padding_idx=0)
             self.cemb = nn.Embedding(n_chars, char_embed, padding_idx=0)
             self.char_core = RecurrentCore(char_embed, char_hidden, cell=cell, bidirectional=True)
-            self.semb = nn.Embedding(len(SHAPES), shape_embed, padding_idx=0) if shape_embed else None
+            self.semb = (
+                nn.Embedding(len(SHAPES), shape_embed, padding_idx=0) if shape_embed else None
+            )
             self.drop = nn.Dropout(dropout)
-            self.core = RecurrentCore(word_embed + shape_embed + self.char_core.out_size, hidden, layers=layers,
-                                      cell=cell, bidirectional=True, dropout=dropout)
+            self.core = RecurrentCore(
+                word_embed + shape_embed + self.char_core.out_size,
+                hidden,
+                layers=layers,
+                cell=cell,
+                bidirectional=True,
+                dropout=dropout,
+            )
             self.emit = nn.Linear(self.core.out_size, n_tags)
             self.crf = CRF(n_tags) if output == "crf" else None
 
         def forward(self, words, chars, char_lengths, lengths, shapes=None):
             B, T = words.shape
-            mask = torch.arange(T, device=words.device).unsqueeze(0) < lengths.to(words.device).unsqueeze(1)
+            mask = torch.arange(T, device=words.device).unsqueeze(0) < lengths.to(
+                words.device
+            ).unsqueeze(1)
             flat = mask.reshape(-1).nonzero().squeeze(1)  # real tokens only
             cl = char_lengths.reshape(-1)[flat]
             cout, _ = self.char_core(self.cemb(chars.reshape(B * T, -1)[flat]), lengths=cl)
@@ -114,12 +148,32 @@ class Tagger(BaseEstimator):
     task = "tag"
     fit_call = "fit(sentences, tags)"
 
-    def __init__(self, cell: str = "lstm", word_embed: int = 100, char_embed: int = 32, char_hidden: int = 50,
-                 hidden: int = 128, layers: int = 1, dropout: float = 0.5, output: str = "crf",
-                 shape_embed: int = 16, min_freq: int = 2, word_dropout: float = 0.5, select: str = "f1",
-                 calibrate: bool = True, epochs: int = 20, batch_size: int = 16,
-                 lr: float = 3e-3, weight_decay: float = 1e-4, clip: float = 5.0, patience: int | None = 5,
-                 schedule: str = "cosine", seed: int = 0, device: str = "auto", quiet: bool = True):
+    def __init__(
+        self,
+        cell: str = "lstm",
+        word_embed: int = 100,
+        char_embed: int = 32,
+        char_hidden: int = 50,
+        hidden: int = 128,
+        layers: int = 1,
+        dropout: float = 0.5,
+        output: str = "crf",
+        shape_embed: int = 16,
+        min_freq: int = 2,
+        word_dropout: float = 0.5,
+        select: str = "f1",
+        calibrate: bool = True,
+        epochs: int = 20,
+        batch_size: int = 16,
+        lr: float = 3e-3,
+        weight_decay: float = 1e-4,
+        clip: float = 5.0,
+        patience: int | None = 5,
+        schedule: str = "cosine",
+        seed: int = 0,
+        device: str = "auto",
+        quiet: bool = True,
+    ):
         self.cell = cell
         self.word_embed = word_embed
         self.char_embed = char_embed
@@ -147,8 +201,15 @@ class Tagger(BaseEstimator):
     def _validate(self):
         check_choice("output", self.output, OUTPUTS)
         check_choice("select", self.select, SELECT)
-        check_positive(word_embed=self.word_embed, char_embed=self.char_embed, char_hidden=self.char_hidden,
-                       hidden=self.hidden, layers=self.layers, batch_size=self.batch_size, min_freq=self.min_freq)
+        check_positive(
+            word_embed=self.word_embed,
+            char_embed=self.char_embed,
+            char_hidden=self.char_hidden,
+            hidden=self.hidden,
+            layers=self.layers,
+            batch_size=self.batch_size,
+            min_freq=self.min_freq,
+        )
         check_dropout(self.dropout)
         check_dropout(self.word_dropout)
         if self.shape_embed is None or self.shape_embed < 0:
@@ -156,9 +217,20 @@ class Tagger(BaseEstimator):
 
     def _net(self):
         """The network with its BIO transition constraints in place."""
-        net = build_net(len(self.words_), len(self.chars_), len(self.tags_), self.word_embed, self.char_embed,
-                        self.char_hidden, self.hidden, self.layers, self.cell, self.dropout, self.output,
-                        self.shape_embed)
+        net = build_net(
+            len(self.words_),
+            len(self.chars_),
+            len(self.tags_),
+            self.word_embed,
+            self.char_embed,
+            self.char_hidden,
+            self.hidden,
+            self.layers,
+            self.cell,
+            self.dropout,
+            self.output,
+            self.shape_embed,
+        )
         self._constrain(net)
         return net
 
@@ -204,9 +276,13 @@ class Tagger(BaseEstimator):
         inputs = tuple(torch.from_numpy(a) for a in (W, C, CL, lengths, S))
         return inputs, (torch.from_numpy(Y) if Y is not None else None)
 
-    def fit(self, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]],
-            val_sentences: Sequence[Sequence[str]] | None = None, val_tags: Sequence[Sequence[str]] | None = None
-            ) -> Tagger:
+    def fit(
+        self,
+        sentences: Sequence[Sequence[str]],
+        tags: Sequence[Sequence[str]],
+        val_sentences: Sequence[Sequence[str]] | None = None,
+        val_tags: Sequence[Sequence[str]] | None = None,
+    ) -> Tagger:
         import torch
 
         from tsrnn.nn.trainer import seed_everything
@@ -215,7 +291,9 @@ class Tagger(BaseEstimator):
 
         self._validate()
         if len(sentences) != len(tags) or not len(sentences):
-            raise DataError(f"{len(sentences)} sentences but {len(tags)} tag sequences (need the same, ≥ 1)")
+            raise DataError(
+                f"{len(sentences)} sentences but {len(tags)} tag sequences (need the same, ≥ 1)"
+            )
         for i, (s, t) in enumerate(zip(sentences, tags)):
             if len(s) != len(t):
                 raise DataError(f"sentence {i}: {len(s)} tokens but {len(t)} tags")
@@ -238,7 +316,9 @@ class Tagger(BaseEstimator):
         wd = self.word_dropout
 
         def batches(epoch):
-            for b in bucket_batches(lengths, self.batch_size, shuffle=True, seed=self.seed * 1000 + epoch):
+            for b in bucket_batches(
+                lengths, self.batch_size, shuffle=True, seed=self.seed * 1000 + epoch
+            ):
                 (W, *rest), Y = self._batch(enc, b, y)
                 if wd > 0:  # word dropout: teach the model to tag from spelling alone
                     W = W.masked_fill((torch.rand(W.shape) < wd) & (W > 0), UNK_ID)
@@ -262,7 +342,11 @@ class Tagger(BaseEstimator):
                 tot = 0.0
                 for b in vb:
                     inputs, Y = self._batch(venc, b, vy)
-                    tot += float(self._loss(model, tuple(t.to(dev) for t in inputs), Y.to(dev), reduction="sum"))
+                    tot += float(
+                        self._loss(
+                            model, tuple(t.to(dev) for t in inputs), Y.to(dev), reduction="sum"
+                        )
+                    )
                 loss = tot / n_tok
                 if self.select == "loss":
                     return loss
@@ -290,7 +374,9 @@ class Tagger(BaseEstimator):
         enc = self._encode(sentences)
         with torch.no_grad():
             ems = self._emissions(self.net_.eval(), enc, "cpu", 128)
-        f1 = [span_prf(tags, self._paths(self.net_.crf, ems, len(enc[0]), s))["f1"] for s in O_SHIFTS]
+        f1 = [
+            span_prf(tags, self._paths(self.net_.crf, ems, len(enc[0]), s))["f1"] for s in O_SHIFTS
+        ]
         return float(O_SHIFTS[int(np.argmax(f1))])
 
     @staticmethod
@@ -357,9 +443,13 @@ class Tagger(BaseEstimator):
                 out[i] = [self.tags_[k] for k in p]
         return out
 
-    def _decode(self, net, enc, dev, batch_size: int = 128, o_shift: float = 0.0) -> list[list[str]]:
+    def _decode(
+        self, net, enc, dev, batch_size: int = 128, o_shift: float = 0.0
+    ) -> list[list[str]]:
         """Viterbi-decoded tags of encoded sentences (CRF scores, or log-softmax under BIO constraints)."""
-        return self._paths(net.crf, self._emissions(net, enc, dev, batch_size), len(enc[0]), o_shift)
+        return self._paths(
+            net.crf, self._emissions(net, enc, dev, batch_size), len(enc[0]), o_shift
+        )
 
     def evaluate(self, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]]) -> dict:
         """Entity-level precision/recall/F1 (CoNLL convention) of predict(sentences) against tags."""
@@ -374,8 +464,15 @@ class Tagger(BaseEstimator):
 
         self._check_fitted()
         extra = {"tags": self.tags_, "o_shift": self.o_shift_, "history": self.history_.to_dict()}
-        save_text_model(path, self.task, self.net_.state_dict(), self.get_params(),
-                        {"words": self.words_.to_dict(), "chars": self.chars_.to_dict()}, extra, force=force)
+        save_text_model(
+            path,
+            self.task,
+            self.net_.state_dict(),
+            self.get_params(),
+            {"words": self.words_.to_dict(), "chars": self.chars_.to_dict()},
+            extra,
+            force=force,
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> Tagger:
@@ -386,5 +483,6 @@ class Tagger(BaseEstimator):
             est.chars_ = Vocab.from_dict(vocab["chars"])
             est.tags_ = list(extra["tags"])
             est.o_shift_ = float(extra.get("o_shift", 0.0))
+
         # files from before word shapes and calibration existed
         return restore_estimator(cls, path, setup, defaults={"shape_embed": 0, "calibrate": False})

@@ -72,8 +72,10 @@ class Vocab:
         counts: Counter[str] = Counter()
         for seq in sequences:
             counts.update(t.lower() for t in seq) if lower else counts.update(seq)
-        kept = sorted((t for t, c in counts.items() if c >= min_freq and t not in (PAD, UNK)),
-                      key=lambda t: (-counts[t], t))
+        kept = sorted(
+            (t for t, c in counts.items() if c >= min_freq and t not in (PAD, UNK)),
+            key=lambda t: (-counts[t], t),
+        )
         if max_size is not None:
             kept = kept[:max_size]
         return cls([PAD, UNK, *kept], lower=lower, level=level)
@@ -106,7 +108,9 @@ class Vocab:
         try:
             return cls(d["tokens"], lower=bool(d.get("lower", False)), level=d.get("level", "word"))
         except (KeyError, TypeError, ConfigError) as e:
-            raise ModelFileError(f"the stored vocabulary is malformed ({e}); the model file is corrupt") from e
+            raise ModelFileError(
+                f"the stored vocabulary is malformed ({e}); the model file is corrupt"
+            ) from e
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Vocab) and self.to_dict() == other.to_dict()
