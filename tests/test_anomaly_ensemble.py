@@ -217,8 +217,8 @@ def test_default_configuration_streams_exactly_as_it_judges():
         None,
         None,
     )
-    assert list(sc.members) == ["forecast", "forecast-in", "zscore"]
-    f = sc.members["forecast"]
+    assert list(sc.members_) == ["forecast", "forecast-in", "zscore", "level_shift"]
+    f = sc.members_["forecast"]
     assert (f.window, f.hidden, f.epochs, f.lr, f.batch_size, f.stride) == (64, 32, 30, 3e-3, 32, 4)
     out = det.detect(df)
     assert out["is_anomaly"].sum() >= 1
