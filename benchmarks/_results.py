@@ -52,7 +52,8 @@ def update_section(name: str, body: str) -> None:
         rev = "?"
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     block = (
-        f"<!-- BEGIN {name} -->\n## {name}\n\n- date: {stamp} (commit {rev or '?'})\n- machine: {machine()}\n"
+        f"<!-- BEGIN {name} -->\n## {name}\n\n- date: {stamp} (commit {rev or '?'})\n- machine: "
+        f"{machine()}\n"
         f"- command: `{command()}`\n\n{body.rstrip()}\n<!-- END {name} -->\n"
     )
     text = RESULTS.read_text() if RESULTS.exists() else HEADER

@@ -267,9 +267,12 @@ def main() -> None:
 
     peak, how = peak_gflops()
     md = (
-        f"torch {torch.__version__} (inference_mode, set_num_threads(1)), numba {numba.__version__} "
-        f"({numba.get_num_threads()} threads, threading layer {numba.threading_layer()}); H={H}, input {IN}, float32. "
-        f"Best of {args.rounds} rounds; load average {load0:.1f} → {os.getloadavg()[0]:.1f} on this shared machine "
+        f"torch {torch.__version__} (inference_mode, set_num_threads(1)), numba "
+        f"{numba.__version__} "
+        f"({numba.get_num_threads()} threads, threading layer {numba.threading_layer()}); H={H}, "
+        f"input {IN}, float32. "
+        f"Best of {args.rounds} rounds; load average {load0:.1f} → {os.getloadavg()[0]:.1f} on "
+        "this shared machine "
         "(timings are noisy). Peak estimate: "
         + f"{peak:.0f} GFLOP/s ({how}).\n\n"
         + markdown_table(

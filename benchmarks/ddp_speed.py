@@ -143,14 +143,20 @@ def main() -> None:
         + "".join(f"| {r} | {t} | {bt} | {s:.2f} | {windows / s:,.0f} |\n" for r, t, bt, s in rows)
     )
     md = (
-        f"LSTM 2 x {args.hidden}, input 96, horizon 24, {args.series} series x {args.length} hourly points "
-        f"(synthetic), global batch {args.batch}, {args.steps} steps x {args.epochs} epochs, seed 0, "
+        f"LSTM 2 x {args.hidden}, input 96, horizon 24, {args.series} series x {args.length} "
+        "hourly points "
+        f"(synthetic), global batch {args.batch}, {args.steps} steps x {args.epochs} epochs, seed "
+        "0, "
         f"device {args.device}; the same cores in both runs.\n\n"
         + table
-        + f"\nDDP / one process speed: {one / ddp:.2f}x. Largest weight difference between the two models: "
-        f"{diff:.1e}. Both take the same steps, up to float rounding (the processes' mean of half-batch "
-        "gradients is not summed in the same order); most likely AdamW's normalised update lets rounding in near-zero "
-        "gradients grow over many steps, so long runs drift apart by about the learning rate, while "
+        + f"\nDDP / one process speed: {one / ddp:.2f}x. Largest weight difference between the two "
+        "models: "
+        f"{diff:.1e}. Both take the same steps, up to float rounding (the processes' mean of "
+        "half-batch "
+        "gradients is not summed in the same order); most likely AdamW's normalised update lets "
+        "rounding in near-zero "
+        "gradients grow over many steps, so long runs drift apart by about the learning rate, "
+        "while "
         "tests/test_distributed.py's small model agrees to 1e-7 after 90 steps.\n"
     )
     print(md)

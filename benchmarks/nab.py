@@ -409,15 +409,24 @@ def report(rows: pd.DataFrame, seeds: list[int], against_cache: bool = False) ->
     )
     over = fixed[fixed["category"] == "overall"].sort_values("config")
     md = (
-        "Rows written by `python benchmarks/nab.py --csv FILE` runs on the machine below (torch 2.13 CPU, "
-        "one thread each). The NAB scorer is checked in tests/test_anomaly_nab_scorer.py: it reproduces NAB's "
-        "published null-detector scores (Score, TN, FN) on all 31 files and HTM's published score on "
-        "realTraffic/speed_7578 (1.2365) re-scored from its recorded detections. NAB's own leaderboard "
-        "optimises one threshold over the whole corpus and scores everything after the probationary "
-        "period; the figures here are out of fold and judged after each series' training part, so they "
-        "are not comparable with it. The held-out NAB categories (not in ../shared) are not scored here.\n\n"
-        f"Seeds {', '.join(map(str, seeds))} (deterministic configurations — z-score, tail, their ensembles — once); torch threads 1. Every configuration "
-        "fitted on the first 15% of each series, judged on the remaining 85% only (event F1, AUC-PR, NAB). "
+        "Rows written by `python benchmarks/nab.py --csv FILE` runs on the machine below (torch "
+        "2.13 CPU, "
+        "one thread each). The NAB scorer is checked in tests/test_anomaly_nab_scorer.py: it "
+        "reproduces NAB's "
+        "published null-detector scores (Score, TN, FN) on all 31 files and HTM's published score "
+        "on "
+        "realTraffic/speed_7578 (1.2365) re-scored from its recorded detections. NAB's own "
+        "leaderboard "
+        "optimises one threshold over the whole corpus and scores everything after the "
+        "probationary "
+        "period; the figures here are out of fold and judged after each series' training part, so "
+        "they "
+        "are not comparable with it. The held-out NAB categories (not in ../shared) are not scored "
+        "here.\n\n"
+        f"Seeds {', '.join(map(str, seeds))} (deterministic configurations — z-score, tail, their "
+        "ensembles — once); torch threads 1. Every configuration "
+        "fitted on the first 15% of each series, judged on the remaining 85% only (event F1, "
+        "AUC-PR, NAB). "
         "Thresholds "
         + ", ".join(f"`{t}`" for t in THRESHOLDS)
         + " (fitted on each series' training "
@@ -430,9 +439,12 @@ def report(rows: pd.DataFrame, seeds: list[int], against_cache: bool = False) ->
         )
         + ".\n\n"
         + headline(fixed, abl, seeds, cache_agreement(rows) if against_cache else "")
-        + "### Headline: out of fold (leave one category out)\n\nEach category judged by the configuration "
-        "(method settings and threshold) of its family that scores best on the other four categories "
-        "(criterion: (mean event F1 + NAB/100)/2 over those series and all seeds). Mean over seeds; "
+        + "### Headline: out of fold (leave one category out)\n\nEach category judged by the "
+        "configuration "
+        "(method settings and threshold) of its family that scores best on the other four "
+        "categories "
+        "(criterion: (mean event F1 + NAB/100)/2 over those series and all seeds). Mean over "
+        "seeds; "
         "std: seed to seed.\n\n"
         + markdown_table(head[head["category"] == "overall"][["family"] + cols].to_dict("records"))
         + "\n"
@@ -447,12 +459,15 @@ def report(rows: pd.DataFrame, seeds: list[int], against_cache: bool = False) ->
         f'out-of-fold row "{DEFAULT_FAMILY}" is the honest estimate of this choice.\n\n'
         "#### Out of fold, per category\n\n"
         + markdown_table(head[head["category"] != "overall"][["family"] + cols].to_dict("records"))
-        + "\n### Ablation, out of fold: one method's settings each (threshold and cooldown chosen per fold)\n\n"
-        "Each row: one method with fixed settings; only its threshold and cooldown are chosen by the "
-        'same leave-one-category-out protocol. The "(no cooldown)" rows above are the cooldown ablation.\n\n'
+        + "\n### Ablation, out of fold: one method's settings each (threshold and cooldown chosen "
+        "per fold)\n\n"
+        "Each row: one method with fixed settings; only its threshold and cooldown are chosen by "
+        "the "
+        'same leave-one-category-out protocol. The "(no cooldown)" rows above are the cooldown '
+        "ablation.\n\n"
         + markdown_table(abl[abl["category"] == "overall"][["family"] + cols].to_dict("records"))
-        + "\n### Fixed configurations on all 31 series (nothing chosen; in-sample if one is picked from here)\n\n"
-        + markdown_table(over[["config"] + cols[1:]].to_dict("records"))
+        + "\n### Fixed configurations on all 31 series (nothing chosen; in-sample if one is picked "
+        "from here)\n\n" + markdown_table(over[["config"] + cols[1:]].to_dict("records"))
     )
     return md
 

@@ -344,8 +344,11 @@ def main() -> None:
         print(r, flush=True)
     torch.set_num_threads(args.threads)
     body = (
-        f"Load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores. Device {device}; {LAYERS} layers, horizon {HORIZON}, F = {F} input features, {steps} timed steps after "
-        f"2 warm-up steps, best of {args.repeats} alternating runs, torch threads {args.threads}.\n\n"
+        f"Load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores. Device "
+        f"{device}; {LAYERS} layers, horizon {HORIZON}, F = {F} input features, {steps} timed "
+        "steps after "
+        f"2 warm-up steps, best of {args.repeats} alternating runs, torch threads "
+        f"{args.threads}.\n\n"
         + markdown_table(rows)
         + "\n1M-window panel memory (input_len 168):\n\n"
         + markdown_table([mem])

@@ -93,7 +93,8 @@ class Tally:
     def report(self, seconds: float) -> None:
         print(
             f"\n{self.n} {self.label} in {seconds:.0f} s: {self.read} read clean, "
-            f"{sum(self.refused.values())} refused with a TsrnnError, {len(self.failures)} distinct failures"
+            f"{sum(self.refused.values())} refused with a TsrnnError, {len(self.failures)} "
+            "distinct failures"
         )
         for msg, k in self.refused.most_common(15):
             print(f"  {k:6d}  {msg}")
