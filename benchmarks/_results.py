@@ -12,7 +12,10 @@ import sys
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-HEADER = "# Benchmark results\n\nEvery figure here was produced by the script named in its section; each section says when, on which machine and with which command.\n"
+HEADER = (
+    "# Benchmark results\n\nEvery figure here was produced by the script named in its section; "
+    "each section says when, on which machine and with which command.\n"
+)
 
 
 def machine() -> str:

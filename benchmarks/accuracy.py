@@ -22,7 +22,8 @@ Rows are cached in benchmarks/accuracy_rows.json as they finish (so the neural a
 halves can run as two processes, and an interrupted run keeps what it measured); every finished
 row re-renders the "Neural accuracy" section of RESULTS.md from the cache.
 
-    python benchmarks/accuracy.py [--part neural|stats|all] [--only nyc|m1|shipped] [--epochs 30] [--fresh]
+    python benchmarks/accuracy.py [--part neural|stats|all] [--only nyc|m1|shipped] \
+        [--epochs 30] [--fresh]
 """
 
 from __future__ import annotations

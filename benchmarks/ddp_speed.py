@@ -33,8 +33,9 @@ from tsrnn.data.io import read_series
 from tsrnn import Forecaster
 csv, batch, threads, out, device, epochs, hidden = sys.argv[1:8]
 torch.set_num_threads(int(threads))
-est = Forecaster(model="lstm", horizon=24, input_len=96, hidden=int(hidden), layers=2, epochs=int(epochs),
-                 batch_size=int(batch), device=device, seed=0, quiet=True, patience=None,
+est = Forecaster(model="lstm", horizon=24, input_len=96, hidden=int(hidden), layers=2,
+                 epochs=int(epochs), batch_size=int(batch), device=device, seed=0, quiet=True,
+                 patience=None,
                  steps_per_epoch=int(os.environ["BENCH_STEPS"])).fit(read_series(csv))
 est.save(out)
 if os.environ.get("RANK", "0") == "0":

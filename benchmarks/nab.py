@@ -130,9 +130,11 @@ def seedless(label: str) -> bool:
 
 TSRNN, BASELINES = "tsrnn (recurrent, tail, ensemble)", "baselines (z-score, IsolationForest, PyOD)"
 # the default must stream (score each point from the past only, streaming == batch); the
-# autoencoder's score averages the windows covering a point, later points included, so it is left out
+# autoencoder's score averages the windows covering a point, later points included, so it is left
+# out
 DEFAULT_FAMILY = "tsrnn default candidates (causal: forecast, tail, tailmax, ensemble)"
-# family -> label prefixes; "(no cooldown)" families may choose only cd0 rows (the cooldown ablation)
+# family -> label prefixes; "(no cooldown)" families may choose only cd0 rows (the cooldown
+# ablation)
 FAMILIES = {
     "z-score": ["zscore-"],
     "IsolationForest": ["iforest-"],
@@ -250,7 +252,8 @@ def run_one(label: str, name: str, windows, seed: int, thresholds=THRESHOLDS) ->
 
 
 def in_family(config: str, family: str) -> bool:
-    """Whether a configuration ("label@threshold@cdN") belongs to a family (or is the label's own)."""
+    """Whether a configuration ("label@threshold@cdN") belongs to a family (or is the label's
+    own)."""
     label = config.split("@")[0]
     if family.startswith("label "):
         return label == family[6:]
@@ -302,7 +305,8 @@ def mean_table(per_seed: pd.DataFrame, key: str) -> pd.DataFrame:
 
 
 def out_of_fold(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Leave one category out, per family: the out-of-fold rows (column "family") and the choices."""
+    """Leave one category out, per family: the out-of-fold rows (column "family") and the
+    choices."""
     from tsrnn.anomaly.selection import cross_validate
 
     folds = rows.drop_duplicates("series").set_index("series")["category"].to_dict()
@@ -312,7 +316,8 @@ def out_of_fold(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     n_seeds = rows.groupby("config")["seed"].nunique()
     full = set(n_seeds[n_seeds == rows["seed"].nunique()].index)
     for fam in list(FAMILIES) + [f"label {lab}" for lab in labels]:
-        # a family chooses among configurations run with every seed; a label's own row keeps its seeds
+        # a family chooses among configurations run with every seed; a label's own row keeps its
+        # seeds
         cands = [
             c for c in configs if in_family(c, fam) and (fam.startswith("label ") or c in full)
         ]
@@ -325,7 +330,8 @@ def out_of_fold(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def default_choice(rows: pd.DataFrame, family: str = DEFAULT_FAMILY) -> str:
-    """The configuration the same criterion picks on all 31 series (what the CLI default is set to)."""
+    """The configuration the same criterion picks on all 31 series (what the CLI default is set
+    to)."""
     from tsrnn.anomaly.selection import nab_f1_objective
 
     cands = [c for c in rows["config"].unique() if in_family(c, family)]

@@ -1,7 +1,8 @@
 """The NAB section's paragraph on the detection default (`tailmax`), and the check that the
 library's rows equal the NAB score ablation's figures over its cached scores.
 
-    python benchmarks/nab.py --from-csv benchmarks/nab_rows.csv --against-cache   # re-render + check
+    # re-render + check
+    python benchmarks/nab.py --from-csv benchmarks/nab_rows.csv --against-cache
 
 The default (AnomalyDetector(), `tsrnn detect`) was chosen by the NAB score ablation
 (benchmarks/nab_scores.py, step 14); `tailmax` in benchmarks/nab.py runs it through the library
@@ -21,7 +22,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 LABEL = "tailmax"
 CONFIG = "tailmax@fixed:1.5@cd16"  # AnomalyDetector()'s threshold and cooldown
-VARIANT = "forecast+forecast-in+zscore-64+shift-16-64|t=spot:1e-3|max|-"  # the same in nab_scores.py's grammar
+# the same in nab_scores.py's grammar
+VARIANT = "forecast+forecast-in+zscore-64+shift-16-64|t=spot:1e-3|max|-"
 STEP = "14 "  # the ablation step whose out-of-fold row estimates the default
 
 

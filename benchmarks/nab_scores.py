@@ -181,7 +181,8 @@ def judge(pred: np.ndarray, sr: Series) -> dict:
 
 
 def qnorm(s: np.ndarray, n_train: int) -> np.ndarray:
-    """The ensemble's quantile normalisation by the training part: 1 + (s - median)/(q99 - median)."""
+    """The ensemble's quantile normalisation by the training part: 1 + (s - median)/(q99 -
+    median)."""
     from tsrnn.anomaly.ensemble import SPREAD_FLOOR, normalise
 
     tr = s[:n_train][np.isfinite(s[:n_train])]
@@ -232,8 +233,10 @@ def build(variant: str, seed: int, sr: Series) -> np.ndarray:
     MEMBERS '|' MEMBER_NORM '|' COMBINE '|' POST, e.g. 'forecast|raw|-|lik:8:1024',
     'forecast+zscore-64|lik:8:1024|max|-', 'forecast+zscore-64|q|mean|lik:8:1024'.
     MEMBER_NORM: raw (score / mean training score) | q (quantile-normalised) | lik:... |
-    t=SPEC (score / the level of threshold SPEC fitted on the training part: t=pot:1e-3, t=spot:1e-3);
-    POST: - | local:W (local_ratio) | lik:short:long[:min_std] | lik:S1/S2/S3:long (max over shorts)."""
+    t=SPEC (score / the level of threshold SPEC fitted on the training part: t=pot:1e-3,
+    t=spot:1e-3);
+    POST: - | local:W (local_ratio) | lik:short:long[:min_std] | lik:S1/S2/S3:long (max over
+    shorts)."""
     from tsrnn.anomaly.scorers import local_ratio
 
     members, mnorm, how, post = variant.split("|")
@@ -342,7 +345,8 @@ SPOT_MULTI = (
 
 
 def steps() -> list[tuple[str, list[tuple[str, tuple]]]]:
-    """(step name, [(variant, thresholds)]) in the order of the ablation; cooldowns COOLS for all."""
+    """(step name, [(variant, thresholds)]) in the order of the ablation; cooldowns COOLS for
+    all."""
     return [
         ("1 forecast error, no normaliser", [("forecast|raw|-|-", POT)]),
         ("2 forecast error / recent level (local_ratio 64)", [("forecast|raw|-|local:64", POT)]),
@@ -444,7 +448,8 @@ UNION_NEW = "20 all candidates of steps 14-17, chosen by the CV"
 
 
 def baseline_rows() -> pd.DataFrame:
-    """z-score, IsolationForest and PyOD ECOD rows of benchmarks/nab_rows.csv (copied to every seed)."""
+    """z-score, IsolationForest and PyOD ECOD rows of benchmarks/nab_rows.csv (copied to every
+    seed)."""
     from benchmarks.nab import all_seeds
 
     rows = pd.read_csv(ROOT / "benchmarks" / "nab_rows.csv")
@@ -455,7 +460,8 @@ def baseline_rows() -> pd.DataFrame:
 def oof_tables(
     rows: pd.DataFrame, fams: dict[str, list[str]]
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Leave one category out for each family (name -> candidate configs): per-seed and mean tables, picks."""
+    """Leave one category out for each family (name -> candidate configs): per-seed and mean tables,
+    picks."""
     from benchmarks.nab import mean_table, per_seed_table
     from tsrnn.anomaly.selection import cross_validate
 

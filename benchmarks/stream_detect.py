@@ -73,7 +73,8 @@ def main(argv=None) -> None:
     stream = np.sin(2 * np.pi * np.arange(args.points) / 60) + 0.05 * rng.normal(size=args.points)
     rows, notes = [], []
     # the plain detector (the target: one compiled call per point), then the NAB variant
-    # forecast-zs (input_norm + scaled error: running sums and the 2-output head around the same call)
+    # forecast-zs (input_norm + scaled error: running sums and the 2-output head around the same
+    # call)
     for label, extra in (
         ("plain", {}),
         ("input_norm=64, error=scaled", {"input_norm": 64, "error": "scaled"}),

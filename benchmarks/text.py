@@ -1,6 +1,6 @@
-"""Text tasks on the recurrent cores (issue 7): sentiment classifier (+ int8 and ONNX), character LM,
-WNUT-17 tagger, and the forecaster's ONNX export (production paths). Figures go to the "Text tasks"
-section of benchmarks/RESULTS.md.
+"""Text tasks on the recurrent cores (issue 7): sentiment classifier (+ int8 and ONNX), character
+LM, WNUT-17 tagger, and the forecaster's ONNX export (production paths). Figures go to the "Text
+tasks" section of benchmarks/RESULTS.md.
 
     python benchmarks/text.py                       # all three tasks, CPU, small char LM (≤ ~8 min)
     python benchmarks/text.py --tasks generate --device cuda --lm-hidden 512 --lm-layers 3 \
@@ -11,11 +11,11 @@ early stopping on the 10 % validation part, accuracy on the 10 % test part; no p
 Tiny Shakespeare split 90/10 by position; validation loss over the whole last 10 % with the state
 carried. WNUT-17: train on wnut17train.conll, early stopping on emerging.dev.conll, entity-level
 (CoNLL) P/R/F1 on emerging.test.annotated; word embeddings learnt from the train file only, no
-gazetteers or other external resources; the O-emission shift is chosen on dev. Forecaster ONNX: small
-lstm, gru and seq2seq models trained briefly on datasets/co2_weekly.csv, exported, onnxruntime
-compared with torch on random inputs of batch 1, 3 and 17. Results of each task are cached in --cache (JSON, default
-benchmarks/text_rows.json) so tasks
-can be run separately; the section is rebuilt from the cache.
+gazetteers or other external resources; the O-emission shift is chosen on dev. Forecaster ONNX:
+small lstm, gru and seq2seq models trained briefly on datasets/co2_weekly.csv, exported, onnxruntime
+compared with torch on random inputs of batch 1, 3 and 17. Results of each task are cached in
+--cache (JSON, default benchmarks/text_rows.json) so tasks can be run separately; the section is
+rebuilt from the cache.
 """
 
 from __future__ import annotations

@@ -263,9 +263,13 @@ def memory_figure(device, windows=1_000_000, T=168):
     return {
         "windows": len(starts),
         "raw series (float64)": f"{raw_bytes / 2**20:.1f} MiB",
-        "training data on device": f"{data_bytes / 2**20:.1f} MiB ({data_bytes / raw_bytes:.1f}× raw)",
+        "training data on device": (
+            f"{data_bytes / 2**20:.1f} MiB ({data_bytes / raw_bytes:.1f}× raw)"
+        ),
         f"peak during 3 steps ({where})": f"{peak / 2**20:.1f} MiB ({peak / raw_bytes:.1f}× raw)",
-        "materialised windows would be": f"{materialised / 2**20:.0f} MiB ({materialised / raw_bytes:.0f}× raw)",
+        "materialised windows would be": (
+            f"{materialised / 2**20:.0f} MiB ({materialised / raw_bytes:.0f}× raw)"
+        ),
     }
 
 

@@ -1,7 +1,8 @@
 """Long fuzz run of read_series (not part of CI; tests/test_fuzz_read.py is the short run).
 
     python scripts/fuzz_read.py --examples 20000            # hypothesis: both generators
-    python scripts/fuzz_read.py --atheris --runs 200000     # coverage-guided bytes (pip install atheris)
+    python scripts/fuzz_read.py --atheris --runs 200000     # coverage-guided bytes
+                                                            # (pip install atheris)
 
 Every input must give a clean frame or a TsrnnError (one line, no warning); a known series must
 come back exactly or be refused for a reason its truth allows. Failures are not fatal: each
