@@ -12,7 +12,10 @@ import sys
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-HEADER = "# Benchmark results\n\nEvery figure here was produced by the script named in its section; each section says when, on which machine and with which command.\n"
+HEADER = (
+    "# Benchmark results\n\nEvery figure here was produced by the script named in its section; "
+    "each section says when, on which machine and with which command.\n"
+)
 
 
 def machine() -> str:
@@ -52,7 +55,8 @@ def update_section(name: str, body: str) -> None:
         rev = "?"
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     block = (
-        f"<!-- BEGIN {name} -->\n## {name}\n\n- date: {stamp} (commit {rev or '?'})\n- machine: {machine()}\n"
+        f"<!-- BEGIN {name} -->\n## {name}\n\n- date: {stamp} (commit {rev or '?'})\n- machine: "
+        f"{machine()}\n"
         f"- command: `{command()}`\n\n{body.rstrip()}\n<!-- END {name} -->\n"
     )
     text = RESULTS.read_text() if RESULTS.exists() else HEADER

@@ -22,7 +22,8 @@ Rows are cached in benchmarks/accuracy_rows.json as they finish (so the neural a
 halves can run as two processes, and an interrupted run keeps what it measured); every finished
 row re-renders the "Neural accuracy" section of RESULTS.md from the cache.
 
-    python benchmarks/accuracy.py [--part neural|stats|all] [--only nyc|m1|shipped] [--epochs 30] [--fresh]
+    python benchmarks/accuracy.py [--part neural|stats|all] [--only nyc|m1|shipped] \
+        [--epochs 30] [--fresh]
 """
 
 from __future__ import annotations
@@ -84,20 +85,30 @@ M1_NEURAL = dict(hidden=32, val_size=0, batch_size=32, scaler="diff", window_nor
 M1_LR = {"lstm": 1e-2, "gru": 1e-2}  # the direct heads learn too slowly at the default 2e-3 here
 NOTES = {
     "nyc": (
-        "NYC taxi: fit on the half-hours before 2014-12-01 (7344 rows), 14 daily origins 2014-12-01…"
+        "NYC taxi: fit on the half-hours before 2014-12-01 (7344 rows), 14 daily origins "
+        "2014-12-01…"
         "2014-12-14, horizon 48; neural models predict from the true history without refitting, "
-        "statistical ones refit per origin (their refits are in 'predict s'). MASE scale: seasonal (48) "
-        "naive MAE of each origin's history. Neural rows without a window_norm label use window_norm None, the "
-        "Forecaster default when they were measured; the 'window_norm mean' rows the default that followed (LSTM and Seq2Seq there ran with "
-        "--threads 2 on a quiet machine, so fit times are not comparable across rows); the 'window_norm auto' "
+        "statistical ones refit per origin (their refits are in 'predict s'). MASE scale: seasonal "
+        "(48) "
+        "naive MAE of each origin's history. Neural rows without a window_norm label use "
+        "window_norm None, the "
+        "Forecaster default when they were measured; the 'window_norm mean' rows the default that "
+        "followed (LSTM and Seq2Seq there ran with "
+        "--threads 2 on a quiet machine, so fit times are not comparable across rows); the "
+        "'window_norm auto' "
         "rows use today's defaults (a week of input read as day segments, log, last-day level, "
-        "seasonal-naive residual, hidden 128; see 'M4 Hourly ablations'), one torch thread on a loaded machine."
+        "seasonal-naive residual, hidden 128; see 'M4 Hourly ablations'), one torch thread on a "
+        "loaded machine."
     ),
     "m1": (
-        "M1 yearly: all 181 series, last 6 years held out, one origin; MASE season 1. Neural models: "
-        "input_len 12 (default 2×horizon) with left padding of the shorter series, window_norm 'mean', "
-        "scaler 'diff', hidden 32, batch 32, 30 epochs, val_size 0, lr 1e-2 for LSTM/GRU and 2e-3 for Seq2Seq — settings chosen on the 6 years before "
-        "the holdout, never on the holdout; MASE is the mean over the seeds listed in notes. Drift is not "
+        "M1 yearly: all 181 series, last 6 years held out, one origin; MASE season 1. Neural "
+        "models: "
+        "input_len 12 (default 2×horizon) with left padding of the shorter series, window_norm "
+        "'mean', "
+        "scaler 'diff', hidden 32, batch 32, 30 epochs, val_size 0, lr 1e-2 for LSTM/GRU and 2e-3 "
+        "for Seq2Seq — settings chosen on the 6 years before "
+        "the holdout, never on the holdout; MASE is the mean over the seeds listed in notes. Drift "
+        "is not "
         "among the issue's baselines but is listed because it is the strongest simple method here."
     ),
 }
@@ -130,9 +141,12 @@ def render(record: bool) -> None:
         import os
 
         load = (
-            f"Load average when rendered: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (fit times are wall clock on a shared machine).\n\n"
-            "Rows are cached in benchmarks/accuracy_rows.json as each finishes; the command above is the last run that "
-            "rendered this section, and rows it did not compute come from earlier `python benchmarks/accuracy.py "
+            f"Load average when rendered: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (fit "
+            "times are wall clock on a shared machine).\n\n"
+            "Rows are cached in benchmarks/accuracy_rows.json as each finishes; the command above "
+            "is the last run that "
+            "rendered this section, and rows it did not compute come from earlier `python "
+            "benchmarks/accuracy.py "
             "--part neural|stats [--only nyc|m1|shipped]` runs (use `--fresh` to recompute).\n\n"
         )
         update_section("Neural accuracy", load + "\n".join(parts))
@@ -141,7 +155,8 @@ def render(record: bool) -> None:
 def render_shipped(rows: list[dict], markdown_table) -> str:
     """Per-dataset tables and the aggregate (MASE relative to the best statistical baseline)."""
     out = [
-        "Shipped datasets (3 origins one horizon apart, horizon one season or 6; neural: Forecaster defaults, "
+        "Shipped datasets (3 origins one horizon apart, horizon one season or 6; neural: "
+        "Forecaster defaults, "
         "fitted at the first origin only; statistical: refit per origin).\n"
     ]
     names = [e for e in dict.fromkeys(r["dataset"] for r in rows)]
@@ -168,7 +183,8 @@ def render_shipped(rows: list[dict], markdown_table) -> str:
     ]
     agg.sort(key=lambda r: r["mean relative MASE"])
     out.append(
-        "Aggregate over the shipped datasets: each model's mean MASE divided by the best statistical "
+        "Aggregate over the shipped datasets: each model's mean MASE divided by the best "
+        "statistical "
         "baseline's on that dataset (1.00 = as good as the best baseline on every dataset).\n\n"
         + markdown_table(agg)
     )
@@ -183,7 +199,8 @@ def render_shipped(rows: list[dict], markdown_table) -> str:
         if nn_best and st_best:
             ratio = nn_best[col] / st_best[col]
             out.append(
-                f"- {col}: best recurrent {nn_best['model']} {nn_best[col]:.3f} vs best statistical model "
+                f"- {col}: best recurrent {nn_best['model']} {nn_best[col]:.3f} vs best "
+                "statistical model "
                 f"{st_best['model']} {st_best[col]:.3f} → ratio {ratio:.3f} "
                 f"({'within' if ratio <= 1.05 else 'NOT within'} 5%)"
             )

@@ -100,7 +100,8 @@ def main() -> None:
         h = m if m > 1 else 6
         rows = run(entry["name"], df, h, args.windows, None)
         sections.append(
-            f"### {entry['name']} ({entry['freq']}, {df['unique_id'].nunique()} series, horizon {h}, "
+            f"### {entry['name']} ({entry['freq']}, {df['unique_id'].nunique()} series, horizon "
+            f"{h}, "
             f"{args.windows} origins)\n\n"
             + markdown_table(rows[0:], ["model", "MASE", "sMAPE", "coverage_80", "s/series"])
         )
@@ -112,13 +113,15 @@ def main() -> None:
             + markdown_table(
                 rows, ["model", "MASE", "sMAPE", "coverage_80", "s/series", "published MASE"]
             )
-            + "\nPublished: Monash archive Table 4 (mean MASE). Our Naive is the closest counterpart of "
+            + "\nPublished: Monash archive Table 4 (mean MASE). Our Naive is the closest "
+            "counterpart of "
             "their SES on yearly data (SES with α near 1 is the naive forecast).\n"
         )
     body = (
-        "Rolling-origin backtests of every statistical baseline (`tsrnn.backtest`), mean over series and "
-        "origins; sMAPE in percent; coverage of the 80% interval; seconds per series include fitting.\n\n"
-        + "\n".join(sections)
+        "Rolling-origin backtests of every statistical baseline (`tsrnn.backtest`), mean over "
+        "series and "
+        "origins; sMAPE in percent; coverage of the 80% interval; seconds per series include "
+        "fitting.\n\n" + "\n".join(sections)
     )
     update_section("Statistical baselines", body)
 

@@ -57,7 +57,8 @@ def best_of(fns: dict, reps: dict, rounds: int) -> tuple[dict, dict]:
 
 
 def peak_gflops() -> tuple[float, str]:
-    """Peak fp32 GFLOP/s estimate: cores × clock × 32 (two 8-wide FMA pipes, AVX2) or × 64 (AVX-512)."""
+    """Peak fp32 GFLOP/s estimate: cores × clock × 32 (two 8-wide FMA pipes, AVX2) or × 64
+    (AVX-512)."""
     mhz, flags = None, ""
     try:
         for line in open("/proc/cpuinfo"):
@@ -189,12 +190,18 @@ def bench_cell(cell: str, rounds: int) -> list[dict]:
         {
             "cell": cell,
             "case": f"batch {B_BIG} × T={T_WIN}",
-            "torch": f"{t['torch'] * 1e3:.1f} ms ({flops / t['torch'] / 1e9:.1f} GFLOP/s, 1 thread)",
-            "numba": f"{t['numba'] * 1e3:.1f} ms ({flops / t['numba'] / 1e9:.1f} GFLOP/s, {nthreads} threads)",
+            "torch": (
+                f"{t['torch'] * 1e3:.1f} ms ({flops / t['torch'] / 1e9:.1f} GFLOP/s, 1 thread)"
+            ),
+            "numba": (
+                f"{t['numba'] * 1e3:.1f} ms ({flops / t['numba'] / 1e9:.1f} GFLOP/s, "
+                f"{nthreads} threads)"
+            ),
             "speedup": t["torch"] / t["numba"],
             "CPU-time speedup": c["torch"] / c["numba1"],
             "target": "≥ 1×",
-            "note": f"CPU-time speedup: 1 thread each; numba on 1 thread: {t['numba1'] * 1e3:.1f} ms ({flops / t['numba1'] / 1e9:.1f} GFLOP/s, "
+            "note": "CPU-time speedup: 1 thread each; numba on 1 thread: "
+            f"{t['numba1'] * 1e3:.1f} ms ({flops / t['numba1'] / 1e9:.1f} GFLOP/s, "
             f"{t['torch'] / t['numba1']:.2f}×); peak ≈ {peak:.0f} GFLOP/s",
         }
     )
@@ -208,13 +215,19 @@ import numpy as np
 from tsrnn.cpu.net import NumbaNet
 res = {"import": time.perf_counter() - t0}
 rng = np.random.default_rng(0)
-w = {"core.rnn.weight_ih_l0": rng.standard_normal((256, 1)), "core.rnn.weight_hh_l0": rng.standard_normal((256, 64)),
-     "core.rnn.bias_ih_l0": rng.standard_normal(256), "core.rnn.bias_hh_l0": rng.standard_normal(256),
+w = {"core.rnn.weight_ih_l0": rng.standard_normal((256, 1)),
+     "core.rnn.weight_hh_l0": rng.standard_normal((256, 64)),
+     "core.rnn.bias_ih_l0": rng.standard_normal(256),
+     "core.rnn.bias_hh_l0": rng.standard_normal(256),
      "head.weight": rng.standard_normal((1, 64)), "head.bias": rng.standard_normal(1)}
-net = NumbaNet.from_state({"cell": "lstm", "hidden": 64, "layers": 1, "horizon": 1, "n_outputs": 1}, w)
+net = NumbaNet.from_state(
+    {"cell": "lstm", "hidden": 64, "layers": 1, "horizon": 1, "n_outputs": 1}, w
+)
 t = time.perf_counter(); net.streamer().update(1.0); res["stream step"] = time.perf_counter() - t
-t = time.perf_counter(); net.forward(rng.standard_normal((1, 96, 1))); res["window (B <= 8)"] = time.perf_counter() - t
-t = time.perf_counter(); net.forward(rng.standard_normal((64, 96, 1))); res["batch (prange)"] = time.perf_counter() - t
+t = time.perf_counter(); net.forward(rng.standard_normal((1, 96, 1)))
+res["window (B <= 8)"] = time.perf_counter() - t
+t = time.perf_counter(); net.forward(rng.standard_normal((64, 96, 1)))
+res["batch (prange)"] = time.perf_counter() - t
 print(json.dumps(res))
 """
 
@@ -267,9 +280,12 @@ def main() -> None:
 
     peak, how = peak_gflops()
     md = (
-        f"torch {torch.__version__} (inference_mode, set_num_threads(1)), numba {numba.__version__} "
-        f"({numba.get_num_threads()} threads, threading layer {numba.threading_layer()}); H={H}, input {IN}, float32. "
-        f"Best of {args.rounds} rounds; load average {load0:.1f} → {os.getloadavg()[0]:.1f} on this shared machine "
+        f"torch {torch.__version__} (inference_mode, set_num_threads(1)), numba "
+        f"{numba.__version__} "
+        f"({numba.get_num_threads()} threads, threading layer {numba.threading_layer()}); H={H}, "
+        f"input {IN}, float32. "
+        f"Best of {args.rounds} rounds; load average {load0:.1f} → {os.getloadavg()[0]:.1f} on "
+        "this shared machine "
         "(timings are noisy). Peak estimate: "
         + f"{peak:.0f} GFLOP/s ({how}).\n\n"
         + markdown_table(

@@ -33,8 +33,9 @@ from tsrnn.data.io import read_series
 from tsrnn import Forecaster
 csv, batch, threads, out, device, epochs, hidden = sys.argv[1:8]
 torch.set_num_threads(int(threads))
-est = Forecaster(model="lstm", horizon=24, input_len=96, hidden=int(hidden), layers=2, epochs=int(epochs),
-                 batch_size=int(batch), device=device, seed=0, quiet=True, patience=None,
+est = Forecaster(model="lstm", horizon=24, input_len=96, hidden=int(hidden), layers=2,
+                 epochs=int(epochs), batch_size=int(batch), device=device, seed=0, quiet=True,
+                 patience=None,
                  steps_per_epoch=int(os.environ["BENCH_STEPS"])).fit(read_series(csv))
 est.save(out)
 if os.environ.get("RANK", "0") == "0":
@@ -143,14 +144,20 @@ def main() -> None:
         + "".join(f"| {r} | {t} | {bt} | {s:.2f} | {windows / s:,.0f} |\n" for r, t, bt, s in rows)
     )
     md = (
-        f"LSTM 2 x {args.hidden}, input 96, horizon 24, {args.series} series x {args.length} hourly points "
-        f"(synthetic), global batch {args.batch}, {args.steps} steps x {args.epochs} epochs, seed 0, "
+        f"LSTM 2 x {args.hidden}, input 96, horizon 24, {args.series} series x {args.length} "
+        "hourly points "
+        f"(synthetic), global batch {args.batch}, {args.steps} steps x {args.epochs} epochs, seed "
+        "0, "
         f"device {args.device}; the same cores in both runs.\n\n"
         + table
-        + f"\nDDP / one process speed: {one / ddp:.2f}x. Largest weight difference between the two models: "
-        f"{diff:.1e}. Both take the same steps, up to float rounding (the processes' mean of half-batch "
-        "gradients is not summed in the same order); most likely AdamW's normalised update lets rounding in near-zero "
-        "gradients grow over many steps, so long runs drift apart by about the learning rate, while "
+        + f"\nDDP / one process speed: {one / ddp:.2f}x. Largest weight difference between the two "
+        "models: "
+        f"{diff:.1e}. Both take the same steps, up to float rounding (the processes' mean of "
+        "half-batch "
+        "gradients is not summed in the same order); most likely AdamW's normalised update lets "
+        "rounding in near-zero "
+        "gradients grow over many steps, so long runs drift apart by about the learning rate, "
+        "while "
         "tests/test_distributed.py's small model agrees to 1e-7 after 90 steps.\n"
     )
     print(md)

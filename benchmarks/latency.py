@@ -144,10 +144,14 @@ def main() -> None:
 
     load = os.getloadavg()[0]
     body = (
-        f"Load average when measured: {load:.1f} on {os.cpu_count()} cores (a shared machine inflates the "
-        f"pandas-side times most). LSTM, {LAYERS} layers × {HIDDEN} hidden, input_len {L}, horizon {H}, hourly data (F = 5 features); "
-        f"Forecaster.predict(df) from a model file loaded on CPU (frame in → forecast frame out, scaling, "
-        f"calendar features included); median of {args.calls} calls after one warm-up call; torch threads "
+        f"Load average when measured: {load:.1f} on {os.cpu_count()} cores (a shared machine "
+        "inflates the "
+        f"pandas-side times most). LSTM, {LAYERS} layers × {HIDDEN} hidden, input_len {L}, horizon "
+        f"{H}, hourly data (F = 5 features); "
+        "Forecaster.predict(df) from a model file loaded on CPU (frame in → forecast frame out, "
+        "scaling, "
+        f"calendar features included); median of {args.calls} calls after one warm-up call; torch "
+        "threads "
         f"{args.threads}. Target: ≤ 5 ms for one series.\n\n"
         + markdown_table(rows, floatfmt="{:.2f}")
     )

@@ -75,21 +75,30 @@ VARIANTS: dict[str, dict] = {
 
 
 FINDINGS = (
-    "Reading (one seed each unless two rows; seed spread of the 2x128 LSTM at 600 steps: 0.471 / 0.476): "
-    "day segments make a week-long window affordable (600 steps of the 2x64 LSTM: 47 s over 7 segment "
-    "steps against 276 s over 96 rows, load 6.7 vs 6.3) and beat the 96-row baseline (0.650 vs 0.820); the "
-    "seasonal-naive residual is the largest single gain (0.650 → 0.552), log with the last-day level "
+    "Reading (one seed each unless two rows; seed spread of the 2x128 LSTM at 600 steps: 0.471 / "
+    "0.476): "
+    "day segments make a week-long window affordable (600 steps of the 2x64 LSTM: 47 s over 7 "
+    "segment "
+    "steps against 276 s over 96 rows, load 6.7 vs 6.3) and beat the 96-row baseline (0.650 vs "
+    "0.820); the "
+    "seasonal-naive residual is the largest single gain (0.650 → 0.552), log with the last-day "
+    "level "
     "adds to it (all together: 0.512); two weeks of input did not help at this budget (0.524); a "
     "wider state did (2x128: 0.471, 2x256: 0.454 but 3x the time per step; 2x128 for 2000 steps, "
     "the same wall time as 2x256's 600, reaches 0.426); the MLP decoder (0.504 at 2x64, 0.469 at "
-    "2x128) is within seed spread of the linear head at more cost, so it stays an option (decoder=0 "
+    "2x128) is within seed spread of the linear head at more cost, so it stays an option "
+    "(decoder=0 "
     "default); one layer is worse (0.554); lr 5e-3 helps only at this short budget (0.497); GRU is "
-    "worse than LSTM at 2x64 (0.541). seq2seq: 48 decoder steps of one value cost 1371 s for 600 steps "
-    "(0.546 at 2x64); decoding a day per step (2 decoder steps) at 2x128 gives 0.458 in 442 s, level "
+    "worse than LSTM at 2x64 (0.541). seq2seq: 48 decoder steps of one value cost 1371 s for 600 "
+    "steps "
+    "(0.546 at 2x64); decoding a day per step (2 decoder steps) at 2x128 gives 0.458 in 442 s, "
+    "level "
     "with or better than the direct LSTM at equal steps. "
     "The two 'lstm defaults (with ...)' rows ran this script on this branch merged with the "
-    "training-budget work (Forecaster max_steps='auto', early stopping on), only model and horizon set: "
-    "a step budget that costs the 7 segment steps at their true width gives 3460 steps (early stopping ended at 2320, OWA "
+    "training-budget work (Forecaster max_steps='auto', early stopping on), only model and horizon "
+    "set: "
+    "a step budget that costs the 7 segment steps at their true width gives 3460 steps (early "
+    "stopping ended at 2320, OWA "
     "0.431 in 321 s); one that counts each step 24x wider than it is gives 534 (0.491 in 84 s). "
     "A 168-row LSTM without segments (600 steps) was stopped unfinished after 25 min at load ~10. "
     "Defaults chosen: transform/segment/residual/window_norm 'auto' (log, day segments, residual, "
@@ -195,14 +204,16 @@ def render(rows: list[dict], ref: tuple[float, float], command: str) -> str:
     lines = [
         SECTION,
         "",
-        f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; machine: 2 CPU cores shared "
+        f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; machine: 2 CPU cores "
+        "shared "
         "with other jobs (load average per row), torch with 1 thread",
         f"- command: `{command}`",
         "- data: M4 Hourly dev half (Hourly-train-odd.csv, 207 series); the last 48 values of each "
         "training series are the validation part, the models see only the rest; the test file is "
         "not read. OWA against Naive2 on the same split "
         f"(Naive2 sMAPE {ref[0]:.3f}, MASE {ref[1]:.4f}).",
-        "- every variant: horizon 48, the given options, the same number of AdamW steps of batch 256, "
+        "- every variant: horizon 48, the given options, the same number of AdamW steps of batch "
+        "256, "
         "patience off; other options at their defaults. 'resolved' = what the options resolved to. "
         "'defaults' rows set only model and horizon (the Forecaster's own epochs, budget and early "
         "stopping; steps as run).",
@@ -213,7 +224,8 @@ def render(rows: list[dict], ref: tuple[float, float], command: str) -> str:
     for r in rows:
         res = ", ".join(f"{k} {v}" for k, v in r["resolved"].items())
         lines.append(
-            f"| {r['variant']} | {r['owa']:.3f} | {r['smape']:.2f} | {r['mase']:.3f} | {r['seconds']:.0f} "
+            f"| {r['variant']} | {r['owa']:.3f} | {r['smape']:.2f} | {r['mase']:.3f} | "
+            f"{r['seconds']:.0f} "
             f"| {r['steps']} | {r['seed']} | {r['load']} | {res} |"
         )
     lines += ["", FINDINGS]

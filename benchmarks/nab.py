@@ -130,9 +130,11 @@ def seedless(label: str) -> bool:
 
 TSRNN, BASELINES = "tsrnn (recurrent, tail, ensemble)", "baselines (z-score, IsolationForest, PyOD)"
 # the default must stream (score each point from the past only, streaming == batch); the
-# autoencoder's score averages the windows covering a point, later points included, so it is left out
+# autoencoder's score averages the windows covering a point, later points included, so it is left
+# out
 DEFAULT_FAMILY = "tsrnn default candidates (causal: forecast, tail, tailmax, ensemble)"
-# family -> label prefixes; "(no cooldown)" families may choose only cd0 rows (the cooldown ablation)
+# family -> label prefixes; "(no cooldown)" families may choose only cd0 rows (the cooldown
+# ablation)
 FAMILIES = {
     "z-score": ["zscore-"],
     "IsolationForest": ["iforest-"],
@@ -250,7 +252,8 @@ def run_one(label: str, name: str, windows, seed: int, thresholds=THRESHOLDS) ->
 
 
 def in_family(config: str, family: str) -> bool:
-    """Whether a configuration ("label@threshold@cdN") belongs to a family (or is the label's own)."""
+    """Whether a configuration ("label@threshold@cdN") belongs to a family (or is the label's
+    own)."""
     label = config.split("@")[0]
     if family.startswith("label "):
         return label == family[6:]
@@ -302,7 +305,8 @@ def mean_table(per_seed: pd.DataFrame, key: str) -> pd.DataFrame:
 
 
 def out_of_fold(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Leave one category out, per family: the out-of-fold rows (column "family") and the choices."""
+    """Leave one category out, per family: the out-of-fold rows (column "family") and the
+    choices."""
     from tsrnn.anomaly.selection import cross_validate
 
     folds = rows.drop_duplicates("series").set_index("series")["category"].to_dict()
@@ -312,7 +316,8 @@ def out_of_fold(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     n_seeds = rows.groupby("config")["seed"].nunique()
     full = set(n_seeds[n_seeds == rows["seed"].nunique()].index)
     for fam in list(FAMILIES) + [f"label {lab}" for lab in labels]:
-        # a family chooses among configurations run with every seed; a label's own row keeps its seeds
+        # a family chooses among configurations run with every seed; a label's own row keeps its
+        # seeds
         cands = [
             c for c in configs if in_family(c, fam) and (fam.startswith("label ") or c in full)
         ]
@@ -325,7 +330,8 @@ def out_of_fold(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def default_choice(rows: pd.DataFrame, family: str = DEFAULT_FAMILY) -> str:
-    """The configuration the same criterion picks on all 31 series (what the CLI default is set to)."""
+    """The configuration the same criterion picks on all 31 series (what the CLI default is set
+    to)."""
     from tsrnn.anomaly.selection import nab_f1_objective
 
     cands = [c for c in rows["config"].unique() if in_family(c, family)]
@@ -409,15 +415,24 @@ def report(rows: pd.DataFrame, seeds: list[int], against_cache: bool = False) ->
     )
     over = fixed[fixed["category"] == "overall"].sort_values("config")
     md = (
-        "Rows written by `python benchmarks/nab.py --csv FILE` runs on the machine below (torch 2.13 CPU, "
-        "one thread each). The NAB scorer is checked in tests/test_anomaly_nab_scorer.py: it reproduces NAB's "
-        "published null-detector scores (Score, TN, FN) on all 31 files and HTM's published score on "
-        "realTraffic/speed_7578 (1.2365) re-scored from its recorded detections. NAB's own leaderboard "
-        "optimises one threshold over the whole corpus and scores everything after the probationary "
-        "period; the figures here are out of fold and judged after each series' training part, so they "
-        "are not comparable with it. The held-out NAB categories (not in ../shared) are not scored here.\n\n"
-        f"Seeds {', '.join(map(str, seeds))} (deterministic configurations — z-score, tail, their ensembles — once); torch threads 1. Every configuration "
-        "fitted on the first 15% of each series, judged on the remaining 85% only (event F1, AUC-PR, NAB). "
+        "Rows written by `python benchmarks/nab.py --csv FILE` runs on the machine below (torch "
+        "2.13 CPU, "
+        "one thread each). The NAB scorer is checked in tests/test_anomaly_nab_scorer.py: it "
+        "reproduces NAB's "
+        "published null-detector scores (Score, TN, FN) on all 31 files and HTM's published score "
+        "on "
+        "realTraffic/speed_7578 (1.2365) re-scored from its recorded detections. NAB's own "
+        "leaderboard "
+        "optimises one threshold over the whole corpus and scores everything after the "
+        "probationary "
+        "period; the figures here are out of fold and judged after each series' training part, so "
+        "they "
+        "are not comparable with it. The held-out NAB categories (not in ../shared) are not scored "
+        "here.\n\n"
+        f"Seeds {', '.join(map(str, seeds))} (deterministic configurations — z-score, tail, their "
+        "ensembles — once); torch threads 1. Every configuration "
+        "fitted on the first 15% of each series, judged on the remaining 85% only (event F1, "
+        "AUC-PR, NAB). "
         "Thresholds "
         + ", ".join(f"`{t}`" for t in THRESHOLDS)
         + " (fitted on each series' training "
@@ -430,9 +445,12 @@ def report(rows: pd.DataFrame, seeds: list[int], against_cache: bool = False) ->
         )
         + ".\n\n"
         + headline(fixed, abl, seeds, cache_agreement(rows) if against_cache else "")
-        + "### Headline: out of fold (leave one category out)\n\nEach category judged by the configuration "
-        "(method settings and threshold) of its family that scores best on the other four categories "
-        "(criterion: (mean event F1 + NAB/100)/2 over those series and all seeds). Mean over seeds; "
+        + "### Headline: out of fold (leave one category out)\n\nEach category judged by the "
+        "configuration "
+        "(method settings and threshold) of its family that scores best on the other four "
+        "categories "
+        "(criterion: (mean event F1 + NAB/100)/2 over those series and all seeds). Mean over "
+        "seeds; "
         "std: seed to seed.\n\n"
         + markdown_table(head[head["category"] == "overall"][["family"] + cols].to_dict("records"))
         + "\n"
@@ -447,12 +465,15 @@ def report(rows: pd.DataFrame, seeds: list[int], against_cache: bool = False) ->
         f'out-of-fold row "{DEFAULT_FAMILY}" is the honest estimate of this choice.\n\n'
         "#### Out of fold, per category\n\n"
         + markdown_table(head[head["category"] != "overall"][["family"] + cols].to_dict("records"))
-        + "\n### Ablation, out of fold: one method's settings each (threshold and cooldown chosen per fold)\n\n"
-        "Each row: one method with fixed settings; only its threshold and cooldown are chosen by the "
-        'same leave-one-category-out protocol. The "(no cooldown)" rows above are the cooldown ablation.\n\n'
+        + "\n### Ablation, out of fold: one method's settings each (threshold and cooldown chosen "
+        "per fold)\n\n"
+        "Each row: one method with fixed settings; only its threshold and cooldown are chosen by "
+        "the "
+        'same leave-one-category-out protocol. The "(no cooldown)" rows above are the cooldown '
+        "ablation.\n\n"
         + markdown_table(abl[abl["category"] == "overall"][["family"] + cols].to_dict("records"))
-        + "\n### Fixed configurations on all 31 series (nothing chosen; in-sample if one is picked from here)\n\n"
-        + markdown_table(over[["config"] + cols[1:]].to_dict("records"))
+        + "\n### Fixed configurations on all 31 series (nothing chosen; in-sample if one is picked "
+        "from here)\n\n" + markdown_table(over[["config"] + cols[1:]].to_dict("records"))
     )
     return md
 

@@ -1,7 +1,8 @@
 """The NAB section's paragraph on the detection default (`tailmax`), and the check that the
 library's rows equal the NAB score ablation's figures over its cached scores.
 
-    python benchmarks/nab.py --from-csv benchmarks/nab_rows.csv --against-cache   # re-render + check
+    # re-render + check
+    python benchmarks/nab.py --from-csv benchmarks/nab_rows.csv --against-cache
 
 The default (AnomalyDetector(), `tsrnn detect`) was chosen by the NAB score ablation
 (benchmarks/nab_scores.py, step 14); `tailmax` in benchmarks/nab.py runs it through the library
@@ -21,7 +22,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 LABEL = "tailmax"
 CONFIG = "tailmax@fixed:1.5@cd16"  # AnomalyDetector()'s threshold and cooldown
-VARIANT = "forecast+forecast-in+zscore-64+shift-16-64|t=spot:1e-3|max|-"  # the same in nab_scores.py's grammar
+# the same in nab_scores.py's grammar
+VARIANT = "forecast+forecast-in+zscore-64+shift-16-64|t=spot:1e-3|max|-"
 STEP = "14 "  # the ablation step whose out-of-fold row estimates the default
 
 
@@ -79,11 +81,14 @@ def headline(fixed: pd.DataFrame, abl: pd.DataFrame, seeds: list[int], check: st
         "`detect-stream`) use the scorer `tailmax` (tsrnn.anomaly.tailmax.TailMaxScorer: the LSTM "
         "forecast error, the same with input_norm 64, the rolling z-score over 64 points and the "
         "level shift of the last 16 points against the 64 before them, each divided by its mean "
-        "training score and then by its own SPOT 1e-3 tail level on the series, max over the four), threshold `fixed:1.5`, cooldown 16. It was chosen by "
+        "training score and then by its own SPOT 1e-3 tail level on the series, max over the "
+        "four), threshold `fixed:1.5`, cooldown 16. It was chosen by "
         'leave-one-category-out cross-validation in the NAB score ablation (section "NAB score '
         f'ablation (out of fold)", step {STEP.strip()}); {oof}. Through the library '
-        f"(`tailmax` rows here, seeds {', '.join(map(str, seeds))}), fixed at that configuration on "
-        f"all 31 series (in-sample: it was chosen on them): mean event F1 {f['mean event F1']:.3f} ± "
+        f"(`tailmax` rows here, seeds {', '.join(map(str, seeds))}), fixed at that configuration "
+        "on "
+        f"all 31 series (in-sample: it was chosen on them): mean event F1 {f['mean event F1']:.3f} "
+        "± "
         f"{f['F1 std']:.3f}, NAB {f['NAB']:.1f} ± {f['NAB std']:.1f}"
     )
     if not own.empty:

@@ -181,7 +181,8 @@ def judge(pred: np.ndarray, sr: Series) -> dict:
 
 
 def qnorm(s: np.ndarray, n_train: int) -> np.ndarray:
-    """The ensemble's quantile normalisation by the training part: 1 + (s - median)/(q99 - median)."""
+    """The ensemble's quantile normalisation by the training part: 1 + (s - median)/(q99 -
+    median)."""
     from tsrnn.anomaly.ensemble import SPREAD_FLOOR, normalise
 
     tr = s[:n_train][np.isfinite(s[:n_train])]
@@ -232,8 +233,10 @@ def build(variant: str, seed: int, sr: Series) -> np.ndarray:
     MEMBERS '|' MEMBER_NORM '|' COMBINE '|' POST, e.g. 'forecast|raw|-|lik:8:1024',
     'forecast+zscore-64|lik:8:1024|max|-', 'forecast+zscore-64|q|mean|lik:8:1024'.
     MEMBER_NORM: raw (score / mean training score) | q (quantile-normalised) | lik:... |
-    t=SPEC (score / the level of threshold SPEC fitted on the training part: t=pot:1e-3, t=spot:1e-3);
-    POST: - | local:W (local_ratio) | lik:short:long[:min_std] | lik:S1/S2/S3:long (max over shorts)."""
+    t=SPEC (score / the level of threshold SPEC fitted on the training part: t=pot:1e-3,
+    t=spot:1e-3);
+    POST: - | local:W (local_ratio) | lik:short:long[:min_std] | lik:S1/S2/S3:long (max over
+    shorts)."""
     from tsrnn.anomaly.scorers import local_ratio
 
     members, mnorm, how, post = variant.split("|")
@@ -342,7 +345,8 @@ SPOT_MULTI = (
 
 
 def steps() -> list[tuple[str, list[tuple[str, tuple]]]]:
-    """(step name, [(variant, thresholds)]) in the order of the ablation; cooldowns COOLS for all."""
+    """(step name, [(variant, thresholds)]) in the order of the ablation; cooldowns COOLS for
+    all."""
     return [
         ("1 forecast error, no normaliser", [("forecast|raw|-|-", POT)]),
         ("2 forecast error / recent level (local_ratio 64)", [("forecast|raw|-|local:64", POT)]),
@@ -351,7 +355,8 @@ def steps() -> list[tuple[str, list[tuple[str, tuple]]]]:
             [(f"forecast|raw|-|{k}", POT + LEVELS) for k in LIKS],
         ),
         (
-            "4 ensemble of quantile-normalised scores (forecast + z/iforest/tail/input-norm forecast)",
+            "4 ensemble of quantile-normalised scores (forecast + z/iforest/tail/input-norm "
+            "forecast)",
             [(f"{m}|q|{h}|-", POT) for m in ENS for h in ("mean", "max")],
         ),
         (
@@ -443,7 +448,8 @@ UNION_NEW = "20 all candidates of steps 14-17, chosen by the CV"
 
 
 def baseline_rows() -> pd.DataFrame:
-    """z-score, IsolationForest and PyOD ECOD rows of benchmarks/nab_rows.csv (copied to every seed)."""
+    """z-score, IsolationForest and PyOD ECOD rows of benchmarks/nab_rows.csv (copied to every
+    seed)."""
     from benchmarks.nab import all_seeds
 
     rows = pd.read_csv(ROOT / "benchmarks" / "nab_rows.csv")
@@ -454,7 +460,8 @@ def baseline_rows() -> pd.DataFrame:
 def oof_tables(
     rows: pd.DataFrame, fams: dict[str, list[str]]
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Leave one category out for each family (name -> candidate configs): per-seed and mean tables, picks."""
+    """Leave one category out for each family (name -> candidate configs): per-seed and mean tables,
+    picks."""
     from benchmarks.nab import mean_table, per_seed_table
     from tsrnn.anomaly.selection import cross_validate
 
@@ -515,7 +522,8 @@ def ablate(seeds: list[int], csv: str | None, record: bool) -> None:
     best = ov[ov["family"].str.match(r"\d")].sort_values("NAB", ascending=False).iloc[0]["family"]
     best_pick = max(sorted(fams[best]), key=lambda c: nab_f1_objective(full[full["config"] == c]))
     print(
-        f"done in {time.perf_counter() - t0:.0f}s; in-sample choice {winner}; in step {best}: {best_pick}",
+        f"done in {time.perf_counter() - t0:.0f}s; in-sample choice {winner}; in step {best}: "
+        f"{best_pick}",
         flush=True,
     )
     cols = [
@@ -540,16 +548,22 @@ def ablate(seeds: list[int], csv: str | None, record: bool) -> None:
     fixed = mean_table(per_seed_table(full[full["config"] == best_pick], "config"), "config")
     fixed = fixed[fixed["category"] == "overall"].iloc[0]
     md += (
-        f'\nThe best step by out-of-fold NAB is "{best}" (that pick of a step is made on the judged '
-        "folds, so its row is slightly optimistic as an estimate; the all-candidates row above is the "
-        f"strict one). The same criterion on all 31 series among that step's candidates picks `{best_pick}` "
-        f"(in-sample, every seed: mean event F1 {fixed['mean event F1']:.3f} ± {fixed['F1 std']:.3f}, "
+        f'\nThe best step by out-of-fold NAB is "{best}" (that pick of a step is made on the '
+        "judged "
+        "folds, so its row is slightly optimistic as an estimate; the all-candidates row above is "
+        "the "
+        "strict one). The same criterion on all 31 series among that step's candidates picks "
+        f"`{best_pick}` "
+        f"(in-sample, every seed: mean event F1 {fixed['mean event F1']:.3f} ± "
+        f"{fixed['F1 std']:.3f}, "
         f"NAB {fixed['NAB']:.1f} ± {fixed['NAB std']:.1f}).\n"
     )
     load1 = os.getloadavg()
     md = (
-        f"- load average (1, 5, 15 min): {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f} at the start, "
-        f"{load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f} at the end; {time.perf_counter() - t0:.0f} s over the "
+        f"- load average (1, 5, 15 min): {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f} at the "
+        "start, "
+        f"{load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f} at the end; {time.perf_counter() - t0:.0f} "
+        "s over the "
         f"cache in {CACHE} (filled by `python benchmarks/nab_scores.py fill`, one torch thread)\n"
         f"- seeds: {', '.join(map(str, seeds))}\n\n" + md
     )
@@ -603,28 +617,45 @@ def report(table, per_seed, picks, winner, winner_rows, seeds, cols) -> str:
         for fam, g in picks.groupby("family", sort=False)
     )
     return (
-        "Cheap ablation over cached per-point scores (`benchmarks/nab_scores.py`): every scorer was fitted "
-        "once per seed and series on the first 15% and scored the whole series (raw score divided by the "
-        "series' mean training score, `local_norm=0`); every normaliser, combination, threshold and "
-        "cooldown below is numpy over that cache, judged on the remaining 85% with the library's event F1 "
+        "Cheap ablation over cached per-point scores (`benchmarks/nab_scores.py`): every scorer "
+        "was fitted "
+        "once per seed and series on the first 15% and scored the whole series (raw score divided "
+        "by the "
+        "series' mean training score, `local_norm=0`); every normaliser, combination, threshold "
+        "and "
+        "cooldown below is numpy over that cache, judged on the remaining 85% with the library's "
+        "event F1 "
         "and NAB standard-profile scorer exactly as benchmarks/nab.py does (the cached `forecast`, "
-        "`zscore-64` and `iforest-48` scores reproduce nab_rows.csv's rows). Each row is out of fold: each "
-        "category judged by the configuration of that step (variant, threshold, cooldown) that is best on "
-        "the other four (tsrnn.anomaly.selection, criterion (mean event F1 + NAB/100)/2, all seeds); mean "
-        f"over seeds {', '.join(map(str, seeds))}, std seed to seed. Baseline rows: benchmarks/nab_rows.csv "
+        "`zscore-64` and `iforest-48` scores reproduce nab_rows.csv's rows). Each row is out of "
+        "fold: each "
+        "category judged by the configuration of that step (variant, threshold, cooldown) that is "
+        "best on "
+        "the other four (tsrnn.anomaly.selection, criterion (mean event F1 + NAB/100)/2, all "
+        "seeds); mean "
+        f"over seeds {', '.join(map(str, seeds))}, std seed to seed. Baseline rows: "
+        "benchmarks/nab_rows.csv "
         "under the same protocol. Thresholds: `pot:*` fitted on each series' training-part scores; "
         "`fixed:k` on a likelihood = tail probability 10^-k. Cooldowns "
         + ", ".join(map(str, COOLS))
         + ". "
-        "Variant grammar: `members|member normaliser|combine|post normaliser` (`q`: the ensemble's quantile "
-        "normalisation by the training part; `lik:short:long`: tsrnn.anomaly.likelihood.AnomalyLikelihood; "
-        "`t=SPEC`: tsrnn.anomaly.likelihood.TailLevelRatio(SPEC) fitted on the member's training-part scores of "
-        "that series, so `fixed:m` on it means m times the member's own tail level, and `max` over such "
-        "members is tsrnn.anomaly.tail_combine.TailRatioMax; `local:64`: local_ratio). Members: `forecast` "
-        "(AnomalyDetector method forecast, window 64, stride 4, LSTM hidden 32, 30 epochs, lr 3e-3, batch 32), "
-        "`forecast-in` (the same with input_norm=64), `forecast-w16` / `-w128` (window 16 stride 2 / window "
-        "128 stride 8), `forecast-gru`, `forecast-sd` / `zscore-sd` (the forecast / z-score detector on "
-        "x[t] - x[t-P], P = points per day, where the training part holds P + 130 points; else P = 0), "
+        "Variant grammar: `members|member normaliser|combine|post normaliser` (`q`: the ensemble's "
+        "quantile "
+        "normalisation by the training part; `lik:short:long`: "
+        "tsrnn.anomaly.likelihood.AnomalyLikelihood; "
+        "`t=SPEC`: tsrnn.anomaly.likelihood.TailLevelRatio(SPEC) fitted on the member's "
+        "training-part scores of "
+        "that series, so `fixed:m` on it means m times the member's own tail level, and `max` over "
+        "such "
+        "members is tsrnn.anomaly.tail_combine.TailRatioMax; `local:64`: local_ratio). Members: "
+        "`forecast` "
+        "(AnomalyDetector method forecast, window 64, stride 4, LSTM hidden 32, 30 epochs, lr "
+        "3e-3, batch 32), "
+        "`forecast-in` (the same with input_norm=64), `forecast-w16` / `-w128` (window 16 stride 2 "
+        "/ window "
+        "128 stride 8), `forecast-gru`, `forecast-sd` / `zscore-sd` (the forecast / z-score "
+        "detector on "
+        "x[t] - x[t-P], P = points per day, where the training part holds P + 130 points; else P = "
+        "0), "
         "`zscore-64`, `iforest-48`, `tail-48` (the library's scorers), `shift-16-64` "
         "(tsrnn.anomaly.level_shift.LevelShiftScorer(16, 64) on the series standardised by its "
         "training part). Rules: `fixed:m+meanK>LO` also flags where the mean of the last K ratios "
@@ -636,9 +667,12 @@ def report(table, per_seed, picks, winner, winner_rows, seeds, cols) -> str:
         + "\n".join(lines)
         + "\n"
         + deltas
-        + f"- NAB standard score of step 19 out of fold: {nab:.1f} (target >= 60: {'met' if nab >= 60 else 'NOT met'})\n\n"
-        f"The criterion on all 31 series (in-sample) picks `{winner}` among the step 19 candidates: "
-        f"mean event F1 {m['mean event F1']:.3f}, NAB {m['NAB']:.1f} on those series (chosen on them; "
+        + f"- NAB standard score of step 19 out of fold: {nab:.1f} (target >= 60: "
+        f"{'met' if nab >= 60 else 'NOT met'})\n\n"
+        f"The criterion on all 31 series (in-sample) picks `{winner}` among the step 19 "
+        "candidates: "
+        f"mean event F1 {m['mean event F1']:.3f}, NAB {m['NAB']:.1f} on those series (chosen on "
+        "them; "
         "the step 19 row is the honest estimate).\n\n"
         + READING
         + "\nChoices per held-out category:\n\n"

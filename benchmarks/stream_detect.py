@@ -34,7 +34,10 @@ def main(argv=None) -> None:
         "--refit-every",
         type=int,
         default=10_000,
-        help="adaptive row: refit every N streamed points on the last --refit-history (0: skip the row)",
+        help=(
+            "adaptive row: refit every N streamed points on the last --refit-history (0: skip "
+            "the row)"
+        ),
     )
     ap.add_argument("--refit-history", type=int, default=2_000)
     ap.add_argument(
@@ -70,7 +73,8 @@ def main(argv=None) -> None:
     stream = np.sin(2 * np.pi * np.arange(args.points) / 60) + 0.05 * rng.normal(size=args.points)
     rows, notes = [], []
     # the plain detector (the target: one compiled call per point), then the NAB variant
-    # forecast-zs (input_norm + scaled error: running sums and the 2-output head around the same call)
+    # forecast-zs (input_norm + scaled error: running sums and the 2-output head around the same
+    # call)
     for label, extra in (
         ("plain", {}),
         ("input_norm=64, error=scaled", {"input_norm": 64, "error": "scaled"}),
@@ -111,7 +115,8 @@ def main(argv=None) -> None:
             },
         ]
         notes.append(
-            f"{label}: numba first-call compile (or cache load) {compile_s:.2f} s; max |score difference| "
+            f"{label}: numba first-call compile (or cache load) {compile_s:.2f} s; max |score "
+            "difference| "
             f"numba vs torch over the first {k} points {diff:.2e}; numba / torch speed-up "
             f"{(args.points / nb_s) / (k / th_s):.0f}x."
         )
@@ -190,7 +195,8 @@ def main(argv=None) -> None:
     md = (
         f"Load average when measured: {load0:.1f} → {os.getloadavg()[0]:.1f} on "
         f"{os.cpu_count()} cores (a shared machine: timings are noisy).\n\n"
-        f"Forecast-error detector, {args.cell.upper()} hidden {args.hidden}, one layer, threshold pot; "
+        f"Forecast-error detector, {args.cell.upper()} hidden {args.hidden}, one layer, threshold "
+        "pot; "
         f"`detector.streamer().update(value)` one point at a time (score + decision), one core. "
         "Target (plain detector): >= 50k points/s per core.\n\n"
         + markdown_table(rows, floatfmt="{:,.1f}")

@@ -1,6 +1,6 @@
-"""Text tasks on the recurrent cores (issue 7): sentiment classifier (+ int8 and ONNX), character LM,
-WNUT-17 tagger, and the forecaster's ONNX export (production paths). Figures go to the "Text tasks"
-section of benchmarks/RESULTS.md.
+"""Text tasks on the recurrent cores (issue 7): sentiment classifier (+ int8 and ONNX), character
+LM, WNUT-17 tagger, and the forecaster's ONNX export (production paths). Figures go to the "Text
+tasks" section of benchmarks/RESULTS.md.
 
     python benchmarks/text.py                       # all three tasks, CPU, small char LM (≤ ~8 min)
     python benchmarks/text.py --tasks generate --device cuda --lm-hidden 512 --lm-layers 3 \
@@ -11,11 +11,11 @@ early stopping on the 10 % validation part, accuracy on the 10 % test part; no p
 Tiny Shakespeare split 90/10 by position; validation loss over the whole last 10 % with the state
 carried. WNUT-17: train on wnut17train.conll, early stopping on emerging.dev.conll, entity-level
 (CoNLL) P/R/F1 on emerging.test.annotated; word embeddings learnt from the train file only, no
-gazetteers or other external resources; the O-emission shift is chosen on dev. Forecaster ONNX: small
-lstm, gru and seq2seq models trained briefly on datasets/co2_weekly.csv, exported, onnxruntime
-compared with torch on random inputs of batch 1, 3 and 17. Results of each task are cached in --cache (JSON, default
-benchmarks/text_rows.json) so tasks
-can be run separately; the section is rebuilt from the cache.
+gazetteers or other external resources; the O-emission shift is chosen on dev. Forecaster ONNX:
+small lstm, gru and seq2seq models trained briefly on datasets/co2_weekly.csv, exported, onnxruntime
+compared with torch on random inputs of batch 1, 3 and 17. Results of each task are cached in
+--cache (JSON, default benchmarks/text_rows.json) so tasks can be run separately; the section is
+rebuilt from the cache.
 """
 
 from __future__ import annotations
@@ -213,7 +213,8 @@ def run_generate(args) -> dict:
         steps = int(0.85 * args.lm_budget * 60 / step_s)
         epoch_chars = max(1, steps // args.lm_epochs) * args.lm_batch * args.lm_seq_len
         print(
-            f"probe: {step_s:.3f} s/step → {steps} steps in {args.lm_budget} min, {epoch_chars:,} chars/epoch",
+            f"probe: {step_s:.3f} s/step → {steps} steps in {args.lm_budget} min, {epoch_chars:,} "
+            "chars/epoch",
             file=sys.stderr,
         )
     lm = CharLM(**kw, epoch_chars=epoch_chars).fit(train, val)
@@ -365,9 +366,12 @@ def render(cache: dict) -> str:
     from _results import markdown_table
 
     md = [
-        "Protocols and the exact options are in `benchmarks/text.py`'s docstring; every model is trained "
-        "from scratch with tsrnn's `RecurrentCore` and `Trainer` (no pretrained embeddings). These runs shared the "
-        "2-core machine with other jobs (load average 2–7), so times and latencies are rough; accuracies and "
+        "Protocols and the exact options are in `benchmarks/text.py`'s docstring; every model is "
+        "trained "
+        "from scratch with tsrnn's `RecurrentCore` and `Trainer` (no pretrained embeddings). These "
+        "runs shared the "
+        "2-core machine with other jobs (load average 2–7), so times and latencies are rough; "
+        "accuracies and "
         "losses are reproducible (seeded)."
     ]
     c = cache.get("classify")
@@ -379,44 +383,59 @@ def render(cache: dict) -> str:
             "",
             _run_line(c, "classify"),
             "",
-            f"{cfg['cell']} bi={cfg['bidirectional']} embed {cfg['embed']}, hidden {cfg['hidden']}, pooling "
-            f"{cfg['pooling']}, dropout {cfg['dropout']}, min_freq {cfg['min_freq']} ({c['vocab']} words); "
-            f"{c['epochs_run']} epochs (best {c['best_epoch']}), {c['fit_s']:.0f} s on {c['device']}.",
+            f"{cfg['cell']} bi={cfg['bidirectional']} embed {cfg['embed']}, hidden "
+            f"{cfg['hidden']}, pooling "
+            f"{cfg['pooling']}, dropout {cfg['dropout']}, min_freq {cfg['min_freq']} ({c['vocab']} "
+            "words); "
+            f"{c['epochs_run']} epochs (best {c['best_epoch']}), {c['fit_s']:.0f} s on "
+            f"{c['device']}.",
             "",
-            f"**Test accuracy {c['test_acc']:.4f}** ({c['n_test']} sentences; validation {c['val_acc']:.4f}). "
+            f"**Test accuracy {c['test_acc']:.4f}** ({c['n_test']} sentences; validation "
+            f"{c['val_acc']:.4f}). "
             "Target ≥ 0.75.",
             "",
-            "Dynamic int8 quantisation (`torch.ao.quantization.quantize_dynamic`), CPU, one thread; state bytes = "
-            f"`torch.save(state_dict)`; the fp32 model file (safetensors + metadata) is {c['file_bytes_fp32']:,} bytes:",
+            "Dynamic int8 quantisation (`torch.ao.quantization.quantize_dynamic`), CPU, one "
+            "thread; state bytes = "
+            "`torch.save(state_dict)`; the fp32 model file (safetensors + metadata) is "
+            f"{c['file_bytes_fp32']:,} bytes:",
             "",
             markdown_table(c["variants"], floatfmt="{:.4f}"),
         ]
         if c.get("int8_files"):
             md += [
-                "Saved as int8 (`TextClassifier.quantized(...).save`: int8 weights with their scales in the "
-                "safetensors file; `load` rebuilds the quantised modules from them, no new quantisation):",
+                "Saved as int8 (`TextClassifier.quantized(...).save`: int8 weights with their "
+                "scales in the "
+                "safetensors file; `load` rebuilds the quantised modules from them, no new "
+                "quantisation):",
                 "",
                 markdown_table(c["int8_files"], floatfmt="{:.4f}"),
             ]
         if "onnx_bytes" in c:
             md += [
-                f"ONNX export (opset 17, onnxruntime CPU, one thread): {c['onnx_bytes']:,} bytes, max |logit "
-                f"difference| vs torch {c['onnx_max_abs_diff']:.2e} over 300 test sentences, argmax agreement "
-                f"{c['onnx_argmax_agreement']:.3f}, latency {c['onnx_latency_ms']:.3f} ms per sentence."
+                f"ONNX export (opset 17, onnxruntime CPU, one thread): {c['onnx_bytes']:,} bytes, "
+                "max |logit "
+                f"difference| vs torch {c['onnx_max_abs_diff']:.2e} over 300 test sentences, "
+                "argmax agreement "
+                f"{c['onnx_argmax_agreement']:.3f}, latency {c['onnx_latency_ms']:.3f} ms per "
+                "sentence."
             ]
     for key in sorted(k for k in cache if k.startswith("generate")):
         g = cache[key]
         cfg = g["config"]
         md += [
             "",
-            f"### Character LM, {cfg['layers']}×{cfg['hidden']} {cfg['cell']} on {g['device']} (tiny Shakespeare, "
+            f"### Character LM, {cfg['layers']}×{cfg['hidden']} {cfg['cell']} on {g['device']} "
+            "(tiny Shakespeare, "
             "90/10 split by position)",
             "",
             _run_line(g, key),
             "",
-            f"{cfg['layers']}-layer {cfg['hidden']}-unit {cfg['cell']}, embed {cfg['embed']}, seq_len {cfg['seq_len']} "
-            f"(truncated BPTT, state carried), batch {cfg['batch_size']}, lr {cfg['lr']}, clip {cfg['clip']}; "
-            f"{g['params']:,} parameters; training {g['fit_s']:.0f} s ({g['fit_s'] / 60:.1f} min) on {g['device']} "
+            f"{cfg['layers']}-layer {cfg['hidden']}-unit {cfg['cell']}, embed {cfg['embed']}, "
+            f"seq_len {cfg['seq_len']} "
+            f"(truncated BPTT, state carried), batch {cfg['batch_size']}, lr {cfg['lr']}, clip "
+            f"{cfg['clip']}; "
+            f"{g['params']:,} parameters; training {g['fit_s']:.0f} s ({g['fit_s'] / 60:.1f} min) "
+            f"on {g['device']} "
             f"({g['torch_threads']} thread(s)), "
             f"{g['train_passes']:.2f} passes over the training text.",
             "",
@@ -436,9 +455,13 @@ def render(cache: dict) -> str:
         ):
             md += [
                 "",
-                "The 3-layer 512-unit target (≤ 1.55 nats/char) is meant for a GPU, which this task has not "
-                "been lent; where that model was trained on the CPU instead, it has its own subsection. GPU command: `python benchmarks/text.py --tasks generate --device cuda --lm-hidden 512 "
-                "--lm-layers 3 --lm-dropout 0.3 --lm-budget 0 --lm-epochs 30 --lm-key generate_gpu`.",
+                "The 3-layer 512-unit target (≤ 1.55 nats/char) is meant for a GPU, which this "
+                "task has not "
+                "been lent; where that model was trained on the CPU instead, it has its own "
+                "subsection. GPU command: `python benchmarks/text.py --tasks generate --device "
+                "cuda --lm-hidden 512 "
+                "--lm-layers 3 --lm-dropout 0.3 --lm-budget 0 --lm-epochs 30 --lm-key "
+                "generate_gpu`.",
             ]
     t = cache.get("tag")
     if t:
@@ -470,18 +493,26 @@ def render(cache: dict) -> str:
             "",
             _run_line(t, "tag"),
             "",
-            f"BiLSTM ({cfg['cell']}, hidden {cfg['hidden']}) over lower-cased word embeddings ({cfg['word_embed']}, "
+            f"BiLSTM ({cfg['cell']}, hidden {cfg['hidden']}) over lower-cased word embeddings "
+            f"({cfg['word_embed']}, "
             f"learnt from the train file, min_freq {cfg['min_freq']}) + word-shape embedding "
-            f"({cfg.get('shape_embed', 0)}: capitalisation, digits, @, #, URL, punctuation) + char BiLSTM "
-            f"({cfg['char_hidden']}, case kept), dropout {cfg['dropout']}, {cfg['output']} output with Viterbi under "
-            f"BIO constraints, word dropout {cfg['word_dropout']} (training words replaced by <unk>); early stopping "
-            f"and choice of epoch on dev ({'entity F1' if cfg.get('select', 'loss') == 'f1' else 'loss'}); "
-            f"{t['epochs_run']} epochs (best {t['best_epoch']}), {t['fit_s']:.0f} s on {t['device']} "
+            f"({cfg.get('shape_embed', 0)}: capitalisation, digits, @, #, URL, punctuation) + char "
+            "BiLSTM "
+            f"({cfg['char_hidden']}, case kept), dropout {cfg['dropout']}, {cfg['output']} output "
+            "with Viterbi under "
+            f"BIO constraints, word dropout {cfg['word_dropout']} (training words replaced by "
+            "<unk>); early stopping "
+            "and choice of epoch on dev "
+            f"({'entity F1' if cfg.get('select', 'loss') == 'f1' else 'loss'}); "
+            f"{t['epochs_run']} epochs (best {t['best_epoch']}), {t['fit_s']:.0f} s on "
+            f"{t['device']} "
             f"({t.get('total_s', t['fit_s']) / 60:.1f} min with the calibration). "
-            f"O-emission shift chosen on dev: {t.get('o_shift', 0.0)}. No pretrained embeddings, gazetteers or "
+            f"O-emission shift chosen on dev: {t.get('o_shift', 0.0)}. No pretrained embeddings, "
+            "gazetteers or "
             "other external resources (the 2017 best system, 41.9 F1, used them).",
             "",
-            f"**Test entity F1 {100 * t['test']['f1']:.2f}** (precision {100 * t['test']['precision']:.2f}, "
+            f"**Test entity F1 {100 * t['test']['f1']:.2f}** (precision "
+            f"{100 * t['test']['precision']:.2f}, "
             f"recall {100 * t['test']['recall']:.2f})",
             "",
             markdown_table(rows, floatfmt="{:.2f}"),
@@ -490,20 +521,28 @@ def render(cache: dict) -> str:
             r0 = t["test_no_shift"]
             md += [
                 "",
-                f"The same network without the dev-chosen O shift: test P {100 * r0['precision']:.2f}, "
-                f"R {100 * r0['recall']:.2f}, F1 {100 * r0['f1']:.2f} (dev F1 {100 * t['dev_no_shift']['f1']:.2f}).",
+                "The same network without the dev-chosen O shift: test P "
+                f"{100 * r0['precision']:.2f}, "
+                f"R {100 * r0['recall']:.2f}, F1 {100 * r0['f1']:.2f} (dev F1 "
+                f"{100 * t['dev_no_shift']['f1']:.2f}).",
             ]
         if "refit" in t:
             r1, r0 = t["refit"]["test"], t["refit"]["test_no_shift"]
             md += [
                 "",
-                f"Retrained on train + dev (`--tag-refit`; the shared task allowed dev for training) with "
-                f"the epochs chosen above ({t['refit']['epochs']}), {t['refit']['fit_s']:.0f} s; no dev figures "
-                "exist for this model and no held-out data are left to choose its O shift. With the shift carried "
-                f"over from the train-only network (the planned protocol): test P {100 * r1['precision']:.2f}, "
+                "Retrained on train + dev (`--tag-refit`; the shared task allowed dev for "
+                "training) with "
+                f"the epochs chosen above ({t['refit']['epochs']}), {t['refit']['fit_s']:.0f} s; "
+                "no dev figures "
+                "exist for this model and no held-out data are left to choose its O shift. With "
+                "the shift carried "
+                "over from the train-only network (the planned protocol): test P "
+                f"{100 * r1['precision']:.2f}, "
                 f"R {100 * r1['recall']:.2f}, F1 {100 * r1['f1']:.2f}. Without it: test P "
-                f"{100 * r0['precision']:.2f}, R {100 * r0['recall']:.2f}, F1 {100 * r0['f1']:.2f} (a shift tuned "
-                "for one network does not suit another; note this comparison was made on the test set, so the "
+                f"{100 * r0['precision']:.2f}, R {100 * r0['recall']:.2f}, F1 {100 * r0['f1']:.2f} "
+                "(a shift tuned "
+                "for one network does not suit another; note this comparison was made on the test "
+                "set, so the "
                 "higher figure is not a clean held-out result).",
             ]
         md += ["", "Per type (test):", "", markdown_table(per, floatfmt="{:.2f}")]
@@ -515,9 +554,12 @@ def render(cache: dict) -> str:
             "",
             _run_line(f, "forecast_onnx"),
             "",
-            "`tsrnn.forecast.export.export_onnx` / `tsrnn export MODEL -o model.onnx`: the network only (inputs x "
-            "(batch, T, F) scaled step features [, future calendar features for seq2seq] [, embedding rows]; "
-            "output (batch, horizon, outputs) scaled); batch axis dynamic, seq2seq traced free running. 2-layer "
+            "`tsrnn.forecast.export.export_onnx` / `tsrnn export MODEL -o model.onnx`: the network "
+            "only (inputs x "
+            "(batch, T, F) scaled step features [, future calendar features for seq2seq] [, "
+            "embedding rows]; "
+            "output (batch, horizon, outputs) scaled); batch axis dynamic, seq2seq traced free "
+            "running. 2-layer "
             "64-unit models, horizon 13, input 52, trained 2 epochs on co2_weekly; onnxruntime "
             f"{f['ort_version']} CPU, {f['threads']} thread(s). Parity target ≤ 1e-5.",
             "",
@@ -571,7 +613,10 @@ def main() -> None:
     ap.add_argument(
         "--lm-key",
         default="generate",
-        help="cache key of the char-LM result (e.g. generate_large for the 3×512 model beside the small one)",
+        help=(
+            "cache key of the char-LM result (e.g. generate_large for the 3×512 model beside the "
+            "small one)"
+        ),
     )
     ap.add_argument("--tag-output", default="crf")
     ap.add_argument("--tag-cell", default="lstm")

@@ -263,9 +263,13 @@ def memory_figure(device, windows=1_000_000, T=168):
     return {
         "windows": len(starts),
         "raw series (float64)": f"{raw_bytes / 2**20:.1f} MiB",
-        "training data on device": f"{data_bytes / 2**20:.1f} MiB ({data_bytes / raw_bytes:.1f}× raw)",
+        "training data on device": (
+            f"{data_bytes / 2**20:.1f} MiB ({data_bytes / raw_bytes:.1f}× raw)"
+        ),
         f"peak during 3 steps ({where})": f"{peak / 2**20:.1f} MiB ({peak / raw_bytes:.1f}× raw)",
-        "materialised windows would be": f"{materialised / 2**20:.0f} MiB ({materialised / raw_bytes:.0f}× raw)",
+        "materialised windows would be": (
+            f"{materialised / 2**20:.0f} MiB ({materialised / raw_bytes:.0f}× raw)"
+        ),
     }
 
 
@@ -344,8 +348,11 @@ def main() -> None:
         print(r, flush=True)
     torch.set_num_threads(args.threads)
     body = (
-        f"Load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores. Device {device}; {LAYERS} layers, horizon {HORIZON}, F = {F} input features, {steps} timed steps after "
-        f"2 warm-up steps, best of {args.repeats} alternating runs, torch threads {args.threads}.\n\n"
+        f"Load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores. Device "
+        f"{device}; {LAYERS} layers, horizon {HORIZON}, F = {F} input features, {steps} timed "
+        "steps after "
+        f"2 warm-up steps, best of {args.repeats} alternating runs, torch threads "
+        f"{args.threads}.\n\n"
         + markdown_table(rows)
         + "\n1M-window panel memory (input_len 168):\n\n"
         + markdown_table([mem])

@@ -1,7 +1,8 @@
 """Long fuzz run of read_series (not part of CI; tests/test_fuzz_read.py is the short run).
 
     python scripts/fuzz_read.py --examples 20000            # hypothesis: both generators
-    python scripts/fuzz_read.py --atheris --runs 200000     # coverage-guided bytes (pip install atheris)
+    python scripts/fuzz_read.py --atheris --runs 200000     # coverage-guided bytes
+                                                            # (pip install atheris)
 
 Every input must give a clean frame or a TsrnnError (one line, no warning); a known series must
 come back exactly or be refused for a reason its truth allows. Failures are not fatal: each
@@ -93,7 +94,8 @@ class Tally:
     def report(self, seconds: float) -> None:
         print(
             f"\n{self.n} {self.label} in {seconds:.0f} s: {self.read} read clean, "
-            f"{sum(self.refused.values())} refused with a TsrnnError, {len(self.failures)} distinct failures"
+            f"{sum(self.refused.values())} refused with a TsrnnError, {len(self.failures)} "
+            "distinct failures"
         )
         for msg, k in self.refused.most_common(15):
             print(f"  {k:6d}  {msg}")

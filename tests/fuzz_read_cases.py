@@ -122,7 +122,8 @@ class Case:
 
 def check_clean(df: pd.DataFrame, regular: bool = True) -> None:
     """Assert that `df` is a valid long frame: sorted, unique, regular at attrs['freq'] (unless
-    read with regular=False: then freq is None), finite float64 values, datetime64[ns] timestamps."""
+    read with regular=False: then freq is None), finite float64 values, datetime64[ns]
+    timestamps."""
     targets = df.attrs["targets"]
     assert list(df.columns) == ["unique_id", "ds", *targets], list(df.columns)
     assert df["ds"].dtype == np.dtype("datetime64[ns]"), df["ds"].dtype

@@ -350,7 +350,8 @@ def test_streaming_unsupported_method():
 
 
 def _level_shift(n=900, shift_at=500, seed=1):
-    """A noisy daily sine whose level jumps by 8 (about 11 standard deviations) at `shift_at` and stays."""
+    """A noisy daily sine whose level jumps by 8 (about 11 standard deviations) at `shift_at` and
+    stays."""
     rng = np.random.default_rng(seed)
     t = np.arange(n)
     y = np.sin(2 * np.pi * t / 24) + 0.1 * rng.normal(size=n)
@@ -384,7 +385,8 @@ def test_input_norm_alarms_once_on_a_level_shift():
 
 
 def test_input_norm_score_is_the_rolling_zscore_for_a_silent_net():
-    """With the net's head zeroed (it predicts 0 in z units) the score is the rolling z-score itself."""
+    """With the net's head zeroed (it predicts 0 in z units) the score is the rolling z-score
+    itself."""
     import torch
 
     df = _frame(n=300)
@@ -486,7 +488,8 @@ def test_scaled_error_learns_where_the_series_is_noisy():
 
 
 def _regime_change(n=800, train=300, change=400, spike=720, seed=2):
-    """A daily sine whose level steps up by 3 at `change` (after the training part), one spike later."""
+    """A daily sine whose level steps up by 3 at `change` (after the training part), one spike
+    later."""
     rng = np.random.default_rng(seed)
     t = np.arange(n)
     y = np.sin(2 * np.pi * t / 24) + 0.05 * rng.normal(size=n) + 3.0 * (t >= change)
@@ -550,7 +553,8 @@ def test_refit_every_detect_is_repeatable_and_refit_threshold_is_a_fresh_fit():
 
 
 def _two_spikes(n=700, big=350, small=550, seed=0):
-    """A daily sine; a spike of +8 at `big` (judged before the first refit at 400), +3 at `small`."""
+    """A daily sine; a spike of +8 at `big` (judged before the first refit at 400), +3 at
+    `small`."""
     rng = np.random.default_rng(seed)
     t = np.arange(n)
     y = np.sin(2 * np.pi * t / 24) + 0.1 * rng.normal(size=n)
@@ -606,10 +610,10 @@ def test_streaming_with_refits_equals_batch(method, threshold, kw, data):
 
 
 def test_a_refit_threshold_leaves_out_the_anomalies_already_flagged(monkeypatch):
-    """The +8 spike is flagged in the first block; the refits at 400, 500, 600 learn from it but,
-    as in SPOT, do not calibrate their threshold on it, so it stays near the first one and the
-    later +3 spike is flagged (in the streaming test too, which then sees the rule's effect). Calibrated on it (the rule switched off), the POT threshold more
-    than doubles and the +3 spike is missed."""
+    """The +8 spike is flagged in the first block; the refits at 400, 500, 600 learn from it but, as
+    in SPOT, do not calibrate their threshold on it, so it stays near the first one and the later +3
+    spike is flagged (in the streaming test too, which then sees the rule's effect). Calibrated on
+    it (the rule switched off), the POT threshold more than doubles and the +3 spike is missed."""
     import tsrnn.anomaly.refit as refit_module
 
     df, train = _two_spikes()

@@ -1,4 +1,5 @@
-"""The ensemble method (quantile-normalised members), its streaming, and joint multivariate judging."""
+"""The ensemble method (quantile-normalised members), its streaming, and joint multivariate
+judging."""
 
 from __future__ import annotations
 

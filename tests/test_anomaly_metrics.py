@@ -1,4 +1,5 @@
-"""Every detection metric on hand-made cases; NAB scoring against a literal port of NAB's sweeper."""
+"""Every detection metric on hand-made cases; NAB scoring against a literal port of NAB's
+sweeper."""
 
 from __future__ import annotations
 

@@ -5,7 +5,8 @@ The published numbers below were read from NAB's repository and are embedded wit
   categories in ../shared: Score, TN and FN (FN = points inside windows after the probationary
   period, TN = the other points after it), so the window mapping and the probation rule
   min(floor(15% of rows), 750) are checked too;
-- results/numenta/numenta_standard_scores.csv and results/numenta/realTraffic/numenta_speed_7578.csv:
+- results/numenta/numenta_standard_scores.csv and
+  results/numenta/realTraffic/numenta_speed_7578.csv:
   HTM's ("numenta") threshold 0.5126953125, its Score 1.23649741556 on speed_7578 (TP 4, FP 3
   points), and the 7 rows whose anomaly_score reaches that threshold (embedded below as timestamps);
   the file's S(t)_standard column gives the contributions checked one by one.
@@ -67,7 +68,8 @@ NUMENTA_SPEED_7578 = {
     "2015-09-15 06:05:00": -0.11,
     "2015-09-15 14:34:00": 0.871604206333,  # the window starting 2015-09-15 13:26
     "2015-09-16 14:19:00": 0.847084961863,  # the window starting 2015-09-16 13:04
-    "2015-09-16 17:15:00": 0.847084961863,  # the window starting 2015-09-16 16:00 (first of two hits)
+    # the window starting 2015-09-16 16:00 (first of two hits)
+    "2015-09-16 17:15:00": 0.847084961863,
     "2015-09-16 17:45:00": None,  # second hit of that window: not counted again
 }
 NUMENTA_SPEED_7578_SCORE = 1.23649741556  # results/numenta/numenta_standard_scores.csv

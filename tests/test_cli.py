@@ -248,7 +248,10 @@ def test_missing_output_folder_is_refused_before_work(tmp_path):
 
 
 def test_help_does_not_import_torch():
-    code = "import sys; from tsrnn_cli.app import app; import tsrnn; tsrnn.read_series; print('torch' in sys.modules)"
+    code = (
+        "import sys; from tsrnn_cli.app import app; import tsrnn; tsrnn.read_series; "
+        "print('torch' in sys.modules)"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()

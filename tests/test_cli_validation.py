@@ -399,7 +399,8 @@ def test_a_file_that_appears_during_training_is_kept(small_csv, tmp_path, monkey
     assert Forecaster.load(out).horizon == 6
 
 
-@pytest.mark.slow  # two processes importing torch (about 20 s on 2 cores); the race itself is tested above
+# two processes importing torch (about 20 s on 2 cores); the race itself is tested above
+@pytest.mark.slow
 def test_two_concurrent_trainings_write_one_model_and_refuse_the_other(small_csv, tmp_path):
     out = tmp_path / "race.tsrnn"
     cmd = [

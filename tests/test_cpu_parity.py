@@ -245,7 +245,8 @@ def test_bidirectional_cannot_stream_and_bad_weights_are_named():
 
 def test_stream_step_allocates_nothing(tmp_path):
     """The compiled step allocates no memory: 500 steps driven from compiled code leave numba's
-    allocation counters unchanged (a Python-level call only adds the dispatcher's argument boxing)."""
+    allocation counters unchanged (a Python-level call only adds the dispatcher's argument
+    boxing)."""
     import subprocess
     import sys
 
@@ -256,9 +257,11 @@ from numba.core.runtime import rtsys
 from tsrnn.cpu import kernels as K
 from tsrnn.cpu.net import NumbaNet
 rng = np.random.default_rng(0)
-w = {"core.rnn.weight_ih_l0": rng.standard_normal((12, 1)), "core.rnn.weight_hh_l0": rng.standard_normal((12, 3)),
+w = {"core.rnn.weight_ih_l0": rng.standard_normal((12, 1)),
+     "core.rnn.weight_hh_l0": rng.standard_normal((12, 3)),
      "core.rnn.bias_ih_l0": rng.standard_normal(12), "core.rnn.bias_hh_l0": rng.standard_normal(12),
-     "core.rnn.weight_ih_l1": rng.standard_normal((12, 3)), "core.rnn.weight_hh_l1": rng.standard_normal((12, 3)),
+     "core.rnn.weight_ih_l1": rng.standard_normal((12, 3)),
+     "core.rnn.weight_hh_l1": rng.standard_normal((12, 3)),
      "core.rnn.bias_ih_l1": rng.standard_normal(12), "core.rnn.bias_hh_l1": rng.standard_normal(12),
      "head.weight": rng.standard_normal((2, 3)), "head.bias": rng.standard_normal(2)}
 net = NumbaNet.from_state({"cell": "lstm", "hidden": 3, "layers": 2, "horizon": 2, "n_outputs": 1,
@@ -308,7 +311,8 @@ def test_single_sequence_empty_batch_and_readonly_input():
 
 
 def test_streaming_several_targets():
-    """Steps reading two target columns, each scaled by its own statistics; outputs in column 0's units."""
+    """Steps reading two target columns, each scaled by its own statistics; outputs in column 0's
+    units."""
     net, cfg = direct_net("gru", 2, False, True, 0, n_features=2, horizon=3, n_outputs=1, seed=8)
     cfg["n_targets"] = 2
     nn = NumbaNet.from_state(cfg, as_numpy(net))

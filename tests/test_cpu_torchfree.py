@@ -110,7 +110,9 @@ def test_numbanet_from_model_file_without_torch(tmp_path):
         got = net.forward(np.load("x.npy"), series=np.load("sid.npy"))
         w = np.abs(got - np.array(exp["window"])).max()
         st = net.streamer(series="b")
-        s = np.abs(np.array([st.update(y) for y in np.load("ys.npy")]) - np.array(exp["stream"])).max()
+        s = np.abs(
+            np.array([st.update(y) for y in np.load("ys.npy")]) - np.array(exp["stream"])
+        ).max()
         assert "torch" not in sys.modules or sys.modules["torch"] is None
         print(json.dumps({"window": float(w), "stream": float(s)}))
         """,
@@ -165,14 +167,15 @@ def test_forecaster_numba_backend_without_torch(tmp_path):
         a = est.predict().yhat.to_numpy()
         b = est.predict(read_series("new.csv")).yhat.to_numpy()
         assert sys.modules.get("torch") is None
-        print(json.dumps({"train": float(np.abs(a - exp["train"]).max()), "new": float(np.abs(b - exp["new"]).max()),
-                          "n": [len(a), len(b)]}))
+        print(json.dumps({"train": float(np.abs(a - exp["train"]).max()),
+                          "new": float(np.abs(b - exp["new"]).max()), "n": [len(a), len(b)]}))
         """,
         tmp_path,
     )
     err = json.loads(out.strip().splitlines()[-1])
     assert err["n"] == [8, 4]
-    # the series' scales are ~0.7 and ~1.4: 1e-5 in scaled units is < 2e-5 here (slack for float32 I/O)
+    # the series' scales are ~0.7 and ~1.4: 1e-5 in scaled units is < 2e-5 here (slack for float32
+    # I/O)
     assert err["train"] < 5e-5 and err["new"] < 5e-5
 
 

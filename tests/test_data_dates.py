@@ -254,7 +254,8 @@ def test_date_format_option_errors(tmp_path):
         read_series(p, date_format="%m/%d/%Y")
     with pytest.raises(ConfigError, match=r"--date-format '%Q' is not a usable strftime format"):
         read_series(p, date_format="%Q")
-    # --dayfirst on an unambiguous month-first file cannot make it day-first: the only fit is refused
+    # --dayfirst on an unambiguous month-first file cannot make it day-first: the only fit is
+    # refused
     q = dates_file(tmp_path, JAN_FEB, "%m/%d/%Y", name="q.csv")
     with pytest.raises(DataError, match="cannot parse"):
         read_series(q, dayfirst=True)

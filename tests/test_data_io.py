@@ -94,7 +94,8 @@ def test_frame_input_and_tsf(shared_data):
         ),
         (
             "ds,y\n2020-01-01,1\n2020-01-02,2\n2020-01-03,3\n2020-01-05,5\n2020-01-06,6\n",
-            r"1 missing timestamp\(s\) at frequency 'D' \(first: 2020-01-04 00:00:00\).*--fill-gaps",
+            r"1 missing timestamp\(s\) at frequency 'D' \(first: 2020-01-04 "
+            r"00:00:00\).*--fill-gaps",
         ),
     ],
 )
@@ -195,7 +196,8 @@ def test_duplicates_policy(tmp_path):
 def test_irregular_keeps_timestamps_as_given(tmp_path):
     # a gap (00:10 missing), an off-grid time (00:17) and a duplicate: NAB-like data
     text = (
-        "timestamp,value\n2020-01-01 00:00,1\n2020-01-01 00:05,2\n2020-01-01 00:15,3\n2020-01-01 00:17,4\n"
+        "timestamp,value\n2020-01-01 00:00,1\n2020-01-01 00:05,2\n2020-01-01 00:15,3\n2020-01-01 "
+        "00:17,4\n"
         "2020-01-01 00:17,6\n2020-01-01 00:20,7\n"
     )
     p = write(tmp_path, text)

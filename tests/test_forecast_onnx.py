@@ -1,5 +1,6 @@
-"""ONNX export of the forecaster's network: onnxruntime equals torch (direct and seq2seq, embeddings,
-quantile outputs, any batch size), metadata, the `tsrnn export` command and its errors."""
+"""ONNX export of the forecaster's network: onnxruntime equals torch (direct and seq2seq,
+embeddings, quantile outputs, any batch size), metadata, the `tsrnn export` command and its
+errors."""
 
 from __future__ import annotations
 

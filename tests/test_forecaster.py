@@ -166,7 +166,8 @@ def test_predict_new_history_known_and_unseen(panel):
     est = Forecaster(model="lstm", horizon=4, input_len=12, **TINY).fit(panel)
     # the training frame as new history gives the same forecast as continuing it
     pd.testing.assert_frame_equal(est.predict(panel), est.predict())
-    # an unseen series is scaled by its own statistics: an affine copy of s0 gets the affine forecast
+    # an unseen series is scaled by its own statistics: an affine copy of s0 gets the affine
+    # forecast
     s0 = panel[panel.unique_id == "s0"]
     base = s0.assign(unique_id="new")
     moved = s0.assign(unique_id="new", y=s0["y"] * 100 + 5)
@@ -461,7 +462,8 @@ def test_seasonal_preparation_defaults_are_sized_from_the_data(panel):
         cfg["net_features"] == 24 * cfg["n_features"] and cfg["input_size"] == cfg["net_features"]
     )
     assert est.net_.core.rnn.input_size == 24 * cfg["n_features"]
-    # a short window (12 < 4 seasons): everything falls back to one row per step, no log, no residual
+    # a short window (12 < 4 seasons): everything falls back to one row per step, no log, no
+    # residual
     old = Forecaster(model="gru", horizon=4, input_len=12, **QUICK).fit(panel).config_
     assert (old["segment"], old["residual"], old["transform"], old["window_norm"]) == (
         1,

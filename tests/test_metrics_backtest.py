@@ -136,7 +136,10 @@ def test_backtest_too_short_is_a_clear_error():
 
     with pytest.raises(
         DataError,
-        match=r"series 'b' has 20 observations; a backtest with horizon 5, 4 window\(s\) and step 5 needs at least 22",
+        match=(
+            r"series 'b' has 20 observations; a backtest with horizon 5, 4 window\(s\) and step "
+            r"5 needs at least 22"
+        ),
     ):
         backtest(panel(), ["naive"], horizon=5, windows=4)
 

@@ -1,4 +1,5 @@
-"""Forecasting heads and the device data path: attention, teacher forcing, gather, batches, losses."""
+"""Forecasting heads and the device data path: attention, teacher forcing, gather, batches,
+losses."""
 
 from __future__ import annotations
 

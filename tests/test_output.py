@@ -218,9 +218,9 @@ def test_an_unwritable_folder_is_found_before_the_work(tmp_path, monkeypatch):
     with pytest.raises(OutputError) as e:
         Outputs().add(tmp_path / "m.tsrnn", "-o")
     msg = str(e.value)
-    assert (
-        msg
-        == f"cannot write {tmp_path / 'm.tsrnn'} (given by -o): the file system is read-only; nothing was written"
+    assert msg == (
+        f"cannot write {tmp_path / 'm.tsrnn'} (given by -o): the file system is read-only; "
+        "nothing was written"
     )
 
 

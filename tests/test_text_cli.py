@@ -1,4 +1,5 @@
-"""`tsrnn text ...` through typer's CliRunner on tiny files: train → predict/sample, errors → exit 2."""
+"""`tsrnn text ...` through typer's CliRunner on tiny files: train → predict/sample, errors → exit
+2."""
 
 from __future__ import annotations
 

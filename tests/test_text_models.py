@@ -1,5 +1,5 @@
-"""Text models on tiny slices: packed = unpacked, learning, TBPTT carry, sampling, tagging, model files,
-int8 quantisation and ONNX parity."""
+"""Text models on tiny slices: packed = unpacked, learning, TBPTT carry, sampling, tagging, model
+files, int8 quantisation and ONNX parity."""
 
 from __future__ import annotations
 
@@ -268,7 +268,8 @@ def test_int8_quantised_classifier_agrees():
 
 
 def test_int8_classifier_saved_as_int8_loads_unchanged(tmp_path):
-    """The int8 file stores int8 weights and scales; loading gives bit-identical outputs (no new quantisation)."""
+    """The int8 file stores int8 weights and scales; loading gives bit-identical outputs (no new
+    quantisation)."""
     from safetensors.numpy import load_file
 
     texts, labels = POS + NEG, ["pos"] * 4 + ["neg"] * 4
@@ -403,7 +404,8 @@ def test_word_shapes():
 
 
 def test_tagger_calibration_shift_raises_recall():
-    """A larger O shift never predicts fewer entities, and the chosen shift is the best on the data."""
+    """A larger O shift never predicts fewer entities, and the chosen shift is the best on the
+    data."""
     from tsrnn.text.metrics import span_prf
     from tsrnn.text.tagger import O_SHIFTS
 
@@ -434,7 +436,8 @@ def test_tagger_calibration_shift_raises_recall():
 
 
 def test_tagger_file_from_before_word_shapes_loads(tmp_path):
-    """A tagger file whose config lacks shape_embed / calibrate (and extra lacks o_shift) still loads."""
+    """A tagger file whose config lacks shape_embed / calibrate (and extra lacks o_shift) still
+    loads."""
     import json
 
     from safetensors import safe_open
