@@ -99,6 +99,16 @@ def headline(fixed: pd.DataFrame, abl: pd.DataFrame, seeds: list[int], check: st
         )
     txt += (
         f". {check + ' ' if check else ''}The NAB target (>= 60 out of fold) is "
-        f"{'met' if nab >= 60 else 'NOT met'}: the honest estimate is {nab:.1f}.\n\n"
+        f"{'met' if nab >= 60 else 'NOT met'} by that row ({nab:.1f}). " + CAVEAT + "\n\n"
     )
     return txt
+
+
+CAVEAT = (
+    "It is somewhat optimistic: the level-shift member was designed after looking at which "
+    "windows step 9 missed on all 31 series, the held-out category of each fold included (its "
+    "16/64 windows were the first tried, not tuned). Choosing by the same cross-validation among "
+    "every candidate of steps 14-17 gives mean event F1 0.582, NAB 60.0 (step 20); among every "
+    "candidate tried, 0.554 / 52.5 (step 19). The NAB categories held out of ../shared are the "
+    "independent test; they are not scored here."
+)
