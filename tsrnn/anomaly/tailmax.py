@@ -137,8 +137,8 @@ class TailMaxScorer(Scorer):
 
     Fitted state: the fitted members, and per series k the members' mean training scores
     (`scales_[k]`) and their raw training scores (`raw_[k]`, (M, T_k)) from which the tail levels
-    (`combs_[k]`, a fitted TailRatioMax) are fitted, again and identically, when a model file is
-    read.
+    (`combs_[k]`, a fitted TailRatioMax) are fitted, again and identically, when a model file
+    is read.
     """
 
     name = "tailmax"

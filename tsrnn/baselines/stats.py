@@ -117,8 +117,8 @@ class AutoETS(_UnitScaled):
     def _train_limit(self) -> int | None:
         limit = self.max_train
         if self.max_seasons and self._m() > 1:
-            # a seasonal state vector of m entries makes each fit O(T·m); 20 seasons suffice to
-            # choose
+            # a seasonal state vector of m entries makes each fit O(T·m);
+            # 20 seasons suffice to choose
             limit = min(limit or np.inf, self.max_seasons * self._m())
         return None if limit in (None, np.inf) else int(limit)
 

@@ -30,8 +30,8 @@ def resolve_prep(
 ) -> dict:
     """The resolved input_len, window_norm, transform ("log" | None), segment (rows per network
     step, 1 = off), residual (season of the seasonal-naive base, 0 = off) and hidden of a Forecaster
-    `est` for data with this season, horizon, shortest series, target values (N, C) and
-    frequency."""
+    `est` for data with this season, horizon, shortest series, target values (N, C) and frequency.
+    """
     if est.input_len is None:
         L = default_input_len(season, horizon, shortest, est.pad, cap, sub_daily(freq))
     else:

@@ -66,7 +66,7 @@ class DirectNet(nn.Module):
 
     def forward(self, x: Tensor, sid: Tensor | None = None, embed: Tensor | None = None) -> Tensor:
         """x: (B, T, F) step features; sid: (B,) series numbers (for the embedding) or embed: (B, E)
-            embedding rows given directly (unseen series).
+        embedding rows given directly (unseen series).
         Returns (B, horizon, n_outputs), scaled units."""
         if self.embedding:
             e = embed if embed is not None else self.embed(sid)
@@ -124,8 +124,8 @@ class Seq2SeqNet(nn.Module):
     """Encoder–decoder with attention.
 
     forward(x (B, T, F), future (B, H, K) calendar features of the horizon steps, sid (B,) | None,
-    target (B, H) scaled truth for teacher forcing | None, teacher_ratio in [0, 1]) → (B, H,
-    n_outputs).
+    target (B, H) scaled truth for teacher forcing | None, teacher_ratio in [0, 1])
+    → (B, H, n_outputs).
     Each decoder step reads [previous target, future[:, h]] where "previous target" is the last
     observed value for h = 0 and then, per sample, the truth with probability teacher_ratio (when a
     target is given) else the model's own point forecast. ``self.last_attention`` holds the

@@ -253,8 +253,8 @@ class Tagger(BaseEstimator):
     @staticmethod
     def _batch(enc, idx, tags=None):
         """Padded tensors of the encoded sentences `idx`: inputs (words (B, T), chars (B, T, L),
-            char_lengths (B, T), lengths (B,), shapes (B, T)) and tags (B, T)
-        (0 where padded) or None."""
+        char_lengths (B, T), lengths (B,), shapes (B, T)) and tags (B, T) (0 where padded)
+        or None."""
         import torch
 
         words, chars, shapes = enc
