@@ -56,7 +56,8 @@ def backtest_command(
         bool,
         typer.Option(
             "--refit/--no-refit",
-            help="Refit at every origin, or fit once and forecast later origins from their history.",
+            help="Refit at every origin, or fit once and forecast later origins from their "
+            "history.",
         ),
     ] = True,
     read: dict | None = None,
@@ -76,7 +77,8 @@ def backtest_command(
         typer.Option(
             "--jobs",
             "-j",
-            help="Processes (-1: all cores): with --refit, the fits of every window and model in parallel; with --no-refit, the series of each statistical fit.",
+            help="Processes (-1: all cores): with --refit, the fits of every window and model in "
+            "parallel; with --no-refit, the series of each statistical fit.",
         ),
     ] = 1,
     force: Force = False,

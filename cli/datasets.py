@@ -24,8 +24,8 @@ def datasets_command() -> None:
     width = max(len(e["file"]) for e in entries)
     for e in entries:
         line = (
-            f"  {e['file']:<{width}}  {e['name']:<14} {e['freq']:<6} {e['series']} × {e['length']:<6} "
-            f"{e['licence']}"
+            f"  {e['file']:<{width}}  {e['name']:<14} {e['freq']:<6} {e['series']} × "
+            f"{e['length']:<6} {e['licence']}"
         )
         out.print(line, markup=False, highlight=False, soft_wrap=True)
         if e.get("labels"):

@@ -1,6 +1,6 @@
 """What `tsrnn detect` and its modes share: option declarations (Annotated aliases; the read
-options and --plot come from cli/options.py) and the steps every mode takes (read the input, build and fit
-the detector, stage the outputs)."""
+options and --plot come from cli/options.py) and the steps every mode takes (read the input,
+build and fit the detector, stage the outputs)."""
 
 from __future__ import annotations
 

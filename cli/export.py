@@ -1,4 +1,5 @@
-"""`tsrnn export`: write a trained forecaster's network (.tsrnn) as an ONNX graph, with a parity check."""
+"""`tsrnn export`: write a trained forecaster's network (.tsrnn) as an ONNX graph,
+with a parity check."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ def export_command(
     force: Force = False,
     quiet: Quiet = False,
 ) -> None:
-    """Export the network of the trained forecaster MODEL as ONNX (inputs and outputs in scaled units)."""
+    """Export the network of the trained forecaster MODEL as ONNX
+    (inputs and outputs in scaled units)."""
     from tsrnn.output import Outputs
 
     outs = Outputs(force)

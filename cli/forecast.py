@@ -48,7 +48,8 @@ def forecast_command(
         typer.Option(
             "--model",
             "-m",
-            help="Model name(s), comma-separated: naive, snaive, drift, mean, ets, arima, theta, rnn, lstm, gru, seq2seq.",
+            help="Model name(s), comma-separated: naive, snaive, drift, mean, ets, arima, theta, "
+            "rnn, lstm, gru, seq2seq.",
         ),
     ] = "ets",
     model_file: Annotated[
@@ -131,7 +132,8 @@ def forecast_command(
         est = Forecaster.load(model_file, backend=backend, **opts)
         if horizon is not None and horizon != est.horizon:
             raise ConfigError(
-                f"--horizon {horizon} differs from the model file's horizon {est.horizon}; omit --horizon"
+                f"--horizon {horizon} differs from the model file's horizon {est.horizon}; "
+                "omit --horizon"
             )
         status = f"forecasting with {model_file}"
         if not quiet:

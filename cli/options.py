@@ -50,7 +50,8 @@ Sep = Annotated[
     str | None,
     typer.Option(
         "--sep",
-        help="CSV column separator: ',', ';', 'tab' or another character (default: detected among comma, semicolon, tab).",
+        help="CSV column separator: ',', ';', 'tab' or another character (default: detected among "
+        "comma, semicolon, tab).",
     ),
 ]
 Decimal = Annotated[
@@ -61,14 +62,16 @@ DateFormat = Annotated[
     str | None,
     typer.Option(
         "--date-format",
-        help="strftime format of every timestamp, e.g. %d/%m/%Y or %Y-%m-%d %H:%M (default: one format inferred for the column).",
+        help="strftime format of every timestamp, e.g. %d/%m/%Y or %Y-%m-%d %H:%M (default: one "
+        "format inferred for the column).",
     ),
 ]
 DayFirst = Annotated[
     bool | None,
     typer.Option(
         "--dayfirst/--monthfirst",
-        help="Read dates such as 01/02/2020 day-first (1 February) or month-first (2 January); without either, a column that reads both ways is refused.",
+        help="Read dates such as 01/02/2020 day-first (1 February) or month-first (2 January); "
+        "without either, a column that reads both ways is refused.",
         show_default=False,
     ),
 ]
@@ -81,15 +84,17 @@ TrainThreads = Annotated[
     typer.Option(
         "--threads",
         min=1,
-        help="CPU threads for torch (default: OMP_NUM_THREADS, else 1 while training on CPU, the fastest here).",
+        help="CPU threads for torch (default: OMP_NUM_THREADS, else 1 while training on CPU, the "
+        "fastest here).",
     ),
 ]
 TimeBudget = Annotated[
     str | None,
     typer.Option(
         "--time-budget",
-        help="Stop training neural models after this long, keeping the best validation weights: seconds or "
-        "e.g. 90s, 10m, 1h (default: a step budget of about 10 min on 2 CPU cores; see --help of train).",
+        help="Stop training neural models after this long, keeping the best validation weights: "
+        "seconds or e.g. 90s, 10m, 1h (default: a step budget of about 10 min on 2 CPU cores; see "
+        "--help of train).",
     ),
 ]
 Force = Annotated[bool, typer.Option("--force", help="Overwrite existing output files.")]

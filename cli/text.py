@@ -107,7 +107,8 @@ def classify_train(
     force: Force = False,
     quiet: Quiet = False,
 ) -> None:
-    """Train a classifier on DATA (seeded 80/10/10 split: train, early stopping, test) and save it to -o."""
+    """Train a classifier on DATA (seeded 80/10/10 split: train, early stopping,
+    test) and save it to -o."""
     from tsrnn.output import Outputs
     from tsrnn.text.classifier import TextClassifier
     from tsrnn.text.data import read_labelled_text, split_labelled
@@ -225,8 +226,8 @@ def classify_export(
     ],
     force: Force = False,
 ) -> None:
-    """Export MODEL (a float classifier) as ONNX: input ids (batch, length) int64 → logits; checks parity
-    with onnxruntime when it is installed."""
+    """Export MODEL (a float classifier) as ONNX: input ids (batch, length) int64 → logits; checks
+    parity with onnxruntime when it is installed."""
     from tsrnn.errors import ConfigError
     from tsrnn.output import Outputs
     from tsrnn.text.classifier import TextClassifier
@@ -310,7 +311,8 @@ def generate_train(
     )
     _say(
         quiet,
-        f"training a {layers}-layer {hidden}-unit {cell} on {len(train):,} characters (validation {len(val):,})",
+        f"training a {layers}-layer {hidden}-unit {cell} on {len(train):,} characters "
+        f"(validation {len(val):,})",
     )
     est.fit(train, val)
     h = est.history_
@@ -318,7 +320,8 @@ def generate_train(
     _save(outs, output, lambda t: est.save(t, force=True, extra={"val_nats_per_char": v}))
     _say(
         quiet,
-        f"wrote {output} ({len(est.vocab_) - 2} characters, {len(h.train_loss)} epochs, {h.seconds:.1f} s on {est.device_})",
+        f"wrote {output} ({len(est.vocab_) - 2} characters, {len(h.train_loss)} epochs, "
+        f"{h.seconds:.1f} s on {est.device_})",
     )
     typer.echo(f"validation loss {v:.4f} nats/char ({v / LN2:.4f} bits/char)")
 
@@ -374,7 +377,8 @@ def generate_sample(
 def _report(name: str, r: dict) -> str:
     return (
         f"{name}: entity precision {100 * r['precision']:.2f}, recall {100 * r['recall']:.2f}, "
-        f"F1 {100 * r['f1']:.2f} ({r['correct']} of {r['gold']} entities found, {r['predicted']} predicted)"
+        f"F1 {100 * r['f1']:.2f} ({r['correct']} of {r['gold']} entities found, "
+        f"{r['predicted']} predicted)"
     )
 
 
@@ -477,7 +481,8 @@ def tag_train(
     h = est.history_
     _say(
         quiet,
-        f"wrote {output} ({len(est.tags_)} tags, {len(h.train_loss)} epochs, {h.seconds:.1f} s on {est.device_})",
+        f"wrote {output} ({len(est.tags_)} tags, {len(h.train_loss)} epochs, {h.seconds:.1f} s "
+        f"on {est.device_})",
     )
     if dsents:
         typer.echo(_report("dev", est.evaluate(dsents, dtags)))
@@ -492,7 +497,8 @@ def tag_predict(
     file: Annotated[
         Path,
         typer.Argument(
-            help="CoNLL file (token, or token<TAB>tag, a line) or, with --lines, one sentence a line.",
+            help="CoNLL file (token, or token<TAB>tag, a line) or, with --lines, one sentence a "
+            "line.",
             show_default=False,
         ),
     ],
@@ -503,7 +509,8 @@ def tag_predict(
     output: Output = None,
     force: Force = False,
 ) -> None:
-    """Tag FILE; writes token<TAB>tag lines (CoNLL). When FILE carries gold tags, reports entity P/R/F1."""
+    """Tag FILE; writes token<TAB>tag lines (CoNLL). When FILE carries gold tags,
+    reports entity P/R/F1."""
     from tsrnn.output import Outputs
     from tsrnn.text.data import format_conll, read_tagged
     from tsrnn.text.tagger import Tagger

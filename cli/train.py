@@ -68,7 +68,9 @@ def train_command(
         str,
         typer.Option(
             "--window-norm",
-            help="Take each window relative to its 'mean', 'last' or last-'season' value, or 'none' (default auto: the last season's level where the window holds 4 seasons, else the mean).",
+            help="Take each window relative to its 'mean', 'last' or last-'season' value, or "
+            "'none' (default auto: the last season's level where the window holds 4 seasons, "
+            "else the mean).",
         ),
     ] = "auto",
     seed: Annotated[
@@ -128,6 +130,7 @@ def train_command(
         best = h.val_loss[h.best_epoch] if h.val_loss else h.train_loss[h.best_epoch]
         typer.echo(
             f"wrote {output} (input_len {est.config_['input_len']}, {len(h.train_loss)} epochs, "
-            f"best loss {best:.4f} at epoch {h.best_epoch + 1}, {h.seconds:.1f} s on {est.device_})",
+            f"best loss {best:.4f} at epoch {h.best_epoch + 1}, {h.seconds:.1f} s on "
+            f"{est.device_})",
             err=True,
         )

@@ -56,7 +56,8 @@ def pinball(y, q_pred, q: float) -> float:
 
 
 def interval_pinball(y, lo, hi, level: int) -> float:
-    """Mean of the pinball losses of an interval's two bounds, read as the (1−L)/2 and (1+L)/2 quantiles."""
+    """Mean of the pinball losses of an interval's two bounds, read as the (1−L)/2 and
+    (1+L)/2 quantiles."""
     a = (1 - level / 100) / 2
     return 0.5 * (pinball(y, lo, a) + pinball(y, hi, 1 - a))
 

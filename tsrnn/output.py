@@ -203,7 +203,8 @@ def _appeared(p: Path, option: str | None) -> ConfigError:
 
 
 def _move_into_place(tmp: Path, p: Path, force: bool, option: str | None) -> None:
-    """Move the finished `tmp` onto `p`: replacing it with force, else only if `p` does not exist."""
+    """Move the finished `tmp` onto `p`: replacing it with force,
+    else only if `p` does not exist."""
     _before_rename(p)
     if force:
         os.replace(tmp, p)
@@ -296,7 +297,8 @@ def frame_writer(df: pd.DataFrame, fmt: str) -> Callable[[Path], None]:
 def write_frame(
     df: pd.DataFrame, path: str | Path, force: bool = False, option: str = "-o"
 ) -> None:
-    """Write a frame as CSV or Parquet (by suffix), atomically, refusing to overwrite without force."""
+    """Write a frame as CSV or Parquet (by suffix), atomically,
+    refusing to overwrite without force."""
     fmt = frame_format(path, option)
     check_writable(path, force, option)
     atomic_write(path, frame_writer(df, fmt), force=force, option=option)

@@ -77,7 +77,8 @@ def event_prf(pred, label) -> dict:
 
 
 def event_f1_from_counts(hit: int, n_windows: int, good: int, n_events: int) -> float:
-    """Event F1 from (pooled) counts. With no labelled window: 1.0 when nothing was detected, else 0."""
+    """Event F1 from (pooled) counts. With no labelled window: 1.0 when nothing was detected,
+    else 0."""
     if n_windows == 0:
         return 1.0 if n_events == 0 else 0.0
     if n_events == 0 or hit == 0 or good == 0:
@@ -87,7 +88,8 @@ def event_f1_from_counts(hit: int, n_windows: int, good: int, n_events: int) -> 
 
 
 def point_adjusted_prf(pred, label) -> dict:
-    """Point F1 after marking every labelled window that holds a detection as fully detected (optimistic)."""
+    """Point F1 after marking every labelled window that holds a detection as fully detected
+    (optimistic)."""
     return point_prf(_adjust(pred, label), label)
 
 
@@ -100,7 +102,8 @@ def _adjust(pred, label) -> np.ndarray:
 
 
 def auc_pr(scores, label) -> float:
-    """Average precision of the raw scores (nan without positive labels). Non-finite scores rank lowest."""
+    """Average precision of the raw scores (nan without positive labels).
+    Non-finite scores rank lowest."""
     from sklearn.metrics import average_precision_score
 
     label = np.asarray(label, bool)
@@ -187,7 +190,8 @@ def nab_score(
 
 
 def nab_normalised(raw: float, null: float, perfect: float) -> float:
-    """100·(raw - null)/(perfect - null); sum raw/null/perfect over series first for a corpus score."""
+    """100·(raw - null)/(perfect - null);
+    sum raw/null/perfect over series first for a corpus score."""
     return 100.0 * (raw - null) / (perfect - null) if perfect > null else float("nan")
 
 

@@ -1,4 +1,5 @@
-"""Anomalous points merged into events: (start, end, peak score), with minimum length and gap options."""
+"""Anomalous points merged into events: (start, end, peak score),
+with minimum length and gap options."""
 
 from __future__ import annotations
 
@@ -24,10 +25,12 @@ def runs(mask) -> list[tuple[int, int]]:
 def merge_runs(
     spans: list[tuple[int, int]], max_gap: int = 0, min_length: int = 1
 ) -> list[tuple[int, int]]:
-    """Join runs separated by at most `max_gap` normal points, then drop those shorter than `min_length`."""
+    """Join runs separated by at most `max_gap` normal points, then drop those shorter than
+    `min_length`."""
     if max_gap < 0 or min_length < 1:
         raise ConfigError(
-            f"event options: gap must be >= 0 (got {max_gap}) and min length >= 1 (got {min_length})"
+            f"event options: gap must be >= 0 (got {max_gap}) and min length >= 1 (got "
+            f"{min_length})"
         )
     out: list[list[int]] = []
     for a, b in spans:
@@ -39,8 +42,9 @@ def merge_runs(
 
 
 def find_events(flags, scores=None, max_gap: int = 0, min_length: int = 1) -> list[dict]:
-    """Events of one series: flags (T,) bool, scores (T,) -> [{start, end, length, peak, peak_score}]
-    with inclusive integer positions; `peak` is the position of the highest score in the event."""
+    """Events of one series: flags (T,) bool, scores (T,)
+    -> [{start, end, length, peak, peak_score}] with inclusive
+    integer positions; `peak` is the position of the highest score in the event."""
     flags = np.asarray(flags, dtype=bool)
     s = np.zeros(len(flags)) if scores is None else np.asarray(scores, dtype=np.float64)
     out = []

@@ -8,8 +8,9 @@ GPD(γ, σ); the threshold exceeded with probability q is
 
 with n scores in all and N_t of them above t. The fit is maximum likelihood through Grimshaw's
 reduction: with θ = γ/σ the likelihood maximised over γ for a fixed θ has γ(θ) = mean(log(1 + θY)),
-so the profile log-likelihood ℓ(θ) = -N_t·(log(γ(θ)/θ) + γ(θ) + 1) is one-dimensional; we scan it on a
-grid and refine the best cell with bounded Brent. θ → 0 is the exponential case γ = 0, σ = mean(Y).
+so the profile log-likelihood ℓ(θ) = -N_t·(log(γ(θ)/θ) + γ(θ) + 1) is one-dimensional; we scan it
+on a grid and refine the best cell with bounded Brent. θ → 0 is the exponential case γ = 0,
+σ = mean(Y).
 """
 
 from __future__ import annotations
@@ -79,7 +80,8 @@ def fit_gpd(excesses: np.ndarray) -> tuple[float, float]:
 
 
 def pot_quantile(t: float, gamma: float, sigma: float, q: float, n: int, n_t: int) -> float:
-    """The score exceeded with probability q: z_q = t + σ/γ((q n / N_t)^-γ - 1) (σ log-form for γ≈0)."""
+    """The score exceeded with probability q: z_q = t + σ/γ((q n / N_t)^-γ - 1)
+    (σ log-form for γ≈0)."""
     r = q * n / max(n_t, 1)
     if abs(gamma) < 1e-9:
         return float(t - sigma * math.log(r))

@@ -27,7 +27,8 @@ Windows = list[tuple[pd.Timestamp, pd.Timestamp]]
 def _parse_windows(items, where: str) -> Windows:
     if not isinstance(items, list):
         raise DataError(
-            f"{where}: expected a list of [start, end] windows or timestamps, found {type(items).__name__}"
+            f"{where}: expected a list of [start, end] windows or timestamps, found "
+            f"{type(items).__name__}"
         )
     out = []
     for k, it in enumerate(items):
@@ -53,8 +54,9 @@ def _parse_windows(items, where: str) -> Windows:
 def read_labels(path: str | Path, ids: list[str]) -> dict[str, Windows]:
     """Labelled windows per series id from a JSON file; series absent from the file get none.
 
-    A key matches a series when it equals the id or its file stem does ("realKnownCause/nyc_taxi.csv"
-    matches "nyc_taxi"). A file with keys of which none matches is an error (likely the wrong file).
+    A key matches a series when it equals the id or its file stem does
+    ("realKnownCause/nyc_taxi.csv" matches "nyc_taxi"). A file with keys of which none matches is an
+    error (likely the wrong file).
     """
     p = Path(path)
     if not p.exists():
@@ -84,7 +86,8 @@ def read_labels(path: str | Path, ids: list[str]) -> dict[str, Windows]:
     if raw and not matched:
         shown = ", ".join(list(map(str, raw))[:3])
         raise DataError(
-            f"{p}: no key matches a series of the data (keys: {shown}...; series: {', '.join(ids[:3])})"
+            f"{p}: no key matches a series of the data (keys: {shown}...; series: "
+            f"{', '.join(ids[:3])})"
         )
     return out
 

@@ -7,11 +7,11 @@ Two normalisers, each to the same small surface (fit on training-part scores, ca
 - `TailLevelRatio`: the score divided by the series' own tail level (a POT / SPOT threshold
   fitted on its training-part scores; with SPOT the level keeps learning from the judged points).
 
-Anomaly likelihood. A raw anomaly score (a forecast error, a reconstruction error, an ensemble score) means different
-things on different series: an error of 3 typical training errors is routine on a noisy series
-and alarming on a smooth one, and a series' noise level drifts after the training part. The
-anomaly likelihood (after HTM's, Ahmad et al. 2017) asks instead how rare the *recent* score level
-is under the series' own *long-run* score distribution:
+Anomaly likelihood. A raw anomaly score (a forecast error, a reconstruction error, an ensemble
+score) means different things on different series: an error of 3 typical training errors is routine
+on a noisy series and alarming on a smooth one, and a series' noise level drifts after the training
+part. The anomaly likelihood (after HTM's, Ahmad et al. 2017) asks instead how rare the *recent*
+score level is under the series' own *long-run* score distribution:
 
     m[t]      = mean of the finite scores among s[t-short+1 .. t]          (short-term level)
     mu, sd    = mean and (population) std of the finite m[t-long .. t-1]   (long-run level)

@@ -55,7 +55,8 @@ class RecurrentAutoencoder(nn.Module):
 
 
 class OneStepNet(nn.Module):
-    """x (B, T, C) -> outputs (B, T, n_outputs) for the next step (out[:, t] is about x[:, t+1]), state.
+    """x (B, T, C) -> outputs (B, T, n_outputs) for the next step
+    (out[:, t] is about x[:, t+1]), state.
 
     n_outputs: C (the prediction, default) or 2C (prediction, then scale logits: error="scaled").
     Weights: ``core.rnn.*`` (torch's RNN/LSTM/GRU layout) and ``head.weight`` (n_outputs, hidden),
@@ -269,7 +270,8 @@ class ForecastScorer(_TorchScorer):
         )
 
     def _standardise(self, x: np.ndarray) -> np.ndarray:
-        """input_norm's rolling z (T, C); rows without enough history are 0 (their scores are NaN)."""
+        """input_norm's rolling z (T, C); rows without enough history are 0
+        (their scores are NaN)."""
         return np.nan_to_num(rolling_standardise(x, self.input_norm), nan=0.0)
 
     def fit(self, train: list[np.ndarray]):
@@ -281,7 +283,8 @@ class ForecastScorer(_TorchScorer):
             train = [np.clip(self._standardise(x)[lead:], -INPUT_CLIP, INPUT_CLIP) for x in train]
             if not all(len(x) for x in train):
                 raise DataError(
-                    f"input_norm {self.input_norm} needs more than {lead} training points per series"
+                    f"input_norm {self.input_norm} needs more than {lead} training points per "
+                    "series"
                 )
         C = train[0].shape[1]
         scaled = self.error == "scaled"
@@ -316,12 +319,14 @@ class ForecastScorer(_TorchScorer):
 
     @property
     def burn(self) -> int:
-        """Steps a zero state needs before its predictions count: skipped in the loss, NaN scores."""
+        """Steps a zero state needs before its predictions count:
+        skipped in the loss, NaN scores."""
         return max(1, min(8, self.window // 4))
 
     @property
     def lead(self) -> int:
-        """Leading points that score NaN: the burn-in, and with input_norm the look-back's first half."""
+        """Leading points that score NaN:
+        the burn-in, and with input_norm the look-back's first half."""
         return (
             max(self.burn, rolling_min_periods(self.input_norm)) if self.input_norm else self.burn
         )

@@ -1,4 +1,5 @@
-"""Statistical anomaly scorers on arrays (the baselines): rolling z-score, STL residual, IsolationForest.
+"""Statistical anomaly scorers on arrays (the baselines): rolling z-score, STL residual,
+IsolationForest.
 
 Every scorer has the same small surface; it works on one scaled series at a time and never sees a
 frame (the detector owns the frames). It owns its options (constructor arguments, `get_params`),
@@ -6,7 +7,8 @@ its fitted state and how that state goes into a model file:
 
     scorer.validate()                      # ConfigError naming a bad option (no data needed)
     scorer.fit(train: list[np.ndarray])   # each (T_s, C) float, scaled per series -> self
-    scorer.score(x: np.ndarray) -> (T,)    # per-point scores, NaN where the method has no opinion yet
+    scorer.score(x: np.ndarray) -> (T,)    # per-point scores, NaN where the method has no
+                                           # opinion yet
     scorer.stepper(...)                    # .update(x (C,)) -> float: score() one row at a time
     scorer.state(tensors, prefix) -> dict  # fitted state: tensors added under prefix, JSON returned
     scorer.restore(tensors, prefix, info, n_features) -> self   # the inverse, on an unfitted scorer
@@ -95,14 +97,16 @@ def local_ratio(s: np.ndarray, window: int, floor: float = LOCAL_FLOOR) -> np.nd
 
 
 def rolling_min_periods(window: int) -> int:
-    """Rows a rolling look-back of `window` needs before it gives a mean and std (batch and stream)."""
+    """Rows a rolling look-back of `window` needs before it gives a mean and std
+    (batch and stream)."""
     return max(2, window // 2)
 
 
 def rolling_standardise(x: np.ndarray, window: int, min_std: float = ROLLING_MIN_STD) -> np.ndarray:
     """(x[t] - mean) / std, both over the `window` rows before t (causal, population std floored at
-    `min_std`), per column; NaN until rolling_min_periods(window) rows are seen. x: (T, C) -> (T, C).
-    The rolling z-score is |.| of this; the forecast detector's `input_norm` feeds it to the net."""
+    `min_std`), per column; NaN until rolling_min_periods(window) rows are seen.
+    x: (T, C) -> (T, C). The rolling z-score is |.| of this; the forecast detector's `input_norm`
+    feeds it to the net."""
     import pandas as pd
 
     f = pd.DataFrame(clip_values(x))

@@ -6,7 +6,8 @@ For every fitted series k and member m:
     u_m[t] = score_m[t] / mean(finite training scores of m on series k)      (as the detector does)
     r_m[t] = u_m[t] / level_m,k[t]    (tsrnn.anomaly.likelihood.TailLevelRatio, `tail` spec, fitted
                                        on u_m over series k's training part)
-    score[t] = max_m r_m[t]           (tsrnn.anomaly.tail_combine.TailRatioMax; NaN where any r_m is)
+    score[t] = max_m r_m[t]           (tsrnn.anomaly.tail_combine.TailRatioMax;
+                                       NaN where any r_m is)
 
 so 1 is "the most surprised member's own 1e-3 tail level here" and a threshold "fixed:1.5" means 1.5
 times it, on every series and member alike. With "spot:..." each level keeps learning from the
@@ -39,7 +40,8 @@ SCALE_MIN = 1e-12  # a member's mean training score below this counts as 1 (a co
 
 
 def default_members() -> dict:
-    """name -> unfitted scorer: the members chosen by the NAB score ablation (benchmarks/RESULTS.md)."""
+    """name -> unfitted scorer: the members chosen by the NAB score ablation
+    (benchmarks/RESULTS.md)."""
     from tsrnn.anomaly.level_shift import LevelShiftScorer
     from tsrnn.anomaly.recurrent import ForecastScorer
 
@@ -135,7 +137,8 @@ class TailMaxScorer(Scorer):
 
     Fitted state: the fitted members, and per series k the members' mean training scores
     (`scales_[k]`) and their raw training scores (`raw_[k]`, (M, T_k)) from which the tail levels
-    (`combs_[k]`, a fitted TailRatioMax) are fitted, again and identically, when a model file is read.
+    (`combs_[k]`, a fitted TailRatioMax) are fitted, again and identically, when a model file
+    is read.
     """
 
     name = "tailmax"

@@ -3,15 +3,16 @@
 Every threshold has the same small surface:
 
     thr = parse_threshold("pot:1e-3")     # or QuantileThreshold(0.99), ...
-    thr.fit(train_scores)                 # (T,) scores of normal-ish data -> self; sets value_, explanation_
+    thr.fit(train_scores)                 # (T,) scores of normal-ish data -> self;
+                                          # sets value_, explanation_
     level, flags = thr.apply(scores)      # (T,) threshold per point, (T,) bool decisions
     level, flag = thr.update(score)       # one point at a time, O(1) (streaming)
 
 Specs: ``quantile:Q`` (Q-quantile of the training scores), ``contamination:C`` (the top C fraction
 of the scores being judged), ``sigma:K`` (median + K·1.4826·MAD of the training scores),
 ``fixed:V``, ``dynamic[:P]`` (Hundman et al. 2018, pruning ratio P), ``pot[:Q]`` (peaks over
-threshold, risk Q, GPD fitted on the training scores; Siffer et al. 2017) and ``spot[:Q]`` (the same,
-updating the GPD with every new peak while judging). A point is anomalous when its score is
+threshold, risk Q, GPD fitted on the training scores; Siffer et al. 2017) and ``spot[:Q]`` (the
+same, updating the GPD with every new peak while judging). A point is anomalous when its score is
 strictly above the threshold (beyond float32 round-off, see `exceeds`), so a constant score — or
 a periodic one that repeats its training maximum — never raises an alarm.
 """
@@ -106,8 +107,8 @@ class QuantileThreshold(Threshold):
 
 
 class ContaminationThreshold(Threshold):
-    """Flag the top `c` fraction of the scores being judged (self-calibrating, like IsolationForest's
-    contamination); `fit` only provides the fallback for streaming."""
+    """Flag the top `c` fraction of the scores being judged (self-calibrating, like
+    IsolationForest's contamination); `fit` only provides the fallback for streaming."""
 
     def __init__(self, c: float = 0.01):
         if not 0.0 < c < 0.5:
@@ -129,7 +130,10 @@ class ContaminationThreshold(Threshold):
         fin = s[np.isfinite(s)]
         v = float(np.quantile(fin, 1.0 - self.c)) if len(fin) else self.value_
         self.value_ = v
-        self.explanation_ = f"contamination {self.c:g}: the top {self.c:.2%} of {len(fin)} judged scores lie above {v:.4g}"
+        self.explanation_ = (
+            f"contamination {self.c:g}: the top {self.c:.2%} of {len(fin)} judged scores lie above "
+            f"{v:.4g}"
+        )
         level = np.full(s.shape, v)
         return level, exceeds(s, level)
 
@@ -254,8 +258,8 @@ class SPOTThreshold(POTThreshold):
 class DynamicThreshold(Threshold):
     """Non-parametric dynamic threshold of Hundman et al. 2018 (telemanom).
 
-    The judged scores are smoothed by an EWMA (span `span`); for z in 2.5, 3, ..., 11.5 the candidate
-    ε = mean + z·std of the smoothed scores is rated by
+    The judged scores are smoothed by an EWMA (span `span`); for z in 2.5, 3, ..., 11.5 the
+    candidate ε = mean + z·std of the smoothed scores is rated by
     (Δmean/mean + Δstd/std) / (#anomalous points + #sequences²), where Δ is the drop of the mean/std
     when the points above ε are removed; candidates that flag half the points or more are rejected.
     Sequences above the best ε are then pruned: their maxima, sorted descending and followed by the
@@ -266,7 +270,8 @@ class DynamicThreshold(Threshold):
     def __init__(self, p: float = 0.13, span: int = 10, z_max: float = 12.0):
         if not 0.0 < p < 1.0:
             raise ConfigError(
-                f"dynamic:{p}: the pruning ratio must lie strictly between 0 and 1 (e.g. dynamic:0.13)"
+                f"dynamic:{p}: the pruning ratio must lie strictly between 0 and 1 (e.g. "
+                "dynamic:0.13)"
             )
         self.p, self.span, self.z_max, self.spec = p, span, z_max, f"dynamic:{p:g}"
 
@@ -351,7 +356,8 @@ THRESHOLDS = ("quantile", "contamination", "sigma", "fixed", "dynamic", "pot", "
 
 
 def parse_threshold(spec: str | Threshold) -> Threshold:
-    """Build a threshold from its spec ("pot", "pot:1e-4", "quantile:0.99", "sigma:4", "dynamic", ...)."""
+    """Build a threshold from its spec
+    ("pot", "pot:1e-4", "quantile:0.99", "sigma:4", "dynamic", ...)."""
     if isinstance(spec, Threshold):
         return spec
     if not isinstance(spec, str) or not spec.strip():

@@ -81,9 +81,9 @@ class AutoETS(_UnitScaled):
     """ETS (statsmodels ETSModel) chosen by AICc over: additive error with trend N/A/Ad and
     season N/A; multiplicative error with trend N/A/Ad and season N/M (positive data only).
     Seasonal forms need at least two full seasons; seasons longer than `max_seasonal_m` are handled
-    by STL decomposition + non-seasonal ETS (as forecast::stlf). Seasonal data are fitted on the last
-    `max_seasons` seasons (and at most `max_train` points). Falls back to seasonal naive (noted in
-    `spec_`) when no candidate can be fitted."""
+    by STL decomposition + non-seasonal ETS (as forecast::stlf). Seasonal data are fitted on the
+    last `max_seasons` seasons (and at most `max_train` points). Falls back to seasonal naive (noted
+    in `spec_`) when no candidate can be fitted."""
 
     default_alias = "ETS"
     min_obs = 4
@@ -117,7 +117,8 @@ class AutoETS(_UnitScaled):
     def _train_limit(self) -> int | None:
         limit = self.max_train
         if self.max_seasons and self._m() > 1:
-            # a seasonal state vector of m entries makes each fit O(T·m); 20 seasons suffice to choose
+            # a seasonal state vector of m entries makes each fit O(T·m);
+            # 20 seasons suffice to choose
             limit = min(limit or np.inf, self.max_seasons * self._m())
         return None if limit in (None, np.inf) else int(limit)
 
@@ -170,7 +171,9 @@ class AutoETS(_UnitScaled):
             self.spec_ = "SeasonalNaive (no ETS form could be fitted)"
         else:
             e, t, d, s = best_spec
-            self.spec_ = f"ETS({e[0].upper()},{'N' if t is None else ('Ad' if d else 'A')},{'N' if s is None else s[0].upper()})"
+            trend_code = "N" if t is None else ("Ad" if d else "A")
+            season_code = "N" if s is None else s[0].upper()
+            self.spec_ = f"ETS({e[0].upper()},{trend_code},{season_code})"
             if self.stl_seasonal_ is not None:
                 self.spec_ = f"STL[{m}]+{self.spec_}"
 
@@ -244,8 +247,8 @@ def _fourier(t: np.ndarray, m: int, k: int) -> np.ndarray:
 
 
 class AutoARIMA(_UnitScaled):
-    """(S)ARIMA chosen by AICc with a stepwise search (Hyndman–Khandakar style, at most `max_fits` fits) over
-    p, q ≤ max_pq and, when a season m ≤ max_seasonal_m is known, P, Q ≤ 1.
+    """(S)ARIMA chosen by AICc with a stepwise search (Hyndman–Khandakar style, at most `max_fits`
+    fits) over p, q ≤ max_pq and, when a season m ≤ max_seasonal_m is known, P, Q ≤ 1.
     d comes from repeated KPSS tests, D from the STL seasonal strength. A constant is included
     when d + D ≤ 1. A longer season that is not differenced away (D = 0) is modelled by K pairs
     of Fourier terms as regressors with ARIMA errors (dynamic harmonic regression, FPP §10.5),

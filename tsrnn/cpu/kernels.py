@@ -130,7 +130,8 @@ def _project(W, o_w, o_b, n_in, GH, src, nb, zz):
 
 @njit(**_JIT)
 def _project_flat(W, o_w, bias, o_b, src, o_s, n_in, GH, zz, o_z):
-    """zz[o_z : o_z+GH] = bias[o_b : o_b+GH] + src[o_s : o_s+n_in] @ Wᵀ (W block at o_w: (n_in, GH)).
+    """zz[o_z : o_z+GH] = bias[o_b : o_b+GH] + src[o_s : o_s+n_in] @ Wᵀ
+    (W block at o_w: (n_in, GH)).
     All 1-D arrays of one dtype (the streaming state and the weights)."""
     o_w, o_b, o_s, o_z = max(o_w, 0), max(o_b, 0), max(o_s, 0), max(o_z, 0)
     for j in range(GH):
@@ -151,7 +152,8 @@ def _project_flat(W, o_w, bias, o_b, src, o_s, n_in, GH, zz, o_z):
 
 @njit(**_JIT)
 def _cell_update(cell, H, zx, zh, h, c, nb):
-    """Apply the cell's gates: zx = W_ih x + b_ih, zh = W_hh h + b_hh (nb, G*H); update h, c (nb, H)."""
+    """Apply the cell's gates: zx = W_ih x + b_ih, zh = W_hh h + b_hh (nb, G*H);
+    update h, c (nb, H)."""
     one = h.dtype.type(1)
     zero = h.dtype.type(0)
     if cell == LSTM:

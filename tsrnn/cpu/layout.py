@@ -68,7 +68,8 @@ class Packer:
 
 
 def stack_shape(cell: str, weights: dict[str, np.ndarray], prefix: str = "") -> StackShape:
-    """Infer input size, hidden size, layers and directions from torch-named weights under `prefix`."""
+    """Infer input size, hidden size, layers and directions from torch-named weights under
+    `prefix`."""
     if cell not in CELLS:
         raise ConfigError(f"cell '{cell}' is unknown; use one of {', '.join(CELLS)}")
     pat = re.compile(rf"^{re.escape(prefix)}weight_ih_l(\d+)(_reverse)?$")
@@ -116,7 +117,8 @@ def pack_stack(
                 key = f"{prefix}{name}_{sfx}"
                 if key not in weights:
                     raise ModelFileError(
-                        f"tensor '{key}' is missing; a {shape.cell} stack of {shape.layers} layer(s) needs it"
+                        f"tensor '{key}' is missing; a {shape.cell} stack of {shape.layers} "
+                        "layer(s) needs it"
                     )
                 a = np.asarray(weights[key])
                 if a.shape != shp:

@@ -231,7 +231,8 @@ class NumbaNet:
             ids = list(meta["series"])
             if series not in ids:
                 raise ConfigError(
-                    f"series '{series}' is not in the model (it knows {len(ids)} series, e.g. {ids[:3]})"
+                    f"series '{series}' is not in the model (it knows {len(ids)} series, e.g. "
+                    f"{ids[:3]})"
                 )
             row = ids.index(series)
             C = self.n_targets
@@ -242,8 +243,8 @@ class NumbaNet:
             if embed is None:
                 if series is None or self.embed_w is None:
                     raise ConfigError(
-                        "this network has a per-series embedding; pass series= (a row of embed.weight) "
-                        "or embed= (an (E,) vector)"
+                        "this network has a per-series embedding; pass series= (a row of "
+                        "embed.weight) or embed= (an (E,) vector)"
                     )
                 embed = self.embed_w[int(series)]
             embed = np.asarray(embed, dtype=np.float64).reshape(-1)

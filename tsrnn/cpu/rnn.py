@@ -13,9 +13,9 @@ class NumbaRNN:
     """A recurrent stack with torch's semantics and weight names, run on CPU by numba.
 
     cell: "rnn" (tanh), "rnn_relu", "lstm" or "gru". weights: torch's state_dict names
-    (``weight_ih_l{k}``, ``weight_hh_l{k}``, ``bias_ih_l{k}``, ``bias_hh_l{k}``, ``_reverse`` for the
-    backward direction) under `prefix`, as numpy arrays; sizes, layers and directions are read off
-    them. dtype: float32 or float64 (the weights are cast to it).
+    (``weight_ih_l{k}``, ``weight_hh_l{k}``, ``bias_ih_l{k}``, ``bias_hh_l{k}``, ``_reverse`` for
+    the backward direction) under `prefix`, as numpy arrays; sizes, layers and directions are read
+    off them. dtype: float32 or float64 (the weights are cast to it).
     """
 
     def __init__(

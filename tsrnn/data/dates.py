@@ -155,8 +155,8 @@ def _from_text(text, name, where, line_offset, date_format, dayfirst) -> np.ndar
             i = int(np.flatnonzero(differ)[0])
             raise DataError(
                 f"{where}: column '{name}' line {i + line_offset}: '{text.iat[i]}' reads as "
-                f"{parsed.iat[i]:%Y-%m-%d} with {fmt} and as {alt.iat[i]:%Y-%m-%d} with {other}, and "
-                "every value fits both; pass --dayfirst or --monthfirst, or --date-format "
+                f"{parsed.iat[i]:%Y-%m-%d} with {fmt} and as {alt.iat[i]:%Y-%m-%d} with {other}, "
+                "and every value fits both; pass --dayfirst or --monthfirst, or --date-format "
                 f"(e.g. {fmt})"
             )
     return _to_ns(parsed, text, name, where, line_offset)
@@ -349,8 +349,8 @@ def _to_ns(
     if out.any():
         i = int(np.flatnonzero(out)[0])
         raise DataError(
-            f"{where}: column '{name}' line {i + line_offset}: '{text.iat[i]}' is outside the dates "
-            f"tsrnn can represent ({RANGE_TEXT}); fix the year or pass --date-format"
+            f"{where}: column '{name}' line {i + line_offset}: '{text.iat[i]}' is outside the "
+            f"dates tsrnn can represent ({RANGE_TEXT}); fix the year or pass --date-format"
         )
     return vals.astype("datetime64[ns]")
 

@@ -40,7 +40,8 @@ def normalise_sep(sep: str | None) -> str | None:
         return " "
     if len(sep) != 1 or sep in "\"'\r\n" or sep.isalnum() or sep == ".":
         raise ConfigError(
-            f"--sep {sep!r} is not a column separator; use ',', ';', 'tab' or another single character"
+            f"--sep {sep!r} is not a column separator; use ',', ';', 'tab' or another single "
+            "character"
         )
     return sep
 

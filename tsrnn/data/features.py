@@ -119,7 +119,8 @@ def _dates(last_ds: np.ndarray, steps: np.ndarray, freq: str) -> np.ndarray:
 
 
 def future_calendar(last_ds: np.ndarray, horizon: int, freq: str, kinds: list[str]) -> np.ndarray:
-    """Calendar features of the `horizon` steps after each series' end: (S,) → (S, horizon, 2*len(kinds))."""
+    """Calendar features of the `horizon` steps after each series' end:
+    (S,) → (S, horizon, 2*len(kinds))."""
     S = len(last_ds)
     if not kinds or S == 0:
         return np.zeros((S, horizon, 2 * len(kinds)), dtype=np.float32)
@@ -128,7 +129,8 @@ def future_calendar(last_ds: np.ndarray, horizon: int, freq: str, kinds: list[st
 
 
 def past_dates(last_ds: np.ndarray, n: int, freq: str) -> np.ndarray:
-    """The n timestamps ending at each series' last timestamp: (S,) → (S*n,) datetime64[ns], row-major."""
+    """The n timestamps ending at each series' last timestamp:
+    (S,) → (S*n,) datetime64[ns], row-major."""
     if len(last_ds) == 0:
         return np.zeros(0, dtype="datetime64[ns]")
     return _dates(last_ds, np.arange(-(n - 1), 1), freq)

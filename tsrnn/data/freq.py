@@ -57,7 +57,8 @@ def _pandas_infer(idx: pd.DatetimeIndex) -> str | None:
 
 
 def _step_alias(step: pd.Timedelta, first: pd.Timestamp) -> str:
-    """Alias of a fixed step: whole days as 'D'/'nD', 7 days as weekly anchored on `first`'s weekday."""
+    """Alias of a fixed step: whole days as 'D'/'nD',
+    7 days as weekly anchored on `first`'s weekday."""
     if step % _DAY == pd.Timedelta(0):
         days = step // _DAY
         if days == 7:

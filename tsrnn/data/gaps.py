@@ -17,15 +17,15 @@ def regularise(df, where, freq, fill_gaps, names) -> pd.DataFrame:
         ds = pd.DatetimeIndex(g["ds"])
         if len(grid) == 0 or grid[0] != ds[0]:  # an anchored --freq (W-SUN, MS) the start misses
             raise DataError(
-                f"{where}: series '{uid}' line {g['_line'].iat[0]}: the first timestamp {ds[0]} is not a "
-                f"'{freq}' step; pass another --freq or fix the timestamps"
+                f"{where}: series '{uid}' line {g['_line'].iat[0]}: the first timestamp {ds[0]} is "
+                f"not a '{freq}' step; pass another --freq or fix the timestamps"
             )
         off = ~ds.isin(grid)
         if off.any():
             i = int(np.flatnonzero(off)[0])
             raise DataError(
-                f"{where}: series '{uid}' line {g['_line'].iat[i]}: timestamp {ds[i]} is off the '{freq}' grid "
-                f"that starts at {grid[0]}; pass --freq or fix the timestamps"
+                f"{where}: series '{uid}' line {g['_line'].iat[i]}: timestamp {ds[i]} is off the "
+                f"'{freq}' grid that starts at {grid[0]}; pass --freq or fix the timestamps"
             )
         if len(grid) == len(ds):
             pieces.append(g)
@@ -34,8 +34,8 @@ def regularise(df, where, freq, fill_gaps, names) -> pd.DataFrame:
         if fill_gaps is None:
             shown = ", ".join(str(t) for t in missing[:3])
             raise DataError(
-                f"{where}: series '{uid}' has {len(missing)} missing timestamp(s) at frequency '{freq}' "
-                f"(first: {shown}); fill them with --fill-gaps interpolate|ffill|zero"
+                f"{where}: series '{uid}' has {len(missing)} missing timestamp(s) at frequency "
+                f"'{freq}' (first: {shown}); fill them with --fill-gaps interpolate|ffill|zero"
             )
         changed = True
         full = g.set_index("ds").reindex(grid)
@@ -78,7 +78,7 @@ def _grid(
     size = span / (step[1] - step[0]).total_seconds() if len(step) == 2 else 0
     if size > MAX_GRID_GROWTH * rows + 10_000:
         raise DataError(
-            f"{where}: series '{uid}' spans {first} to {last}, about {int(size):,} steps of '{freq}' "
-            f"for {rows} rows; check the timestamps or pass --freq"
+            f"{where}: series '{uid}' spans {first} to {last}, about {int(size):,} steps of "
+            f"'{freq}' for {rows} rows; check the timestamps or pass --freq"
         )
     return pd.date_range(first, last, freq=freq)

@@ -123,11 +123,13 @@ def _read_series(
             )
     if duplicates not in DUPLICATE_POLICIES:
         raise ConfigError(
-            f"duplicates={duplicates!r} is not a duplicates policy; use one of {', '.join(DUPLICATE_POLICIES)}"
+            f"duplicates={duplicates!r} is not a duplicates policy; use one of "
+            f"{', '.join(DUPLICATE_POLICIES)}"
         )
     if not regular and fill_gaps is not None:
         raise ConfigError(
-            "fill_gaps needs a regular grid; it cannot be combined with regular=False (timestamps as given)"
+            "fill_gaps needs a regular grid; it cannot be combined with regular=False "
+            "(timestamps as given)"
         )
     sep, decimal = normalise_sep(sep), normalise_decimal(decimal)
     freq = parse_freq(freq) if freq is not None else None
@@ -364,7 +366,8 @@ def _pick_targets(raw, target_col, tcol, icol, where) -> list[str] | None:
         return numeric
     if icol is not None:
         raise DataError(
-            f"{where}: several value columns ({', '.join(numeric or rest)}); pass --target-col to pick one"
+            f"{where}: several value columns ({', '.join(numeric or rest)}); pass --target-col "
+            "to pick one"
         )
     return None  # wide layout
 
@@ -386,16 +389,18 @@ def _finish(
             dup & (df["unique_id"] == uid).to_numpy() & (df["ds"] == t).to_numpy(), "_line"
         ].tolist()
         raise DataError(
-            f"{where}: series '{uid}' has duplicate timestamp {t} (lines {', '.join(map(str, lines[:5]))})"
+            f"{where}: series '{uid}' has duplicate timestamp {t} (lines "
+            f"{', '.join(map(str, lines[:5]))})"
         )
     for c in names:
         nan = np.isnan(df[c].to_numpy())
         if nan.any() and fill_nan is None:
             i = int(np.flatnonzero(nan)[0])
             raise DataError(
-                f"{where}: column '{shown.get(c, c)}' has {int(nan.sum())} missing value(s), first at line "
-                f"{df['_line'].iat[i]} (series '{df['unique_id'].iat[i]}', {df['ds'].iat[i]}); "
-                "fill them with --fill-nan interpolate|ffill|zero or remove those rows"
+                f"{where}: column '{shown.get(c, c)}' has {int(nan.sum())} missing value(s), first "
+                f"at line {df['_line'].iat[i]} (series '{df['unique_id'].iat[i]}', "
+                f"{df['ds'].iat[i]}); fill them with --fill-nan interpolate|ffill|zero or remove "
+                "those rows"
             )
     if not regular:
         return _complete(df, names, fill_nan, None, where)
@@ -446,5 +451,6 @@ def check_length(df: pd.DataFrame, needed: int, why: str) -> None:
         more = f" (and {len(short) - 1} more)" if len(short) > 1 else ""
         src = df.attrs.get("source", "data")
         raise DataError(
-            f"{src}: series '{uid}' has {int(short.iloc[0])} observations{more}; {why} needs at least {needed}"
+            f"{src}: series '{uid}' has {int(short.iloc[0])} observations{more}; {why} needs "
+            f"at least {needed}"
         )

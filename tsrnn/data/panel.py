@@ -41,7 +41,8 @@ class Panel:
         missing = [c for c in ["unique_id", "ds", *targets] if c not in df.columns]
         if missing:
             raise DataError(
-                f"frame lacks column(s) {', '.join(missing)}; columns are: {', '.join(map(str, df.columns))}"
+                f"frame lacks column(s) {', '.join(missing)}; columns are: "
+                f"{', '.join(map(str, df.columns))}"
             )
         uid = df["unique_id"].to_numpy()
         change = np.flatnonzero(uid[1:] != uid[:-1]) + 1

@@ -34,7 +34,8 @@ class SeriesScaler:
         self.method = method
 
     def fit(self, values: np.ndarray, offsets: np.ndarray) -> SeriesScaler:
-        """values: (N, C) stacked series; offsets: (S + 1,) series boundaries (training part only)."""
+        """values: (N, C) stacked series; offsets: (S + 1,) series boundaries
+        (training part only)."""
         if self.method not in SCALERS:
             raise ConfigError(f"scaler '{self.method}' is unknown; use one of {', '.join(SCALERS)}")
         values = np.asarray(values, dtype=np.float64)

@@ -52,7 +52,8 @@ def read_tsf(path: str | Path) -> pd.DataFrame:
             parts = line.split(":")
             if len(parts) != len(attrs) + 1:
                 raise DataError(
-                    f"{path}: line {n}: expected {len(attrs) + 1} ':'-separated fields, found {len(parts)}"
+                    f"{path}: line {n}: expected {len(attrs) + 1} ':'-separated fields, found "
+                    f"{len(parts)}"
                 )
             name = parts[0]
             start = pd.Timestamp("2000-01-01")

@@ -80,8 +80,8 @@ def to_float(
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise DataError(
-                f"{where}: column '{name}' line {i + line_offset}: {_show(text.iloc[i])} is not a number"
-                + _decimal_hint(text.iloc[i], decimal)
+                f"{where}: column '{name}' line {i + line_offset}: {_show(text.iloc[i])} is "
+                "not a number" + _decimal_hint(text.iloc[i], decimal)
             )
         out = num.to_numpy(dtype=np.float64)
     inf = np.isinf(out)
@@ -89,8 +89,8 @@ def to_float(
         if fill_nan is None:
             i = int(np.flatnonzero(inf)[0])
             raise DataError(
-                f"{where}: column '{name}' line {i + line_offset}: '{text.iloc[i]}' is not a finite "
-                f"number ({int(inf.sum())} such value(s)); fill them with --fill-nan "
+                f"{where}: column '{name}' line {i + line_offset}: '{text.iloc[i]}' is not a "
+                f"finite number ({int(inf.sum())} such value(s)); fill them with --fill-nan "
                 "interpolate|ffill|zero or remove those rows"
             )
         out = np.where(inf, np.nan, out)
@@ -110,5 +110,8 @@ def _decimal_hint(value: str, decimal: str) -> str:
     ):
         return " (the decimal mark is '.'; pass --decimal , if it is ',')"
     if decimal == "," and "." in value:
-        return " (the decimal mark is ','; numbers with '.' are not read, pass --decimal . if it is '.')"
+        return (
+            " (the decimal mark is ','; numbers with '.' are not read, pass --decimal . if it is "
+            "'.')"
+        )
     return ""

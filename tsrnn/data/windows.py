@@ -52,7 +52,8 @@ def window_starts(
 
 
 def window_view(values: np.ndarray, window: int) -> np.ndarray:
-    """Zero-copy view of all length-`window` windows of a stacked (N, C) array: (N-window+1, window, C)."""
+    """Zero-copy view of all length-`window` windows of a stacked (N, C) array:
+    (N-window+1, window, C)."""
     if len(values) < window:
         return np.empty((0, window) + values.shape[1:], dtype=values.dtype)
     v = np.lib.stride_tricks.sliding_window_view(values, window, axis=0)  # (M, C, window)
@@ -70,5 +71,6 @@ def series_windows(
 
 
 def torch_window_view(values, window: int):
-    """torch counterpart of `window_view` via Tensor.unfold: (N, C) → (N-window+1, window, C) view."""
+    """torch counterpart of `window_view` via Tensor.unfold:
+    (N, C) → (N-window+1, window, C) view."""
     return values.unfold(0, window, 1).transpose(1, 2)

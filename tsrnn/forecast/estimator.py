@@ -280,7 +280,8 @@ class Forecaster(BaseEstimator):
         if P and lengths.max() < W - P:
             raise DataError(
                 f"{source}: the longest series has {int(lengths.max())} "
-                f"observations; model '{self.model}' with horizon {H} needs at least {W - P} to learn from"
+                f"observations; model '{self.model}' with horizon {H} needs at least {W - P} "
+                "to learn from"
             )
         vs = float(self.val_size)
         val_len = (

@@ -140,7 +140,8 @@ def onnx_parity(
         ref = torch_outputs(forecaster, inputs)
         if got.shape != ref.shape:
             raise ConfigError(
-                f"{path}: onnxruntime gives shape {got.shape}, torch {ref.shape}; re-export the model"
+                f"{path}: onnxruntime gives shape {got.shape}, torch {ref.shape}; re-export "
+                "the model"
             )
         worst = max(worst, float(np.abs(got - ref).max()))
     return worst

@@ -30,7 +30,8 @@ def resolve_prep(
 ) -> dict:
     """The resolved input_len, window_norm, transform ("log" | None), segment (rows per network
     step, 1 = off), residual (season of the seasonal-naive base, 0 = off) and hidden of a Forecaster
-    `est` for data with this season, horizon, shortest series, target values (N, C) and frequency."""
+    `est` for data with this season, horizon, shortest series, target values (N, C) and frequency.
+    """
     if est.input_len is None:
         L = default_input_len(season, horizon, shortest, est.pad, cap, sub_daily(freq))
     else:
@@ -108,7 +109,8 @@ def model_space(
         )
         raise DataError(
             f"{src}: series '{h.ids[int(bad[0])]}' has target values <= 0, but this model "
-            "forecasts the log of positive series; give positive values or refit with transform=None"
+            "forecasts the log of positive series; give positive values or refit with "
+            "transform=None"
         )
     fv = forward_values(full_values, n_targets, transform) if full_values is not None else None
     return Histories(h.ids, forward_values(h.values, n_targets, transform), h.last_ds, h.n_obs), fv

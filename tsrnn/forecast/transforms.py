@@ -35,7 +35,8 @@ def resolve_transform(option, targets: np.ndarray) -> str | None:
 
 
 def forward_values(values: np.ndarray, n_targets: int, transform: str | None) -> np.ndarray:
-    """Raw value columns (..., V) → the model's value space (targets logged when transform is "log")."""
+    """Raw value columns (..., V) → the model's value space
+    (targets logged when transform is "log")."""
     if transform != "log":
         return values
     out = np.array(values, dtype=np.float64, copy=True)

@@ -31,7 +31,8 @@ ATTENTIONS = ("bahdanau", "luong", "dot")
 
 
 class DirectNet(nn.Module):
-    """Direct multi-horizon network. forward(x (B, T, F), sid (B,) | None) → (B, horizon, n_outputs)."""
+    """Direct multi-horizon network.
+    forward(x (B, T, F), sid (B,) | None) → (B, horizon, n_outputs)."""
 
     def __init__(
         self,
@@ -65,7 +66,8 @@ class DirectNet(nn.Module):
 
     def forward(self, x: Tensor, sid: Tensor | None = None, embed: Tensor | None = None) -> Tensor:
         """x: (B, T, F) step features; sid: (B,) series numbers (for the embedding) or embed: (B, E)
-        embedding rows given directly (unseen series). Returns (B, horizon, n_outputs), scaled units."""
+        embedding rows given directly (unseen series).
+        Returns (B, horizon, n_outputs), scaled units."""
         if self.embedding:
             e = embed if embed is not None else self.embed(sid)
             x = torch.cat([x, e[:, None, :].expand(-1, x.shape[1], -1).to(x.dtype)], dim=-1)
@@ -86,7 +88,8 @@ class Attention(nn.Module):
             raise ConfigError(f"attention '{kind}' is unknown; use one of {', '.join(ATTENTIONS)}")
         if kind == "dot" and query_size != key_size:
             raise ConfigError(
-                "attention 'dot' needs the decoder and encoder sizes to match; use 'luong' or 'bahdanau'"
+                "attention 'dot' needs the decoder and encoder sizes to match; use 'luong' or "
+                "'bahdanau'"
             )
         self.kind = kind
         size = size or query_size
@@ -121,7 +124,8 @@ class Seq2SeqNet(nn.Module):
     """Encoder–decoder with attention.
 
     forward(x (B, T, F), future (B, H, K) calendar features of the horizon steps, sid (B,) | None,
-    target (B, H) scaled truth for teacher forcing | None, teacher_ratio in [0, 1]) → (B, H, n_outputs).
+    target (B, H) scaled truth for teacher forcing | None, teacher_ratio in [0, 1])
+    → (B, H, n_outputs).
     Each decoder step reads [previous target, future[:, h]] where "previous target" is the last
     observed value for h = 0 and then, per sample, the truth with probability teacher_ratio (when a
     target is given) else the model's own point forecast. ``self.last_attention`` holds the

@@ -96,7 +96,8 @@ def resolve_device(device: str) -> torch.device:
     if name == "cuda" or name.startswith("cuda:"):
         if not torch.cuda.is_available():
             raise ConfigError(
-                f"device '{device}' was asked for but CUDA is not available here; use --device cpu or auto"
+                f"device '{device}' was asked for but CUDA is not available here; use --device "
+                "cpu or auto"
             )
         try:
             dev = torch.device(name)
@@ -106,7 +107,8 @@ def resolve_device(device: str) -> torch.device:
             ) from None
         if dev.index is not None and dev.index >= torch.cuda.device_count():
             raise ConfigError(
-                f"device '{device}' does not exist; this machine has {torch.cuda.device_count()} GPU(s)"
+                f"device '{device}' does not exist; this machine has "
+                f"{torch.cuda.device_count()} GPU(s)"
             )
         return dev
     raise ConfigError(f"device '{device}' is unknown; use auto, cpu, cuda or cuda:N")

@@ -166,16 +166,18 @@ class Trainer:
                         break
                 if steps == 0:
                     raise TrainingError(
-                        f"epoch {epoch + 1}: no training batches; the series are too short for the window"
+                        f"epoch {epoch + 1}: no training batches; the series are too short for "
+                        "the window"
                     )
                 # the one host sync of the epoch (several processes: the mean of their sums; they
                 # all take the same number of steps)
                 train = float(distributed.mean_over_processes(total).item()) / steps
                 if not math.isfinite(train):
                     raise TrainingError(
-                        f"training diverged at epoch {epoch + 1}: the loss became {train}; likely causes are a "
-                        f"learning rate too high (lr={cfg.lr}), NaN/Inf or extreme values in the data, or "
-                        f"unscaled inputs; lower lr, check the data or keep gradient clipping on"
+                        f"training diverged at epoch {epoch + 1}: the loss became {train}; likely "
+                        f"causes are a learning rate too high (lr={cfg.lr}), NaN/Inf or extreme "
+                        "values in the data, or unscaled inputs; lower lr, check the data or keep "
+                        "gradient clipping on"
                     )
                 hist.train_loss.append(train)
                 hist.steps = step
@@ -191,8 +193,8 @@ class Trainer:
                         monitor = v
                     else:
                         raise TrainingError(
-                            f"validation loss became {v} at epoch {epoch + 1}; likely causes are a learning "
-                            f"rate too high (lr={cfg.lr}) or NaN/Inf values in the data"
+                            f"validation loss became {v} at epoch {epoch + 1}; likely causes are a "
+                            f"learning rate too high (lr={cfg.lr}) or NaN/Inf values in the data"
                         )
                 if monitor < best - 1e-12:
                     best, bad, hist.best_epoch, hist.best_step = monitor, 0, epoch, step

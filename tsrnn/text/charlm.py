@@ -212,7 +212,8 @@ class CharLM(BaseEstimator):
         unseen = sorted(set(text) - set(self.vocab_.itos[2:]))
         if unseen:
             raise DataError(
-                f"the text holds {len(unseen)} character(s) the model never saw: {''.join(unseen)[:20]!r}"
+                f"the text holds {len(unseen)} character(s) the model never saw: "
+                f"{''.join(unseen)[:20]!r}"
             )
         nats = self._stream_loss(self.net_, self._ids(text), "cpu")
         return {"nats_per_char": nats, "bits_per_char": nats / LN2, "chars": len(text)}

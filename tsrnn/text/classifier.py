@@ -222,7 +222,8 @@ class TextClassifier(BaseEstimator):
             unknown = sorted({str(v) for v in val_labels} - set(self.labels_))
             if unknown:
                 raise DataError(
-                    f"validation labels {unknown} do not occur in the training labels {self.labels_}"
+                    f"validation labels {unknown} do not occur in the training labels "
+                    f"{self.labels_}"
                 )
             vids = self._encode(val_texts)
             vy = torch.tensor([index[str(v)] for v in val_labels])
@@ -293,8 +294,9 @@ class TextClassifier(BaseEstimator):
     # -- model files ---------------------------------------------------------------------------
 
     def quantized(self, embedding: bool = False) -> TextClassifier:
-        """A copy whose network runs with dynamic int8 weights (LSTM/GRU and Linear; the embedding too
-        when `embedding`), CPU only. Its `save` writes the int8 weights; `load` restores them as they are."""
+        """A copy whose network runs with dynamic int8 weights (LSTM/GRU and Linear; the embedding
+        too when `embedding`), CPU only. Its `save` writes the int8 weights; `load` restores them as
+        they are."""
         import copy
 
         from tsrnn.text.export import quantize

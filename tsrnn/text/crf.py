@@ -103,7 +103,8 @@ class CRF(nn.Module):
     def path_score(
         self, emissions: torch.Tensor, tags: torch.Tensor, lengths: torch.Tensor
     ) -> torch.Tensor:
-        """Score of the given tag paths: emissions (B, T, K), tags (B, T) long, lengths (B,) → (B,)."""
+        """Score of the given tag paths:
+        emissions (B, T, K), tags (B, T) long, lengths (B,) → (B,)."""
         trans, start, end = self._params()
         B, T, _ = emissions.shape
         mask = torch.arange(T, device=emissions.device).unsqueeze(0) < lengths.unsqueeze(

@@ -82,7 +82,8 @@ def read_lines(path: str | Path) -> list[str]:
 def split_indices(
     n: int, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1), seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A seeded random train/validation/test partition of range(n) (sizes floor(f·n), rest → test)."""
+    """A seeded random train/validation/test partition of range(n) (sizes floor(f·n),
+    rest → test)."""
     if len(fractions) != 3 or abs(sum(fractions) - 1) > 1e-9 or min(fractions) < 0:
         raise ConfigError(
             f"split fractions must be three non-negative numbers summing to 1 (got {fractions})"

@@ -69,10 +69,12 @@ def _prf(correct: int, n_pred: int, n_gold: int) -> dict:
 
 
 def span_prf(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> dict:
-    """Micro-averaged entity P/R/F1 over sentences (lists of tags), plus `per_type` the same per type.
+    """Micro-averaged entity P/R/F1 over sentences (lists of tags), plus `per_type` the same
+    per type.
 
-    Returns {"precision", "recall", "f1", "correct", "predicted", "gold", "per_type": {type: {...}}};
-    precision/recall/F1 are fractions in [0, 1] (conlleval prints them ×100).
+    Returns {"precision", "recall", "f1", "correct", "predicted", "gold",
+    "per_type": {type: {...}}}; precision/recall/F1 are fractions in [0, 1]
+    (conlleval prints them ×100).
     """
     if len(gold) != len(pred):
         raise DataError(f"gold has {len(gold)} sentences but the prediction has {len(pred)}")

@@ -141,8 +141,9 @@ class Tagger(BaseEstimator):
     fit(sentences, tags, val_sentences=None, val_tags=None); predict(sentences) → tag lists;
     evaluate(sentences, tags) → entity-level P/R/F1 (CoNLL convention, tsrnn.text.metrics).
     With validation data the Trainer keeps the epoch with the best validation entity F1
-    (`select="f1"`, monitored as 1 − F1 + 0.001 × loss) or the lowest validation loss (`select="loss"`),
-    and `calibrate` then sets `o_shift_` (see the module docstring; 0 without validation data).
+    (`select="f1"`, monitored as 1 − F1 + 0.001 × loss) or the lowest validation loss
+    (`select="loss"`), and `calibrate` then sets `o_shift_` (see the module docstring; 0 without
+    validation data).
     """
 
     task = "tag"
@@ -252,7 +253,8 @@ class Tagger(BaseEstimator):
     @staticmethod
     def _batch(enc, idx, tags=None):
         """Padded tensors of the encoded sentences `idx`: inputs (words (B, T), chars (B, T, L),
-        char_lengths (B, T), lengths (B,), shapes (B, T)) and tags (B, T) (0 where padded) or None."""
+        char_lengths (B, T), lengths (B,), shapes (B, T)) and tags (B, T) (0 where padded)
+        or None."""
         import torch
 
         words, chars, shapes = enc
@@ -333,7 +335,8 @@ class Tagger(BaseEstimator):
                 if len(s) != len(t):
                     raise DataError(f"validation sentence {i}: {len(s)} tokens but {len(t)} tags")
             venc = self._encode(val_sentences)
-            # a tag the training data never shows cannot be scored: it counts as "O" in the validation loss
+            # a tag the training data never shows cannot be scored: it counts as "O" in the
+            # validation loss
             vy = [[tindex.get(t, 0) for t in ts] for ts in val_tags]
             vb = bucket_batches([len(w) for w in venc[0]], 128)
             n_tok = sum(len(w) for w in venc[0])
@@ -350,8 +353,9 @@ class Tagger(BaseEstimator):
                 loss = tot / n_tok
                 if self.select == "loss":
                     return loss
-                # 1 - entity F1, minimised by the Trainer; the small loss term breaks ties (e.g. F1 = 0
-                # in the first epochs) so patience does not run out while the loss still improves
+                # 1 - entity F1, minimised by the Trainer; the small loss term breaks ties (e.g. F1
+                # = 0 in the first epochs) so patience does not run out while the loss still
+                # improves
                 from tsrnn.text.metrics import span_prf
 
                 return 1.0 - span_prf(val_tags, self._decode(model, venc, dev))["f1"] + 1e-3 * loss
@@ -422,8 +426,8 @@ class Tagger(BaseEstimator):
         return out
 
     def _paths(self, crf, ems, n: int, o_shift: float = 0.0) -> list[list[str]]:
-        """Viterbi tag lists of `n` sentences from `_emissions` output (under `crf`'s transitions, or
-        the BIO constraints alone when crf is None), the O score lowered by o_shift."""
+        """Viterbi tag lists of `n` sentences from `_emissions` output (under `crf`'s transitions,
+        or the BIO constraints alone when crf is None), the O score lowered by o_shift."""
         import torch
 
         from tsrnn.text.crf import NEG, viterbi
@@ -446,13 +450,15 @@ class Tagger(BaseEstimator):
     def _decode(
         self, net, enc, dev, batch_size: int = 128, o_shift: float = 0.0
     ) -> list[list[str]]:
-        """Viterbi-decoded tags of encoded sentences (CRF scores, or log-softmax under BIO constraints)."""
+        """Viterbi-decoded tags of encoded sentences (CRF scores,
+        or log-softmax under BIO constraints)."""
         return self._paths(
             net.crf, self._emissions(net, enc, dev, batch_size), len(enc[0]), o_shift
         )
 
     def evaluate(self, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]]) -> dict:
-        """Entity-level precision/recall/F1 (CoNLL convention) of predict(sentences) against tags."""
+        """Entity-level precision/recall/F1 (CoNLL convention) of predict(sentences) against
+        tags."""
         from tsrnn.text.metrics import span_prf
 
         return span_prf(tags, self.predict(sentences))

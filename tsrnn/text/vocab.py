@@ -1,7 +1,7 @@
 """Tokenisation (character and word level) and a vocabulary with min-frequency, `<pad>` and `<unk>`.
 
-A Vocab is plain data: `to_dict()` / `Vocab.from_dict()` round-trip through JSON and are stored in the
-model file's metadata, so a saved model encodes text exactly as it did in training.
+A Vocab is plain data: `to_dict()` / `Vocab.from_dict()` round-trip through JSON and are stored
+in the model file's metadata, so a saved model encodes text exactly as it did in training.
 """
 
 from __future__ import annotations
