@@ -166,17 +166,10 @@ def build_detector(scorer, threshold, normaliser, refit, cooldown, seed, device,
     from tsrnn.anomaly.catalog import parse_scorer, set_shared
     from tsrnn.anomaly.detector import AnomalyDetector
     from tsrnn.anomaly.refit import Refit
-    from tsrnn.errors import ConfigError
 
     sc = parse_scorer(scorer)
     set_shared(sc, seed=seed, device=device, quiet=quiet)
-    rf = None
-    if refit is not None:
-        every, _, history = refit.partition(":")
-        try:
-            rf = Refit(int(every), int(history or 0))
-        except ValueError:
-            raise ConfigError(f"--refit '{refit}' is not N or N:H (whole numbers)") from None
+    rf = None if refit is None else Refit.parse(refit)
     det = AnomalyDetector(
         scorer=sc, threshold=threshold, normaliser=normaliser, refit=rf, cooldown=cooldown
     )

@@ -104,8 +104,7 @@ def _stream(det, df, stop: bool = False) -> None:
     """Prime the detector's streamer with the series of df, then score each stdin line (one value,
     or one per target column, comma-separated). A line that is not that is reported on stderr
     with its number and text and skipped, or (stop) ends the stream with a DataError."""
-    import math
-
+    from tsrnn.anomaly.streaming import parse_stream_line
     from tsrnn.errors import DataError
 
     values = df[det.targets_].to_numpy(dtype=float)
@@ -117,19 +116,7 @@ def _stream(det, df, stop: bool = False) -> None:
         text = line.strip()
         if not text:
             continue
-        try:
-            v = [float(t) for t in text.split(",")]
-            problem = (
-                None if all(math.isfinite(x) for x in v) else "holds a value that is not finite"
-            )
-        except ValueError:
-            v, problem = (
-                [],
-                "is not a number"
-                + (f" (nor {n_cols} comma-separated numbers)" if n_cols > 1 else ""),
-            )
-        if problem is None and len(v) != n_cols:
-            problem = f"holds {len(v)} value(s), not {n_cols}"
+        v, problem = parse_stream_line(text, n_cols)
         if problem is not None:
             message = f"stdin line {n}: '{text}' {problem}"
             if stop:

@@ -705,3 +705,19 @@ def test_a_joint_anomaly_is_found_by_the_joint_detector_only():
         )
         assert not z["is_anomaly"].to_numpy()[k - 2 : k + 3].any(), col
         assert z["score"].to_numpy()[k] < 2.0  # in range: |z| of a sine value stays below ~1.5
+
+
+def test_refit_and_stream_line_parsing_name_what_is_wrong():
+    from tsrnn.anomaly.refit import Refit
+    from tsrnn.anomaly.streaming import parse_stream_line
+
+    assert Refit.parse("500").get_params() == {"every": 500, "history": 0}
+    assert Refit.parse("500:2000").get_params() == {"every": 500, "history": 2000}
+    with pytest.raises(ConfigError, match=r"--refit '5x' is not N or N:H"):
+        Refit.parse("5x")
+    assert parse_stream_line("1.5", 1) == ([1.5], None)
+    assert parse_stream_line("1,2", 2) == ([1.0, 2.0], None)
+    assert parse_stream_line("abc", 1) == ([], "is not a number")
+    assert parse_stream_line("a,b", 2) == ([], "is not a number (nor 2 comma-separated numbers)")
+    assert parse_stream_line("inf", 1) == ([], "holds a value that is not finite")
+    assert parse_stream_line("1,2,3", 2) == ([], "holds 3 value(s), not 2")

@@ -38,6 +38,15 @@ class Refit(BaseEstimator):
     def __init__(self, every: int = 1000, history: int = 0):
         self.every, self.history = every, history
 
+    @classmethod
+    def parse(cls, spec: str, option: str = "--refit") -> Refit:
+        """Refit from "N" or "N:H" (whole numbers); ConfigError naming `option` otherwise."""
+        every, _, history = str(spec).partition(":")
+        try:
+            return cls(int(every), int(history or 0))
+        except ValueError:
+            raise ConfigError(f"{option} '{spec}' is not N or N:H (whole numbers)") from None
+
     def __eq__(self, other) -> bool:
         """Same class and the same options (a fitted and an unfitted one compare equal)."""
         return type(self) is type(other) and self.get_params() == other.get_params()

@@ -16,11 +16,13 @@ at the series' first value. Scorers that are not causal (STL, autoencoder) have 
 
 from __future__ import annotations
 
+import math
+
 from tsrnn.anomaly.pipeline import Stepper
 from tsrnn.anomaly.refit import AdaptiveStepper
 from tsrnn.errors import ConfigError, DataError
 
-__all__ = ["make_streamer", "check_streamable", "Stepper", "AdaptiveStepper"]
+__all__ = ["make_streamer", "check_streamable", "parse_stream_line", "Stepper", "AdaptiveStepper"]
 
 
 def check_streamable(scorer) -> None:
@@ -49,3 +51,18 @@ def make_streamer(det, unique_id: str | None = None, backend: str = "auto"):
     if det.refit is not None:
         return AdaptiveStepper(det, k, backend)
     return det.pipeline(k).stepper(backend)
+
+
+def parse_stream_line(text: str, n_columns: int) -> tuple[list[float], str | None]:
+    """One line of a value stream: `n_columns` comma-separated finite numbers. Returns (values,
+    None), or ([], problem) with a phrase saying what is wrong (for "line N: 'text' <problem>")."""
+    try:
+        values = [float(t) for t in text.split(",")]
+    except ValueError:
+        more = f" (nor {n_columns} comma-separated numbers)" if n_columns > 1 else ""
+        return [], "is not a number" + more
+    if not all(math.isfinite(x) for x in values):
+        return [], "holds a value that is not finite"
+    if len(values) != n_columns:
+        return [], f"holds {len(values)} value(s), not {n_columns}"
+    return values, None
