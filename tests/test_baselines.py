@@ -155,7 +155,7 @@ def test_arima_models_a_long_season_left_undifferenced_by_fourier_terms():
     """A season of 48 too weak for a seasonal difference (STL strength below 0.64) and too long for
     seasonal AR/MA terms: Fourier regressors with ARIMA errors follow it, where an ARIMA without
     them forecasts a flat line."""
-    from tsrnn.baselines.stats import _nsdiffs
+    from tsrnn.baselines.arima import _nsdiffs
 
     rng = np.random.default_rng(0)
     m, n = 48, 480

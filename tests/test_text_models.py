@@ -333,7 +333,7 @@ def test_onnx_export_parity(tmp_path):
 
 
 def test_tagger_batched_emissions_equal_each_sentence_alone():
-    from tsrnn.text.tagger import build_net
+    from tsrnn.text.tagger_net import build_net
 
     torch.manual_seed(0)
     net = build_net(
@@ -364,7 +364,7 @@ def test_tagger_batched_emissions_equal_each_sentence_alone():
 
 
 def test_word_shapes():
-    from tsrnn.text.tagger import SHAPES, word_shape
+    from tsrnn.text.tagger_net import SHAPES, word_shape
 
     got = {
         t: SHAPES[word_shape(t)]

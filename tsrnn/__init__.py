@@ -30,7 +30,7 @@ _LAZY = {
     "HistoricMean": "tsrnn.baselines.simple",
     "Naive2": "tsrnn.baselines.seasonal",
     "AutoETS": "tsrnn.baselines.stats",
-    "AutoARIMA": "tsrnn.baselines.stats",
+    "AutoARIMA": "tsrnn.baselines.arima",
     "Theta": "tsrnn.baselines.stats",
     "MSTL": "tsrnn.baselines.mstl",
     "Forecaster": "tsrnn.forecast.estimator",

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+from tsrnn.baselines.arima import AutoARIMA
 from tsrnn.baselines.mstl import MSTL
 from tsrnn.baselines.seasonal import Naive2
 from tsrnn.baselines.simple import Drift, HistoricMean, Naive, SeasonalNaive
-from tsrnn.baselines.stats import AutoARIMA, AutoETS, Theta
+from tsrnn.baselines.stats import AutoETS, Theta
 from tsrnn.errors import ConfigError
 
 LOCAL = {

@@ -1,5 +1,7 @@
 """Sequence tagger: BiLSTM/GRU over word embeddings + a character-level encoder, with a softmax or
-CRF output, decoded by Viterbi (tsrnn.text.crf) under BIO constraints.
+CRF output, decoded by Viterbi (tsrnn.text.crf) under BIO constraints. The network, the word
+shapes and the padded batches are in tsrnn.text.tagger_net; training, calibration, decoding and
+model files here.
 
 Each word is the concatenation of its (lower-cased) word embedding, an embedding of its shape
 (`word_shape`: capitalisation pattern, digits, @mention, #hashtag, URL, punctuation; `shape_embed`
@@ -23,116 +25,12 @@ import numpy as np
 from tsrnn.base import BaseEstimator
 from tsrnn.errors import ConfigError, DataError
 from tsrnn.text._train import check_choice, check_dropout, check_positive, make_trainer
+from tsrnn.text.tagger_net import MAX_WORD_CHARS, build_net, pad_batch, word_shape
 from tsrnn.text.vocab import UNK_ID, Vocab
 
 OUTPUTS = ("softmax", "crf")
 SELECT = ("f1", "loss")
-MAX_WORD_CHARS = 24  # longer tokens (URLs) are cut for the character encoder
-SHAPES = (
-    "<pad>",
-    "lower",
-    "upper",
-    "title",
-    "mixed",
-    "number",
-    "alnum",
-    "mention",
-    "hashtag",
-    "url",
-    "punct",
-    "other",
-)
 O_SHIFTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0)  # calibration grid (emission units)
-
-
-def word_shape(token: str) -> int:
-    """Shape id of a token (index into SHAPES): capitalisation pattern, numbers, mentions, hashtags,
-    URLs and punctuation; 0 is reserved for padding."""
-    if token.startswith("@") and len(token) > 1:
-        return 7
-    if token.startswith("#") and len(token) > 1:
-        return 8
-    low = token.lower()
-    if low.startswith(("http:", "https:", "www.")):
-        return 9
-    letters = [c for c in token if c.isalpha()]
-    if not letters:
-        if any(c.isdigit() for c in token):
-            return 5
-        return 10 if token and all(not c.isalnum() for c in token) else 11
-    if any(c.isdigit() for c in token):
-        return 6
-    if all(c.islower() for c in letters):
-        return 1
-    if all(c.isupper() for c in letters):
-        return 2 if len(letters) > 1 else 3
-    if letters[0].isupper() and all(c.islower() for c in letters[1:]):
-        return 3
-    return 4
-
-
-def build_net(
-    n_words: int,
-    n_chars: int,
-    n_tags: int,
-    word_embed: int,
-    char_embed: int,
-    char_hidden: int,
-    hidden: int,
-    layers: int,
-    cell: str,
-    dropout: float,
-    output: str,
-    shape_embed: int = 0,
-):
-    import torch
-    from torch import nn
-
-    from tsrnn.nn.core import RecurrentCore
-    from tsrnn.text.crf import CRF
-
-    class TaggerNet(nn.Module):
-        """words (B, T), chars (B, T, L), char_lengths (B, T), lengths (B,)[, shapes (B, T) when
-        shape_embed > 0] → emissions (B, T, n_tags)."""
-
-        def __init__(self):
-            super().__init__()
-            self.wemb = nn.Embedding(n_words, word_embed, padding_idx=0)
-            self.cemb = nn.Embedding(n_chars, char_embed, padding_idx=0)
-            self.char_core = RecurrentCore(char_embed, char_hidden, cell=cell, bidirectional=True)
-            self.semb = (
-                nn.Embedding(len(SHAPES), shape_embed, padding_idx=0) if shape_embed else None
-            )
-            self.drop = nn.Dropout(dropout)
-            self.core = RecurrentCore(
-                word_embed + shape_embed + self.char_core.out_size,
-                hidden,
-                layers=layers,
-                cell=cell,
-                bidirectional=True,
-                dropout=dropout,
-            )
-            self.emit = nn.Linear(self.core.out_size, n_tags)
-            self.crf = CRF(n_tags) if output == "crf" else None
-
-        def forward(self, words, chars, char_lengths, lengths, shapes=None):
-            B, T = words.shape
-            mask = torch.arange(T, device=words.device).unsqueeze(0) < lengths.to(
-                words.device
-            ).unsqueeze(1)
-            flat = mask.reshape(-1).nonzero().squeeze(1)  # real tokens only
-            cl = char_lengths.reshape(-1)[flat]
-            cout, _ = self.char_core(self.cemb(chars.reshape(B * T, -1)[flat]), lengths=cl)
-            cvec = words.new_zeros((B * T, self.char_core.out_size), dtype=cout.dtype)
-            cvec[flat] = self.char_core.last(cout, cl)
-            parts = [self.wemb(words), cvec.view(B, T, -1)]
-            if self.semb is not None:
-                parts.append(self.semb(shapes))
-            x = torch.cat(parts, dim=-1)
-            out, _ = self.core(self.drop(x), lengths=lengths)
-            return self.emit(self.drop(out))
-
-    return TaggerNet()
 
 
 class Tagger(BaseEstimator):
@@ -250,33 +148,7 @@ class Tagger(BaseEstimator):
         shapes = [[word_shape(w) for w in s] for s in sents]
         return words, chars, shapes
 
-    @staticmethod
-    def _batch(enc, idx, tags=None):
-        """Padded tensors of the encoded sentences `idx`: inputs (words (B, T), chars (B, T, L),
-        char_lengths (B, T), lengths (B,), shapes (B, T)) and tags (B, T) (0 where padded)
-        or None."""
-        import torch
-
-        words, chars, shapes = enc
-        B = len(idx)
-        lengths = np.array([max(len(words[i]), 1) for i in idx], dtype=np.int64)
-        T = int(lengths.max())
-        L = max((len(c) for i in idx for c in chars[i]), default=1)
-        W = np.zeros((B, T), dtype=np.int64)
-        C = np.zeros((B, T, max(L, 1)), dtype=np.int64)
-        CL = np.ones((B, T), dtype=np.int64)
-        S = np.zeros((B, T), dtype=np.int64)
-        Y = np.zeros((B, T), dtype=np.int64) if tags is not None else None
-        for r, i in enumerate(idx):
-            W[r, : len(words[i])] = words[i]
-            S[r, : len(shapes[i])] = shapes[i]
-            for t, c in enumerate(chars[i]):
-                C[r, t, : len(c)] = c
-                CL[r, t] = max(len(c), 1)
-            if tags is not None:
-                Y[r, : len(tags[i])] = tags[i]
-        inputs = tuple(torch.from_numpy(a) for a in (W, C, CL, lengths, S))
-        return inputs, (torch.from_numpy(Y) if Y is not None else None)
+    _batch = staticmethod(pad_batch)
 
     def fit(
         self,
@@ -296,7 +168,7 @@ class Tagger(BaseEstimator):
             raise DataError(
                 f"{len(sentences)} sentences but {len(tags)} tag sequences (need the same, ≥ 1)"
             )
-        for i, (s, t) in enumerate(zip(sentences, tags)):
+        for i, (s, t) in enumerate(zip(sentences, tags, strict=False)):
             if len(s) != len(t):
                 raise DataError(f"sentence {i}: {len(s)} tokens but {len(t)} tags")
         all_tags = {t for ts in tags for t in ts}
@@ -331,7 +203,7 @@ class Tagger(BaseEstimator):
 
         val_fn = None
         if val_sentences is not None and val_tags is not None and len(val_sentences):
-            for i, (s, t) in enumerate(zip(val_sentences, val_tags)):
+            for i, (s, t) in enumerate(zip(val_sentences, val_tags, strict=False)):
                 if len(s) != len(t):
                     raise DataError(f"validation sentence {i}: {len(s)} tokens but {len(t)} tags")
             venc = self._encode(val_sentences)
@@ -443,7 +315,7 @@ class Tagger(BaseEstimator):
                 trans = torch.where(self.trans_ok_, 0.0, NEG).to(em.device)
                 start = torch.where(self.start_ok_, 0.0, NEG).to(em.device)
                 paths = viterbi(em, trans, start, torch.zeros_like(start), N)
-            for i, p in zip(idx, paths):
+            for i, p in zip(idx, paths, strict=False):
                 out[i] = [self.tags_[k] for k in p]
         return out
 
