@@ -1,9 +1,10 @@
 """Forecaster: one global recurrent model over all series of a panel (scikit-learn habits).
 
 Models: "rnn", "lstm", "gru" (direct multi-horizon head) and "seq2seq" (encoder–decoder with
-attention). Frames are handled here only; the networks see arrays and tensors. torch is imported
-inside methods so that importing this module (and loading a model for the numba back end) stays
-torch-free.
+attention). Frames are handled here only; the networks see arrays and tensors. The training data
+are prepared in tsrnn.forecast.prepare, forecasts computed in tsrnn.forecast.prediction. torch is
+imported inside methods so that importing this module (and loading a model for the numba back end)
+stays torch-free.
 """
 
 from __future__ import annotations
@@ -14,29 +15,15 @@ import numpy as np
 import pandas as pd
 
 from tsrnn.base import BaseEstimator, PanelForecast
-from tsrnn.data.features import CALENDAR_KINDS, default_calendar, step_inputs
-from tsrnn.data.freq import season_length
 from tsrnn.data.panel import Panel
-from tsrnn.data.scaling import SeriesScaler
-from tsrnn.data.windows import window_starts
 from tsrnn.errors import ConfigError, DataError
-from tsrnn.forecast.inputs import (
-    Histories,
-    decoder_inputs,
-    encoder_inputs,
-    pad_panel,
-    point_index,
-    series_stats,
-    window_ref,
-)
-from tsrnn.forecast.options import model_space, resolve_prep
-from tsrnn.forecast.transforms import forward_values, inverse_values, seasonal_base, to_segments
-from tsrnn.frames import check_series_lengths, forecast_frame, parse_levels
-from tsrnn.netconfig import NetConfig
+from tsrnn.forecast.inputs import Histories
+from tsrnn.forecast.prediction import forecast_panel
+from tsrnn.forecast.prepare import training_data
+from tsrnn.frames import forecast_frame, parse_levels
 
 MODELS = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU", "seq2seq": "Seq2Seq"}
 BACKENDS = ("torch", "numba")
-MAX_INPUT_LEN = 512
 
 
 class Forecaster(BaseEstimator):
@@ -187,25 +174,6 @@ class Forecaster(BaseEstimator):
 
         check_forecaster(self)
 
-    def _cell(self) -> str:
-        m = str(self.model).lower()
-        if m == "seq2seq":
-            return self.cell or "lstm"
-        return self.cell or m
-
-    def _kinds(self, freq: str | None) -> list[str]:
-        if self.calendar is True:
-            return default_calendar(freq)
-        if not self.calendar:
-            return []
-        kinds = [self.calendar] if isinstance(self.calendar, str) else list(self.calendar)
-        bad = [k for k in kinds if k not in CALENDAR_KINDS]
-        if bad:
-            raise ConfigError(
-                f"calendar feature '{bad[0]}' is unknown; use some of {', '.join(CALENDAR_KINDS)}"
-            )
-        return kinds
-
     def input_columns(
         self, targets: list[str], available: list[str], source: str = "data"
     ) -> list[str]:
@@ -224,16 +192,6 @@ class Forecaster(BaseEstimator):
                 f"columns are: {', '.join(map(str, available))}"
             )
         return cols
-
-    def _exog(self, panel: Panel) -> list[str]:
-        """The exogenous columns of a panel built from input_columns: its trailing columns named
-        in `exog` (at least one target stays)."""
-        names = set([self.exog] if isinstance(self.exog, str) else list(self.exog or []))
-        cols = list(panel.targets)
-        n = 0
-        while n < len(cols) - 1 and cols[len(cols) - 1 - n] in names:
-            n += 1
-        return cols[len(cols) - n :]
 
     def _panel(self, df: pd.DataFrame) -> tuple[Panel, str]:
         source = df.attrs.get("source", "data")
@@ -256,112 +214,17 @@ class Forecaster(BaseEstimator):
         from tsrnn.forecast.fitting import fit_network
 
         self.check_params()
-        C = len(list(panel.targets)) - len(self._exog(panel))
-        targets, exog = list(panel.targets[:C]), list(panel.targets[C:])
-        H = int(self.horizon)
-        season = season_length(panel.freq)
-        lengths = panel.lengths
-        shortest = int(lengths.min())
-        prep = resolve_prep(
-            self, season, H, shortest, panel.values[:, :C], MAX_INPUT_LEN, panel.freq
-        )
-        L = prep["input_len"]
-        W = L + H
-        # left padding: windows may start up to P rows before a series (at least one observed input)
-        P = L - 1 if self.pad is True or (self.pad == "auto" and shortest < W) else 0
-        # padded models forecast every series but learn only from those with a full target window
-        check_series_lengths(
-            source,
-            panel.ids,
-            lengths,
-            2 if P else W,
-            f"model '{self.model}' with input_len {L} and horizon {H}",
-        )
-        if P and lengths.max() < W - P:
-            raise DataError(
-                f"{source}: the longest series has {int(lengths.max())} "
-                f"observations; model '{self.model}' with horizon {H} needs at least {W - P} "
-                "to learn from"
-            )
-        vs = float(self.val_size)
-        val_len = (
-            np.maximum(H, np.ceil(vs * lengths)).astype(np.int64)
-            if vs < 1
-            else np.full(len(lengths), int(vs))
-        )
-        val_len = np.where((vs > 0) & (lengths - val_len >= W - P), val_len, 0)
-        train_end = lengths - val_len
-        # the scaler sees only the training part of each series
-        rel = np.arange(len(panel.values)) - np.repeat(panel.offsets[:-1], lengths)
-        in_train = rel < np.repeat(train_end, lengths)
-        values = forward_values(panel.values, C, prep["transform"])
-        sc = SeriesScaler(self.scaler).fit(
-            values[in_train], np.concatenate([[0], np.cumsum(train_end)])
-        )
-        sidx = panel.series_index()
-        scaled = (values - sc.loc_[sidx]) / sc.scale_[sidx]
-        kinds = self._kinds(panel.freq)
-        inputs = step_inputs(scaled[:, :C], panel.ds, kinds, scaled[:, C:] if exog else None)
-        offsets = panel.offsets
-        if P:
-            inputs, sidx, offsets = pad_panel(inputs, offsets, P, C, len(exog))
-        train_starts = window_starts(offsets, W, last_end=train_end + P)
-        # validation windows: targets entirely in the held-out tail (none where val_len == 0)
-        val_starts = window_starts(offsets, W, first=np.maximum(train_end + P - L, 0))
-        quantiles = [float(q) for q in self.quantiles] if self.quantiles else None
-        n_out = len(quantiles) if quantiles else 1
-        net_features = int(inputs.shape[1]) * prep["segment"]
-        cfg = NetConfig(
-            model=str(self.model).lower(),
-            cell=self._cell(),
-            horizon=H,
-            input_len=L,
-            hidden=prep["hidden"],
-            layers=int(self.layers),
-            bidirectional=bool(self.bidirectional),
-            layer_norm=bool(self.layer_norm),
-            dropout=float(self.dropout),
-            attention=self.attention,
-            n_outputs=n_out,
-            quantiles=quantiles,
-            embedding=int(self.embedding),
-            n_series=panel.n_series,
-            n_features=int(inputs.shape[1]),
-            input_size=net_features + int(self.embedding),
-            freq=panel.freq,
-            season=season,
-            n_targets=C,
-            n_future=2 * len(kinds),
-            pad=int(P),
-            window_norm=prep["window_norm"],
-            transform=prep["transform"],
-            segment=prep["segment"],
-            residual=prep["residual"],
-            net_features=net_features,
-            decoder=int(self.decoder),
-        )
-        features = {
-            "targets": targets,
-            "exog": exog,
-            "calendar": kinds,
-            "n_targets": C,
-            "columns": [
-                *targets,
-                *[f"{k}_{t}" for k in kinds for t in ("sin", "cos")],
-                *exog,
-                *(["observed"] if P else []),
-            ],
-        }
+        d = training_data(self, panel, source)
         net, hist, conformal, device = fit_network(
-            self, cfg, inputs, sidx, train_starts, val_starts, W
+            self, d.config, d.inputs, d.sidx, d.train_starts, d.val_starts, d.window
         )
         self.config_, self.features_, self.scaler_, self.series_ = (
-            cfg,
-            features,
-            sc,
+            d.config,
+            d.features,
+            d.scaler,
             list(panel.ids),
         )
-        self.history_ = Histories.last(panel, L)
+        self.history_ = Histories.last(panel, d.config.input_len)
         self.conformal_, self.train_history_, self.device_ = conformal, hist, device
         self.net_, self.numba_net_, self.backend_ = net, None, "torch"
         self.fitted_ = True
@@ -390,72 +253,7 @@ class Forecaster(BaseEstimator):
         no refit. levels: interval levels in percent (e.g. [80, 95]).
         """
         self._check_fitted()
-        levels = parse_levels(list(levels))
-        cfg, feats = self.config_, self.features_
-        L = cfg["input_len"]
-        if panel is None:
-            h, full_v, full_o, where = self.history_, None, None, None
-        else:
-            need = 1 if cfg.get("pad") else L
-            check_series_lengths(
-                source,
-                panel.ids,
-                panel.lengths,
-                need,
-                f"forecasting with this model (input_len {L})",
-            )
-            h = Histories.last(panel, L)
-            full_v, full_o, where = panel.values, panel.offsets, source
-        C, tr = feats["n_targets"], cfg.get("transform")
-        h, full_v = model_space(h, full_v, full_o, C, tr, where)
-        sid, loc, scale = series_stats(h, self.scaler_, self.series_, full_v, full_o)
-        pad = bool(cfg.get("pad"))
-        x = encoder_inputs(h, loc, scale, C, feats["calendar"], cfg["freq"], pad)
-        ref = window_ref(x.astype(np.float64), C, cfg.get("window_norm"), pad, cfg.get("season", 1))
-        if ref is not None:
-            x[:, :, :C] -= ref[:, None, :].astype(np.float32)
-        base = (
-            seasonal_base(x[:, :, 0].astype(np.float64), cfg["residual"], cfg["horizon"])
-            if cfg.get("residual")
-            else None
-        )
-        future = (
-            decoder_inputs(h, cfg["horizon"], feats["calendar"], cfg["freq"])
-            if cfg["model"] == "seq2seq"
-            else None
-        )
-        out = self._run(to_segments(x, int(cfg.get("segment", 1))), future, sid)  # (S, H, Q) scaled
-        if base is not None:
-            out = out + base[:, :, None]
-        if ref is not None:
-            out = out + ref[:, :1, None]
-        out = out * scale[:, :1, None] + loc[:, :1, None]
-        yhat = out[:, :, point_index(cfg["quantiles"])]
-        intervals = {
-            lv: tuple(inverse_values(b, tr) for b in self._interval(lv, out, yhat, scale[:, :1]))
-            for lv in levels
-        }
-        return PanelForecast(
-            list(h.ids),
-            np.asarray(h.last_ds, dtype="datetime64[ns]"),
-            inverse_values(yhat, tr),
-            intervals,
-        )
-
-    def _interval(self, level: int, out: np.ndarray, yhat: np.ndarray, scale: np.ndarray):
-        qs = self.config_["quantiles"] or []
-        a = (1 - level / 100) / 2
-        lo_i = [i for i, q in enumerate(qs) if abs(q - a) < 1e-9]
-        hi_i = [i for i, q in enumerate(qs) if abs(q - (1 - a)) < 1e-9]
-        if lo_i and hi_i:
-            return np.minimum(out[:, :, lo_i[0]], yhat), np.maximum(out[:, :, hi_i[0]], yhat)
-        if not self.conformal_:
-            raise ConfigError(
-                f"level {level} needs interval information this model lacks (no validation part); "
-                f"train with val_size > 0 or quantiles containing {a:g} and {1 - a:g}"
-            )
-        half = np.asarray(self.conformal_[level - 1])[None, :] * scale
-        return yhat - half, yhat + half
+        return forecast_panel(self, panel, source, parse_levels(list(levels)))
 
     def _run(self, x: np.ndarray, future: np.ndarray | None, sid: np.ndarray) -> np.ndarray:
         """Network outputs (S, H, Q) in scaled units for step features x (S, T, F)."""
