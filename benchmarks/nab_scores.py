@@ -237,7 +237,7 @@ def build(variant: str, seed: int, sr: Series) -> np.ndarray:
     t=spot:1e-3);
     POST: - | local:W (local_ratio) | lik:short:long[:min_std] | lik:S1/S2/S3:long (max over
     shorts)."""
-    from tsrnn.anomaly.scorers import local_ratio
+    from tsrnn.anomaly.arrays import local_ratio
 
     members, mnorm, how, post = variant.split("|")
     parts = [member(m, mnorm, seed, sr) for m in members.split("+")]

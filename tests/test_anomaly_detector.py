@@ -246,7 +246,7 @@ def test_bad_options():
 
 
 def test_local_ratio_known_answer():
-    from tsrnn.anomaly.scorers import local_ratio
+    from tsrnn.anomaly.arrays import local_ratio
 
     s = np.array([1.0, 3.0, np.nan, 2.0, 8.0, 0.01, 0.02])
     out = local_ratio(s, window=2)  # needs 1 finite score among the 2 before
@@ -267,7 +267,7 @@ def test_local_norm_divides_by_the_recent_score_level():
     local = _det("zscore", window=24, threshold="quantile:0.99", local_norm=16, cooldown=0).fit(
         _head(df, 250)
     )
-    from tsrnn.anomaly.scorers import local_ratio
+    from tsrnn.anomaly.arrays import local_ratio
 
     s0, s1 = plain.score(df), local.score(df)
     assert np.allclose(s1, local_ratio(s0, 16), equal_nan=True)
@@ -437,7 +437,7 @@ def test_refit_threshold_equals_a_fresh_fit():
 
 
 def test_forecast_error_known_answer():
-    from tsrnn.anomaly.scorers import SCALE_FLOOR, forecast_error
+    from tsrnn.anomaly.arrays import SCALE_FLOOR, forecast_error
 
     x = np.array([[1.0, 2.0], [0.0, -1.0]])
     pred = np.array([[0.5, 2.5], [1.0, 1.0]])

@@ -17,7 +17,7 @@ from tsrnn_cli.app import app
 from typer.testing import CliRunner
 
 import tsrnn.output
-from tsrnn.output import TMP_TAG
+from tsrnn._tempfiles import TMP_TAG
 
 NILE = DATASETS / "nile_yearly.csv"
 

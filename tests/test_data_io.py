@@ -213,7 +213,7 @@ def test_irregular_keeps_timestamps_as_given(tmp_path):
 
 
 def test_read_columns_and_head(tmp_path):
-    from tsrnn.data.io import read_columns, read_head
+    from tsrnn.data.tables import read_columns, read_head
 
     p = write(tmp_path, " ds , y,label\n2020-01-01,1,0\n2020-01-02,2,1\n")
     assert read_columns(p) == ["ds", "y", "label"]

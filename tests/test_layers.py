@@ -4,7 +4,7 @@ Layers, lowest first; a module may import its own package and any lower layer, n
 one nor a sibling package of its own layer. Every import counts, also one inside a function (a
 lazy import still ties the modules together):
 
-    0  errors, _version, _lazy                      nothing of tsrnn
+    0  errors, _version, _lazy, _tempfiles          nothing of tsrnn
     1  base, output, parallel, _onnx, _cache        small shared services
     2  _container, _figure                          the model-file container (writes via output),
                                                     the matplotlib setup of every plot
@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 LAYERS = [
-    {"errors", "_version", "_lazy"},
+    {"errors", "_version", "_lazy", "_tempfiles"},
     {"base", "output", "parallel", "_onnx", "_cache"},
     {"_container", "_figure"},
     {"data"},

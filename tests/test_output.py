@@ -17,8 +17,9 @@ import pandas as pd
 import pytest
 
 import tsrnn.output
+from tsrnn._tempfiles import TMP_TAG
 from tsrnn.errors import ConfigError, OutputError
-from tsrnn.output import TMP_TAG, Outputs, atomic_write, check_writable, plot_format, write_frame
+from tsrnn.output import Outputs, atomic_write, check_writable, plot_format, write_frame
 
 
 def _mode(p):

@@ -4,7 +4,7 @@
   any work: a directory, an existing file or symbolic link (a dangling one too) without force, a
   missing or unwritable folder, an unsupported suffix, or two outputs naming the same file are
   refused with one sentence naming the path and the option that gave it.
-- Every file is first written to a temporary file beside it, named
+- Every file is first written to a temporary file beside it (tsrnn._tempfiles), named
   `.{name}.{pid}.{token}.tsrnn-tmp{suffix}`, then moved into place. Without force the move is a
   hard link, which fails when the target exists, so a file that appeared while the command ran
   (another run, another program) is never replaced. `Outputs.commit` moves all staged files or,
@@ -20,15 +20,15 @@ from __future__ import annotations
 import errno
 import os
 import re
-import secrets
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
+from tsrnn._tempfiles import backup, new_file_mode, remove_stale_temps
+from tsrnn._tempfiles import new_temp as _new_temp  # a module global: replaceable in tests
 from tsrnn.errors import ConfigError, OutputError
 
-TMP_TAG = ".tsrnn-tmp"
 FRAME_FORMATS = {".csv": "csv", ".txt": "csv", "": "csv", ".parquet": "parquet", ".pq": "parquet"}
 PLOT_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 
@@ -90,104 +90,7 @@ def plot_format(path: str | Path, option: str | None = "--plot") -> str:
     return PLOT_FORMATS[suffix]
 
 
-# -- temporary files -----------------------------------------------------------------------------
-
-
-def _temp_pattern(p: Path) -> re.Pattern:
-    return re.compile(
-        rf"\.{re.escape(p.name)}\.(\d+)\.[0-9a-f]+{re.escape(TMP_TAG)}{re.escape(p.suffix)}"
-    )
-
-
-def _new_temp(p: Path) -> Path:
-    """Create (exclusively, mode 0o600) an empty temporary file beside `p` and return its path."""
-    while True:
-        tmp = p.parent / f".{p.name}.{os.getpid()}.{secrets.token_hex(4)}{TMP_TAG}{p.suffix}"
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            continue
-        os.close(fd)
-        return tmp
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    if os.name != "posix":  # no harmless liveness probe: keep the file
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # e.g. EPERM: it runs, as another user
-        return True
-    return True
-
-
-def remove_stale_temps(path: str | Path) -> list[Path]:
-    """Remove the temporary files of `path` whose writing process no longer runs (a run killed
-    while writing); return them. Temporary files of running processes are kept."""
-    p = Path(path)
-    pattern = _temp_pattern(p)
-    removed = []
-    try:
-        entries = list(os.scandir(p.parent))
-    except OSError:
-        return removed
-    for entry in entries:
-        m = pattern.fullmatch(entry.name)
-        if m and not _pid_alive(int(m.group(1))):
-            try:
-                os.unlink(entry.path)
-                removed.append(Path(entry.path))
-            except OSError:
-                pass  # someone else removed it, or the folder is read-only: nothing of ours to lose
-    return removed
-
-
-def _new_file_mode(p: Path) -> int:
-    """The permissions `p` gets: those it has when it exists, else what open() would give (0o666
-    less the umask). The temporary file is private (0o600), which a rename would keep."""
-    try:
-        return p.stat().st_mode & 0o7777
-    except OSError:
-        mask = os.umask(0)
-        os.umask(mask)
-        return 0o666 & ~mask
-
-
-def _backup(p: Path) -> Callable[[], None] | None:
-    """Keep the existing `p` so that it can be put back: a hard link to a file under a temporary
-    name, or the target of a symbolic link. Returns restore(keep): keep=True puts the old `p`
-    back, keep=False drops the backup; None where the file system has no hard links."""
-
-    def temp_name() -> Path:
-        return p.parent / f".{p.name}.{os.getpid()}.{secrets.token_hex(4)}{TMP_TAG}{p.suffix}"
-
-    if p.is_symlink():
-        target = os.readlink(p)
-
-        def restore_link(keep: bool = True) -> None:
-            if keep:
-                t = temp_name()
-                os.symlink(target, t)
-                os.replace(t, p)
-
-        return restore_link
-    backup = temp_name()
-    try:
-        os.link(p, backup)
-    except OSError:
-        return None
-
-    def restore_file(keep: bool = True) -> None:
-        if keep:
-            os.replace(backup, p)
-        else:
-            backup.unlink(missing_ok=True)
-
-    return restore_file
+# -- moving into place ---------------------------------------------------------------------------
 
 
 def _before_rename(target: Path) -> None:
@@ -277,7 +180,7 @@ def atomic_write(
     try:
         tmp = _new_temp(p)
         writer(tmp)
-        os.chmod(tmp, _new_file_mode(p))
+        os.chmod(tmp, new_file_mode(p))
         _move_into_place(tmp, p, force, option)
     except Exception as e:
         _raise_disk_error(p, option, e)
@@ -361,7 +264,7 @@ class Outputs:
             tmp = _new_temp(p)
             self._staged[p] = tmp
             writer(tmp)
-            os.chmod(tmp, _new_file_mode(p))
+            os.chmod(tmp, new_file_mode(p))
         except Exception as e:
             _raise_disk_error(p, option, e)
             raise
@@ -377,7 +280,7 @@ class Outputs:
         try:
             for p, tmp in list(self._staged.items()):
                 if self.force and os.path.lexists(p):
-                    backups[p] = _backup(p)
+                    backups[p] = backup(p)
                 try:
                     _move_into_place(tmp, p, self.force, self._options[p])
                 except Exception as e:

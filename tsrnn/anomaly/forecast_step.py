@@ -18,7 +18,7 @@ from collections import deque
 
 import numpy as np
 
-from tsrnn.anomaly.scorers import INPUT_CLIP, SCALE_FLOOR, RollingZ, forecast_error
+from tsrnn.anomaly.arrays import INPUT_CLIP, SCALE_FLOOR, RollingZ, forecast_error
 from tsrnn.errors import ConfigError
 
 __all__ = ["ForecastStep", "numba_step"]

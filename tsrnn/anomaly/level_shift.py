@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tsrnn.anomaly.scorers import ROLLING_MIN_STD, Scorer, WindowStep, check_window, clip_values
+from tsrnn.anomaly.arrays import ROLLING_MIN_STD, clip_values
+from tsrnn.anomaly.scorers import Scorer, WindowStep, check_window
 
 __all__ = ["LevelShiftScorer", "level_shift"]
 

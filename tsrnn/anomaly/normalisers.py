@@ -13,7 +13,7 @@ from collections import deque
 
 import numpy as np
 
-from tsrnn.anomaly.scorers import LOCAL_FLOOR, local_ratio
+from tsrnn.anomaly.arrays import LOCAL_FLOOR, local_ratio
 from tsrnn.base import BaseEstimator
 from tsrnn.errors import ConfigError
 
@@ -48,7 +48,7 @@ class _LocalStep:
 
 class LocalRatio(BaseEstimator):
     """Surprise relative to the recent score level: s[t] / max(mean of the finite scores among the
-    `window` before t, floor) (tsrnn.anomaly.scorers.local_ratio); NaN for the first window // 2
+    `window` before t, floor) (tsrnn.anomaly.arrays.local_ratio); NaN for the first window // 2
     points. A burst of large errors in a noisy stretch then alarms once, not at every point."""
 
     name = "local"

@@ -87,7 +87,8 @@ def read_for_detection(
     label_col: a 0/1 column of the file kept out of the values (the value column is then the one
     other numeric column, unless target_col names them). read_opts: the other read_series options
     (id_col, time_col, freq, fill_gaps, fill_nan, sep, decimal, date_format, dayfirst)."""
-    from tsrnn.data.io import ID_CANDIDATES, TIME_CANDIDATES, read_columns, read_head, read_series
+    from tsrnn.data.io import ID_CANDIDATES, TIME_CANDIDATES, read_series
+    from tsrnn.data.tables import read_columns, read_head
 
     opts = dict(read_opts, duplicates=duplicates, regular=regular)
     sep = read_opts.get("sep")

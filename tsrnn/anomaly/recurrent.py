@@ -19,17 +19,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from tsrnn.anomaly.scorers import (
+from tsrnn.anomaly.arrays import (
     INPUT_CLIP,
     NET_CLIP,
     SCALE_FLOOR,
-    Scorer,
-    check_window,
     clip_values,
     forecast_error,
     rolling_min_periods,
     rolling_standardise,
 )
+from tsrnn.anomaly.scorers import Scorer, check_window
 from tsrnn.data.windows import window_starts, window_view
 from tsrnn.errors import ConfigError, DataError
 from tsrnn.nn.core import RecurrentCore
@@ -207,7 +206,7 @@ class AutoencoderScorer(_TorchScorer):
             xb = torch.from_numpy(np.ascontiguousarray(views[starts[i : i + batch]]))
             rec = self.model_(xb).numpy().astype(np.float64)
             errs.append(((rec - views64[starts[i : i + batch]]) ** 2).mean(axis=2))
-        from tsrnn.anomaly.scorers import cover_mean
+        from tsrnn.anomaly.arrays import cover_mean
 
         return cover_mean(np.concatenate(errs), starts, n)
 
