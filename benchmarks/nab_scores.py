@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.nab import NAB, TRAIN_FRAC, load  # noqa: E402
+from tsrnn.anomaly.split import train_rows  # noqa: E402
 
 CACHE = Path(os.environ.get("TSRNN_NAB_CACHE", "/work/cache/nab"))
 _REC = dict(hidden=32, epochs=30, lr=3e-3, batch_size=32, cell="lstm")
@@ -83,7 +84,7 @@ def level_shift_scores(label: str, name: str) -> np.ndarray:
     from tsrnn.anomaly.level_shift import LevelShiftScorer
 
     y = load(name)["y"].to_numpy(np.float64)
-    tr = y[: int(math.floor(TRAIN_FRAC * len(y)))]
+    tr = y[: train_rows(len(y), TRAIN_FRAC)]
     x = (y - tr.mean()) / max(float(tr.std()), 1e-12)
     opts = {k: v for k, v in SCORERS[label].items() if k != "method"}
     return LevelShiftScorer(**opts).fit([x[: len(tr), None]]).score(x[:, None])
@@ -115,7 +116,7 @@ def fill(labels: list[str], seeds: list[int], names: list[str]) -> None:
                 if p.exists():
                     continue
                 df = load(name)
-                n_train = int(math.floor(TRAIN_FRAC * len(df)))
+                n_train = train_rows(len(df), TRAIN_FRAC)
                 train = df.iloc[:n_train].copy()
                 train.attrs.update(df.attrs)
                 t0 = time.perf_counter()
@@ -154,7 +155,7 @@ class Series:
 
         df = load(name)
         self.name, self.category, self.n = name, name.split("/")[0], len(df)
-        self.n_train = int(math.floor(TRAIN_FRAC * self.n))
+        self.n_train = train_rows(self.n, TRAIN_FRAC)
         self.windows = windows_to_index(
             df["ds"].to_numpy(), [(pd.Timestamp(a), pd.Timestamp(b)) for a, b in windows], name
         )
@@ -162,22 +163,11 @@ class Series:
 
 
 def judge(pred: np.ndarray, sr: Series) -> dict:
-    """Event F1 and NAB of the rows after the training part (as benchmarks/nab.judged_metrics)."""
-    from tsrnn.anomaly.evaluate import event_prf, nab_score
+    """Event F1 and NAB of the rows after the training part (tsrnn.anomaly.evaluate.judged_metrics
+    without AUC-PR, which the caller computes once per score)."""
+    from tsrnn.anomaly.evaluate import judged_metrics
 
-    ev = event_prf(pred[sr.n_train :], sr.label)
-    nab = nab_score(pred, sr.windows, probation=sr.n_train)
-    return {
-        "event_f1": ev["f1"],
-        "windows": ev["windows"],
-        "windows_hit": ev["windows_hit"],
-        "events": ev["events"],
-        "events_in_window": ev["events_in_window"],
-        "nab_raw": nab["raw"],
-        "nab_null": nab["null"],
-        "nab_perfect": nab["perfect"],
-        "flagged": int(pred[sr.n_train :].sum()),
-    }
+    return judged_metrics(pred, None, sr.windows, sr.n_train)
 
 
 def qnorm(s: np.ndarray, n_train: int) -> np.ndarray:

@@ -227,20 +227,22 @@ def judged_metrics(pred, score, windows: list[tuple[int, int]], start: int) -> d
     """Event F1, AUC-PR and NAB of a series' rows from `start` on (its judged part, after the
     training part): pred (T,) bool and score (T,) over the whole series, windows as row ranges
     over it (clipped to the judged rows; NAB with the probationary period = start, so nothing
-    before it is scored). The counts are those corpus_metrics pools."""
+    before it is scored). The counts are those corpus_metrics pools. score None: no AUC-PR
+    (for callers that judge many flag variants of one score)."""
     from tsrnn.anomaly.labels import label_mask
 
-    pred, score = np.asarray(pred, bool), np.asarray(score, dtype=np.float64)
+    pred = np.asarray(pred, bool)
     lab = label_mask(len(pred), windows)[start:]
     ev = event_prf(pred[start:], lab)
     nab = nab_score(pred, windows, probation=start)
+    auc = {} if score is None else {"auc_pr": auc_pr(np.asarray(score, np.float64)[start:], lab)}
     return {
         "event_f1": ev["f1"],
         "windows": ev["windows"],
         "windows_hit": ev["windows_hit"],
         "events": ev["events"],
         "events_in_window": ev["events_in_window"],
-        "auc_pr": auc_pr(score[start:], lab),
+        **auc,
         "nab_raw": nab["raw"],
         "nab_null": nab["null"],
         "nab_perfect": nab["perfect"],
