@@ -73,24 +73,14 @@ def make_scorer(name: str, **options):
     if name == "ensemble":
         names = options.pop("members", "zscore,iforest,forecast")
         if isinstance(names, str):
-            names = [n.strip() for n in re.split(r"[,+]", names) if n.strip()]
+            names = _member_names(names)
         combine = options.pop("combine", "mean")
         if not names or len(set(names)) != len(names) or "ensemble" in names:
             raise ConfigError(
                 f"an ensemble's members must be distinct scorer names other than "
                 f"ensemble (got {','.join(names)})"
             )
-        classes = {n: _class(SCORERS, "ensemble member", n) for n in names}
-        unused = [k for k in options if not any(k in _options(c) for c in classes.values())]
-        if unused:
-            raise ConfigError(
-                f"no member of the ensemble ({', '.join(names)}) takes {', '.join(unused)}"
-            )
-        members = {
-            n: c(**{k: v for k, v in options.items() if k in _options(c)})
-            for n, c in classes.items()
-        }
-        sc = cls(members, combine)
+        sc = cls(_members(names, options, "ensemble", "the ensemble"), combine)
     elif name == "tailmax":
         sc = _tailmax(cls, options)
     else:
@@ -105,27 +95,35 @@ def make_scorer(name: str, **options):
     return sc
 
 
+def _member_names(text: str) -> list[str]:
+    """Member scorer names from "a,b" or "a+b"."""
+    return [n.strip() for n in re.split(r"[,+]", text) if n.strip()]
+
+
+def _members(names: list[str], options: dict, kind: str, owner: str) -> dict:
+    """name -> member scorer of an ensemble or tailmax scorer (`kind`), each with the options
+    it takes; ConfigError naming every option no member takes (`owner` names the scorer)."""
+    classes = {n: _class(SCORERS, f"{kind} member", n) for n in names}
+    unused = [k for k in options if not any(k in _options(c) for c in classes.values())]
+    if unused:
+        raise ConfigError(f"no member of {owner} ({', '.join(names)}) takes {', '.join(unused)}")
+    return {
+        n: c(**{k: v for k, v in options.items() if k in _options(c)}) for n, c in classes.items()
+    }
+
+
 def _tailmax(cls, options: dict):
     """TailMaxScorer from options: members None (the defaults), a dict name -> scorer, or names
     ("forecast+zscore", each with the other options it takes); tail: the tail level spec."""
     members, tail = options.pop("members", None), options.pop("tail", "spot:1e-3")
     if isinstance(members, str):
-        names = [n.strip() for n in re.split(r"[,+]", members) if n.strip()]
+        names = _member_names(members)
         if not names or len(set(names)) != len(names) or {"ensemble", "tailmax"} & set(names):
             raise ConfigError(
                 f"tailmax members must be distinct scorer names other than "
                 f"ensemble and tailmax (got {members})"
             )
-        classes = {n: _class(SCORERS, "tailmax member", n) for n in names}
-        unused = [k for k in options if not any(k in _options(c) for c in classes.values())]
-        if unused:
-            raise ConfigError(
-                f"no member of tailmax ({', '.join(names)}) takes {', '.join(unused)}"
-            )
-        members = {
-            n: c(**{k: v for k, v in options.items() if k in _options(c)})
-            for n, c in classes.items()
-        }
+        members = _members(names, options, "tailmax", "tailmax")
     elif options:
         raise ConfigError(
             f"the tailmax scorer takes no option {', '.join(options)} without "
