@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tsrnn._container import FileKind
 from tsrnn.errors import ModelFileError
 
 FORMAT = "tsrnn-anomaly-model"
@@ -44,17 +45,25 @@ MAX_TREES = 100_000
 MAX_EPOCHS = 100_000
 
 
+KIND = FileKind(
+    FORMAT,
+    FORMAT_VERSION,
+    noun="detector file",
+    refit="fit the detector again",
+    digest_since=DIGEST_SINCE,
+    finite=False,
+    option="the detector path",
+)
+
+
 def write_detector(path: str | Path, det, force: bool = False) -> None:
     """Write a fitted AnomalyDetector atomically; an existing file is replaced only with force
     (ConfigError otherwise, checked before anything is written)."""
-    from safetensors.numpy import save_file
-
-    from tsrnn._container import with_digest
-    from tsrnn._version import __version__
+    from tsrnn._container import write_container
     from tsrnn.anomaly.catalog import normaliser_spec, scorer_spec
-    from tsrnn.output import atomic_write, check_writable
+    from tsrnn.output import check_writable
 
-    check_writable(path, force, "the detector path")
+    check_writable(path, force, KIND.option)  # before the state is gathered
     tensors = {
         f"train_scores.{i}": np.asarray(s, dtype=np.float64)
         for i, s in enumerate(det.train_scores_)
@@ -88,15 +97,7 @@ def write_detector(path: str | Path, det, force: bool = False) -> None:
         "scaler": det.scaler_.to_dict(),
         "scorer": scorer,
     }
-    md = {
-        "format": FORMAT,
-        "format_version": str(FORMAT_VERSION),
-        "tsrnn_version": __version__,
-        "detector": json.dumps(detector),
-    }
-    arrays = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
-    md = with_digest(arrays, md)
-    atomic_write(path, lambda p: save_file(arrays, str(p), metadata=md), force=force)
+    write_container(path, KIND, tensors, {"detector": detector}, force=force)
 
 
 _SCORER_KEYS = {
@@ -181,12 +182,13 @@ def read_detector(path: str | Path, estimator: type):
 
     tensors, md, _ = read_container(
         path,
-        FORMAT,
-        FORMAT_VERSION,
-        noun="detector file",
-        refit="fit the detector again",
-        digest_since=DIGEST_SINCE,
-        finite=False,
+        KIND.format,
+        KIND.version,
+        noun=KIND.noun,
+        refit=KIND.refit,
+        digest_since=KIND.digest_since,
+        dtypes=KIND.dtypes,
+        finite=KIND.finite,
     )
     p = Path(path)
     try:
