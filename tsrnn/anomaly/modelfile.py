@@ -61,9 +61,7 @@ def write_detector(path: str | Path, det, force: bool = False) -> None:
     (ConfigError otherwise, checked before anything is written)."""
     from tsrnn._container import write_container
     from tsrnn.anomaly.catalog import normaliser_spec, scorer_spec
-    from tsrnn.output import check_writable
 
-    check_writable(path, force, KIND.option)  # before the state is gathered
     tensors = {
         f"train_scores.{i}": np.asarray(s, dtype=np.float64)
         for i, s in enumerate(det.train_scores_)
